@@ -1,0 +1,30 @@
+"""The library's exception types.
+
+Library code raises these and never prints or exits; the CLI turns an `InputError` into one line on
+stderr and exit code 2 (pypa/build convention), so a user sees which field and value were wrong.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class AccelsimError(Exception):
+    """Base class of every error accelsim raises on purpose."""
+
+
+class InputError(AccelsimError, ValueError):
+    """Bad user data: a field had a value that breaks a rule.
+
+    The message always names the field and the offending value, e.g.
+    ``bits=33: must be an integer in 1..32``.
+    """
+
+    def __init__(self, field: str, value: Any, rule: str) -> None:
+        self.field = field
+        self.value = value
+        self.rule = rule
+        super().__init__(f"{field}={value!r}: {rule}")
+
+
+__all__ = ["AccelsimError", "InputError"]

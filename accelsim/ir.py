@@ -1,0 +1,34 @@
+"""The layer-graph IR in one import: layer records, `LayerGraph`, precision and policy."""
+
+from __future__ import annotations
+
+from accelsim.graph import (
+    DEFAULT_BITS,
+    SCHEMA_VERSION,
+    LayerGraph,
+    Precision,
+    PrecisionPolicy,
+    check_bits,
+    uniform_policy,
+)
+from accelsim.layers import ACTIVATIONS, Add, Concat, Conv2d, Dense, Flatten, GemmView, Layer, MatMul, Pool
+
+__all__ = [
+    "ACTIVATIONS",
+    "Add",
+    "Concat",
+    "Conv2d",
+    "DEFAULT_BITS",
+    "Dense",
+    "Flatten",
+    "GemmView",
+    "Layer",
+    "LayerGraph",
+    "MatMul",
+    "Pool",
+    "Precision",
+    "PrecisionPolicy",
+    "SCHEMA_VERSION",
+    "check_bits",
+    "uniform_policy",
+]

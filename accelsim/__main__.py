@@ -1,0 +1,7 @@
+"""`python -m accelsim` runs the CLI."""
+
+import sys
+
+from accelsim.cli import main
+
+sys.exit(main())

@@ -1,0 +1,40 @@
+"""Turn a user's `--workload` string into a `LayerGraph`: a zoo name or a LayerGraph JSON file.
+
+The CLI and the sweep both call this one function, so every command accepts the same inputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from accelsim.errors import InputError
+from accelsim.graph import LayerGraph
+
+
+def check_batch(batch: object) -> int:
+    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
+        raise InputError("batch", batch, "must be a positive integer")
+    return batch
+
+
+def load_workload(spec: str, batch: int = 1) -> LayerGraph:
+    """A zoo network by name (`resnet50`), or a LayerGraph JSON file (`model.json`).
+
+    A file's shapes carry their own batch, so `batch` must stay 1 for files.
+    """
+    import workloads
+
+    check_batch(batch)
+    if spec in workloads.names():
+        return workloads.load(spec, batch=batch)
+    path = Path(spec)
+    if path.suffix.lower() == ".json" or path.exists():
+        if batch != 1:
+            raise InputError("batch", batch, f"applies to zoo workloads only; {spec} fixes its own batch")
+        if not path.is_file():
+            raise InputError("workload", spec, "no such file")
+        return LayerGraph.load(path)
+    raise InputError("workload", spec, f"is neither a file nor a zoo network ({', '.join(workloads.names())})")
+
+
+__all__ = ["check_batch", "load_workload"]

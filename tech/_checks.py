@@ -1,0 +1,80 @@
+"""Input validation shared by the tech models.
+
+Why a module of its own: every public entry point checks bit widths, byte counts and reduction
+lengths the same way, and raises `InputError` naming the field, so the CLI can report exactly
+which user value was wrong instead of failing deep inside a formula.
+"""
+
+from __future__ import annotations
+
+import math
+from numbers import Integral, Real
+
+from accelsim.errors import InputError
+
+MIN_BITS = 1
+MAX_BITS = 32
+
+
+def check_bits(field: str, value: object) -> int:
+    """Return `value` as an int bit width, or raise if it is not an integer in 1..32.
+
+    Why 32: the MAC model is fitted on 2..16 b; beyond 32 b a fixed-point MAC is not a meaningful
+    design point for this study, and a silent extrapolation would hide a unit mix-up (bits vs bytes).
+    """
+    if isinstance(value, bool) or not isinstance(value, Integral) or not (
+        MIN_BITS <= int(value) <= MAX_BITS
+    ):
+        raise InputError(field, value, f"must be an integer in {MIN_BITS}..{MAX_BITS}")
+    return int(value)
+
+
+def check_bytes(field: str, value: object) -> float:
+    """Return a byte count as a float, or raise if it is negative, NaN, infinite or not a number.
+
+    Fractional bytes are allowed because callers compute sizes as elements x bits / 8.
+    """
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise InputError(field, value, "must be a finite number >= 0")
+    as_float = float(value)
+    if not math.isfinite(as_float) or as_float < 0:
+        raise InputError(field, value, "must be a finite number >= 0")
+    return as_float
+
+
+def check_count(field: str, value: object) -> int:
+    """Return a count (e.g. the dot-product length K) as an int, or raise if it is not an integer >= 1."""
+    if isinstance(value, bool) or not isinstance(value, Integral) or int(value) < 1:
+        raise InputError(field, value, "must be an integer >= 1")
+    return int(value)
+
+
+def check_positive(field: str, value: object) -> float:
+    """Return a physical quantity that must be > 0 (clock, density, bandwidth) as a float."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise InputError(field, value, "must be a finite number > 0")
+    as_float = float(value)
+    if not math.isfinite(as_float) or as_float <= 0:
+        raise InputError(field, value, "must be a finite number > 0")
+    return as_float
+
+
+def check_non_negative(field: str, value: object) -> float:
+    """Return a coefficient that may be zero but not negative (e.g. a MAC model term) as a float."""
+    if isinstance(value, bool) or not isinstance(value, Real):
+        raise InputError(field, value, "must be a finite number >= 0")
+    as_float = float(value)
+    if not math.isfinite(as_float) or as_float < 0:
+        raise InputError(field, value, "must be a finite number >= 0")
+    return as_float
+
+
+__all__ = [
+    "MAX_BITS",
+    "MIN_BITS",
+    "check_bits",
+    "check_bytes",
+    "check_count",
+    "check_non_negative",
+    "check_positive",
+]

@@ -19,6 +19,7 @@ from accelsim.ir import (
     MatMul,
     Pool,
     Precision,
+    Reshape,
     PrecisionPolicy,
     uniform_policy,
 )
@@ -38,6 +39,7 @@ __all__ = [
     "LayerGraph",
     "MatMul",
     "Pool",
+    "Reshape",
     "Precision",
     "PrecisionPolicy",
     "__version__",

@@ -11,7 +11,7 @@ from accelsim.graph import (
     check_bits,
     uniform_policy,
 )
-from accelsim.layers import ACTIVATIONS, Add, Concat, Conv2d, Dense, Flatten, GemmView, Layer, MatMul, Pool
+from accelsim.layers import ACTIVATIONS, Add, Concat, Conv2d, Dense, Flatten, GemmView, Layer, MatMul, Pool, Reshape
 
 __all__ = [
     "ACTIVATIONS",
@@ -26,6 +26,7 @@ __all__ = [
     "LayerGraph",
     "MatMul",
     "Pool",
+    "Reshape",
     "Precision",
     "PrecisionPolicy",
     "SCHEMA_VERSION",

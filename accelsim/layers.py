@@ -338,6 +338,35 @@ class Flatten(Layer):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Reshape(Layer):
+    """Any zero-cost layout change with the same element count: reshape, transpose, head split.
+
+    It does no arithmetic; it exists so that operands such as attention heads, (N, S, H) ->
+    (N*heads, S, H/heads), chain with exact shapes into a MatMul.
+    """
+
+    kind: ClassVar[str] = "Reshape"
+
+    in_shape: Shape
+    to_shape: Shape
+
+    def __post_init__(self) -> None:
+        Layer.__post_init__(self)
+        _check_shape(self.name, "in_shape", self.in_shape, (1, 2, 3, 4, 5))
+        _check_shape(self.name, "to_shape", self.to_shape, (1, 2, 3, 4, 5))
+        if _prod(self.in_shape) != _prod(self.to_shape):
+            raise InputError(f"{self.name}.to_shape", self.to_shape, f"holds a different element count than {self.in_shape}")
+
+    @property
+    def input_shapes(self) -> tuple[Shape, ...]:
+        return (self.in_shape,)
+
+    @property
+    def out_shape(self) -> Shape:
+        return self.to_shape
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Add(Layer):
     """Element-wise sum of `n_inputs` tensors of one shape (residual connections)."""
 
@@ -397,10 +426,10 @@ class Concat(Layer):
 
 
 LAYER_TYPES: dict[str, type[Layer]] = {
-    cls.kind: cls for cls in (Conv2d, Dense, MatMul, Pool, Flatten, Add, Concat)
+    cls.kind: cls for cls in (Conv2d, Dense, MatMul, Pool, Flatten, Reshape, Add, Concat)
 }
 
-_TUPLE_FIELDS = {"in_shape", "kernel", "stride", "padding", "dilation", "a_shape", "b_shape", "shape"}
+_TUPLE_FIELDS = {"to_shape", "in_shape", "kernel", "stride", "padding", "dilation", "a_shape", "b_shape", "shape"}
 
 
 def layer_from_dict(data: Any, where: str) -> Layer:
@@ -446,6 +475,7 @@ __all__ = [
     "Layer",
     "MatMul",
     "Pool",
+    "Reshape",
     "Shape",
     "layer_from_dict",
 ]

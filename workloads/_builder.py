@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from accelsim.ir import Add, Conv2d, Dense, Flatten, Layer, LayerGraph, Pool
+from accelsim.ir import Add, Conv2d, Dense, Flatten, Layer, LayerGraph, MatMul, Pool, Reshape
 
 Shape = tuple[int, ...]
 
@@ -92,3 +92,12 @@ class Builder:
         """Element-wise sum of producers of one shape (a residual join)."""
         layer = Add(name=name, shape=self.shape(srcs[0]), n_inputs=len(srcs), act=act)
         return self.graph.add(layer, list(srcs))
+
+    def reshape(self, name: str, src: str | None, to_shape: Shape) -> str:
+        """A zero-cost layout change (head split/merge, transpose) so operands chain exactly."""
+        return self._add(Reshape(name=name, in_shape=self.shape(src), to_shape=to_shape), [src])
+
+    def matmul(self, name: str, a: str, b: str, *, act: str = "none") -> str:
+        """Activation x activation product (attention): both operands are tensors of the graph."""
+        layer = MatMul(name=name, a_shape=self.shape(a), b_shape=self.shape(b), act=act)
+        return self.graph.add(layer, [a, b])

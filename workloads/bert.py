@@ -15,17 +15,14 @@ What is counted:
   are a table lookup with no MACs and only N*S rows read, so they are not layers and not in
   `total_params()`; `metadata["embedding_params"]` keeps the number. No pooler, no task head.
 
-What the IR cannot express yet (gaps in `accelsim.layers`, not choices):
-- Attention scores (N*12, S, 64) @ (N*12, 64, S) and context (N*12, S, S) @ (N*12, S, 64) need a
-  head split/transpose between the (N, S, 768) projections and a batched MatMul; the IR has no
-  reshape/transpose layer and a MatMul's operands must be produced with exactly its shapes. Each
-  layer therefore has a zero-MAC placeholder `layer{i}.attention.core`, an Add of Q, K and V
-  that produces the (N, S, 768) context tensor the output projection reads, so the data
-  dependencies and tensor sizes around attention are right. The 2 x 12 x N x S^2 x 768 =
-  301,989,888 MACs per sequence it stands for (times N) are in `metadata["attention_matmul_macs"]`.
-- Layer 0's first residual Add would read the network input (the embeddings) together with a
-  producer, which `LayerGraph.add` does not allow; it is left out (one element-wise add of
-  N x S x 768, no MACs).
+Attention is two batched MatMuls per layer with the heads as the batch: scores
+(N*12, S, 64) @ (N*12, 64, S) with softmax, and context (N*12, S, S) @ (N*12, S, 64); zero-cost
+`Reshape` layers split Q/K/V into heads (K transposed) and merge the context back to (N, S, 768).
+Together 2 x 12 x N x S^2 x 768 = 301,989,888 MACs per sequence of 128.
+
+Not a layer: layer 0's first residual Add reads the embeddings (the network input) together with a
+producer, which `LayerGraph.add` does not allow; it is one element-wise add of N x S x 768 with no
+MACs, recorded in `metadata["omitted"]`.
 """
 
 from __future__ import annotations
@@ -49,7 +46,7 @@ def _embedding_params() -> int:
 
 
 def bert_base(batch: int = 1, seq_len: int = SEQ_LEN) -> LayerGraph:
-    """BERT-base encoder: 85,054,464 params; 10.87 GMAC in Dense layers + 0.30 GMAC attention (metadata)."""
+    """BERT-base encoder: 85,054,464 params; 10.87 GMAC in Dense layers + 0.30 GMAC in attention MatMuls."""
     n, s = batch, seq_len
     b = Builder(
         "bert_base",
@@ -62,12 +59,6 @@ def bert_base(batch: int = 1, seq_len: int = SEQ_LEN) -> LayerGraph:
         ffn=FFN,
         layers=LAYERS,
         embedding_params=_embedding_params(),
-        attention_matmul_macs=2 * LAYERS * n * s * s * HIDDEN,
-        attention_matmuls=(
-            f"per layer: scores ({n * HEADS},{s},{HIDDEN // HEADS})@({n * HEADS},{HIDDEN // HEADS},{s}) softmax, "
-            f"context ({n * HEADS},{s},{s})@({n * HEADS},{s},{HIDDEN // HEADS}); "
-            "not layers yet: stood in for by zero-MAC layer{i}.attention.core"
-        ),
         omitted=["layer0.attention.add (residual from the network input)"],
     )
     x: str | None = None  # None: the embeddings, i.e. the network input
@@ -76,7 +67,13 @@ def bert_base(batch: int = 1, seq_len: int = SEQ_LEN) -> LayerGraph:
         q = b.dense(f"{p}.attention.query", x, HIDDEN)
         k = b.dense(f"{p}.attention.key", x, HIDDEN)
         v = b.dense(f"{p}.attention.value", x, HIDDEN)
-        core = b.add(f"{p}.attention.core", [q, k, v])
+        dh = HIDDEN // HEADS
+        qh = b.reshape(f"{p}.attention.query_heads", q, (n * HEADS, s, dh))
+        kt = b.reshape(f"{p}.attention.key_heads_t", k, (n * HEADS, dh, s))
+        vh = b.reshape(f"{p}.attention.value_heads", v, (n * HEADS, s, dh))
+        scores = b.matmul(f"{p}.attention.scores", qh, kt, act="softmax")
+        context = b.matmul(f"{p}.attention.context", scores, vh)
+        core = b.reshape(f"{p}.attention.merge_heads", context, (n, s, HIDDEN))
         y = b.dense(f"{p}.attention.output", core, HIDDEN, bn=True)  # bn: LayerNorm gamma/beta
         if x is not None:
             y = b.add(f"{p}.attention.add", [y, x])

@@ -26,5 +26,9 @@ class InputError(AccelsimError, ValueError):
         self.rule = rule
         super().__init__(f"{field}={value!r}: {rule}")
 
+    def __reduce__(self) -> tuple[type[InputError], tuple[str, Any, str]]:
+        # Rebuild from the three fields so the error crosses process boundaries (sweep workers).
+        return (type(self), (self.field, self.value, self.rule))
+
 
 __all__ = ["AccelsimError", "InputError"]

@@ -1,0 +1,143 @@
+"""The SQLite result store: keys, dedup, error rows, grid order, atomic export, refusal of bad files."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import sqlite3
+from contextlib import closing
+
+import pytest
+
+from accelsim.errors import InputError
+from accelsim.store import ResultStore, atomic_write, canonical_json, decode, encode, point_key
+
+POINT = {"bits": 4, "bw_gb_per_s": math.inf, "array": (16, 32), "sram_bytes": 8_000_000}
+
+
+def test_point_key_is_canonical() -> None:
+    reordered = {"sram_bytes": 8_000_000, "array": [16, 32], "bw_gb_per_s": math.inf, "bits": 4}
+    key = point_key(POINT, "salt")
+    assert key == point_key(reordered, "salt")
+    assert len(key) == 64 and int(key, 16) >= 0
+    assert key != point_key(POINT, "other salt")
+    assert key != point_key({**POINT, "bits": 8}, "salt")
+    # types are part of the point: the grid normalises them, the key does not guess
+    assert point_key({"bw_gb_per_s": 32}) != point_key({"bw_gb_per_s": 32.0})
+    assert canonical_json(POINT) == '{"array":[16,32],"bits":4,"bw_gb_per_s":"inf","sram_bytes":8000000}'
+
+
+def test_point_key_refuses_nan() -> None:
+    with pytest.raises(InputError, match="bw_gb_per_s=nan"):
+        point_key({"bw_gb_per_s": math.nan})
+
+
+def test_codec_round_trips_infinity_as_standard_json() -> None:
+    text = encode({"t": math.inf, "u": -math.inf, "v": [1.5, (2, 3)]})
+    assert "Infinity" not in text
+    json.loads(text)  # strict JSON
+    assert decode(text) == {"t": math.inf, "u": -math.inf, "v": [1.5, [2, 3]]}
+
+
+def test_put_is_idempotent_and_persists(tmp_path) -> None:
+    path = tmp_path / "r.db"
+    key = point_key(POINT)
+    with ResultStore(path) as store:
+        assert not store.has(key)
+        assert store.put(key, POINT, {"latency_s": 0.25, "ratio": math.inf}, 0.01, seq=0) is True
+        assert store.put(key, POINT, {"latency_s": 99.0}, 0.02, seq=0) is False  # a duplicate never lands twice
+        assert store.has(key) and store.done_keys() == {key} and len(store) == 1
+        mode = store._conn.execute("PRAGMA journal_mode").fetchone()[0]
+    assert mode == "wal"
+    with ResultStore(path) as store:
+        rec = store.get(key)
+    assert rec == {
+        "key": key,
+        "seq": 0,
+        "status": "ok",
+        "params": {"bits": 4, "bw_gb_per_s": math.inf, "array": [16, 32], "sram_bytes": 8_000_000},
+        "result": {"latency_s": 0.25, "ratio": math.inf},
+        "error": None,
+    }
+
+
+def test_error_rows_and_grid_order(tmp_path) -> None:
+    with ResultStore(tmp_path / "r.db") as store:
+        # inserted out of order, as a pool finishes them
+        for seq in (2, 0, 3, 1):
+            p = {"x": seq}
+            if seq == 1:
+                store.put_error(point_key(p), p, "InputError: x=1: toy", 0.0, seq=seq)
+            else:
+                store.put(point_key(p), p, {"y": seq * 10}, 0.0, seq=seq)
+        store.put(point_key({"x": 99}), {"x": 99}, {"y": 0}, 0.0)  # no seq: sorts last
+        rows = store.rows()
+        assert [r["params"]["x"] for r in rows] == [0, 1, 2, 3, 99]
+        assert rows[1]["status"] == "error" and rows[1]["result"] is None and rows[1]["error"].startswith("InputError")
+        assert "wall_s" not in rows[0] and "wall_s" in store.rows(timing=True)[0]
+        assert [r["seq"] for r in store.rows(keys=[point_key({"x": 3}), point_key({"x": 0})])] == [0, 3]
+
+
+def test_sweeps_table_records_spec_and_version(tmp_path) -> None:
+    with ResultStore(tmp_path / "r.db") as store:
+        sid = store.begin_sweep({"bits": ["8", "4"], "bw_gb_per_s": ["inf"]}, "0.1.0", salt="abc")
+        store.put(point_key({"x": 1}), {"x": 1}, {"y": 1}, 0.0, seq=0, sweep_id=sid)
+        (sweep,) = store.sweeps()
+    assert sweep["id"] == sid
+    assert sweep["spec"] == {"bits": ["8", "4"], "bw_gb_per_s": ["inf"]}
+    assert sweep["accelsim_version"] == "0.1.0" and sweep["salt"] == "abc"
+    assert sweep["created"].endswith("+00:00")
+
+
+def test_export_csv_and_json_atomically(tmp_path) -> None:
+    out = tmp_path / "results.csv"
+    out.write_text("old contents\n")
+    with ResultStore(tmp_path / "r.db") as store:
+        store.put_error(point_key({"x": 0}), {"x": 0}, "InputError: x=0: toy", seq=0)  # error row first
+        store.put(point_key({"x": 1}), {"x": 1}, {"latency_s": 0.5, "bw": math.inf}, 0.0, seq=1)
+        store.export(out, "csv")
+        store.export(tmp_path / "results.json", "json")
+        store.export(tmp_path / "results.txt", "table", columns=["x", "latency_s", "status"])
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert list(rows[0]) == ["x", "latency_s", "bw", "status", "error", "key"]  # result columns not hidden
+    assert rows[1]["bw"] == "inf" and rows[0]["status"] == "error"
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data[1]["bw"] == "inf" and data[0]["latency_s"] is None
+    assert "latency_s" in (tmp_path / "results.txt").read_text()
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []  # no temp files left
+
+
+def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch) -> None:
+    out = tmp_path / "a.json"
+    out.write_text("old")
+
+    def boom(*args: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("accelsim.store.os.replace", boom)
+    with pytest.raises(OSError, match="disk full"):
+        atomic_write(out, "new")
+    assert out.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+
+
+def test_loading_treats_data_as_data(tmp_path) -> None:
+    payload = "__import__('os').system('false')"
+    with ResultStore(tmp_path / "r.db") as store:
+        store.put("k", {"x": payload}, {"y": payload}, 0.0)
+        rec = store.get("k")
+    assert rec is not None and rec["params"]["x"] == payload and rec["result"]["y"] == payload
+
+
+def test_refuses_files_that_are_not_stores(tmp_path) -> None:
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(InputError, match="not an accelsim result store"):
+        ResultStore(junk)
+    newer = tmp_path / "newer.db"
+    with closing(sqlite3.connect(newer)) as conn:
+        conn.execute("PRAGMA user_version = 99")
+    with pytest.raises(InputError, match="schema 99"):
+        ResultStore(newer)

@@ -18,13 +18,27 @@ def check_batch(batch: object) -> int:
 
 
 def load_workload(spec: str, batch: int = 1) -> LayerGraph:
-    """A zoo network by name (`resnet50`), or a LayerGraph JSON file (`model.json`).
+    """A zoo network by name (`resnet50`), a LayerGraph JSON file (`model.json`), a SCALE-Sim
+    topology (`net.csv`) or an ONNX model (`model.onnx`).
 
-    A file's shapes carry their own batch, so `batch` must stay 1 for files.
+    A JSON file's shapes carry their own batch, so `batch` must stay 1 for it; a topology has no
+    batch (`batch` sets it) and an ONNX model takes `batch` for a dynamic first axis.
     """
+    check_batch(batch)
+    suffix = Path(spec).suffix.lower()
+    if suffix in (".csv", ".onnx"):  # explicit foreign formats, dispatched before the zoo lookup
+        if not Path(spec).is_file():
+            raise InputError("workload", spec, "no such file")
+        if suffix == ".csv":
+            from accelsim.io.scalesim import read_topology
+
+            return read_topology(spec, batch=batch)
+        from accelsim.io.onnx_import import import_onnx
+
+        return import_onnx(spec, batch=batch)
+
     import workloads
 
-    check_batch(batch)
     if spec in workloads.names():
         return workloads.load(spec, batch=batch)
     path = Path(spec)

@@ -70,7 +70,7 @@ def _common(p: argparse.ArgumentParser, *, iso_area: bool = True) -> None:
     p.add_argument("--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)")
     if iso_area:
         p.add_argument("--mode", choices=MAC_MODES, default="configurable", help="iso-area MAC model (default configurable)")
-        p.add_argument("--scale", choices=SCALES, default="array", help="where iso-area MACs go (default array)")
+        p.add_argument("--scale", choices=SCALES, default=None, help="where iso-area MACs go (default: cores for configurable, array for dedicated; see docs/model.md)")
     p.add_argument(
         "--first-last-bits", type=_first_last, default=8, metavar="BITS|none",
         help="precision of the first and last layers when the body is narrower (default 8; none = same as body)",
@@ -132,6 +132,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         from accelsim.plot import plot_format
 
         plot_format(args.plot)  # reject a bad suffix before simulating
+    from accelsim.design import default_scale
+
+    args.scale = args.scale or default_scale(args.mode)
     base = _base(args)
     graph = _graph(args)
     bar = None

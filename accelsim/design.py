@@ -295,11 +295,18 @@ def grow_array(rows: int, cols: int, target: int) -> tuple[int, int]:
     return r, c
 
 
+def default_scale(mode: str) -> str:
+    """Where iso-area MACs go unless told: configurable sub-word MACs act as more base-shaped
+    arrays ("cores"); dedicated MACs have non-integer multipliers (3.0x, 7.34x) that only a grown
+    array can use without wasting area ("array"). Reasons in docs/model.md section 2."""
+    return "cores" if mode == "configurable" else "array"
+
+
 def iso_area(
     base: Accelerator,
     bits: int,
     mode: str = "configurable",
-    scale: str = "array",
+    scale: str | None = None,
     a_bits: int | None = None,
 ) -> Accelerator:
     """The design point at `bits` with `base`'s compute area, on-chip memory and bandwidth.
@@ -313,8 +320,8 @@ def iso_area(
     mode : {"configurable", "dedicated"}
         MAC count from sub-word splitting (peak ~ 16/bits) or from the technology area model
         (``tech.density_gain``). Never exceeds the base area: counts are floored.
-    scale : {"array", "cores", "lanes"}
-        Where the extra MACs go: a bigger near-square array per core, more cores (each with the base
+    scale : {"array", "cores", "lanes"}, optional
+        Default `default_scale(mode)`. Where the extra MACs go: a bigger near-square array per core, more cores (each with the base
         array; the total memory is re-divided), or more MACs per PE.
     a_bits : int, optional
         Activation precision for mixed designs (the wider operand sets the configurable count).
@@ -334,6 +341,8 @@ def iso_area(
     """
     w = check_bits("bits", bits)
     a = check_bits("a_bits", a_bits if a_bits is not None else bits)
+    if scale is None:
+        scale = default_scale(mode)
     if scale not in SCALES:
         raise InputError("scale", scale, f"must be one of {', '.join(SCALES)}")
     multiplier = mac_multiplier(base, w, a, mode)
@@ -354,6 +363,7 @@ __all__ = [
     "MAC_MODES",
     "MB",
     "SCALES",
+    "default_scale",
     "grow_array",
     "iso_area",
     "load_accelerator",

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from accelsim.design import MB, SCALES, Accelerator, iso_area
+from accelsim.design import MB, SCALES, Accelerator, default_scale, iso_area
 from accelsim.errors import InputError
 from accelsim.fit import policy_for
 from accelsim.graph import LayerGraph, check_bits
@@ -101,7 +101,7 @@ def sweep(
     *,
     base: Accelerator | None = None,
     mode: str = "configurable",
-    scale: str = "array",
+    scale: str | None = None,
     first_last_bits: int | None = 8,
     batch: int = 1,
     progress: Progress | None = None,
@@ -134,6 +134,7 @@ def sweep(
         Bits outer, bandwidth inner, in the order given.
     """
     base = base if base is not None else Accelerator()
+    scale = default_scale(mode) if scale is None else scale
     if scale not in SCALES:
         raise InputError("scale", scale, f"must be one of {', '.join(SCALES)}")
     bits = [check_bits("bits", b) for b in bits]
@@ -213,7 +214,7 @@ def first_last_ratio(
     first_last_bits: int = 8,
     base: Accelerator | None = None,
     mode: str = "configurable",
-    scale: str = "array",
+    scale: str | None = None,
     batch: int = 1,
 ) -> float:
     """How much faster the `bits` design runs when the first and last layers are quantized too.

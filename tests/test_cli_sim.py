@@ -68,12 +68,12 @@ def test_sweep_plot(tmp_path, capsys):
 def test_run_breakdown_and_totals(capsys):
     assert main(["run", "--bits", "4", "--bw", "64"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("14nm, 1.5 GHz, 4 cores x 32x64 4x4b configurable MACs (OS), 16 MB on chip, 64 GB/s")
+    assert out.startswith("14nm, 1.5 GHz, 16 cores x 16x32 4x4b configurable MACs (OS), 16 MB on chip, 64 GB/s")
     assert any(line.startswith("TOTAL") for line in out.splitlines())
     assert "conv1" in out and "seconds_per_image" in out
     assert main(["run", "--bits", "4", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["accelerator"]["rows"] == 32 and data["totals"]["weights_fit"] is True
+    assert data["accelerator"]["cores"] == 16 and data["totals"]["weights_fit"] is True
     assert len(data["layers"]) == 73
     assert main(["run", "--workload", "resnet20", "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))

@@ -118,7 +118,7 @@ def test_load_errors_name_the_file(tmp_path):
 def test_configurable_array_growth(bits, shape, ratio):
     """PACT's configurable MAC: peak ~ 16/b; the array grows 16x32 -> 32x32 -> 32x64 -> 64x64."""
     base = Accelerator()
-    d = iso_area(base, bits)
+    d = iso_area(base, bits, scale="array")
     assert (d.rows, d.cols) == shape
     assert d.macs_per_cycle == ratio * base.macs_per_cycle
     assert (d.mac_w_bits, d.mac_a_bits, d.mac_mode) == (bits, bits, "configurable")

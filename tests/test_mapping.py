@@ -49,7 +49,7 @@ def test_grouped_gemm_is_groups_times_one_group_and_depthwise_is_poor():
 
 def test_configurable_ganging_recovers_the_base_array():
     """A 4-bit 32x64 configurable design runs 16-bit layers on 2x2 ganged PEs: exactly the base."""
-    d4 = iso_area(Accelerator(), 4)
+    d4 = iso_area(Accelerator(), 4, scale="array")
     v16 = mapping.array_view(d4, 16, 16)
     assert (v16.rows, v16.cols, v16.passes, v16.gang) == (16, 32, 1, 4)
     gemm = GemmView(m=784, n=128, k=1152)
@@ -63,7 +63,7 @@ def test_configurable_ganging_recovers_the_base_array():
 
 
 def test_configurable_gang_without_a_spatial_factor_becomes_temporal():
-    d3 = iso_area(Accelerator(), 3)  # 40 x 64
+    d3 = iso_area(Accelerator(), 3, scale="array")  # 40 x 64
     view = mapping.array_view(d3, 8, 8)  # ceil(8/3) = 3: neither 40 nor 64 divides by 3
     assert (view.rows, view.cols, view.passes, view.gang) == (40, 64, 3, 3)
 

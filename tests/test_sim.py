@@ -260,10 +260,11 @@ def test_unconstrained_bandwidth_never_beats_the_peak_ratio(resnet_rows):
         row = resnet_rows[(bits, "inf")]
         assert row.speedup <= row.peak_ratio * (1 + 1e-12)
         effs.append(row.efficiency)
-    # efficiency falls as the arrays grow; 2 bits is the visible drop (fill/drain of a 64x64 array,
-    # 8-bit first/last layers at a quarter of the peak)
+    # PACT: near-linear up to 4 bits, a visible drop at 2 bits (16 -> 32 cores split each layer more
+    # finely, and the 8-bit first/last layers run at a quarter of the 2-bit peak)
     assert effs == sorted(effs, reverse=True)
-    assert effs[3] < effs[2] - 0.1
+    assert effs[2] >= 0.9
+    assert effs[3] < effs[2] - 0.05
 
 
 def test_fit_columns_explain_the_low_precision_gain(resnet_rows):

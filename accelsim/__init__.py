@@ -24,10 +24,27 @@ from accelsim.ir import (
     uniform_policy,
 )
 
+from accelsim.design import Accelerator, iso_area, load_accelerator
+from accelsim.fit import FitRow, fit_report
+from accelsim.results import LayerResult, SimResult
+from accelsim.sim import simulate
+from accelsim.sweep import SweepRow, first_last_ratio, sweep
+
 __version__ = "0.1.0"
 
 __all__ = [
+    "Accelerator",
     "AccelsimError",
+    "FitRow",
+    "LayerResult",
+    "SimResult",
+    "SweepRow",
+    "first_last_ratio",
+    "fit_report",
+    "iso_area",
+    "load_accelerator",
+    "simulate",
+    "sweep",
     "Add",
     "Concat",
     "Conv2d",

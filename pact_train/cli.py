@@ -1,0 +1,289 @@
+"""``pact-train``: train, compare and export PACT/DoReFa/SAWB-quantized networks.
+
+    pact-train train --model resnet20 --dataset fashion-mnist --bits 4 --out runs/r20-pact4
+    pact-train train --resume runs/r20-pact4 --epochs 20
+    pact-train compare --epochs 15                # FP vs DoReFa vs PACT at 2/3/4/5 bits
+    pact-train export runs/r20-pact4 -o model.json
+
+Exit status: 0 success, 1 training diverged, 2 bad input (one line on stderr naming the field
+and value), 130 interrupted. Progress goes to stderr (tqdm; off when stderr is not a terminal or
+with --quiet); results go to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, NoReturn
+
+from accelsim.errors import InputError
+
+PROG = "pact-train"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr and exit 2 (no usage dump, no traceback)."""
+
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"{PROG}: error: {message}\n")
+        raise SystemExit(2)
+
+
+def _bits(text: str) -> int | None:
+    if text.lower() in ("none", "fp", "32"):
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"bits={text!r}: must be an integer in 1..16 or none") from None
+    if not 1 <= value <= 16:
+        raise argparse.ArgumentTypeError(f"bits={text!r}: must be an integer in 1..16 or none")
+    return value
+
+
+def _bits_list(text: str) -> list[int]:
+    out = []
+    for token in text.split(","):
+        b = _bits(token.strip())
+        if b is None:
+            raise argparse.ArgumentTypeError(f"bits={token!r}: the list takes integers in 1..16 (FP is always run)")
+        out.append(b)
+    return out
+
+
+def _int_list(text: str) -> list[int]:
+    if not text.strip():
+        return []
+    try:
+        return [int(t) for t in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"lr_steps={text!r}: must be comma-separated epoch numbers") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a positive integer") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: must be a positive integer")
+    return v
+
+
+def _add_train_options(p: argparse.ArgumentParser, *, for_compare: bool = False) -> None:
+    from pact_train.data import DATASETS
+    from pact_train.layers import ACT_SCHEMES
+    from pact_train.models import MODELS
+    from pact_train.optim import OPTIMIZERS
+    from pact_train.quant import WEIGHT_SCHEMES
+
+    g = p.add_argument_group("model and data")
+    g.add_argument("--model", choices=sorted(MODELS), default="small")
+    g.add_argument("--width", type=_positive_int, default=16, help="base channel count of small/resnet20 (16)")
+    g.add_argument("--dataset", choices=DATASETS, default="digits")
+    g.add_argument("--data-dir", help="folder of Fashion-MNIST IDX files (default: Debian's, or $PACT_TRAIN_DATA)")
+    g.add_argument("--train-limit", type=_positive_int, help="use only the first N training images")
+    g.add_argument("--test-limit", type=_positive_int, help="use only the first N test images")
+    q = p.add_argument_group("quantization")
+    if not for_compare:
+        q.add_argument("--act-quant", choices=ACT_SCHEMES, default="pact")
+        q.add_argument("--weight-quant", choices=WEIGHT_SCHEMES, default="dorefa")
+        q.add_argument("--bits", type=_bits, default=4, help="body weights and activations; none = float (4)")
+    q.add_argument("--first-bits", type=_bits, default=8, help="first conv's weights and input image (8; none = float)")
+    q.add_argument("--last-bits", type=_bits, default=8, help="last layer's weights and input activations (8)")
+    q.add_argument("--alpha-init", type=float, default=10.0, help="PACT's initial alpha (10, as in the paper)")
+    q.add_argument("--alpha-per-channel", action="store_true", help="one alpha per channel instead of per layer")
+    o = p.add_argument_group("optimization")
+    o.add_argument("--epochs", type=int, default=15 if for_compare else 10)
+    o.add_argument("--batch-size", type=_positive_int, default=64 if for_compare else 128)
+    o.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="sgd")
+    o.add_argument("--lr", type=float, default=0.05 if for_compare else 0.1)
+    o.add_argument("--momentum", type=float, default=0.9)
+    o.add_argument("--weight-decay", type=float, default=2e-4, help="L2 on conv/dense weights (2e-4, CIFAR setting)")
+    o.add_argument("--lambda-alpha", type=float, help="L2 on PACT alphas (default: the weight decay)")
+    o.add_argument("--alpha-lr-mult", type=float, default=1.0, help="learning-rate multiplier for alphas (1)")
+    o.add_argument("--lr-steps", type=_int_list, default=[], help="epochs where lr is multiplied by --lr-gamma")
+    o.add_argument("--lr-gamma", type=float, default=0.1)
+    o.add_argument("--seed", type=int, default=0)
+
+
+def _config_from(args: argparse.Namespace, quant: Any = None) -> Any:
+    from pact_train.models import QuantConfig
+    from pact_train.train import TrainConfig
+
+    if quant is None:
+        quant = QuantConfig(
+            act_quant=args.act_quant, weight_quant=args.weight_quant, bits=args.bits, first_bits=args.first_bits,
+            last_bits=args.last_bits, alpha_init=args.alpha_init, alpha_per_channel=args.alpha_per_channel,
+        )
+    return TrainConfig(
+        model=args.model, dataset=args.dataset, data_dir=args.data_dir, train_limit=args.train_limit,
+        test_limit=args.test_limit, width=args.width, quant=quant, epochs=args.epochs, batch_size=args.batch_size,
+        optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
+        lambda_alpha=args.lambda_alpha, alpha_lr_mult=args.alpha_lr_mult, lr_steps=tuple(args.lr_steps),
+        lr_gamma=args.lr_gamma, seed=args.seed,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=PROG, description="NumPy PACT / DoReFa / SAWB quantization-aware training.")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-epoch lines")
+    parser.add_argument("--threads", type=_positive_int, default=1,
+                        help="BLAS threads (1: best on a shared 2-core box; needs threadpoolctl to take effect)")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    t = sub.add_parser("train", help="train one network", description="Train one network; writes a run folder.")
+    _add_train_options(t)
+    where = t.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=Path, help="new run folder (config.json, log.csv, checkpoint.npz)")
+    where.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                       help="continue a run from its last checkpoint; its config.json rules, except that "
+                            "--epochs may raise the total")
+
+    c = sub.add_parser("compare", help="FP vs DoReFa vs PACT at several bit widths (PACT Table 1)",
+                       description="Train FP, DoReFa and PACT at each bit width with one budget and seed; "
+                                   "print a table shaped like PACT's Table 1.")
+    _add_train_options(c, for_compare=True)
+    c.add_argument("--bits", type=_bits_list, default=[2, 3, 4, 5], help="bit widths (2,3,4,5)")
+    c.add_argument("--out", type=Path, help="keep every run folder under this folder, plus compare.csv")
+
+    e = sub.add_parser("export", help="write a trained run as an accelsim layer graph (JSON)")
+    e.add_argument("run_dir", type=Path)
+    e.add_argument("-o", "--output", type=Path, required=True, help="model.json to write")
+    e.add_argument("--batch", type=_positive_int, default=1, help="batch size of the graph's shapes (1)")
+    return parser
+
+
+def _progress(total: int, quiet: bool, desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="img", desc=desc, file=sys.stderr, disable=True if quiet else None,
+                dynamic_ncols=True, leave=False)
+
+
+def _epoch_line(row: dict[str, float]) -> str:
+    alphas = [v for k, v in row.items() if k.startswith("alpha:")]
+    a = f" alpha {min(alphas):.2f}..{max(alphas):.2f}" if alphas else ""
+    return (f"epoch {int(row['epoch'])}: loss {row['train_loss']:.4f} train {row['train_acc']:.4f} "
+            f"test {row['test_acc']:.4f} ({row['seconds']:.1f} s){a}")
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from pact_train.data import load_dataset
+    from pact_train.train import TrainConfig, read_log, train
+
+    if args.resume is not None:
+        cfg_path = args.resume / "config.json"
+        try:
+            stored = json.loads(cfg_path.read_text())
+        except OSError:
+            raise InputError("resume", str(args.resume), "has no readable config.json") from None
+        except json.JSONDecodeError as exc:
+            raise InputError("resume", str(cfg_path), f"is not valid JSON ({exc.msg})") from None
+        config = TrainConfig.from_dict(stored)
+        if args.epochs_given:
+            config = replace(config, epochs=args.epochs)
+        run_dir, resume = args.resume, True
+        done = len(read_log(run_dir / "log.csv"))
+    else:
+        config, run_dir, resume, done = _config_from(args), args.out, False, 0
+    data = load_dataset(config.dataset, config.data_dir).subset(config.train_limit, config.test_limit)
+    remaining = max(config.epochs - done, 0) * len(data.y_train)
+    bar = _progress(remaining, args.quiet, f"{config.model}/{config.dataset}")
+
+    def on_epoch(row: dict[str, float]) -> None:
+        if not args.quiet:
+            bar.write(_epoch_line(row), file=sys.stderr)
+
+    def on_batch(images: int, loss: float) -> None:
+        bar.update(images)
+        bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+
+    try:
+        result = train(config, run_dir, resume=resume, data=data, on_batch=on_batch, on_epoch=on_epoch)
+    finally:
+        bar.close()
+    print(f"{run_dir}: {len(result.history)} epochs, test accuracy {result.test_acc:.4f}")
+    return 0
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from pact_train.compare import compare, format_table, results_csv
+    from pact_train.data import load_dataset
+    from pact_train.models import QuantConfig
+
+    base_q = QuantConfig(first_bits=args.first_bits, last_bits=args.last_bits, alpha_init=args.alpha_init,
+                         alpha_per_channel=args.alpha_per_channel)
+    base = _config_from(args, quant=base_q)
+    if args.out is not None and (args.out / "compare.csv").exists():
+        raise InputError("out", str(args.out), "already holds a comparison (compare.csv)")
+    data = load_dataset(base.dataset, base.data_dir).subset(base.train_limit, base.test_limit)
+    runs = 1 + 2 * len(args.bits)
+    bar = _progress(runs * base.epochs * len(data.y_train), args.quiet, "compare")
+
+    def on_run(scheme: str, bits: int | None) -> None:
+        bar.set_description(f"{scheme}{'' if bits is None else bits}")
+
+    try:
+        results = compare(base, args.bits, out_dir=args.out, data=data, on_run=on_run,
+                          on_batch=lambda n, loss: bar.update(n))
+    finally:
+        bar.close()
+    table = format_table(results, f"{base.model}/{base.dataset}")
+    print(table)
+    print(f"({base.epochs} epochs, batch {base.batch_size}, {base.optimizer} lr {base.lr}, seed {base.seed}, "
+          f"{len(data.y_train)} train / {len(data.y_test)} test images; first/last layers "
+          f"{args.first_bits or 'fp'}/{args.last_bits or 'fp'} bits; weights DoReFa)")
+    if args.out is not None:
+        from pact_train.train import write_text_atomic
+
+        write_text_atomic(args.out / "compare.csv", results_csv(results))
+        write_text_atomic(args.out / "compare.md", table + "\n")
+    return 0
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from pact_train.export import export_run
+
+    g = export_run(args.run_dir, args.output, args.batch)
+    acc = g.metadata.get("test_accuracy")
+    print(f"{args.output}: {len(g)} layers, {g.total_macs():,} MACs, test accuracy {acc:.4f}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``pact-train`` console script; returns the exit status."""
+    own_process = argv is None
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.epochs_given = any(a == "--epochs" or a.startswith("--epochs=") for a in argv)
+    from pact_train.perf import blas_threads, tune_allocator
+
+    if own_process:  # the console script owns its process; an in-process caller keeps its allocator
+        tune_allocator()
+    try:
+        with blas_threads(args.threads):
+            if args.command == "train":
+                return _cmd_train(args)
+            if args.command == "compare":
+                return _cmd_compare(args)
+            return _cmd_export(args)
+    except InputError as exc:
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        return 2
+    except FloatingPointError as exc:
+        sys.stderr.write(f"{PROG}: error: {exc}\n")
+        return 1
+    except KeyboardInterrupt:
+        hint = f" (continue with: {PROG} train --resume {args.out or args.resume})" if args.command == "train" else ""
+        sys.stderr.write(f"{PROG}: interrupted{hint}\n")
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -437,7 +437,7 @@ def layer_from_dict(data: Any, where: str) -> Layer:
     if not isinstance(data, dict):
         raise InputError(where, data, "must be an object")
     kind = data.get("type")
-    cls = LAYER_TYPES.get(kind)  # type: ignore[arg-type]
+    cls = LAYER_TYPES.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise InputError(f"{where}.type", kind, f"must be one of {', '.join(LAYER_TYPES)}")
     known = {f.name for f in fields(cls)}

@@ -5,8 +5,10 @@ call it with the same shapes), so users can import them to reason about a single
 
 Compute cycles follow SCALE-Sim's analytical model (Samajdar et al., "A systematic methodology for
 characterizing scalability of DNN accelerators using SCALE-Sim", ISPASS 2020): an R x C array runs a
-GEMM in ``ceil(Sr'/R) * ceil(Sc'/C)`` folds of ``2R + C + T - 2`` cycles each (R + C - 2 to fill the
-skewed wavefront, T to stream the temporal operand, R to drain the outputs), where
+GEMM in ``ceil(Sr'/R) * ceil(Sc'/C)`` folds. Per fold, as the scale-sim-v2 code users run counts
+it (docs/scalesim-accounting.md): output stationary ``R + C + T - 2`` (T + C - 1 rows skewed over
+R), weight and input stationary ``2R + C + T - 2`` (R more cycles to load the stationary operand),
+where
 
 =========  =========  =========  =======
 dataflow   Sr'        Sc'        T
@@ -26,8 +28,8 @@ cheaper of the two loop orders wins. All sizes are kept in bits (integers) so ra
 Example
 -------
 >>> view = ArrayView(rows=16, cols=32)
->>> systolic_cycles(64, 32, 100, view, "os")  # 4 row folds x 1 col fold x (32 + 32 + 100 - 2)
-648
+>>> systolic_cycles(64, 32, 100, view, "os")  # 4 row folds x 1 col fold x (16 + 32 + 100 - 2)
+584
 """
 
 from __future__ import annotations
@@ -145,16 +147,30 @@ def folds(m: int, n: int, k: int, view: ArrayView, dataflow: str) -> tuple[int, 
 
 @lru_cache(maxsize=65536)
 def systolic_cycles(m: int, n: int, k: int, view: ArrayView, dataflow: str) -> int:
-    """Cycles of one M x N x K GEMM on one array, fill and drain included (SCALE-Sim, ISPASS 2020).
+    """Cycles of one M x N x K GEMM on one array, fill and drain included, as SCALE-Sim v2 counts them.
 
-    ``(2R + C + T * passes - 2) * ceil(Sr'/R) * ceil(Sc'/C)``; a PE with L lanes consumes L
-    elements of K per cycle, so K becomes ``ceil(K / L)``. Zero-sized GEMMs take 0 cycles.
+    ``(R + C + T * passes - 2) * ceil(Sr'/R) * ceil(Sc'/C)`` for ``os`` and
+    ``(2R + C + T * passes - 2) * ceil(Sr'/R) * ceil(Sc'/C)`` for ``ws`` and ``is``: per fold,
+    SCALE-Sim v2 emits one demand row per cycle (docs/scalesim-accounting.md), and
+
+    * os (scalesim/compute/systolic_compute_os.py): T input rows + C - 1 drain rows, skewed over
+      the R array rows (+ R - 1) = R + C + T - 2; the outputs leave through the C - 1 / R - 1
+      tails, so there is no separate R-cycle drain;
+    * ws / is (systolic_compute_ws.py / systolic_compute_is.py): R cycles to load the stationary
+      operand, then T + C - 1 rows skewed over R (+ R - 1) = 2R + C + T - 2.
+
+    Read in scalesim-project/scale-sim-v2 at commits aabd619e8b13 and 0b80b27944c8 (os),
+    a47e96e60c97 (ws) and 903a1411b884 (is). (The ISPASS 2020 paper's analytical formula charges
+    2R + C + T - 2 to every dataflow; the code users run does not for os.) A PE with L lanes
+    consumes L elements of K per cycle, so K becomes ``ceil(K / L)``; dedicated/configurable
+    temporal passes multiply T. Zero-sized GEMMs take 0 cycles.
     """
     if m <= 0 or n <= 0 or k <= 0:
         return 0
     sr, sc, t = mapping_dims(m, n, -(-k // view.lanes), dataflow)
     row_folds, col_folds = -(-sr // view.rows), -(-sc // view.cols)
-    return (2 * view.rows + view.cols + t * view.passes - 2) * row_folds * col_folds
+    load = 0 if dataflow == "os" else view.rows  # ws/is: R cycles to load the stationary operand
+    return (load + view.rows + view.cols + t * view.passes - 2) * row_folds * col_folds
 
 
 def gemm_cycles(gemm: GemmView, view: ArrayView, dataflow: str) -> int:

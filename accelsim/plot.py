@@ -62,7 +62,7 @@ def speedup_figure(rows: Sequence[SweepRow], title: str = ""):  # type: ignore[n
         for j in xs:
             if not points[bits[j]].weights_fit:
                 ax.plot([j], [points[bits[j]].speedup], marker=line.get_marker(), markerfacecolor="white",
-                        markeredgecolor=line.get_color(), linestyle="none")
+                        color=line.get_color(), markeredgecolor=line.get_color(), linestyle="none")
     ax.set_xticks(range(len(bits)), [str(b) for b in bits])
     ax.set_xlabel("precision of weights and activations (bits)")
     ax.set_ylabel("speedup over 16-bit at the same bandwidth (x)")

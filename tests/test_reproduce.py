@@ -1,0 +1,110 @@
+"""The PACT reproduction report generator (accelsim.reproduce) on a reduced set, into tmp_path."""
+
+from __future__ import annotations
+
+import math
+import re
+from pathlib import Path
+
+import pytest
+
+from accelsim.cli import build_parser
+from accelsim.reproduce import FIGURES, REPORT, Options, reproduce
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+REPO_DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("report")
+    return out, reproduce(out, quick=True)
+
+
+def test_writes_the_markdown_with_every_section(quick) -> None:
+    out, report = quick
+    assert report.markdown == out / REPORT and report.markdown.is_file()
+    text = report.markdown.read_text()
+    for heading in (
+        "# Reproducing PACT's system study",
+        "## System",
+        "## Summary",
+        "## 1. MAC density vs precision (PACT Fig. 6(b))",
+        "## 2. ResNet-18 iso-area speedup (PACT Fig. 6(c))",
+        "### 2.2 Against the paper's statements",
+        "### 2.3 Sensitivity: where the iso-area MACs go, and dedicated MACs",
+        "## 3. Quantizing the first and last layers (PACT's 1.24x)",
+        "## 4. Beyond the paper: AlexNet",
+        "## 5. How to regenerate",
+    ):
+        assert any(line.startswith(heading) for line in report.sections), heading
+    assert "Quick mode" in text
+    # the sensitivity table has every placement, and the dedicated mode
+    for variant in ("configurable / cores (default)", "configurable / array", "configurable / lanes", "dedicated / array"):
+        assert variant in text
+    # every verdict line is generated, and a mismatch is said as such
+    assert "does not match" in text or "matches" in text
+
+
+def test_numbers_in_the_text_are_the_runs(quick) -> None:
+    _, report = quick
+    text = report.markdown.read_text()
+    n = report.numbers
+    assert all(math.isfinite(v) for v in n.values())
+    assert f"{n['density_2bit']:.2f}x" in text
+    assert f"{n['speedup_4bit_bw']:.2f}x" in text
+    assert f"{n['first_last_gain_4bit_bw']:.2f}x" in text
+    assert f"{n['efficiency_inf_4bit']:.2f}" in text
+    # PACT's 4x peak at 4 bits is the configurable MAC split, by definition
+    assert n["peak_4bit"] == pytest.approx(4.0)
+
+
+def test_figures_exist_are_linked_and_labelled(quick) -> None:
+    out, report = quick
+    text = report.markdown.read_text()
+    names = [f.name for f in report.figures]
+    assert names == ["mac_density.png", "resnet18_speedup.png", "resnet18_first_last_utilization.png",
+                     "alexnet_speedup.png"]
+    for fig in report.figures:
+        assert fig.path == out / FIGURES / fig.name
+        assert fig.path.read_bytes()[:8] == PNG_MAGIC
+        assert f"](figures/{fig.name})" in text
+        assert fig.xlabel and fig.ylabel and fig.title
+        assert len(fig.legend) >= 2, fig.name
+        # the system parameters are stated in the title or the caption
+        described = fig.title + " " + fig.caption
+        assert "14nm" in described or "14 nm" in described, fig.name
+    speedup = {f.name: f for f in report.figures}["resnet18_speedup.png"]
+    assert "ideal (peak MAC/s ratio)" in speedup.legend
+    assert {"32 GB/s", "64 GB/s", "inf"} <= set(speedup.legend)
+    assert "16x32" in speedup.title and "MB on chip" in speedup.title
+    util = {f.name: f for f in report.figures}["resnet18_first_last_utilization.png"]
+    assert "16 cores x 16x32" in util.title and "inf GB/s" in util.title
+
+
+def test_output_is_byte_stable(tmp_path: Path) -> None:
+    """Two runs give identical files (a tiny set: one network, one placement)."""
+    opts = Options(main="alexnet", others=(), placements=(("configurable", "cores"),), quick=True)
+    first = reproduce(tmp_path / "a", options=opts)
+    second = reproduce(tmp_path / "b", options=opts)
+    assert first.markdown.read_bytes() == second.markdown.read_bytes()
+    assert "## 4." not in first.markdown.read_text()  # no extra networks, no section 4
+    for a, b in zip(first.figures, second.figures):
+        assert a.path.read_bytes() == b.path.read_bytes(), a.name
+    assert not re.search(r"\b20\d\d-\d\d-\d\d\b", first.markdown.read_text())  # no dates
+
+
+def test_cli_registers_reproduce() -> None:
+    args = build_parser().parse_args(["reproduce", "--quick", "--out", "somewhere"])
+    assert args.quick and args.out == "somewhere"
+    assert args.func.__module__ == "accelsim.cli_report"
+
+
+def test_committed_report_links_existing_figures() -> None:
+    report = REPO_DOCS / REPORT
+    if not report.is_file():
+        pytest.skip("docs/reproducing-pact.md not generated yet")
+    links = re.findall(r"\]\((figures/[^)]+)\)", report.read_text())
+    assert links
+    for link in links:
+        assert (REPO_DOCS / link).is_file(), link

@@ -212,6 +212,8 @@ def dask_executor(address: str) -> cf.Executor:
         client = Client(address)
     except OSError as exc:
         raise InputError("dask", address, f"cannot reach the scheduler: {exc}") from None
+    except (ValueError, TypeError) as exc:  # a malformed address, e.g. a port that is not a number
+        raise InputError("dask", address, f"is not a scheduler address such as tcp://host:8786 ({exc})") from None
     return _DaskExecutor(client)
 
 

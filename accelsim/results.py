@@ -38,6 +38,11 @@ class LayerResult:
         Slowdown from running wider than the MACs (PEs per MAC, or bit-serial passes).
     refetch : int
         Reads of the re-streamed operand (1 = every operand read once).
+    sram_access_bits : int
+        Bits read and written in the on-chip buffers (array accesses, DRAM fills and drains).
+    mac_energy_uj, sram_energy_uj, offchip_energy_uj : float
+        Dynamic energy of the layer's MACs, buffer accesses and off-chip transfers for the batch
+        (µJ). The model and its assumptions: `accelsim.energy`.
     """
 
     name: str
@@ -60,10 +65,18 @@ class LayerResult:
     refetch: int
     output_on_chip: bool
     live_bytes: float
+    sram_access_bits: int = 0
+    mac_energy_uj: float = 0.0
+    sram_energy_uj: float = 0.0
+    offchip_energy_uj: float = 0.0
 
     @property
     def offchip_bytes(self) -> float:
         return self.read_bytes + self.write_bytes
+
+    @property
+    def energy_uj(self) -> float:
+        return self.mac_energy_uj + self.sram_energy_uj + self.offchip_energy_uj
 
     def as_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -78,6 +91,10 @@ class SimResult:
     The per-image fields (`seconds_per_image`, `offchip_bytes_per_image`, ...) are steady state,
     which is what sweeps compare; `first_image_seconds` is the latency of the first batch,
     including loading the weights of a model that stays on chip.
+
+    Energy (`accelsim.energy`, filled in by `simulate`): `mac_energy_uj` and `sram_energy_uj` are
+    per batch, `memory` names the external memory whose `offchip_pj_per_bit` prices the off-chip
+    bytes; `energy_per_image_uj` and the ``*_energy_per_image_uj`` properties are per image.
     """
 
     workload: str
@@ -98,6 +115,10 @@ class SimResult:
     peak_live_bytes: float
     peak_onchip_bytes: float
     events: int
+    memory: str = ""
+    offchip_pj_per_bit: float = 0.0
+    mac_energy_uj: float = 0.0
+    sram_energy_uj: float = 0.0
 
     # --- per image ---------------------------------------------------------------------------
     @property
@@ -125,6 +146,43 @@ class SimResult:
     @property
     def offchip_bytes_per_image(self) -> float:
         return self.offchip_bytes / self.batch
+
+    # --- energy (dynamic, steady state; see accelsim.energy) -----------------------------------
+    @property
+    def offchip_energy_uj(self) -> float:
+        """Off-chip energy of the batch: bytes x 8 x pJ/bit."""
+        from accelsim.energy import offchip_energy_uj
+
+        return offchip_energy_uj(self.offchip_bytes, self.offchip_pj_per_bit)
+
+    @property
+    def mac_energy_per_image_uj(self) -> float:
+        return self.mac_energy_uj / self.batch
+
+    @property
+    def sram_energy_per_image_uj(self) -> float:
+        return self.sram_energy_uj / self.batch
+
+    @property
+    def offchip_energy_per_image_uj(self) -> float:
+        """Exactly ``offchip_bytes_per_image * 8 * offchip_pj_per_bit / 1e6``."""
+        from accelsim.energy import offchip_energy_uj
+
+        return offchip_energy_uj(self.offchip_bytes_per_image, self.offchip_pj_per_bit)
+
+    @property
+    def energy_per_image_uj(self) -> float:
+        """MAC + SRAM + off-chip energy per image (µJ)."""
+        return self.mac_energy_per_image_uj + self.sram_energy_per_image_uj + self.offchip_energy_per_image_uj
+
+    def energy_breakdown(self) -> dict[str, float]:
+        """Per-image energy and its three parts, µJ, under the names sweep rows use."""
+        return {
+            "energy_per_image_uj": self.energy_per_image_uj,
+            "mac_energy_per_image_uj": self.mac_energy_per_image_uj,
+            "sram_energy_per_image_uj": self.sram_energy_per_image_uj,
+            "offchip_energy_per_image_uj": self.offchip_energy_per_image_uj,
+        }
 
     @property
     def utilization(self) -> float:
@@ -173,6 +231,8 @@ class SimResult:
             "weights_fit": self.weights_resident,
             "activations_fit": self.activations_resident,
             "events": self.events,
+            **self.energy_breakdown(),
+            "memory": self.memory,
         }
 
     def as_dict(self) -> dict[str, Any]:

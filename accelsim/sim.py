@@ -34,6 +34,8 @@ import simpy
 
 from accelsim import mapping
 from accelsim.design import Accelerator
+from accelsim.energy import DEFAULT_MEMORY, annotate, memory_pj_per_bit
+from accelsim.errors import InputError
 from accelsim.fit import Residency, gemm_operand_elems, residency
 from accelsim.graph import LayerGraph
 from accelsim.mapping import ON_CHIP, ONCE, STREAM, Operand, Split, Traffic
@@ -343,7 +345,25 @@ def run_plan(p: Plan, *, first: bool = False) -> tuple[list[int], int]:
     return run.spans, env.scheduled
 
 
-def simulate(graph: LayerGraph, accel: Accelerator | None = None) -> SimResult:
+def _check_representable(p: Plan) -> None:
+    """InputError when a bandwidth this small (for the clock) would take a transfer past a float's range.
+
+    Such values pass the accelerator's checks (any bandwidth > 0) but the DES cannot represent the
+    time: this turns what would be an OverflowError deep in the run into a clear message.
+    """
+    accel = p.accel
+    bpc = accel.bytes_per_cycle * 8
+    if math.isinf(bpc):
+        return
+    most = max((max(lp.traffic.total_bits, lp.first_traffic.total_bits) for lp in p.layers), default=0)
+    if most and (bpc <= 0 or not math.isfinite(most * UNITS_PER_CYCLE / bpc)):
+        raise InputError(
+            "bw_gb_per_s", accel.bw_gb_per_s,
+            f"is too small for clock_hz={accel.clock_hz!r}: a transfer would take longer than the simulator can represent",
+        )
+
+
+def simulate(graph: LayerGraph, accel: Accelerator | None = None, *, memory: str = DEFAULT_MEMORY) -> SimResult:
     """Simulate one batch of `graph` on `accel` (default: the default 16-bit system).
 
     Parameters
@@ -352,28 +372,36 @@ def simulate(graph: LayerGraph, accel: Accelerator | None = None) -> SimResult:
         The network with its per-layer precision (`graph.with_policy(...)`).
     accel : Accelerator, optional
         The design point.
+    memory : str
+        External memory preset (``tech.memory``) that prices off-chip bytes in the energy model
+        (`accelsim.energy`); it does not change timing (the bandwidth is ``accel.bw_gb_per_s``).
 
     Returns
     -------
     SimResult
-        Steady-state and first-image times, per-layer breakdown, off-chip bytes, fit flags.
+        Steady-state and first-image times, per-layer breakdown, off-chip bytes, fit flags,
+        energy per image.
 
     Raises
     ------
     InputError
-        A core's memory cannot hold one double-buffered tile of some layer.
+        A core's memory cannot hold one double-buffered tile of some layer; unknown `memory`.
 
     Examples
     --------
     >>> import math, workloads
     >>> from accelsim.design import Accelerator
+from accelsim.energy import DEFAULT_MEMORY, annotate, memory_pj_per_bit
+from accelsim.errors import InputError
     >>> g = workloads.load("resnet18")
     >>> r = simulate(g, Accelerator(bw_gb_per_s=math.inf))
     >>> r.cycles == sum(layer.compute_cycles for layer in r.layers)
     True
     """
     accel = accel if accel is not None else Accelerator()
+    memory_pj_per_bit(memory)  # an unknown preset fails before the simulation, not after
     p = plan(graph, accel)
+    _check_representable(p)
     spans, events = run_plan(p)
     first_spans = spans
     if any(lp.first_traffic != lp.traffic for lp in p.layers):
@@ -413,7 +441,7 @@ def simulate(graph: LayerGraph, accel: Accelerator | None = None) -> SimResult:
     res = p.residency
     total = sum(spans) / UNITS_PER_CYCLE
     compute_total = sum(lp.compute_cycles for lp in p.layers)
-    return SimResult(
+    result = SimResult(
         workload=graph.name,
         batch=p.batch,
         accelerator=accel,
@@ -433,6 +461,7 @@ def simulate(graph: LayerGraph, accel: Accelerator | None = None) -> SimResult:
         peak_onchip_bytes=res.peak_onchip_bits / 8,
         events=events,
     )
+    return annotate(graph, result, memory)
 
 
 __all__ = ["LayerPlan", "Plan", "TILE_CAP", "UNITS_PER_CYCLE", "plan", "run_plan", "simulate"]

@@ -197,6 +197,15 @@ class ResultStore:
 
     # -- points --------------------------------------------------------------------------------------
 
+    def point_salts(self) -> dict[str, str | None]:
+        """Key -> salt of the sweep that stored the point (None without a recorded sweep).
+
+        The salt names the model that computed a result (see `accelsim.sweep.model_salt`), so a
+        reader can tell current results from ones an older accelsim left in the same file.
+        """
+        cur = self._conn.execute("SELECT p.key, s.salt FROM points p LEFT JOIN sweeps s ON p.sweep_id = s.id")
+        return dict(cur.fetchall())
+
     def has(self, key: str) -> bool:
         return self._conn.execute("SELECT 1 FROM points WHERE key = ?", (key,)).fetchone() is not None
 
@@ -258,12 +267,16 @@ class ResultStore:
         row = cur.fetchone()
         return None if row is None else _record(row, timing=False)
 
-    def rows(self, *, timing: bool = False, keys: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    def rows(
+        self, *, timing: bool = False, keys: Iterable[str] | None = None, by_sweep: bool = False
+    ) -> list[dict[str, Any]]:
         """All records (or those with `keys`) in grid order: by `seq`, then key; points without seq last.
 
-        `timing` adds ``wall_s``, which differs run to run, so it is off by default.
+        `timing` adds ``wall_s``, which differs run to run, so it is off by default. `by_sweep`
+        groups the points by the sweep that first computed them (in the order the sweeps ran), so
+        a store that several sweeps wrote reads back as one grid after the other.
         """
-        order = " ORDER BY seq IS NULL, seq, key"
+        order = " ORDER BY " + ("sweep_id IS NULL, sweep_id, " if by_sweep else "") + "seq IS NULL, seq, key"
         if keys is None:
             cur = self._conn.execute(f"SELECT {_COLUMNS} FROM points{order}")
             return [_record(r, timing=timing) for r in cur]

@@ -17,6 +17,12 @@ REQUIRED = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _in_tmp(tmp_path, monkeypatch):
+    """`accelsim sweep` writes ./accelsim-sweep.db by default: keep it out of the checkout."""
+    monkeypatch.chdir(tmp_path)
+
+
 def _tiny(tmp_path):
     g = LayerGraph("tiny")
     g.add(Conv2d(name="conv1", in_shape=(1, 3, 16, 16), out_channels=8, kernel=(3, 3), padding=(1, 1)))
@@ -28,23 +34,27 @@ def _tiny(tmp_path):
     return path
 
 
-def test_sweep_default_table(capsys):
-    assert main(["sweep", "--bits", "16,8,4,2", "--bw", "32,64,inf"]) == 0
+def test_sweep_default_table(tmp_path, capsys):
+    assert main(["sweep", "--bits", "16,8,4,2", "--bw", "32,64,inf"]) == 0  # default --jobs: a process pool
     out, err = capsys.readouterr()
     lines = out.splitlines()
     assert lines[0].startswith("resnet50, batch 1")
     body = lines[4:]
     assert len(body) == 12
     assert [line.split()[2] for line in body] == ["32", "64", "inf"] * 4
+    assert "energy_uj" in lines[2] and "area_mm2" in lines[2]
     assert err == ""  # the progress bar stays off when stderr is not a terminal
+    assert (tmp_path / "accelsim-sweep.db").is_file()  # the default store, in the working directory
+    assert main(["sweep", "--bits", "16,8,4,2", "--bw", "32,64,inf", "--jobs", "1"]) == 0  # all from the store
+    assert capsys.readouterr().out == out
 
 
 def test_sweep_csv_and_json(capsys):
-    assert main(["sweep", "--workload", "resnet20", "--bits", "8,4", "--bw", "64,inf", "--format", "csv"]) == 0
+    assert main(["sweep", "--workload", "resnet20", "--bits", "8,4", "--bw", "64,inf", "--format", "csv", "--jobs", "1"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [(r["bits"], r["bw"]) for r in rows] == [("8", "64"), ("8", "inf"), ("4", "64"), ("4", "inf")]
     assert set(REQUIRED) <= set(rows[0])
-    assert main(["sweep", "--workload", "resnet20", "--bits", "16,4", "--bw", "inf", "--format", "json"]) == 0
+    assert main(["sweep", "--workload", "resnet20", "--bits", "16,4", "--bw", "inf", "--format", "json", "--jobs", "1"]) == 0
     text = capsys.readouterr().out
     assert "Infinity" not in text
     data = json.loads(text)
@@ -53,14 +63,14 @@ def test_sweep_csv_and_json(capsys):
 
 def test_sweep_first_last_none_and_a_graph_file(tmp_path, capsys):
     path = _tiny(tmp_path)
-    assert main(["sweep", "--workload", str(path), "--bits", "4", "--bw", "inf", "--first-last-bits", "none", "--format", "json"]) == 0
+    assert main(["sweep", "--workload", str(path), "--bits", "4", "--bw", "inf", "--first-last-bits", "none", "--format", "json", "--jobs", "1"]) == 0
     row = json.loads(capsys.readouterr().out)[0]
     assert (row["workload"], row["first_last_bits"]) == ("tiny", 4)
 
 
 def test_sweep_plot(tmp_path, capsys):
     target = tmp_path / "fig" / "speedup.svg"
-    assert main(["sweep", "--workload", "resnet20", "--bits", "16,4", "--bw", "64,inf", "--plot", str(target), "-q"]) == 0
+    assert main(["sweep", "--workload", "resnet20", "--bits", "16,4", "--bw", "64,inf", "--plot", str(target), "-q", "--jobs", "1"]) == 0
     assert target.read_bytes().startswith(b"<?xml")
     capsys.readouterr()
 
@@ -146,3 +156,223 @@ def test_bad_input_is_one_line_and_exit_2(argv, needle, tmp_path, capsys):
     assert out == ""
     assert len(err.strip().splitlines()) == 1
     assert needle in err
+
+
+# --- sweeps over any axes, the store, results and pareto --------------------------------------------
+SMALL = ["--workload", "resnet20", "--jobs", "1", "-q"]
+
+
+def _csv(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_sweep_over_every_axis_flag(tmp_path, capsys):
+    graph = _tiny(tmp_path)
+    argv = [
+        "sweep", "--workload", f"resnet20,{graph}", "--bits", "8,4", "--bw", "inf", "--sram", "8MB,16MB",
+        "--cores", "2,4", "--array", "16x32,32x32", "--mode", "configurable,dedicated", "--jobs", "1",
+        "--format", "csv", "--no-store",
+    ]
+    assert main(argv) == 0
+    rows = _csv(capsys.readouterr().out)
+    assert len(rows) == 2 * 2 * 2 * 2 * 2 * 2
+    assert [r["workload"] for r in rows[:: len(rows) // 2]] == ["resnet20", "tiny"]
+    first = [(r["bits"], r["sram_bytes"], r["cores"], r["array"], r["mode"]) for r in rows[:4]]
+    assert first == [
+        ("8", "8000000", "2", "16x32", "configurable"), ("8", "8000000", "2", "16x32", "dedicated"),
+        ("8", "8000000", "2", "32x32", "configurable"), ("8", "8000000", "2", "32x32", "dedicated"),
+    ]
+    assert {"energy_per_image_uj", "mac_energy_per_image_uj", "area_mm2", "key"} <= set(rows[0])
+    assert not (tmp_path / "accelsim-sweep.db").exists()  # --no-store writes nothing
+
+
+def test_sweep_table_shows_the_swept_axes(capsys):
+    assert main(["sweep", *SMALL, "--bits", "4", "--bw", "inf", "--sram", "8MB,16MB", "--batch", "1,2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("resnet20, batch 1,2:") and lines[0].endswith("; swept: sram")
+    assert lines[2].split()[:3] == ["sram_mb", "batch", "bits"]
+    assert len(lines) == 4 + 4
+
+
+def test_sweep_spec_file_and_flags_override_it(tmp_path, capsys):
+    spec = tmp_path / "grid.toml"
+    spec.write_text('[axes]\ncores = [2, 4]\nbits = [16, 4]\nbw = ["inf"]\n')
+    assert main(["sweep", *SMALL, "--spec", str(spec), "--format", "csv"]) == 0
+    rows = _csv(capsys.readouterr().out)
+    assert [(r["cores"], r["bits"]) for r in rows] == [("2", "16"), ("2", "4"), ("4", "16"), ("4", "4")]  # file order
+    assert main(["sweep", *SMALL, "--spec", str(spec), "--bits", "8", "--format", "csv"]) == 0
+    assert [(r["cores"], r["bits"]) for r in _csv(capsys.readouterr().out)] == [("2", "8"), ("4", "8")]
+
+
+def test_rerun_reuses_the_store_and_results_reads_it_back(tmp_path, capsys):
+    db = tmp_path / "s.db"
+    argv = ["sweep", *SMALL, "--bits", "16,4", "--bw", "64,inf", "--sram", "4MB,16MB", "--store", str(db), "--format", "json"]
+    assert main(argv) == 0
+    first = json.loads(capsys.readouterr().out)
+    with_more = argv[:-2] + ["--format", "json", "--cores", "2,4"]
+    assert main(with_more) == 0
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert json.loads(capsys.readouterr().out) == first
+    assert main(["results", str(db), "--format", "json"]) == 0
+    stored = json.loads(capsys.readouterr().out)
+    assert len(stored) == 8 + 8  # the second grid added the 2-core points
+    mine = {r["key"]: r for r in stored}
+    for row in first:
+        back = mine[row["key"]]
+        assert back["seconds_per_image"] == row["seconds_per_image"] and back["speedup"] == row["speedup"]
+        assert back["energy_per_image_uj"] == row["energy_per_image_uj"] and back["status"] == "ok"
+    assert main(["results", str(db), "--format", "csv"]) == 0
+    assert len(_csv(capsys.readouterr().out)) == 16
+    assert main(["results", str(db)]) == 0
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split()[:4] == ["bits", "bw", "sram_mb", "cores"] and len(table) == 2 + 16
+
+
+def test_results_hide_points_of_another_model_unless_asked(tmp_path, capsys):
+    import sqlite3
+    from contextlib import closing
+
+    db = tmp_path / "s.db"
+    assert main(["sweep", *SMALL, "--bits", "16,4", "--bw", "inf", "--store", str(db)]) == 0
+    capsys.readouterr()
+    with closing(sqlite3.connect(db)) as conn, conn:
+        # as an older release left it: its own salt, so its own keys
+        conn.execute("UPDATE sweeps SET salt = 'accelsim 0.0.1; model old; tech old'")
+        conn.execute("UPDATE points SET key = 'old-' || key")
+    assert main(["results", str(db), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) == [] and "2 stored points" in err and "--stale" in err
+    assert main(["results", str(db), "--stale", "--format", "json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["model"] for r in rows] == ["stale", "stale"] and rows[1]["speedup"] > 1
+    assert main(["sweep", *SMALL, "--bits", "16,4", "--bw", "inf", "--store", str(db)]) == 0  # recomputed, not reused
+    capsys.readouterr()
+    assert main(["results", str(db), "--stale"]) == 0
+    table = capsys.readouterr().out
+    assert table.count("stale") == 2 and table.count("current") == 2
+
+
+def test_pareto_front_and_plot(tmp_path, capsys):
+    db = tmp_path / "s.db"
+    assert main(["sweep", *SMALL, "--bits", "16,8,4", "--bw", "64", "--sram", "2MB,16MB", "--cores", "2,4", "--store", str(db)]) == 0
+    capsys.readouterr()
+    plot = tmp_path / "front.png"
+    assert main(["pareto", str(db), "--plot", str(plot), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    front = json.loads(out)
+    assert 1 <= len(front) < 12 and "Pareto-optimal" in err
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    objectives = ("seconds_per_image", "area_mm2", "energy_per_image_uj")
+    assert main(["results", str(db), "--format", "json"]) == 0
+    every = json.loads(capsys.readouterr().out)
+    for f in front:  # nothing in the store dominates a front point
+        assert not any(
+            all(o[k] <= f[k] for k in objectives) and any(o[k] < f[k] for k in objectives) for o in every
+        )
+    assert main(["pareto", str(db), "--objectives", "seconds_per_image,energy_per_image_uj"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "seconds_per_image" in lines[0] and "energy_per_image_uj" in lines[0]
+
+
+def test_run_reports_energy_and_area(capsys):
+    assert main(["run", "--workload", "resnet20", "--bits", "4", "--memory", "hbm2", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    t = data["totals"]
+    assert t["memory"] == "hbm2" and t["energy_per_image_uj"] > 0
+    assert t["offchip_energy_per_image_uj"] == pytest.approx(t["offchip_mb_per_image"] * 8 * 3.9, rel=1e-12)  # MB x 8 x pJ/bit
+    assert t["area_mm2"] == t["compute_area_mm2"] + t["sram_area_mm2"]
+    assert {"mac_energy_uj", "sram_energy_uj", "offchip_energy_uj"} <= set(data["layers"][0])
+    assert main(["run", "--workload", "resnet20", "--bits", "4"]) == 0
+    out = capsys.readouterr().out
+    assert "energy_per_image_uj" in out and "mac_energy_uj" in out
+
+
+def test_dask_flag_uses_the_scheduler(capsys):
+    distributed = pytest.importorskip("distributed")
+    argv = ["sweep", "--workload", "resnet20", "--bits", "16,4", "--bw", "inf", "-q", "--no-store", "--format", "json"]
+    assert main([*argv, "--jobs", "1"]) == 0
+    local = capsys.readouterr().out
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        assert main([*argv, "--dask", cluster.scheduler_address]) == 0
+    assert capsys.readouterr().out == local
+
+
+def test_some_points_fail_others_print(capsys):
+    argv = ["sweep", *SMALL, "--bits", "8,4", "--bw", "inf", "--sram", "100KB,16MB", "--mode", "dedicated", "--format", "csv", "--no-store"]
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    rows = _csv(out)
+    assert [(r["bits"], r["sram_bytes"]) for r in rows] == [("8", "16000000"), ("4", "100000"), ("4", "16000000")]
+    assert rows[1]["speedup"] == ""  # its 16-bit reference failed
+    assert len(err.splitlines()) == 1 and err.startswith("accelsim: warning: 2 design points failed")
+    assert "sram=100KB" in err and "sram_bytes_per_core=" in err
+
+
+def test_help_names_the_default_store(capsys):
+    assert main(["sweep", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "./accelsim-sweep.db" in text and "--no-store" in text and "--jobs" in text and "core count" in text
+
+
+def _not_a_store(tmp_path):
+    path = tmp_path / "notes.db"
+    path.write_text("not sqlite " * 100)
+    return str(path)
+
+
+def _spec_bad_axis(tmp_path):
+    path = tmp_path / "bad.toml"
+    path.write_text("[axes]\ncolour = ['red']\n")
+    return str(path)
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["sweep", "--sram", "8XB"], "sram_bytes='8XB'"),
+        (["sweep", "--sram", "8MB,8MB"], "appears twice"),
+        (["sweep", "--cores", "0"], "cores='0'"),
+        (["sweep", "--array", "16by32"], "array='16by32'"),
+        (["sweep", "--mode", "fast"], "mode='fast'"),
+        (["sweep", "--batch", "0"], "batch='0'"),
+        (["sweep", "--workload", "resnet20,resnet51"], "workload='resnet51'"),
+        (["sweep", "--spec", "missing.toml"], "missing.toml"),
+        (["sweep", "--spec", "BADSPEC"], "colour"),
+        (["sweep", "--jobs", "0"], "jobs='0'"),
+        (["sweep", "--jobs", "two"], "jobs='two'"),
+        (["sweep", "--memory", "sdram"], "memory='sdram'"),
+        (["sweep", "--store", "NOTASTORE", "--workload", "resnet20", "--bits", "4", "--bw", "inf"], "notes.db"),
+        (["sweep", "--store", "no/such/dir/s.db", "--workload", "resnet20", "--bits", "4", "--bw", "inf"], "store="),
+        (["sweep", "--sram", "8MB,16MB", "--plot", "x.png"], "plot='x.png'"),
+        (["sweep", "--workload", "resnet20", "--bits", "4", "--bw", "inf", "--sram", "1KB", "--jobs", "1"], "sram_bytes_per_core="),
+        (["sweep", "--dask", "foo:bar", "--workload", "resnet20", "--bits", "4", "--bw", "inf"], "dask='foo:bar'"),
+        (["run", "--memory", "sdram"], "memory='sdram'"),
+        (["results", "missing.db"], "missing.db"),
+        (["results", "NOTASTORE"], "notes.db"),
+        (["results", "missing.db", "--format", "xml"], "xml"),
+        (["pareto", "missing.db"], "missing.db"),
+        (["pareto", "STORE", "--objectives", "seconds_per_image,colour"], "colour"),
+        (["pareto", "STORE", "--objectives", ""], "objectives"),
+        (["pareto", "STORE", "--plot", "front.jpg"], "front.jpg"),
+        (["pareto", "STORE", "--objectives", "area_mm2", "--plot", "front.png"], "two objectives"),
+    ],
+)
+def test_bad_sweep_store_and_pareto_input(argv, needle, tmp_path, capsys):
+    def store(_tmp):
+        db = tmp_path / "ok.db"
+        if not db.exists():
+            assert main(["sweep", *SMALL, "--bits", "16,4", "--bw", "inf", "--store", str(db)]) == 0
+            capsys.readouterr()
+        return str(db)
+
+    subst = {"NOTASTORE": _not_a_store, "BADSPEC": _spec_bad_axis, "STORE": store}
+    argv = [subst[a](tmp_path) if a in subst else a for a in argv]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert main(argv) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert needle in err
+    if argv[0] != "sweep" or "1KB" not in argv:  # nothing half-written (a failed grid stores its error rows)
+        assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -136,3 +136,22 @@ def test_plot_rejects_unknown_suffix_and_empty_rows(rows, tmp_path):
     with pytest.raises(InputError):
         plot_speedup([], tmp_path / "x.png")
     assert not (tmp_path / "x.jpg").exists()
+
+
+def test_rows_carry_energy_area_and_their_store_key(rows):
+    for r in rows:
+        d = r.as_dict()
+        assert d["energy_per_image_uj"] == pytest.approx(
+            d["mac_energy_per_image_uj"] + d["sram_energy_per_image_uj"] + d["offchip_energy_per_image_uj"]
+        )
+        assert d["area_mm2"] > d["sram_area_mm2"] > 0 and d["memory"] == "lpddr4"
+        assert len(d["key"]) == 64
+    assert len({r.key for r in rows}) == len(rows)
+    by = {(r.bits, r.bw): r for r in rows}
+    assert by[(4, "inf")].energy_per_image_uj == by[(4, "32")].energy_per_image_uj < by[(16, "32")].energy_per_image_uj
+
+
+def test_memory_option_prices_offchip_bytes():
+    lp, hbm = (sweep("resnet20", bits=[16], bw=["inf"], memory=m)[0] for m in ("lpddr4", "hbm2"))
+    assert hbm.offchip_energy_per_image_uj == pytest.approx(lp.offchip_energy_per_image_uj * 3.9 / 8.0)
+    assert hbm.mac_energy_per_image_uj == lp.mac_energy_per_image_uj and hbm.key != lp.key

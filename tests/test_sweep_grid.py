@@ -1,0 +1,220 @@
+"""sweep_grid: any product of axes, grid order, references, failures, pool and Dask runs equal to inline.
+
+Relations only, no pinned cycle counts (the mapping's cycle formula may change).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+
+import tech
+from accelsim.design import Accelerator, iso_area
+from accelsim.errors import InputError
+from accelsim.grid import load_spec
+from accelsim.ir import Conv2d, Dense, Flatten, LayerGraph, Pool
+from accelsim.store import ResultStore
+from accelsim.sweep import (
+    evaluate_point,
+    full_spec,
+    graph_sha256,
+    model_salt,
+    plan_points,
+    run_grid,
+    sweep,
+    sweep_grid,
+)
+
+GRID = {"workload": "resnet20", "bits": "16,4", "bw": "32,inf", "sram": "4MB,16MB", "cores": "2,4"}
+
+
+def _tiny() -> LayerGraph:
+    g = LayerGraph("tiny")
+    g.add(Conv2d(name="conv1", in_shape=(1, 3, 16, 16), out_channels=8, kernel=(3, 3), padding=(1, 1)))
+    g.add(Pool(name="gap", in_shape=(1, 8, 16, 16), mode="avg", kernel=(16, 16), stride=(1, 1)), ["conv1"])
+    g.add(Flatten(name="flat", in_shape=(1, 8, 1, 1)), ["gap"])
+    g.add(Dense(name="fc", in_shape=(1, 8), out_features=10), ["flat"])
+    return g
+
+
+@pytest.fixture(scope="module")
+def grid_rows():
+    return sweep_grid(GRID)
+
+
+def test_rows_follow_the_grid_product_in_order(grid_rows):
+    expected = list(itertools.product([16, 4], ["32", "inf"], [4_000_000, 16_000_000], [2, 4]))
+    assert [(r.bits, r.bw, r.sram_bytes, r.cores) for r in grid_rows] == expected
+    assert {r.workload for r in grid_rows} == {"resnet20"} and {r.array for r in grid_rows} == {"16x32"}
+
+
+def test_speedup_is_over_16_bits_with_every_other_axis_equal(grid_rows):
+    by = {(r.bits, r.bw, r.sram_bytes, r.cores): r for r in grid_rows}
+    for r in grid_rows:
+        ref = by[(16, r.bw, r.sram_bytes, r.cores)]
+        assert r.speedup == ref.seconds_per_image / r.seconds_per_image
+        assert r.peak_ratio == r.peak_tmacs / ref.peak_tmacs
+        assert r.efficiency == r.speedup / r.peak_ratio
+    assert all(r.speedup == 1.0 for r in grid_rows if r.bits == 16)
+
+
+def test_axes_set_the_base_design(grid_rows):
+    node = tech.load("14nm")
+    for r in grid_rows:
+        # configurable MACs grow by cores: 4x more cores at 4 bits, same total SRAM
+        assert r.design_cores == r.cores * (16 // r.bits) and r.design_array == "16x32"
+        assert r.macs_per_cycle == r.design_cores * 512
+        assert r.sram_area_mm2 == node.sram_area_mm2(r.sram_bytes)
+        assert r.area_mm2 == r.compute_area_mm2 + r.sram_area_mm2
+    two, four = (next(r for r in grid_rows if (r.bits, r.bw, r.sram_bytes, r.cores) == (16, "inf", 16_000_000, c)) for c in (2, 4))
+    assert four.compute_area_mm2 == pytest.approx(2 * two.compute_area_mm2)
+    assert four.seconds_per_image < two.seconds_per_image
+
+
+def test_time_relations_across_axes(grid_rows):
+    by = {(r.bits, r.bw, r.sram_bytes, r.cores): r for r in grid_rows}
+    for (bits, bw, sram, cores), r in by.items():
+        if bw == "32":  # more bandwidth never hurts; energy does not depend on it
+            fast = by[(bits, "inf", sram, cores)]
+            assert fast.seconds_per_image <= r.seconds_per_image
+            assert fast.energy_per_image_uj == r.energy_per_image_uj
+        if sram == 4_000_000:  # more memory never adds off-chip traffic
+            assert by[(bits, bw, 16_000_000, cores)].offchip_mb <= r.offchip_mb
+
+
+def test_reference_points_run_when_16_bits_is_not_on_the_grid(grid_rows):
+    calls = []
+    only4 = sweep_grid({**GRID, "bits": "4"}, progress=lambda d, t: calls.append((d, t)))
+    assert calls[-1] == (16, 16)  # 8 grid points + 8 references
+    assert [r.speedup for r in only4] == [r.speedup for r in grid_rows if r.bits == 4]
+
+
+def test_the_base_array_axis_and_a_mode_axis():
+    rows = sweep_grid({"workload": "resnet20", "bits": "4", "bw": "inf", "array": "16x32,32x32", "mode": "configurable,dedicated"})
+    assert [(r.array, r.mode, r.scale) for r in rows] == [
+        ("16x32", "configurable", "cores"), ("16x32", "dedicated", "array"),
+        ("32x32", "configurable", "cores"), ("32x32", "dedicated", "array"),
+    ]
+    base = Accelerator(rows=32, cols=32, bw_gb_per_s=math.inf)
+    assert rows[3].macs_per_cycle == iso_area(base, 4, "dedicated").macs_per_cycle
+    assert rows[3].peak_ratio == pytest.approx(iso_area(base, 4, "dedicated").peak_tmacs / base.peak_tmacs)
+
+
+def test_workload_and_batch_axes():
+    rows = sweep_grid({"workload": "resnet20,svhn", "bits": "8", "bw": "inf", "batch": "1,2"})
+    assert [(r.workload, r.batch) for r in rows] == [("resnet20", 1), ("resnet20", 2), ("svhn", 1), ("svhn", 2)]
+    assert all(r.seconds_per_image > 0 and r.energy_per_image_uj > 0 for r in rows)
+    # per image: a batch of 2 moves the same weights for two images
+    assert rows[1].energy_per_image_uj <= rows[0].energy_per_image_uj * (1 + 1e-9)
+
+
+def test_spec_file_equals_the_mapping(tmp_path):
+    path = tmp_path / "grid.toml"
+    path.write_text('[axes]\nworkload = ["resnet20"]\nbits = [16, 4]\nbw = [32, "inf"]\nsram = "4MB,16MB"\ncores = [2, 4]\n')
+    spec = load_spec(path)
+    assert sweep_grid(spec) == sweep_grid(GRID)
+
+
+def test_default_axes_are_added_in_front():
+    spec = full_spec({"sram": "8MB,16MB"})
+    assert spec.names == ("workload", "bits", "bw_gb_per_s", "sram_bytes")
+    assert spec.axis("bits").values == (16, 8, 4, 2) and spec.axis("bw").labels == ("32", "64", "inf")
+    assert full_spec({"bw": "64", "bits": "4"}).names == ("workload", "bw_gb_per_s", "bits")
+
+
+def test_points_hold_every_input_of_their_result():
+    plan = plan_points({"workload": "resnet20", "bits": "4", "bw": "inf"}, memory="HBM2")
+    point = plan.points[0]
+    assert point["memory"] == "hbm2" and point["scale"] == "cores" and point["first_last_bits"] == 8
+    assert point["workload_sha256"] == graph_sha256(_load("resnet20"))
+    assert len(plan.points) == 2 and plan.points[1]["bits"] == 16  # the reference follows the grid
+    again = evaluate_point(dict(point))
+    assert again == evaluate_point(dict(point)) and again["network"] == "resnet20"
+    assert model_salt().startswith("accelsim ")
+
+
+def _load(name):
+    import workloads
+
+    return workloads.load(name)
+
+
+def test_failed_points_are_kept_apart_and_raise_by_default():
+    spec = {"workload": "resnet20", "bits": "8,4", "bw": "inf", "sram": "100KB,16MB", "mode": "dedicated"}
+    run = run_grid(spec)
+    assert run.size == 4 and len(run.rows) == 3
+    assert [f[0]["bits"] for f in run.failures] == ["8", "16 (reference)"]
+    assert "sram_bytes_per_core=" in run.failures[0][1]
+    small = next(r for r in run.rows if r.sram_bytes == 100_000)
+    assert small.bits == 4 and small.speedup is None and small.efficiency is None and small.peak_ratio > 1
+    with pytest.raises(InputError) as info:
+        sweep_grid(spec)
+    assert info.value.field == "design point" and "sram=100KB" in str(info.value)
+    assert sweep_grid(spec, errors="skip") == list(run.rows)
+
+
+@pytest.mark.parametrize(
+    ("spec", "kwargs", "field"),
+    [
+        ({"workload": "resnet51"}, {}, "workload"),
+        ({"bits": "4,4"}, {}, "bits"),
+        ({"sram": "8XB"}, {}, "sram_bytes"),
+        ({"colour": "red"}, {}, "axis"),
+        ({"bits": "4"}, {"memory": "sdram"}, "memory"),
+        ({"bits": "4"}, {"scale": "chips"}, "scale"),
+        ({"bits": "4"}, {"first_last_bits": 0}, "first_last_bits"),
+        ({"bits": "4"}, {"jobs": 0}, "jobs"),
+        ({"bits": "4"}, {"errors": "ignore"}, "errors"),
+    ],
+)
+def test_bad_grids_fail_before_any_work(spec, kwargs, field, tmp_path):
+    db = tmp_path / "never.db"
+    with pytest.raises(InputError) as info:
+        sweep_grid({"workload": "resnet20", **spec}, store=db, **kwargs)
+    assert info.value.field == field
+    assert not db.exists()  # nothing written
+
+
+def test_store_resume_skips_finished_points(tmp_path):
+    db = tmp_path / "s.db"
+    spec = {"workload": "resnet20", "bits": "16,8", "bw": "64,inf"}
+    clean = sweep_grid(spec)
+    with ResultStore(db) as store:
+        sweep_grid({**spec, "bw": "64"}, store=store)
+        assert len(store) == 2
+        seen = []
+        resumed = sweep_grid(spec, store=store, progress=lambda d, t: seen.append(d))
+        assert len(store) == 4 and seen[0] == 2
+        assert len(store.sweeps()) == 2
+    assert resumed == clean
+    assert sweep_grid(spec, store=db) == clean  # a path works too; everything is read back
+
+
+def test_process_pool_equals_inline_with_an_in_memory_graph():
+    spec = {"workload": "tiny,resnet20", "bits": "16,8,4,2", "bw": "8,inf"}
+    graphs = {"tiny": _tiny()}
+    inline = sweep_grid(spec, graphs=graphs)
+    pooled = sweep_grid(spec, graphs=graphs, jobs=2)  # workers get the in-memory graph at start-up
+    assert pooled == inline
+    assert [r.workload for r in pooled] == ["tiny"] * 8 + ["resnet20"] * 8
+    assert inline[:8] == sweep(graphs["tiny"], bits=[16, 8, 4, 2], bw=[8, "inf"])
+
+
+def test_dask_local_cluster_equals_the_serial_run_exactly(tmp_path):
+    distributed = pytest.importorskip("distributed")
+    from accelsim.parallel import dask_executor
+    from accelsim.store import encode
+
+    spec = {"workload": "tiny,resnet20", "bits": "16,4", "bw": "32,inf", "cores": "2,4"}
+    graphs = {"tiny": _tiny()}
+    with ResultStore(tmp_path / "serial.db") as store:
+        serial = sweep_grid(spec, graphs=graphs, store=store)
+        serial_records = store.rows()
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+        with dask_executor(cluster.scheduler_address) as ex, ResultStore(tmp_path / "dask.db") as store:
+            remote = sweep_grid(spec, graphs=graphs, executor=ex, store=store)
+            remote_records = store.rows()
+    assert remote == serial
+    assert encode(remote_records) == encode(serial_records)  # the stored JSON, byte for byte

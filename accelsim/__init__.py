@@ -28,7 +28,7 @@ from accelsim.design import Accelerator, iso_area, load_accelerator
 from accelsim.fit import FitRow, fit_report
 from accelsim.results import LayerResult, SimResult
 from accelsim.sim import simulate
-from accelsim.sweep import SweepRow, first_last_ratio, sweep
+from accelsim.sweep import SweepRow, first_last_ratio, sweep, sweep_grid
 
 __version__ = "0.1.0"
 
@@ -45,6 +45,7 @@ __all__ = [
     "load_accelerator",
     "simulate",
     "sweep",
+    "sweep_grid",
     "Add",
     "Concat",
     "Conv2d",

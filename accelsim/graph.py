@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +18,7 @@ from typing import Any
 
 import networkx as nx
 
+from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
 from accelsim.layers import Layer, layer_from_dict
 
@@ -285,7 +285,7 @@ class LayerGraph:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write atomically (temp file + rename): a crash leaves the old file or the new one."""
-        write_text_atomic(Path(path), self.to_json() + "\n")
+        atomic_write(path, self.to_json() + "\n")
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> LayerGraph:
@@ -307,20 +307,6 @@ class LayerGraph:
         return f"LayerGraph({self.name!r}, {len(self)} layers, {self.total_macs():,} MACs)"
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` via a temp file in the same folder and `os.replace`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def uniform_policy(bits: int, first_last_bits: int | None = 8) -> PrecisionPolicy:
     """PACT's policy: every layer at `bits`, first and last layers at `first_last_bits`."""
     return PrecisionPolicy(bits=bits, first_last_bits=first_last_bits)
@@ -334,5 +320,4 @@ __all__ = [
     "SCHEMA_VERSION",
     "check_bits",
     "uniform_policy",
-    "write_text_atomic",
 ]

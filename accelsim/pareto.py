@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from accelsim.errors import InputError
-from accelsim.store import atomic_write
+from accelsim.atomic import atomic_write
 
 Row = Mapping[str, Any]
 

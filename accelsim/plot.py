@@ -11,6 +11,7 @@ import io
 from collections.abc import Sequence
 from pathlib import Path
 
+from accelsim.atomic import atomic_write
 from accelsim.design import MB, Accelerator
 from accelsim.errors import InputError
 from accelsim.sweep import SweepRow
@@ -84,7 +85,7 @@ def save_figure(fig, path: str | Path) -> Path:  # type: ignore[no-untyped-def]
     with matplotlib.rc_context({"svg.hashsalt": "accelsim", "pdf.compression": 6}):
         fig.savefig(buf, format=fmt, metadata=_METADATA[fmt])
     path = Path(path)
-    _write_bytes_atomic(path, buf.getvalue())
+    atomic_write(path, buf.getvalue())
     return path
 
 
@@ -102,22 +103,6 @@ def plot_speedup(rows: Sequence[SweepRow], path: str | Path, *, title: str = "")
     """Draw `rows` (from `accelsim.sweep.sweep`) and save the figure to `path` (.png/.svg/.pdf)."""
     plot_format(path)  # fail before drawing
     return save_figure(speedup_figure(rows, title), path)
-
-
-def _write_bytes_atomic(path: Path, data: bytes) -> None:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 __all__ = ["plot_format", "plot_speedup", "save_figure", "speedup_figure", "system_title"]

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -35,7 +34,8 @@ from typing import Any
 
 from accelsim.design import MB, Accelerator, default_scale, iso_area
 from accelsim.fit import policy_for
-from accelsim.graph import LayerGraph, write_text_atomic
+from accelsim.atomic import atomic_write
+from accelsim.graph import LayerGraph
 from accelsim.results import SimResult
 from accelsim.sim import simulate
 from accelsim.sweep import SweepRow, sweep
@@ -167,13 +167,7 @@ def _save(fig, figdir: Path, name: str, caption: str) -> FigureInfo:  # type: ig
     path = figdir / name
     info = _figure_info(fig, name, path, caption)
     save_figure(fig, path)
-    _readable(path)
     return info
-
-
-def _readable(path: Path) -> None:
-    """Atomic writes create files with mode 0600 (mkstemp); a published doc should be world-readable."""
-    os.chmod(path, 0o644)
 
 
 def _graph(name: str) -> LayerGraph:
@@ -326,7 +320,7 @@ def _speedup_figure(study: _Study, opts: Options, figdir: Path, number: int) -> 
 
 def _sweep_table(study: _Study, opts: Options) -> str:
     headers = ["bits", "MACs", "peak ratio"] + [f"speedup {_bw(b)}" for b in opts.bandwidths]
-    headers += ["efficiency (unconstr.)", "weights on chip", f"off-chip MB/image", f"stalled @ {PAPER_BW_CONSTRAINED} GB/s"]
+    headers += ["efficiency (unconstr.)", "weights on chip", "off-chip MB/image", f"stalled @ {PAPER_BW_CONSTRAINED} GB/s"]
     rows = []
     for b in opts.bits:
         inf = _row(study.rows, b, "inf")
@@ -389,7 +383,7 @@ def _statements(study: _Study, opts: Options) -> tuple[str, list[tuple[str, str,
         f"{'fit' if r4.weights_fit else 'do not fit'} in the {opts.base.sram_bytes_total / MB:g} MB on chip "
         f"({r4.offchip_mb:.2f} MB/image), so it runs at {slow_4:.3f}x of its unconstrained time. That removed "
         f"traffic is PACT's super-linear mechanism, and the model shows it"
-        + (f"." if super_linear else f" too weakly to beat the peak ratio.")
+        + ("." if super_linear else " too weakly to beat the peak ratio.")
         + f" To reach {PAPER_SPEEDUP_4BIT_64:g}x with this unconstrained speedup ({_x(_sp(r4inf))}), the "
         f"{top}-bit design would have to be {need_base:.3f}x slower at {bwc} GB/s than unconstrained instead of "
         f"{slow_base:.3f}x: how memory-bound PACT's baseline was depends on its Fig. 6(a) parameters (array, "
@@ -513,11 +507,11 @@ def _sensitivity(name: str, graph: LayerGraph, opts: Options, studies: dict[tupl
     text = [
         "### 2.3 Sensitivity: where the iso-area MACs go, and dedicated MACs",
         "",
-        f"PACT does not say how the extra MACs of a narrower design are organised, and the answer depends on it. "
-        f"`cores` adds cores with the base array (a configurable PE's sub-word MACs act as extra base-shaped "
-        f"arrays, docs/model.md section 3), `array` grows each core's array near-square, `lanes` puts more MACs "
-        f"in each PE along the reduction axis; `dedicated` takes the MAC count from the area model of section 1 "
-        f"(more MACs than the configurable split at every precision) and runs wider layers bit-serially.",
+        "PACT does not say how the extra MACs of a narrower design are organised, and the answer depends on it. "
+        "`cores` adds cores with the base array (a configurable PE's sub-word MACs act as extra base-shaped "
+        "arrays, docs/model.md section 3), `array` grows each core's array near-square, `lanes` puts more MACs "
+        "in each PE along the reduction axis; `dedicated` takes the MAC count from the area model of section 1 "
+        "(more MACs than the configurable split at every precision) and runs wider layers bit-serially.",
         "",
         _table(headers, rows),
         "",
@@ -644,8 +638,8 @@ def _first_last(study: _Study, opts: Options, figdir: Path, number: int) -> tupl
         "",
         f"**Against the paper.** {_x(model)} at 4 bits and {bwc} GB/s vs {g:g}x — {verdict}.",
         "",
-        f"Why: the gain is set by how much of the time the first and last layers take and how much faster they "
-        f"get. Per layer group on the 4-bit design (unconstrained bandwidth, so utilization is the mapping alone):",
+        "Why: the gain is set by how much of the time the first and last layers take and how much faster they "
+        "get. Per layer group on the 4-bit design (unconstrained bandwidth, so utilization is the mapping alone):",
         "",
         _table(["layers", "share of MACs", f"utilization (first/last at {opts.first_last_bits} b)",
                 "utilization (all at 4 b)", f"share of time ({opts.first_last_bits} b)", "share of time (4 b)"],
@@ -779,10 +773,10 @@ def _header(opts: Options) -> str:
         "## System",
         "",
         f"* Base (16-bit) system: {b.describe(with_bw=False)}; {b.peak_tmacs:.2f} TMAC/s peak. Each value and its "
-        f"source: docs/model.md section 2.",
-        f"* Iso-area design points keep the base's compute area, total on-chip memory and external bandwidth "
-        f"(PACT: \"the total on-chip memory and external bandwidth remains constant at all precisions\"). "
-        f"Default: precision-configurable MACs split 16/b ways, placed as more base-size cores: "
+        "source: docs/model.md section 2.",
+        "* Iso-area design points keep the base's compute area, total on-chip memory and external bandwidth "
+        "(PACT: \"the total on-chip memory and external bandwidth remains constant at all precisions\"). "
+        "Default: precision-configurable MACs split 16/b ways, placed as more base-size cores: "
         + ", ".join(f"{bits} b: {_shape(d)} ({d.macs_per_cycle} MACs)" for bits, d in cores.items())
         + ".",
         f"* External bandwidth: {', '.join(_bw(x) for x in opts.bandwidths)} (PACT's three). Batch 1. "
@@ -887,8 +881,7 @@ def reproduce(
     ]
     text = "\n".join(sections_md)
     md = out / REPORT
-    write_text_atomic(md, text)
-    _readable(md)
+    atomic_write(md, text)
     sections = tuple(line for line in text.splitlines() if line.startswith("#"))
     figures = (density_fig, main_fig, fl_fig, *other_figs)
     return Report(md, figures, sections, numbers)

@@ -16,14 +16,13 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import sqlite3
-import tempfile
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
 from accelsim.report import check_format, json_safe, render
 
@@ -103,25 +102,6 @@ def _reject_nan(obj: Any, field: str = "point") -> None:
     elif isinstance(obj, (list, tuple)):
         for v in obj:
             _reject_nan(v, field)
-
-
-def atomic_write(path: str | Path, data: str | bytes) -> None:
-    """Write a temp file beside `path`, fsync, then `os.replace`: readers see the old file or the new one."""
-    path = Path(path)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(payload)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
 
 
 class ResultStore:

@@ -239,10 +239,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
           f"{len(data.y_train)} train / {len(data.y_test)} test images; first/last layers "
           f"{args.first_bits or 'fp'}/{args.last_bits or 'fp'} bits; weights DoReFa)")
     if args.out is not None:
-        from pact_train.train import write_text_atomic
+        from accelsim.atomic import atomic_write
 
-        write_text_atomic(args.out / "compare.csv", results_csv(results))
-        write_text_atomic(args.out / "compare.md", table + "\n")
+        atomic_write(args.out / "compare.csv", results_csv(results))
+        atomic_write(args.out / "compare.md", table + "\n")
     return 0
 
 

@@ -14,7 +14,6 @@ import csv
 import io
 import json
 import os
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -23,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from accelsim.atomic import atomic_write, atomic_write_with
 from accelsim.errors import InputError
 from pact_train import ops
 from pact_train.data import Dataset, batches, load_dataset
@@ -163,28 +163,6 @@ def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
 # --- checkpoints ---------------------------------------------------------------------------------
 
 
-def _write_atomic(path: Path, write: Callable[[Any], None]) -> None:
-    """Write via a temp file in the same folder and `os.replace`: a crash leaves old or new, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    _write_atomic(Path(path), lambda f: f.write(text.encode("utf-8")))
-
-
-def _save_npz_atomic(path: Path, arrays: dict[str, np.ndarray]) -> None:
-    _write_atomic(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
-
-
 def save_checkpoint(path: Path, model: Net, opt: Optimizer, epoch: int, config: TrainConfig,
                     test_acc: float = float("nan")) -> None:
     """Write parameters, buffers, optimizer state and the epoch count to an .npz (no pickle)."""
@@ -195,7 +173,7 @@ def save_checkpoint(path: Path, model: Net, opt: Optimizer, epoch: int, config: 
     arrays.update({f"param:{n}": p.data for n, p in model.named_params()})
     arrays.update({f"buffer:{n}": b for n, b in model.named_buffers()})
     arrays.update({f"optim:{k}": v for k, v in opt.state_arrays().items()})
-    _save_npz_atomic(path, arrays)
+    atomic_write_with(path, lambda f: np.savez(f, **arrays))
 
 
 def load_checkpoint(path: Path, model: Net, opt: Optimizer | None = None) -> dict[str, Any]:
@@ -239,7 +217,7 @@ def write_log(path: Path, rows: Sequence[dict[str, Any]]) -> None:
     writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
-    write_text_atomic(path, buf.getvalue())
+    atomic_write(path, buf.getvalue())
 
 
 def read_log(path: Path) -> list[dict[str, float]]:
@@ -290,7 +268,7 @@ def train(
             if ckpt.exists():
                 raise InputError("out", str(run_path), f"already holds a run ({CHECKPOINT}); use --resume or a new folder")
             run_path.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(run_path / CONFIG, json.dumps(config.to_dict(), indent=1, sort_keys=True) + "\n")
+        atomic_write(run_path / CONFIG, json.dumps(config.to_dict(), indent=1, sort_keys=True) + "\n")
 
     n = len(data.y_train)
     for epoch in range(start, config.epochs):
@@ -341,5 +319,5 @@ def _build(config: TrainConfig, in_shape: tuple[int, int, int], classes: int) ->
 
 __all__ = [
     "CHECKPOINT", "CONFIG", "LOG", "RunResult", "TrainConfig", "evaluate", "load_checkpoint", "load_run",
-    "make_optimizer", "read_log", "save_checkpoint", "train", "train_step", "write_text_atomic",
+    "make_optimizer", "read_log", "save_checkpoint", "train", "train_step",
 ]

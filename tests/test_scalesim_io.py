@@ -12,7 +12,7 @@ from accelsim.cli import main
 from accelsim.errors import InputError
 from accelsim.inputs import load_workload
 from accelsim.io.scalesim import read_topology, topology_problem, write_topology
-from accelsim.ir import Add, Conv2d, Dense, Flatten, LayerGraph, MatMul, Pool, Reshape
+from accelsim.ir import Conv2d, Dense, Flatten, LayerGraph, MatMul, Pool, Reshape
 
 SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "scalesim-topologies"
 

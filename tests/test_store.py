@@ -12,7 +12,8 @@ from contextlib import closing
 import pytest
 
 from accelsim.errors import InputError
-from accelsim.store import ResultStore, atomic_write, canonical_json, decode, encode, point_key
+from accelsim.atomic import atomic_write
+from accelsim.store import ResultStore, canonical_json, decode, encode, point_key
 
 POINT = {"bits": 4, "bw_gb_per_s": math.inf, "array": (16, 32), "sram_bytes": 8_000_000}
 
@@ -116,7 +117,7 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch) -> No
     def boom(*args: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("accelsim.store.os.replace", boom)
+    monkeypatch.setattr("accelsim.atomic.os.replace", boom)
     with pytest.raises(OSError, match="disk full"):
         atomic_write(out, "new")
     assert out.read_text() == "old"

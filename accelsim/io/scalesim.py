@@ -61,7 +61,8 @@ from pathlib import Path
 from typing import Any
 
 from accelsim.errors import InputError
-from accelsim.graph import LayerGraph, write_text_atomic
+from accelsim.atomic import atomic_write
+from accelsim.graph import LayerGraph
 from accelsim.layers import Conv2d, Dense, Layer, MatMul, Reshape
 
 #: How rows with ``Num Filter == 1`` are read: as SCALE-Sim does, or as depthwise convolutions.
@@ -446,7 +447,7 @@ def write_topology(
         macs += layer.macs
     if not written:
         raise InputError("graph", graph.name, f"has no layer a SCALE-Sim {form}-form topology can express")
-    write_text_atomic(Path(path), "\n".join(lines) + "\n")
+    atomic_write(path, "\n".join(lines) + "\n")
     return TopologyWrite(
         path=str(path),
         form=form,

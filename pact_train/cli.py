@@ -55,6 +55,17 @@ def _bits_list(text: str) -> list[int]:
     return out
 
 
+def _bandwidth(text: str) -> str | None:
+    from accelsim.sweep import bw_label, parse_bandwidth
+
+    if text.lower() == "none":
+        return None
+    try:
+        return bw_label(parse_bandwidth(text))
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _int_list(text: str) -> list[int]:
     if not text.strip():
         return []
@@ -149,7 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
                                    "print a table shaped like PACT's Table 1.")
     _add_train_options(c, for_compare=True)
     c.add_argument("--bits", type=_bits_list, default=[2, 3, 4, 5], help="bit widths (2,3,4,5)")
-    c.add_argument("--out", type=Path, help="keep every run folder under this folder, plus compare.csv")
+    c.add_argument("--out", type=Path, help="keep every run folder under this folder, plus compare.csv; "
+                                            "a rerun reuses the finished runs there")
+    c.add_argument("--bw", type=_bandwidth, default="64",
+                   help="external bandwidth (GB/s or inf) of the simulated accelerator for the speedup row; "
+                        "none skips the simulation (64)")
 
     e = sub.add_parser("export", help="write a trained run as an accelsim layer graph (JSON)")
     e.add_argument("run_dir", type=Path)
@@ -219,8 +234,6 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     base_q = QuantConfig(first_bits=args.first_bits, last_bits=args.last_bits, alpha_init=args.alpha_init,
                          alpha_per_channel=args.alpha_per_channel)
     base = _config_from(args, quant=base_q)
-    if args.out is not None and (args.out / "compare.csv").exists():
-        raise InputError("out", str(args.out), "already holds a comparison (compare.csv)")
     data = load_dataset(base.dataset, base.data_dir).subset(base.train_limit, base.test_limit)
     runs = 1 + 2 * len(args.bits)
     bar = _progress(runs * base.epochs * len(data.y_train), args.quiet, "compare")
@@ -229,15 +242,18 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         bar.set_description(f"{scheme}{'' if bits is None else bits}")
 
     try:
-        results = compare(base, args.bits, out_dir=args.out, data=data, on_run=on_run,
+        results = compare(base, args.bits, out_dir=args.out, data=data, bw=args.bw, on_run=on_run,
                           on_batch=lambda n, loss: bar.update(n))
     finally:
         bar.close()
-    table = format_table(results, f"{base.model}/{base.dataset}")
+    table = format_table(results, f"{base.model}/{base.dataset}", args.bw)
     print(table)
     print(f"({base.epochs} epochs, batch {base.batch_size}, {base.optimizer} lr {base.lr}, seed {base.seed}, "
           f"{len(data.y_train)} train / {len(data.y_test)} test images; first/last layers "
           f"{args.first_bits or 'fp'}/{args.last_bits or 'fp'} bits; weights DoReFa)")
+    if args.bw is not None:
+        print(f"(speedup: accelsim, each trained network at batch 1 with its per-layer bits on the iso-area design "
+              f"at its body bits vs. all layers at 16 bits on the default 16-bit system, {args.bw} GB/s)")
     if args.out is not None:
         from accelsim.atomic import atomic_write
 

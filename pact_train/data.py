@@ -135,7 +135,7 @@ def _digits_array() -> np.ndarray:
     """(1797, 65) array: 64 pixel values 0..16 then the label, from scikit-learn's package data."""
     spec = importlib.util.find_spec("sklearn")
     if spec is None or spec.origin is None:
-        raise InputError("dataset", "digits", "needs scikit-learn (pip install scikit-learn), which ships the data")
+        raise InputError("dataset", "digits", "needs scikit-learn, which ships the data: pip install 'accelsim[train]'")
     path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz"
     if path.is_file():  # read the bundled file directly: importing sklearn costs about a second
         with gzip.open(path, "rt") as f:

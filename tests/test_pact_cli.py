@@ -71,6 +71,39 @@ def test_compare_prints_a_table_one_row_per_network(tmp_path, capsys):
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "| Network | FullPrec | DoReFa 2b | DoReFa 4b | PACT 2b | PACT 4b |"
     assert out[2].startswith("| small/digits | 0.")
-    rows = (tmp_path / "cmp" / "compare.csv").read_text().splitlines()
-    assert rows[0] == "scheme,bits,test_acc,train_acc,seconds" and len(rows) == 6
-    assert (tmp_path / "cmp" / "pact4" / "checkpoint.npz").is_file()
+    assert out[3].startswith("| iso-area speedup @ 64 GB/s | 1.00x |")
+    csv_path = tmp_path / "cmp" / "compare.csv"
+    rows = csv_path.read_text().splitlines()
+    assert rows[0] == "scheme,bits,test_acc,train_acc,seconds,sim_speedup" and len(rows) == 6
+    speedups = {tuple(r.split(",")[:2]): float(r.split(",")[5]) for r in rows[1:]}
+    assert speedups[("fp", "")] == 1.0
+    # same network and bits -> same simulated speedup, whatever the activation scheme
+    assert speedups[("dorefa", "2")] == speedups[("pact", "2")] > 1.0
+    ckpt = tmp_path / "cmp" / "pact4" / "checkpoint.npz"
+    assert ckpt.is_file()
+
+    # a rerun reuses the finished runs: nothing retrained, the same table
+    before = ckpt.stat().st_mtime_ns
+    assert main(["-q", "compare", *TINY, "--epochs", "1", "--bits", "2,4", "--alpha-init", "3",
+                 "--out", str(tmp_path / "cmp")]) == 0
+    assert ckpt.stat().st_mtime_ns == before
+    assert capsys.readouterr().out.splitlines()[:4] == out[:4]
+    # ... but a different configuration in the same folder is refused, naming the run folder
+    assert main(["-q", "compare", *TINY, "--epochs", "1", "--bits", "2,4", "--out", str(tmp_path / "cmp")]) == 2
+    assert "holds a run of another configuration" in capsys.readouterr().err
+
+
+def test_exported_model_runs_in_accelsim_sweep(tmp_path, capsys):
+    pytest.importorskip("sklearn")
+    from accelsim.cli import main as accelsim_main
+
+    run = tmp_path / "run"
+    assert main(["-q", "train", *TINY, "--epochs", "1", "--bits", "4", "--out", str(run)]) == 0
+    assert main(["-q", "export", str(run), "-o", str(tmp_path / "model.json")]) == 0
+    capsys.readouterr()
+    code = accelsim_main(["sweep", "--workload", str(tmp_path / "model.json"), "--bits", "16,4", "--bw", "64",
+                          "--no-store", "--jobs", "1", "--format", "json"])
+    assert code == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [r["bits"] for r in rows] == [16, 4]
+    assert rows[0]["speedup"] == 1.0 and rows[1]["speedup"] > 1.0

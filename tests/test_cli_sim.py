@@ -295,6 +295,8 @@ def test_dask_flag_uses_the_scheduler(capsys):
     local = capsys.readouterr().out
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
         assert main([*argv, "--dask", cluster.scheduler_address]) == 0
+        assert capsys.readouterr().out == local
+        assert main([*argv, "--scheduler", cluster.scheduler_address]) == 0  # the same flag, its other name
     assert capsys.readouterr().out == local
 
 

@@ -82,6 +82,11 @@ def quant_for(scheme: str, bits: int | None, base: QuantConfig) -> QuantConfig:
     return replace(base, act_quant=act, weight_quant="dorefa", bits=bits)
 
 
+def table_cells(bits: Sequence[int]) -> list[tuple[str, int | None]]:
+    """The (scheme, bits) runs of a comparison, in Table 1's column order: FP, DoReFa..., PACT..."""
+    return [("fp", None)] + [(s, b) for s in ("dorefa", "pact") for b in bits]
+
+
 def _resume(run_dir: Path | None, config: TrainConfig) -> bool:
     """Whether `run_dir` holds a checkpoint of `config` to continue (True) or nothing yet (False)."""
     if run_dir is None or not (run_dir / CHECKPOINT).is_file():
@@ -113,7 +118,7 @@ def compare(
     if data is None:
         data = load_dataset(base.dataset, base.data_dir)
     data = data.subset(base.train_limit, base.test_limit)
-    cells: list[tuple[str, int | None]] = [("fp", None)] + [(s, b) for s in ("dorefa", "pact") for b in bits]
+    cells = table_cells(bits)
     results = []
     for scheme, b in cells:
         if on_run is not None:
@@ -143,7 +148,7 @@ def format_table(results: Sequence[CompareRun], network: str, bw: str | float | 
     With `bw`, a second row gives each column's simulated iso-area speedup at `bw` GB/s.
     """
     bits = sorted({r.bits for r in results if r.bits is not None})
-    cols: list[tuple[str, int | None]] = [("fp", None)] + [(s, b) for s in ("dorefa", "pact") for b in bits]
+    cols = table_cells(bits)
     by_cell = {(r.scheme, r.bits): r for r in results}
 
     def pick(key: tuple[str, int | None], attr: str) -> float | None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from accelsim.atomic import atomic_write
 from accelsim.design import MB, Accelerator
 from accelsim.errors import InputError
-from accelsim.sweep import SweepRow
+from accelsim.sweep import SweepRow, describe_bw
 
 #: savefig metadata per format: None removes an entry matplotlib would otherwise fill in.
 _METADATA = {
@@ -58,8 +58,7 @@ def speedup_figure(rows: Sequence[SweepRow], title: str = ""):  # type: ignore[n
         points = {r.bits: r for r in rows if r.bw == label}
         xs = [j for j, b in enumerate(bits) if b in points]
         ys = [points[bits[j]].speedup for j in xs]
-        unit = "" if label == "inf" else " GB/s"
-        (line,) = ax.plot(xs, ys, marker=markers[i % len(markers)], linewidth=1.6, label=f"{label}{unit}")
+        (line,) = ax.plot(xs, ys, marker=markers[i % len(markers)], linewidth=1.6, label=describe_bw(label))
         for j in xs:
             if not points[bits[j]].weights_fit:
                 ax.plot([j], [points[bits[j]].speedup], marker=line.get_marker(), markerfacecolor="white",

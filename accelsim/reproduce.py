@@ -32,13 +32,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from accelsim.atomic import atomic_write
 from accelsim.design import MB, Accelerator, default_scale, iso_area
 from accelsim.fit import policy_for
-from accelsim.atomic import atomic_write
 from accelsim.graph import LayerGraph
 from accelsim.results import SimResult
 from accelsim.sim import simulate
-from accelsim.sweep import SweepRow, sweep
+from accelsim.sweep import SweepRow, describe_bw, sweep
 
 # --- what the paper says (PACT, arXiv 1805.06085v2, section 6) ------------------------------------
 #: Fig. 6(b): "~14x improvement in density when ... uniformly reduced from 16 bits to 2 bits".
@@ -128,10 +128,6 @@ def _x(v: float) -> str:
 
 def _pct(v: float) -> str:
     return f"{100 * v:.1f} %" if abs(v) < 0.095 else f"{100 * v:.0f} %"
-
-
-def _bw(label: str) -> str:
-    return "unconstrained" if label == "inf" else f"{label} GB/s"
 
 
 def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -319,7 +315,7 @@ def _speedup_figure(study: _Study, opts: Options, figdir: Path, number: int) -> 
 
 
 def _sweep_table(study: _Study, opts: Options) -> str:
-    headers = ["bits", "MACs", "peak ratio"] + [f"speedup {_bw(b)}" for b in opts.bandwidths]
+    headers = ["bits", "MACs", "peak ratio"] + [f"speedup {describe_bw(b)}" for b in opts.bandwidths]
     headers += ["efficiency (unconstr.)", "weights on chip", "off-chip MB/image", f"stalled @ {PAPER_BW_CONSTRAINED} GB/s"]
     rows = []
     for b in opts.bits:
@@ -478,7 +474,7 @@ def _statements(study: _Study, opts: Options) -> tuple[str, list[tuple[str, str,
 
 def _sensitivity(name: str, graph: LayerGraph, opts: Options, studies: dict[tuple[str, str], _Study]) -> str:
     headers = ["MACs / placement", "bits", "design (cores x array)", "peak ratio"]
-    headers += [f"speedup {_bw(b)}" for b in opts.bandwidths] + ["weights on chip"]
+    headers += [f"speedup {describe_bw(b)}" for b in opts.bandwidths] + ["weights on chip"]
     rows = []
     for mode, scale in opts.placements:
         s = studies[(mode, scale)]
@@ -634,7 +630,7 @@ def _first_last(study: _Study, opts: Options, figdir: Path, number: int) -> tupl
         f"{opts.first_last_bits} bits / time with every layer at the body's bits, on the same design "
         f"({mode} MACs as more {scale}):",
         "",
-        _table(["body bits"] + [f"gain {_bw(bw)}" for bw in opts.bandwidths] + ["PACT"], gain_rows),
+        _table(["body bits"] + [f"gain {describe_bw(bw)}" for bw in opts.bandwidths] + ["PACT"], gain_rows),
         "",
         f"**Against the paper.** {_x(model)} at 4 bits and {bwc} GB/s vs {g:g}x — {verdict}.",
         "",
@@ -779,7 +775,7 @@ def _header(opts: Options) -> str:
         "Default: precision-configurable MACs split 16/b ways, placed as more base-size cores: "
         + ", ".join(f"{bits} b: {_shape(d)} ({d.macs_per_cycle} MACs)" for bits, d in cores.items())
         + ".",
-        f"* External bandwidth: {', '.join(_bw(x) for x in opts.bandwidths)} (PACT's three). Batch 1. "
+        f"* External bandwidth: {', '.join(describe_bw(x) for x in opts.bandwidths)} (PACT's three). Batch 1. "
         f"First and last MAC layers at {opts.first_last_bits} bits when the body is narrower (PACT).",
         "* Compute cycles per layer follow SCALE-Sim v2's accounting (docs/scalesim-accounting.md); memory "
         "traffic, on-chip residency and the shared external channel follow docs/model.md sections 5-8.",

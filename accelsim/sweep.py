@@ -151,6 +151,11 @@ def bw_label(value: float | int | str) -> str:
     return "inf" if math.isinf(v) else (str(int(v)) if v.is_integer() else repr(v))
 
 
+def describe_bw(label: str) -> str:
+    """A bandwidth label for people: ``64 GB/s``, or ``unconstrained`` for ``inf`` (PACT's word)."""
+    return "unconstrained" if label == "inf" else f"{label} GB/s"
+
+
 def parse_bandwidth(value: float | int | str) -> float:
     """GB/s as a float > 0, ``inf`` allowed; InputError naming the value otherwise."""
     from accelsim.grid import parse_bw

@@ -252,8 +252,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
           f"{len(data.y_train)} train / {len(data.y_test)} test images; first/last layers "
           f"{args.first_bits or 'fp'}/{args.last_bits or 'fp'} bits; weights DoReFa)")
     if args.bw is not None:
+        from accelsim.sweep import describe_bw
+
         print(f"(speedup: accelsim, each trained network at batch 1 with its per-layer bits on the iso-area design "
-              f"at its body bits vs. all layers at 16 bits on the default 16-bit system, {args.bw} GB/s)")
+              f"at its body bits vs. all layers at 16 bits on the default 16-bit system, {describe_bw(args.bw)})")
     if args.out is not None:
         from accelsim.atomic import atomic_write
 

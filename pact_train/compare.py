@@ -25,7 +25,7 @@ from accelsim.design import Accelerator, iso_area
 from accelsim.errors import InputError
 from accelsim.graph import LayerGraph, Precision
 from accelsim.sim import simulate
-from accelsim.sweep import bw_label, parse_bandwidth
+from accelsim.sweep import bw_label, describe_bw, parse_bandwidth
 from pact_train.data import Dataset, load_dataset
 from pact_train.models import QuantConfig
 from pact_train.train import CHECKPOINT, CONFIG, LOG, RunResult, TrainConfig, read_log, train
@@ -158,7 +158,7 @@ def format_table(results: Sequence[CompareRun], network: str, bw: str | float | 
     head = ["Network", "FullPrec"] + [f"DoReFa {b}b" for b in bits] + [f"PACT {b}b" for b in bits]
     rows = [[network] + [_fmt(pick(c, "test_acc")) for c in cols]]
     if bw is not None:
-        label = f"iso-area speedup @ {bw_label(bw)} GB/s"
+        label = f"iso-area speedup, {describe_bw(bw_label(bw))}"
         rows.append([label] + [_fmt(pick(c, "speedup"), ".2f", "x") for c in cols])
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]

@@ -13,10 +13,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 
-def _umask() -> int:
+def _read_umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+#: Read once at import: os.umask can only be read by setting it, which would race with files other
+#: threads (a Dask worker's, say) create meanwhile.
+_UMASK = _read_umask()
 
 
 def atomic_write_with(path: str | os.PathLike[str], write: Callable[[BinaryIO], None]) -> None:
@@ -32,7 +37,7 @@ def atomic_write_with(path: str | os.PathLike[str], write: Callable[[BinaryIO], 
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, path)
     except BaseException:
         try:

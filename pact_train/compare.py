@@ -120,6 +120,15 @@ def compare(
     data = data.subset(base.train_limit, base.test_limit)
     cells = table_cells(bits)
     results = []
+    simulated: dict[tuple[object, ...], float] = {}
+
+    def _speedup(graph: LayerGraph, b: int | None, bw: str | float) -> float:
+        # the DoReFa and PACT networks of one bit width have the same layers and bits: simulate once
+        key = (b, *(graph.precision(n) for n in graph.names()))
+        if key not in simulated:
+            simulated[key] = simulated_speedup(graph, b, bw)
+        return simulated[key]
+
     for scheme, b in cells:
         if on_run is not None:
             on_run(scheme, b)
@@ -132,7 +141,7 @@ def compare(
         r: RunResult = train(config, run_dir, resume=resume, data=data, on_batch=on_batch)
         last = r.history[-1] if r.history else {}
         alphas = {k[len("alpha:"):]: v for k, v in last.items() if k.startswith("alpha:")}
-        speedup = None if bw is None else simulated_speedup(r.model.to_graph(1), b, bw)
+        speedup = None if bw is None else _speedup(r.model.to_graph(1), b, bw)
         results.append(CompareRun(scheme, b, r.test_acc, float(last.get("train_acc", math.nan)), alphas,
                                   sum(h["seconds"] for h in r.history), speedup))
     return results

@@ -27,7 +27,7 @@ import os
 import subprocess
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -47,40 +47,64 @@ def _clear_caches() -> None:
             clear()
 
 
-def measure(name: str, repeat: int = 3) -> dict[str, Any]:
-    """Measure one network in this process (call it in a fresh process for a clean peak RSS)."""
-    import resource
-    import tracemalloc
+@dataclass(frozen=True, slots=True)
+class PointTiming:
+    """One design point simulated once: its events, `simulate()` seconds and simpy-run seconds."""
 
+    bits: int
+    bw: float
+    events: int
+    simulate_s: float
+    simpy_s: float
+
+
+def sweep_timings(graph: Any, repeat: int = 3) -> tuple[list[float], list[PointTiming]]:
+    """Wall seconds of `repeat` 12-point sweeps of `graph`, then each point timed once on its own.
+
+    Per point: `simulate()` (planning included) and the simpy run alone (`run_plan`, plus the
+    first-batch run when it differs), counting the events simpy schedules.
+    """
     from accelsim.design import Accelerator, iso_area
     from accelsim.fit import policy_for
-    from accelsim.inputs import load_workload
     from accelsim.sim import plan, run_plan, simulate
     from accelsim.sweep import sweep
 
-    graph = load_workload(name)
-    points = len(BITS) * len(BWS)
     walls = []
     for _ in range(repeat):
         start = time.perf_counter()
         sweep(graph, BITS, BWS)
         walls.append(time.perf_counter() - start)
-
-    events, sim_s, des_s = 0, 0.0, 0.0
+    points = []
     for bits in BITS:
         g = graph.with_policy(policy_for(bits, 8))
         for bw in BWS:
             design = iso_area(replace(Accelerator(), bw_gb_per_s=bw), bits)
             start = time.perf_counter()
             result = simulate(g, design)
-            sim_s += time.perf_counter() - start
-            events += result.events
+            simulate_s = time.perf_counter() - start
             p = plan(g, design)
             start = time.perf_counter()
             run_plan(p)
             if result.first_cycles != result.cycles:
                 run_plan(p, first=True)
-            des_s += time.perf_counter() - start
+            points.append(PointTiming(bits, bw, result.events, simulate_s, time.perf_counter() - start))
+    return walls, points
+
+
+def measure(name: str, repeat: int = 3) -> dict[str, Any]:
+    """Measure one network in this process (call it in a fresh process for a clean peak RSS)."""
+    import resource
+    import tracemalloc
+
+    from accelsim.inputs import load_workload
+    from accelsim.sweep import sweep
+
+    graph = load_workload(name)
+    points = len(BITS) * len(BWS)
+    walls, per_point = sweep_timings(graph, repeat)
+    events = sum(p.events for p in per_point)
+    sim_s = sum(p.simulate_s for p in per_point)
+    des_s = sum(p.simpy_s for p in per_point)
     rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
 
     _clear_caches()

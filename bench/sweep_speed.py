@@ -10,18 +10,13 @@ sweep in < 3 s on a 2-core machine.
 from __future__ import annotations
 
 import argparse
-import math
-import time
-from dataclasses import replace
+import sys
+from pathlib import Path
 
-from accelsim.design import Accelerator, iso_area
-from accelsim.fit import policy_for
-from accelsim.inputs import load_workload
-from accelsim.sim import plan, run_plan, simulate
-from accelsim.sweep import sweep
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: make `bench` importable
 
-BITS = (16, 8, 4, 2)
-BWS = (32.0, 64.0, math.inf)
+from accelsim.inputs import load_workload  # noqa: E402
+from bench.run import BITS, BWS, sweep_timings  # noqa: E402
 
 
 def main() -> None:
@@ -31,40 +26,19 @@ def main() -> None:
     args = parser.parse_args()
     graph = load_workload(args.workload)
     points = len(BITS) * len(BWS)
-
-    walls = []
-    for _ in range(args.repeat):
-        start = time.perf_counter()
-        sweep(graph, BITS, BWS)
-        walls.append(time.perf_counter() - start)
+    walls, per_point = sweep_timings(graph, args.repeat)
     best = min(walls)
-
-    # one pass point by point: simulate() time and events, and the simpy run alone (plan excluded)
-    events, sim_s, des_s, rows = 0, 0.0, 0.0, []
-    for bits in BITS:
-        g = graph.with_policy(policy_for(bits, 8))
-        for bw in BWS:
-            design = iso_area(replace(Accelerator(), bw_gb_per_s=bw), bits)
-            start = time.perf_counter()
-            r = simulate(g, design)
-            took = time.perf_counter() - start
-            p = plan(g, design)
-            start = time.perf_counter()
-            run_plan(p)
-            if r.first_cycles != r.cycles:
-                run_plan(p, first=True)
-            des_s += time.perf_counter() - start
-            events += r.events
-            sim_s += took
-            rows.append((bits, bw, r.events, took))
+    events = sum(p.events for p in per_point)
+    sim_s = sum(p.simulate_s for p in per_point)
+    des_s = sum(p.simpy_s for p in per_point)
 
     print(f"workload {graph.name}: {points} design points, best of {args.repeat}")
     print(f"sweep wall time      {best:.3f} s  (runs, the first with cold caches: {', '.join(f'{w:.3f}' for w in walls)})")
     print(f"per design point     {best / points * 1e3:.1f} ms")
     print(f"simpy events         {events:,} in one pass ({events / points:,.0f} per point)")
     print(f"events per second    {events / sim_s:,.0f} per simulate() second (planning included), {events / des_s:,.0f} in the simpy run alone")
-    for bits, bw, ev, took in rows:
-        print(f"  bits {bits:2d}  bw {bw:>5g} GB/s  {ev:6,d} events  {took * 1e3:6.1f} ms")
+    for p in per_point:
+        print(f"  bits {p.bits:2d}  bw {p.bw:>5g} GB/s  {p.events:6,d} events  {p.simulate_s * 1e3:6.1f} ms")
 
 
 if __name__ == "__main__":

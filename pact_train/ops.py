@@ -323,15 +323,22 @@ def dense_backward(ctx: Ctx, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np
 # --- pooling -------------------------------------------------------------------------------------
 
 
+def _pool_geometry(
+    x: np.ndarray, kernel: int | Pair, stride: int | Pair | None, padding: int | Pair
+) -> tuple[Pair, Pair, Pair, Pair]:
+    """(kernel, stride, padding, output h/w) of a pooling window over NHWC `x`; stride defaults to the kernel."""
+    kernel = _pair(kernel)
+    stride = kernel if stride is None else _pair(stride)
+    padding = _pair(padding)
+    return kernel, stride, padding, conv_out_hw(x.shape[1], x.shape[2], kernel, stride, padding)
+
+
 def maxpool_forward(
     x: np.ndarray, kernel: int | Pair = 2, stride: int | Pair | None = None, padding: int | Pair = 0
 ) -> tuple[np.ndarray, Ctx]:
     """Max over each window (padding counts as -inf); ties send the gradient to the first maximum."""
-    kernel = _pair(kernel)
-    stride = kernel if stride is None else _pair(stride)
-    padding = _pair(padding)
-    n, h, w, c = x.shape
-    out_hw = conv_out_hw(h, w, kernel, stride, padding)
+    kernel, stride, padding, out_hw = _pool_geometry(x, kernel, stride, padding)
+    n, _, _, c = x.shape
     xp = _pad_hw(x, padding, -np.inf)
     win = _windows(xp, kernel, stride, out_hw).reshape(n, out_hw[0], out_hw[1], c, kernel[0] * kernel[1])
     arg = win.argmax(axis=-1)
@@ -355,11 +362,7 @@ def avgpool_forward(
     x: np.ndarray, kernel: int | Pair = 2, stride: int | Pair | None = None, padding: int | Pair = 0
 ) -> tuple[np.ndarray, Ctx]:
     """Mean over each window; zero padding is counted in the divisor (count_include_pad)."""
-    kernel = _pair(kernel)
-    stride = kernel if stride is None else _pair(stride)
-    padding = _pair(padding)
-    n, h, w, c = x.shape
-    out_hw = conv_out_hw(h, w, kernel, stride, padding)
+    kernel, stride, padding, out_hw = _pool_geometry(x, kernel, stride, padding)
     y = _windows(_pad_hw(x, padding), kernel, stride, out_hw).mean(axis=(-2, -1), dtype=x.dtype)
     return y, {"x_shape": x.shape, "kernel": kernel, "stride": stride, "padding": padding}
 

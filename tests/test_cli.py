@@ -11,15 +11,11 @@ import sys
 import pytest
 
 from accelsim.cli import main
-from accelsim.ir import Conv2d, Dense, Flatten, LayerGraph, Pool
+from _graphs import tiny_graph
 
 
 def _tiny_file(tmp_path):
-    g = LayerGraph("tiny")
-    g.add(Conv2d(name="conv1", in_shape=(1, 3, 8, 8), out_channels=4, kernel=(3, 3), padding=(1, 1)))
-    g.add(Pool(name="gap", in_shape=(1, 4, 8, 8), mode="avg", kernel=(8, 8), stride=(1, 1)), ["conv1"])
-    g.add(Flatten(name="flat", in_shape=(1, 4, 1, 1)), ["gap"])
-    g.add(Dense(name="fc", in_shape=(1, 4), out_features=10), ["flat"])
+    g = tiny_graph(hw=8, channels=4)
     path = tmp_path / "tiny.json"
     g.save(path)
     return path, g

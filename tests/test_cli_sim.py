@@ -9,7 +9,7 @@ import json
 import pytest
 
 from accelsim.cli import main
-from accelsim.ir import Conv2d, Dense, Flatten, LayerGraph, Pool
+from _graphs import tiny_graph
 
 REQUIRED = [
     "workload", "bits", "first_last_bits", "bw", "peak_tmacs", "seconds_per_image", "speedup", "peak_ratio",
@@ -24,11 +24,7 @@ def _in_tmp(tmp_path, monkeypatch):
 
 
 def _tiny(tmp_path):
-    g = LayerGraph("tiny")
-    g.add(Conv2d(name="conv1", in_shape=(1, 3, 16, 16), out_channels=8, kernel=(3, 3), padding=(1, 1)))
-    g.add(Pool(name="gap", in_shape=(1, 8, 16, 16), mode="avg", kernel=(16, 16), stride=(1, 1)), ["conv1"])
-    g.add(Flatten(name="flat", in_shape=(1, 8, 1, 1)), ["gap"])
-    g.add(Dense(name="fc", in_shape=(1, 8), out_features=10), ["flat"])
+    g = tiny_graph(hw=16, channels=8)
     path = tmp_path / "tiny.json"
     g.save(path)
     return path

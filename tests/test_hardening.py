@@ -26,6 +26,7 @@ from accelsim.errors import InputError
 from accelsim.graph import Precision
 from accelsim.ir import Conv2d, Dense, Flatten, LayerGraph, Pool, uniform_policy
 from accelsim.sim import simulate
+from _graphs import tiny_graph
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -232,12 +233,7 @@ def _json_values():
 
 
 def _tiny_dict() -> dict:
-    g = LayerGraph("tiny")
-    g.add(Conv2d(name="conv1", in_shape=(1, 3, 8, 8), out_channels=4, kernel=(3, 3), padding=(1, 1)))
-    g.add(Pool(name="gap", in_shape=(1, 4, 8, 8), mode="avg", kernel=(8, 8), stride=(1, 1)), ["conv1"])
-    g.add(Flatten(name="flat", in_shape=(1, 4, 1, 1)), ["gap"])
-    g.add(Dense(name="fc", in_shape=(1, 4), out_features=10), ["flat"])
-    return g.to_dict()
+    return tiny_graph(hw=8, channels=4).to_dict()
 
 
 @settings(max_examples=120, deadline=None)

@@ -14,7 +14,7 @@ import tech
 from accelsim.design import Accelerator, iso_area
 from accelsim.errors import InputError
 from accelsim.grid import load_spec
-from accelsim.ir import Conv2d, Dense, Flatten, LayerGraph, Pool
+from accelsim.ir import LayerGraph
 from accelsim.store import ResultStore
 from accelsim.sweep import (
     evaluate_point,
@@ -26,17 +26,13 @@ from accelsim.sweep import (
     sweep,
     sweep_grid,
 )
+from _graphs import tiny_graph
 
 GRID = {"workload": "resnet20", "bits": "16,4", "bw": "32,inf", "sram": "4MB,16MB", "cores": "2,4"}
 
 
 def _tiny() -> LayerGraph:
-    g = LayerGraph("tiny")
-    g.add(Conv2d(name="conv1", in_shape=(1, 3, 16, 16), out_channels=8, kernel=(3, 3), padding=(1, 1)))
-    g.add(Pool(name="gap", in_shape=(1, 8, 16, 16), mode="avg", kernel=(16, 16), stride=(1, 1)), ["conv1"])
-    g.add(Flatten(name="flat", in_shape=(1, 8, 1, 1)), ["gap"])
-    g.add(Dense(name="fc", in_shape=(1, 8), out_features=10), ["flat"])
-    return g
+    return tiny_graph(hw=16, channels=8)
 
 
 @pytest.fixture(scope="module")

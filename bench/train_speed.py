@@ -1,12 +1,19 @@
-"""Training speed of the NumPy trainer: ResNet20 on 32x32 input vs this machine's float32 matmul peak.
+"""Training speed of the NumPy trainer: ResNet20 on 32x32 input, per conv layer, vs this machine's sgemm.
 
-    python bench/train_speed.py [--batch 128] [--steps 3] [--threads 1] [--quant pact4|fp]
+    python bench/train_speed.py [--batch 128] [--steps 5] [--threads 1] [--quant pact4|fp]
 
-Prints images/s for one full training step (forward, loss, backward, optimizer), the achieved
-GFLOP/s of the conv layers (im2col, weight quantization and the GEMMs, forward and backward),
-and next to it the float32 GEMM GFLOP/s measured in the same run with the same BLAS thread count,
-so the ratio is meaningful on any machine. FLOPs count 2 per MAC; a conv's backward does 2x its
-forward (dW and dX), except the first conv, which skips dX.
+Clock: CPU time of this process (``time.process_time``: every thread of the process, user +
+system), not wall time. The machine is shared; another job's time slices make wall clocks
+longer but are not charged to this process, so CPU time measures what the code costs. What CPU
+time cannot remove is contention for caches and memory bandwidth: figures taken on a loaded box
+are still lower bounds, hence best-of-N, and the load average printed with them. With more than
+one BLAS thread, CPU seconds add up over the threads: GFLOP/s is then per CPU-second (per core).
+
+Per layer: fwd+bwd of every conv (weight quantization, copies, GEMMs) timed on its own in each
+of N full training steps, best of N. Against it, measured the same way (process_time, best of N):
+the float32 sgemm peak (n x n x n), and the layer's own GEMMs alone (the im2col GEMM shapes of its
+forward, dW and dX, on in-cache blocks: what the layer would cost with free data movement). FLOPs
+count 2 per MAC; a conv's backward is 2x its forward (dW and dX), except the first conv's (dW only).
 """
 
 from __future__ import annotations
@@ -19,11 +26,10 @@ import sys
 def _parse() -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--batch", type=int, default=128)
-    p.add_argument("--steps", type=int, default=5, help="timed steps after one warm-up step")
+    p.add_argument("--steps", type=int, default=5, help="timed steps after one warm-up step (N of best-of-N)")
     p.add_argument("--threads", type=int, default=1, help="BLAS threads (set before NumPy loads)")
     p.add_argument("--quant", choices=("pact4", "fp"), default="pact4")
     p.add_argument("--gemm-n", type=int, default=2048, help="square GEMM size for the peak")
-    p.add_argument("--per-layer", action="store_true", help="print every conv layer")
     return p.parse_args()
 
 
@@ -33,75 +39,115 @@ if ARGS is not None:
         os.environ[var] = str(ARGS.threads)
 
 import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
 
 from pact_train import layers as L  # noqa: E402
 from pact_train import ops  # noqa: E402
+from pact_train.conv import BLOCK_BYTES  # noqa: E402
 from pact_train.models import QuantConfig, resnet20  # noqa: E402
 from pact_train.optim import SGD  # noqa: E402
 from pact_train.perf import tune_allocator  # noqa: E402
 
+clock = time.process_time
 
-def matmul_peak(n: int, repeats: int = 5) -> float:
+
+def best_of(fn: Callable[[], object], repeats: int) -> float:
+    """Smallest CPU time of `repeats` calls (after one warm-up call)."""
+    fn()
+    best = float("inf")
+    for _ in range(repeats):
+        t0 = clock()
+        fn()
+        best = min(best, clock() - t0)
+    return best
+
+
+def sgemm_peak(n: int, repeats: int) -> float:
     """Best-of-`repeats` float32 GFLOP/s of an n x n x n matmul."""
     rng = np.random.default_rng(0)
     a = rng.standard_normal((n, n), dtype=np.float32)
     b = rng.standard_normal((n, n), dtype=np.float32)
-    a @ b  # warm-up
-    best = min(_timed(lambda: a @ b) for _ in range(repeats))
-    return 2 * n**3 / best / 1e9
+    return 2 * n**3 / best_of(lambda: a @ b, repeats) / 1e9
 
 
-def _timed(fn) -> float:  # type: ignore[no-untyped-def]
-    t0 = time.perf_counter()
-    fn()
-    return time.perf_counter() - t0
+def layer_gemms_seconds(conv: L.Conv2d, x_shape: tuple[int, ...], y_shape: tuple[int, ...], repeats: int) -> float:
+    """CPU seconds of the layer's im2col GEMMs alone (fwd, dW, and dX unless skipped) on in-cache blocks."""
+    n, _, _, c = x_shape
+    _, ho, wo, k = y_shape
+    kk = conv.kernel[0] * conv.kernel[1] * c
+    rows = ho * wo * max(1, min(n, BLOCK_BYTES // max(ho * wo * kk * 4, 1)))
+    rng = np.random.default_rng(0)
+    cols = rng.standard_normal((rows, kk), dtype=np.float32)
+    w = rng.standard_normal((kk, k), dtype=np.float32)
+    dy = rng.standard_normal((rows, k), dtype=np.float32)
+    y = np.empty((rows, k), np.float32)
+    dcols = np.empty((rows, kk), np.float32)
+    blocks = n * ho * wo / rows
+
+    def gemms() -> None:
+        np.matmul(cols, w, out=y)
+        cols.T @ dy
+        if conv.need_dx:
+            np.matmul(dy, w.T, out=dcols)
+
+    return best_of(gemms, repeats) * blocks
 
 
 class ConvTimer:
-    """Wraps every Conv2d's forward/backward with a wall-clock timer and counts its FLOPs."""
+    """Wraps every Conv2d's forward/backward with a CPU-time clock; keeps each step's fwd+bwd per layer."""
 
     def __init__(self, model: L.Module) -> None:
         self.convs = [(n, m) for n, m in model.modules() if isinstance(m, L.Conv2d)]
-        self.seconds = {n: 0.0 for n, _ in self.convs}
+        self.step_seconds = {n: 0.0 for n, _ in self.convs}
+        self.best = {n: float("inf") for n, _ in self.convs}
         self.flops = {n: 0 for n, _ in self.convs}
-        self.shapes: dict[str, tuple[int, ...]] = {}
+        self.shapes: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = {}
         for name, conv in self.convs:
             self._wrap(name, conv)
 
     def _wrap(self, name: str, conv: L.Conv2d) -> None:
         fwd, bwd = conv.forward, conv.backward
-        kh, kw = conv.kernel
-        macs_per_out = kh * kw * conv.in_channels // conv.groups
+        macs_per_out = conv.kernel[0] * conv.kernel[1] * conv.in_channels // conv.groups
 
         def forward(x, train=True):  # type: ignore[no-untyped-def]
-            t0 = time.perf_counter()
+            t0 = clock()
             y = fwd(x, train)
-            self.seconds[name] += time.perf_counter() - t0
-            self.flops[name] += 2 * y.size * macs_per_out
+            self.step_seconds[name] += clock() - t0
+            self.flops[name] = 2 * y.size * macs_per_out * (3 if conv.need_dx else 2)
             self.shapes[name] = (x.shape, y.shape)
             return y
 
         def backward(dy):  # type: ignore[no-untyped-def]
-            t0 = time.perf_counter()
+            t0 = clock()
             dx = bwd(dy)
-            self.seconds[name] += time.perf_counter() - t0
-            self.flops[name] += 2 * dy.size * macs_per_out * (2 if conv.need_dx else 1)
+            self.step_seconds[name] += clock() - t0
             return dx
 
         conv.forward, conv.backward = forward, backward  # type: ignore[method-assign]
 
-    def reset(self) -> None:
-        for n in self.seconds:
-            self.seconds[n], self.flops[n] = 0.0, 0
+    def end_step(self) -> None:
+        for n, s in self.step_seconds.items():
+            self.best[n] = min(self.best[n], s)
+            self.step_seconds[n] = 0.0
+
+
+def _load() -> str:
+    try:
+        one, five, fifteen = os.getloadavg()
+        return f"load average {one:.2f} {five:.2f} {fifteen:.2f}"
+    except OSError:
+        return "load average unknown"
 
 
 def main() -> int:
     args = ARGS
     assert args is not None
     tuned = tune_allocator()
-    peak = matmul_peak(args.gemm_n)
+    print(f"numpy {np.__version__}, BLAS threads {args.threads}, python {sys.version.split()[0]}, "
+          f"glibc allocator tuned: {tuned}; {os.cpu_count()} CPUs, {_load()} (before)")
+    peak = sgemm_peak(args.gemm_n, args.steps)
     q = QuantConfig() if args.quant == "pact4" else QuantConfig(act_quant="none", weight_quant="none", bits=None)
     model = resnet20((32, 32, 3), 10, q, np.random.default_rng(0))
     opt = SGD(list(model.named_params()), momentum=0.9, weight_decay=2e-4)
@@ -118,31 +164,37 @@ def main() -> int:
         opt.step(0.01)
 
     step()  # warm-up
-    times, conv_s, conv_flops = [], [], []
+    timer.end_step()
+    timer.best = {n: float("inf") for n in timer.best}
+    cpu, wall = [], []
     for _ in range(args.steps):
-        timer.reset()
-        times.append(_timed(step))
-        conv_s.append(sum(timer.seconds.values()))
-        conv_flops.append(sum(timer.flops.values()))
-    # The box is shared: other jobs only ever slow a measurement down, so the best step and the
-    # best GEMM (measured before and after the steps) are the estimates of what the machine does.
-    peak = max(peak, matmul_peak(args.gemm_n))
-    t, t_med = min(times), float(np.median(times))
-    cs, cf = min(conv_s), conv_flops[0]
-    conv_gflops = cf / cs / 1e9
-
-    print(f"numpy {np.__version__}, BLAS threads {args.threads}, python {sys.version.split()[0]}, "
-          f"glibc allocator tuned: {tuned}")
-    print(f"float32 matmul peak ({args.gemm_n}^3, best of 2x5, before and after): {peak:.1f} GFLOP/s")
-    print(f"ResNet20 training step, batch {args.batch}, 32x32x3, {args.quant}: best {t * 1e3:.0f} ms, "
-          f"median {t_med * 1e3:.0f} ms of {args.steps} -> {args.batch / t:.1f} images/s (median {args.batch / t_med:.1f})")
-    print(f"conv layers: {cf / 1e9:.2f} GFLOP fwd+bwd in {cs * 1e3:.0f} ms (best; {cs / t:.0%} of the best step) -> "
-          f"{conv_gflops:.1f} GFLOP/s = {conv_gflops / peak:.0%} of the matmul peak")
-    if args.per_layer:
-        print(f"{'layer':<22} {'in (NHWC)':<20} {'GFLOP':>7} {'ms':>7} {'GFLOP/s':>8}")
-        for name, _ in timer.convs:
-            s, f = timer.seconds[name], timer.flops[name]
-            print(f"{name:<22} {str(timer.shapes[name][0]):<20} {f / 1e9:7.3f} {s * 1e3:7.1f} {f / s / 1e9:8.1f}")
+        t0, w0 = clock(), time.perf_counter()
+        step()
+        cpu.append(clock() - t0)
+        wall.append(time.perf_counter() - w0)
+        timer.end_step()
+    # other jobs only ever slow a measurement down: the best of N (step, layer, GEMM) is the estimate
+    peak = max(peak, sgemm_peak(args.gemm_n, args.steps))
+    conv_s = sum(timer.best.values())
+    conv_f = sum(timer.flops.values())
+    print(f"float32 sgemm peak ({args.gemm_n}^3, CPU time, best of 2x{args.steps}, before and after the steps): "
+          f"{peak:.1f} GFLOP/s")
+    print(f"ResNet20 training step, batch {args.batch}, 32x32x3, {args.quant}: best {min(cpu) * 1e3:.0f} ms CPU "
+          f"(median {np.median(cpu) * 1e3:.0f}; wall best {min(wall) * 1e3:.0f}) of {args.steps} -> "
+          f"{args.batch / min(cpu):.1f} images per CPU-second")
+    print(f"conv layers: {conv_f / 1e9:.2f} GFLOP fwd+bwd in {conv_s * 1e3:.0f} ms (sum of per-layer bests, "
+          f"{conv_s / min(cpu):.0%} of the best step) -> {conv_f / conv_s / 1e9:.1f} GFLOP/s = "
+          f"{conv_f / conv_s / 1e9 / peak:.0%} of sgemm")
+    print()
+    print("| layer | in (NHWC) | kernel/stride | GFLOP | ms | GFLOP/s | % of sgemm | GEMMs alone, % of sgemm |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, conv in timer.convs:
+        s, f = timer.best[name], timer.flops[name]
+        xs, ys = timer.shapes[name]
+        g = layer_gemms_seconds(conv, xs, ys, args.steps)
+        print(f"| {name.removesuffix('.conv')} | {xs} | {conv.kernel[0]}x{conv.kernel[1]}/{conv.stride} | {f / 1e9:.3f} | "
+              f"{s * 1e3:.1f} | {f / s / 1e9:.1f} | {f / s / 1e9 / peak:.0%} | {f / g / 1e9 / peak:.0%} |")
+    print(f"\n({_load()} after)")
     return 0
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from pact_train import ops
+from pact_train import conv, conv_flat, ops
 from pact_train.gradcheck import numerical_grad, rel_error
 
 TOL = 1e-7
@@ -48,12 +48,25 @@ CONV_CASES = [
     (5, 1, 0, 1, 7, 8),
     (3, 1, 1, 4, 5, 5),  # depthwise (C = K = groups)
     (3, 3, 2, 2, 8, 8),
-    (3, 1, 3, 1, 4, 4),  # padding > kernel - 1: the strided (col2im) backward path
+    (3, 1, 3, 1, 4, 4),  # padding > kernel - 1: dX by the polyphase path (one phase)
+    (3, 2, 0, 1, 7, 6),  # polyphase dX, no padding, odd size
+    (5, 2, 2, 1, 9, 8),  # polyphase dX, two taps per phase, even size
+    (2, 2, 0, 1, 6, 5),  # even kernel = stride: one tap per phase
+    (3, 3, 1, 1, 8, 7),  # stride 3: nine phases
+    (1, 3, 0, 1, 7, 8),  # strided 1x1 with rows/columns the kernel never reads
 ]
 
 
+@pytest.fixture(params=["flat", "im2col"])
+def conv_path(request, monkeypatch) -> str:
+    """Run a test on both conv implementations: flat-shift (<= 16 channels) and im2col + GEMM."""
+    if request.param == "im2col":
+        monkeypatch.setattr(conv_flat, "FLAT_MAX_CHANNELS", 0)
+    return request.param
+
+
 @pytest.mark.parametrize("k,s,p,g,h,w", CONV_CASES)
-def test_conv_forward_matches_naive_and_backward_matches_finite_differences(rng, k, s, p, g, h, w):
+def test_conv_forward_matches_naive_and_backward_matches_finite_differences(rng, conv_path, k, s, p, g, h, w):
     c, kout = 4, (4 if g == 4 else 8)
     x = rng.standard_normal((2, h, w, c))
     wt = rng.standard_normal((k, k, c // g, kout))
@@ -69,15 +82,17 @@ def test_conv_forward_matches_naive_and_backward_matches_finite_differences(rng,
     assert rel_error(dw, numerical_grad(f, wt)) < TOL
 
 
-def test_conv_blocks_give_the_same_result_as_one_block(rng, monkeypatch):
+@pytest.mark.parametrize("stride", [1, 2])
+def test_conv_blocks_give_the_same_result_as_one_block(rng, monkeypatch, conv_path, stride):
     """The batch is processed in cache-sized blocks; block size must not change the numbers."""
     x = rng.standard_normal((5, 6, 6, 3))
     wt = rng.standard_normal((3, 3, 3, 4))
-    r = rng.standard_normal((5, 6, 6, 4))
-    y1, ctx = ops.conv2d_forward(x, wt, 1, 1)
+    y1, ctx = ops.conv2d_forward(x, wt, stride, 1)
+    r = rng.standard_normal(y1.shape)
     dx1, dw1 = ops.conv2d_backward(ctx, r)
-    monkeypatch.setattr(ops, "BLOCK_BYTES", 1)  # one image per block
-    y2, ctx = ops.conv2d_forward(x, wt, 1, 1)
+    monkeypatch.setattr(conv, "BLOCK_BYTES", 1)  # one image per block
+    monkeypatch.setattr(conv_flat, "FLAT_BLOCK_BYTES", 1)
+    y2, ctx = ops.conv2d_forward(x, wt, stride, 1)
     dx2, dw2 = ops.conv2d_backward(ctx, r)
     np.testing.assert_allclose(y1, y2, rtol=1e-12)
     np.testing.assert_allclose(dx1, dx2, rtol=1e-12)
@@ -89,6 +104,20 @@ def test_conv_first_layer_skips_input_gradient(rng):
     _, ctx = ops.conv2d_forward(x, rng.standard_normal((3, 3, 3, 4)), 1, 1, need_dx=False)
     dx, dw = ops.conv2d_backward(ctx, rng.standard_normal((2, 5, 5, 4)))
     assert dx is None and dw.shape == (3, 3, 3, 4)
+
+
+@pytest.mark.parametrize("k,s,p", [(1, 2, 0), (1, 1, 0), (3, 1, 1), (3, 2, 1)])
+def test_conv_weight_gradient_without_input_gradient_is_the_same(rng, conv_path, k, s, p):
+    """need_dx=False takes other code paths for dW; they must agree with the full backward."""
+    x = rng.standard_normal((3, 6, 6, 4))
+    wt = rng.standard_normal((k, k, 4, 5))
+    y, ctx = ops.conv2d_forward(x, wt, s, p)
+    r = rng.standard_normal(y.shape)
+    _, dw_full = ops.conv2d_backward(ctx, r)
+    _, ctx = ops.conv2d_forward(x, wt, s, p, need_dx=False)
+    dx, dw = ops.conv2d_backward(ctx, r)
+    assert dx is None
+    np.testing.assert_allclose(dw, dw_full, rtol=1e-12, atol=1e-12)
 
 
 def test_conv_keeps_float32(rng):

@@ -120,6 +120,17 @@ def _add_train_options(p: argparse.ArgumentParser, *, for_compare: bool = False)
     o.add_argument("--lr-steps", type=_int_list, default=[], help="epochs where lr is multiplied by --lr-gamma")
     o.add_argument("--lr-gamma", type=float, default=0.1)
     o.add_argument("--seed", type=int, default=0)
+    if not for_compare:
+        _add_calib_options(q)
+
+
+def _add_calib_options(g: Any) -> None:
+    from pact_train.calibrate import CALIB_METHODS, DEFAULT_PERCENTILE
+
+    g.add_argument("--calib", choices=CALIB_METHODS, default="percentile",
+                   help="with --init / ptq: clipping levels from a percentile of the float activations, or their max")
+    g.add_argument("--percentile", type=float, default=DEFAULT_PERCENTILE,
+                   help=f"the percentile of --calib percentile ({DEFAULT_PERCENTILE}, NVIDIA's calibrator default)")
 
 
 def _config_from(args: argparse.Namespace, quant: Any = None) -> Any:
@@ -136,7 +147,8 @@ def _config_from(args: argparse.Namespace, quant: Any = None) -> Any:
         test_limit=args.test_limit, width=args.width, quant=quant, epochs=args.epochs, batch_size=args.batch_size,
         optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
         lambda_alpha=args.lambda_alpha, alpha_lr_mult=args.alpha_lr_mult, lr_steps=tuple(args.lr_steps),
-        lr_gamma=args.lr_gamma, seed=args.seed,
+        lr_gamma=args.lr_gamma, seed=args.seed, init=getattr(args, "init", None),
+        init_calib=getattr(args, "calib", "percentile"), init_percentile=getattr(args, "percentile", 99.99),
     )
 
 
@@ -149,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train one network", description="Train one network; writes a run folder.")
     _add_train_options(t)
+    t.add_argument("--init", metavar="RUN_OR_NPZ",
+                   help="start from a trained float network (run folder or checkpoint .npz): its weights and BN "
+                        "statistics, clipping levels calibrated from its activations (--calib)")
     where = t.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", type=Path, help="new run folder (config.json, log.csv, checkpoint.npz)")
     where.add_argument("--resume", type=Path, metavar="RUN_DIR",
@@ -165,6 +180,20 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--bw", type=_bandwidth, default="64",
                    help="external bandwidth (GB/s or inf) of the simulated accelerator for the speedup row; "
                         "none skips the simulation (64)")
+
+    pt = sub.add_parser("ptq", help="post-training quantization of a float run (no training): its test accuracy",
+                        description="Quantize a trained float network without training: weights by the weight "
+                                    "quantizer (SAWB by default: its scale is fitted to the weights), clipping "
+                                    "levels calibrated from the float activations; prints the test accuracy.")
+    pt.add_argument("run_dir", type=Path, metavar="RUN_OR_NPZ")
+    pt.add_argument("--bits", type=_bits, required=True, help="body weights and activations")
+    pt.add_argument("--first-bits", type=_bits, default=8)
+    pt.add_argument("--last-bits", type=_bits, default=8)
+    pt.add_argument("--act-quant", choices=("pact", "relu-max"), default="pact",
+                    help="activation quantizer whose level is calibrated (pact: alpha; relu-max: running max)")
+    pt.add_argument("--weight-quant", choices=("sawb", "dorefa"), default="sawb")
+    pt.add_argument("--test-limit", type=_positive_int, help="use only the first N test images")
+    _add_calib_options(pt)
 
     e = sub.add_parser("export", help="write a trained run as an accelsim layer graph (JSON)")
     e.add_argument("run_dir", type=Path)
@@ -264,6 +293,22 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_ptq(args: argparse.Namespace) -> int:
+    from pact_train.calibrate import float_config, post_training_quantize
+    from pact_train.data import load_dataset
+    from pact_train.models import QuantConfig
+
+    quant = QuantConfig(act_quant=args.act_quant, weight_quant=args.weight_quant, bits=args.bits,
+                        first_bits=args.first_bits, last_bits=args.last_bits)
+    stored = float_config(args.run_dir)
+    data = load_dataset(stored.dataset, stored.data_dir).subset(stored.train_limit, args.test_limit or stored.test_limit)
+    _, acc = post_training_quantize(args.run_dir, quant, data, args.calib, args.percentile)
+    level = "max" if args.calib == "max" else f"p{args.percentile:g}"
+    print(f"| PTQ {args.bits}b ({args.weight_quant} weights, {args.act_quant} alpha {level}, first/last "
+          f"{args.first_bits or 'fp'}/{args.last_bits or 'fp'}) | {acc:.4f} | {len(data.y_test)} test images |")
+    return 0
+
+
 def _cmd_export(args: argparse.Namespace) -> int:
     from pact_train.export import export_run
 
@@ -290,6 +335,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _cmd_train(args)
             if args.command == "compare":
                 return _cmd_compare(args)
+            if args.command == "ptq":
+                return _cmd_ptq(args)
             return _cmd_export(args)
     except InputError as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")

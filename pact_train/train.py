@@ -25,6 +25,7 @@ import numpy as np
 from accelsim.atomic import atomic_write, atomic_write_with
 from accelsim.errors import InputError
 from pact_train import ops
+from pact_train.calibrate import CALIB_METHODS, init_from_float
 from pact_train.data import Dataset, batches, load_dataset
 from pact_train.models import MODELS, Net, QuantConfig, build_model
 from pact_train.optim import OPTIMIZERS, Optimizer, step_lr
@@ -59,6 +60,9 @@ class TrainConfig:
     lr_gamma: float = 0.1
     seed: int = 0
     eval_batch: int = 500
+    init: str | None = None
+    init_calib: str = "percentile"
+    init_percentile: float = 99.99
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -87,6 +91,10 @@ class TrainConfig:
             raise InputError("lr_steps", list(self.lr_steps), "must be increasing positive epoch numbers")
         if not isinstance(self.seed, int) or self.seed < 0:
             raise InputError("seed", self.seed, "must be an integer >= 0")
+        if self.init_calib not in CALIB_METHODS:
+            raise InputError("calib", self.init_calib, f"must be one of {', '.join(CALIB_METHODS)}")
+        if not (isinstance(self.init_percentile, (int, float)) and 0 < self.init_percentile <= 100):
+            raise InputError("percentile", self.init_percentile, "must be in (0, 100]")
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -267,6 +275,10 @@ def train(
         else:
             if ckpt.exists():
                 raise InputError("out", str(run_path), f"already holds a run ({CHECKPOINT}); use --resume or a new folder")
+    if config.init is not None and not resume:
+        init_from_float(model, config.init, data, config.init_calib, config.init_percentile)
+    if run_path is not None:
+        if not resume:
             run_path.mkdir(parents=True, exist_ok=True)
         atomic_write(run_path / CONFIG, json.dumps(config.to_dict(), indent=1, sort_keys=True) + "\n")
 

@@ -25,6 +25,9 @@ TINY = ["--train-limit", "128", "--test-limit", "64", "--width", "4", "--batch-s
     (["compare", "--bits", "2,none"], "bits='none'"),
     (["export", "no-such-run", "-o", "m.json"], "run_dir="),
     (["frobnicate"], "frobnicate"),
+    (["train", "--init", "no-such-run", "--out", "r"], "init='no-such-run'"),
+    (["train", "--calib", "mean", "--out", "r"], "--calib"),
+    (["ptq", "no-such-run", "--bits", "2"], "init='no-such-run'"),
 ])
 def test_bad_input_is_one_line_exit_2(tmp_path, monkeypatch, capsys, argv, needle):
     monkeypatch.chdir(tmp_path)

@@ -106,6 +106,10 @@ def _add_train_options(p: argparse.ArgumentParser, *, for_compare: bool = False)
         q.add_argument("--bits", type=_bits, default=4, help="body weights and activations; none = float (4)")
     q.add_argument("--first-bits", type=_bits, default=8, help="first conv's weights and input image (8; none = float)")
     q.add_argument("--last-bits", type=_bits, default=8, help="last layer's weights and input activations (8)")
+    if not for_compare:
+        q.add_argument("--bits-per-layer", type=Path, metavar="GRAPH_JSON",
+                       help="per-layer w_bits/a_bits from an accelsim layer graph (e.g. a pact-train export or a "
+                            "design-space study's pick); overrides --bits/--first-bits/--last-bits layer by layer")
     q.add_argument("--alpha-init", type=float, default=10.0, help="PACT's initial alpha (10, as in the paper)")
     q.add_argument("--alpha-per-channel", action="store_true", help="one alpha per channel instead of per layer")
     o = p.add_argument_group("optimization")
@@ -149,7 +153,14 @@ def _config_from(args: argparse.Namespace, quant: Any = None) -> Any:
         lambda_alpha=args.lambda_alpha, alpha_lr_mult=args.alpha_lr_mult, lr_steps=tuple(args.lr_steps),
         lr_gamma=args.lr_gamma, seed=args.seed, init=getattr(args, "init", None),
         init_calib=getattr(args, "calib", "percentile"), init_percentile=getattr(args, "percentile", 99.99),
+        layer_bits=_layer_bits(getattr(args, "bits_per_layer", None)),
     )
+
+
+def _layer_bits(path: Path | None) -> dict[str, list[int]] | None:
+    from pact_train.policy import read_layer_bits
+
+    return None if path is None else read_layer_bits(path)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -109,6 +109,14 @@ class Unit(L.Sequential):
     def activation_modules(self) -> list[tuple[str, L.Activation]]:
         return [(n, m) for n, m in self.modules() if isinstance(m, L.Activation)]
 
+    def weight_nodes(self, name: str) -> list[tuple[str, Any]]:
+        """(IR node name, Conv2d/Dense module) of every weight layer `emit` writes for this unit."""
+        raise NotImplementedError
+
+    def activation_nodes(self, name: str) -> list[tuple[str, L.Activation]]:
+        """(IR node carrying the activation's output, activation module) for every activation here."""
+        raise NotImplementedError
+
 
 class ConvUnit(Unit):
     """conv -> [BatchNorm] -> [pool] -> [activation] (tensorpack order: pool before the activation)."""
@@ -123,6 +131,14 @@ class ConvUnit(Unit):
         if act is not None:
             parts["act"] = act
         super().__init__(**parts)
+
+    def weight_nodes(self, name: str) -> list[tuple[str, Any]]:
+        return [(name, self.conv)]
+
+    def activation_nodes(self, name: str) -> list[tuple[str, L.Activation]]:
+        if not hasattr(self, "act"):
+            return []
+        return [(f"{name}.pool" if hasattr(self, "pool") else name, self.act)]
 
     def emit(self, g, name, src, shape, bits):  # type: ignore[no-untyped-def]
         from accelsim.ir import Conv2d, Pool, Precision
@@ -177,6 +193,17 @@ class BasicBlock(Unit):
         dx = self.conv1.backward(self.conv2.backward(d))
         return dx + (self.shortcut.backward(d) if hasattr(self, "shortcut") else d)
 
+    def _parts(self, name: str) -> list[tuple[str, ConvUnit]]:
+        parts = [(f"{name}.conv1", self.conv1), (f"{name}.conv2", self.conv2)]
+        return parts + ([(f"{name}.shortcut", self.shortcut)] if hasattr(self, "shortcut") else [])
+
+    def weight_nodes(self, name: str) -> list[tuple[str, Any]]:
+        return [node for part, unit in self._parts(name) for node in unit.weight_nodes(part)]
+
+    def activation_nodes(self, name: str) -> list[tuple[str, L.Activation]]:
+        inner = [node for part, unit in self._parts(name) for node in unit.activation_nodes(part)]
+        return [*inner, (f"{name}.add", self.act)]
+
     def emit(self, g, name, src, shape, bits):  # type: ignore[no-untyped-def]
         from accelsim.ir import Add, Precision
 
@@ -197,6 +224,12 @@ class Head(Unit):
 
     def __init__(self, pool: L.Module, fc: L.Dense) -> None:
         super().__init__(pool=pool, fc=fc)
+
+    def weight_nodes(self, name: str) -> list[tuple[str, Any]]:
+        return [(f"{name}.fc", self.fc)]
+
+    def activation_nodes(self, name: str) -> list[tuple[str, L.Activation]]:
+        return []
 
     def emit(self, g, name, src, shape, bits):  # type: ignore[no-untyped-def]
         from accelsim.ir import Dense, Flatten, Pool, Precision
@@ -238,6 +271,10 @@ class Net(L.Sequential):
                 out[name] = value
         return out
 
+    def units(self) -> list[tuple[str, Unit]]:
+        """The units after the input quantizer, in order, by name."""
+        return [(n, getattr(self, n)) for n in self.order[1:]]
+
     def to_graph(self, batch: int = 1, name: str | None = None) -> Any:
         """This network as an accelsim `LayerGraph` with batch `batch` (NCHW shapes, per-layer bits)."""
         from accelsim.ir import LayerGraph
@@ -246,7 +283,7 @@ class Net(L.Sequential):
         h, w, c = self.in_shape
         src: list[str] = []
         shape: tuple[int, ...] = (batch, c, h, w)
-        bits = self.q.first_bits
+        bits = self.input.bits  # the image, at the first layer's input bits
         for unit_name in self.order[1:]:
             src, shape, bits = getattr(self, unit_name).emit(g, unit_name, src, shape, bits)
         return g

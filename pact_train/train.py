@@ -29,6 +29,7 @@ from pact_train.calibrate import CALIB_METHODS, init_from_float
 from pact_train.data import Dataset, batches, load_dataset
 from pact_train.models import MODELS, Net, QuantConfig, build_model
 from pact_train.optim import OPTIMIZERS, Optimizer, step_lr
+from pact_train.policy import apply_layer_bits
 
 CHECKPOINT = "checkpoint.npz"
 CONFIG = "config.json"
@@ -63,6 +64,7 @@ class TrainConfig:
     init: str | None = None
     init_calib: str = "percentile"
     init_percentile: float = 99.99
+    layer_bits: dict[str, list[int]] | None = None
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -326,7 +328,10 @@ def load_run(run_dir: str | os.PathLike[str]) -> tuple[TrainConfig, Net, dict[st
 
 def _build(config: TrainConfig, in_shape: tuple[int, int, int], classes: int) -> Net:
     width = {"width": config.width} if config.model in ("small", "resnet20") else {}
-    return build_model(config.model, in_shape, classes, config.quant, config.seed, **width)
+    model = build_model(config.model, in_shape, classes, config.quant, config.seed, **width)
+    if config.layer_bits is not None:
+        apply_layer_bits(model, config.layer_bits)
+    return model
 
 
 __all__ = [

@@ -8,7 +8,12 @@ import numpy as np
 import pytest
 
 from accelsim.errors import InputError
-from pact_train.calibrate import activation_levels, init_from_float, load_float_model, post_training_quantize
+from pact_train.calibrate import (
+    activation_levels,
+    init_from_float,
+    load_float_model,
+    post_training_quantize,
+)
 from pact_train.cli import main
 from pact_train.models import QuantConfig, build_model
 from pact_train.train import CHECKPOINT, TrainConfig, evaluate, train

@@ -3,9 +3,13 @@
     pact-train train --model resnet20 --dataset fashion-mnist --bits 4 --out runs/r20-pact4
     pact-train train --resume runs/r20-pact4 --epochs 20
     pact-train compare --epochs 15                # FP vs DoReFa vs PACT at 2/3/4/5 bits
-    pact-train export runs/r20-pact4 -o model.json
+    pact-train export runs/r20-pact4 -o model.json --deploy model.npz
+    pact-train verify-int model.npz               # integer-only inference vs the fake-quantized network
+    pact-train train --init runs/fp --bits 2 --out runs/ft2   # fine-tune from a float run
+    pact-train ptq runs/fp --bits 4               # post-training quantization baseline
+    pact-train train --bits-per-layer policy.json --out runs/mixed   # per-layer bits of an accelsim graph
 
-Exit status: 0 success, 1 training diverged, 2 bad input (one line on stderr naming the field
+Exit status: 0 success, 1 training diverged (or verify-int outside its tolerance), 2 bad input (one line on stderr naming the field
 and value), 130 interrupted. Progress goes to stderr (tqdm; off when stderr is not a terminal or
 with --quiet); results go to stdout.
 """
@@ -210,6 +214,17 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("run_dir", type=Path)
     e.add_argument("-o", "--output", type=Path, required=True, help="model.json to write")
     e.add_argument("--batch", type=_positive_int, default=1, help="batch size of the graph's shapes (1)")
+    e.add_argument("--deploy", type=Path, metavar="NPZ",
+                   help="also write the deployable integer model: integer weights, per-layer scales, alphas, "
+                        "BatchNorm folded, fixed-point requantization (.npz, no pickle)")
+
+    v = sub.add_parser("verify-int", help="integer-only inference from a deployable export vs the fake-quantized net",
+                       description="Run the exported network in integer arithmetic on the test set it was exported "
+                                   "with; print its accuracy next to the fake-quantized one. Exit 1 when they differ "
+                                   "by more than the tolerance.")
+    v.add_argument("export", type=Path, metavar="EXPORT_NPZ")
+    v.add_argument("--tolerance", type=float, default=None,
+                   help="accepted |accuracy difference| in points (default 0.5)")
     return parser
 
 
@@ -326,7 +341,27 @@ def _cmd_export(args: argparse.Namespace) -> int:
     g = export_run(args.run_dir, args.output, args.batch)
     acc = g.metadata.get("test_accuracy")
     print(f"{args.output}: {len(g)} layers, {g.total_macs():,} MACs, test accuracy {acc:.4f}")
+    if args.deploy is not None:
+        from pact_train.deploy import export_deployable
+
+        program = export_deployable(args.run_dir, args.deploy)
+        print(f"{args.deploy}: integer model, {len(program['units'])} units, fake-quantized test accuracy "
+              f"{program['fake_quant_test_acc']:.4f}")
     return 0
+
+
+def _cmd_verify_int(args: argparse.Namespace) -> int:
+    from pact_train.intinfer import DEFAULT_TOLERANCE, verify_int
+
+    tol = DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
+    if not tol >= 0:
+        raise InputError("tolerance", args.tolerance, "must be a number of points >= 0")
+    r = verify_int(args.export, tol)
+    print(f"integer inference:     test accuracy {r.int_acc:.4f} ({r.images} images)")
+    print(f"fake-quantized (fp32): test accuracy {r.fake_quant_acc:.4f}")
+    print(f"difference {r.gap_points:+.2f} points (tolerance {tol:g}); same prediction on {r.agreement:.2%} of images: "
+          f"{'OK' if r.ok else 'FAIL'}")
+    return 0 if r.ok else 1
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -348,6 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _cmd_compare(args)
             if args.command == "ptq":
                 return _cmd_ptq(args)
+            if args.command == "verify-int":
+                return _cmd_verify_int(args)
             return _cmd_export(args)
     except InputError as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")

@@ -310,8 +310,11 @@ def train(
     return RunResult(model, history, run_path)
 
 
-def load_run(run_dir: str | os.PathLike[str]) -> tuple[TrainConfig, Net, dict[str, Any], Dataset]:
-    """Rebuild a trained model from a run directory: (config, model with weights, checkpoint info, data)."""
+def load_run(run_dir: str | os.PathLike[str], data: Dataset | None = None) -> tuple[TrainConfig, Net, dict[str, Any], Dataset]:
+    """Rebuild a trained model from a run directory: (config, model with weights, checkpoint info, data).
+
+    `data` overrides the data set named in the config (tests).
+    """
     run_path = Path(run_dir)
     cfg_path = run_path / CONFIG
     try:
@@ -320,7 +323,8 @@ def load_run(run_dir: str | os.PathLike[str]) -> tuple[TrainConfig, Net, dict[st
         raise InputError("run_dir", str(run_path), f"has no readable {CONFIG}") from None
     except (json.JSONDecodeError, TypeError) as exc:
         raise InputError("run_dir", str(cfg_path), f"is not a valid config ({exc})") from None
-    data = load_dataset(config.dataset, config.data_dir)
+    if data is None:
+        data = load_dataset(config.dataset, config.data_dir)
     model = _build(config, data.in_shape, data.classes)
     info = load_checkpoint(run_path / CHECKPOINT, model)
     return config, model, info, data.subset(config.train_limit, config.test_limit)

@@ -48,7 +48,7 @@ from pact_train import ops  # noqa: E402
 from pact_train.conv import BLOCK_BYTES  # noqa: E402
 from pact_train.models import QuantConfig, resnet20  # noqa: E402
 from pact_train.optim import SGD  # noqa: E402
-from pact_train.perf import tune_allocator  # noqa: E402
+from pact_train.perf import machine_summary, tune_allocator  # noqa: E402
 
 clock = time.process_time
 
@@ -145,8 +145,7 @@ def main() -> int:
     args = ARGS
     assert args is not None
     tuned = tune_allocator()
-    print(f"numpy {np.__version__}, BLAS threads {args.threads}, python {sys.version.split()[0]}, "
-          f"glibc allocator tuned: {tuned}; {os.cpu_count()} CPUs, {_load()} (before)")
+    print(f"{machine_summary()}; python {sys.version.split()[0]}; glibc allocator tuned: {tuned}; {_load()} (before)")
     peak = sgemm_peak(args.gemm_n, args.steps)
     q = QuantConfig() if args.quant == "pact4" else QuantConfig(act_quant="none", weight_quant="none", bits=None)
     model = resnet20((32, 32, 3), 10, q, np.random.default_rng(0))

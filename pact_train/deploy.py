@@ -113,7 +113,7 @@ class _Writer:
         conv: L.Conv2d = unit.conv
         w_int, w_scale = integer_weights(conv, name)
         bn_scale, bn_shift = _bn_affine(unit, conv.out_channels)
-        self.arrays.update({f"{name}.w": w_int, f"{name}.w_scale": np.float64(w_scale),
+        self.arrays.update({f"{name}.w": w_int, f"{name}.w_scale": np.asarray(w_scale, np.float64),
                             f"{name}.bn_scale": bn_scale, f"{name}.bn_shift": bn_shift})
         to_grid = 1.0 if out is None else out[1] / out[0]
         mult = np.asarray(in_scale, np.float64) * w_scale * bn_scale * to_grid
@@ -194,7 +194,7 @@ def _head(wr: _Writer, name: str, head: Head, in_scale: np.ndarray) -> dict[str,
     fc: L.Dense = head.fc
     w_int, w_scale = integer_weights(fc, f"{name}.fc")
     bias = fc.bias.data.astype(np.float64) if hasattr(fc, "bias") else np.zeros(fc.out_features)
-    wr.arrays.update({f"{name}.fc.w": w_int, f"{name}.fc.w_scale": np.float64(w_scale), f"{name}.fc.bias": bias})
+    wr.arrays.update({f"{name}.fc.w": w_int, f"{name}.fc.w_scale": np.asarray(w_scale, np.float64), f"{name}.fc.bias": bias})
     gap = isinstance(head.pool, L.GlobalAvgPool)
     # GAP sums the integers; its 1/(H*W) is folded in at inference, where H*W is known
     mult = np.asarray(in_scale, np.float64) * w_scale * np.ones(fc.out_features)

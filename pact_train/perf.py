@@ -54,4 +54,33 @@ def blas_threads(n: int) -> Iterator[bool]:
         yield True
 
 
-__all__ = ["blas_threads", "tune_allocator"]
+def machine_summary() -> str:
+    """CPU model and count, NumPy version, and the BLAS library, version, kernel and threads in use.
+
+    Same seed gives the same weights bit for bit only with the same BLAS kernel and thread count:
+    tables of results name this line. The BLAS facts come from threadpoolctl when installed.
+    """
+    import os
+    import platform
+
+    import numpy as np
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((line.split(":", 1)[1].strip() for line in f if line.startswith("model name")), cpu)
+    except OSError:
+        pass
+    parts = [f"{cpu}, {os.cpu_count()} CPUs", f"NumPy {np.__version__}"]
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "; ".join(parts + ["BLAS unknown (no threadpoolctl)"])
+    for lib in threadpool_info():
+        if lib.get("user_api") == "blas":
+            parts.append(f"{lib.get('internal_api')} {lib.get('version')} kernel {lib.get('architecture', '?')}, "
+                         f"{lib.get('num_threads')} threads")
+    return "; ".join(parts)
+
+
+__all__ = ["blas_threads", "machine_summary", "tune_allocator"]

@@ -168,3 +168,10 @@ def test_quant_config_validation():
         QuantConfig(alpha_init=0)
     fp = QuantConfig(act_quant="none", weight_quant="none")
     assert (fp.bits, fp.first_bits, fp.last_bits) == (None, None, None)
+
+
+def test_machine_summary_names_cpu_numpy_and_blas():
+    from pact_train.perf import machine_summary
+
+    line = machine_summary()
+    assert "CPUs" in line and f"NumPy {np.__version__}" in line

@@ -56,7 +56,7 @@ def _bits_list(text: str) -> list[int]:
 
 
 def _bandwidth(text: str) -> str | None:
-    from accelsim.sweep import bw_label, parse_bandwidth
+    from accelsim.explore.sweep import bw_label, parse_bandwidth
 
     if text.lower() == "none":
         return None
@@ -252,7 +252,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
           f"{len(data.y_train)} train / {len(data.y_test)} test images; first/last layers "
           f"{args.first_bits or 'fp'}/{args.last_bits or 'fp'} bits; weights DoReFa)")
     if args.bw is not None:
-        from accelsim.sweep import describe_bw
+        from accelsim.explore.sweep import describe_bw
 
         print(f"(speedup: accelsim, each trained network at batch 1 with its per-layer bits on the iso-area design "
               f"at its body bits vs. all layers at 16 bits on the default 16-bit system, {describe_bw(args.bw)})")

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from accelsim.cli import main
+from accelsim.cli.main import main
 from _graphs import tiny_graph
 
 

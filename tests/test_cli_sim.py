@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from accelsim.cli import main
+from accelsim.cli.main import main
 from _graphs import tiny_graph
 
 REQUIRED = [

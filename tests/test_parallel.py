@@ -14,8 +14,8 @@ import pytest
 
 from _sigkill_worker import SALT, buggy_point, toy_point, toy_points
 from accelsim.errors import InputError
-from accelsim.parallel import DASK_HINT, dask_executor, run_points
-from accelsim.store import ResultStore, encode
+from accelsim.explore.parallel import DASK_HINT, dask_executor, run_points
+from accelsim.explore.store import ResultStore, encode
 
 WORKER = Path(__file__).with_name("_sigkill_worker.py")
 

@@ -13,7 +13,7 @@ import pytest
 
 from accelsim.errors import InputError
 from accelsim.atomic import atomic_write
-from accelsim.store import ResultStore, canonical_json, decode, encode, point_key
+from accelsim.explore.store import ResultStore, canonical_json, decode, encode, point_key
 
 POINT = {"bits": 4, "bw_gb_per_s": math.inf, "array": (16, 32), "sram_bytes": 8_000_000}
 

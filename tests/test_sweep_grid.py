@@ -11,12 +11,12 @@ import math
 import pytest
 
 import tech
-from accelsim.design import Accelerator, iso_area
+from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.errors import InputError
-from accelsim.grid import load_spec
+from accelsim.explore.grid import load_spec
 from accelsim.ir import LayerGraph
-from accelsim.store import ResultStore
-from accelsim.sweep import (
+from accelsim.explore.store import ResultStore
+from accelsim.explore.sweep import (
     evaluate_point,
     full_spec,
     graph_sha256,
@@ -200,8 +200,8 @@ def test_process_pool_equals_inline_with_an_in_memory_graph():
 
 def test_dask_local_cluster_equals_the_serial_run_exactly(tmp_path):
     distributed = pytest.importorskip("distributed")
-    from accelsim.parallel import dask_executor
-    from accelsim.store import encode
+    from accelsim.explore.parallel import dask_executor
+    from accelsim.explore.store import encode
 
     spec = {"workload": "tiny,resnet20", "bits": "16,4", "bw": "32,inf", "cores": "2,4"}
     graphs = {"tiny": _tiny()}

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from accelsim.errors import InputError
-from accelsim.graph import check_bits
+from accelsim.ir.graph import check_bits
 
 DATAFLOWS = ("os", "ws", "is")
 MAC_MODES = ("configurable", "dedicated")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from accelsim.graph import (
+from accelsim.ir.graph import (
     DEFAULT_BITS,
     SCHEMA_VERSION,
     LayerGraph,
@@ -11,7 +11,7 @@ from accelsim.graph import (
     check_bits,
     uniform_policy,
 )
-from accelsim.layers import ACTIVATIONS, Add, Concat, Conv2d, Dense, Flatten, GemmView, Layer, MatMul, Pool, Reshape
+from accelsim.ir.layers import ACTIVATIONS, Add, Concat, Conv2d, Dense, Flatten, GemmView, Layer, MatMul, Pool, Reshape
 
 __all__ = [
     "ACTIVATIONS",

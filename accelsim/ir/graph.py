@@ -20,7 +20,7 @@ import networkx as nx
 
 from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
-from accelsim.layers import Layer, layer_from_dict
+from accelsim.ir.layers import Layer, layer_from_dict
 
 #: Bumped when the JSON layout changes incompatibly; `load` rejects other versions.
 SCHEMA_VERSION = 1

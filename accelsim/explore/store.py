@@ -24,7 +24,7 @@ from typing import Any
 
 from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
-from accelsim.report import check_format, json_safe, render
+from accelsim.report.tables import check_format, json_safe, render
 
 SCHEMA_VERSION = 1
 
@@ -85,7 +85,7 @@ def canonical_json(obj: Any) -> str:
 def point_key(point: Mapping[str, Any], salt: str = "") -> str:
     """sha256 hex of the canonical JSON of ``{"point": point, "salt": salt}``.
 
-    Types matter (``32`` and ``32.0`` hash differently); `accelsim.grid` normalises each axis to one type.
+    Types matter (``32`` and ``32.0`` hash differently); `accelsim.explore.grid` normalises each axis to one type.
     NaN is refused: it is never a valid design-point value and would make equal points unequal.
     """
     _reject_nan(point)
@@ -108,7 +108,7 @@ class ResultStore:
     """A sweep's results in one SQLite file (``with ResultStore(path) as store: ...``).
 
     Records returned by `get`/`rows` are ``{"key", "seq", "status", "params", "result", "error"}``
-    (plus ``"wall_s"`` when asked for timing): the same shape `accelsim.parallel.run_points` returns.
+    (plus ``"wall_s"`` when asked for timing): the same shape `accelsim.explore.parallel.run_points` returns.
     """
 
     def __init__(self, path: str | Path) -> None:
@@ -180,7 +180,7 @@ class ResultStore:
     def point_salts(self) -> dict[str, str | None]:
         """Key -> salt of the sweep that stored the point (None without a recorded sweep).
 
-        The salt names the model that computed a result (see `accelsim.sweep.model_salt`), so a
+        The salt names the model that computed a result (see `accelsim.explore.sweep.model_salt`), so a
         reader can tell current results from ones an older accelsim left in the same file.
         """
         cur = self._conn.execute("SELECT p.key, s.salt FROM points p LEFT JOIN sweeps s ON p.sweep_id = s.id")

@@ -1,8 +1,8 @@
 """`accelsim export-topology` and `accelsim import`: workloads to and from other tools' files.
 
-Registered by `accelsim.cli` when this module exists. Like every command, results go to stdout
+Registered by `accelsim.cli.main` when this module exists. Like every command, results go to stdout
 (`--format`), notes about what was left out go to stderr, one line each, and bad input is one
-stderr line with exit code 2 (raised as `InputError`, printed by `accelsim.cli.main`).
+stderr line with exit code 2 (raised as `InputError`, printed by `accelsim.cli.main.main`).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from accelsim.report import render
+from accelsim.report.tables import render
 
 EXIT_OK = 0
 
@@ -34,7 +34,7 @@ def _group_reasons(skipped: dict[str, str]) -> str:
 
 
 def _cmd_export_topology(args: argparse.Namespace) -> int:
-    from accelsim.inputs import load_workload
+    from accelsim.io.inputs import load_workload
     from accelsim.io.scalesim import write_topology
 
     graph = load_workload(args.workload, batch=args.batch)
@@ -99,7 +99,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def register(sub: Any) -> None:
     """Add the import/export subcommands to `accelsim`'s subparsers."""
-    from accelsim.cli import add_format_option
+    from accelsim.cli.main import add_format_option
     from accelsim.io.scalesim import DEPTHWISE_MODES
 
     p = sub.add_parser(

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from accelsim.errors import InputError
-from accelsim.graph import LayerGraph
+from accelsim.ir.graph import LayerGraph
 
 
 def check_batch(batch: object) -> int:

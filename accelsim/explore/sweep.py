@@ -1,13 +1,13 @@
 """Design-space sweeps: speed, energy and area of iso-area design points over any grid of axes.
 
-`sweep_grid(spec)` simulates the product of the spec's axes (`accelsim.grid`: workload, bits,
+`sweep_grid(spec)` simulates the product of the spec's axes (`accelsim.explore.grid`: workload, bits,
 bandwidth, total SRAM, cores, base array, batch, MAC mode) and compares every point with the
 base-precision (16-bit) design at the same values of every other axis. `sweep` is PACT Fig. 6(c):
 the bits x bandwidth special case, kept with its original signature.
 
 How a point runs: `evaluate_point` is a module-level, pure function of a plain dict (the design
 point with every setting that affects its result) returning a plain dict, so the same code runs
-inline, on a process pool or on a Dask cluster (`accelsim.parallel.run_points`), and each result
+inline, on a process pool or on a Dask cluster (`accelsim.explore.parallel.run_points`), and each result
 is committed to the `ResultStore` under the hash of the point, the workload graph, and the model
 (accelsim version, model source and tech data; `model_salt`), so a rerun skips finished points.
 Rows come back in grid order (first axis slowest) whatever the order the points finished in.
@@ -39,13 +39,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from accelsim.design import MB, SCALES, Accelerator, default_scale, iso_area
-from accelsim.energy import DEFAULT_MEMORY, area, memory_pj_per_bit
+from accelsim.hardware.design import MB, SCALES, Accelerator, default_scale, iso_area
+from accelsim.model.energy import DEFAULT_MEMORY, area, memory_pj_per_bit
 from accelsim.errors import InputError
-from accelsim.fit import policy_for
-from accelsim.graph import LayerGraph, check_bits
-from accelsim.grid import Axis, SweepSpec, canonical_axis, expand
-from accelsim.sim import simulate
+from accelsim.model.fit import policy_for
+from accelsim.ir.graph import LayerGraph, check_bits
+from accelsim.explore.grid import Axis, SweepSpec, canonical_axis, expand
+from accelsim.model.sim import simulate
 
 #: progress(done, total): called as design points finish (done counts stored points too).
 Progress = Callable[[int, int], None]
@@ -81,9 +81,9 @@ class SweepRow:
     offchip_mb : steady-state off-chip traffic per image, decimal MB.
     weights_fit / activations_fit : the model's weights stay on chip (loaded once) / every
         intermediate activation stays on chip.
-    energy_per_image_uj and its parts (mac, sram, offchip) : `accelsim.energy`; `memory` names
+    energy_per_image_uj and its parts (mac, sram, offchip) : `accelsim.model.energy`; `memory` names
         the external memory preset pricing the off-chip bytes.
-    area_mm2 = compute_area_mm2 + sram_area_mm2 : `accelsim.energy.area`.
+    area_mm2 = compute_area_mm2 + sram_area_mm2 : `accelsim.model.energy.area`.
     key : the point's key in the result store.
     """
 
@@ -158,7 +158,7 @@ def describe_bw(label: str) -> str:
 
 def parse_bandwidth(value: float | int | str) -> float:
     """GB/s as a float > 0, ``inf`` allowed; InputError naming the value otherwise."""
-    from accelsim.grid import parse_bw
+    from accelsim.explore.grid import parse_bw
 
     return parse_bw(value)
 
@@ -166,7 +166,7 @@ def parse_bandwidth(value: float | int | str) -> float:
 def _graph(workload: LayerGraph | str, batch: int) -> LayerGraph:
     if isinstance(workload, LayerGraph):
         return workload
-    from accelsim.inputs import load_workload
+    from accelsim.io.inputs import load_workload
 
     return load_workload(workload, batch=batch)
 
@@ -174,7 +174,7 @@ def _graph(workload: LayerGraph | str, batch: int) -> LayerGraph:
 # --- hashing: what makes a stored result reusable ---------------------------------------------------
 def graph_sha256(graph: LayerGraph) -> str:
     """sha256 of the graph's canonical JSON (layers, shapes, precision, metadata such as batch)."""
-    from accelsim.store import canonical_json
+    from accelsim.explore.store import canonical_json
 
     return hashlib.sha256(canonical_json(graph.to_dict()).encode("ascii")).hexdigest()
 
@@ -398,7 +398,7 @@ def plan_points(
         p["base_a_bits"] = base.mac_a_bits
         p["workload_sha256"] = shas[(p["workload"], p["batch"])]
         points.append(p)
-    from accelsim.store import canonical_json
+    from accelsim.explore.store import canonical_json
 
     seen = {canonical_json(p) for p in points}
     extra = []
@@ -436,13 +436,13 @@ def run_grid(
     `store` may be a `ResultStore` or a path, opened after every input is validated (so bad input
     creates no file) and closed at the end.
     """
-    from accelsim.parallel import _check_jobs
+    from accelsim.explore.parallel import _check_jobs
 
     _check_jobs(jobs)
     plan = plan_points(spec, base=base, scale=scale, first_last_bits=first_last_bits, memory=memory, graphs=graphs)
     if store is None or hasattr(store, "done_keys"):
         return _run_plan(plan, jobs=jobs, executor=executor, store=store, progress=progress, max_pending=max_pending)
-    from accelsim.store import ResultStore
+    from accelsim.explore.store import ResultStore
 
     with ResultStore(store) as opened:  # a path: opened only now that the inputs are known to be good
         return _run_plan(plan, jobs=jobs, executor=executor, store=opened, progress=progress, max_pending=max_pending)
@@ -457,8 +457,8 @@ def _run_plan(
     progress: Progress | None,
     max_pending: int | None,
 ) -> GridRun:
-    from accelsim.parallel import run_points
-    from accelsim.store import point_key
+    from accelsim.explore.parallel import run_points
+    from accelsim.explore.store import point_key
 
     salt = model_salt()
     sweep_id = None
@@ -576,7 +576,7 @@ def relative_metrics(records: Sequence[Mapping[str, Any]]) -> list[dict[str, flo
     (the reference design is rebuilt); speedup and efficiency are None without a finished
     reference, and everything is None for a failed record or one that is not a sweep point.
     """
-    from accelsim.store import canonical_json
+    from accelsim.explore.store import canonical_json
 
     def group(params: Mapping[str, Any]) -> str:
         return canonical_json({k: v for k, v in params.items() if k != "bits"})
@@ -605,7 +605,7 @@ def relative_metrics(records: Sequence[Mapping[str, Any]]) -> list[dict[str, flo
 
 @functools.lru_cache(maxsize=4096)
 def _reference_peak(point_json: str) -> float | None:
-    from accelsim.store import decode
+    from accelsim.explore.store import decode
 
     try:
         return design_of(decode(point_json))[1].peak_tmacs
@@ -633,13 +633,13 @@ def sweep_grid(
     Parameters
     ----------
     spec : SweepSpec, mapping or None
-        Axes and their values (``{"bits": "8,4", "sram": "8MB,16MB"}`` or `accelsim.grid.load_spec`);
+        Axes and their values (``{"bits": "8,4", "sram": "8MB,16MB"}`` or `accelsim.explore.grid.load_spec`);
         workload (resnet50), bits (16,8,4,2) and bw (32,64,inf GB/s) default when left out.
     base : Accelerator, optional
         The reference design the points are iso-area to (default: the 16-bit default system);
         axes replace its fields (`sram_bytes` is its total on-chip memory).
     scale : str, optional
-        Where iso-area MACs go (`accelsim.design.iso_area`); default `default_scale(mode)` per point.
+        Where iso-area MACs go (`accelsim.hardware.design.iso_area`); default `default_scale(mode)` per point.
     first_last_bits : int or None
         Precision of the first and last MAC layers when the body is narrower (PACT: 8).
     memory : str
@@ -650,7 +650,7 @@ def sweep_grid(
         1 runs inline; N > 1 a pool of up to N processes (never more than points left to run),
         started with "spawn": a script calling this needs the ``if __name__ == "__main__":`` guard.
     executor : concurrent.futures.Executor, optional
-        Run on this instead (e.g. `accelsim.parallel.dask_executor`); the caller shuts it down.
+        Run on this instead (e.g. `accelsim.explore.parallel.dask_executor`); the caller shuts it down.
     store : ResultStore or path, optional
         Skip points already stored; commit each new one as it finishes.
     progress : callable, optional
@@ -717,7 +717,7 @@ def sweep(
     base : Accelerator, optional
         The reference design (default: the default 16-bit system). Its bandwidth is replaced.
     mode, scale : str
-        See `accelsim.design.iso_area`.
+        See `accelsim.hardware.design.iso_area`.
     first_last_bits : int or None
         Precision of the first and last MAC layers when the body is narrower (PACT: 8); None
         quantizes them like the body.

@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from accelsim.atomic import atomic_write
-from accelsim.design import MB, Accelerator
+from accelsim.hardware.design import MB, Accelerator
 from accelsim.errors import InputError
-from accelsim.sweep import SweepRow, describe_bw
+from accelsim.explore.sweep import SweepRow, describe_bw
 
 #: savefig metadata per format: None removes an entry matplotlib would otherwise fill in.
 _METADATA = {
@@ -99,7 +99,7 @@ def system_title(base: Accelerator, workload: str, mode: str, scale: str, first_
 
 
 def plot_speedup(rows: Sequence[SweepRow], path: str | Path, *, title: str = "") -> Path:
-    """Draw `rows` (from `accelsim.sweep.sweep`) and save the figure to `path` (.png/.svg/.pdf)."""
+    """Draw `rows` (from `accelsim.explore.sweep.sweep`) and save the figure to `path` (.png/.svg/.pdf)."""
     plot_format(path)  # fail before drawing
     return save_figure(speedup_figure(rows, title), path)
 

@@ -39,9 +39,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from accelsim.design import DATAFLOWS, Accelerator
+from accelsim.hardware.design import DATAFLOWS, Accelerator
 from accelsim.errors import InputError
-from accelsim.layers import GemmView
+from accelsim.ir.layers import GemmView
 
 #: Fetch modes of an operand: already on chip (no DRAM read), fetched once into reserved space,
 #: or streamed through the double buffers (and re-read when the reuse does not fit).

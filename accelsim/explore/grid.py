@@ -147,7 +147,7 @@ def parse_mode(raw: Any) -> str:
 
 
 def parse_workload(raw: Any) -> str:
-    """A zoo name or a path, kept as the string given (`accelsim.inputs.load_workload` resolves it)."""
+    """A zoo name or a path, kept as the string given (`accelsim.io.inputs.load_workload` resolves it)."""
     if not isinstance(raw, str) or not raw.strip():
         raise InputError("workload", raw, "must be a zoo network name or a file path")
     return raw.strip()

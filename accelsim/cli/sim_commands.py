@@ -1,8 +1,8 @@
 """The simulation subcommands: `sweep`, `run`, `fit`, `results` and `pareto`, registered into `accelsim`.
 
-Thin shells over `accelsim.sweep`, `accelsim.sim`, `accelsim.fit`, `accelsim.store` and
-`accelsim.pareto`: parse, call, print. Results go to stdout, the progress bar and errors to
-stderr; bad input is one line and exit code 2 (the main parser in `accelsim.cli` turns InputError
+Thin shells over `accelsim.explore.sweep`, `accelsim.model.sim`, `accelsim.model.fit`, `accelsim.explore.store` and
+`accelsim.explore.pareto`: parse, call, print. Results go to stdout, the progress bar and errors to
+stderr; bad input is one line and exit code 2 (the main parser in `accelsim.cli.main` turns InputError
 into that line), checked before any work starts or any file is written.
 """
 
@@ -40,7 +40,7 @@ AXIS_FLAGS = (
 
 # --- argument types (argparse turns ArgumentTypeError into a one-line usage error, exit 2) --------
 def _bits(text: str) -> int:
-    from accelsim.grid import parse_bits
+    from accelsim.explore.grid import parse_bits
 
     try:
         return parse_bits(text)
@@ -49,7 +49,7 @@ def _bits(text: str) -> int:
 
 
 def _bw(text: str) -> str:
-    from accelsim.grid import parse_bw
+    from accelsim.explore.grid import parse_bw
 
     try:
         parse_bw(text)
@@ -68,7 +68,7 @@ def _first_last(text: str) -> int | None:
 
 
 def _batch(text: str) -> int:
-    from accelsim.grid import parse_batch
+    from accelsim.explore.grid import parse_batch
 
     try:
         return parse_batch(text)
@@ -77,7 +77,7 @@ def _batch(text: str) -> int:
 
 
 def _jobs(text: str) -> int:
-    from accelsim.grid import _int_in
+    from accelsim.explore.grid import _int_in
 
     try:
         return _int_in("jobs", text, 1, None, "must be a positive integer")
@@ -104,7 +104,7 @@ def _objectives(text: str) -> tuple[str, ...]:
 
 
 def _axis(name: str):  # type: ignore[no-untyped-def]
-    from accelsim.grid import cli_type
+    from accelsim.explore.grid import cli_type
 
     return cli_type(name)
 
@@ -119,8 +119,8 @@ def _memory_names() -> str:
 
 
 def _common(p: argparse.ArgumentParser, *, iso_area: bool = True) -> None:
-    from accelsim.cli import add_format_option
-    from accelsim.design import MAC_MODES, SCALES
+    from accelsim.cli.main import add_format_option
+    from accelsim.hardware.design import MAC_MODES, SCALES
 
     p.add_argument("--workload", default="resnet50", help="zoo name or LayerGraph .json file (default resnet50)")
     p.add_argument("--batch", type=_batch, default=1, help="batch size for zoo networks (default 1)")
@@ -148,8 +148,8 @@ def _memory_option(p: argparse.ArgumentParser) -> None:
 
 def register(subparsers: Any) -> None:
     """Add `sweep`, `run`, `fit`, `results` and `pareto` to the `accelsim` subcommand parsers."""
-    from accelsim.cli import add_format_option
-    from accelsim.design import SCALES
+    from accelsim.cli.main import add_format_option
+    from accelsim.hardware.design import SCALES
 
     p = subparsers.add_parser(
         "sweep", help="speed, energy and area of iso-area design points over any grid of axes (PACT Fig. 6c and more)",
@@ -226,19 +226,19 @@ def register(subparsers: Any) -> None:
 
 # --- helpers ----------------------------------------------------------------------------------------
 def _base(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from accelsim.design import Accelerator, load_accelerator
+    from accelsim.hardware.design import Accelerator, load_accelerator
 
     return load_accelerator(args.config) if args.config else Accelerator()
 
 
 def _graph(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from accelsim.inputs import load_workload
+    from accelsim.io.inputs import load_workload
 
     return load_workload(args.workload, batch=args.batch)
 
 
 def _check_plot_path(path: str) -> None:
-    from accelsim.plot import plot_format
+    from accelsim.report.plot import plot_format
 
     plot_format(path)
 
@@ -267,14 +267,14 @@ class _Bar:
 
 def sweep_spec(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The sweep's axes: the --spec file's (in its order), each replaced or extended by the flags given."""
-    from accelsim.grid import SweepSpec, load_spec
+    from accelsim.explore.grid import SweepSpec, load_spec
 
     axes = {a.name: a for a in load_spec(args.spec).axes} if args.spec else {}
     for flag, name in AXIS_FLAGS:
         value = getattr(args, flag)
         if value is not None:
             axes[name] = value
-    from accelsim.sweep import full_spec
+    from accelsim.explore.sweep import full_spec
 
     return full_spec(SweepSpec(tuple(axes.values())) if axes else None)
 
@@ -283,9 +283,9 @@ _SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram"}
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from accelsim.design import default_scale
-    from accelsim.report import render
-    from accelsim.sweep import describe_labels, run_grid, strip_error_type
+    from accelsim.hardware.design import default_scale
+    from accelsim.report.tables import render
+    from accelsim.explore.sweep import describe_labels, run_grid, strip_error_type
 
     spec = sweep_spec(args)
     varying = [a.name for a in spec.axes if len(a.values) > 1 and a.name not in ("bits", "bw_gb_per_s")]
@@ -304,7 +304,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     executor = None
     try:
         if args.dask:
-            from accelsim.parallel import dask_executor
+            from accelsim.explore.parallel import dask_executor
 
             executor = dask_executor(args.dask)
         run = run_grid(
@@ -328,7 +328,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
         return EXIT_INPUT
     if args.plot:
-        from accelsim.plot import plot_speedup, system_title
+        from accelsim.report.plot import plot_speedup, system_title
 
         drawable = [r for r in rows if r.speedup is not None]
         first = rows[0]
@@ -381,12 +381,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     import json
     from dataclasses import replace
 
-    from accelsim.design import iso_area
-    from accelsim.energy import area
-    from accelsim.fit import policy_for
-    from accelsim.grid import parse_bw
-    from accelsim.report import json_safe, render
-    from accelsim.sim import simulate
+    from accelsim.hardware.design import iso_area
+    from accelsim.model.energy import area
+    from accelsim.model.fit import policy_for
+    from accelsim.explore.grid import parse_bw
+    from accelsim.report.tables import json_safe, render
+    from accelsim.model.sim import simulate
 
     base = _base(args)
     if args.bw is not None:
@@ -428,8 +428,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
-    from accelsim.fit import fit_report
-    from accelsim.report import render
+    from accelsim.model.fit import fit_report
+    from accelsim.report.tables import render
 
     bits = list(args.bits.values) if args.bits is not None else [16, 8, 4, 2]
     base = _base(args)
@@ -466,8 +466,8 @@ def store_rows(path: str, *, stale: bool = False) -> list[dict[str, Any]]:
     upgrades also holds results of older models, which are then marked ``model = stale``. Speedups
     are always taken against a reference computed by the same model.
     """
-    from accelsim.store import ResultStore
-    from accelsim.sweep import model_salt, relative_metrics
+    from accelsim.explore.store import ResultStore
+    from accelsim.explore.sweep import model_salt, relative_metrics
 
     if not Path(path).is_file():
         raise InputError("store", path, "no such file (write one with `accelsim sweep --store FILE`)")
@@ -503,7 +503,7 @@ def store_rows(path: str, *, stale: bool = False) -> list[dict[str, Any]]:
 
 def _table_view(rows: Sequence[dict[str, Any]], objectives: Sequence[str] = ()) -> tuple[list[dict[str, Any]], list[str]]:
     """Rows with readable units and the columns worth a table: the point fields that vary, then results."""
-    from accelsim.sweep import bw_label
+    from accelsim.explore.sweep import bw_label
 
     if not rows:
         return [], []
@@ -537,8 +537,8 @@ def _table_view(rows: Sequence[dict[str, Any]], objectives: Sequence[str] = ()) 
 
 
 def cmd_results(args: argparse.Namespace) -> int:
-    from accelsim.report import render
-    from accelsim.store import _union_columns
+    from accelsim.report.tables import render
+    from accelsim.explore.store import _union_columns
 
     rows = store_rows(args.store, stale=args.stale)
     if args.format == "table":
@@ -561,9 +561,9 @@ _AXIS_LABELS = {
 
 
 def cmd_pareto(args: argparse.Namespace) -> int:
-    from accelsim.pareto import pareto, plot_front
-    from accelsim.report import render
-    from accelsim.store import _union_columns
+    from accelsim.explore.pareto import pareto, plot_front
+    from accelsim.report.tables import render
+    from accelsim.explore.store import _union_columns
 
     if args.plot:
         _check_plot_path(args.plot)

@@ -19,7 +19,7 @@ Rules (docs/model.md, "Residency"):
 Example
 -------
 >>> import workloads
->>> from accelsim.design import Accelerator
+>>> from accelsim.hardware.design import Accelerator
 >>> g = workloads.load("resnet50").with_policy(uniform_policy(4, 8))
 >>> r = residency(g, Accelerator())
 >>> r.weights_resident, round(r.weight_bits / 8e6, 2)
@@ -32,10 +32,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from accelsim import mapping
-from accelsim.design import MB, Accelerator
-from accelsim.graph import LayerGraph, PrecisionPolicy, uniform_policy
-from accelsim.layers import Layer
+from accelsim.model import mapping
+from accelsim.hardware.design import MB, Accelerator
+from accelsim.ir.graph import LayerGraph, PrecisionPolicy, uniform_policy
+from accelsim.ir.layers import Layer
 
 
 @dataclass(frozen=True, slots=True)

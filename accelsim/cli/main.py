@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from accelsim.errors import AccelsimError, InputError
-from accelsim.report import FORMATS, render
+from accelsim.report.tables import FORMATS, render
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -52,7 +52,7 @@ def _cmd_workloads(args: argparse.Namespace) -> int:
 
 
 def _cmd_layers(args: argparse.Namespace) -> int:
-    from accelsim.inputs import load_workload
+    from accelsim.io.inputs import load_workload
 
     graph = load_workload(args.workload, batch=args.batch)
     rows = []
@@ -115,7 +115,7 @@ def _extra_commands() -> list[Callable[[Any], None]]:
     import importlib
 
     registers: list[Callable[[Any], None]] = []
-    for module in ("accelsim.cli_sim", "accelsim.cli_io", "accelsim.cli_report"):
+    for module in ("accelsim.cli.sim_commands", "accelsim.cli.io_commands", "accelsim.cli.report_commands"):
         try:
             registers.append(importlib.import_module(module).register)
         except ModuleNotFoundError as exc:  # a command module not built yet; real import bugs still raise

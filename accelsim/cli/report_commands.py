@@ -1,6 +1,6 @@
 """The `accelsim reproduce` subcommand: regenerate docs/reproducing-pact.md and docs/figures/.
 
-A thin shell over `accelsim.reproduce` (which `python -m accelsim.reproduce` runs too): parse, call,
+A thin shell over `accelsim.report.pact_study` (which `python -m accelsim.report.pact_study` runs too): parse, call,
 print the files written and the key numbers to stdout; progress goes to stderr.
 """
 
@@ -11,7 +11,7 @@ from typing import Any
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The options of `accelsim reproduce` and `python -m accelsim.reproduce` (kept here so building
+    """The options of `accelsim reproduce` and `python -m accelsim.report.pact_study` (kept here so building
     the main parser imports nothing heavy)."""
     parser.add_argument("--out", default="docs", metavar="DIR",
                         help="directory for reproducing-pact.md and figures/ (default: docs)")
@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
-    from accelsim.reproduce import run_from_args
+    from accelsim.report.pact_study import run_from_args
 
     return run_from_args(args)
 

@@ -1,7 +1,7 @@
 """The discrete-event model: cores and one shared external-memory channel on simpy.
 
-`simulate(graph, accel)` first *plans* every layer with the pure functions of `accelsim.mapping`
-and the residency rules of `accelsim.fit` (split across cores, per-core compute cycles, off-chip
+`simulate(graph, accel)` first *plans* every layer with the pure functions of `accelsim.model.mapping`
+and the residency rules of `accelsim.model.fit` (split across cores, per-core compute cycles, off-chip
 traffic), then *runs* the plan as a simpy process network at tile granularity:
 
 * each core is a process that walks the layers; per tile it waits for the tile's load, computes
@@ -32,14 +32,14 @@ from dataclasses import dataclass
 
 import simpy
 
-from accelsim import mapping
-from accelsim.design import Accelerator
-from accelsim.energy import DEFAULT_MEMORY, annotate, memory_pj_per_bit
+from accelsim.model import mapping
+from accelsim.hardware.design import Accelerator
+from accelsim.model.energy import DEFAULT_MEMORY, annotate, memory_pj_per_bit
 from accelsim.errors import InputError
-from accelsim.fit import Residency, gemm_operand_elems, residency
-from accelsim.graph import LayerGraph
-from accelsim.mapping import ON_CHIP, ONCE, STREAM, Operand, Split, Traffic
-from accelsim.results import LayerResult, SimResult
+from accelsim.model.fit import Residency, gemm_operand_elems, residency
+from accelsim.ir.graph import LayerGraph
+from accelsim.model.mapping import ON_CHIP, ONCE, STREAM, Operand, Split, Traffic
+from accelsim.model.results import LayerResult, SimResult
 
 #: DES time units per clock cycle. Simulated time is an integer (compute cycles are whole; a transfer
 #: is rounded up to the next millionth of a cycle), so sums over layers are exact and an unconstrained
@@ -374,7 +374,7 @@ def simulate(graph: LayerGraph, accel: Accelerator | None = None, *, memory: str
         The design point.
     memory : str
         External memory preset (``tech.memory``) that prices off-chip bytes in the energy model
-        (`accelsim.energy`); it does not change timing (the bandwidth is ``accel.bw_gb_per_s``).
+        (`accelsim.model.energy`); it does not change timing (the bandwidth is ``accel.bw_gb_per_s``).
 
     Returns
     -------
@@ -390,8 +390,8 @@ def simulate(graph: LayerGraph, accel: Accelerator | None = None, *, memory: str
     Examples
     --------
     >>> import math, workloads
-    >>> from accelsim.design import Accelerator
-from accelsim.energy import DEFAULT_MEMORY, annotate, memory_pj_per_bit
+    >>> from accelsim.hardware.design import Accelerator
+from accelsim.model.energy import DEFAULT_MEMORY, annotate, memory_pj_per_bit
 from accelsim.errors import InputError
     >>> g = workloads.load("resnet18")
     >>> r = simulate(g, Accelerator(bw_gb_per_s=math.inf))

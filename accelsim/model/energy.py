@@ -23,7 +23,7 @@ SRAM access energy
     tech data has read energy only; writes are assumed to cost the same). Counting, per core and
     per fold of the systolic array (SCALE-Sim's convention for SRAM reads, ISPASS 2020): every fold
     reads the operand panels it needs from the buffer once, and the GEMM's outputs are written once.
-    With ``Sr' x Sc'`` folded over ``rf x cf`` folds (see `accelsim.mapping`):
+    With ``Sr' x Sc'`` folded over ``rf x cf`` folds (see `accelsim.model.mapping`):
 
     ====  =====================  =====================  =================================
     flow  A (activations) reads  B (weights) reads      outputs
@@ -47,7 +47,7 @@ Off-chip energy
 Area (`area`): compute area = physical MAC units x their area ``tech.mac_area_um2`` at the
 precision the hardware is built for, plus ``tech.sram_area_mm2`` of the total on-chip memory.
 Dedicated MACs are built for the design precision, so units = MACs. Configurable MACs are base-
-precision MACs split into sub-words (`accelsim.design.iso_area`), so units = MACs / sub-words per
+precision MACs split into sub-words (`accelsim.hardware.design.iso_area`), so units = MACs / sub-words per
 unit, each of the base MAC's area: an iso-area design has the base's compute area, as intended.
 Interconnect, control and I/O are not modelled.
 """
@@ -58,12 +58,12 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from accelsim import mapping
-from accelsim.design import Accelerator, mac_multiplier
+from accelsim.model import mapping
+from accelsim.hardware.design import Accelerator, mac_multiplier
 
 if TYPE_CHECKING:
-    from accelsim.graph import LayerGraph
-    from accelsim.results import LayerResult, SimResult
+    from accelsim.ir.graph import LayerGraph
+    from accelsim.model.results import LayerResult, SimResult
 
 #: External memory of the energy model unless told (PACT's 64 GB/s point is ~LPDDR4).
 DEFAULT_MEMORY = "lpddr4"

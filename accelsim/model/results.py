@@ -12,7 +12,7 @@ import math
 from dataclasses import dataclass, fields
 from typing import Any
 
-from accelsim.design import MB, Accelerator
+from accelsim.hardware.design import MB, Accelerator
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,7 +42,7 @@ class LayerResult:
         Bits read and written in the on-chip buffers (array accesses, DRAM fills and drains).
     mac_energy_uj, sram_energy_uj, offchip_energy_uj : float
         Dynamic energy of the layer's MACs, buffer accesses and off-chip transfers for the batch
-        (µJ). The model and its assumptions: `accelsim.energy`.
+        (µJ). The model and its assumptions: `accelsim.model.energy`.
     """
 
     name: str
@@ -92,7 +92,7 @@ class SimResult:
     which is what sweeps compare; `first_image_seconds` is the latency of the first batch,
     including loading the weights of a model that stays on chip.
 
-    Energy (`accelsim.energy`, filled in by `simulate`): `mac_energy_uj` and `sram_energy_uj` are
+    Energy (`accelsim.model.energy`, filled in by `simulate`): `mac_energy_uj` and `sram_energy_uj` are
     per batch, `memory` names the external memory whose `offchip_pj_per_bit` prices the off-chip
     bytes; `energy_per_image_uj` and the ``*_energy_per_image_uj`` properties are per image.
     """
@@ -147,11 +147,11 @@ class SimResult:
     def offchip_bytes_per_image(self) -> float:
         return self.offchip_bytes / self.batch
 
-    # --- energy (dynamic, steady state; see accelsim.energy) -----------------------------------
+    # --- energy (dynamic, steady state; see accelsim.model.energy) -----------------------------------
     @property
     def offchip_energy_uj(self) -> float:
         """Off-chip energy of the batch: bytes x 8 x pJ/bit."""
-        from accelsim.energy import offchip_energy_uj
+        from accelsim.model.energy import offchip_energy_uj
 
         return offchip_energy_uj(self.offchip_bytes, self.offchip_pj_per_bit)
 
@@ -166,7 +166,7 @@ class SimResult:
     @property
     def offchip_energy_per_image_uj(self) -> float:
         """Exactly ``offchip_bytes_per_image * 8 * offchip_pj_per_bit / 1e6``."""
-        from accelsim.energy import offchip_energy_uj
+        from accelsim.model.energy import offchip_energy_uj
 
         return offchip_energy_uj(self.offchip_bytes_per_image, self.offchip_pj_per_bit)
 

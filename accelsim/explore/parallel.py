@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from accelsim.errors import AccelsimError, InputError
-from accelsim.store import ResultStore, decode, encode, normalize, point_key
+from accelsim.explore.store import ResultStore, decode, encode, normalize, point_key
 
 PointFn = Callable[[dict[str, Any]], Mapping[str, Any]]
 Progress = Callable[[int, int], None]
@@ -73,7 +73,7 @@ def run_points(
         ``ProcessPoolExecutor(jobs)`` with the "spawn" start method (safe with threads, same on every OS).
     executor : use this executor instead (e.g. `dask_executor`); the caller owns and shuts it down.
     store : skip points already stored (ok or error) and commit each new one as it finishes.
-    salt : mixed into every key (workload hash + accelsim version), see `accelsim.store.point_key`.
+    salt : mixed into every key (workload hash + accelsim version), see `accelsim.explore.store.point_key`.
     progress : called as ``progress(done, total)`` once before work starts and after every point.
     max_pending : most points submitted at once (default ``4 * jobs``), so memory stays flat on
         huge grids; with a Dask executor, set it to a few times the cluster's worker count.

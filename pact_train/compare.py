@@ -25,7 +25,7 @@ from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.errors import InputError
 from accelsim.ir.graph import LayerGraph, Precision
 from accelsim.model.sim import simulate
-from accelsim.explore.sweep import bw_label, describe_bw, parse_bandwidth
+from accelsim.hardware.bandwidth import bw_label, describe_bw, parse_bw
 from pact_train.data import Dataset, load_dataset
 from pact_train.models import QuantConfig
 from pact_train.train import CHECKPOINT, CONFIG, LOG, RunResult, TrainConfig, read_log, train
@@ -65,7 +65,7 @@ def simulated_speedup(graph: LayerGraph, bits: int | None, bw: str | float = "64
     """
     if bits is None:
         return 1.0
-    base = replace(Accelerator() if base is None else base, bw_gb_per_s=parse_bandwidth(bw))
+    base = replace(Accelerator() if base is None else base, bw_gb_per_s=parse_bw(bw))
     reference = graph.copy()
     for name in reference.names():
         reference.set_precision(name, Precision(base.mac_w_bits, base.mac_a_bits))

@@ -15,7 +15,8 @@ from accelsim.model.fit import policy_for
 from accelsim.report.plot import plot_speedup, system_title
 from accelsim.report.tables import render
 from accelsim.model.sim import simulate
-from accelsim.explore.sweep import SweepRow, bw_label, first_last_ratio, sweep
+from accelsim.explore.sweep import SweepRow, first_last_ratio, sweep
+from accelsim.hardware.bandwidth import bw_label
 
 REQUIRED = [
     "workload", "bits", "first_last_bits", "bw", "peak_tmacs", "seconds_per_image", "speedup", "peak_ratio",

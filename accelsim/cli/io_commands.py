@@ -12,9 +12,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from accelsim.errors import EXIT_OK, InputError
 from accelsim.report.tables import render
 
-EXIT_OK = 0
 
 
 def _note(text: str) -> None:
@@ -60,8 +60,6 @@ def _cmd_export_topology(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
-    from accelsim.errors import InputError
-
     source = Path(args.model)
     suffix = source.suffix.lower()
     if not source.is_file():

@@ -11,10 +11,10 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from accelsim.errors import AccelsimError, InputError
+from accelsim.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, AccelsimError, InputError
+import workloads
 from accelsim.report.tables import FORMATS, render
 
-EXIT_OK, EXIT_INTERNAL, EXIT_INPUT, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 #: Bit-widths `accelsim workloads` reports weight storage at.
 LISTED_BITS = (16, 8, 4, 2)
@@ -32,8 +32,6 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_workloads(args: argparse.Namespace) -> int:
-    import workloads
-
     rows = []
     for name in workloads.names():
         graph = workloads.load(name, batch=args.batch)
@@ -85,7 +83,7 @@ def _cmd_layers(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from accelsim import __version__
+    from accelsim._version import __version__
 
     parser = _Parser(
         prog="accelsim",

@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from accelsim.errors import InputError
+from accelsim.errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, InputError
+import tech
 
-EXIT_OK, EXIT_INPUT, EXIT_INTERRUPTED = 0, 2, 130
 
 #: Where `accelsim sweep` keeps its results unless told (`--store`, `--no-store`).
 DEFAULT_STORE = "accelsim-sweep.db"
@@ -49,7 +49,7 @@ def _bits(text: str) -> int:
 
 
 def _bw(text: str) -> str:
-    from accelsim.explore.grid import parse_bw
+    from accelsim.hardware.bandwidth import parse_bw
 
     try:
         parse_bw(text)
@@ -86,8 +86,6 @@ def _jobs(text: str) -> int:
 
 
 def _memory(text: str) -> str:
-    import tech
-
     try:
         return tech.memory(text).name
     except InputError as exc:
@@ -111,8 +109,6 @@ def _axis(name: str):  # type: ignore[no-untyped-def]
 
 def _memory_names() -> str:
     try:
-        import tech
-
         return ", ".join(tech.memory_names())
     except Exception:  # noqa: BLE001 - help text only; a broken data file fails properly when used
         return "see tech/memories.toml"
@@ -384,8 +380,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     from accelsim.hardware.design import iso_area
     from accelsim.model.energy import area
     from accelsim.model.fit import policy_for
-    from accelsim.explore.grid import parse_bw
-    from accelsim.report.tables import json_safe, render
+    from accelsim.hardware.bandwidth import parse_bw
+    from accelsim.explore.store import json_safe
+    from accelsim.report.tables import render
     from accelsim.model.sim import simulate
 
     base = _base(args)
@@ -503,7 +500,7 @@ def store_rows(path: str, *, stale: bool = False) -> list[dict[str, Any]]:
 
 def _table_view(rows: Sequence[dict[str, Any]], objectives: Sequence[str] = ()) -> tuple[list[dict[str, Any]], list[str]]:
     """Rows with readable units and the columns worth a table: the point fields that vary, then results."""
-    from accelsim.explore.sweep import bw_label
+    from accelsim.hardware.bandwidth import bw_label
 
     if not rows:
         return [], []
@@ -538,14 +535,14 @@ def _table_view(rows: Sequence[dict[str, Any]], objectives: Sequence[str] = ()) 
 
 def cmd_results(args: argparse.Namespace) -> int:
     from accelsim.report.tables import render
-    from accelsim.explore.store import _union_columns
+    from accelsim.explore.store import union_columns
 
     rows = store_rows(args.store, stale=args.stale)
     if args.format == "table":
         view, columns = _table_view(rows)
         sys.stdout.write(render(view, "table", columns=columns) if view else "(the store holds no design points)\n")
     else:
-        sys.stdout.write(render(rows, args.format, columns=_union_columns(rows)))
+        sys.stdout.write(render(rows, args.format, columns=union_columns(rows)))
     return EXIT_OK
 
 
@@ -563,7 +560,7 @@ _AXIS_LABELS = {
 def cmd_pareto(args: argparse.Namespace) -> int:
     from accelsim.explore.pareto import pareto, plot_front
     from accelsim.report.tables import render
-    from accelsim.explore.store import _union_columns
+    from accelsim.explore.store import union_columns
 
     if args.plot:
         _check_plot_path(args.plot)
@@ -590,7 +587,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
         view, columns = _table_view(front_rows, objectives)
         sys.stdout.write(render(view, "table", columns=columns))
     else:
-        sys.stdout.write(render(front_rows, args.format, columns=_union_columns(front_rows)))
+        sys.stdout.write(render(front_rows, args.format, columns=union_columns(front_rows)))
     return EXIT_OK
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from accelsim.errors import InputError
+from accelsim.hardware.bandwidth import parse_bw
 
 MODES = ("configurable", "dedicated")
 
@@ -68,25 +69,6 @@ def _int_in(axis: str, raw: Any, lo: int, hi: int | None, rule: str) -> int:
 def parse_bits(raw: Any) -> int:
     """Uniform weight/activation bit width, 1..32."""
     return _int_in("bits", raw, 1, 32, "must be an integer in 1..32")
-
-
-def parse_bw(raw: Any) -> float:
-    """External bandwidth in GB/s: a positive number, or ``inf`` for the compute-only bound."""
-    rule = "must be a number > 0 (GB/s) or inf"
-    if isinstance(raw, bool):
-        raise InputError("bw_gb_per_s", raw, rule)
-    if isinstance(raw, (int, float)):
-        value = float(raw)
-    elif isinstance(raw, str):
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            raise InputError("bw_gb_per_s", raw, rule) from None
-    else:
-        raise InputError("bw_gb_per_s", raw, rule)
-    if math.isnan(value) or value <= 0:
-        raise InputError("bw_gb_per_s", raw, rule)
-    return value
 
 
 def parse_sram(raw: Any) -> int:
@@ -334,7 +316,6 @@ __all__ = [
     "parse_array",
     "parse_batch",
     "parse_bits",
-    "parse_bw",
     "parse_cores",
     "parse_mode",
     "parse_sram",

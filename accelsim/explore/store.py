@@ -22,9 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
-from accelsim.report.tables import check_format, json_safe, render
 
 SCHEMA_VERSION = 1
 
@@ -50,6 +48,17 @@ CREATE INDEX IF NOT EXISTS points_seq ON points (seq, key);
 """
 
 _NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+def json_safe(value: Any) -> Any:
+    """Replace non-finite floats by strings: `json.dumps(inf)` writes non-standard `Infinity`."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "inf" if value > 0 else ("-inf" if value < 0 else "nan")
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def encode(obj: Any) -> str:
@@ -264,20 +273,6 @@ class ResultStore:
         cur = self._conn.execute(f"SELECT {_COLUMNS} FROM points{order}")
         return [_record(r, timing=timing) for r in cur if r[0] in wanted]
 
-    def export(
-        self,
-        path: str | Path,
-        fmt: str = "csv",
-        *,
-        columns: Iterable[str] | None = None,
-        timing: bool = False,
-    ) -> None:
-        """Write the flattened rows (`flat_rows`) as table/CSV/JSON, atomically."""
-        check_format(fmt)
-        flat = flat_rows(self.rows(timing=timing))
-        cols = list(columns) if columns is not None else _union_columns(flat)
-        atomic_write(path, render(flat, fmt, columns=cols))
-
     # -- helpers -------------------------------------------------------------------------------------
 
     def _transaction(self) -> _Transaction:
@@ -330,7 +325,7 @@ def flat_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _union_columns(rows: Iterable[Mapping[str, Any]]) -> list[str]:
+def union_columns(rows: Iterable[Mapping[str, Any]]) -> list[str]:
     """Every column in first-seen order, so an error row first does not hide the result columns."""
     cols: dict[str, None] = {}
     for r in rows:
@@ -342,11 +337,12 @@ def _union_columns(rows: Iterable[Mapping[str, Any]]) -> list[str]:
 __all__ = [
     "SCHEMA_VERSION",
     "ResultStore",
-    "atomic_write",
     "canonical_json",
     "decode",
     "encode",
     "flat_rows",
+    "json_safe",
     "normalize",
     "point_key",
+    "union_columns",
 ]

@@ -45,6 +45,7 @@ from accelsim.errors import InputError
 from accelsim.model.fit import policy_for
 from accelsim.ir.graph import LayerGraph, check_bits
 from accelsim.explore.grid import Axis, SweepSpec, canonical_axis, expand
+from accelsim.hardware.bandwidth import bw_label, parse_bw
 from accelsim.model.sim import simulate
 
 #: progress(done, total): called as design points finish (done counts stored points too).
@@ -143,26 +144,6 @@ class GridRun:
     size: int
 
 
-def bw_label(value: float | int | str) -> str:
-    """The label a bandwidth is shown with: the user's string, or the number without ``.0``."""
-    if isinstance(value, str):
-        return value.strip()
-    v = float(value)
-    return "inf" if math.isinf(v) else (str(int(v)) if v.is_integer() else repr(v))
-
-
-def describe_bw(label: str) -> str:
-    """A bandwidth label for people: ``64 GB/s``, or ``unconstrained`` for ``inf`` (PACT's word)."""
-    return "unconstrained" if label == "inf" else f"{label} GB/s"
-
-
-def parse_bandwidth(value: float | int | str) -> float:
-    """GB/s as a float > 0, ``inf`` allowed; InputError naming the value otherwise."""
-    from accelsim.explore.grid import parse_bw
-
-    return parse_bw(value)
-
-
 def _graph(workload: LayerGraph | str, batch: int) -> LayerGraph:
     if isinstance(workload, LayerGraph):
         return workload
@@ -202,7 +183,7 @@ def model_salt() -> str:
     """
     from importlib.resources import files
 
-    from accelsim import __version__
+    from accelsim._version import __version__
 
     model = _package_sha256("accelsim", (f"{m}.py" for m in MODEL_MODULES))
     tech_files = [p.name for p in files("tech").iterdir() if p.name.endswith((".toml", ".py"))]
@@ -463,7 +444,7 @@ def _run_plan(
     salt = model_salt()
     sweep_id = None
     if store is not None:
-        from accelsim import __version__
+        from accelsim._version import __version__
 
         settings = {k: v for k, v in plan.points[0].items() if k not in plan.spec.names and k != "workload_sha256"}
         sweep_id = store.begin_sweep({"axes": plan.spec.to_dict(), "settings": settings}, __version__, salt)
@@ -742,7 +723,7 @@ def sweep(
         raise InputError("bits", bits, "lists a bit-width twice")
     if first_last_bits is not None:
         check_bits("first_last_bits", first_last_bits)
-    points_bw = [(bw_label(v), parse_bandwidth(v)) for v in bw]
+    points_bw = [(bw_label(v), parse_bw(v)) for v in bw]
     if not points_bw:
         raise InputError("bw", list(bw), "needs at least one value")
     if len({v for _, v in points_bw}) != len(points_bw):
@@ -791,7 +772,7 @@ def first_last_ratio(
     """
     base = base if base is not None else Accelerator()
     graph = _graph(workload, batch)
-    design = iso_area(replace(base, bw_gb_per_s=parse_bandwidth(bw)), bits, mode, scale)
+    design = iso_area(replace(base, bw_gb_per_s=parse_bw(bw)), bits, mode, scale)
     kept = simulate(graph.with_policy(policy_for(bits, first_last_bits)), design)
     quantized = simulate(graph.with_policy(policy_for(bits, None)), design)
     return kept.seconds_per_image / quantized.seconds_per_image
@@ -803,7 +784,6 @@ __all__ = [
     "GridRun",
     "Progress",
     "SweepRow",
-    "bw_label",
     "describe_labels",
     "design_of",
     "evaluate_point",
@@ -811,7 +791,6 @@ __all__ = [
     "full_spec",
     "graph_sha256",
     "model_salt",
-    "parse_bandwidth",
     "plan_points",
     "reference_point",
     "relative_metrics",

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from accelsim.errors import InputError
+import tech
 from accelsim.ir.graph import check_bits
 
 DATAFLOWS = ("os", "ws", "is")
@@ -62,8 +63,6 @@ def _check_positive_float(field: str, value: Any, allow_inf: bool = False) -> fl
 
 
 def _canonical_node(value: Any) -> str:
-    import tech  # the tech package validates and canonicalises node names ("14 nm" -> "14nm")
-
     try:
         return tech.load(value).name
     except InputError as exc:
@@ -250,8 +249,6 @@ def mac_multiplier(base: Accelerator, w_bits: int, a_bits: int, mode: str) -> fl
         have, want = base.mac_bits, max(w_bits, a_bits)
         return float(have // want) if want <= have else 1.0 / math.ceil(want / have)
     if mode == "dedicated":
-        import tech
-
         node = tech.load(base.tech_node)
         return node.density_gain(w_bits, a_bits) / node.density_gain(base.mac_w_bits, base.mac_a_bits)
     raise InputError("mode", mode, f"must be one of {', '.join(MAC_MODES)}")

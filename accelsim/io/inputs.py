@@ -8,13 +8,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from accelsim.errors import InputError
+import workloads
+from accelsim.io.onnx_import import import_onnx
+from accelsim.io.scalesim import read_topology
+from accelsim.ir.checks import check_batch
 from accelsim.ir.graph import LayerGraph
-
-
-def check_batch(batch: object) -> int:
-    if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
-        raise InputError("batch", batch, "must be a positive integer")
-    return batch
 
 
 def load_workload(spec: str, batch: int = 1) -> LayerGraph:
@@ -30,14 +28,8 @@ def load_workload(spec: str, batch: int = 1) -> LayerGraph:
         if not Path(spec).is_file():
             raise InputError("workload", spec, "no such file")
         if suffix == ".csv":
-            from accelsim.io.scalesim import read_topology
-
             return read_topology(spec, batch=batch)
-        from accelsim.io.onnx_import import import_onnx
-
         return import_onnx(spec, batch=batch)
-
-    import workloads
 
     if spec in workloads.names():
         return workloads.load(spec, batch=batch)
@@ -51,4 +43,4 @@ def load_workload(spec: str, batch: int = 1) -> LayerGraph:
     raise InputError("workload", spec, f"is neither a file nor a zoo network ({', '.join(workloads.names())})")
 
 
-__all__ = ["check_batch", "load_workload"]
+__all__ = ["load_workload"]

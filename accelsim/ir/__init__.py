@@ -8,9 +8,9 @@ from accelsim.ir.graph import (
     LayerGraph,
     Precision,
     PrecisionPolicy,
-    check_bits,
     uniform_policy,
 )
+from accelsim.ir.checks import check_bits
 from accelsim.ir.layers import ACTIVATIONS, Add, Concat, Conv2d, Dense, Flatten, GemmView, Layer, MatMul, Pool, Reshape
 
 __all__ = [

@@ -20,6 +20,7 @@ import networkx as nx
 
 from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
+from accelsim.ir.checks import check_bits
 from accelsim.ir.layers import Layer, layer_from_dict
 
 #: Bumped when the JSON layout changes incompatibly; `load` rejects other versions.
@@ -27,13 +28,6 @@ SCHEMA_VERSION = 1
 
 #: Precision of a layer that no policy touched: 16-bit fixed point, the paper's baseline.
 DEFAULT_BITS = 16
-
-
-def check_bits(field: str, value: Any) -> int:
-    """Bits are integers in 1..32 (fixed-point operands of a MAC)."""
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 32:
-        raise InputError(field, value, "must be an integer in 1..32")
-    return value
 
 
 @dataclass(frozen=True, slots=True)

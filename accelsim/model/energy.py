@@ -60,6 +60,7 @@ from typing import TYPE_CHECKING
 
 from accelsim.model import mapping
 from accelsim.hardware.design import Accelerator, mac_multiplier
+import tech
 
 if TYPE_CHECKING:
     from accelsim.ir.graph import LayerGraph
@@ -77,8 +78,6 @@ _PJ_PER_UJ = 1e6
 
 def memory_pj_per_bit(memory: str) -> float:
     """Off-chip energy per bit of the external memory preset `memory` (InputError if unknown)."""
-    import tech
-
     return tech.memory(memory).energy_pj_per_bit
 
 
@@ -89,8 +88,6 @@ def offchip_energy_uj(n_bytes: float, pj_per_bit: float) -> float:
 
 def mac_energy_fj(accel: Accelerator, gang: int) -> float:
     """Energy of one layer MAC on `accel`: `gang` operations of the design's MAC (see module doc)."""
-    import tech
-
     return gang * tech.load(accel.tech_node).mac_energy_fj(accel.mac_w_bits, accel.mac_a_bits)
 
 
@@ -108,8 +105,6 @@ def gemm_access_bits(
     `split` is the layer's cores along (groups, M, N) as simulated; the fold counts use the array
     the layer sees at its precision (`mapping.array_view`), as its compute cycles do.
     """
-    import tech
-
     view = mapping.array_view(accel, w_bits, a_bits)
     flow = accel.dataflow
     k = gemm.k
@@ -150,8 +145,6 @@ def layer_access_bits(graph: LayerGraph, layer: LayerResult, accel: Accelerator)
 
 def annotate(graph: LayerGraph, result: SimResult, memory: str = DEFAULT_MEMORY) -> SimResult:
     """`result` with its energy fields filled in (per layer and per batch) for external `memory`."""
-    import tech
-
     accel = result.accelerator
     pj_per_bit = memory_pj_per_bit(memory)
     sram_pj = tech.load(accel.tech_node).sram_read_energy_pj_per_bit
@@ -196,8 +189,6 @@ def area(design: Accelerator, *, built_bits: tuple[int, int] | None = None) -> A
         is iso-area to (default: the design's own MAC precision, one unit per MAC). Ignored for
         dedicated MACs, which are built for the design precision.
     """
-    import tech
-
     node = tech.load(design.tech_node)
     w, a = design.mac_w_bits, design.mac_a_bits
     units: float = design.macs_per_cycle

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from accelsim.hardware.design import MB, Accelerator
+from accelsim.model.energy import offchip_energy_uj
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -151,8 +152,6 @@ class SimResult:
     @property
     def offchip_energy_uj(self) -> float:
         """Off-chip energy of the batch: bytes x 8 x pJ/bit."""
-        from accelsim.model.energy import offchip_energy_uj
-
         return offchip_energy_uj(self.offchip_bytes, self.offchip_pj_per_bit)
 
     @property
@@ -166,8 +165,6 @@ class SimResult:
     @property
     def offchip_energy_per_image_uj(self) -> float:
         """Exactly ``offchip_bytes_per_image * 8 * offchip_pj_per_bit / 1e6``."""
-        from accelsim.model.energy import offchip_energy_uj
-
         return offchip_energy_uj(self.offchip_bytes_per_image, self.offchip_pj_per_bit)
 
     @property

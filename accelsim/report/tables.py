@@ -10,10 +10,13 @@ import csv
 import io
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
+from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
+from accelsim.explore.store import ResultStore, flat_rows, json_safe, union_columns
 
 FORMATS = ("table", "csv", "json")
 
@@ -22,17 +25,6 @@ def check_format(fmt: str) -> str:
     if fmt not in FORMATS:
         raise InputError("format", fmt, f"must be one of {', '.join(FORMATS)}")
     return fmt
-
-
-def json_safe(value: Any) -> Any:
-    """Replace non-finite floats by strings: `json.dumps(inf)` writes non-standard `Infinity`."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "inf" if value > 0 else ("-inf" if value < 0 else "nan")
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
 
 
 def _cell(value: Any) -> str:
@@ -89,4 +81,22 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-__all__ = ["FORMATS", "check_format", "json_safe", "render"]
+def export_store(
+    store: ResultStore,
+    path: str | Path,
+    fmt: str = "csv",
+    *,
+    columns: Iterable[str] | None = None,
+    timing: bool = False,
+) -> None:
+    """Write a store's flattened rows (`flat_rows`) as table/CSV/JSON, atomically.
+
+    `timing` adds ``wall_s``, which differs run to run, so it is off by default.
+    """
+    check_format(fmt)
+    flat = flat_rows(store.rows(timing=timing))
+    cols = list(columns) if columns is not None else union_columns(flat)
+    atomic_write(path, render(flat, fmt, columns=cols))
+
+
+__all__ = ["FORMATS", "check_format", "export_store", "render"]

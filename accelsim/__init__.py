@@ -37,7 +37,7 @@ _PUBLIC = {
     "LayerResult": "accelsim.model.results",
     "SimResult": "accelsim.model.results",
     "simulate": "accelsim.model.sim",
-    "SweepRow": "accelsim.explore.sweep",
+    "SweepRow": "accelsim.explore.record",
     "first_last_ratio": "accelsim.explore.sweep",
     "sweep": "accelsim.explore.sweep",
     "sweep_grid": "accelsim.explore.sweep",
@@ -60,7 +60,7 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from accelsim.errors import AccelsimError, InputError
     from accelsim.explore.sweep import first_last_ratio, sweep, sweep_grid
-    from accelsim.explore.sweep import SweepRow
+    from accelsim.explore.record import SweepRow
     from accelsim.hardware.design import Accelerator, iso_area, load_accelerator
     from accelsim.ir import (
         Add, Concat, Conv2d, Dense, Flatten, GemmView, Layer, LayerGraph, MatMul, Pool, Precision,
@@ -70,4 +70,34 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from accelsim.model.results import LayerResult, SimResult
     from accelsim.model.sim import simulate
 
-__all__ = sorted([*_PUBLIC, "__version__"])
+__all__ = [
+    "Accelerator",
+    "AccelsimError",
+    "Add",
+    "Concat",
+    "Conv2d",
+    "Dense",
+    "FitRow",
+    "Flatten",
+    "GemmView",
+    "InputError",
+    "Layer",
+    "LayerGraph",
+    "LayerResult",
+    "MatMul",
+    "Pool",
+    "Precision",
+    "PrecisionPolicy",
+    "Reshape",
+    "SimResult",
+    "SweepRow",
+    "__version__",
+    "first_last_ratio",
+    "fit_report",
+    "iso_area",
+    "load_accelerator",
+    "simulate",
+    "sweep",
+    "sweep_grid",
+    "uniform_policy",
+]

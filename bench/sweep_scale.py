@@ -20,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from accelsim.explore.sweep import plan_points, sweep_grid
+from accelsim.explore.plan import plan_points
+from accelsim.explore.sweep import sweep_grid
 
 SPEC = {
     "bits": "16,8,6,4,2",

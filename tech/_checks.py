@@ -50,8 +50,6 @@ def check_non_negative(field: str, value: object) -> float:
 
 
 __all__ = [
-    "MAX_BITS",
-    "MIN_BITS",
     "check_bits",
     "check_bytes",
     "check_count",

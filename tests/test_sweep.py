@@ -15,7 +15,8 @@ from accelsim.model.fit import policy_for
 from accelsim.report.plot import plot_speedup, system_title
 from accelsim.report.tables import render
 from accelsim.model.sim import simulate
-from accelsim.explore.sweep import SweepRow, first_last_ratio, sweep
+from accelsim.explore.record import SweepRow
+from accelsim.explore.sweep import first_last_ratio, sweep
 from accelsim.hardware.bandwidth import bw_label
 
 REQUIRED = [

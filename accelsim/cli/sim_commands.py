@@ -270,7 +270,7 @@ def sweep_spec(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         value = getattr(args, flag)
         if value is not None:
             axes[name] = value
-    from accelsim.explore.sweep import full_spec
+    from accelsim.explore.plan import full_spec
 
     return full_spec(SweepSpec(tuple(axes.values())) if axes else None)
 
@@ -281,7 +281,8 @@ _SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram"}
 def cmd_sweep(args: argparse.Namespace) -> int:
     from accelsim.hardware.design import default_scale
     from accelsim.report.tables import render
-    from accelsim.explore.sweep import describe_labels, run_grid, strip_error_type
+    from accelsim.explore.pool import run_grid
+    from accelsim.explore.record import describe_labels, strip_error_type
 
     spec = sweep_spec(args)
     varying = [a.name for a in spec.axes if len(a.values) > 1 and a.name not in ("bits", "bw_gb_per_s")]
@@ -464,7 +465,8 @@ def store_rows(path: str, *, stale: bool = False) -> list[dict[str, Any]]:
     are always taken against a reference computed by the same model.
     """
     from accelsim.explore.store import ResultStore
-    from accelsim.explore.sweep import model_salt, relative_metrics
+    from accelsim.explore.assemble import relative_metrics
+    from accelsim.explore.model_hash import model_salt
 
     if not Path(path).is_file():
         raise InputError("store", path, "no such file (write one with `accelsim sweep --store FILE`)")

@@ -189,7 +189,7 @@ class ResultStore:
     def point_salts(self) -> dict[str, str | None]:
         """Key -> salt of the sweep that stored the point (None without a recorded sweep).
 
-        The salt names the model that computed a result (see `accelsim.explore.sweep.model_salt`), so a
+        The salt names the model that computed a result (see `accelsim.explore.model_hash.model_salt`), so a
         reader can tell current results from ones an older accelsim left in the same file.
         """
         cur = self._conn.execute("SELECT p.key, s.salt FROM points p LEFT JOIN sweeps s ON p.sweep_id = s.id")

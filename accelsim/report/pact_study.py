@@ -36,7 +36,8 @@ from accelsim.model.fit import policy_for
 from accelsim.ir.graph import LayerGraph
 from accelsim.model.results import SimResult
 from accelsim.model.sim import simulate
-from accelsim.explore.sweep import SweepRow, sweep
+from accelsim.explore.record import SweepRow
+from accelsim.explore.sweep import sweep
 from accelsim.hardware.bandwidth import describe_bw
 
 # --- what the paper says (PACT, arXiv 1805.06085v2, section 6) ------------------------------------

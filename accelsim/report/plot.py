@@ -14,7 +14,7 @@ from pathlib import Path
 from accelsim.atomic import atomic_write
 from accelsim.hardware.design import MB, Accelerator
 from accelsim.errors import InputError
-from accelsim.explore.sweep import SweepRow
+from accelsim.explore.record import SweepRow
 from accelsim.hardware.bandwidth import describe_bw
 
 #: savefig metadata per format: None removes an entry matplotlib would otherwise fill in.

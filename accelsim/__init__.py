@@ -59,12 +59,24 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from accelsim.errors import AccelsimError, InputError
-    from accelsim.explore.sweep import first_last_ratio, sweep, sweep_grid
     from accelsim.explore.record import SweepRow
+    from accelsim.explore.sweep import first_last_ratio, sweep, sweep_grid
     from accelsim.hardware.design import Accelerator, iso_area, load_accelerator
     from accelsim.ir import (
-        Add, Concat, Conv2d, Dense, Flatten, GemmView, Layer, LayerGraph, MatMul, Pool, Precision,
-        PrecisionPolicy, Reshape, uniform_policy,
+        Add,
+        Concat,
+        Conv2d,
+        Dense,
+        Flatten,
+        GemmView,
+        Layer,
+        LayerGraph,
+        MatMul,
+        Pool,
+        Precision,
+        PrecisionPolicy,
+        Reshape,
+        uniform_policy,
     )
     from accelsim.model.fit import FitRow, fit_report
     from accelsim.model.results import LayerResult, SimResult

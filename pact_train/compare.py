@@ -21,11 +21,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.errors import InputError
+from accelsim.hardware.bandwidth import bw_label, describe_bw, parse_bw
+from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.ir.graph import LayerGraph, Precision
 from accelsim.model.sim import simulate
-from accelsim.hardware.bandwidth import bw_label, describe_bw, parse_bw
 from pact_train.data import Dataset, load_dataset
 from pact_train.models import QuantConfig
 from pact_train.train import CHECKPOINT, CONFIG, LOG, RunResult, TrainConfig, read_log, train

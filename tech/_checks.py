@@ -14,6 +14,7 @@ from numbers import Integral, Real
 from accelsim.errors import InputError
 from accelsim.ir.checks import check_bits  # the one bit-width rule, re-exported for tech's modules
 
+
 def _finite_real(field: str, value: object, rule: str, accept: Callable[[float], bool]) -> float:
     """`value` as a float when it is a real number, finite and accepted; InputError(rule) otherwise."""
     if isinstance(value, bool) or not isinstance(value, Real):

@@ -9,9 +9,9 @@ import subprocess
 import sys
 
 import pytest
+from _graphs import tiny_graph
 
 from accelsim.cli.main import main
-from _graphs import tiny_graph
 
 
 def _tiny_file(tmp_path):

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tech
-from accelsim.hardware.design import MB, Accelerator, grow_array, iso_area, load_accelerator, mac_multiplier
 from accelsim.errors import InputError
+from accelsim.hardware.design import MB, Accelerator, grow_array, iso_area, load_accelerator, mac_multiplier
 
 
 def test_default_system_is_the_documented_one():

@@ -12,14 +12,14 @@ import pytest
 
 import tech
 import workloads
-from accelsim.hardware.design import Accelerator, iso_area
-from accelsim.model.energy import area, gemm_access_bits, offchip_energy_uj
 from accelsim.errors import InputError
-from accelsim.model.fit import policy_for
+from accelsim.explore.sweep import sweep
+from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.ir import Dense, LayerGraph
 from accelsim.ir.layers import GemmView
+from accelsim.model.energy import area, gemm_access_bits, offchip_energy_uj
+from accelsim.model.fit import policy_for
 from accelsim.model.sim import simulate
-from accelsim.explore.sweep import sweep
 
 NODE = tech.load("14nm")
 

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accelsim.model import mapping
-from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.errors import InputError
+from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.ir.layers import GemmView
+from accelsim.model import mapping
 from accelsim.model.mapping import ON_CHIP, ONCE, STREAM, ArrayView, Operand, Split, TileFootprint
 
 ARRAY = ArrayView(rows=16, cols=32)

@@ -11,12 +11,12 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-
 from _sigkill_worker import SALT, buggy_point, toy_point, toy_points
-from accelsim.report.tables import export_store
+
 from accelsim.errors import InputError
 from accelsim.explore.parallel import DASK_HINT, dask_executor, run_points
 from accelsim.explore.store import ResultStore, encode
+from accelsim.report.tables import export_store
 
 WORKER = Path(__file__).with_name("_sigkill_worker.py")
 

@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import workloads
-from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.errors import InputError
-from accelsim.model.fit import fit_report, residency
-from accelsim.ir import Add, Conv2d, Dense, Flatten, LayerGraph, Pool, uniform_policy
-from accelsim.model.sim import plan, simulate
 from accelsim.explore.sweep import first_last_ratio, sweep
+from accelsim.hardware.design import Accelerator, iso_area
+from accelsim.ir import Add, Conv2d, Dense, Flatten, LayerGraph, Pool, uniform_policy
+from accelsim.model.fit import fit_report, residency
+from accelsim.model.sim import plan, simulate
 
 
 def one_dense(n_out: int) -> LayerGraph:

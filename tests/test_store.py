@@ -11,10 +11,10 @@ from contextlib import closing
 
 import pytest
 
-from accelsim.report.tables import export_store
-from accelsim.errors import InputError
 from accelsim.atomic import atomic_write
+from accelsim.errors import InputError
 from accelsim.explore.store import ResultStore, canonical_json, decode, encode, point_key
+from accelsim.report.tables import export_store
 
 POINT = {"bits": 4, "bw_gb_per_s": math.inf, "array": (16, 32), "sram_bytes": 8_000_000}
 

@@ -7,10 +7,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from test_import_layers import _graph
 
 from accelsim.explore.model_hash import ACCELSIM_ROOT, MODEL_SOURCES, TECH_ROOT, TECH_SOURCES, source_digest
 from accelsim.explore.store import point_key
-from test_import_layers import _graph
 
 IGNORE = shutil.ignore_patterns("__pycache__", "*.pyc")
 

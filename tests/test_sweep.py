@@ -9,15 +9,15 @@ import os
 import pytest
 
 import workloads
-from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.errors import InputError
-from accelsim.model.fit import policy_for
-from accelsim.report.plot import plot_speedup, system_title
-from accelsim.report.tables import render
-from accelsim.model.sim import simulate
 from accelsim.explore.record import SweepRow
 from accelsim.explore.sweep import first_last_ratio, sweep
 from accelsim.hardware.bandwidth import bw_label
+from accelsim.hardware.design import Accelerator, iso_area
+from accelsim.model.fit import policy_for
+from accelsim.model.sim import simulate
+from accelsim.report.plot import plot_speedup, system_title
+from accelsim.report.tables import render
 
 REQUIRED = [
     "workload", "bits", "first_last_bits", "bw", "peak_tmacs", "seconds_per_image", "speedup", "peak_ratio",

@@ -9,19 +9,19 @@ import itertools
 import math
 
 import pytest
+from _graphs import tiny_graph
 
 import tech
-from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.errors import InputError
 from accelsim.explore.grid import load_spec
-from accelsim.ir import LayerGraph
-from accelsim.explore.store import ResultStore
 from accelsim.explore.model_hash import graph_sha256, model_salt
 from accelsim.explore.plan import full_spec, plan_points
 from accelsim.explore.point import evaluate_point
 from accelsim.explore.pool import run_grid
+from accelsim.explore.store import ResultStore
 from accelsim.explore.sweep import sweep, sweep_grid
-from _graphs import tiny_graph
+from accelsim.hardware.design import Accelerator, iso_area
+from accelsim.ir import LayerGraph
 
 GRID = {"workload": "resnet20", "bits": "16,4", "bw": "32,inf", "sram": "4MB,16MB", "cores": "2,4"}
 

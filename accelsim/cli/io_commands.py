@@ -16,7 +16,6 @@ from accelsim.errors import EXIT_OK, InputError
 from accelsim.report.tables import render
 
 
-
 def _note(text: str) -> None:
     sys.stderr.write(f"accelsim: note: {text}\n")
 

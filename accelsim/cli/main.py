@@ -11,10 +11,9 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from accelsim.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, AccelsimError, InputError
 import workloads
+from accelsim.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, AccelsimError, InputError
 from accelsim.report.tables import FORMATS, render
-
 
 #: Bit-widths `accelsim workloads` reports weight storage at.
 LISTED_BITS = (16, 8, 4, 2)

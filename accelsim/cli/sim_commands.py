@@ -15,9 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from accelsim.errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, InputError
 import tech
-
+from accelsim.errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, InputError
 
 #: Where `accelsim sweep` keeps its results unless told (`--store`, `--no-store`).
 DEFAULT_STORE = "accelsim-sweep.db"
@@ -279,10 +278,10 @@ _SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram"}
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from accelsim.hardware.design import default_scale
-    from accelsim.report.tables import render
     from accelsim.explore.pool import run_grid
     from accelsim.explore.record import describe_labels, strip_error_type
+    from accelsim.hardware.design import default_scale
+    from accelsim.report.tables import render
 
     spec = sweep_spec(args)
     varying = [a.name for a in spec.axes if len(a.values) > 1 and a.name not in ("bits", "bw_gb_per_s")]
@@ -378,13 +377,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     import json
     from dataclasses import replace
 
+    from accelsim.explore.store import json_safe
+    from accelsim.hardware.bandwidth import parse_bw
     from accelsim.hardware.design import iso_area
     from accelsim.model.energy import area
     from accelsim.model.fit import policy_for
-    from accelsim.hardware.bandwidth import parse_bw
-    from accelsim.explore.store import json_safe
-    from accelsim.report.tables import render
     from accelsim.model.sim import simulate
+    from accelsim.report.tables import render
 
     base = _base(args)
     if args.bw is not None:
@@ -464,9 +463,9 @@ def store_rows(path: str, *, stale: bool = False) -> list[dict[str, Any]]:
     upgrades also holds results of older models, which are then marked ``model = stale``. Speedups
     are always taken against a reference computed by the same model.
     """
-    from accelsim.explore.store import ResultStore
     from accelsim.explore.assemble import relative_metrics
     from accelsim.explore.model_hash import model_salt
+    from accelsim.explore.store import ResultStore
 
     if not Path(path).is_file():
         raise InputError("store", path, "no such file (write one with `accelsim sweep --store FILE`)")
@@ -536,8 +535,8 @@ def _table_view(rows: Sequence[dict[str, Any]], objectives: Sequence[str] = ()) 
 
 
 def cmd_results(args: argparse.Namespace) -> int:
-    from accelsim.report.tables import render
     from accelsim.explore.store import union_columns
+    from accelsim.report.tables import render
 
     rows = store_rows(args.store, stale=args.stale)
     if args.format == "table":
@@ -561,8 +560,8 @@ _AXIS_LABELS = {
 
 def cmd_pareto(args: argparse.Namespace) -> int:
     from accelsim.explore.pareto import pareto, plot_front
-    from accelsim.report.tables import render
     from accelsim.explore.store import union_columns
+    from accelsim.report.tables import render
 
     if args.plot:
         _check_plot_path(args.plot)

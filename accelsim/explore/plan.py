@@ -19,7 +19,6 @@ from accelsim.ir.checks import check_bits
 from accelsim.ir.graph import LayerGraph
 from accelsim.model.energy import DEFAULT_MEMORY, memory_pj_per_bit
 
-
 #: Axes every sweep has; a spec that leaves one out gets this default, placed before its own axes.
 DEFAULT_AXES: dict[str, tuple[Any, ...]] = {
     "workload": ("resnet50",),

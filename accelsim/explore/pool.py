@@ -24,7 +24,6 @@ from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
 from accelsim.model.energy import DEFAULT_MEMORY
 
-
 #: progress(done, total): called as design points finish (done counts stored points too).
 Progress = Callable[[int, int], None]
 

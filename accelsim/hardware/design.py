@@ -16,9 +16,9 @@ Example
 >>> base = Accelerator()
 >>> base.macs_per_cycle, round(base.peak_tmacs, 2)
 (2048, 3.07)
->>> d4 = iso_area(base, 4)
->>> (d4.rows, d4.cols, d4.macs_per_cycle)
-(32, 64, 8192)
+>>> d4 = iso_area(base, 4)  # configurable MACs: 4x the MACs, placed as 4x the cores by default
+>>> (d4.cores, d4.rows, d4.cols, d4.macs_per_cycle)
+(16, 16, 32, 8192)
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from accelsim.errors import InputError
 import tech
+from accelsim.errors import InputError
 from accelsim.ir.graph import check_bits
 
 DATAFLOWS = ("os", "ws", "is")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from accelsim.errors import InputError
 import workloads
+from accelsim.errors import InputError
 from accelsim.io.onnx_import import import_onnx
 from accelsim.io.scalesim import read_topology
 from accelsim.ir.checks import check_batch

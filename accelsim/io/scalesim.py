@@ -60,9 +60,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
 from accelsim.ir.checks import check_batch
-from accelsim.atomic import atomic_write
 from accelsim.ir.graph import LayerGraph
 from accelsim.ir.layers import Conv2d, Dense, Layer, MatMul, Reshape
 

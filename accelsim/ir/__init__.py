@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from accelsim.ir.checks import check_bits
 from accelsim.ir.graph import (
     DEFAULT_BITS,
     SCHEMA_VERSION,
@@ -10,7 +11,6 @@ from accelsim.ir.graph import (
     PrecisionPolicy,
     uniform_policy,
 )
-from accelsim.ir.checks import check_bits
 from accelsim.ir.layers import ACTIVATIONS, Add, Concat, Conv2d, Dense, Flatten, GemmView, Layer, MatMul, Pool, Reshape
 
 __all__ = [

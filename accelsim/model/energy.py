@@ -58,9 +58,9 @@ import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from accelsim.model import mapping
-from accelsim.hardware.design import Accelerator, mac_multiplier
 import tech
+from accelsim.hardware.design import Accelerator, mac_multiplier
+from accelsim.model import mapping
 
 if TYPE_CHECKING:
     from accelsim.ir.graph import LayerGraph

@@ -32,10 +32,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from accelsim.model import mapping
 from accelsim.hardware.design import MB, Accelerator
 from accelsim.ir.graph import LayerGraph, PrecisionPolicy, uniform_policy
 from accelsim.ir.layers import Layer
+from accelsim.model import mapping
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,8 +39,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from accelsim.hardware.design import DATAFLOWS, Accelerator
 from accelsim.errors import InputError
+from accelsim.hardware.design import DATAFLOWS, Accelerator
 from accelsim.ir.layers import GemmView
 
 #: Fetch modes of an operand: already on chip (no DRAM read), fetched once into reserved space,

@@ -32,12 +32,12 @@ from dataclasses import dataclass
 
 import simpy
 
-from accelsim.model import mapping
-from accelsim.hardware.design import Accelerator
-from accelsim.model.energy import DEFAULT_MEMORY, annotate, memory_pj_per_bit
 from accelsim.errors import InputError
-from accelsim.model.fit import Residency, gemm_operand_elems, residency
+from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
+from accelsim.model import mapping
+from accelsim.model.energy import DEFAULT_MEMORY, annotate, memory_pj_per_bit
+from accelsim.model.fit import Residency, gemm_operand_elems, residency
 from accelsim.model.mapping import ON_CHIP, ONCE, STREAM, Operand, Split, Traffic
 from accelsim.model.results import LayerResult, SimResult
 
@@ -391,8 +391,6 @@ def simulate(graph: LayerGraph, accel: Accelerator | None = None, *, memory: str
     --------
     >>> import math, workloads
     >>> from accelsim.hardware.design import Accelerator
-from accelsim.model.energy import DEFAULT_MEMORY, annotate, memory_pj_per_bit
-from accelsim.errors import InputError
     >>> g = workloads.load("resnet18")
     >>> r = simulate(g, Accelerator(bw_gb_per_s=math.inf))
     >>> r.cycles == sum(layer.compute_cycles for layer in r.layers)

@@ -29,16 +29,16 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from accelsim.atomic import atomic_write
 import tech
-from accelsim.hardware.design import MB, Accelerator, default_scale, iso_area
-from accelsim.model.fit import policy_for
-from accelsim.ir.graph import LayerGraph
-from accelsim.model.results import SimResult
-from accelsim.model.sim import simulate
+from accelsim.atomic import atomic_write
 from accelsim.explore.record import SweepRow
 from accelsim.explore.sweep import sweep
 from accelsim.hardware.bandwidth import describe_bw
+from accelsim.hardware.design import MB, Accelerator, default_scale, iso_area
+from accelsim.ir.graph import LayerGraph
+from accelsim.model.fit import policy_for
+from accelsim.model.results import SimResult
+from accelsim.model.sim import simulate
 
 # --- what the paper says (PACT, arXiv 1805.06085v2, section 6) ------------------------------------
 #: Fig. 6(b): "~14x improvement in density when ... uniformly reduced from 16 bits to 2 bits".

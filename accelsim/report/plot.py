@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from accelsim.atomic import atomic_write
-from accelsim.hardware.design import MB, Accelerator
 from accelsim.errors import InputError
 from accelsim.explore.record import SweepRow
 from accelsim.hardware.bandwidth import describe_bw
+from accelsim.hardware.design import MB, Accelerator
 
 #: savefig metadata per format: None removes an entry matplotlib would otherwise fill in.
 _METADATA = {

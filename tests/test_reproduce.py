@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from accelsim.cli.main import build_parser
-from accelsim.report.pact_study import FIGURES, REPORT, Options, reproduce
+from accelsim.report.pact_options import FIGURES, REPORT, Options
+from accelsim.report.pact_study import reproduce
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 REPO_DOCS = Path(__file__).resolve().parents[1] / "docs"

@@ -4,6 +4,9 @@ Thin shells over `accelsim.explore.sweep`, `accelsim.model.sim`, `accelsim.model
 `accelsim.explore.pareto`: parse, call, print. Results go to stdout, the progress bar and errors to
 stderr; bad input is one line and exit code 2 (the main parser in `accelsim.cli.main` turns InputError
 into that line), checked before any work starts or any file is written.
+
+This module registers all five and runs `run` and `fit`; `sweep` is in `sweep_commands`, `results`
+and `pareto` in `store_commands`, their shared argument types in `options`.
 """
 
 from __future__ import annotations
@@ -11,134 +14,25 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-import tech
-from accelsim.errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, InputError
-
-#: Where `accelsim sweep` keeps its results unless told (`--store`, `--no-store`).
-DEFAULT_STORE = "accelsim-sweep.db"
-
-#: Objectives `accelsim pareto` minimises unless told.
-DEFAULT_OBJECTIVES = ("seconds_per_image", "area_mm2", "energy_per_image_uj")
-
-#: CLI flag -> canonical sweep axis, in the default grid order (first varies slowest).
-AXIS_FLAGS = (
-    ("workload", "workload"),
-    ("bits", "bits"),
-    ("bw", "bw_gb_per_s"),
-    ("sram", "sram_bytes"),
-    ("cores", "cores"),
-    ("array", "array"),
-    ("batch", "batch"),
-    ("mode", "mode"),
+from accelsim.cli.options import (
+    DEFAULT_OBJECTIVES,
+    DEFAULT_STORE,
+    add_common_options,
+    add_first_last_option,
+    add_memory_option,
+    axis_type,
+    base_accelerator,
+    bits_type,
+    bw_type,
+    jobs_type,
+    objectives_type,
+    workload_graph,
 )
-
-
-# --- argument types (argparse turns ArgumentTypeError into a one-line usage error, exit 2) --------
-def _bits(text: str) -> int:
-    from accelsim.explore.grid import parse_bits
-
-    try:
-        return parse_bits(text)
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _bw(text: str) -> str:
-    from accelsim.hardware.bandwidth import parse_bw
-
-    try:
-        parse_bw(text)
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-    return text.strip()
-
-
-def _first_last(text: str) -> int | None:
-    if text.strip().lower() == "none":
-        return None
-    try:
-        return _bits(text)
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"first_last_bits={text!r}: must be an integer in 1..32 or none") from None
-
-
-def _batch(text: str) -> int:
-    from accelsim.explore.grid import parse_batch
-
-    try:
-        return parse_batch(text)
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _jobs(text: str) -> int:
-    from accelsim.explore.grid import _int_in
-
-    try:
-        return _int_in("jobs", text, 1, None, "must be a positive integer")
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _memory(text: str) -> str:
-    try:
-        return tech.memory(text).name
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _objectives(text: str) -> tuple[str, ...]:
-    names = tuple(t.strip() for t in text.split(",") if t.strip())
-    if not names:
-        raise argparse.ArgumentTypeError(f"objectives={text!r}: needs at least one column name")
-    if len(set(names)) != len(names):
-        raise argparse.ArgumentTypeError(f"objectives={text!r}: names a column twice")
-    return names
-
-
-def _axis(name: str):  # type: ignore[no-untyped-def]
-    from accelsim.explore.grid import cli_type
-
-    return cli_type(name)
-
-
-def _memory_names() -> str:
-    try:
-        return ", ".join(tech.memory_names())
-    except Exception:  # noqa: BLE001 - help text only; a broken data file fails properly when used
-        return "see tech/memories.toml"
-
-
-def _common(p: argparse.ArgumentParser, *, iso_area: bool = True) -> None:
-    from accelsim.cli.main import add_format_option
-    from accelsim.hardware.design import MAC_MODES, SCALES
-
-    p.add_argument("--workload", default="resnet50", help="zoo name or LayerGraph .json file (default resnet50)")
-    p.add_argument("--batch", type=_batch, default=1, help="batch size for zoo networks (default 1)")
-    p.add_argument("--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)")
-    if iso_area:
-        p.add_argument("--mode", choices=MAC_MODES, default="configurable", help="iso-area MAC model (default configurable)")
-        p.add_argument("--scale", choices=SCALES, default=None, help="where iso-area MACs go (default: cores for configurable, array for dedicated; see docs/model.md)")
-    _first_last_option(p)
-    add_format_option(p)
-
-
-def _first_last_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--first-last-bits", type=_first_last, default=8, metavar="BITS|none",
-        help="precision of the first and last layers when the body is narrower (default 8; none = same as body)",
-    )
-
-
-def _memory_option(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--memory", type=_memory, default="lpddr4", metavar="NAME",
-        help=f"external memory whose pJ/bit prices off-chip bytes in the energy model (default lpddr4, 8 pJ/bit; one of {_memory_names()})",
-    )
+from accelsim.cli.store_commands import cmd_pareto, cmd_results
+from accelsim.cli.sweep_commands import cmd_sweep
+from accelsim.errors import EXIT_OK
 
 
 def register(subparsers: Any) -> None:
@@ -155,21 +49,21 @@ def register(subparsers: Any) -> None:
         ),
     )
     axes = p.add_argument_group("axes (comma lists; the grid is their product, first axis varying slowest)")
-    axes.add_argument("--workload", type=_axis("workload"), default=None, metavar="LIST", help="zoo names or LayerGraph .json files (default resnet50)")
-    axes.add_argument("--bits", type=_axis("bits"), default=None, metavar="LIST", help="body bit-widths, e.g. 16,8,4,2 (default)")
-    axes.add_argument("--bw", type=_axis("bw"), default=None, metavar="LIST", help="external bandwidths in GB/s, e.g. 32,64,inf (default)")
-    axes.add_argument("--sram", type=_axis("sram"), default=None, metavar="LIST", help="total on-chip memory, e.g. 8MB,16MB,32MB (default: the base's, 16MB)")
-    axes.add_argument("--cores", type=_axis("cores"), default=None, metavar="LIST", help="cores of the base design, e.g. 2,4,8 (default: the base's, 4)")
-    axes.add_argument("--array", type=_axis("array"), default=None, metavar="LIST", help="base array per core, e.g. 16x32,32x32 (default: the base's, 16x32)")
-    axes.add_argument("--batch", type=_axis("batch"), default=None, metavar="LIST", help="batch sizes for zoo networks (default 1)")
-    axes.add_argument("--mode", type=_axis("mode"), default=None, metavar="LIST", help="iso-area MAC models: configurable,dedicated (default configurable)")
+    axes.add_argument("--workload", type=axis_type("workload"), default=None, metavar="LIST", help="zoo names or LayerGraph .json files (default resnet50)")
+    axes.add_argument("--bits", type=axis_type("bits"), default=None, metavar="LIST", help="body bit-widths, e.g. 16,8,4,2 (default)")
+    axes.add_argument("--bw", type=axis_type("bw"), default=None, metavar="LIST", help="external bandwidths in GB/s, e.g. 32,64,inf (default)")
+    axes.add_argument("--sram", type=axis_type("sram"), default=None, metavar="LIST", help="total on-chip memory, e.g. 8MB,16MB,32MB (default: the base's, 16MB)")
+    axes.add_argument("--cores", type=axis_type("cores"), default=None, metavar="LIST", help="cores of the base design, e.g. 2,4,8 (default: the base's, 4)")
+    axes.add_argument("--array", type=axis_type("array"), default=None, metavar="LIST", help="base array per core, e.g. 16x32,32x32 (default: the base's, 16x32)")
+    axes.add_argument("--batch", type=axis_type("batch"), default=None, metavar="LIST", help="batch sizes for zoo networks (default 1)")
+    axes.add_argument("--mode", type=axis_type("mode"), default=None, metavar="LIST", help="iso-area MAC models: configurable,dedicated (default configurable)")
     axes.add_argument("--spec", metavar="FILE.toml", help="axes from a TOML file's [axes] table (in its order); flags above replace the file's axis of the same name")
     p.add_argument("--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)")
     p.add_argument("--scale", choices=SCALES, default=None, help="where iso-area MACs go (default: cores for configurable, array for dedicated; see docs/model.md)")
-    _first_last_option(p)
-    _memory_option(p)
+    add_first_last_option(p)
+    add_memory_option(p)
     run = p.add_argument_group("running and storing")
-    run.add_argument("--jobs", type=_jobs, default=None, metavar="N", help=f"worker processes (default: the machine's core count, {os.cpu_count() or 1} here; 1 runs inline)")
+    run.add_argument("--jobs", type=jobs_type, default=None, metavar="N", help=f"worker processes (default: the machine's core count, {os.cpu_count() or 1} here; 1 runs inline)")
     run.add_argument("--dask", "--scheduler", dest="dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS, e.g. tcp://host:8786 (needs accelsim[dask])")
     run.add_argument("--store", metavar="FILE", default=DEFAULT_STORE, help=f"SQLite result store; finished points are skipped on a rerun (default: ./{DEFAULT_STORE} in the working directory)")
     run.add_argument("--no-store", action="store_true", help="keep no result store (nothing is written, nothing reused)")
@@ -182,18 +76,18 @@ def register(subparsers: Any) -> None:
         "run", help="one design point: per-layer cycles, utilization, bound, off-chip bytes, energy and totals",
         description="Simulate one design point. Without --bits the --config accelerator runs as is.",
     )
-    p.add_argument("--bits", type=_bits, default=None, help="body bit-width; the design is iso-area to the base at this precision")
-    p.add_argument("--bw", type=_bw, default=None, help="external bandwidth in GB/s or inf (default: the base's, 64)")
-    _common(p)
-    _memory_option(p)
+    p.add_argument("--bits", type=bits_type, default=None, help="body bit-width; the design is iso-area to the base at this precision")
+    p.add_argument("--bw", type=bw_type, default=None, help="external bandwidth in GB/s or inf (default: the base's, 64)")
+    add_common_options(p)
+    add_memory_option(p)
     p.set_defaults(func=cmd_run)
 
     p = subparsers.add_parser(
         "fit", help="on-chip fit per precision: weights, working sets, live activations, spills",
         description="Which tensors fit in the accelerator's total on-chip memory at each precision.",
     )
-    p.add_argument("--bits", type=_axis("bits"), default=None, help="bit-widths, e.g. 16,8,4,2 (default)")
-    _common(p, iso_area=False)
+    p.add_argument("--bits", type=axis_type("bits"), default=None, help="bit-widths, e.g. 16,8,4,2 (default)")
+    add_common_options(p, iso_area=False)
     p.set_defaults(func=cmd_fit)
 
     p = subparsers.add_parser(
@@ -211,7 +105,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("store", metavar="STORE", help="a result store written by `accelsim sweep`")
     p.add_argument(
-        "--objectives", type=_objectives, default=DEFAULT_OBJECTIVES, metavar="LIST",
+        "--objectives", type=objectives_type, default=DEFAULT_OBJECTIVES, metavar="LIST",
         help=f"columns to minimise (default {','.join(DEFAULT_OBJECTIVES)})",
     )
     p.add_argument("--plot", metavar="FILE", help="draw the front over the first two objectives to FILE (.png, .svg or .pdf)")
@@ -220,157 +114,6 @@ def register(subparsers: Any) -> None:
 
 
 # --- helpers ----------------------------------------------------------------------------------------
-def _base(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from accelsim.hardware.design import Accelerator, load_accelerator
-
-    return load_accelerator(args.config) if args.config else Accelerator()
-
-
-def _graph(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from accelsim.io.inputs import load_workload
-
-    return load_workload(args.workload, batch=args.batch)
-
-
-def _check_plot_path(path: str) -> None:
-    from accelsim.report.plot import plot_format
-
-    plot_format(path)
-
-
-class _Bar:
-    """A tqdm bar on stderr driven by ``progress(done, total)``; off when quiet or not a terminal."""
-
-    def __init__(self, quiet: bool, desc: str) -> None:
-        self.bar = None
-        if not quiet:
-            from tqdm import tqdm
-
-            self.bar = tqdm(total=None, unit="point", desc=desc, file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)
-
-    def __call__(self, done: int, total: int) -> None:
-        if self.bar is not None:
-            if self.bar.total != total:
-                self.bar.total = total
-                self.bar.refresh()
-            self.bar.update(done - self.bar.n)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-
-def sweep_spec(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    """The sweep's axes: the --spec file's (in its order), each replaced or extended by the flags given."""
-    from accelsim.explore.grid import SweepSpec, load_spec
-
-    axes = {a.name: a for a in load_spec(args.spec).axes} if args.spec else {}
-    for flag, name in AXIS_FLAGS:
-        value = getattr(args, flag)
-        if value is not None:
-            axes[name] = value
-    from accelsim.explore.plan import full_spec
-
-    return full_spec(SweepSpec(tuple(axes.values())) if axes else None)
-
-
-_SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram"}
-
-
-def cmd_sweep(args: argparse.Namespace) -> int:
-    from accelsim.explore.pool import run_grid
-    from accelsim.explore.record import describe_labels, strip_error_type
-    from accelsim.hardware.design import default_scale
-    from accelsim.report.tables import render
-
-    spec = sweep_spec(args)
-    varying = [a.name for a in spec.axes if len(a.values) > 1 and a.name not in ("bits", "bw_gb_per_s")]
-    if args.plot:
-        _check_plot_path(args.plot)  # reject a bad suffix before simulating
-        if varying:
-            raise InputError(
-                "plot", args.plot,
-                f"draws speedup vs bits per bandwidth; give one value of {', '.join(_SHORT_AXIS.get(v, v) for v in varying)} "
-                "(or plot the store with `accelsim pareto --plot`)",
-            )
-    base = _base(args)
-    jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    store = None if args.no_store else args.store
-    bar = _Bar(args.quiet, "sweep")
-    executor = None
-    try:
-        if args.dask:
-            from accelsim.explore.parallel import dask_executor
-
-            executor = dask_executor(args.dask)
-        run = run_grid(
-            spec, base=base, scale=args.scale, first_last_bits=args.first_last_bits, memory=args.memory,
-            jobs=jobs, executor=executor, store=store, progress=bar, max_pending=max(64, 4 * jobs) if executor else None,
-        )
-    except KeyboardInterrupt:
-        bar.close()
-        where = f"; finished points are in {store}, rerun the same command to resume" if store else ""
-        sys.stderr.write(f"accelsim: interrupted{where}\n")
-        return EXIT_INTERRUPTED
-    finally:
-        bar.close()
-        if executor is not None:
-            executor.shutdown(wait=True)
-    rows = run.rows
-    if run.failures and not rows:
-        labels, message = run.failures[0]
-        sys.stderr.write(
-            f"accelsim: error: {strip_error_type(message)} (all {run.size} design points failed; first: {describe_labels(labels)})\n"
-        )
-        return EXIT_INPUT
-    if args.plot:
-        from accelsim.report.plot import plot_speedup, system_title
-
-        drawable = [r for r in rows if r.speedup is not None]
-        first = rows[0]
-        plot_speedup(drawable, args.plot, title=system_title(base, first.workload, first.mode, first.scale, args.first_last_bits))
-    if args.format == "table":  # people read milliseconds; constant columns move to a header line
-        modes = spec.axis("mode").labels if "mode" in spec.names else ("configurable",)
-        scales = args.scale or "/".join(dict.fromkeys(default_scale(m) for m in modes))
-        names = ", ".join(dict.fromkeys(r.workload for r in rows))
-        batches = ",".join(spec.axis("batch").labels) if "batch" in spec.names else "1"
-        swept = [v for v in varying if v not in ("workload", "batch", "mode")]
-        note = f"; swept: {', '.join(_SHORT_AXIS.get(v, v) for v in swept)}" if swept else ""
-        sys.stdout.write(
-            f"{names}, batch {batches}: iso-area {','.join(modes)} MACs grown by {scales}; "
-            f"base {base.describe(with_bw=False)}{note}\n\n"
-        )
-        extra = {"workload": "workload", "batch": "batch", "mode": "mode", "sram_bytes": "sram_mb", "cores": "cores", "array": "array"}
-        lead = [extra[v] for v in varying]
-        table = []
-        for r in rows:
-            d = r.as_dict()
-            d["sram_mb"] = r.sram_bytes / 1e6
-            d["ms_per_image"] = r.seconds_per_image * 1e3
-            d["first_image_ms"] = r.first_image_seconds * 1e3
-            d["energy_uj"] = r.energy_per_image_uj
-            d["mac_uj"] = r.mac_energy_per_image_uj
-            d["sram_uj"] = r.sram_energy_per_image_uj
-            d["offchip_uj"] = r.offchip_energy_per_image_uj
-            table.append(d)
-        columns = lead + [
-            "bits", "first_last_bits", "bw", "macs_per_cycle", "peak_tmacs", "ms_per_image", "first_image_ms",
-            "speedup", "peak_ratio", "efficiency", "utilization", "stall_fraction", "bound", "offchip_mb",
-            "weights_fit", "activations_fit", "energy_uj", "mac_uj", "sram_uj", "offchip_uj", "area_mm2",
-        ]
-        sys.stdout.write(render(table, "table", columns=columns))
-        if any(r.speedup is None for r in rows):
-            sys.stdout.write("\n(blank speedup: the 16-bit reference point with the same other values failed)\n")
-    else:
-        sys.stdout.write(render([r.as_dict() for r in rows], args.format))
-    if run.failures:
-        labels, message = run.failures[0]
-        where = " (stored as errors)" if store else ""
-        sys.stderr.write(
-            f"accelsim: warning: {len(run.failures)} design points failed{where}; first: "
-            f"{describe_labels(labels)}: {strip_error_type(message)}\n"
-        )
-    return EXIT_OK
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -385,14 +128,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     from accelsim.model.sim import simulate
     from accelsim.report.tables import render
 
-    base = _base(args)
+    base = base_accelerator(args)
     if args.bw is not None:
         base = replace(base, bw_gb_per_s=parse_bw(args.bw))
     if args.bits is None:
         design, bits = base, base.mac_w_bits
     else:
         design, bits = iso_area(base, args.bits, args.mode, args.scale), args.bits
-    graph = _graph(args).with_policy(policy_for(bits, args.first_last_bits))
+    graph = workload_graph(args).with_policy(policy_for(bits, args.first_last_bits))
     result = simulate(graph, design, memory=args.memory)
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     totals = result.totals()
@@ -429,8 +172,8 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from accelsim.report.tables import render
 
     bits = list(args.bits.values) if args.bits is not None else [16, 8, 4, 2]
-    base = _base(args)
-    rows, first = fit_report(_graph(args), base, bits, args.first_last_bits)
+    base = base_accelerator(args)
+    rows, first = fit_report(workload_graph(args), base, bits, args.first_last_bits)
     out = []
     for r in rows:
         d = r.as_dict()
@@ -447,149 +190,6 @@ def cmd_fit(args: argparse.Namespace) -> int:
 
 # --- reading a store back ------------------------------------------------------------------------------
 #: Point fields that only identify the model inputs; shown in CSV/JSON, not in tables.
-_HIDDEN_IN_TABLES = ("workload_sha256", "key", "error", "tech_node", "clock_hz", "lanes", "dataflow", "base_w_bits", "base_a_bits")
-
-#: Result columns a table shows, after the point's varying fields.
-_TABLE_RESULTS = (
-    "ms_per_image", "speedup", "peak_ratio", "efficiency", "bound", "offchip_mb", "weights_fit",
-    "energy_uj", "area_mm2", "status", "model",
-)
 
 
-def store_rows(path: str, *, stale: bool = False) -> list[dict[str, Any]]:
-    """The records of the store at `path` as flat rows (point, result, speedup...), sweep by sweep in grid order.
-
-    Only points this accelsim would reuse (same model salt) unless `stale`: a store kept across
-    upgrades also holds results of older models, which are then marked ``model = stale``. Speedups
-    are always taken against a reference computed by the same model.
-    """
-    from accelsim.explore.assemble import relative_metrics
-    from accelsim.explore.model_hash import model_salt
-    from accelsim.explore.store import ResultStore
-
-    if not Path(path).is_file():
-        raise InputError("store", path, "no such file (write one with `accelsim sweep --store FILE`)")
-    with ResultStore(path) as store:
-        records = store.rows(by_sweep=True)
-        salts = store.point_salts()
-    current = model_salt()
-    hidden = sum(1 for r in records if salts.get(r["key"]) != current)
-    if hidden and not stale:
-        records = [r for r in records if salts.get(r["key"]) == current]
-        sys.stderr.write(
-            f"accelsim: note: {hidden} stored points were computed by another accelsim version or model and are "
-            "not shown (--stale shows them)\n"
-        )
-    rel: dict[str, dict[str, Any]] = {}
-    for salt in dict.fromkeys(salts.get(r["key"]) for r in records):
-        group = [r for r in records if salts.get(r["key"]) == salt]
-        rel.update({r["key"]: m for r, m in zip(group, relative_metrics(group))})
-    out = []
-    for rec in records:
-        row: dict[str, Any] = dict(rec["params"])
-        row.update(rec.get("result") or {})
-        if rec["status"] == "ok":
-            row.update(rel[rec["key"]])
-        row["status"] = rec["status"]
-        row["error"] = rec["error"]
-        if stale:
-            row["model"] = "current" if salts.get(rec["key"]) == current else "stale"
-        row["key"] = rec["key"]
-        out.append(row)
-    return out
-
-
-def _table_view(rows: Sequence[dict[str, Any]], objectives: Sequence[str] = ()) -> tuple[list[dict[str, Any]], list[str]]:
-    """Rows with readable units and the columns worth a table: the point fields that vary, then results."""
-    from accelsim.hardware.bandwidth import bw_label
-
-    if not rows:
-        return [], []
-    keys = list(rows[0])
-    stop = min((keys.index(k) for k in ("network", "status") if k in keys), default=len(keys))
-    point_keys = [k for k in keys[:stop] if k not in _HIDDEN_IN_TABLES]
-    varying = [k for k in point_keys if len({repr(r.get(k)) for r in rows}) > 1]
-    view = []
-    for r in rows:
-        d = dict(r)
-        if isinstance(d.get("bw_gb_per_s"), (int, float)):
-            d["bw"] = bw_label(d["bw_gb_per_s"])
-        if isinstance(d.get("sram_bytes"), int):
-            d["sram_mb"] = d["sram_bytes"] / 1e6
-        if isinstance(d.get("seconds_per_image"), (int, float)):
-            d["ms_per_image"] = d["seconds_per_image"] * 1e3
-        if "energy_per_image_uj" in d:
-            d["energy_uj"] = d["energy_per_image_uj"]
-        view.append(d)
-    rename = {"bw_gb_per_s": "bw", "sram_bytes": "sram_mb"}
-    lead = [rename.get(k, k) for k in varying]
-    for must in ("bits", "bw"):
-        if must not in lead:
-            lead.append(must)
-    columns = lead + [c for c in objectives if c not in lead]
-    same = {"ms_per_image": "seconds_per_image", "energy_uj": "energy_per_image_uj"}
-    columns += [
-        c for c in _TABLE_RESULTS if c not in columns and same.get(c) not in columns and any(c in r for r in view)
-    ]
-    return view, columns
-
-
-def cmd_results(args: argparse.Namespace) -> int:
-    from accelsim.explore.store import union_columns
-    from accelsim.report.tables import render
-
-    rows = store_rows(args.store, stale=args.stale)
-    if args.format == "table":
-        view, columns = _table_view(rows)
-        sys.stdout.write(render(view, "table", columns=columns) if view else "(the store holds no design points)\n")
-    else:
-        sys.stdout.write(render(rows, args.format, columns=union_columns(rows)))
-    return EXIT_OK
-
-
-#: Plot labels for columns whose unit is not the last part of their name.
-_AXIS_LABELS = {
-    "seconds_per_image": "time per image (s)",
-    "first_image_seconds": "first-image latency (s)",
-    "energy_per_image_uj": "energy per image (µJ)",
-    "mac_energy_per_image_uj": "MAC energy per image (µJ)",
-    "sram_energy_per_image_uj": "SRAM energy per image (µJ)",
-    "offchip_energy_per_image_uj": "off-chip energy per image (µJ)",
-}
-
-
-def cmd_pareto(args: argparse.Namespace) -> int:
-    from accelsim.explore.pareto import pareto, plot_front
-    from accelsim.explore.store import union_columns
-    from accelsim.report.tables import render
-
-    if args.plot:
-        _check_plot_path(args.plot)
-        if len(args.objectives) < 2:
-            raise InputError("plot", args.plot, "needs at least two objectives to draw")
-    rows = [r for r in store_rows(args.store) if r["status"] == "ok"]
-    if not rows:
-        raise InputError("store", args.store, "holds no finished design points")
-    objectives = list(args.objectives)
-    front = pareto(rows, objectives)
-    sys.stderr.write(
-        f"accelsim: {len(front.rows)} of {len(rows)} design points are Pareto-optimal in "
-        f"{', '.join(objectives)} (all minimised)" + (f"; {front.excluded} without those values left out" if front.excluded else "") + "\n"
-    )
-    if args.plot:
-        extra = f" (front over all {len(objectives)} objectives)" if len(objectives) > 2 else ""
-        plot_front(
-            rows, front.rows, objectives[0], objectives[1], args.plot,
-            x_label=_AXIS_LABELS.get(objectives[0]), y_label=_AXIS_LABELS.get(objectives[1]),
-            title=f"Pareto front: {Path(args.store).name}{extra}",
-        )
-    front_rows = [dict(r) for r in front.rows]
-    if args.format == "table":
-        view, columns = _table_view(front_rows, objectives)
-        sys.stdout.write(render(view, "table", columns=columns))
-    else:
-        sys.stdout.write(render(front_rows, args.format, columns=union_columns(front_rows)))
-    return EXIT_OK
-
-
-__all__ = ["DEFAULT_STORE", "cmd_fit", "cmd_pareto", "cmd_results", "cmd_run", "cmd_sweep", "register", "store_rows", "sweep_spec"]
+__all__ = ["cmd_fit", "cmd_run", "register"]

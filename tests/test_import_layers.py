@@ -106,3 +106,15 @@ def test_the_check_sees_a_lazy_upward_import(tmp_path) -> None:
     src = tmp_path / "m.py"
     src.write_text("def f():\n    from accelsim.cli.main import main\n    return main\n", encoding="utf-8")
     assert _imports("accelsim.ir.m", src, {"accelsim.cli.main"}) == {"accelsim.cli.main"}
+
+
+def test_the_public_api_resolves_and_no_module_shadows_a_function() -> None:
+    import accelsim
+    import accelsim.explore.sweep as sweep_module
+
+    assert all(getattr(accelsim, name) is not None for name in accelsim.__all__)
+    assert callable(accelsim.sweep) and accelsim.sweep is sweep_module.sweep
+    assert callable(sweep_module.sweep_grid)
+    from accelsim.cli import main  # the console script's entry point (pyproject: accelsim.cli:main)
+
+    assert callable(main)

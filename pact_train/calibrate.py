@@ -23,10 +23,8 @@ are: the weight quantizer of the new configuration (DoReFa, SAWB) quantizes them
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,50 +32,11 @@ import numpy as np
 from accelsim.errors import InputError
 from pact_train import layers as L
 from pact_train.data import Dataset
-from pact_train.models import Net, build_model
+from pact_train.models import Net
 
 CALIB_IMAGES = 1024
 CALIB_METHODS = ("percentile", "max")
 DEFAULT_PERCENTILE = 99.99
-
-
-def checkpoint_path(run_or_npz: str | Path) -> Path:
-    """The checkpoint file of a run folder, or the .npz itself."""
-    from pact_train.train import CHECKPOINT
-
-    p = Path(run_or_npz)
-    ckpt = p / CHECKPOINT if p.is_dir() else p
-    if not ckpt.is_file():
-        raise InputError("init", str(run_or_npz), "is neither a run folder with a checkpoint nor a checkpoint .npz")
-    return ckpt
-
-
-def float_config(run_or_npz: str | Path) -> Any:
-    """The `TrainConfig` of a float checkpoint (it travels inside the .npz); refuses a quantized one."""
-    from pact_train.train import TrainConfig
-
-    ckpt = checkpoint_path(run_or_npz)
-    try:
-        with np.load(ckpt, allow_pickle=False) as z:
-            stored = TrainConfig.from_dict(json.loads(str(z["config"])))
-    except (OSError, KeyError, ValueError, TypeError) as exc:
-        raise InputError("init", str(ckpt), f"is not a pact_train checkpoint ({exc})") from None
-    if stored.quant.quantized:
-        raise InputError("init", str(ckpt), "holds a quantized network; start from a float run (--act-quant none "
-                                            "--weight-quant none)")
-    return stored
-
-
-def load_float_model(run_or_npz: str | Path, in_shape: tuple[int, int, int], classes: int) -> tuple[Net, dict[str, Any]]:
-    """The float network stored in a checkpoint; returns (model, its config as a dict)."""
-    from pact_train.train import load_checkpoint
-
-    ckpt = checkpoint_path(run_or_npz)
-    stored = float_config(ckpt)
-    width = {"width": stored.width} if stored.model in ("small", "resnet20") else {}
-    model = build_model(stored.model, in_shape, classes, stored.quant, stored.seed, **width)
-    load_checkpoint(ckpt, model)
-    return model, stored.to_dict()
 
 
 @contextmanager
@@ -123,14 +82,13 @@ def activation_levels(float_model: Net, images: np.ndarray, method: str = "perce
     return levels
 
 
-def init_from_float(model: Net, run_or_npz: str | Path, data: Dataset, method: str = "percentile",
+def init_from_float(model: Net, float_model: Net, data: Dataset, method: str = "percentile",
                     percentile: float = DEFAULT_PERCENTILE) -> dict[str, Any]:
-    """Copy a float checkpoint's weights and BN statistics into `model`, then calibrate its clipping levels.
+    """Copy a float network's weights and BN statistics into `model`, then calibrate its clipping levels.
 
-    Returns a summary: the float run's config, the parameters that were not in the checkpoint
-    (the alphas), and the levels set per activation.
+    Returns a summary: the parameters the float network does not have (the alphas) and the level
+    set per activation.
     """
-    float_model, float_cfg = load_float_model(run_or_npz, data.in_shape, data.classes)
     source = dict(float_model.named_params())
     missing = []
     for name, p in model.named_params():
@@ -138,8 +96,8 @@ def init_from_float(model: Net, run_or_npz: str | Path, data: Dataset, method: s
             missing.append(name)
             continue
         if source[name].data.shape != p.data.shape:
-            raise InputError("init", str(run_or_npz), f"does not match the model (parameter {name}: "
-                                                       f"{source[name].data.shape} vs {p.data.shape})")
+            raise InputError("init", name, f"has shape {source[name].data.shape} in the float network, "
+                                           f"{p.data.shape} here")
         p.data[...] = source[name].data
     float_buffers = dict(float_model.named_buffers())
     for name, _ in list(model.named_buffers()):
@@ -156,21 +114,7 @@ def init_from_float(model: Net, run_or_npz: str | Path, data: Dataset, method: s
             act.alpha.data[...] = level if act.alpha.data.ndim else np.float32(np.max(level))
         elif isinstance(act, L.ReLUQuant):
             act.running_top = np.asarray(np.max(level), np.float32)
-    return {"float_config": float_cfg, "not_in_checkpoint": missing,
-            "levels": {n: np.asarray(v).tolist() for n, v in levels.items()}}
+    return {"not_in_float_network": missing, "levels": {n: np.asarray(v).tolist() for n, v in levels.items()}}
 
 
-def post_training_quantize(run_or_npz: str | Path, quant: Any, data: Dataset, method: str = "percentile",
-                           percentile: float = DEFAULT_PERCENTILE) -> tuple[Net, float]:
-    """The float network of `run_or_npz` quantized by `quant` with no training: (model, test accuracy)."""
-    from pact_train.train import evaluate
-
-    stored = float_config(run_or_npz)
-    width = {"width": stored.width} if stored.model in ("small", "resnet20") else {}
-    model = build_model(stored.model, data.in_shape, data.classes, quant, stored.seed, **width)
-    init_from_float(model, run_or_npz, data, method, percentile)
-    return model, evaluate(model, data.x_test, data.y_test)[1]
-
-
-__all__ = ["CALIB_IMAGES", "CALIB_METHODS", "DEFAULT_PERCENTILE", "activation_levels", "checkpoint_path", "float_config",
-           "init_from_float", "load_float_model", "post_training_quantize"]
+__all__ = ["CALIB_IMAGES", "CALIB_METHODS", "DEFAULT_PERCENTILE", "activation_levels", "init_from_float"]

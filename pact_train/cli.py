@@ -24,7 +24,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-from accelsim.errors import InputError
+from accelsim.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, InputError
+from accelsim.ir.checks import MAX_BITS, MIN_BITS
 
 PROG = "pact-train"
 
@@ -43,9 +44,9 @@ def _bits(text: str) -> int | None:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"bits={text!r}: must be an integer in 1..16 or none") from None
-    if not 1 <= value <= 16:
-        raise argparse.ArgumentTypeError(f"bits={text!r}: must be an integer in 1..16 or none")
+        raise argparse.ArgumentTypeError(f"bits={text!r}: must be an integer in {MIN_BITS}..{MAX_BITS} or none") from None
+    if not MIN_BITS <= value <= MAX_BITS:
+        raise argparse.ArgumentTypeError(f"bits={text!r}: must be an integer in {MIN_BITS}..{MAX_BITS} or none")
     return value
 
 
@@ -54,18 +55,18 @@ def _bits_list(text: str) -> list[int]:
     for token in text.split(","):
         b = _bits(token.strip())
         if b is None:
-            raise argparse.ArgumentTypeError(f"bits={token!r}: the list takes integers in 1..16 (FP is always run)")
+            raise argparse.ArgumentTypeError(f"bits={token!r}: the list takes integers in {MIN_BITS}..{MAX_BITS} (FP is always run)")
         out.append(b)
     return out
 
 
 def _bandwidth(text: str) -> str | None:
-    from accelsim.sweep import bw_label, parse_bandwidth
+    from accelsim.hardware.bandwidth import bw_label, parse_bw
 
     if text.lower() == "none":
         return None
     try:
-        return bw_label(parse_bandwidth(text))
+        return bw_label(parse_bw(text))
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -278,7 +279,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     print(f"{run_dir}: {len(result.history)} epochs, test accuracy {result.test_acc:.4f}")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -307,7 +308,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
           f"{len(data.y_train)} train / {len(data.y_test)} test images; first/last layers "
           f"{args.first_bits or 'fp'}/{args.last_bits or 'fp'} bits; weights DoReFa)")
     if args.bw is not None:
-        from accelsim.sweep import describe_bw
+        from accelsim.hardware.bandwidth import describe_bw
 
         print(f"(speedup: accelsim, each trained network at batch 1 with its per-layer bits on the iso-area design "
               f"at its body bits vs. all layers at 16 bits on the default 16-bit system, {describe_bw(args.bw)})")
@@ -316,11 +317,11 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
         atomic_write(args.out / "compare.csv", results_csv(results))
         atomic_write(args.out / "compare.md", table + "\n")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_ptq(args: argparse.Namespace) -> int:
-    from pact_train.calibrate import float_config, post_training_quantize
+    from pact_train.train import float_config, post_training_quantize
     from pact_train.data import load_dataset
     from pact_train.models import QuantConfig
 
@@ -332,7 +333,7 @@ def _cmd_ptq(args: argparse.Namespace) -> int:
     level = "max" if args.calib == "max" else f"p{args.percentile:g}"
     print(f"| PTQ {args.bits}b ({args.weight_quant} weights, {args.act_quant} alpha {level}, first/last "
           f"{args.first_bits or 'fp'}/{args.last_bits or 'fp'}) | {acc:.4f} | {len(data.y_test)} test images |")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -347,7 +348,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         program = export_deployable(args.run_dir, args.deploy)
         print(f"{args.deploy}: integer model, {len(program['units'])} units, fake-quantized test accuracy "
               f"{program['fake_quant_test_acc']:.4f}")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_verify_int(args: argparse.Namespace) -> int:
@@ -361,7 +362,7 @@ def _cmd_verify_int(args: argparse.Namespace) -> int:
     print(f"fake-quantized (fp32): test accuracy {r.fake_quant_acc:.4f}")
     print(f"difference {r.gap_points:+.2f} points (tolerance {tol:g}); same prediction on {r.agreement:.2%} of images: "
           f"{'OK' if r.ok else 'FAIL'}")
-    return 0 if r.ok else 1
+    return EXIT_OK if r.ok else EXIT_INTERNAL
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -388,14 +389,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_export(args)
     except InputError as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")
-        return 2
+        return EXIT_INPUT
     except FloatingPointError as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")
-        return 1
+        return EXIT_INTERNAL
     except KeyboardInterrupt:
         hint = f" (continue with: {PROG} train --resume {args.out or args.resume})" if args.command == "train" else ""
         sys.stderr.write(f"{PROG}: interrupted{hint}\n")
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

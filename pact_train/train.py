@@ -16,7 +16,7 @@ import json
 import os
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ import numpy as np
 from accelsim.atomic import atomic_write, atomic_write_with
 from accelsim.errors import InputError
 from pact_train import ops
-from pact_train.calibrate import CALIB_METHODS, init_from_float
+from pact_train.calibrate import CALIB_METHODS, DEFAULT_PERCENTILE, init_from_float
 from pact_train.data import Dataset, batches, load_dataset
 from pact_train.models import MODELS, Net, QuantConfig, build_model
 from pact_train.optim import OPTIMIZERS, Optimizer, step_lr
@@ -278,7 +278,7 @@ def train(
             if ckpt.exists():
                 raise InputError("out", str(run_path), f"already holds a run ({CHECKPOINT}); use --resume or a new folder")
     if config.init is not None and not resume:
-        init_from_float(model, config.init, data, config.init_calib, config.init_percentile)
+        init_from_checkpoint(model, config.init, data, config.init_calib, config.init_percentile)
     if run_path is not None:
         if not resume:
             run_path.mkdir(parents=True, exist_ok=True)
@@ -330,6 +330,55 @@ def load_run(run_dir: str | os.PathLike[str], data: Dataset | None = None) -> tu
     return config, model, info, data.subset(config.train_limit, config.test_limit)
 
 
+# --- starting from a float network -----------------------------------------------------------
+
+
+def checkpoint_path(run_or_npz: str | os.PathLike[str]) -> Path:
+    """The checkpoint file of a run folder, or the .npz itself."""
+    p = Path(run_or_npz)
+    ckpt = p / CHECKPOINT if p.is_dir() else p
+    if not ckpt.is_file():
+        raise InputError("init", str(run_or_npz), "is neither a run folder with a checkpoint nor a checkpoint .npz")
+    return ckpt
+
+
+def float_config(run_or_npz: str | os.PathLike[str]) -> TrainConfig:
+    """The `TrainConfig` of a float checkpoint (it travels inside the .npz); refuses a quantized one."""
+    ckpt = checkpoint_path(run_or_npz)
+    try:
+        with np.load(ckpt, allow_pickle=False) as z:
+            stored = TrainConfig.from_dict(json.loads(str(z["config"])))
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise InputError("init", str(ckpt), f"is not a pact_train checkpoint ({exc})") from None
+    if stored.quant.quantized:
+        raise InputError("init", str(ckpt), "holds a quantized network; start from a float run (--act-quant none "
+                                            "--weight-quant none)")
+    return stored
+
+
+def load_float_model(run_or_npz: str | os.PathLike[str], in_shape: tuple[int, int, int], classes: int) -> Net:
+    """The float network stored in a checkpoint, with its weights."""
+    ckpt = checkpoint_path(run_or_npz)
+    model = _build(float_config(ckpt), in_shape, classes)
+    load_checkpoint(ckpt, model)
+    return model
+
+
+def init_from_checkpoint(model: Net, run_or_npz: str | os.PathLike[str], data: Dataset, method: str = "percentile",
+                         percentile: float = DEFAULT_PERCENTILE) -> dict[str, Any]:
+    """`calibrate.init_from_float` from a float run folder or checkpoint (``--init``)."""
+    return init_from_float(model, load_float_model(run_or_npz, data.in_shape, data.classes), data, method, percentile)
+
+
+def post_training_quantize(run_or_npz: str | os.PathLike[str], quant: QuantConfig, data: Dataset,
+                           method: str = "percentile", percentile: float = DEFAULT_PERCENTILE) -> tuple[Net, float]:
+    """The float network of `run_or_npz` quantized by `quant` with no training: (model, test accuracy)."""
+    stored = float_config(run_or_npz)
+    model = _build(replace(stored, quant=quant), data.in_shape, data.classes)
+    init_from_checkpoint(model, run_or_npz, data, method, percentile)
+    return model, evaluate(model, data.x_test, data.y_test, stored.eval_batch)[1]
+
+
 def _build(config: TrainConfig, in_shape: tuple[int, int, int], classes: int) -> Net:
     width = {"width": config.width} if config.model in ("small", "resnet20") else {}
     model = build_model(config.model, in_shape, classes, config.quant, config.seed, **width)
@@ -339,6 +388,7 @@ def _build(config: TrainConfig, in_shape: tuple[int, int, int], classes: int) ->
 
 
 __all__ = [
-    "CHECKPOINT", "CONFIG", "LOG", "RunResult", "TrainConfig", "evaluate", "load_checkpoint", "load_run",
-    "make_optimizer", "read_log", "save_checkpoint", "train", "train_step",
+    "CHECKPOINT", "CONFIG", "LOG", "RunResult", "TrainConfig", "checkpoint_path", "evaluate", "float_config",
+    "init_from_checkpoint", "load_checkpoint", "load_float_model", "load_run", "make_optimizer",
+    "post_training_quantize", "read_log", "save_checkpoint", "train", "train_step",
 ]

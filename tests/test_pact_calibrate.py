@@ -8,15 +8,11 @@ import numpy as np
 import pytest
 
 from accelsim.errors import InputError
-from pact_train.calibrate import (
-    activation_levels,
-    init_from_float,
-    load_float_model,
-    post_training_quantize,
-)
+from pact_train.calibrate import activation_levels
 from pact_train.cli import main
 from pact_train.models import QuantConfig, build_model
-from pact_train.train import CHECKPOINT, TrainConfig, evaluate, train
+from pact_train.train import CHECKPOINT, TrainConfig, evaluate, load_float_model, post_training_quantize, train
+from pact_train.train import init_from_checkpoint as init_from_float
 from tests.test_pact_train import synthetic
 
 FLOAT = TrainConfig(model="small", width=4, epochs=3, batch_size=32, lr=0.05,
@@ -34,12 +30,12 @@ def test_init_copies_float_weights_and_sets_alpha_to_the_activation_percentile(f
     data = synthetic()
     q = build_model("small", data.in_shape, 2, QuantConfig(bits=4), seed=7, width=4)
     info = init_from_float(q, float_run, data)
-    float_model, _ = load_float_model(float_run, data.in_shape, 2)
+    float_model = load_float_model(float_run, data.in_shape, 2)
     fp = dict(float_model.named_params())
     for name, p in q.named_params():
         if name in fp:
             np.testing.assert_array_equal(p.data, fp[name].data, err_msg=name)
-    assert sorted(info["not_in_checkpoint"]) == ["conv0.act.alpha", "conv1.act.alpha", "conv2.act.alpha"]
+    assert sorted(info["not_in_float_network"]) == ["conv0.act.alpha", "conv1.act.alpha", "conv2.act.alpha"]
     # the level is the 99.99th percentile of what the float ReLU sees there, recomputed independently
     seen = []
     original = float_model.conv1.act.forward
@@ -55,7 +51,7 @@ def test_init_copies_float_weights_and_sets_alpha_to_the_activation_percentile(f
 def test_fine_tuning_starts_where_the_float_network_is(float_run):
     """At 8 bits the calibrated, not yet trained network is about as accurate as the float one."""
     data = synthetic()
-    float_model, _ = load_float_model(float_run, data.in_shape, 2)
+    float_model = load_float_model(float_run, data.in_shape, 2)
     float_acc = evaluate(float_model, data.x_test, data.y_test)[1]
     _, acc8 = post_training_quantize(float_run, QuantConfig(weight_quant="sawb", bits=8), data)
     assert float_acc > 0.9 and acc8 >= float_acc - 0.05

@@ -46,15 +46,6 @@ class CompareRun:
     speedup: float | None = None
 
 
-def clamp_bits(graph: LayerGraph, w_max: int, a_max: int) -> LayerGraph:
-    """A copy of `graph` with no layer wider than `w_max` x `a_max` (float layers are 32 bits)."""
-    out = graph.copy()
-    for name in out.names():
-        p = out.precision(name)
-        out.set_precision(name, Precision(min(p.w_bits, w_max), min(p.a_bits, a_max)))
-    return out
-
-
 def simulated_speedup(graph: LayerGraph, bits: int | None, bw: str | float = "64",
                       base: Accelerator | None = None) -> float:
     """Iso-area speedup of `graph` (its own per-layer bits) at body precision `bits` over 16 bits.
@@ -70,7 +61,7 @@ def simulated_speedup(graph: LayerGraph, bits: int | None, bw: str | float = "64
     for name in reference.names():
         reference.set_precision(name, Precision(base.mac_w_bits, base.mac_a_bits))
     t_ref = simulate(reference, base).seconds_per_image
-    t_bits = simulate(clamp_bits(graph, base.mac_w_bits, base.mac_a_bits), iso_area(base, bits)).seconds_per_image
+    t_bits = simulate(graph.capped(base.mac_w_bits, base.mac_a_bits), iso_area(base, bits)).seconds_per_image
     return t_ref / t_bits
 
 
@@ -184,5 +175,5 @@ def results_csv(results: Sequence[CompareRun]) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["CompareRun", "SCHEMES", "clamp_bits", "compare", "format_table", "quant_for", "results_csv",
+__all__ = ["CompareRun", "SCHEMES", "compare", "format_table", "quant_for", "results_csv",
            "simulated_speedup"]

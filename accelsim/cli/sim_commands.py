@@ -32,7 +32,7 @@ from accelsim.cli.options import (
 )
 from accelsim.cli.store_commands import cmd_pareto, cmd_results
 from accelsim.cli.sweep_commands import cmd_sweep
-from accelsim.errors import EXIT_OK
+from accelsim.errors import EXIT_OK, InputError
 
 
 def register(subparsers: Any) -> None:
@@ -50,7 +50,7 @@ def register(subparsers: Any) -> None:
     )
     axes = p.add_argument_group("axes (comma lists; the grid is their product, first axis varying slowest)")
     axes.add_argument("--workload", type=axis_type("workload"), default=None, metavar="LIST", help="zoo names or LayerGraph .json files (default resnet50)")
-    axes.add_argument("--bits", type=axis_type("bits"), default=None, metavar="LIST", help="body bit-widths, e.g. 16,8,4,2 (default)")
+    axes.add_argument("--bits", type=axis_type("bits"), default=None, metavar="LIST", help="body bit-widths, e.g. 16,8,4,2 (default), or as-trained: the graph's own per-layer bits (the default for graphs that carry them); numbers re-quantize those")
     axes.add_argument("--bw", type=axis_type("bw"), default=None, metavar="LIST", help="external bandwidths in GB/s, e.g. 32,64,inf (default)")
     axes.add_argument("--sram", type=axis_type("sram"), default=None, metavar="LIST", help="total on-chip memory, e.g. 8MB,16MB,32MB (default: the base's, 16MB)")
     axes.add_argument("--cores", type=axis_type("cores"), default=None, metavar="LIST", help="cores of the base design, e.g. 2,4,8 (default: the base's, 4)")
@@ -74,9 +74,11 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser(
         "run", help="one design point: per-layer cycles, utilization, bound, off-chip bytes, energy and totals",
-        description="Simulate one design point. Without --bits the --config accelerator runs as is.",
+        description="Simulate one design point. Without --bits the --config accelerator runs as is, except for a graph "
+                    "that carries per-layer bits, which runs as trained on the iso-area design of its body precision.",
     )
-    p.add_argument("--bits", type=bits_type, default=None, help="body bit-width; the design is iso-area to the base at this precision")
+    p.add_argument("--bits", type=bits_type, default=None, help="body bit-width (the design is iso-area to the base at this precision) or as-trained, the default "
+                        "for a graph that carries per-layer bits (a pact-train export); a number re-quantizes it")
     p.add_argument("--bw", type=bw_type, default=None, help="external bandwidth in GB/s or inf (default: the base's, 64)")
     add_common_options(p)
     add_memory_option(p)
@@ -122,20 +124,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from accelsim.explore.store import json_safe
     from accelsim.hardware.bandwidth import parse_bw
-    from accelsim.hardware.design import iso_area
     from accelsim.model.energy import area
-    from accelsim.model.fit import policy_for
     from accelsim.model.sim import simulate
     from accelsim.report.tables import render
 
     base = base_accelerator(args)
     if args.bw is not None:
         base = replace(base, bw_gb_per_s=parse_bw(args.bw))
-    if args.bits is None:
-        design, bits = base, base.mac_w_bits
-    else:
-        design, bits = iso_area(base, args.bits, args.mode, args.scale), args.bits
-    graph = workload_graph(args).with_policy(policy_for(bits, args.first_last_bits))
+    graph, design, precision = _run_precision(args, workload_graph(args), base)
     result = simulate(graph, design, memory=args.memory)
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     totals = result.totals()
@@ -159,7 +155,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "mac_energy_uj": result.mac_energy_uj, "sram_energy_uj": result.sram_energy_uj,
             "offchip_energy_uj": result.offchip_energy_uj,
         })
-        sys.stdout.write(design.describe() + "\n\n")
+        sys.stdout.write(design.describe() + "\n" + precision + "\n\n")
         sys.stdout.write(render(rows, "table", columns=columns))
         sys.stdout.write("\n" + render([{"quantity": k, "value": v} for k, v in totals.items()], "table"))
     else:
@@ -167,11 +163,46 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _run_precision(args: argparse.Namespace, graph: Any, base: Any) -> tuple[Any, Any, str]:
+    """(graph with the precision that runs, design, one line saying which) for `accelsim run`.
+
+    A graph that carries per-layer bits (a trained network) runs as trained unless --bits names a
+    uniform precision; then it is re-quantized and the line (and stderr) says so.
+    """
+    from accelsim.explore.grid import AS_TRAINED
+    from accelsim.hardware.design import iso_area
+    from accelsim.model.fit import policy_for
+
+    trained = graph.carries_bits()
+    if args.bits == AS_TRAINED or (args.bits is None and trained):
+        if not trained:
+            raise InputError("bits", AS_TRAINED, f"needs per-layer bits in the graph; {graph.name} has none")
+        run = graph.capped(base.mac_w_bits, base.mac_a_bits)
+        body = run.body_bits()
+        design = iso_area(base, body, args.mode, args.scale)
+        return run, design, (f"precision: as trained (the graph's per-layer w_bits/a_bits, float layers at "
+                             f"{base.mac_w_bits}); body {body} bits, first/last {run.edge_bits()} -> "
+                             f"iso-area design at {body} bits")
+    if args.bits is None:
+        design, bits = base, base.mac_w_bits
+    else:
+        design, bits = iso_area(base, args.bits, args.mode, args.scale), args.bits
+    policy = policy_for(bits, args.first_last_bits)
+    line = f"precision: uniform {bits} bits, first/last {policy.first_last_bits or bits}"
+    if trained:
+        line += f" (re-quantized: {graph.name} carries per-layer bits; --bits {AS_TRAINED} runs them as trained)"
+        sys.stderr.write(f"accelsim: note: {line.removeprefix('precision: ')}\n")
+    return graph.with_policy(policy), design, line
+
+
 def cmd_fit(args: argparse.Namespace) -> int:
     from accelsim.model.fit import fit_report
     from accelsim.report.tables import render
 
     bits = list(args.bits.values) if args.bits is not None else [16, 8, 4, 2]
+    if any(isinstance(b, str) for b in bits):
+        raise InputError("bits", ",".join(map(str, bits)), "fit compares uniform precisions; `accelsim run` runs the "
+                                                             "trained per-layer bits")
     base = base_accelerator(args)
     rows, first = fit_report(workload_graph(args), base, bits, args.first_last_bits)
     out = []

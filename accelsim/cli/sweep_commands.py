@@ -48,7 +48,7 @@ def sweep_spec(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             axes[name] = value
     from accelsim.explore.plan import full_spec
 
-    return full_spec(SweepSpec(tuple(axes.values())) if axes else None)
+    return full_spec(SweepSpec(tuple(axes.values())) if axes else None, with_bits="bits" in axes)
 
 
 _SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram"}
@@ -94,6 +94,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if executor is not None:
             executor.shutdown(wait=True)
     rows = run.rows
+    for note in run.notes:
+        sys.stderr.write(f"accelsim: note: {note}\n")
     if run.failures and not rows:
         labels, message = run.failures[0]
         sys.stderr.write(
@@ -103,6 +105,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     if args.plot:
         from accelsim.report.plot import plot_speedup, system_title
 
+        if any(isinstance(r.bits, str) for r in rows):
+            raise InputError("plot", args.plot, "draws speedup against numeric bits; give --bits as numbers to plot")
         drawable = [r for r in rows if r.speedup is not None]
         first = rows[0]
         plot_speedup(drawable, args.plot, title=system_title(base, first.workload, first.mode, first.scale, args.first_last_bits))
@@ -130,8 +134,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             d["sram_uj"] = r.sram_energy_per_image_uj
             d["offchip_uj"] = r.offchip_energy_per_image_uj
             table.append(d)
+        trained = ["body_bits"] if any(r.bits != r.body_bits for r in rows) else []
         columns = lead + [
-            "bits", "first_last_bits", "bw", "macs_per_cycle", "peak_tmacs", "ms_per_image", "first_image_ms",
+            "bits", *trained, "first_last_bits", "bw", "macs_per_cycle", "peak_tmacs", "ms_per_image", "first_image_ms",
             "speedup", "peak_ratio", "efficiency", "utilization", "stall_fraction", "bound", "offchip_mb",
             "weights_fit", "activations_fit", "energy_uj", "mac_uj", "sram_uj", "offchip_uj", "area_mm2",
         ]

@@ -34,7 +34,7 @@ def assemble(plan: GridPlan, records: list[dict[str, Any]]) -> GridRun:
                 for a in plan.spec.axes
             }
             failures.append((labels, rec["error"]))
-    return GridRun(plan.spec, tuple(rows), tuple(failures), plan.grid_size)
+    return GridRun(plan.spec, tuple(rows), tuple(failures), plan.grid_size, plan.notes)
 
 
 def relative_metrics(records: Sequence[Mapping[str, Any]]) -> list[dict[str, float | None]]:

@@ -66,9 +66,16 @@ def _int_in(axis: str, raw: Any, lo: int, hi: int | None, rule: str) -> int:
     return value
 
 
-def parse_bits(raw: Any) -> int:
-    """Uniform weight/activation bit width, 1..32."""
-    return _int_in("bits", raw, 1, 32, "must be an integer in 1..32")
+#: The bits value that runs a graph with its own per-layer bits (a trained network) instead of
+#: re-quantizing it to a uniform policy.
+AS_TRAINED = "as-trained"
+
+
+def parse_bits(raw: Any) -> int | str:
+    """Uniform weight/activation bit width, 1..32, or ``as-trained`` (the graph's own per-layer bits)."""
+    if isinstance(raw, str) and raw.strip().lower() == AS_TRAINED:
+        return AS_TRAINED
+    return _int_in("bits", raw, 1, 32, f"must be an integer in 1..32 or {AS_TRAINED}")
 
 
 def parse_sram(raw: Any) -> int:
@@ -315,6 +322,7 @@ __all__ = [
     "load_spec",
     "parse_array",
     "parse_batch",
+    "AS_TRAINED",
     "parse_bits",
     "parse_cores",
     "parse_mode",

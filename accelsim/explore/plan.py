@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accelsim.errors import InputError
-from accelsim.explore.grid import Axis, SweepSpec, canonical_axis, expand
+from accelsim.explore.grid import AS_TRAINED, Axis, SweepSpec, canonical_axis, expand
 from accelsim.explore.model_hash import graph_sha256
 from accelsim.explore.point import reference_point
 from accelsim.explore.registry import load_graph
@@ -27,14 +27,16 @@ DEFAULT_AXES: dict[str, tuple[Any, ...]] = {
 }
 
 
-def full_spec(spec: SweepSpec | Mapping[str, Any] | None) -> SweepSpec:
+def full_spec(spec: SweepSpec | Mapping[str, Any] | None, *, with_bits: bool = True) -> SweepSpec:
     """`spec` (or a mapping of axis -> values) with the default workload, bits and bw axes it lacks,
-    put in front in that order."""
+    put in front in that order. `with_bits=False` leaves a missing bits axis out: `plan_points`
+    picks it once the graphs are loaded (``as-trained`` for graphs that carry their own bits)."""
+    defaults = {n: v for n, v in DEFAULT_AXES.items() if with_bits or n != "bits"}
     if spec is None:
-        spec = SweepSpec(tuple(Axis.parse(n, v) for n, v in DEFAULT_AXES.items()))
+        spec = SweepSpec(tuple(Axis.parse(n, v) for n, v in defaults.items()))
     elif not isinstance(spec, SweepSpec):
         spec = SweepSpec.from_mapping({canonical_axis(k): v for k, v in spec.items()})
-    missing = [Axis.parse(n, v) for n, v in DEFAULT_AXES.items() if n not in spec.names]
+    missing = [Axis.parse(n, v) for n, v in defaults.items() if n not in spec.names]
     return SweepSpec(tuple(missing) + spec.axes) if missing else spec
 
 
@@ -48,6 +50,7 @@ class GridPlan:
     grid_size: int
     graphs: dict[str, LayerGraph]  # sha -> graph
     shas: dict[tuple[str, int], str]
+    notes: tuple[str, ...] = ()  # what the caller should tell the user (re-quantized trained graphs)
 
 
 def plan_points(
@@ -66,7 +69,8 @@ def plan_points(
     and the workload graph's hash. Loading a workload or reading a config fails here, before any
     work starts.
     """
-    spec = full_spec(spec)
+    bits_given = _has_axis(spec, "bits")
+    spec = full_spec(spec, with_bits=bits_given)
     base = base if base is not None else Accelerator()
     if not isinstance(base, Accelerator):
         raise InputError("base", base, "must be an Accelerator")
@@ -96,6 +100,7 @@ def plan_points(
             sha = graph_sha256(g)
             by_sha.setdefault(sha, g)
             shas[(w, b)] = sha
+    spec, notes = _trained_bits_axis(spec, bits_given, {w: by_sha[shas[(w, b)]] for w in workload_axis for b in batch_axis})
 
     fixed = {
         "workload": None,
@@ -129,7 +134,42 @@ def plan_points(
         if text not in seen:
             seen.add(text)
             extra.append(ref)
-    return GridPlan(spec, points + extra, len(points), by_sha, shas)
+    return GridPlan(spec, points + extra, len(points), by_sha, shas, notes)
+
+
+def _has_axis(spec: SweepSpec | Mapping[str, Any] | None, name: str) -> bool:
+    if spec is None:
+        return False
+    if isinstance(spec, SweepSpec):
+        return name in spec.names
+    return any(canonical_axis(k) == name and v is not None for k, v in spec.items())
+
+
+def _trained_bits_axis(spec: SweepSpec, bits_given: bool, graphs: Mapping[str, LayerGraph]) -> tuple[SweepSpec, tuple[str, ...]]:
+    """Graphs that carry per-layer bits run as trained unless bits were asked for; say when they are not.
+
+    Without a bits axis and with every workload carrying its own bits, the axis is ``as-trained``.
+    ``as-trained`` on a graph without per-layer bits is an error; numeric bits on one that has them
+    re-quantize it (PACT's uniform policy), which the returned note tells the user.
+    """
+    trained = sorted(w for w, g in graphs.items() if g.carries_bits())
+    if not bits_given:
+        default = AS_TRAINED if trained and len(trained) == len(graphs) else DEFAULT_AXES["bits"]
+        axes = list(spec.axes)
+        at = next((i + 1 for i, a in enumerate(axes) if a.name == "workload"), 0)
+        axes.insert(at, Axis.parse("bits", default if isinstance(default, tuple) else (default,)))
+        spec = SweepSpec(tuple(axes))
+    bits = spec.axis("bits").values
+    if AS_TRAINED in bits:
+        plain = sorted(w for w, g in graphs.items() if not g.carries_bits())
+        if plain:
+            raise InputError("bits", AS_TRAINED, f"needs per-layer bits in the graph; {plain[0]} has none")
+    numeric = [b for b in bits if b != AS_TRAINED]
+    if trained and numeric:
+        return spec, (f"{', '.join(trained)} carries per-layer bits (a trained network); bits "
+                      f"{','.join(map(str, numeric))} re-quantize it to a uniform policy. Use --bits {AS_TRAINED} "
+                      "(the default for such graphs) to simulate it as trained.",)
+    return spec, ()
 
 
 __all__ = ["DEFAULT_AXES", "GridPlan", "full_spec", "plan_points"]

@@ -10,14 +10,19 @@ from collections.abc import Mapping
 from typing import Any
 
 from accelsim.errors import InputError
-from accelsim.explore.registry import policy_graph, register_graphs
+from accelsim.explore.grid import AS_TRAINED
+from accelsim.explore.registry import base_graph, policy_graph, register_graphs
 from accelsim.hardware.design import MB, Accelerator, iso_area
 from accelsim.model.energy import area
 from accelsim.model.sim import simulate
 
 
-def design_of(point: Mapping[str, Any]) -> tuple[Accelerator, Accelerator]:
-    """(base, iso-area design) of a sweep point; InputError for a combination that cannot be built."""
+def design_of(point: Mapping[str, Any], bits: int | None = None) -> tuple[Accelerator, Accelerator]:
+    """(base, iso-area design) of a sweep point; InputError for a combination that cannot be built.
+
+    `bits` sizes the iso-area design when the point's own bits are ``as-trained`` (the graph's body
+    precision, which only the graph knows).
+    """
     rows, cols = point["array"]
     cores, sram = point["cores"], point["sram_bytes"]
     if sram // cores < 1:
@@ -36,7 +41,10 @@ def design_of(point: Mapping[str, Any]) -> tuple[Accelerator, Accelerator]:
         mac_a_bits=point["base_a_bits"],
         mac_mode=point["mode"],
     )
-    return base, iso_area(base, point["bits"], point["mode"], point["scale"])
+    body = point["bits"] if bits is None else bits
+    if body == AS_TRAINED:
+        raise InputError("bits", AS_TRAINED, "needs the graph's body precision to size the design")
+    return base, iso_area(base, body, point["mode"], point["scale"])
 
 
 def evaluate_point(point: Mapping[str, Any]) -> dict[str, Any]:
@@ -45,14 +53,24 @@ def evaluate_point(point: Mapping[str, Any]) -> dict[str, Any]:
     Pure: the result depends on the point alone (the graph is found by the hash the point carries),
     nothing is written. InputError when the design cannot be built or a tile does not fit.
     """
-    base, design = design_of(point)
-    graph = policy_graph(point["workload"], point["batch"], point["workload_sha256"], point["bits"], point["first_last_bits"])
+    if point["bits"] == AS_TRAINED:
+        # the trained per-layer bits, a float layer at the base's precision (fixed-point MACs only);
+        # the iso-area design is the one for the network's body precision
+        graph = base_graph(point["workload"], point["batch"], point["workload_sha256"]).capped(
+            point["base_w_bits"], point["base_a_bits"])
+        body, edges = graph.body_bits(), graph.edge_bits()
+        base, design = design_of(point, body)
+    else:
+        base, design = design_of(point)
+        graph = policy_graph(point["workload"], point["batch"], point["workload_sha256"], point["bits"], point["first_last_bits"])
+        flb = point["first_last_bits"]
+        body, edges = point["bits"], point["bits"] if flb is None else max(point["bits"], flb)
     r = simulate(graph, design, memory=point["memory"])
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
-    flb = point["first_last_bits"]
     return {
         "network": graph.name,
-        "first_last_bits_run": point["bits"] if flb is None else max(point["bits"], flb),
+        "body_bits_run": body,
+        "first_last_bits_run": edges,
         "design_cores": design.cores,
         "design_array": f"{design.rows}x{design.cols}",
         "design_lanes": design.lanes,

@@ -17,7 +17,9 @@ class SweepRow:
     """One design point of a sweep (all energies and traffic per image, steady state).
 
     workload : the network's name (the graph's, e.g. ``tiny`` for ``tiny.json``).
-    bits / first_last_bits : precision of the body / of the first and last MAC layers as run.
+    bits / first_last_bits : precision of the body / of the first and last MAC layers as run; bits
+        ``as-trained`` ran the graph's own per-layer bits (`body_bits` is then its body precision,
+        which sized the iso-area design).
     bw : the bandwidth label as given ("32", "64", "inf"); `bw_gb_per_s` is its value.
     sram_bytes, cores, array, batch, mode, scale : the point's other axes (base design values).
     design_cores, design_array, design_lanes, macs_per_cycle : the iso-area design that ran.
@@ -37,7 +39,8 @@ class SweepRow:
     """
 
     workload: str
-    bits: int
+    bits: int | str
+    body_bits: int
     first_last_bits: int
     bw: str
     bw_gb_per_s: float
@@ -90,6 +93,7 @@ class GridRun:
     rows: tuple[SweepRow, ...]
     failures: tuple[tuple[dict[str, str], str], ...]
     size: int
+    notes: tuple[str, ...] = ()  # e.g. a trained graph re-quantized by numeric bits
 
 
 def row_from_record(rec: Mapping[str, Any], extra: Mapping[str, Any], bw: str | None = None) -> SweepRow:
@@ -98,6 +102,7 @@ def row_from_record(rec: Mapping[str, Any], extra: Mapping[str, Any], bw: str | 
     return SweepRow(
         workload=r["network"],
         bits=p["bits"],
+        body_bits=r.get("body_bits_run", p["bits"]),
         first_last_bits=r["first_last_bits_run"],
         bw=bw if bw is not None else bw_label(p["bw_gb_per_s"]),
         bw_gb_per_s=p["bw_gb_per_s"],

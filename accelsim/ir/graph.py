@@ -173,6 +173,40 @@ class LayerGraph:
         out._precision = policy.resolve(self)
         return out
 
+    def carries_bits(self) -> bool:
+        """Whether some layer has its own precision (a trained or exported network), not the default."""
+        return bool(self._precision)
+
+    def capped(self, w_max: int, a_max: int) -> LayerGraph:
+        """A copy with no layer wider than `w_max` x `a_max`: how a fixed-point accelerator built for
+        those widths runs it (a float32 layer of a trained network runs at the base precision)."""
+        out = self.copy()
+        for name in out.names():
+            p = out.precision(name)
+            out._precision[name] = Precision(min(p.w_bits, w_max), min(p.a_bits, a_max))
+        return out
+
+    def body_bits(self) -> int:
+        """The precision most of the work runs at: max(w_bits, a_bits) of the MAC layers, the one
+        carrying the most MACs (ties: the narrower). A trained 4-bit network with 8-bit first and
+        last layers has body bits 4; it names the iso-area design that runs it as trained."""
+        macs: dict[int, int] = {}
+        for layer in self.layers():
+            if layer.has_weights:
+                p = self.precision(layer.name)
+                bits = max(p.w_bits, p.a_bits)
+                macs[bits] = macs.get(bits, 0) + layer.macs
+        if not macs:
+            return DEFAULT_BITS
+        return min(macs, key=lambda b: (-macs[b], b))
+
+    def edge_bits(self) -> int:
+        """The widest max(w_bits, a_bits) of the first and last MAC layers (PACT's first/last layers)."""
+        mac = [layer.name for layer in self.layers() if layer.has_weights]
+        if not mac:
+            return DEFAULT_BITS
+        return max(max(self.precision(n).w_bits, self.precision(n).a_bits) for n in {mac[0], mac[-1]})
+
     def copy(self) -> LayerGraph:
         out = LayerGraph(self.name, metadata=json.loads(json.dumps(self.metadata)))
         for name in self.names():

@@ -57,7 +57,7 @@ def _recording(model: Net) -> Iterator[dict[str, list[np.ndarray]]]:
     try:
         yield seen
     finally:
-        for name, act in acts:
+        for _, act in acts:
             del act.forward  # back to the class's method
 
 

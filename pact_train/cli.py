@@ -321,9 +321,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _cmd_ptq(args: argparse.Namespace) -> int:
-    from pact_train.train import float_config, post_training_quantize
     from pact_train.data import load_dataset
     from pact_train.models import QuantConfig
+    from pact_train.train import float_config, post_training_quantize
 
     quant = QuantConfig(act_quant=args.act_quant, weight_quant=args.weight_quant, bits=args.bits,
                         first_bits=args.first_bits, last_bits=args.last_bits)

@@ -169,8 +169,8 @@ def _run_precision(args: argparse.Namespace, graph: Any, base: Any) -> tuple[Any
     A graph that carries per-layer bits (a trained network) runs as trained unless --bits names a
     uniform precision; then it is re-quantized and the line (and stderr) says so.
     """
-    from accelsim.explore.grid import AS_TRAINED
     from accelsim.hardware.design import iso_area
+    from accelsim.ir.graph import AS_TRAINED
     from accelsim.model.fit import policy_for
 
     trained = graph.carries_bits()

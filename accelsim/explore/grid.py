@@ -30,6 +30,7 @@ from typing import Any
 
 from accelsim.errors import InputError
 from accelsim.hardware.bandwidth import parse_bw
+from accelsim.ir.graph import AS_TRAINED
 
 MODES = ("configurable", "dedicated")
 
@@ -64,11 +65,6 @@ def _int_in(axis: str, raw: Any, lo: int, hi: int | None, rule: str) -> int:
     if value < lo or (hi is not None and value > hi):
         raise InputError(axis, raw, rule)
     return value
-
-
-#: The bits value that runs a graph with its own per-layer bits (a trained network) instead of
-#: re-quantizing it to a uniform policy.
-AS_TRAINED = "as-trained"
 
 
 def parse_bits(raw: Any) -> int | str:
@@ -322,7 +318,6 @@ __all__ = [
     "load_spec",
     "parse_array",
     "parse_batch",
-    "AS_TRAINED",
     "parse_bits",
     "parse_cores",
     "parse_mode",

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from accelsim.errors import InputError
-from accelsim.explore.grid import AS_TRAINED, Axis, SweepSpec, canonical_axis, expand
+from accelsim.explore.grid import Axis, SweepSpec, canonical_axis, expand
 from accelsim.explore.model_hash import graph_sha256
 from accelsim.explore.point import reference_point
 from accelsim.explore.registry import load_graph
 from accelsim.explore.store import canonical_json
 from accelsim.hardware.design import SCALES, Accelerator, default_scale
 from accelsim.ir.checks import check_bits
-from accelsim.ir.graph import LayerGraph
+from accelsim.ir.graph import AS_TRAINED, LayerGraph
 from accelsim.model.energy import DEFAULT_MEMORY, memory_pj_per_bit
 
 #: Axes every sweep has; a spec that leaves one out gets this default, placed before its own axes.

@@ -10,9 +10,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from accelsim.errors import InputError
-from accelsim.explore.grid import AS_TRAINED
 from accelsim.explore.registry import base_graph, policy_graph, register_graphs
 from accelsim.hardware.design import MB, Accelerator, iso_area
+from accelsim.ir.graph import AS_TRAINED
 from accelsim.model.energy import area
 from accelsim.model.sim import simulate
 

@@ -29,6 +29,10 @@ SCHEMA_VERSION = 1
 #: Precision of a layer that no policy touched: 16-bit fixed point, the paper's baseline.
 DEFAULT_BITS = 16
 
+#: The precision setting that runs a graph with its own per-layer bits (a trained network that
+#: carries them, see `LayerGraph.carries_bits`) instead of re-quantizing it to a uniform policy.
+AS_TRAINED = "as-trained"
+
 
 @dataclass(frozen=True, slots=True)
 class Precision:
@@ -341,6 +345,7 @@ def uniform_policy(bits: int, first_last_bits: int | None = 8) -> PrecisionPolic
 
 
 __all__ = [
+    "AS_TRAINED",
     "DEFAULT_BITS",
     "LayerGraph",
     "Precision",

@@ -357,7 +357,16 @@ def _cmd_verify_int(args: argparse.Namespace) -> int:
     tol = DEFAULT_TOLERANCE if args.tolerance is None else args.tolerance
     if not tol >= 0:
         raise InputError("tolerance", args.tolerance, "must be a number of points >= 0")
-    r = verify_int(args.export, tol)
+    bar = _progress(0, args.quiet, "integer inference")
+
+    def on_batch(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        r = verify_int(args.export, tol, on_batch=on_batch)
+    finally:
+        bar.close()
     print(f"integer inference:     test accuracy {r.int_acc:.4f} ({r.images} images)")
     print(f"fake-quantized (fp32): test accuracy {r.fake_quant_acc:.4f}")
     print(f"difference {r.gap_points:+.2f} points (tolerance {tol:g}); same prediction on {r.agreement:.2%} of images: "

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,8 +130,11 @@ class IntCheck:
 
 
 def verify_int(path: str | os.PathLike[str], tolerance: float = DEFAULT_TOLERANCE, batch: int = 500,
-               data: Any = None) -> IntCheck:
-    """Integer inference on the export's test set vs the fake-quantized predictions stored with it."""
+               data: Any = None, on_batch: Callable[[int, int], None] | None = None) -> IntCheck:
+    """Integer inference on the export's test set vs the fake-quantized predictions stored with it.
+
+    `on_batch(done, total)` reports progress in images.
+    """
     from pact_train.data import load_dataset
 
     program, arrays = load_export(path)
@@ -141,8 +145,12 @@ def verify_int(path: str | os.PathLike[str], tolerance: float = DEFAULT_TOLERANC
     fq = arrays["fake_quant_predictions"]
     if len(fq) != len(data.y_test):
         raise InputError("export", str(path), f"was exported with {len(fq)} test images, the data set has {len(data.y_test)}")
-    preds = np.concatenate([integer_logits(program, arrays, data.x_test[s : s + batch]).argmax(1)
-                            for s in range(0, len(data.y_test), batch)])
+    chunks = []
+    for s in range(0, len(data.y_test), batch):
+        chunks.append(integer_logits(program, arrays, data.x_test[s : s + batch]).argmax(1))
+        if on_batch is not None:
+            on_batch(min(s + batch, len(data.y_test)), len(data.y_test))
+    preds = np.concatenate(chunks) if chunks else np.zeros(0, np.int64)
     y = data.y_test
     return IntCheck(len(y), float(np.mean(preds == y)), float(np.mean(fq == y)), float(np.mean(preds == fq)),
                     tolerance)

@@ -47,7 +47,7 @@ _WRITE_THROUGH_PREFIXES = ("/dev/", "/proc/")
 
 
 def atomic_write_with(
-    path: str | os.PathLike[str], write: Callable[[BinaryIO], None], *, field: str = "output"
+    path: str | os.PathLike[str], write: Callable[[BinaryIO], object], *, field: str = "output"
 ) -> None:
     """Call `write(handle)` on the output `path` names (see the module docstring for which kind).
 
@@ -138,7 +138,7 @@ def _why(exc: OSError) -> str:
     return f"cannot be written ({exc.strerror or exc})"
 
 
-def _replace_regular(target: Path, write: Callable[[BinaryIO], None], field: str, shown: str) -> None:
+def _replace_regular(target: Path, write: Callable[[BinaryIO], object], field: str, shown: str) -> None:
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         _remove_stale_temps(target)
@@ -162,7 +162,7 @@ def _replace_regular(target: Path, write: Callable[[BinaryIO], None], field: str
         raise
 
 
-def _write_through(target: Path, write: Callable[[BinaryIO], None], field: str, shown: str) -> None:
+def _write_through(target: Path, write: Callable[[BinaryIO], object], field: str, shown: str) -> None:
     """Open an existing special file for writing (no create, no replace) and write into it."""
     # O_NONBLOCK: a FIFO without a reader fails at once instead of hanging; O_APPEND: /dev/stdout
     # redirected to a file (`>>` or `>`) is continued, not overwritten from offset 0.
@@ -184,7 +184,7 @@ def _write_through(target: Path, write: Callable[[BinaryIO], None], field: str, 
         raise InputError(field, shown, _why(exc)) from None
 
 
-def _write_stream(handle: BinaryIO, write: Callable[[BinaryIO], None], field: str, shown: str) -> None:
+def _write_stream(handle: BinaryIO, write: Callable[[BinaryIO], object], field: str, shown: str) -> None:
     try:
         write(handle)
         handle.flush()

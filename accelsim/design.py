@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -213,22 +212,16 @@ def load_accelerator(path: str | Path, *, base: Accelerator | None = None) -> Ac
     A TOML file may hold the fields at the top level or in an ``[accelerator]`` table. Errors name
     the file and, for bad JSON/TOML, the position.
     """
+    from accelsim.inputfiles import parse_json, parse_toml, read_text
+
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError("config", str(path), f"cannot be read ({exc.strerror})") from None
+    text = read_text(path, "config")
     if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            where = f"line {exc.lineno} col {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "encoding"
-            raise InputError("config", str(path), f"is not valid JSON ({where}: {exc})") from None
+        data = parse_json(text, "config", str(path))
+        if not isinstance(data, dict):
+            raise InputError("config", str(path), f"must hold a JSON object, not {type(data).__name__}")
     else:
-        try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise InputError("config", str(path), f"is not valid TOML ({exc})") from None
+        data = parse_toml(text, "config", str(path))
         if isinstance(data.get("accelerator"), dict) and len(data) == 1:
             data = data["accelerator"]
     return Accelerator.from_dict(data, base=base)

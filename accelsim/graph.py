@@ -13,7 +13,6 @@ import math
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -246,7 +245,7 @@ class LayerGraph:
         if not isinstance(data, dict):
             raise InputError("graph", type(data).__name__, "must be a JSON object")
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if version != SCHEMA_VERSION or isinstance(version, bool):  # True == 1 in Python
             raise InputError("schema_version", version, f"must be {SCHEMA_VERSION}")
         metadata = data.get("metadata", {})
         if not isinstance(metadata, dict):
@@ -289,16 +288,9 @@ class LayerGraph:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> LayerGraph:
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError("workload", str(path), f"cannot be read ({exc.strerror})") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(str(path), f"line {exc.lineno} col {exc.colno}", f"is not valid JSON ({exc.msg})") from None
-        return cls.from_dict(data)
+        from accelsim.inputfiles import load_json_file
+
+        return cls.from_dict(load_json_file(path, "workload"))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, LayerGraph) and self.to_dict() == other.to_dict()

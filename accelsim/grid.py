@@ -21,7 +21,6 @@ import argparse
 import itertools
 import math
 import re
-import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -277,14 +276,10 @@ def load_spec(path: str | Path) -> SweepSpec:
 
     ``bits = [8, 4]``, ``bw = [32, "inf"]`` (or ``inf``), ``sram = "8MB,16MB"``, ``array = ["16x32"]``.
     """
+    from accelsim.inputfiles import parse_toml, read_text
+
     path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise InputError("spec", str(path), "no such file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError("spec", str(path), f"is not valid TOML: {exc}") from None
+    data = parse_toml(read_text(path, "spec"), "spec", str(path))
     extra = sorted(set(data) - {"axes"})
     if extra:
         raise InputError("spec", str(path), f"unknown top-level keys {extra}; put the axes in an [axes] table")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from accelsim.errors import InputError
 from accelsim.graph import LayerGraph
+from accelsim.inputfiles import check_regular_file
 
 
 def check_batch(batch: object) -> int:
@@ -27,8 +28,7 @@ def load_workload(spec: str, batch: int = 1) -> LayerGraph:
     check_batch(batch)
     suffix = Path(spec).suffix.lower()
     if suffix in (".csv", ".onnx"):  # explicit foreign formats, dispatched before the zoo lookup
-        if not Path(spec).is_file():
-            raise InputError("workload", spec, "no such file")
+        check_regular_file(spec, "workload")
         if suffix == ".csv":
             from accelsim.io.scalesim import read_topology
 
@@ -45,8 +45,7 @@ def load_workload(spec: str, batch: int = 1) -> LayerGraph:
     if path.suffix.lower() == ".json" or path.exists():
         if batch != 1:
             raise InputError("batch", batch, f"applies to zoo workloads only; {spec} fixes its own batch")
-        if not path.is_file():
-            raise InputError("workload", spec, "no such file")
+        check_regular_file(path, "workload")
         return LayerGraph.load(path)
     raise InputError("workload", spec, f"is neither a file nor a zoo network ({', '.join(workloads.names())})")
 

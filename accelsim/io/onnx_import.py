@@ -76,7 +76,9 @@ def import_onnx(source: str | os.PathLike[str] | Any, batch: int = 1, *, name: s
     if isinstance(source, onnx.ModelProto):
         model, label = source, name or source.graph.name or "onnx_model"
     else:
-        path = Path(source)
+        from accelsim.inputfiles import check_regular_file
+
+        path = check_regular_file(source, "workload")  # a FIFO would block onnx.load forever
         label = name or path.stem
         try:
             model = onnx.load(str(path))

@@ -6,7 +6,9 @@ Data flows one way: workload (`LayerGraph`) + precision policy -> design point -
 
 from __future__ import annotations
 
+from accelsim.design import Accelerator, iso_area, load_accelerator
 from accelsim.errors import AccelsimError, InputError
+from accelsim.fit import FitRow, fit_report
 from accelsim.ir import (
     Add,
     Concat,
@@ -19,13 +21,10 @@ from accelsim.ir import (
     MatMul,
     Pool,
     Precision,
-    Reshape,
     PrecisionPolicy,
+    Reshape,
     uniform_policy,
 )
-
-from accelsim.design import Accelerator, iso_area, load_accelerator
-from accelsim.fit import FitRow, fit_report
 from accelsim.results import LayerResult, SimResult
 from accelsim.sim import simulate
 from accelsim.sweep import SweepRow, first_last_ratio, sweep, sweep_grid

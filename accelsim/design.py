@@ -44,6 +44,46 @@ MB = 1_000_000
 MAX_ASPECT = 2.0
 
 
+#: Design sizes beyond any real chip of the kind modelled (cores with their own systolic array and
+#: SRAM sharing one external channel), refused before any work: simulation time grows linearly with
+#: cores (~26 ms per core per design point on resnet50), so `cores = 1000000000` would never end.
+#: Sources and how to raise each: docs/limits.md. `ACCELSIM_MAX_<NAME>` (e.g. ACCELSIM_MAX_CORES)
+#: replaces a limit for one run.
+DESIGN_LIMITS: dict[str, float] = {
+    "cores": 16_384,  # Graphcore GC200: 1,472 tiles; Tesla D1: 354 cores (docs/limits.md)
+    "array_side": 1_024,  # rows or cols; TPU v1's 256 x 256 is the largest shipped systolic array
+    "lanes": 256,  # MACs per PE (dot-product width)
+    "sram_total_bytes": 64e9,  # on-chip memory of the whole chip; Cerebras WSE-3 has 44 GB
+    "clock_hz": 10e9,  # no digital accelerator clocks above ~2 GHz; CPUs peak near 6 GHz
+    "bw_gb_per_s": 100_000.0,  # finite external bandwidth; HBM3e stacks give ~8,000 GB/s per chip
+}
+
+
+def design_limit(name: str) -> float:
+    """`DESIGN_LIMITS[name]`, or ACCELSIM_MAX_<NAME> from the environment when set."""
+    import os
+
+    env = f"ACCELSIM_MAX_{name.upper()}"
+    raw = os.environ.get(env)
+    if raw is None:
+        return DESIGN_LIMITS[name]
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(env, raw, "must be a number") from None
+    if not value > 0:
+        raise InputError(env, raw, "must be a number > 0")
+    return value
+
+
+def _check_limit(field: str, value: float, name: str) -> None:
+    limit = design_limit(name)
+    if value > limit:
+        raise InputError(
+            field, value, f"exceeds {limit:,.0f}, beyond any real chip (docs/limits.md; ACCELSIM_MAX_{name.upper()} raises it)"
+        )
+
+
 def _check_int(field: str, value: Any, lo: int = 1) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < lo:
         raise InputError(field, value, f"must be an integer >= {lo}")
@@ -130,6 +170,24 @@ class Accelerator:
         check_bits("mac_a_bits", self.mac_a_bits)
         if self.mac_mode not in MAC_MODES:
             raise InputError("mac_mode", self.mac_mode, f"must be one of {', '.join(MAC_MODES)}")
+        self._check_limits()
+
+    def _check_limits(self) -> None:
+        _check_limit("cores", self.cores, "cores")
+        _check_limit("rows", self.rows, "array_side")
+        _check_limit("cols", self.cols, "array_side")
+        _check_limit("lanes", self.lanes, "lanes")
+        _check_limit("sram_bytes_per_core", self.sram_bytes_per_core, "sram_total_bytes")
+        if self.cores * self.sram_bytes_per_core > design_limit("sram_total_bytes"):
+            raise InputError(
+                "sram_bytes_per_core", self.sram_bytes_per_core,
+                f"x {self.cores} cores = {self.cores * self.sram_bytes_per_core / 1e9:g} GB on chip exceeds "
+                f"{design_limit('sram_total_bytes') / 1e9:g} GB, beyond any real chip "
+                "(docs/limits.md; ACCELSIM_MAX_SRAM_TOTAL_BYTES raises it)",
+            )
+        _check_limit("clock_hz", self.clock_hz, "clock_hz")
+        if not math.isinf(self.bw_gb_per_s):
+            _check_limit("bw_gb_per_s", self.bw_gb_per_s, "bw_gb_per_s")
 
     # --- derived quantities -------------------------------------------------------------------
     @property
@@ -351,12 +409,14 @@ def iso_area(
 
 
 __all__ = [
+    "DESIGN_LIMITS",
     "Accelerator",
     "DATAFLOWS",
     "MAC_MODES",
     "MB",
     "SCALES",
     "default_scale",
+    "design_limit",
     "grow_array",
     "iso_area",
     "load_accelerator",

@@ -21,15 +21,20 @@ import argparse
 import itertools
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from accelsim.design import design_limit
 from accelsim.errors import InputError
 
 MODES = ("configurable", "dedicated")
+
+#: Most design points a sweep expands to unless the caller raises it (`--max-points`): one million
+#: points of the default model is days of CPU time and a store of ~2 GB (docs/limits.md).
+MAX_POINTS = 1_000_000
 
 #: Byte multipliers; decimal prefixes are SI (MB = 1e6), binary ones IEC (MiB = 2**20).
 SIZE_UNITS: dict[str, int] = {
@@ -85,7 +90,17 @@ def parse_bw(raw: Any) -> float:
         raise InputError("bw_gb_per_s", raw, rule)
     if math.isnan(value) or value <= 0:
         raise InputError("bw_gb_per_s", raw, rule)
+    _under_limit("bw_gb_per_s", raw, value if math.isfinite(value) else 0, "bw_gb_per_s")
     return value
+
+
+def _under_limit(axis: str, raw: Any, value: float, limit_name: str) -> None:
+    """Refuse a value beyond `accelsim.design.DESIGN_LIMITS` while parsing, before any point runs."""
+    limit = design_limit(limit_name)
+    if value > limit:
+        raise InputError(
+            axis, raw, f"exceeds {limit:,.0f}, beyond any real chip (docs/limits.md; ACCELSIM_MAX_{limit_name.upper()} raises it)"
+        )
 
 
 def parse_sram(raw: Any) -> int:
@@ -96,6 +111,7 @@ def parse_sram(raw: Any) -> int:
     if isinstance(raw, int):
         if raw < 1:
             raise InputError("sram_bytes", raw, rule)
+        _under_limit("sram_bytes", raw, raw, "sram_total_bytes")
         return raw
     if not isinstance(raw, str):
         raise InputError("sram_bytes", raw, rule)
@@ -106,12 +122,15 @@ def parse_sram(raw: Any) -> int:
     value = Fraction(m.group(1)) * _UNITS_UPPER[unit]
     if value.denominator != 1 or value < 1:
         raise InputError("sram_bytes", raw, "must be a whole, positive number of bytes")
+    _under_limit("sram_bytes", raw, int(value), "sram_total_bytes")
     return int(value)
 
 
 def parse_cores(raw: Any) -> int:
     """Number of cores sharing the iso-area budget."""
-    return _int_in("cores", raw, 1, None, "must be a positive integer")
+    cores = _int_in("cores", raw, 1, None, "must be a positive integer")
+    _under_limit("cores", raw, cores, "cores")
+    return cores
 
 
 def parse_batch(raw: Any) -> int:
@@ -134,6 +153,7 @@ def parse_array(raw: Any) -> tuple[int, int]:
         raise InputError("array", raw, rule)
     if rows < 1 or cols < 1:
         raise InputError("array", raw, rule)
+    _under_limit("array", raw, max(rows, cols), "array_side")
     return (rows, cols)
 
 
@@ -204,11 +224,11 @@ class Axis:
             raise InputError(self.name, "", "needs at least one value")
         if len(self.labels) != len(self.values):
             raise InputError(self.name, self.labels, "needs one label per value")
-        seen: list[Any] = []
+        seen: set[Any] = set()  # a set: a long axis is checked in linear time
         for label, value in zip(self.labels, self.values):
             if value in seen:
                 raise InputError(self.name, label, "appears twice on this axis")
-            seen.append(value)
+            seen.add(value)
 
     @classmethod
     def parse(cls, name: str, raw: str | Iterable[Any]) -> Axis:
@@ -216,9 +236,11 @@ class Axis:
         name = canonical_axis(name)
         tokens: list[Any]
         if isinstance(raw, str):
-            tokens = [t for t in (s.strip() for s in raw.split(",")) if t]
-            if not tokens:
+            tokens = [s.strip() for s in raw.split(",")]
+            if not any(tokens):
                 raise InputError(name, raw, "needs at least one value")
+            if not all(tokens):  # `8,,4` or `8,4,`: a value lost to a typo is refused, not skipped
+                raise InputError(name, raw, "has an empty value between commas")
         else:
             tokens = list(raw)
         values = tuple(PARSERS[name](t) for t in tokens)
@@ -297,8 +319,26 @@ def expand(spec: SweepSpec) -> list[dict[str, Any]]:
 
     A point's index in this list is its ``seq`` in the store, so exports follow the grid.
     """
+    return list(iter_points(spec))
+
+
+def iter_points(spec: SweepSpec) -> Iterator[dict[str, Any]]:
+    """The points of `expand`, one at a time: memory does not grow with the grid."""
     names = spec.names
-    return [dict(zip(names, combo)) for combo in itertools.product(*(a.values for a in spec.axes))]
+    for combo in itertools.product(*(a.values for a in spec.axes)):
+        yield dict(zip(names, combo))
+
+
+def check_grid_size(spec: SweepSpec, max_points: int = MAX_POINTS) -> int:
+    """The number of points, or an InputError before any work when it exceeds `max_points`."""
+    size = spec.size
+    if size > max_points:
+        shape = " x ".join(f"{len(a.values)} {a.name}" for a in spec.axes)
+        raise InputError(
+            "grid", f"{size:,} points ({shape})",
+            f"exceeds the maximum of {max_points:,} (docs/limits.md); raise it with --max-points",
+        )
+    return size
 
 
 def cli_type(axis: str) -> Callable[[str], Axis]:
@@ -317,14 +357,17 @@ def cli_type(axis: str) -> Callable[[str], Axis]:
 
 __all__ = [
     "ALIASES",
+    "MAX_POINTS",
     "MODES",
     "PARSERS",
     "SIZE_UNITS",
     "Axis",
     "SweepSpec",
     "canonical_axis",
+    "check_grid_size",
     "cli_type",
     "expand",
+    "iter_points",
     "load_spec",
     "parse_array",
     "parse_batch",

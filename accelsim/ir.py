@@ -11,7 +11,19 @@ from accelsim.graph import (
     check_bits,
     uniform_policy,
 )
-from accelsim.layers import ACTIVATIONS, Add, Concat, Conv2d, Dense, Flatten, GemmView, Layer, MatMul, Pool, Reshape
+from accelsim.layers import (
+    ACTIVATIONS,
+    Add,
+    Concat,
+    Conv2d,
+    Dense,
+    Flatten,
+    GemmView,
+    Layer,
+    MatMul,
+    Pool,
+    Reshape,
+)
 
 __all__ = [
     "ACTIVATIONS",

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from accelsim.errors import InputError
 from accelsim.atomic import atomic_write
+from accelsim.errors import InputError
 
 Row = Mapping[str, Any]
 

@@ -189,8 +189,9 @@ def _ef(row: SweepRow) -> float:
 
 # --- (a) MAC density ------------------------------------------------------------------------------
 def _density(opts: Options, figdir: Path) -> tuple[str, FigureInfo, dict[str, float]]:
-    import tech
     from matplotlib.figure import Figure
+
+    import tech
 
     node = tech.load(opts.base.tech_node)
     ref = opts.base.mac_w_bits

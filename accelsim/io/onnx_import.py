@@ -30,12 +30,21 @@ import math
 import os
 from collections import Counter
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from accelsim.errors import InputError
 from accelsim.graph import LayerGraph
-from accelsim.layers import Add, Concat, Conv2d, Dense, Flatten, Layer, MatMul, Pool, Reshape
+from accelsim.layers import (
+    Add,
+    Concat,
+    Conv2d,
+    Dense,
+    Flatten,
+    Layer,
+    MatMul,
+    Pool,
+    Reshape,
+)
 
 INSTALL_HINT = "pip install 'accelsim[onnx]'"
 

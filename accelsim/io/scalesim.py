@@ -60,8 +60,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from accelsim.errors import InputError
 from accelsim.atomic import atomic_write
+from accelsim.errors import InputError
 from accelsim.graph import LayerGraph
 from accelsim.layers import Conv2d, Dense, Layer, MatMul, Reshape
 

@@ -34,7 +34,6 @@ import functools
 import hashlib
 import json
 import math
-import multiprocessing
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Any
@@ -457,7 +456,7 @@ def _run_plan(
     progress: Progress | None,
     max_pending: int | None,
 ) -> GridRun:
-    from accelsim.parallel import run_points
+    from accelsim.parallel import process_pool, run_points
     from accelsim.store import point_key
 
     salt = model_salt()
@@ -479,12 +478,7 @@ def _run_plan(
         todo = {point_key(p, salt) for p in plan.points} - done
         workers = min(jobs, len(todo))
         if workers > 1:
-            pool = cf.ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=register_graphs,
-                initargs=(_graph_texts(plan),),
-            )
+            pool = process_pool(workers, register_graphs, (_graph_texts(plan),))
     if pool is None and executor is None:
         register_graphs(plan.graphs)
     try:

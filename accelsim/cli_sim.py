@@ -176,6 +176,7 @@ def register(subparsers: Any) -> None:
     run = p.add_argument_group("running and storing")
     run.add_argument("--jobs", type=_jobs, default=None, metavar="N", help=f"worker processes (default: the machine's core count, {os.cpu_count() or 1} here; 1 runs inline)")
     run.add_argument("--dask", "--scheduler", dest="dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS, e.g. tcp://host:8786 (needs accelsim[dask])")
+    run.add_argument("--dask-timeout", type=float, default=None, metavar="SECONDS", help="longest wait for the Dask scheduler to connect and answer (default 10)")
     run.add_argument("--store", metavar="FILE", default=DEFAULT_STORE, help=f"SQLite result store; finished points are skipped on a rerun (default: ./{DEFAULT_STORE} in the working directory)")
     run.add_argument("--no-store", action="store_true", help="keep no result store (nothing is written, nothing reused)")
     add_format_option(p)
@@ -297,6 +298,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
                 f"draws speedup vs bits per bandwidth; give one value of {', '.join(_SHORT_AXIS.get(v, v) for v in varying)} "
                 "(or plot the store with `accelsim pareto --plot`)",
             )
+    if args.dask_timeout is not None and not args.dask:
+        raise InputError("dask_timeout", args.dask_timeout, "applies only with --dask ADDRESS")
     base = _base(args)
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
     store = None if args.no_store else args.store
@@ -304,9 +307,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     executor = None
     try:
         if args.dask:
-            from accelsim.parallel import dask_executor
+            from accelsim.parallel import DASK_TIMEOUT_S, dask_executor
 
-            executor = dask_executor(args.dask)
+            executor = dask_executor(args.dask, DASK_TIMEOUT_S if args.dask_timeout is None else args.dask_timeout)
         run = run_grid(
             spec, base=base, scale=args.scale, first_last_bits=args.first_last_bits, memory=args.memory,
             jobs=jobs, executor=executor, store=store, progress=bar, max_pending=max(64, 4 * jobs) if executor else None,

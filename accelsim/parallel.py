@@ -29,6 +29,15 @@ Progress = Callable[[int, int], None]
 
 DASK_HINT = "needs the optional Dask extra: pip install 'accelsim[dask]'"
 
+#: Seconds to wait for a Dask scheduler to accept and answer the handshake (`--dask-timeout`).
+#: Dask's own connect timeout is 30 s and an open port that is not a scheduler (an HTTP server,
+#: the dashboard's 8787) hung for ever; a scheduler on a reachable host answers in milliseconds.
+DASK_TIMEOUT_S = 10.0
+
+
+class ClusterLost(AccelsimError):
+    """The executor's workers or scheduler went away mid-run; finished points stay in the store."""
+
 
 def _run_one(fn: PointFn, params: dict[str, Any]) -> tuple[str, str, float]:
     """Evaluate one point in a worker: ``("ok", result JSON, wall_s)`` or ``("error", message, wall_s)``.
@@ -146,6 +155,27 @@ def run_points(
     Whatever non-AccelsimError exception `fn` raises (a bug): points finished so far stay committed.
     """
     _check_jobs(jobs)
+    try:
+        return _run_points(points, fn, jobs, executor, store, salt, progress, sweep_id, max_pending)
+    except (cf.CancelledError, cf.BrokenExecutor, OSError) as exc:
+        if isinstance(exc, OSError) and executor is None:
+            raise  # a local OSError is the point function's own (a bug): keep its traceback
+        kept = f"; the points finished so far are in {store.path}: rerun the same command to resume" if store else ""
+        what = "a worker process died" if isinstance(exc, cf.BrokenExecutor) else "the cluster went away"
+        raise ClusterLost(f"{what} mid-sweep ({type(exc).__name__}: {exc or 'no detail'}){kept}") from None
+
+
+def _run_points(
+    points: Sequence[Mapping[str, Any]],
+    fn: PointFn,
+    jobs: int,
+    executor: cf.Executor | None,
+    store: ResultStore | None,
+    salt: str,
+    progress: Progress | None,
+    sweep_id: int | None,
+    max_pending: int | None,
+) -> list[dict[str, Any]]:
     if max_pending is not None and (isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1):
         raise InputError("max_pending", max_pending, "must be a positive integer")
     total = len(points)
@@ -255,23 +285,43 @@ class _DaskExecutor(cf.Executor):
             self._client.close()
 
 
-def dask_executor(address: str) -> cf.Executor:
+def dask_executor(address: str, timeout: float = DASK_TIMEOUT_S) -> cf.Executor:
     """An Executor on the Dask scheduler at `address` (``tcp://host:8786``); shutting it down closes the client.
 
-    Dask is optional (``accelsim[dask]``) and imported only here. Note that Dask ships tasks with
-    cloudpickle: run it between machines you trust.
+    Connecting and the handshake take at most `timeout` seconds: the client is built on a daemon
+    thread and abandoned when it does not answer in time (Dask's own timeout does not cover a peer
+    that accepts the connection but never speaks). Dask is optional (``accelsim[dask]``) and imported
+    only here. Dask ships tasks with cloudpickle: run it between machines you trust.
     """
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < 86_400:
+        raise InputError("dask_timeout", timeout, "must be a number of seconds in (0, 86400)")
     try:
         from distributed import Client
     except ImportError:
         raise InputError("dask", address, DASK_HINT) from None
-    try:
-        client = Client(address)
-    except OSError as exc:
+    box: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            box["client"] = Client(address, timeout=timeout)
+        except BaseException as exc:  # handed to the waiting thread below
+            box["error"] = exc
+
+    thread = threading.Thread(target=connect, name="accelsim-dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout + 1.0)
+    if thread.is_alive():
+        raise InputError(
+            "dask", address, f"did not answer as a Dask scheduler within {timeout:g} s (--dask-timeout raises the wait)"
+        )
+    exc = box.get("error")
+    if isinstance(exc, OSError):
         raise InputError("dask", address, f"cannot reach the scheduler: {exc}") from None
-    except (ValueError, TypeError) as exc:  # a malformed address, e.g. a port that is not a number
+    if isinstance(exc, (ValueError, TypeError)):  # a malformed address, e.g. a port that is not a number
         raise InputError("dask", address, f"is not a scheduler address such as tcp://host:8786 ({exc})") from None
-    return _DaskExecutor(client)
+    if exc is not None:
+        raise exc
+    return _DaskExecutor(box["client"])
 
 
-__all__ = ["DASK_HINT", "dask_executor", "die_with_parent", "process_pool", "run_points"]
+__all__ = ["DASK_HINT", "DASK_TIMEOUT_S", "ClusterLost", "dask_executor", "die_with_parent", "process_pool", "run_points"]

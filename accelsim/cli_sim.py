@@ -472,9 +472,7 @@ def store_rows(path: str, *, stale: bool = False) -> list[dict[str, Any]]:
     from accelsim.store import ResultStore
     from accelsim.sweep import model_salt, relative_metrics
 
-    if not Path(path).is_file():
-        raise InputError("store", path, "no such file (write one with `accelsim sweep --store FILE`)")
-    with ResultStore(path) as store:
+    with ResultStore(path, read_only=True) as store:  # a reader never writes (nor converts a foreign file)
         records = store.rows(by_sweep=True)
         salts = store.point_salts()
     current = model_salt()

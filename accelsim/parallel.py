@@ -17,12 +17,20 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from accelsim.errors import AccelsimError, InputError
-from accelsim.store import ResultStore, decode, encode, normalize, point_key
+from accelsim.store import (
+    ResultStore,
+    StoreWarning,
+    decode,
+    encode,
+    normalize,
+    point_key,
+)
 
 PointFn = Callable[[dict[str, Any]], Mapping[str, Any]]
 Progress = Callable[[int, int], None]
@@ -184,11 +192,20 @@ def _run_points(
 
     if store is not None:
         stored = store.done_keys()
+        unreadable = []
         for key in dict.fromkeys(keys):
             if key in stored:
                 rec = store.get(key)
-                assert rec is not None
+                if rec is None:  # a damaged row: recompute it rather than make the store unusable
+                    unreadable.append(key)
+                    store.forget(key)
+                    continue
                 outcome[key] = (rec["status"], rec["result"], rec["error"])
+        if unreadable:
+            warnings.warn(
+                f"{len(unreadable)} stored point(s) in {store.path} had unreadable data and are recomputed",
+                StoreWarning, stacklevel=2,
+            )
 
     todo: list[tuple[int, str, Mapping[str, Any]]] = []
     queued: set[str] = set(outcome)

@@ -13,10 +13,10 @@ from contextlib import redirect_stderr, redirect_stdout
 import pytest
 from _sigkill_worker import SALT, toy_point, toy_points
 
-from accelsim.cli import main
+from accelsim.cli.main import main
 from accelsim.errors import InputError
-from accelsim.parallel import ClusterLost, dask_executor, run_points
-from accelsim.store import ResultStore
+from accelsim.explore.parallel import ClusterLost, dask_executor, run_points
+from accelsim.explore.store import ResultStore
 
 pytest.importorskip("distributed")
 

@@ -16,7 +16,7 @@ from contextlib import redirect_stderr, redirect_stdout
 import pytest
 from _graphs import tiny_graph
 
-from accelsim.cli import main
+from accelsim.cli.main import main
 from accelsim.errors import InputError
 from accelsim.inputfiles import MAX_NESTING, parse_json, read_text
 from accelsim.io.scalesim import read_topology

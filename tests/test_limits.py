@@ -10,10 +10,10 @@ from contextlib import redirect_stderr, redirect_stdout
 
 import pytest
 
-from accelsim.cli import main
-from accelsim.design import DESIGN_LIMITS, Accelerator
+from accelsim.cli.main import main
+from accelsim.hardware.design import DESIGN_LIMITS, Accelerator
 from accelsim.errors import InputError
-from accelsim.grid import MAX_POINTS, SweepSpec, check_grid_size, expand, iter_points
+from accelsim.explore.grid import MAX_POINTS, SweepSpec, check_grid_size, expand, iter_points
 
 
 def run_cli(*argv: str) -> tuple[int, str]:

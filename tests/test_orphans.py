@@ -72,7 +72,7 @@ def test_the_watchdog_fallback_exits_an_orphan_without_prctl(tmp_path) -> None:
         "child = subprocess.Popen([sys.executable, '-c', '''\n"
         "import os, sys, time\n"
         "sys.platform = 'other'  # skip prctl: exercise the watchdog thread\n"
-        "from accelsim.parallel import die_with_parent\n"
+        "from accelsim.explore.parallel import die_with_parent\n"
         "die_with_parent(os.getppid())\n"
         "print(os.getpid(), flush=True)\n"
         "time.sleep(60)\n"

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from _sigkill_worker import SALT, toy_point, toy_points
 
-from accelsim.cli import main
+from accelsim.cli.main import main
 from accelsim.errors import InputError
-from accelsim.parallel import run_points
-from accelsim.store import ResultStore, StoreWarning
+from accelsim.explore.parallel import run_points
+from accelsim.explore.store import ResultStore, StoreWarning
 
 
 def run_cli(*argv: str) -> tuple[int, str, str]:

@@ -33,18 +33,10 @@ from dataclasses import replace
 from typing import Any
 
 from accelsim.errors import InputError
-from accelsim.graph import LayerGraph
-from accelsim.layers import (
-    Add,
-    Concat,
-    Conv2d,
-    Dense,
-    Flatten,
-    Layer,
-    MatMul,
-    Pool,
-    Reshape,
-)
+from accelsim.inputfiles import check_regular_file
+from accelsim.ir.checks import check_batch
+from accelsim.ir.graph import LayerGraph
+from accelsim.ir.layers import Add, Concat, Conv2d, Dense, Flatten, Layer, MatMul, Pool, Reshape
 
 INSTALL_HINT = "pip install 'accelsim[onnx]'"
 
@@ -78,16 +70,12 @@ def import_onnx(source: str | os.PathLike[str] | Any, batch: int = 1, *, name: s
     `batch` pins a dynamic first axis of the model's inputs; a model whose batch is static keeps it,
     and asking for another batch is an `InputError`.
     """
-    from accelsim.inputs import check_batch
-
     onnx = _onnx()
     check_batch(batch)
     if isinstance(source, onnx.ModelProto):
         model, label = source, name or source.graph.name or "onnx_model"
     else:
-        from accelsim.inputfiles import check_regular_file
-
-        path = check_regular_file(source, "workload")  # a FIFO would block onnx.load forever
+        path = check_regular_file(source, "workload")  # a FIFO would block onnx.load for ever
         label = name or path.stem
         try:
             model = onnx.load(str(path))
@@ -328,6 +316,7 @@ class _Importer:
         out = self._shape(node.output[0], nname, op)
         a = self._attrs(node)
         kernel = tuple(a.get("kernel_shape", ws[2:]))
+        self._check_conv_weights(node, nname, op, xs, ws, kernel, int(a.get("group", 1)))
         stride = tuple(a.get("strides", (1, 1)))
         dilation = tuple(a.get("dilations", (1, 1)))
         padding = self._fit_padding(nname, op, a, xs[2:], kernel, stride, dilation, out[2:])
@@ -337,6 +326,22 @@ class _Importer:
             bias=len(node.input) > 2 and bool(node.input[2]),
         )
         self._emit(node, layer, [x], nname, op)
+
+    def _check_conv_weights(
+        self, node: Any, nname: str, op: str, xs: tuple[int, ...], ws: tuple[int, ...], kernel: tuple[int, ...], groups: int
+    ) -> None:
+        """The weight (and bias) tensors hold what the input needs: a 3-channel kernel on a 4-channel
+        input would otherwise import as more weights than the file holds (lenient inference allows it)."""
+        if groups < 1 or xs[1] % groups:
+            raise InputError(self._where(nname, op), groups, f"group must divide the {xs[1]} input channels")
+        want = (ws[0] if ws else 0, xs[1] // groups, *kernel)
+        if tuple(ws) != want:
+            raise InputError(self._where(nname, op), f"weight {node.input[1]} {tuple(ws)}",
+                             f"does not match input {node.input[0]} {xs} (expects {want})")
+        if len(node.input) > 2 and node.input[2] and node.input[2] in self.shapes:
+            bias = self.shapes[node.input[2]]
+            if tuple(bias) != (ws[0],):
+                raise InputError(self._where(nname, op), f"bias {node.input[2]} {tuple(bias)}", f"must have shape ({ws[0]},)")
 
     def _emit(self, node: Any, layer: Layer, tensors: list[str], nname: str, op: str, multi: bool = False) -> None:
         inputs: list[str] = []
@@ -356,6 +361,8 @@ class _Importer:
                 sb = (sb[1], sb[0])
         if len(sa) < 2 or len(sb) < 2:
             raise InputError(self._where(nname, op), (sa, sb), "1-D operands have no layer; reshape them to 2-D")
+        if sa[-1] != sb[-2]:  # checked here: lenient shape inference lets a mismatched initializer through
+            raise InputError(self._where(nname, op), f"{b} {tuple(sb)}", f"does not match {a} {tuple(sa)}: inner sizes {sa[-1]} != {sb[-2]}")
         if b in self.const and a not in self.const:
             if math.prod(sb[:-2]) != 1:
                 raise InputError(self._where(nname, op), sb, "a batched constant operand has no layer")

@@ -62,8 +62,10 @@ from typing import Any
 
 from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
-from accelsim.graph import LayerGraph
-from accelsim.layers import Conv2d, Dense, Layer, MatMul, Reshape
+from accelsim.inputfiles import read_text
+from accelsim.ir.checks import check_batch
+from accelsim.ir.graph import LayerGraph
+from accelsim.ir.layers import Conv2d, Dense, Layer, MatMul, Reshape
 
 #: How rows with ``Num Filter == 1`` are read: as SCALE-Sim does, or as depthwise convolutions.
 DEPTHWISE_MODES = ("scalesim", "num_filter_1")
@@ -169,13 +171,9 @@ def read_topology(
     docstring) or ``"num_filter_1"`` (rows with one filter over several channels are depthwise).
     Metadata records the source, the form, the ignored extra columns and any renamed duplicates.
     """
-    from accelsim.inputs import check_batch
-
     check_batch(batch)
     if depthwise not in DEPTHWISE_MODES:
         raise InputError("depthwise", depthwise, f"must be one of {', '.join(DEPTHWISE_MODES)}")
-    from accelsim.inputfiles import read_text
-
     path = Path(path)
     text = read_text(path, "workload", encoding="utf-8-sig")
     where = path.name

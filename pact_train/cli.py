@@ -13,14 +13,14 @@ with --quiet); results go to stdout.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-from accelsim.errors import InputError
+from accelsim.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, InputError
+from accelsim.ir.checks import MAX_BITS, MIN_BITS
 
 PROG = "pact-train"
 
@@ -39,9 +39,9 @@ def _bits(text: str) -> int | None:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"bits={text!r}: must be an integer in 1..16 or none") from None
-    if not 1 <= value <= 16:
-        raise argparse.ArgumentTypeError(f"bits={text!r}: must be an integer in 1..16 or none")
+        raise argparse.ArgumentTypeError(f"bits={text!r}: must be an integer in {MIN_BITS}..{MAX_BITS} or none") from None
+    if not MIN_BITS <= value <= MAX_BITS:
+        raise argparse.ArgumentTypeError(f"bits={text!r}: must be an integer in {MIN_BITS}..{MAX_BITS} or none")
     return value
 
 
@@ -50,18 +50,18 @@ def _bits_list(text: str) -> list[int]:
     for token in text.split(","):
         b = _bits(token.strip())
         if b is None:
-            raise argparse.ArgumentTypeError(f"bits={token!r}: the list takes integers in 1..16 (FP is always run)")
+            raise argparse.ArgumentTypeError(f"bits={token!r}: the list takes integers in {MIN_BITS}..{MAX_BITS} (FP is always run)")
         out.append(b)
     return out
 
 
 def _bandwidth(text: str) -> str | None:
-    from accelsim.sweep import bw_label, parse_bandwidth
+    from accelsim.hardware.bandwidth import bw_label, parse_bw
 
     if text.lower() == "none":
         return None
     try:
-        return bw_label(parse_bandwidth(text))
+        return bw_label(parse_bw(text))
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -189,23 +189,21 @@ def _epoch_line(row: dict[str, float]) -> str:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from pact_train.data import load_dataset
-    from pact_train.train import TrainConfig, read_log, train
+    from pact_train.train import completed_epochs, read_config, train
 
     if args.resume is not None:
-        cfg_path = args.resume / "config.json"
-        try:
-            stored = json.loads(cfg_path.read_text())
-        except OSError:
-            raise InputError("resume", str(args.resume), "has no readable config.json") from None
-        except json.JSONDecodeError as exc:
-            raise InputError("resume", str(cfg_path), f"is not valid JSON ({exc.msg})") from None
-        config = TrainConfig.from_dict(stored)
+        _refuse_flags_on_resume(args.argv)
+        config = read_config(args.resume, "resume")
         if args.epochs_given:
             config = replace(config, epochs=args.epochs)
         run_dir, resume = args.resume, True
-        done = len(read_log(run_dir / "log.csv"))
+        done = completed_epochs(run_dir)
+        if config.epochs <= done:  # nothing would run: say so rather than exit 0 having done nothing
+            raise InputError("epochs", config.epochs, f"{run_dir} already holds {done} epochs; give a larger --epochs to continue")
     else:
         config, run_dir, resume, done = _config_from(args), args.out, False, 0
+        if config.epochs < 1:  # the library allows 0 (build without training); a training run does not
+            raise InputError("epochs", config.epochs, "must be at least 1 for a training run")
     data = load_dataset(config.dataset, config.data_dir).subset(config.train_limit, config.test_limit)
     remaining = max(config.epochs - done, 0) * len(data.y_train)
     bar = _progress(remaining, args.quiet, f"{config.model}/{config.dataset}")
@@ -223,7 +221,20 @@ def _cmd_train(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     print(f"{run_dir}: {len(result.history)} epochs, test accuracy {result.test_acc:.4f}")
-    return 0
+    return EXIT_OK
+
+
+#: Options a resumed run accepts: the stored config.json rules everything else.
+_RESUME_OPTIONS = {"--resume", "--epochs", "-q", "--quiet", "--threads"}
+
+
+def _refuse_flags_on_resume(argv: Sequence[str]) -> None:
+    """A training flag given with --resume would be silently ignored (the run keeps its config): refuse it."""
+    for token in argv:
+        flag = token.split("=", 1)[0]
+        if flag.startswith("-") and flag not in _RESUME_OPTIONS and flag not in ("train", "-h", "--help"):
+            raise InputError(flag.lstrip("-").replace("-", "_"), token,
+                             "cannot change a resumed run (its config.json rules; only --epochs may grow)")
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -252,7 +263,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
           f"{len(data.y_train)} train / {len(data.y_test)} test images; first/last layers "
           f"{args.first_bits or 'fp'}/{args.last_bits or 'fp'} bits; weights DoReFa)")
     if args.bw is not None:
-        from accelsim.sweep import describe_bw
+        from accelsim.hardware.bandwidth import describe_bw
 
         print(f"(speedup: accelsim, each trained network at batch 1 with its per-layer bits on the iso-area design "
               f"at its body bits vs. all layers at 16 bits on the default 16-bit system, {describe_bw(args.bw)})")
@@ -261,7 +272,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
         atomic_write(args.out / "compare.csv", results_csv(results))
         atomic_write(args.out / "compare.md", table + "\n")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -270,7 +281,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     g = export_run(args.run_dir, args.output, args.batch)
     acc = g.metadata.get("test_accuracy")
     print(f"{args.output}: {len(g)} layers, {g.total_macs():,} MACs, test accuracy {acc:.4f}")
-    return 0
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -280,6 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.epochs_given = any(a == "--epochs" or a.startswith("--epochs=") for a in argv)
+    args.argv = argv
     from pact_train.perf import blas_threads, tune_allocator
 
     if own_process:  # the console script owns its process; an in-process caller keeps its allocator
@@ -293,14 +305,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_export(args)
     except InputError as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")
-        return 2
+        return EXIT_INPUT
     except FloatingPointError as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")
-        return 1
+        return EXIT_INTERNAL
     except KeyboardInterrupt:
         hint = f" (continue with: {PROG} train --resume {args.out or args.resume})" if args.command == "train" else ""
         sys.stderr.write(f"{PROG}: interrupted{hint}\n")
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

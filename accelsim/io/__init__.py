@@ -8,11 +8,6 @@ workload takes these files too. ONNX support needs the optional extra: ``pip ins
 from __future__ import annotations
 
 from accelsim.io.onnx_import import import_onnx
-from accelsim.io.scalesim import (
-    TopologyWrite,
-    read_topology,
-    topology_problem,
-    write_topology,
-)
+from accelsim.io.scalesim import TopologyWrite, read_topology, topology_problem, write_topology
 
 __all__ = ["TopologyWrite", "import_onnx", "read_topology", "topology_problem", "write_topology"]

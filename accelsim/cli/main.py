@@ -144,8 +144,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if sys.stdout is None:  # started with fd 1 closed (`accelsim ... >&-`): nowhere to print results
+        sys.stderr.write("accelsim: error: standard output is closed\n")
+        return EXIT_INPUT
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a full or failing stdout (/dev/full) surfaces here, not at exit
+        return code
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            _silence_stdout()
+            return EXIT_OK
+        _silence_stdout()
+        sys.stderr.write(f"accelsim: error: cannot write standard output ({exc.strerror or exc})\n")
+        return EXIT_INPUT
     except InputError as exc:
         sys.stderr.write(f"accelsim: error: {exc}\n")
         return EXIT_INPUT
@@ -155,8 +167,18 @@ def _run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("accelsim: interrupted\n")
         return EXIT_INTERRUPTED
-    except BrokenPipeError:  # `accelsim ... | head`
-        return EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null so the interpreter's final flush of unwritable output stays quiet."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

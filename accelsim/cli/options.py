@@ -65,6 +65,15 @@ def batch_type(text: str) -> int:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def max_points_type(text: str) -> int:
+    from accelsim.explore.grid import _int_in
+
+    try:
+        return _int_in("max_points", text, 1, None, "must be a positive integer")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def jobs_type(text: str) -> int:
     from accelsim.explore.grid import _int_in
 
@@ -150,4 +159,4 @@ def check_plot_path(path: str) -> None:
     plot_format(path)
 
 
-__all__ = ["check_plot_path", "AXIS_FLAGS", "DEFAULT_OBJECTIVES", "DEFAULT_STORE", "add_common_options", "add_first_last_option", "add_memory_option", "axis_type", "base_accelerator", "batch_type", "bits_type", "bw_type", "first_last_type", "jobs_type", "memory_names", "memory_type", "objectives_type", "workload_graph"]
+__all__ = ["check_plot_path", "AXIS_FLAGS", "DEFAULT_OBJECTIVES", "DEFAULT_STORE", "add_common_options", "add_first_last_option", "add_memory_option", "axis_type", "base_accelerator", "batch_type", "bits_type", "bw_type", "first_last_type", "jobs_type", "max_points_type", "memory_names", "memory_type", "objectives_type", "workload_graph"]

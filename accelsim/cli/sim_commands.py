@@ -27,6 +27,7 @@ from accelsim.cli.options import (
     bits_type,
     bw_type,
     jobs_type,
+    max_points_type,
     objectives_type,
     workload_graph,
 )
@@ -66,7 +67,8 @@ def register(subparsers: Any) -> None:
     run.add_argument("--jobs", type=jobs_type, default=None, metavar="N", help=f"worker processes (default: the machine's core count, {os.cpu_count() or 1} here; 1 runs inline)")
     run.add_argument("--dask", "--scheduler", dest="dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS, e.g. tcp://host:8786 (needs accelsim[dask])")
     run.add_argument("--dask-timeout", type=float, default=None, metavar="SECONDS", help="longest wait for the Dask scheduler to connect and answer (default 10)")
-    run.add_argument("--store", metavar="FILE", default=DEFAULT_STORE, help=f"SQLite result store; finished points are skipped on a rerun (default: ./{DEFAULT_STORE} in the working directory)")
+    run.add_argument("--max-points", type=max_points_type, default=None, metavar="N", help="largest grid to run (default 1,000,000; see docs/limits.md)")
+    run.add_argument("--store", metavar="FILE", default=None, help=f"SQLite result store; finished points are skipped on a rerun (default: ./{DEFAULT_STORE} in the working directory)")
     run.add_argument("--no-store", action="store_true", help="keep no result store (nothing is written, nothing reused)")
     add_format_option(p)
     p.add_argument("--plot", metavar="FILE", help="also draw speedup vs bits to FILE (.png, .svg or .pdf); needs one value on every axis but bits and bw")

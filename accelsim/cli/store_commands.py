@@ -128,6 +128,9 @@ def cmd_pareto(args: argparse.Namespace) -> int:
 
     if args.plot:
         check_plot_path(args.plot)
+        from accelsim.atomic import check_output_path
+
+        check_output_path(args.plot, field="plot")
         if len(args.objectives) < 2:
             raise InputError("plot", args.plot, "needs at least two objectives to draw")
     rows = [r for r in store_rows(args.store) if r["status"] == "ok"]

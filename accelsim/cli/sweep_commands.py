@@ -9,6 +9,7 @@ import sys
 
 from accelsim.cli.options import (
     AXIS_FLAGS,
+    DEFAULT_STORE,
     base_accelerator,
     check_plot_path,
 )
@@ -60,10 +61,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from accelsim.hardware.design import default_scale
     from accelsim.report.tables import render
 
+    from accelsim.atomic import check_output_path
+    from accelsim.explore.grid import MAX_POINTS, check_grid_size
+
     spec = sweep_spec(args)
+    check_grid_size(spec, MAX_POINTS if args.max_points is None else args.max_points)  # before expanding it
+    if args.no_store and args.store is not None:
+        raise InputError("store", args.store, "cannot be combined with --no-store")
     varying = [a.name for a in spec.axes if len(a.values) > 1 and a.name not in ("bits", "bw_gb_per_s")]
     if args.plot:
-        check_plot_path(args.plot)  # reject a bad suffix before simulating
+        check_plot_path(args.plot)  # reject a bad suffix, a directory or an unwritable place before simulating
+        check_output_path(args.plot, field="plot")
         if varying:
             raise InputError(
                 "plot", args.plot,
@@ -74,7 +82,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         raise InputError("dask_timeout", args.dask_timeout, "applies only with --dask ADDRESS")
     base = base_accelerator(args)
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    store = None if args.no_store else args.store
+    store = None if args.no_store else (args.store or DEFAULT_STORE)
     bar = _Bar(args.quiet, "sweep")
     executor = None
     try:

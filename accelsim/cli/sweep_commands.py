@@ -56,13 +56,12 @@ _SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram"}
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from accelsim.atomic import check_output_path
+    from accelsim.explore.grid import MAX_POINTS, check_grid_size
     from accelsim.explore.pool import run_grid
     from accelsim.explore.record import describe_labels, strip_error_type
     from accelsim.hardware.design import default_scale
     from accelsim.report.tables import render
-
-    from accelsim.atomic import check_output_path
-    from accelsim.explore.grid import MAX_POINTS, check_grid_size
 
     spec = sweep_spec(args)
     check_grid_size(spec, MAX_POINTS if args.max_points is None else args.max_points)  # before expanding it

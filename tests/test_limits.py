@@ -11,9 +11,9 @@ from contextlib import redirect_stderr, redirect_stdout
 import pytest
 
 from accelsim.cli.main import main
-from accelsim.hardware.design import DESIGN_LIMITS, Accelerator
 from accelsim.errors import InputError
 from accelsim.explore.grid import MAX_POINTS, SweepSpec, check_grid_size, expand, iter_points
+from accelsim.hardware.design import DESIGN_LIMITS, Accelerator
 
 
 def run_cli(*argv: str) -> tuple[int, str]:

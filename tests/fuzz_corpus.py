@@ -236,7 +236,7 @@ def _checkpoint_cases(run: Path | None) -> dict[str, tuple[bytes | str, str]]:
         np.savez(buf, **arrays)
         return buf.getvalue()
 
-    first = next(k for k in np.load(io.BytesIO(good)).files if k.startswith("param:"))
+    first = next(k for k in np.load(io.BytesIO(good), allow_pickle=False).files if k.startswith("param:"))
     out["wrong_dtype"] = (rewritten(lambda a: a.update({first: a[first].astype(np.float16)})), "checkpoint")
     out["wrong_shape"] = (rewritten(lambda a: a.update({first: np.zeros((2, 2), a[first].dtype)})), "checkpoint")
     out["format_99"] = (rewritten(lambda a: a.update({"format": np.asarray(99)})), "checkpoint")

@@ -163,3 +163,19 @@ def test_training_flags_with_resume_are_refused_not_ignored(trained, capsys, fla
     _one_line_exit_2(capsys, ["-q", "train", "--resume", str(trained), "--epochs", "3", *flag],
                      "cannot change a resumed run")
     assert _digest(trained) == before
+
+
+def test_export_to_a_private_dev_full_reports_it_and_keeps_the_device(trained, tmp_path, capsys) -> None:
+    """The issue's destructive case: `export -o /dev/full` replaced the device with a JSON file."""
+    import os
+    import stat
+
+    node = tmp_path / "full"
+    try:
+        os.mknod(node, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+    except PermissionError:
+        pytest.skip("mknod needs CAP_MKNOD (root)")
+    _one_line_exit_2(capsys, ["-q", "export", str(trained), "-o", str(node)], "output=", "disk is full")
+    assert stat.S_ISCHR(os.stat(node).st_mode) and os.listdir(tmp_path) == ["full"]
+    (tmp_path / "dir.json").mkdir()
+    _one_line_exit_2(capsys, ["-q", "export", str(trained), "-o", str(tmp_path / "dir.json")], "is a directory")

@@ -194,11 +194,14 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_run)
 
     p = subparsers.add_parser(
-        "fit", help="on-chip fit per precision: weights, working sets, live activations, spills",
-        description="Which tensors fit in the accelerator's total on-chip memory at each precision.",
+        "fit", help="on-chip fit per precision: weights pinned and streamed, live activations per core, spills",
+        description=(
+            "What the per-core memory plan keeps on chip at each precision, on the iso-area design of the base at that "
+            "precision (the design a sweep runs): weights pinned and streamed, peak live activations per core, spills."
+        ),
     )
     p.add_argument("--bits", type=_axis("bits"), default=None, help="bit-widths, e.g. 16,8,4,2 (default)")
-    _common(p, iso_area=False)
+    _common(p)
     p.set_defaults(func=cmd_fit)
 
     p = subparsers.add_parser(
@@ -356,11 +359,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             d["mac_uj"] = r.mac_energy_per_image_uj
             d["sram_uj"] = r.sram_energy_per_image_uj
             d["offchip_uj"] = r.offchip_energy_per_image_uj
+            d["noc_uj"] = r.noc_energy_per_image_uj
             table.append(d)
         columns = lead + [
             "bits", "first_last_bits", "bw", "macs_per_cycle", "peak_tmacs", "ms_per_image", "first_image_ms",
-            "speedup", "peak_ratio", "efficiency", "utilization", "stall_fraction", "bound", "offchip_mb",
-            "weights_fit", "activations_fit", "energy_uj", "mac_uj", "sram_uj", "offchip_uj", "area_mm2",
+            "speedup", "peak_ratio", "efficiency", "utilization", "stall_fraction", "memory_bound_fraction", "bound",
+            "offchip_mb", "noc_mb", "weights_fit", "activations_fit", "pinned_mb", "energy_uj", "mac_uj", "sram_uj",
+            "offchip_uj", "noc_uj", "area_mm2",
         ]
         sys.stdout.write(render(table, "table", columns=columns))
         if any(r.speedup is None for r in rows):
@@ -407,8 +412,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     columns = [
         "name", "kind", "w_bits", "a_bits", "split", "gang", "compute_cycles", "cycles", "stall_cycles",
-        "array_utilization", "bound", "read_bytes", "write_bytes", "refetch", "output_on_chip",
-        "mac_energy_uj", "sram_energy_uj", "offchip_energy_uj",
+        "array_utilization", "bound", "read_bytes", "write_bytes", "refetch", "order", "weights_pinned",
+        "output_on_chip", "noc_bytes", "mac_energy_uj", "sram_energy_uj", "offchip_energy_uj", "noc_energy_uj",
     ]
     rows = [layer.as_dict() for layer in result.layers]
     if args.format == "table":
@@ -417,7 +422,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "stall_cycles": result.stall_cycles, "array_utilization": result.utilization, "bound": result.bound,
             "read_bytes": result.read_bytes, "write_bytes": result.write_bytes,
             "mac_energy_uj": result.mac_energy_uj, "sram_energy_uj": result.sram_energy_uj,
-            "offchip_energy_uj": result.offchip_energy_uj,
+            "offchip_energy_uj": result.offchip_energy_uj, "noc_bytes": result.noc_bytes,
+            "noc_energy_uj": result.noc_energy_uj,
         })
         sys.stdout.write(design.describe() + "\n\n")
         sys.stdout.write(render(rows, "table", columns=columns))
@@ -428,12 +434,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    from accelsim.design import iso_area
     from accelsim.fit import fit_report
     from accelsim.report import render
 
     bits = list(args.bits.values) if args.bits is not None else [16, 8, 4, 2]
     base = _base(args)
-    rows, first = fit_report(_graph(args), base, bits, args.first_last_bits)
+    rows, first = fit_report(
+        _graph(args), base, bits, args.first_last_bits, design_for=lambda b: iso_area(base, b, args.mode, args.scale)
+    )
     out = []
     for r in rows:
         d = r.as_dict()
@@ -444,7 +453,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
     sys.stdout.write(render(out, args.format))
     if args.format == "table":
         where = f"at {first} bits" if first is not None else "at none of these bit-widths"
-        sys.stdout.write(f"\nwhole model (weights + peak live activations) first fits in {base.sram_bytes_total / 1e6:g} MB {where}\n")
+        sys.stdout.write(
+            f"\neverything (all weights pinned, all activations on chip) first fits in the cores' "
+            f"{base.sram_bytes_total / 1e6:g} MB {where}\n"
+        )
     return EXIT_OK
 
 

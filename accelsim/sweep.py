@@ -59,7 +59,8 @@ DEFAULT_AXES: dict[str, tuple[Any, ...]] = {
 
 #: Modules whose source decides a point's result: a change to any of them changes every key.
 MODEL_MODULES = (
-    "design", "energy", "errors", "fit", "graph", "layers", "mapping", "results", "sim", "sweep",
+    "batching", "design", "energy", "errors", "fit", "graph", "layers", "mapping", "memory", "plan", "results",
+    "sim", "sweep",
 )
 
 
@@ -76,13 +77,17 @@ class SweepRow:
         axis; None when that reference point failed.
     peak_ratio : this design's peak MAC/s / the reference design's.
     efficiency : speedup / peak_ratio (1 = the ideal iso-area gain); None without a speedup.
-    stall_fraction : share of the time the slowest cores wait for the external memory.
-    bound : "memory" when memory-bound layers take most of the time, else "compute".
+    stall_fraction : share of the time the slowest cores wait for memory.
+    memory_bound_fraction : share of the time in layers stalled at least half their span.
+    bound : `accelsim.results.bound_of` the run: "compute" (stalled <= 10 %), "memory" (>= 50 %),
+        "balanced" in between.
     offchip_mb : steady-state off-chip traffic per image, decimal MB.
-    weights_fit / activations_fit : the model's weights stay on chip (loaded once) / every
+    noc_mb : bytes per image the on-chip network delivers (DRAM transfers and core-to-core moves).
+    weights_fit / activations_fit : every weight stays on chip (loaded once) / every
         intermediate activation stays on chip.
-    energy_per_image_uj and its parts (mac, sram, offchip) : `accelsim.energy`; `memory` names
-        the external memory preset pricing the off-chip bytes.
+    pinned_mb : weights kept on chip by partial residency, counted once (`accelsim.memory`).
+    energy_per_image_uj and its parts (mac, sram, offchip, noc) : `accelsim.energy`; `memory`
+        names the external memory preset pricing the off-chip bytes.
     area_mm2 = compute_area_mm2 + sram_area_mm2 : `accelsim.energy.area`.
     key : the point's key in the result store.
     """
@@ -103,14 +108,18 @@ class SweepRow:
     efficiency: float | None
     utilization: float
     stall_fraction: float
+    memory_bound_fraction: float
     bound: str
     offchip_mb: float
+    noc_mb: float
     weights_fit: bool
     activations_fit: bool
+    pinned_mb: float
     energy_per_image_uj: float
     mac_energy_per_image_uj: float
     sram_energy_per_image_uj: float
     offchip_energy_per_image_uj: float
+    noc_energy_per_image_uj: float
     memory: str
     area_mm2: float
     compute_area_mm2: float
@@ -285,11 +294,14 @@ def evaluate_point(point: Mapping[str, Any]) -> dict[str, Any]:
         "seconds_per_image": r.seconds_per_image,
         "first_image_seconds": r.first_image_seconds,
         "utilization": r.utilization,
-        "stall_fraction": r.stall_cycles / r.cycles if r.cycles > 0 else 0.0,
+        "stall_fraction": r.stall_fraction,
+        "memory_bound_fraction": r.memory_bound_fraction,
         "bound": r.bound,
         "offchip_mb": r.offchip_bytes_per_image / MB,
+        "noc_mb": r.noc_bytes_per_image / MB,
         "weights_fit": r.weights_resident,
         "activations_fit": r.activations_resident,
+        "pinned_mb": r.pinned_weight_bytes / MB,
         **r.energy_breakdown(),
         "area_mm2": cost.total_mm2,
         "compute_area_mm2": cost.compute_mm2,
@@ -545,14 +557,18 @@ def _row(rec: Mapping[str, Any], extra: Mapping[str, Any], bw: str | None = None
         efficiency=extra["efficiency"],
         utilization=r["utilization"],
         stall_fraction=r["stall_fraction"],
+        memory_bound_fraction=r["memory_bound_fraction"],
         bound=r["bound"],
         offchip_mb=r["offchip_mb"],
+        noc_mb=r["noc_mb"],
         weights_fit=r["weights_fit"],
         activations_fit=r["activations_fit"],
+        pinned_mb=r["pinned_mb"],
         energy_per_image_uj=r["energy_per_image_uj"],
         mac_energy_per_image_uj=r["mac_energy_per_image_uj"],
         sram_energy_per_image_uj=r["sram_energy_per_image_uj"],
         offchip_energy_per_image_uj=r["offchip_energy_per_image_uj"],
+        noc_energy_per_image_uj=r["noc_energy_per_image_uj"],
         memory=p["memory"],
         area_mm2=r["area_mm2"],
         compute_area_mm2=r["compute_area_mm2"],

@@ -10,21 +10,21 @@ from dataclasses import replace
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_sim import accels, graphs
 
 import tech
 import workloads
-from accelsim import batching, mapping
-from accelsim.design import Accelerator, iso_area
 from accelsim.errors import InputError
-from accelsim.fit import policy_for
+from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.ir import Dense, LayerGraph, uniform_policy
-from accelsim.layers import GemmView
-from accelsim.mapping import Operand, Split, TileFootprint
-from accelsim.memory import plan_memory, weight_slices
-from accelsim.plan import graph_batch, plan
-from accelsim.results import bound_of
-from accelsim.sim import simulate
-from test_sim import accels, graphs
+from accelsim.ir.layers import GemmView
+from accelsim.model import batching, mapping
+from accelsim.model.fit import policy_for
+from accelsim.model.layer_plan import graph_batch, plan
+from accelsim.model.mapping import Operand, Split, TileFootprint
+from accelsim.model.memory import plan_memory, weight_slices
+from accelsim.model.results import bound_of
+from accelsim.model.sim import simulate
 
 MB = 1e6
 

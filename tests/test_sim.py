@@ -1,4 +1,4 @@
-"""The discrete-event model (accelsim.sim): hand-derived cases, invariants, and ResNet-50 structure."""
+"""The discrete-event model (accelsim.model.sim): hand-derived cases, invariants, and ResNet-50 structure."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import workloads
-from accelsim.design import Accelerator, iso_area
 from accelsim.errors import InputError
-from accelsim.fit import fit_report, residency
+from accelsim.explore.sweep import first_last_ratio, sweep
+from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.ir import Add, Conv2d, Dense, Flatten, LayerGraph, Pool, uniform_policy
-from accelsim.sim import plan, simulate
-from accelsim.sweep import first_last_ratio, sweep
+from accelsim.model.fit import fit_report
+from accelsim.model.memory import plan_memory
+from accelsim.model.sim import plan, simulate
 
 
 def one_dense(n_out: int) -> LayerGraph:
@@ -180,7 +181,7 @@ def test_infinite_bandwidth_is_compute_only_and_layers_respect_both_bounds(graph
 
 
 # Time is checked on the result as run (an even batch may run as two halves when that is faster,
-# `accelsim.batching`) and on the fixed-batch plan; traffic on the fixed-batch plan, whose bytes are
+# `accelsim.model.batching`) and on the fixed-batch plan; traffic on the fixed-batch plan, whose bytes are
 # the traffic model's (the micro-batch choice trades bytes for time, so it is judged by time).
 @PROPERTY
 @given(graphs(), accels, st.sampled_from([2, 4, 8, 16]), st.floats(0.05, 0.95))
@@ -265,7 +266,7 @@ def test_plan_has_one_entry_per_layer_in_graph_order():
     g = workloads.load("resnet50")
     p = plan(g, Accelerator())
     assert [lp.name for lp in p.layers] == g.names()
-    assert residency(g, Accelerator()).liveness.order == tuple(g.names())
+    assert plan_memory(g, Accelerator()).liveness.order == tuple(g.names())
 
 
 # --- ResNet-50 on the default system -------------------------------------------------------------------

@@ -209,3 +209,16 @@ def test_dask_local_cluster_equals_the_serial_run_exactly(tmp_path):
             remote_records = store.rows()
     assert remote == serial
     assert encode(remote_records) == encode(serial_records)  # the stored JSON, byte for byte
+
+
+def test_dram_efficiency_axis_derates_the_channel_and_keeps_the_reference_at_the_same_efficiency():
+    """``efficiency`` (alias of dram_efficiency) is an axis: the 16-bit reference of each point runs
+    at the same efficiency, and a point at 0.75 x 64 GB/s times exactly like one at 48 GB/s peak."""
+    rows = sweep_grid({"workload": "resnet20", "bits": "16,4", "bw": "64,48", "efficiency": "1,0.75"})
+    by = {(r.bits, r.bw, r.dram_efficiency): r for r in rows}
+    assert by[(4, "64", 0.75)].seconds_per_image == by[(4, "48", 1.0)].seconds_per_image
+    assert by[(16, "64", 0.75)].speedup == 1.0
+    assert by[(4, "64", 0.75)].seconds_per_image >= by[(4, "64", 1.0)].seconds_per_image
+    with pytest.raises(InputError) as info:
+        sweep_grid({"workload": "resnet20", "efficiency": "1.2"})
+    assert info.value.field == "dram_efficiency"

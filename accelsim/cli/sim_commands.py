@@ -57,6 +57,11 @@ def register(subparsers: Any) -> None:
     axes.add_argument("--array", type=axis_type("array"), default=None, metavar="LIST", help="base array per core, e.g. 16x32,32x32 (default: the base's, 16x32)")
     axes.add_argument("--batch", type=axis_type("batch"), default=None, metavar="LIST", help="batch sizes for zoo networks (default 1)")
     axes.add_argument("--mode", type=axis_type("mode"), default=None, metavar="LIST", help="iso-area MAC models: configurable,dedicated (default configurable)")
+    axes.add_argument(
+        "--efficiency", type=axis_type("dram_efficiency"), default=None, metavar="LIST",
+        help="sustained / peak external bandwidth, e.g. 1,0.8 (default: the base's, 1 = peak as in PACT; presets: "
+        "lpddr4 0.69, ddr4 0.78, gddr5 0.75, hbm2 0.83)",
+    )
     axes.add_argument("--spec", metavar="FILE.toml", help="axes from a TOML file's [axes] table (in its order); flags above replace the file's axis of the same name")
     p.add_argument("--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)")
     p.add_argument("--scale", choices=SCALES, default=None, help="where iso-area MACs go (default: cores for configurable, array for dedicated; see docs/model.md)")

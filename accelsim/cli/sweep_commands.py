@@ -51,7 +51,7 @@ def sweep_spec(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return full_spec(SweepSpec(tuple(axes.values())) if axes else None)
 
 
-_SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram"}
+_SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram", "dram_efficiency": "efficiency"}
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -117,7 +117,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"{names}, batch {batches}: iso-area {','.join(modes)} MACs grown by {scales}; "
             f"base {base.describe(with_bw=False)}{note}\n\n"
         )
-        extra = {"workload": "workload", "batch": "batch", "mode": "mode", "sram_bytes": "sram_mb", "cores": "cores", "array": "array"}
+        extra = {
+            "workload": "workload", "batch": "batch", "mode": "mode", "sram_bytes": "sram_mb", "cores": "cores",
+            "array": "array", "dram_efficiency": "dram_efficiency",
+        }
         lead = [extra[v] for v in varying]
         table = []
         for r in rows:

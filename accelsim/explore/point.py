@@ -35,6 +35,9 @@ def design_of(point: Mapping[str, Any]) -> tuple[Accelerator, Accelerator]:
         mac_w_bits=point["base_w_bits"],
         mac_a_bits=point["base_a_bits"],
         mac_mode=point["mode"],
+        dram_efficiency=point["dram_efficiency"],
+        noc_gb_per_s=point["noc_gb_per_s"],
+        noc_pj_per_bit=point["noc_pj_per_bit"],
     )
     return base, iso_area(base, point["bits"], point["mode"], point["scale"])
 

@@ -19,7 +19,8 @@ class SweepRow:
     workload : the network's name (the graph's, e.g. ``tiny`` for ``tiny.json``).
     bits / first_last_bits : precision of the body / of the first and last MAC layers as run.
     bw : the bandwidth label as given ("32", "64", "inf"); `bw_gb_per_s` is its value.
-    sram_bytes, cores, array, batch, mode, scale : the point's other axes (base design values).
+    sram_bytes, cores, array, batch, mode, scale, dram_efficiency : the point's other axes (base
+        design values; dram_efficiency = sustained / peak external bandwidth).
     design_cores, design_array, design_lanes, macs_per_cycle : the iso-area design that ran.
     speedup : base-precision time per image / this time per image, same values of every other
         axis; None when that reference point failed.
@@ -76,6 +77,7 @@ class SweepRow:
     cores: int
     array: str
     batch: int
+    dram_efficiency: float
     design_cores: int
     design_array: str
     design_lanes: int
@@ -140,6 +142,7 @@ def row_from_record(rec: Mapping[str, Any], extra: Mapping[str, Any], bw: str | 
         cores=p["cores"],
         array="x".join(str(v) for v in p["array"]),
         batch=p["batch"],
+        dram_efficiency=p["dram_efficiency"],
         design_cores=r["design_cores"],
         design_array=r["design_array"],
         design_lanes=r["design_lanes"],
@@ -149,7 +152,7 @@ def row_from_record(rec: Mapping[str, Any], extra: Mapping[str, Any], bw: str | 
 
 def describe_labels(labels: Mapping[str, str]) -> str:
     """``bits=4, bw=inf, sram=8MB``: a point as the user wrote it (short axis names)."""
-    short = {v: k for k, v in {"bw": "bw_gb_per_s", "sram": "sram_bytes"}.items()}
+    short = {v: k for k, v in {"bw": "bw_gb_per_s", "sram": "sram_bytes", "efficiency": "dram_efficiency"}.items()}
     return ", ".join(f"{short.get(k, k)}={v}" for k, v in labels.items())
 
 

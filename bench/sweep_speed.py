@@ -18,7 +18,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script:
 from accelsim.io.inputs import load_workload  # noqa: E402
 from bench.run import BITS, BWS, sweep_timings  # noqa: E402
 
-
 #: The 12-point default sweep before the per-core memory model (issue 10), as the issue quotes it
 #: for main at 5479617; the ratio below is to this figure (the 2-core machine is shared, so compare
 #: ratios measured in one session when the absolute numbers matter).

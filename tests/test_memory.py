@@ -282,3 +282,19 @@ def test_rebatch_scales_every_leading_axis():
     assert half.total_macs() * 2 == g.total_macs()
     assert [half.precision(n) for n in half.names()] == [g.precision(n) for n in g.names()]
     assert batching.rebatch(g, 2, 3) is None or graph_batch(batching.rebatch(g, 2, 3)) == 3
+
+
+@PROPERTY
+@given(graphs(), accels, st.sampled_from([2, 4, 8, 16]))
+def test_traffic_is_at_least_the_compulsory_bytes(graph, accel, bits):
+    """Every batch reads the network input and every streamed weight at least once and writes the
+    graph outputs; pinned weights are read once, by the first batch."""
+    g = graph.with_policy(uniform_policy(bits, None))
+    try:
+        r = simulate(g, accel)
+    except InputError:
+        return
+    outputs = sum(g.layer(n).out_elems * g.output_bits(n) for n in g.output_layers()) / 8
+    assert r.read_bytes >= g.input_bytes() + (r.weight_bytes - r.pinned_weight_bytes) - 1e-9
+    assert r.write_bytes >= outputs - 1e-9
+    assert r.first_read_bytes >= r.read_bytes + r.pinned_weight_bytes - 1e-9

@@ -18,13 +18,14 @@ from accelsim.errors import InputError
 from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.ir import Dense, LayerGraph, uniform_policy
 from accelsim.ir.layers import GemmView
-from accelsim.model import batching, mapping
+from accelsim.model import batching, mapping, traffic
 from accelsim.model.fit import policy_for
 from accelsim.model.layer_plan import graph_batch, plan
-from accelsim.model.mapping import Operand, Split, TileFootprint
+from accelsim.model.mapping import Split
 from accelsim.model.memory import plan_memory, weight_slices
 from accelsim.model.results import bound_of
 from accelsim.model.sim import simulate
+from accelsim.model.traffic import Operand, TileFootprint
 
 MB = 1e6
 
@@ -100,7 +101,7 @@ def test_vgg16_batch_8_runs_and_fc6_streams_its_weights_once():
     g = workloads.load("vgg16", batch=8)
     p = plan(g, Accelerator())
     fc6 = next(lp for lp in p.layers if lp.name == "fc6")
-    fp = mapping.footprint(GemmView(8, 4096, 25088), Split(1, 1, 4), Accelerator(), Operand(8 * 25088, 16), Operand(25088 * 4096, 16), 16)
+    fp = traffic.footprint(GemmView(8, 4096, 25088), Split(1, 1, 4), Accelerator(), Operand(8 * 25088, 16), Operand(25088 * 4096, 16), 16)
     assert 2 * fp.min_tile_bits == 4_015_104 * 8
     assert fc6.split == Split(1, 1, 4) and fc6.traffic.order == "k"
     assert fc6.traffic.read_bits == 205_520_896 * 8 and fc6.traffic.refetch == 1
@@ -118,13 +119,13 @@ def test_k_split_traffic_by_hand():
     (32 x 64 x 39 + 2 x (32 x 16 + 16 x 64) x 16 = 129,024 bits), B twice: the same 38,400 B."""
     accel = Accelerator(cores=1)
     a, b, out = Operand(64 * 100, 16), Operand(100 * 64, 16), Operand(64 * 64, 16)
-    fp = mapping.footprint(GemmView(64, 64, 100), Split(), accel, a, b, 16)
+    fp = traffic.footprint(GemmView(64, 64, 100), Split(), accel, a, b, 16)
     assert fp.acc_bits == 39 and 2 * fp.min_tile_bits == 21_248 * 8
-    assert mapping.ksplit_tile_bits(fp, 64, 32) == mapping.ksplit_tile_bits(fp, 32, 64) == 129_024
-    t = mapping.gemm_traffic(fp, a, b, out, 129_024)
+    assert traffic.ksplit_tile_bits(fp, 64, 32) == traffic.ksplit_tile_bits(fp, 32, 64) == 129_024
+    t = traffic.gemm_traffic(fp, a, b, out, 129_024)
     assert (t.read_bits, t.order, t.refetch) == (38_400 * 8, "k", 2)
     with pytest.raises(InputError):
-        mapping.gemm_traffic(fp, a, b, out, fp.k_split_min_bits - 1)
+        traffic.gemm_traffic(fp, a, b, out, fp.k_split_min_bits - 1)
 
 
 # --- grouped GEMMs ----------------------------------------------------------------------------------
@@ -135,11 +136,11 @@ def test_grouped_gemm_reuses_each_groups_input_per_chunk_of_its_own_weights():
     every group's A 4 times (the issue's BERT attention.scores case)."""
     fp = TileFootprint(a_slice=4000, b_slice=4000, a_min=100, b_min=100, o_min=10, min_tile_bits=1680, groups=4)
     half = 8000 + 100 * 8 + 10 * 8
-    a, b, out = Operand(4000, 8), Operand(4000, 8), Operand(400, 8, mapping.ON_CHIP)
-    t = mapping.gemm_traffic(fp, a, b, out, 2 * half)
+    a, b, out = Operand(4000, 8), Operand(4000, 8), Operand(400, 8, traffic.ON_CHIP)
+    t = traffic.gemm_traffic(fp, a, b, out, 2 * half)
     assert (t.read_bits, t.refetch) == (64_000, 1)
     one_gemm = replace(fp, groups=1)
-    assert mapping.gemm_traffic(one_gemm, a, b, out, 2 * half).read_bits == 32_000 * 4 + 32_000
+    assert traffic.gemm_traffic(one_gemm, a, b, out, 2 * half).read_bits == 32_000 * 4 + 32_000
 
 
 # --- partial residency --------------------------------------------------------------------------------

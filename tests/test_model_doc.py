@@ -11,7 +11,7 @@ import workloads
 from accelsim.explore.sweep import sweep
 from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.ir import Dense, LayerGraph
-from accelsim.model import mapping
+from accelsim.model import mapping, traffic
 from accelsim.model.fit import fit_report, policy_for
 from accelsim.model.layer_plan import plan
 from accelsim.model.memory import plan_memory
@@ -36,11 +36,11 @@ def test_fit_table_of_section_6():
 
 def test_k_split_examples_of_section_7():
     accel = Accelerator(cores=1)
-    a, b, out = mapping.Operand(6400, 16), mapping.Operand(6400, 16), mapping.Operand(4096, 16)
-    fp = mapping.footprint(mapping.GemmView(64, 64, 100), mapping.Split(), accel, a, b, 16)
-    room = mapping.ksplit_tile_bits(fp, 64, 32)
+    a, b, out = traffic.Operand(6400, 16), traffic.Operand(6400, 16), traffic.Operand(4096, 16)
+    fp = traffic.footprint(mapping.GemmView(64, 64, 100), mapping.Split(), accel, a, b, 16)
+    room = traffic.ksplit_tile_bits(fp, 64, 32)
     _in_doc(f"= {room:,} bits = {room // 8:,} B")
-    _in_doc(f"{mapping.gemm_traffic(fp, a, b, out, room).read_bits // 8:,} B.")
+    _in_doc(f"{traffic.gemm_traffic(fp, a, b, out, room).read_bits // 8:,} B.")
     gnmt = LayerGraph("gnmt", metadata={"batch": 1})
     gnmt.add(Dense(name="gnmt", in_shape=(1632, 36548), out_features=1024, bias=False))
     layer = simulate(gnmt, Accelerator()).layers[0]

@@ -24,10 +24,11 @@ from dataclasses import dataclass
 
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
-from accelsim.model import mapping
+from accelsim.model import mapping, traffic
 from accelsim.model.liveness import gemm_operand_elems
-from accelsim.model.mapping import ON_CHIP, ONCE, STREAM, Operand, Split, Traffic
+from accelsim.model.mapping import Split
 from accelsim.model.memory import MemoryPlan, plan_memory
+from accelsim.model.traffic import ON_CHIP, ONCE, STREAM, Operand, Traffic
 
 #: Most DES tiles per core and layer. Eight keeps the exposed first load of a layer at <= 1/8 of
 #: its traffic while ResNet-50 stays under ~10k simpy events per design point (issue 11 replaces
@@ -127,12 +128,12 @@ def _plan_gemm(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem:
         b = inputs[1]
     out = Operand(layer.out_elems, out_bits, ON_CHIP if mem.resident[name] else STREAM)
     split = lm.split
-    fp = mapping.footprint(gemm, split, accel, a, b, out_bits)
-    traffic = mapping.gemm_traffic(fp, a, b, out, lm.budget_bits)
-    first = traffic
+    fp = traffic.footprint(gemm, split, accel, a, b, out_bits)
+    steady = traffic.gemm_traffic(fp, a, b, out, lm.budget_bits)
+    first = steady
     if lm.pinned:
         once = Operand(b.elems, b.bits, ONCE)
-        first = mapping.gemm_traffic(mapping.footprint(gemm, split, accel, a, once, out_bits), a, once, out, lm.budget_bits)
+        first = traffic.gemm_traffic(traffic.footprint(gemm, split, accel, a, once, out_bits), a, once, out, lm.budget_bits)
     view = mapping.array_view(accel, p.w_bits, p.a_bits)
     cycles = mapping.core_cycles(gemm, split, view, accel.dataflow)
     g_c, m_c, n_c = (-(-gemm.groups // split.groups), -(-gemm.m // split.m), -(-gemm.n // split.n))
@@ -148,7 +149,7 @@ def _plan_gemm(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem:
         gang=view.gang,
         core_cycles=cycles + (0,) * (accel.cores - len(cycles)),
         tiles=min(TILE_CAP, g_c * row_folds * col_folds),
-        traffic=traffic,
+        traffic=steady,
         first_traffic=first,
         output_on_chip=out.fetch == ON_CHIP,
         live_bits=mem.liveness.live_bits[step],
@@ -163,11 +164,11 @@ def _plan_other(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem
     layer = graph.layer(name)
     p = graph.precision(name)
     out_bits = graph.output_bits(name)
-    reads = mapping.total_read_bits(_input_operands(graph, name, mem))
+    reads = traffic.total_read_bits(_input_operands(graph, name, mem))
     on_chip = mem.resident[name]
     writes = 0 if on_chip else layer.out_elems * out_bits
     per_core = mapping.vector_cycles(layer.in_elems, accel, accel.cores) if layer.kind == "Pool" else 0
-    traffic = Traffic(reads, writes)
+    steady = Traffic(reads, writes)
     return LayerPlan(
         name=name,
         kind=layer.kind,
@@ -178,9 +179,9 @@ def _plan_other(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem
         split=mem.layers[step].split,
         gang=1,
         core_cycles=(per_core,) * accel.cores,
-        tiles=TILE_CAP if traffic.total_bits else 1,
-        traffic=traffic,
-        first_traffic=traffic,
+        tiles=TILE_CAP if steady.total_bits else 1,
+        traffic=steady,
+        first_traffic=steady,
         output_on_chip=on_chip,
         live_bits=mem.liveness.live_bits[step],
     )

@@ -8,9 +8,9 @@ more SRAM or fewer bits never evicts anything and results are deterministic):
    (`mapping.choose_split`); ties go to fewer replicated weight bits, then to fewer off-chip bits
    with every operand streamed through a whole core's SRAM.
 2. **Streaming room.** On each core it uses, a layer needs at least `reserve` bits (two minimal
-   full-K tiles or the K-split minimum, `mapping.tile_need_bits`) and wants `want` bits (the room
+   full-K tiles or the K-split minimum, `traffic.tile_need_bits`) and wants `want` bits (the room
    beyond which more room saves no traffic with every operand streaming,
-   `mapping.refetch_free_bits`).
+   `traffic.refetch_free_bits`).
 3. **Activations.** A layer's output lives on the cores that produced it (an equal share on each)
    from its step to its last reader's step. It stays on chip when, at every step of its life and on
    every core holding it, all live intermediate activations plus that step's layer's `want` fit —
@@ -37,9 +37,10 @@ from dataclasses import dataclass, field
 
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
-from accelsim.model import mapping
+from accelsim.model import mapping, traffic
 from accelsim.model.liveness import Liveness, gemm_operand_elems, liveness, weight_bits
-from accelsim.model.mapping import Operand, Split
+from accelsim.model.mapping import Split
+from accelsim.model.traffic import Operand
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,12 +126,12 @@ def _gemm_operands(graph: LayerGraph, name: str) -> tuple[Operand, Operand, int]
     return Operand(a_elems, graph.precision(name).a_bits), Operand(b_elems, b_bits), graph.output_bits(name)
 
 
-def layer_footprint(graph: LayerGraph, name: str, accel: Accelerator, split: Split) -> mapping.TileFootprint:
+def layer_footprint(graph: LayerGraph, name: str, accel: Accelerator, split: Split) -> traffic.TileFootprint:
     """The GEMM footprint of layer `name` under `split` (all operands at their stored bits)."""
     gemm = graph.layer(name).gemm()
     assert gemm is not None
     a, b, out_bits = _gemm_operands(graph, name)
-    return mapping.footprint(gemm, split, accel, a, b, out_bits)
+    return traffic.footprint(gemm, split, accel, a, b, out_bits)
 
 
 def weight_slices(graph: LayerGraph, name: str, split: Split) -> tuple[int, ...]:
@@ -161,10 +162,10 @@ def _choose_split(graph: LayerGraph, name: str, accel: Accelerator) -> Split:
 
     def key(split: Split) -> tuple[int, int]:
         replicas = sum(weight_slices(graph, name, split))
-        fp = mapping.footprint(gemm, split, accel, a, b, out_bits)
-        if mapping.tile_need_bits(fp) > budget:
+        fp = traffic.footprint(gemm, split, accel, a, b, out_bits)
+        if traffic.tile_need_bits(fp) > budget:
             return replicas, 2**62  # cannot run on this split; keeps the key total
-        return replicas, mapping.gemm_traffic(fp, a, b, out, budget).total_bits
+        return replicas, traffic.gemm_traffic(fp, a, b, out, budget).total_bits
 
     return mapping.choose_split(gemm, accel, key)
 
@@ -173,17 +174,48 @@ def _per_core(rows: int, cores: int) -> list[list[int]]:
     return [[0] * cores for _ in range(rows)]
 
 
-def _wants(graph: LayerGraph, name: str, fp: mapping.TileFootprint) -> tuple[int, dict[str, int]]:
+def _wants(graph: LayerGraph, name: str, fp: traffic.TileFootprint) -> tuple[int, dict[str, int]]:
     """The layer's refetch-free room with every operand streaming, and with each input on chip."""
     a, b, out_bits = _gemm_operands(graph, name)
     out = Operand(0, out_bits)
-    full = mapping.refetch_free_bits(fp, a, b, out)
+    full = traffic.refetch_free_bits(fp, a, b, out)
     per_input = {}
     for i, src in enumerate(graph.inputs_of(name)):
-        a_i = Operand(a.elems, a.bits, mapping.ON_CHIP) if i == 0 else a
-        b_i = Operand(b.elems, b.bits, mapping.ON_CHIP) if i == 1 else b
-        per_input[src] = mapping.refetch_free_bits(fp, a_i, b_i, out)
+        a_i = Operand(a.elems, a.bits, traffic.ON_CHIP) if i == 0 else a
+        b_i = Operand(b.elems, b.bits, traffic.ON_CHIP) if i == 1 else b
+        per_input[src] = traffic.refetch_free_bits(fp, a_i, b_i, out)
     return full, per_input
+
+
+@dataclass(frozen=True, slots=True)
+class _Rooms:
+    """Per-step split, cores used, reserve, want and want-with-each-input-on-chip (bits per core)."""
+
+    splits: list[Split]
+    used: list[int]
+    reserve: list[int]
+    want: list[int]
+    want_with: list[dict[str, int]]
+
+
+def _rooms(graph: LayerGraph, order: tuple[str, ...], accel: Accelerator) -> _Rooms:
+    """Rules 1 and 2: each layer's split and streaming room; InputError when a tile cannot fit."""
+    rooms = _Rooms([], [], [], [], [])
+    for name in order:
+        if graph.layer(name).gemm() is None:
+            split, reserve, want, want_with = Split(1, accel.cores, 1), 0, 0, {}
+        else:
+            split = _choose_split(graph, name, accel)
+            fp = layer_footprint(graph, name, accel, split)
+            traffic.check_tile_fits(accel, name, fp)
+            reserve = traffic.tile_need_bits(fp)
+            want, want_with = _wants(graph, name, fp)
+        rooms.splits.append(split)
+        rooms.used.append(split.cores_used)
+        rooms.reserve.append(reserve)
+        rooms.want.append(want)
+        rooms.want_with.append(want_with)
+    return rooms
 
 
 def plan_memory(graph: LayerGraph, accel: Accelerator) -> MemoryPlan:
@@ -193,26 +225,8 @@ def plan_memory(graph: LayerGraph, accel: Accelerator) -> MemoryPlan:
     """
     live = liveness(graph)
     cap, cores, steps = accel.sram_bytes_per_core * 8, accel.cores, len(live.order)
-    splits: list[Split] = []
-    used, reserve, want = [], [], []
-    want_with: list[dict[str, int]] = []
-    for name in live.order:
-        if graph.layer(name).gemm() is None:
-            splits.append(Split(1, cores, 1))
-            used.append(cores)
-            reserve.append(0)
-            want.append(0)
-            want_with.append({})
-            continue
-        split = _choose_split(graph, name, accel)
-        fp = layer_footprint(graph, name, accel, split)
-        mapping.check_tile_fits(accel, name, fp)
-        full, per_input = _wants(graph, name, fp)
-        splits.append(split)
-        used.append(split.cores_used)
-        reserve.append(mapping.tile_need_bits(fp))
-        want.append(full)
-        want_with.append(per_input)
+    rooms = _rooms(graph, live.order, accel)
+    splits, used, reserve, want, want_with = rooms.splits, rooms.used, rooms.reserve, rooms.want, rooms.want_with
     index = {name: i for i, name in enumerate(live.order)}
     owners = {t.name: (used[index[t.name]] if t.name in index else cores) for t in live.tensors}
     all_live = _live_per_core(live, owners, steps, cores, lambda t: _keepable(t))

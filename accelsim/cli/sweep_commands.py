@@ -52,7 +52,7 @@ def sweep_spec(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return full_spec(SweepSpec(tuple(axes.values())) if axes else None)
 
 
-_SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram"}
+_SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram", "dram_efficiency": "efficiency"}
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -126,7 +126,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"{names}, batch {batches}: iso-area {','.join(modes)} MACs grown by {scales}; "
             f"base {base.describe(with_bw=False)}{note}\n\n"
         )
-        extra = {"workload": "workload", "batch": "batch", "mode": "mode", "sram_bytes": "sram_mb", "cores": "cores", "array": "array"}
+        extra = {
+            "workload": "workload", "batch": "batch", "mode": "mode", "sram_bytes": "sram_mb", "cores": "cores",
+            "array": "array", "dram_efficiency": "dram_efficiency",
+        }
         lead = [extra[v] for v in varying]
         table = []
         for r in rows:
@@ -138,11 +141,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             d["mac_uj"] = r.mac_energy_per_image_uj
             d["sram_uj"] = r.sram_energy_per_image_uj
             d["offchip_uj"] = r.offchip_energy_per_image_uj
+            d["noc_uj"] = r.noc_energy_per_image_uj
             table.append(d)
         columns = lead + [
             "bits", "first_last_bits", "bw", "macs_per_cycle", "peak_tmacs", "ms_per_image", "first_image_ms",
-            "speedup", "peak_ratio", "efficiency", "utilization", "stall_fraction", "bound", "offchip_mb",
-            "weights_fit", "activations_fit", "energy_uj", "mac_uj", "sram_uj", "offchip_uj", "area_mm2",
+            "speedup", "peak_ratio", "efficiency", "utilization", "stall_fraction", "memory_bound_fraction", "bound",
+            "offchip_mb", "noc_mb", "weights_fit", "activations_fit", "pinned_mb", "energy_uj", "mac_uj", "sram_uj",
+            "offchip_uj", "noc_uj", "area_mm2",
         ]
         sys.stdout.write(render(table, "table", columns=columns))
         if any(r.speedup is None for r in rows):

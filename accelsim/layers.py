@@ -118,6 +118,11 @@ class Layer:
         return self.weight_elems
 
     @property
+    def side_read_elems(self) -> int:
+        """Elements read besides the input tensors and the MAC weights: norm gains, embedding rows."""
+        return 0
+
+    @property
     def in_elems(self) -> int:
         return sum(_prod(s) for s in self.input_shapes)
 
@@ -432,14 +437,22 @@ LAYER_TYPES: dict[str, type[Layer]] = {
 _TUPLE_FIELDS = {"to_shape", "in_shape", "kernel", "stride", "padding", "dilation", "a_shape", "b_shape", "shape"}
 
 
+def layer_types() -> dict[str, type[Layer]]:
+    """Every layer kind by its JSON ``type``: the ones here and the vector layers."""
+    from accelsim.vector_layers import VECTOR_LAYERS  # imported here: that module builds on this one
+
+    return {**LAYER_TYPES, **{cls.kind: cls for cls in VECTOR_LAYERS}}
+
+
 def layer_from_dict(data: Any, where: str) -> Layer:
     """Build a layer from its `to_dict()` form; errors name `where` (e.g. ``layers[3]``) and the field."""
     if not isinstance(data, dict):
         raise InputError(where, data, "must be an object")
     kind = data.get("type")
-    cls = LAYER_TYPES.get(kind) if isinstance(kind, str) else None
+    types = layer_types()
+    cls = types.get(kind) if isinstance(kind, str) else None
     if cls is None:
-        raise InputError(f"{where}.type", kind, f"must be one of {', '.join(LAYER_TYPES)}")
+        raise InputError(f"{where}.type", kind, f"must be one of {', '.join(types)}")
     known = {f.name for f in fields(cls)}
     kwargs: dict[str, Any] = {}
     for key, value in data.items():
@@ -478,4 +491,5 @@ __all__ = [
     "Reshape",
     "Shape",
     "layer_from_dict",
+    "layer_types",
 ]

@@ -38,6 +38,15 @@ PINNED = {
     "resnet50": (4_089_184_256, 25_557_032, 25_502_912),
     "svhn": (41_735_424, 2_082_378, 2_080_272),
     "vgg16": (15_470_264_320, 138_357_544, 138_344_128),
+    # decoder LLMs at their default phase (decode, half the positions cached); MACs = weights (one
+    # token) + 2 x layers x heads x (ctx + 1) x head_dim of attention, e.g. Llama-2-7B:
+    # 6,607,077,376 + 2 x 32 x 32 x 2049 x 128 = 7,144,210,432. Published parameter counts: test_llm.py.
+    "gpt2": (132_987_648, 124_439_808, 123_532_032),
+    "gpt2_medium": (378_668_032, 354_823_168, 353_453_056),
+    "llama2_7b": (7_144_210_432, 6_738_415_616, 6_607_077_376),
+    "llama3_8b": (8_578_662_400, 8_030_261_248, 7_504_658_432),
+    "opt_1_3b": (1_411_678_208, 1_315_758_080, 1_310_916_608),
+    "tinyllama_1_1b": (1_126_785_024, 1_100_048_384, 1_034_420_224),
 }
 
 
@@ -148,6 +157,8 @@ def test_graph_is_connected_with_one_output(name: str) -> None:
     # only the first layers read the network input: the rest are reached from them
     if name == "bert_base":
         assert roots == ["layer0.attention.query", "layer0.attention.key", "layer0.attention.value"]
+    elif name in workloads.LLM_ZOO:  # token ids feed the token table and, with learned positions, the position table
+        assert roots == ["embed_tokens", "embed_positions"][: 1 + (workloads.LLM_ZOO[name].positions == "learned")]
     else:
         assert len(roots) == 1
 
@@ -159,7 +170,9 @@ def test_batch_scales_macs_not_params(name: str) -> None:
     assert four.total_params() == one.total_params()
     assert four.total_weights() == one.total_weights()
     # attention heads ride in the leading axis: (N * heads, S, 64)
-    assert all(layer.out_shape[0] == 4 or layer.out_shape[0] == 4 * 12 and layer.kind in ("Reshape", "MatMul") for layer in four.layers())
+    heads = workloads.LLM_ZOO[name].kv_heads if name in workloads.LLM_ZOO else 12
+    headed = ("Reshape", "MatMul", "Softmax", "KVCache")
+    assert all(layer.out_shape[0] == 4 or layer.out_shape[0] == 4 * heads and layer.kind in headed for layer in four.layers())
     assert four.metadata["batch"] == 4
     assert four.names() == one.names()
 

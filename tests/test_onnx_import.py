@@ -323,3 +323,25 @@ def test_cli_layers_reads_onnx_and_bad_models_exit_2(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert "node up1 (ConvTranspose)" in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "bad.json").exists()
+
+
+# --- shape-only files: weights as external data, left out ----------------------------------------
+
+
+def test_shape_only_file_with_external_weights_left_out(tmp_path) -> None:
+    """Weights saved as external data whose file is then deleted: shapes import, values are never read."""
+    from onnx.external_data_helper import convert_model_to_external_data
+
+    model = cnn_model()
+    reference = import_onnx(model, name="model")
+    # exporters keep small tensors (shape constants) inline: 64 B here, 1 KiB by onnx's default
+    convert_model_to_external_data(model, all_tensors_to_one_file=True, location="weights.data", size_threshold=64)
+    path = tmp_path / "model.onnx"
+    onnx.save(model, str(path))
+    (tmp_path / "weights.data").unlink()
+    g = load_workload(str(path))
+    assert g.total_macs() == reference.total_macs() and g.total_params() == reference.total_params()
+    assert [layer.to_dict() for layer in g.layers()] == [layer.to_dict() for layer in reference.layers()]
+    external = [t for t in model.graph.initializer if t.data_location == TensorProto.EXTERNAL]
+    assert g.metadata["external_initializers"] == len(external) > 0
+    assert "external_initializers" not in reference.metadata

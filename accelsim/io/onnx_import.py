@@ -19,6 +19,10 @@ The importer keeps what the cost model counts and nothing else:
   Einsum, LSTM, quantized convs ...) raise `InputError` naming the node, since dropping them would
   understate the work.
 
+Shape-only files import too: initializers stored as external data (``data_location: EXTERNAL``,
+as large models and ZigZag's workload files are saved) are never read, only their dims, so the
+``.data`` file may be absent; how many were left out is in ``metadata["external_initializers"]``.
+
 Shapes come from ``onnx.shape_inference.infer_shapes``; dynamic input dims are pinned first (the
 first axis to `batch`, any other to 1) and listed in ``metadata["pinned_dims"]``. `onnx` is an
 optional extra, imported only when this module is used.
@@ -79,7 +83,7 @@ def import_onnx(source: str | os.PathLike[str] | Any, batch: int = 1, *, name: s
         path = Path(source)
         label = name or path.stem
         try:
-            model = onnx.load(str(path))
+            model = onnx.load(str(path), load_external_data=False)  # shapes only: weights never read
         except FileNotFoundError:
             raise InputError("workload", str(path), "no such file") from None
         except Exception as exc:  # protobuf DecodeError and friends: not an ONNX file
@@ -173,7 +177,10 @@ class _Importer:
 
     def _shape(self, tensor: str, nname: str, op: str) -> tuple[int, ...]:
         if tensor not in self.shapes:
-            raise InputError(self._where(nname, op), tensor, "has no static shape after ONNX shape inference")
+            hint = ""
+            if any(_is_external(self.onnx, t) for t in self.model.graph.initializer):
+                hint = " (a shape constant saved as external data cannot be read: keep small tensors inline)"
+            raise InputError(self._where(nname, op), tensor, f"has no static shape after ONNX shape inference{hint}")
         return self.shapes[tensor]
 
     def _unique(self, base: str) -> str:
@@ -194,7 +201,7 @@ class _Importer:
     def _const_value(self, tensor: str) -> Any:
         """Value of a constant tensor (initializer or Constant node), or None when unknown."""
         proto = self.const_nodes.get(tensor)
-        if proto is None:
+        if proto is None or _is_external(self.onnx, proto):  # external data is not read: unknown
             return None
         return self.onnx.numpy_helper.to_array(proto)
 
@@ -537,6 +544,9 @@ class _Importer:
         }
         if self.model.producer_name:
             metadata["producer"] = f"{self.model.producer_name} {self.model.producer_version}".strip()
+        external = sum(_is_external(self.onnx, t) for t in graph.initializer)
+        if external:
+            metadata["external_initializers"] = external
         if self.pinned:
             metadata["pinned_dims"] = self.pinned
         if self.notes:
@@ -545,6 +555,11 @@ class _Importer:
         for name, layer in self.layers.items():
             out.add(layer, self.inputs[name])
         return out
+
+
+def _is_external(onnx: Any, tensor: Any) -> bool:
+    """An initializer whose values live in a separate file (not loaded: only its dims are used)."""
+    return tensor.HasField("data_location") and tensor.data_location == onnx.TensorProto.EXTERNAL
 
 
 def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:

@@ -39,6 +39,7 @@ def _cmd_workloads(args: argparse.Namespace) -> int:
         graph = workloads.load(name, batch=args.batch)
         row: dict[str, Any] = {
             "workload": name,
+            "phase": _phase_label(graph),
             "layers": len(graph),
             "gmacs": graph.total_macs() / 1e9,
             "params_m": graph.total_params() / 1e6,
@@ -49,6 +50,14 @@ def _cmd_workloads(args: argparse.Namespace) -> int:
         rows.append(row)
     sys.stdout.write(render(rows, args.format))
     return EXIT_OK
+
+
+def _phase_label(graph: Any) -> str:
+    """``decode ctx=2048`` for an LLM step (the default `load` builds), blank for other networks."""
+    meta = graph.metadata
+    if "phase" not in meta:
+        return ""
+    return f"decode ctx={meta['ctx']}" if meta["phase"] == "decode" else f"prefill {meta['tokens']}"
 
 
 def _cmd_layers(args: argparse.Namespace) -> int:

@@ -254,3 +254,14 @@ def test_policy_keeps_embeddings_out_of_the_edge_layers() -> None:
     g = built("gpt2").with_policy(uniform_policy(4, 8))
     assert g.precision("layers.0.attn.q_proj").w_bits == 8 and g.precision("lm_head").w_bits == 8
     assert g.precision("layers.0.attn.k_proj").w_bits == 4
+
+
+def test_cli_lists_the_llms_with_their_published_parameters(capsys) -> None:
+    from accelsim.cli import main
+
+    assert main(["workloads", "--format", "json"]) == 0
+    rows = {row["workload"]: row for row in json.loads(capsys.readouterr().out)}
+    for name, params in PUBLISHED_PARAMS.items():
+        assert rows[name]["params_m"] == params / 1e6
+        assert rows[name]["phase"].startswith("decode ctx=")
+    assert rows["resnet50"]["phase"] == ""

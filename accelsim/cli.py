@@ -124,7 +124,7 @@ def _extra_commands() -> list[Callable[[Any], None]]:
     import importlib
 
     registers: list[Callable[[Any], None]] = []
-    for module in ("accelsim.cli_sim", "accelsim.cli_io", "accelsim.cli_report"):
+    for module in ("accelsim.cli_sim", "accelsim.cli_io", "accelsim.cli_report", "accelsim.cli_llm"):
         try:
             registers.append(importlib.import_module(module).register)
         except ModuleNotFoundError as exc:  # a command module not built yet; real import bugs still raise

@@ -97,6 +97,11 @@ class Accelerator:
     mac_mode : {"configurable", "dedicated"}
         How a layer wider than the MACs runs: configurable MACs gang up (PEs combine), dedicated
         MACs decompose bit-serially. Narrower layers gain nothing.
+    vector_lanes : int
+        SIMD lanes of each core's vector unit (softmax, norms, activations: `accelsim.vector_unit`);
+        0 = the sourced default of ``tech/vector.toml``, one lane per array column and MAC lane.
+    vector_ops_per_cycle : float
+        Elementary operations each vector lane retires per cycle (``tech/vector.toml``: 1).
 
     Raises
     ------
@@ -116,6 +121,8 @@ class Accelerator:
     mac_w_bits: int = 16
     mac_a_bits: int = 16
     mac_mode: str = "configurable"
+    vector_lanes: int = 0
+    vector_ops_per_cycle: float = 1.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.tech_node, str) or not self.tech_node.strip():
@@ -131,6 +138,8 @@ class Accelerator:
         check_bits("mac_a_bits", self.mac_a_bits)
         if self.mac_mode not in MAC_MODES:
             raise InputError("mac_mode", self.mac_mode, f"must be one of {', '.join(MAC_MODES)}")
+        _check_int("vector_lanes", self.vector_lanes, lo=0)
+        object.__setattr__(self, "vector_ops_per_cycle", _check_positive_float("vector_ops_per_cycle", self.vector_ops_per_cycle))
 
     # --- derived quantities -------------------------------------------------------------------
     @property

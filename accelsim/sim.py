@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import simpy
 
-from accelsim import mapping
+from accelsim import kv_cache, mapping, vector_unit
 from accelsim.design import Accelerator
 from accelsim.energy import DEFAULT_MEMORY, annotate, memory_pj_per_bit
 from accelsim.errors import InputError
@@ -163,15 +163,19 @@ def _plan_gemm(graph: LayerGraph, name: str, step: int, accel: Accelerator, res:
 
 def _plan_other(graph: LayerGraph, name: str, step: int, accel: Accelerator, res: Residency) -> LayerPlan:
     """Layers without MACs: pooling runs on the output stage; Add is fused into its producer's
-    output stage, Flatten and Concat are layout only (0 cycles). All move their data like any
-    other layer when it is off chip."""
+    output stage, Flatten and Concat are layout only (0 cycles); vector layers (softmax, norms,
+    activations, rotary) run on the core's vector unit (`accelsim.vector_unit`). All move their
+    data like any other layer when it is off chip; a KV cache writes only its appended rows."""
     layer = graph.layer(name)
     p = graph.precision(name)
     out_bits = graph.output_bits(name)
     reads = mapping.total_read_bits(_input_operands(graph, name, res))
+    reads += 0 if res.weights_resident else layer.side_read_elems * p.w_bits  # norm gains, embedding rows
     on_chip = res.resident[name]
-    writes = 0 if on_chip else layer.out_elems * out_bits
+    stored = kv_cache.kv_append_bits_of(layer, p) if kv_cache.is_kv_cache(layer) else layer.out_elems * out_bits
+    writes = 0 if on_chip else stored
     per_core = mapping.vector_cycles(layer.in_elems, accel, accel.cores) if layer.kind == "Pool" else 0
+    per_core = per_core or vector_unit.layer_cycles(layer, vector_unit.design_vector_unit(accel), accel.cores)
     traffic = Traffic(reads, writes)
     return LayerPlan(
         name=name,
@@ -198,13 +202,14 @@ def plan(graph: LayerGraph, accel: Accelerator) -> Plan:
     """
     if not isinstance(graph, LayerGraph):
         raise TypeError(f"graph must be a LayerGraph, not {type(graph).__name__}")
-    res = residency(graph, accel)
+    res = kv_cache.place_kv_cache(graph, residency(graph, accel))
     layers = []
     for step, name in enumerate(res.liveness.order):
         if graph.layer(name).gemm() is not None:
             layers.append(_plan_gemm(graph, name, step, accel, res))
         else:
             layers.append(_plan_other(graph, name, step, accel, res))
+    layers = vector_unit.overlap_with_producers(graph, layers)
     return Plan(graph.name, _batch(graph), accel, tuple(layers), res)
 
 

@@ -67,6 +67,32 @@ def default_vector_unit(cols: int, mac_lanes: int = 1) -> VectorUnit:
     return VectorUnit(lanes=per_column * cols * mac_lanes, ops_per_cycle=rate)
 
 
+def design_vector_unit(accel: Any) -> VectorUnit:
+    """The vector unit of design `accel`: its `vector_lanes` (0: the sourced default) and rate."""
+    default = default_vector_unit(accel.cols, accel.lanes)
+    lanes = accel.vector_lanes or default.lanes
+    return VectorUnit(lanes=lanes, ops_per_cycle=accel.vector_ops_per_cycle)
+
+
+def overlap_with_producers(graph: Any, plans: list[Any]) -> list[Any]:
+    """Layer plans with each pointwise vector layer's cycles reduced by its GEMM producer's.
+
+    `plans` are the simulator's layer plans (fields `name`, `core_cycles`, `compute_cycles`).
+    """
+    from dataclasses import replace
+
+    by_name = {lp.name: lp for lp in plans}
+    out = []
+    for lp in plans:
+        layer = graph.layer(lp.name)
+        gemms = [by_name[p].compute_cycles for p in graph.inputs_of(lp.name) if graph.layer(p).gemm() is not None]
+        if gemms and getattr(layer, "op", None) in POINTWISE:
+            hidden = max(gemms)
+            lp = replace(lp, core_cycles=tuple(exposed_cycles(layer, c, hidden) for c in lp.core_cycles))
+        out.append(lp)
+    return out
+
+
 def layer_cycles(layer: Any, unit: VectorUnit, cores: int) -> int:
     """Standalone cycles per core of a vector layer (0 for layers with no vector operations)."""
     op = getattr(layer, "op", None)
@@ -83,4 +109,12 @@ def exposed_cycles(layer: Any, standalone: int, producer_gemm_cycles: int | None
     return standalone
 
 
-__all__ = ["POINTWISE", "VectorUnit", "default_vector_unit", "exposed_cycles", "layer_cycles"]
+__all__ = [
+    "POINTWISE",
+    "VectorUnit",
+    "default_vector_unit",
+    "design_vector_unit",
+    "exposed_cycles",
+    "layer_cycles",
+    "overlap_with_producers",
+]

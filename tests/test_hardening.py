@@ -56,7 +56,9 @@ def _valid_field(name: str, v: object) -> bool:
     """The rule each Accelerator field documents (the oracle the property test checks against)."""
     if name in ("cores", "rows", "cols", "lanes", "sram_bytes_per_core"):
         return _is_int(v) and v >= 1  # type: ignore[operator]
-    if name == "clock_hz":
+    if name == "vector_lanes":
+        return _is_int(v) and v >= 0  # type: ignore[operator]
+    if name in ("clock_hz", "vector_ops_per_cycle"):
         return _is_num(v) and math.isfinite(v) and v > 0  # type: ignore[arg-type, operator]
     if name == "bw_gb_per_s":
         return _is_num(v) and not math.isnan(v) and v > 0  # type: ignore[arg-type, operator]

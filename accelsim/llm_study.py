@@ -1,0 +1,253 @@
+"""`accelsim llm-study`: decoder-LLM decode on iso-area designs, 16 -> 8 -> 4 -> 2 bits, as a report.
+
+Writes ``<out>/llm-decode.md`` and ``<out>/figures/llm_*.png`` (byte-stable, like `accelsim
+reproduce`): GPT-2 small and Llama-2-7B decode at batch 1 on the default system (64 GB/s,
+LPDDR4-class) and on an HBM-class system (one HBM2 stack), uniform bits (weights, activations and
+KV cache) and weight-only bits (w8a16, w4a16, w2a16), over two context lengths; a prefill table
+(time to first token); and the back-of-envelope check of the decode rate against
+bytes per token / bandwidth.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from accelsim.atomic import atomic_write
+from accelsim.bits_spec import BitsSpec, parse_bits_token
+from accelsim.design import MB, Accelerator, iso_area
+from accelsim.graph import LayerGraph
+from accelsim.llm_metrics import LLMStep, llm_step
+from accelsim.sim import simulate
+
+REPORT = "llm-decode.md"
+FIGURES = "figures"
+
+
+@dataclass(frozen=True, slots=True)
+class System:
+    """A base design (the 16-bit system every iso-area point keeps the area of) and its DRAM."""
+
+    label: str
+    memory: str
+    bw_gb_per_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class StudyOptions:
+    """What the study runs; `quick()` is the reduced set the tests use."""
+
+    models: tuple[tuple[str, tuple[int, ...]], ...] = (("gpt2", (128, 512)), ("llama2_7b", (512, 2048)))
+    bits: tuple[str, ...] = ("16", "8", "4", "2", "w8a16", "w4a16", "w2a16")
+    systems: tuple[System, ...] = field(default_factory=lambda: _default_systems())
+    prompt: int = 512
+
+    @classmethod
+    def quick(cls) -> StudyOptions:
+        return cls(models=(("gpt2", (128,)),), bits=("16", "4", "w4a16"), prompt=64)
+
+
+def _default_systems() -> tuple[System, ...]:
+    import tech
+
+    hbm = tech.memory("hbm2")
+    return (System("default (64 GB/s, LPDDR4-class)", "lpddr4", 64.0),
+            System(f"HBM-class ({hbm.bw_gb_per_s:g} GB/s, one HBM2 stack)", "hbm2", hbm.bw_gb_per_s))
+
+
+@dataclass(frozen=True, slots=True)
+class Point:
+    model: str
+    system: System
+    bits: BitsSpec
+    design: Accelerator
+    step: LLMStep
+
+
+def run_point(model: str, phase: str, spec: BitsSpec, system: System) -> Point:
+    """One design point: iso-area to the 16-bit base at `spec`'s MAC operands, the graph at `spec`."""
+    import workloads
+
+    graph: LayerGraph = workloads.load(model, phase=phase).with_policy(spec.policy(first_last_bits=None))
+    base = Accelerator(bw_gb_per_s=system.bw_gb_per_s)
+    design = iso_area(base, spec.w_bits, a_bits=spec.a_bits)
+    result = simulate(graph, design, memory=system.memory)
+    return Point(model, system, spec, design, llm_step(graph, result))
+
+
+def _mb(v: float) -> str:
+    return f"{v / MB:,.1f}"
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _decode_table(points: Sequence[Point]) -> str:
+    base = {(p.system, p.step.ctx): p.step.tokens_per_s for p in points if p.bits.label == "16"}
+    rows = []
+    for p in points:
+        s = p.step
+        rows.append([
+            p.bits.label, p.design.macs_per_cycle, f"{s.tokens_per_s:,.1f}", f"{s.tokens_per_s / base[(p.system, s.ctx)]:.2f}x",
+            "yes" if s.weights_on_chip else "no", "yes" if s.kv_on_chip else "no",
+            _mb(s.weight_bytes), _mb(s.kv_bytes), _mb(s.other_bytes), f"{s.roofline_tokens_per_s:,.1f}", f"{s.roofline_ratio:.3f}",
+        ])
+    return _table(["bits", "MACs/cycle", "tokens/s", "vs 16 b", "weights on chip", "KV on chip", "weight MB/token",
+                   "KV MB/token", "other MB/token", "bytes/bw bound tokens/s", "sim / bound"], rows)
+
+
+def _figure(points: Sequence[Point], model: str, path: Path) -> None:
+    from matplotlib.figure import Figure
+
+    from accelsim.plot import save_figure
+
+    fig = Figure(figsize=(6.4, 4.4), dpi=100)
+    ax = fig.add_subplot()
+    labels = list(dict.fromkeys(p.bits.label for p in points))
+    for system in dict.fromkeys(p.system for p in points):
+        for ctx in sorted({p.step.ctx for p in points}):
+            sel = {p.bits.label: p.step for p in points if p.system == system and p.step.ctx == ctx}
+            ax.plot(range(len(labels)), [sel[b].tokens_per_s for b in labels], marker="o",
+                    label=f"{system.label.split(' (')[0]}, ctx {ctx}")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_yscale("log")
+    ax.set_xlabel("precision (uniform bits, or weight-only wXa16)")
+    ax.set_ylabel("decode tokens/s (batch 1)")
+    ax.set_title(f"{model}: decode on iso-area designs")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    save_figure(fig, path)
+
+
+@dataclass(frozen=True, slots=True)
+class StudyReport:
+    markdown: Path
+    figures: tuple[Path, ...]
+    numbers: dict[str, float]
+
+
+def llm_study(out: str | Path = "docs", *, options: StudyOptions | None = None,
+              log: Callable[[str], None] | None = None) -> StudyReport:
+    """Run the study and write the report and figures under `out`; returns paths and key numbers."""
+    opts = options or StudyOptions()
+    say = log or (lambda _m: None)
+    out = Path(out)
+    (out / FIGURES).mkdir(parents=True, exist_ok=True)
+    specs = [parse_bits_token(b) for b in opts.bits]
+    sections, figures, numbers = [_header(opts)], [], {}
+    for model, contexts in opts.models:
+        say(f"{model}: decode, {len(specs)} precisions x {len(opts.systems)} systems x {len(contexts)} contexts")
+        points = [run_point(model, f"decode,ctx={ctx}", spec, system)
+                  for system in opts.systems for ctx in contexts for spec in specs]
+        fig = out / FIGURES / f"llm_{model}_decode.png"
+        _figure(points, model, fig)
+        figures.append(fig)
+        sections.append(_model_section(model, points, fig.name, numbers))
+    say("prefill (time to first token)")
+    sections.append(_prefill_section(opts, specs))
+    markdown = out / REPORT
+    atomic_write(markdown, "\n\n".join(sections) + "\n")
+    return StudyReport(markdown, tuple(figures), numbers)
+
+
+def _header(opts: StudyOptions) -> str:
+    systems = "; ".join(s.label for s in opts.systems)
+    return f"""# Decoder LLMs on iso-area accelerators: decode at 16, 8, 4 and 2 bits
+
+Generated by `accelsim llm-study` (do not edit by hand). Every point is iso-area to the 16-bit
+default system (14 nm, 4 cores of 16x32 configurable MACs, 16 MB on chip), with the MACs rebuilt
+for the point's weight x activation bits (`accelsim.design.iso_area`; weight-only ``wXa16`` points
+keep 16-bit activations, so their MAC count stays the base's). Systems: {systems}. Batch 1; all
+layers, the LM head included, at the point's bits; the KV cache at the activation bits. Numbers are
+per decode step (one token); "other" bytes are activations and operands re-read when a tile did not
+fit. Models: `workloads.llm` (shapes from the published Hugging Face configs)."""
+
+
+def _model_section(model: str, points: Sequence[Point], figure: str, numbers: dict[str, float]) -> str:
+    parts = [f"## {model}: decode", f"![{figure}]({FIGURES}/{figure})"]
+    for system in dict.fromkeys(p.system for p in points):
+        for ctx in sorted({p.step.ctx for p in points}):
+            sel = [p for p in points if p.system == system and p.step.ctx == ctx]
+            parts.append(f"### {system.label}, context {ctx}\n\n{_decode_table(sel)}")
+    default = points[0].system
+    ref = max((p for p in points if p.system == default and p.bits.label == "16"), key=lambda p: p.step.ctx)
+    s = ref.step
+    bound_s = 1 / s.roofline_tokens_per_s
+    numbers[f"{model}_16b_tokens_per_s"] = s.tokens_per_s
+    numbers[f"{model}_16b_roofline_ratio"] = s.roofline_ratio
+    by_bits = {p.bits.label: p.step for p in points if p.system == default and p.step.ctx == s.ctx}
+    speedups = ", ".join(f"{b}: {by_bits[b].tokens_per_s / s.tokens_per_s:.2f}x" for b in by_bits if b != "16")
+    fits = [b for b, st in by_bits.items() if st.weights_on_chip or st.kv_on_chip]
+    parts.append(f"""### Back-of-envelope check ({default.label}, 16 bits, context {s.ctx})
+
+At batch 1 a decode step moves every weight and the whole KV cache once: {_mb(s.weight_bytes)} MB of
+weights + {_mb(s.kv_bytes)} MB of KV cache = {_mb(s.weight_bytes + s.kv_bytes)} MB per token. At
+{ref.design.bw_gb_per_s:g} GB/s that bounds decode at {s.roofline_tokens_per_s:,.2f} tokens/s
+({bound_s * 1e3:,.2f} ms per token). The simulation gives {s.tokens_per_s:,.2f} tokens/s
+({s.seconds * 1e3:,.2f} ms): {s.roofline_ratio:.1%} of the bound. The gap is the bytes beyond weights
+and KV ({_mb(s.other_bytes)} MB, {s.other_bytes / (s.weight_bytes + s.kv_bytes):.1%} more traffic: attention
+operands re-read and activations spilled) and time the memory channel idles: each layer starts after
+a barrier, so its first tile's load and last tile's compute and store are not overlapped with other
+traffic. Compute alone would allow {s.compute_bound_tokens_per_s:,.0f} tokens/s, so the step is
+memory-bound.
+
+Speedups over 16 bits at this context: {speedups}. A precision speeds decode up by about the ratio
+of bytes per token, not of MACs: weight-only points gain as much as uniform ones whenever the KV
+cache is small next to the weights. Super-linear steps (more than the bytes ratio) appear only where
+weights or KV cache come to fit on chip and stop crossing the interface: {', '.join(fits) if fits else 'none here'}.""")
+    return "\n\n".join(parts)
+
+
+def _prefill_section(opts: StudyOptions, specs: Sequence[BitsSpec]) -> str:
+    system = opts.systems[0]
+    rows = []
+    for model, _ in opts.models:
+        for spec in specs:
+            if spec.label not in ("16", "8", "4", "w4a16"):
+                continue
+            p = run_point(model, f"prefill,prompt={opts.prompt}", spec, system)
+            s = p.step
+            rows.append([model, spec.label, f"{s.ttft_s * 1e3:,.2f}", f"{s.tokens_per_s:,.0f}",
+                         f"{s.compute_bound_tokens_per_s:,.0f}", _mb(s.weight_bytes), _mb(s.other_bytes)])
+    table = _table(["model", "bits", "time to first token (ms)", "prompt tokens/s", "compute-bound tokens/s",
+                    "weight MB", "other MB"], rows)
+    return f"""## Prefill: time to first token ({system.label}, prompt {opts.prompt}, batch 1)
+
+A prefill step reads the weights once for the whole prompt, so it is far less memory-bound than decode;
+uniform low bits speed it up through the denser MACs, weight-only bits barely.
+
+{table}"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog="accelsim llm-study")
+    add_arguments(parser)
+    return run_from_args(parser.parse_args(argv), log=lambda m: print(m, file=sys.stderr))
+
+
+def add_arguments(parser) -> None:  # type: ignore[no-untyped-def]
+    parser.add_argument("--out", default="docs", metavar="DIR", help="directory for llm-decode.md and figures/ (default: docs)")
+    parser.add_argument("--quick", action="store_true", help="GPT-2 only, 3 precisions: for tests, not the published report")
+
+
+def run_from_args(args, log: Callable[[str], None] | None = None) -> int:  # type: ignore[no-untyped-def]
+    import sys
+
+    report = llm_study(args.out, options=StudyOptions.quick() if args.quick else None,
+                       log=log or (lambda m: print(m, file=sys.stderr)))
+    print(report.markdown)
+    for fig in report.figures:
+        print(fig)
+    for key, value in sorted(report.numbers.items()):
+        print(f"{key} = {value:.4g}")
+    return 0
+
+
+__all__ = ["StudyOptions", "System", "llm_study", "run_point"]

@@ -87,17 +87,19 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def _decode_table(points: Sequence[Point]) -> str:
-    base = {(p.system, p.step.ctx): p.step.tokens_per_s for p in points if p.bits.label == "16"}
+    base = {(p.system, p.step.ctx): p.step for p in points if p.bits.label == "16"}
     rows = []
     for p in points:
-        s = p.step
+        s, ref = p.step, base[(p.system, p.step.ctx)]
         rows.append([
-            p.bits.label, p.design.macs_per_cycle, f"{s.tokens_per_s:,.1f}", f"{s.tokens_per_s / base[(p.system, s.ctx)]:.2f}x",
-            "yes" if s.weights_on_chip else "no", "yes" if s.kv_on_chip else "no",
-            _mb(s.weight_bytes), _mb(s.kv_bytes), _mb(s.other_bytes), f"{s.roofline_tokens_per_s:,.1f}", f"{s.roofline_ratio:.3f}",
+            p.bits.label, p.design.macs_per_cycle, f"{s.tokens_per_s:,.1f}", f"{s.tokens_per_s / ref.tokens_per_s:.2f}x",
+            f"{ref.offchip_bytes / s.offchip_bytes:.2f}x", "yes" if s.weights_on_chip else "no", "yes" if s.kv_on_chip else "no",
+            _mb(s.weight_bytes), _mb(s.kv_bytes), _mb(s.other_bytes), f"{s.roofline_tokens_per_s:,.1f}",
+            f"{s.compute_bound_tokens_per_s:,.0f}", f"{s.roofline_ratio:.3f}",
         ])
-    return _table(["bits", "MACs/cycle", "tokens/s", "vs 16 b", "weights on chip", "KV on chip", "weight MB/token",
-                   "KV MB/token", "other MB/token", "bytes/bw bound tokens/s", "sim / bound"], rows)
+    return _table(["bits", "MACs/cycle", "tokens/s", "speedup vs 16 b", "fewer bytes vs 16 b", "weights on chip", "KV on chip",
+                   "weight MB/token", "KV MB/token", "other MB/token", "bytes/bw bound tokens/s", "compute-only tokens/s",
+                   "sim / bound"], rows)
 
 
 def _figure(points: Sequence[Point], model: str, path: Path) -> None:
@@ -175,31 +177,63 @@ def _model_section(model: str, points: Sequence[Point], figure: str, numbers: di
             parts.append(f"### {system.label}, context {ctx}\n\n{_decode_table(sel)}")
     default = points[0].system
     ref = max((p for p in points if p.system == default and p.bits.label == "16"), key=lambda p: p.step.ctx)
+    numbers[f"{model}_16b_tokens_per_s"] = ref.step.tokens_per_s
+    numbers[f"{model}_16b_roofline_ratio"] = ref.step.roofline_ratio
+    parts.append(_check_text(ref))
+    parts.append(_speedup_text([p for p in points if p.system == default and p.step.ctx == ref.step.ctx], default.label))
+    hbm = [p for p in points if p.system != default and p.step.ctx == ref.step.ctx]
+    if hbm:
+        parts.append(_compute_text(hbm, ref.design.bw_gb_per_s))
+    return "\n\n".join(parts)
+
+
+def _check_text(ref: Point) -> str:
     s = ref.step
-    bound_s = 1 / s.roofline_tokens_per_s
-    numbers[f"{model}_16b_tokens_per_s"] = s.tokens_per_s
-    numbers[f"{model}_16b_roofline_ratio"] = s.roofline_ratio
-    by_bits = {p.bits.label: p.step for p in points if p.system == default and p.step.ctx == s.ctx}
-    speedups = ", ".join(f"{b}: {by_bits[b].tokens_per_s / s.tokens_per_s:.2f}x" for b in by_bits if b != "16")
-    fits = [b for b, st in by_bits.items() if st.weights_on_chip or st.kv_on_chip]
-    parts.append(f"""### Back-of-envelope check ({default.label}, 16 bits, context {s.ctx})
+    return f"""### Back-of-envelope check ({ref.system.label}, 16 bits, context {s.ctx})
 
 At batch 1 a decode step moves every weight and the whole KV cache once: {_mb(s.weight_bytes)} MB of
 weights + {_mb(s.kv_bytes)} MB of KV cache = {_mb(s.weight_bytes + s.kv_bytes)} MB per token. At
 {ref.design.bw_gb_per_s:g} GB/s that bounds decode at {s.roofline_tokens_per_s:,.2f} tokens/s
-({bound_s * 1e3:,.2f} ms per token). The simulation gives {s.tokens_per_s:,.2f} tokens/s
-({s.seconds * 1e3:,.2f} ms): {s.roofline_ratio:.1%} of the bound. The gap is the bytes beyond weights
-and KV ({_mb(s.other_bytes)} MB, {s.other_bytes / (s.weight_bytes + s.kv_bytes):.1%} more traffic: attention
-operands re-read and activations spilled) and time the memory channel idles: each layer starts after
-a barrier, so its first tile's load and last tile's compute and store are not overlapped with other
-traffic. Compute alone would allow {s.compute_bound_tokens_per_s:,.0f} tokens/s, so the step is
-memory-bound.
+({1e3 / s.roofline_tokens_per_s:,.2f} ms per token). The simulation gives {s.tokens_per_s:,.2f} tokens/s
+({s.seconds * 1e3:,.2f} ms), {s.roofline_ratio:.1%} of the bound. The gap: {_mb(s.other_bytes)} MB more traffic
+({s.other_bytes / (s.weight_bytes + s.kv_bytes):.1%}: attention operands re-read when a K or V tile does not fit
+the streaming buffer, activations spilled), and time the memory channel idles because each layer starts
+after a barrier (its first tile's load and last tile's compute and store overlap nothing). Compute
+alone would allow {s.compute_bound_tokens_per_s:,.1f} tokens/s: the step is memory-bound."""
 
-Speedups over 16 bits at this context: {speedups}. A precision speeds decode up by about the ratio
-of bytes per token, not of MACs: weight-only points gain as much as uniform ones whenever the KV
-cache is small next to the weights. Super-linear steps (more than the bytes ratio) appear only where
-weights or KV cache come to fit on chip and stop crossing the interface: {', '.join(fits) if fits else 'none here'}.""")
-    return "\n\n".join(parts)
+
+def _speedup_text(points: Sequence[Point], label: str) -> str:
+    ref = next(p.step for p in points if p.bits.label == "16")
+    w_fit = [p.bits.label for p in points if p.step.weights_on_chip]
+    lines = []
+    for p in points:
+        if p.bits.label == "16":
+            continue
+        speed, fewer = p.step.tokens_per_s / ref.tokens_per_s, ref.offchip_bytes / p.step.offchip_bytes
+        ratio = 16 / p.bits.w_bits
+        kind = "super-linear" if speed > ratio else "sub-linear" if speed < 0.97 * ratio else "linear"
+        lines.append(f"- {p.bits.label}: {speed:.2f}x for {fewer:.2f}x fewer bytes ({kind} against 16/w = {ratio:g}x)"
+                     + (", KV cache on chip" if p.step.kv_on_chip and not ref.kv_on_chip else ""))
+    return f"""### Super-linear or not ({label}, context {ref.ctx})
+
+Decode at batch 1 is memory-bound, so a precision speeds it up by the ratio of bytes per token, not
+of MACs. A speedup beyond 16/w needs traffic to vanish beyond the weights' shrinking: the KV cache
+coming to fit on chip, or operands no longer re-read once their tiles fit. Weights on chip
+({points[0].design.sram_bytes_total / MB:g} MB): {', '.join(w_fit) if w_fit else 'at none of these precisions'}.
+
+""" + "\n".join(lines)
+
+
+def _compute_text(points: Sequence[Point], base_bw: float) -> str:
+    worst = min(points, key=lambda p: p.step.roofline_ratio)
+    s = worst.step
+    return f"""### When decode stops being memory-bound ({worst.system.label}, context {s.ctx})
+
+With {worst.design.bw_gb_per_s / base_bw:g}x the bandwidth, weight-only points hit the array instead: {worst.bits.label} reaches only
+{s.roofline_ratio:.0%} of its bytes bound because compute alone allows {s.compute_bound_tokens_per_s:,.1f} tokens/s. A
+decode GEMV has one row (M = 1 at batch 1), so an output-stationary array keeps one of its
+{worst.design.rows} rows busy; its MACs stay 16-bit under w{worst.bits.w_bits}a16, so nothing grows. Uniform low bits
+add MACs (iso-area) and keep gaining; larger batches fill the rows."""
 
 
 def _prefill_section(opts: StudyOptions, specs: Sequence[BitsSpec]) -> str:

@@ -15,10 +15,17 @@ from typing import Any
 
 from accelsim.fit import Residency
 from accelsim.graph import LayerGraph
+from accelsim.vector_layers import KVCache
 
 
 def is_kv_cache(layer: Any) -> bool:
     return getattr(layer, "op", None) == "kv_cache"
+
+
+def _cache(graph: LayerGraph, name: str) -> KVCache:
+    layer = graph.layer(name)
+    assert isinstance(layer, KVCache)
+    return layer
 
 
 def kv_layers(graph: LayerGraph) -> list[str]:
@@ -32,12 +39,12 @@ def kv_cache_bits(graph: LayerGraph) -> int:
 
 def kv_read_bits(graph: LayerGraph) -> int:
     """The cached part a step must read back (0 in prefill)."""
-    return sum(graph.layer(n).cached_elems * graph.precision(n).kv_bits for n in kv_layers(graph))
+    return sum(_cache(graph, n).cached_elems * graph.precision(n).kv_bits for n in kv_layers(graph))
 
 
 def kv_append_bits(graph: LayerGraph) -> int:
     """The keys and values this step appends."""
-    return sum(graph.layer(n).appended_elems * graph.precision(n).kv_bits for n in kv_layers(graph))
+    return sum(_cache(graph, n).appended_elems * graph.precision(n).kv_bits for n in kv_layers(graph))
 
 
 def kv_append_bits_of(layer: Any, precision: Any) -> int:

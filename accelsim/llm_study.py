@@ -42,10 +42,11 @@ class StudyOptions:
     bits: tuple[str, ...] = ("16", "8", "4", "2", "w8a16", "w4a16", "w2a16")
     systems: tuple[System, ...] = field(default_factory=lambda: _default_systems())
     prompt: int = 512
+    batches: tuple[int, ...] = (1, 4, 16)
 
     @classmethod
     def quick(cls) -> StudyOptions:
-        return cls(models=(("gpt2", (128,)),), bits=("16", "4", "w4a16"), prompt=64)
+        return cls(models=(("gpt2", (128,)),), bits=("16", "4", "w4a16"), prompt=64, batches=(1, 4))
 
 
 def _default_systems() -> tuple[System, ...]:
@@ -64,14 +65,19 @@ class Point:
     design: Accelerator
     step: LLMStep
 
+    @property
+    def label(self) -> str:
+        """The bits token, marked when the MACs are dedicated to mixed operands."""
+        return self.bits.label + (" ded." if self.design.mac_mode == "dedicated" else "")
 
-def run_point(model: str, phase: str, spec: BitsSpec, system: System) -> Point:
+
+def run_point(model: str, phase: str, spec: BitsSpec, system: System, mode: str = "configurable") -> Point:
     """One design point: iso-area to the 16-bit base at `spec`'s MAC operands, the graph at `spec`."""
     import workloads
 
     graph: LayerGraph = workloads.load(model, phase=phase).with_policy(spec.policy(first_last_bits=None))
     base = Accelerator(bw_gb_per_s=system.bw_gb_per_s)
-    design = iso_area(base, spec.w_bits, a_bits=spec.a_bits)
+    design = iso_area(base, spec.w_bits, mode, a_bits=spec.a_bits)
     result = simulate(graph, design, memory=system.memory)
     return Point(model, system, spec, design, llm_step(graph, result))
 
@@ -87,12 +93,12 @@ def _table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def _decode_table(points: Sequence[Point]) -> str:
-    base = {(p.system, p.step.ctx): p.step for p in points if p.bits.label == "16"}
+    base = {(p.system, p.step.ctx): p.step for p in points if p.label == "16"}
     rows = []
     for p in points:
         s, ref = p.step, base[(p.system, p.step.ctx)]
         rows.append([
-            p.bits.label, p.design.macs_per_cycle, f"{s.tokens_per_s:,.1f}", f"{s.tokens_per_s / ref.tokens_per_s:.2f}x",
+            p.label, p.design.macs_per_cycle, f"{s.tokens_per_s:,.1f}", f"{s.tokens_per_s / ref.tokens_per_s:.2f}x",
             f"{ref.offchip_bytes / s.offchip_bytes:.2f}x", "yes" if s.weights_on_chip else "no", "yes" if s.kv_on_chip else "no",
             _mb(s.weight_bytes), _mb(s.kv_bytes), _mb(s.other_bytes), f"{s.roofline_tokens_per_s:,.1f}",
             f"{s.compute_bound_tokens_per_s:,.0f}", f"{s.roofline_ratio:.3f}",
@@ -109,10 +115,10 @@ def _figure(points: Sequence[Point], model: str, path: Path) -> None:
 
     fig = Figure(figsize=(6.4, 4.4), dpi=100)
     ax = fig.add_subplot()
-    labels = list(dict.fromkeys(p.bits.label for p in points))
+    labels = list(dict.fromkeys(p.label for p in points))
     for system in dict.fromkeys(p.system for p in points):
         for ctx in sorted({p.step.ctx for p in points}):
-            sel = {p.bits.label: p.step for p in points if p.system == system and p.step.ctx == ctx}
+            sel = {p.label: p.step for p in points if p.system == system and p.step.ctx == ctx}
             ax.plot(range(len(labels)), [sel[b].tokens_per_s for b in labels], marker="o",
                     label=f"{system.label.split(' (')[0]}, ctx {ctx}")
     ax.set_xticks(range(len(labels)), labels)
@@ -140,20 +146,27 @@ def llm_study(out: str | Path = "docs", *, options: StudyOptions | None = None,
     out = Path(out)
     (out / FIGURES).mkdir(parents=True, exist_ok=True)
     specs = [parse_bits_token(b) for b in opts.bits]
-    sections, figures, numbers = [_header(opts)], [], {}
+    sections, figures, numbers = [_header(opts)], list[Path](), dict[str, float]()
     for model, contexts in opts.models:
         say(f"{model}: decode, {len(specs)} precisions x {len(opts.systems)} systems x {len(contexts)} contexts")
-        points = [run_point(model, f"decode,ctx={ctx}", spec, system)
-                  for system in opts.systems for ctx in contexts for spec in specs]
+        points = [run_point(model, f"decode,ctx={ctx}", spec, system, mode)
+                  for system in opts.systems for ctx in contexts for spec in specs for mode in _modes(spec)]
         fig = out / FIGURES / f"llm_{model}_decode.png"
         _figure(points, model, fig)
         figures.append(fig)
         sections.append(_model_section(model, points, fig.name, numbers))
+    say("decode batch sweep")
+    sections.append(_batch_section(opts))
     say("prefill (time to first token)")
     sections.append(_prefill_section(opts, specs))
     markdown = out / REPORT
     atomic_write(markdown, "\n\n".join(sections) + "\n")
     return StudyReport(markdown, tuple(figures), numbers)
+
+
+def _modes(spec: BitsSpec) -> tuple[str, ...]:
+    """Mixed-operand points also run on MACs dedicated to them (tech model area, `iso_area` dedicated)."""
+    return ("configurable",) if spec.uniform else ("configurable", "dedicated")
 
 
 def _header(opts: StudyOptions) -> str:
@@ -163,7 +176,8 @@ def _header(opts: StudyOptions) -> str:
 Generated by `accelsim llm-study` (do not edit by hand). Every point is iso-area to the 16-bit
 default system (14 nm, 4 cores of 16x32 configurable MACs, 16 MB on chip), with the MACs rebuilt
 for the point's weight x activation bits (`accelsim.design.iso_area`; weight-only ``wXa16`` points
-keep 16-bit activations, so their MAC count stays the base's). Systems: {systems}. Batch 1; all
+keep 16-bit activations, so configurable MACs stay as many as the base's; rows marked "ded." use MACs
+built for w x 16-bit operands, whose smaller area (`tech` MAC area model) buys more of them). Systems: {systems}. Batch 1; all
 layers, the LM head included, at the point's bits; the KV cache at the activation bits. Numbers are
 per decode step (one token); "other" bytes are activations and operands re-read when a tile did not
 fit. Models: `workloads.llm` (shapes from the published Hugging Face configs)."""
@@ -176,7 +190,7 @@ def _model_section(model: str, points: Sequence[Point], figure: str, numbers: di
             sel = [p for p in points if p.system == system and p.step.ctx == ctx]
             parts.append(f"### {system.label}, context {ctx}\n\n{_decode_table(sel)}")
     default = points[0].system
-    ref = max((p for p in points if p.system == default and p.bits.label == "16"), key=lambda p: p.step.ctx)
+    ref = max((p for p in points if p.system == default and p.label == "16"), key=lambda p: p.step.ctx)
     numbers[f"{model}_16b_tokens_per_s"] = ref.step.tokens_per_s
     numbers[f"{model}_16b_roofline_ratio"] = ref.step.roofline_ratio
     parts.append(_check_text(ref))
@@ -203,16 +217,16 @@ alone would allow {s.compute_bound_tokens_per_s:,.1f} tokens/s: the step is memo
 
 
 def _speedup_text(points: Sequence[Point], label: str) -> str:
-    ref = next(p.step for p in points if p.bits.label == "16")
-    w_fit = [p.bits.label for p in points if p.step.weights_on_chip]
+    ref = next(p.step for p in points if p.label == "16")
+    w_fit = [p.label for p in points if p.step.weights_on_chip]
     lines = []
     for p in points:
-        if p.bits.label == "16":
+        if p.label == "16":
             continue
         speed, fewer = p.step.tokens_per_s / ref.tokens_per_s, ref.offchip_bytes / p.step.offchip_bytes
         ratio = 16 / p.bits.w_bits
         kind = "super-linear" if speed > ratio else "sub-linear" if speed < 0.97 * ratio else "linear"
-        lines.append(f"- {p.bits.label}: {speed:.2f}x for {fewer:.2f}x fewer bytes ({kind} against 16/w = {ratio:g}x)"
+        lines.append(f"- {p.label}: {speed:.2f}x for {fewer:.2f}x fewer bytes ({kind} against 16/w = {ratio:g}x)"
                      + (", KV cache on chip" if p.step.kv_on_chip and not ref.kv_on_chip else ""))
     return f"""### Super-linear or not ({label}, context {ref.ctx})
 
@@ -225,15 +239,38 @@ coming to fit on chip, or operands no longer re-read once their tiles fit. Weigh
 
 
 def _compute_text(points: Sequence[Point], base_bw: float) -> str:
-    worst = min(points, key=lambda p: p.step.roofline_ratio)
+    worst = min((p for p in points if p.design.mac_mode == "configurable"), key=lambda p: p.step.roofline_ratio)
     s = worst.step
+    dedicated = next((p for p in points if p.design.mac_mode == "dedicated" and p.bits == worst.bits), None)
+    extra = "" if dedicated is None else (
+        f" MACs dedicated to w{worst.bits.w_bits} x 16-bit operands fit {dedicated.design.macs_per_cycle} per cycle in the same"
+        f" area and reach {dedicated.step.tokens_per_s:,.1f} tokens/s ({dedicated.step.roofline_ratio:.0%} of the bound).")
     return f"""### When decode stops being memory-bound ({worst.system.label}, context {s.ctx})
 
-With {worst.design.bw_gb_per_s / base_bw:g}x the bandwidth, weight-only points hit the array instead: {worst.bits.label} reaches only
+With {worst.design.bw_gb_per_s / base_bw:g}x the bandwidth, weight-only points hit the array instead: {worst.label} reaches only
 {s.roofline_ratio:.0%} of its bytes bound because compute alone allows {s.compute_bound_tokens_per_s:,.1f} tokens/s. A
 decode GEMV has one row (M = 1 at batch 1), so an output-stationary array keeps one of its
-{worst.design.rows} rows busy; its MACs stay 16-bit under w{worst.bits.w_bits}a16, so nothing grows. Uniform low bits
-add MACs (iso-area) and keep gaining; larger batches fill the rows."""
+{worst.design.rows} rows busy, and configurable MACs running 16-bit activations are no more numerous than the
+base's.{extra} Uniform low bits add MACs and keep gaining; larger batches fill the rows."""
+
+
+def _batch_section(opts: StudyOptions) -> str:
+    model, contexts = opts.models[-1]
+    system, ctx = opts.systems[-1], min(contexts)
+    rows = []
+    for token in ("16", "4", "w4a16"):
+        for batch in opts.batches:
+            s = run_point(model, f"decode,ctx={ctx},batch={batch}", parse_bits_token(token), system).step
+            rows.append([token, batch, f"{s.tokens_per_s:,.1f}", f"{s.roofline_tokens_per_s:,.1f}",
+                         f"{s.compute_bound_tokens_per_s:,.1f}", _mb(s.weight_bytes), _mb(s.kv_bytes)])
+    table = _table(["bits", "batch", "tokens/s", "bytes/bw bound tokens/s", "compute-only tokens/s", "weight MB/step",
+                    "KV MB/step"], rows)
+    return f"""## Decode batch ({model}, {system.label}, context {ctx})
+
+A step of batch B reads the weights once for B tokens (the KV cache once per sequence) and gives the
+array B rows, so tokens/s grows with B until either bound binds.
+
+{table}"""
 
 
 def _prefill_section(opts: StudyOptions, specs: Sequence[BitsSpec]) -> str:
@@ -245,7 +282,7 @@ def _prefill_section(opts: StudyOptions, specs: Sequence[BitsSpec]) -> str:
                 continue
             p = run_point(model, f"prefill,prompt={opts.prompt}", spec, system)
             s = p.step
-            rows.append([model, spec.label, f"{s.ttft_s * 1e3:,.2f}", f"{s.tokens_per_s:,.0f}",
+            rows.append([model, spec.label, f"{s.seconds * 1e3:,.2f}", f"{s.tokens_per_s:,.0f}",
                          f"{s.compute_bound_tokens_per_s:,.0f}", _mb(s.weight_bytes), _mb(s.other_bytes)])
     table = _table(["model", "bits", "time to first token (ms)", "prompt tokens/s", "compute-bound tokens/s",
                     "weight MB", "other MB"], rows)

@@ -308,15 +308,15 @@ VECTOR_LAYERS: tuple[type[Layer], ...] = (Softmax, LayerNorm, RMSNorm, Activatio
 
 __all__ = [
     "ACTIVATION_FUNCTIONS",
+    "OPS_PER_ELEM",
+    "VECTOR_LAYERS",
     "Activation",
     "Embedding",
     "KVCache",
     "LayerNorm",
     "Mul",
-    "OPS_PER_ELEM",
     "RMSNorm",
     "Rotary",
     "Softmax",
-    "VECTOR_LAYERS",
     "VectorLayer",
 ]

@@ -11,7 +11,14 @@ import workloads
 from accelsim.errors import InputError
 from accelsim.inputs import load_workload
 from accelsim.ir import Dense, LayerGraph, MatMul, uniform_policy
-from accelsim.vector_layers import Embedding, KVCache, LayerNorm, RMSNorm, Rotary, Softmax
+from accelsim.vector_layers import (
+    Embedding,
+    KVCache,
+    LayerNorm,
+    RMSNorm,
+    Rotary,
+    Softmax,
+)
 from workloads.llm import Phase, llm, parse_phase
 from workloads.llm_config import LLMConfig, from_hf_config
 

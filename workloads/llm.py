@@ -32,7 +32,6 @@ from typing import Any
 from accelsim.errors import InputError
 from accelsim.ir import LayerGraph
 from accelsim.vector_layers import Activation, LayerNorm, RMSNorm, Rotary, Softmax
-
 from workloads._builder import Builder
 from workloads.llm_config import LLMConfig
 

@@ -205,4 +205,4 @@ ZOO: dict[str, LLMConfig] = {
     )
 }
 
-__all__ = ["LLMConfig", "ZOO", "from_hf_config", "load_hf_config"]
+__all__ = ["ZOO", "LLMConfig", "from_hf_config", "load_hf_config"]

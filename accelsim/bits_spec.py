@@ -74,4 +74,17 @@ def parse_bits_token(raw: Any, field: str = "bits") -> BitsSpec:
     return BitsSpec(*spec_args)
 
 
-__all__ = ["BitsSpec", "parse_bits_token"]
+def bits_value(spec: BitsSpec) -> int | str:
+    """How sweeps and stores carry a precision: the int for uniform bits (as before), else the token."""
+    return spec.w_bits if spec.uniform else spec.label
+
+
+def token_policy(bits: int | str, first_last_bits: int | None) -> PrecisionPolicy:
+    """PACT's policy for a precision token: first and last MAC layers at `first_last_bits` when the
+    body's weights are narrower, never below the body (as `accelsim.fit.policy_for` for plain bits)."""
+    spec = parse_bits_token(bits)
+    edge = None if first_last_bits is None or first_last_bits <= spec.w_bits else first_last_bits
+    return spec.policy(edge)
+
+
+__all__ = ["BitsSpec", "bits_value", "parse_bits_token", "token_policy"]

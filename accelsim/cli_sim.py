@@ -39,7 +39,7 @@ AXIS_FLAGS = (
 
 
 # --- argument types (argparse turns ArgumentTypeError into a one-line usage error, exit 2) --------
-def _bits(text: str) -> int:
+def _bits(text: str) -> int | str:
     from accelsim.grid import parse_bits
 
     try:
@@ -161,12 +161,13 @@ def register(subparsers: Any) -> None:
     )
     axes = p.add_argument_group("axes (comma lists; the grid is their product, first axis varying slowest)")
     axes.add_argument("--workload", type=_axis("workload"), default=None, metavar="LIST", help="zoo names or LayerGraph .json files (default resnet50)")
-    axes.add_argument("--bits", type=_axis("bits"), default=None, metavar="LIST", help="body bit-widths, e.g. 16,8,4,2 (default)")
+    axes.add_argument("--bits", type=_axis("bits"), default=None, metavar="LIST", help="body bit-widths, e.g. 16,8,4,2 (default), or tokens such as w4a16,w8a8,w4a16kv8")
     axes.add_argument("--bw", type=_axis("bw"), default=None, metavar="LIST", help="external bandwidths in GB/s, e.g. 32,64,inf (default)")
     axes.add_argument("--sram", type=_axis("sram"), default=None, metavar="LIST", help="total on-chip memory, e.g. 8MB,16MB,32MB (default: the base's, 16MB)")
     axes.add_argument("--cores", type=_axis("cores"), default=None, metavar="LIST", help="cores of the base design, e.g. 2,4,8 (default: the base's, 4)")
     axes.add_argument("--array", type=_axis("array"), default=None, metavar="LIST", help="base array per core, e.g. 16x32,32x32 (default: the base's, 16x32)")
     axes.add_argument("--batch", type=_axis("batch"), default=None, metavar="LIST", help="batch sizes for zoo networks (default 1)")
+    axes.add_argument("--ctx", type=_ctx_list, default=None, metavar="LIST", help="decode context lengths for LLM workloads, e.g. 512,2048 (each workload becomes NAME:decode,ctx=C)")
     axes.add_argument("--mode", type=_axis("mode"), default=None, metavar="LIST", help="iso-area MAC models: configurable,dedicated (default configurable)")
     axes.add_argument("--spec", metavar="FILE.toml", help="axes from a TOML file's [axes] table (in its order); flags above replace the file's axis of the same name")
     p.add_argument("--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)")
@@ -187,7 +188,7 @@ def register(subparsers: Any) -> None:
         "run", help="one design point: per-layer cycles, utilization, bound, off-chip bytes, energy and totals",
         description="Simulate one design point. Without --bits the --config accelerator runs as is.",
     )
-    p.add_argument("--bits", type=_bits, default=None, help="body bit-width; the design is iso-area to the base at this precision")
+    p.add_argument("--bits", type=_bits, default=None, help="body bit-width or token (4, w4a16, w8a8); the design is iso-area to the base at this precision")
     p.add_argument("--bw", type=_bw, default=None, help="external bandwidth in GB/s or inf (default: the base's, 64)")
     _common(p)
     _memory_option(p)
@@ -276,7 +277,32 @@ def sweep_spec(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             axes[name] = value
     from accelsim.sweep import full_spec
 
+    if getattr(args, "ctx", None):
+        axes["workload"] = _with_contexts(axes.get("workload"), args.ctx)
+
     return full_spec(SweepSpec(tuple(axes.values())) if axes else None)
+
+
+def _ctx_list(text: str) -> tuple[int, ...]:
+    values = [t.strip() for t in text.split(",") if t.strip()]
+    if not values or not all(v.isdigit() for v in values):
+        raise argparse.ArgumentTypeError(f"ctx={text!r}: must be a comma list of integers >= 0")
+    return tuple(int(v) for v in values)
+
+
+def _with_contexts(workloads_axis, contexts: tuple[int, ...]):  # type: ignore[no-untyped-def]
+    """The workload axis with every LLM workload at each decode context (`--ctx`)."""
+    from accelsim.grid import Axis
+
+    names = list(workloads_axis.values) if workloads_axis is not None else []
+    if not names:
+        raise InputError("ctx", ",".join(map(str, contexts)), "needs --workload naming LLMs (e.g. llama2-7b)")
+    expanded = []
+    for name in names:
+        if ":" in name:
+            raise InputError("ctx", name, "applies to workloads without a phase; give one or the other")
+        expanded += [f"{name}:decode,ctx={c}" for c in contexts]
+    return Axis("workload", tuple(expanded), tuple(expanded))
 
 
 _SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram"}
@@ -381,9 +407,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     import json
     from dataclasses import replace
 
+    from accelsim.bits_spec import parse_bits_token, token_policy
     from accelsim.design import iso_area
     from accelsim.energy import area
-    from accelsim.fit import policy_for
     from accelsim.grid import parse_bw
     from accelsim.report import json_safe, render
     from accelsim.sim import simulate
@@ -394,11 +420,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.bits is None:
         design, bits = base, base.mac_w_bits
     else:
-        design, bits = iso_area(base, args.bits, args.mode, args.scale), args.bits
-    graph = _graph(args).with_policy(policy_for(bits, args.first_last_bits))
+        spec = parse_bits_token(args.bits)
+        design, bits = iso_area(base, spec.w_bits, args.mode, args.scale, a_bits=spec.a_bits), args.bits
+    graph = _graph(args).with_policy(token_policy(bits, args.first_last_bits))
     result = simulate(graph, design, memory=args.memory)
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     totals = result.totals()
+    if graph.metadata.get("phase") in ("prefill", "decode"):  # an LLM step: tokens/s, TTFT, where the bytes go
+        from accelsim.llm_metrics import llm_step
+
+        step = llm_step(graph, result).as_dict()
+        totals.update({k: step[k] for k in ("phase", "ctx", "tokens_per_s", "ttft_s", "weight_bytes", "kv_bytes",
+                                            "other_bytes", "kv_on_chip", "roofline_tokens_per_s", "roofline_ratio")})
     totals.update({"area_mm2": cost.total_mm2, "compute_area_mm2": cost.compute_mm2, "sram_area_mm2": cost.sram_mm2})
     if args.format == "json":
         data = result.as_dict()

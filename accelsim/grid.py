@@ -65,9 +65,13 @@ def _int_in(axis: str, raw: Any, lo: int, hi: int | None, rule: str) -> int:
     return value
 
 
-def parse_bits(raw: Any) -> int:
-    """Uniform weight/activation bit width, 1..32."""
-    return _int_in("bits", raw, 1, 32, "must be an integer in 1..32")
+def parse_bits(raw: Any) -> int | str:
+    """Uniform bit width 1..32 (an int), or a mixed token such as ``w4a16`` (kept as its label)."""
+    from accelsim.bits_spec import bits_value, parse_bits_token
+
+    if isinstance(raw, str) and raw.strip().isdigit() or isinstance(raw, int) and not isinstance(raw, bool):
+        return _int_in("bits", raw, 1, 32, "must be an integer in 1..32")
+    return bits_value(parse_bits_token(raw))
 
 
 def parse_bw(raw: Any) -> float:
@@ -220,6 +224,8 @@ class Axis:
             tokens = [t for t in (s.strip() for s in raw.split(",")) if t]
             if not tokens:
                 raise InputError(name, raw, "needs at least one value")
+            if name == "workload":
+                tokens = _join_phases(tokens)
         else:
             tokens = list(raw)
         values = tuple(PARSERS[name](t) for t in tokens)
@@ -227,6 +233,17 @@ class Axis:
 
     def label(self, value: Any) -> str:
         return self.labels[self.values.index(value)]
+
+
+def _join_phases(tokens: list[str]) -> list[str]:
+    """``llama2-7b:decode``, ``ctx=512`` -> ``llama2-7b:decode,ctx=512``: an LLM phase's own commas."""
+    out: list[str] = []
+    for token in tokens:
+        if out and ":" in out[-1] and "=" in token and ":" not in token:
+            out[-1] = f"{out[-1]},{token}"
+        else:
+            out.append(token)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ from typing import Any
 from accelsim.design import MB, SCALES, Accelerator, default_scale, iso_area
 from accelsim.energy import DEFAULT_MEMORY, area, memory_pj_per_bit
 from accelsim.errors import InputError
+from accelsim.bits_spec import parse_bits_token, token_policy
 from accelsim.fit import policy_for
 from accelsim.graph import LayerGraph, check_bits
 from accelsim.grid import Axis, SweepSpec, canonical_axis, expand
@@ -88,7 +89,7 @@ class SweepRow:
     """
 
     workload: str
-    bits: int
+    bits: int | str
     first_last_bits: int
     bw: str
     bw_gb_per_s: float
@@ -236,8 +237,8 @@ def _base_graph(workload: str, batch: int, sha: str) -> LayerGraph:
 
 
 @functools.lru_cache(maxsize=128)
-def _policy_graph(workload: str, batch: int, sha: str, bits: int, first_last_bits: int | None) -> LayerGraph:
-    return _base_graph(workload, batch, sha).with_policy(policy_for(bits, first_last_bits))
+def _policy_graph(workload: str, batch: int, sha: str, bits: int | str, first_last_bits: int | None) -> LayerGraph:
+    return _base_graph(workload, batch, sha).with_policy(token_policy(bits, first_last_bits))
 
 
 def design_of(point: Mapping[str, Any]) -> tuple[Accelerator, Accelerator]:
@@ -260,7 +261,14 @@ def design_of(point: Mapping[str, Any]) -> tuple[Accelerator, Accelerator]:
         mac_a_bits=point["base_a_bits"],
         mac_mode=point["mode"],
     )
-    return base, iso_area(base, point["bits"], point["mode"], point["scale"])
+    spec = parse_bits_token(point["bits"])
+    return base, iso_area(base, spec.w_bits, point["mode"], point["scale"], a_bits=spec.a_bits)
+
+
+def _edge_bits(bits: int | str, first_last_bits: int | None) -> int:
+    """Weight bits the first and last MAC layers run at."""
+    w = parse_bits_token(bits).w_bits
+    return w if first_last_bits is None else max(w, first_last_bits)
 
 
 def evaluate_point(point: Mapping[str, Any]) -> dict[str, Any]:
@@ -276,7 +284,7 @@ def evaluate_point(point: Mapping[str, Any]) -> dict[str, Any]:
     flb = point["first_last_bits"]
     return {
         "network": graph.name,
-        "first_last_bits_run": point["bits"] if flb is None else max(point["bits"], flb),
+        "first_last_bits_run": _edge_bits(point["bits"], flb),
         "design_cores": design.cores,
         "design_array": f"{design.rows}x{design.cols}",
         "design_lanes": design.lanes,

@@ -208,7 +208,7 @@ def test_hf_configs_give_the_zoo_models(tmp_path) -> None:
     folder.mkdir()
     (folder / "config.json").write_text(json.dumps(LLAMA3_CONFIG))
     g = load_workload(f"{folder / 'config.json'}:decode,ctx=100")
-    assert g.name == "Meta-Llama-3-8B"
+    assert g.name == "Meta-Llama-3-8B:decode,ctx=100" and g.metadata["model"] == "Meta-Llama-3-8B"
     assert g.total_params() == PUBLISHED_PARAMS["llama3_8b"]
     assert g.total_macs() == built("llama3_8b", "decode,ctx=100").total_macs()
 

@@ -90,3 +90,38 @@ def test_more_vector_lanes_never_slow_a_step() -> None:
     wide = simulate(graph, Accelerator(vector_lanes=64, bw_gb_per_s=math.inf))
     assert wide.cycles < narrow.cycles
     assert simulate(graph, Accelerator(bw_gb_per_s=math.inf)).cycles == simulate(graph, Accelerator(vector_lanes=32, bw_gb_per_s=math.inf)).cycles
+
+
+def test_cli_run_takes_bit_tokens_and_reports_llm_totals(capsys) -> None:
+    import json
+
+    from accelsim.cli import main
+
+    argv = ["run", "--workload", "gpt2:decode,ctx=64", "--bits", "w4a16", "--first-last-bits", "none", "--format", "json"]
+    assert main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["accelerator"]["mac_w_bits"] == 4 and data["accelerator"]["mac_a_bits"] == 16
+    totals = data["totals"]
+    assert totals["phase"] == "decode" and totals["ctx"] == 64 and totals["tokens_per_s"] > 0
+    assert totals["weight_bytes"] == workloads.load("gpt2").total_weights() * 4 / 8
+    assert main(["run", "--workload", "gpt2", "--bits", "w4x16"]) == 2
+    assert "bits='w4x16'" in capsys.readouterr().err
+
+
+def test_sweep_takes_bit_tokens_and_context_axis(capsys) -> None:
+    import json
+
+    from accelsim.cli import main
+
+    argv = ["sweep", "--workload", "gpt2", "--ctx", "32,64", "--bits", "16,w4a16", "--bw", "64", "--no-store", "-q",
+            "--jobs", "1", "--format", "json"]
+    assert main(argv) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["workload"], r["bits"]) for r in rows] == [
+        ("gpt2:decode,ctx=32", 16), ("gpt2:decode,ctx=32", "w4a16"), ("gpt2:decode,ctx=64", 16), ("gpt2:decode,ctx=64", "w4a16")]
+    w4 = [r for r in rows if r["bits"] == "w4a16"]
+    assert all(r["macs_per_cycle"] == 2048 and r["speedup"] > 2 for r in w4)  # weight-only: same MACs, fewer bytes
+    # the phase's own commas survive the workload axis' comma list
+    assert main(["sweep", "--workload", "gpt2:decode,ctx=32,gpt2:decode,ctx=64", "--bits", "16", "--bw", "64", "--no-store",
+                 "-q", "--jobs", "1", "--format", "json"]) == 0
+    assert [r["workload"] for r in json.loads(capsys.readouterr().out)] == ["gpt2:decode,ctx=32", "gpt2:decode,ctx=64"]

@@ -109,25 +109,36 @@ def _decode_table(points: Sequence[Point]) -> str:
 
 
 def _figure(points: Sequence[Point], model: str, path: Path) -> None:
+    """tokens/s vs weight bits at the longest context: one colour per system, one line style per kind of
+    precision (uniform, weight-only on configurable MACs, weight-only on dedicated MACs)."""
     from matplotlib.figure import Figure
 
     from accelsim.plot import save_figure
 
+    ctx = max(p.step.ctx for p in points)
     fig = Figure(figsize=(6.4, 4.4), dpi=100)
     ax = fig.add_subplot()
-    labels = list(dict.fromkeys(p.label for p in points))
-    for system in dict.fromkeys(p.system for p in points):
-        for ctx in sorted({p.step.ctx for p in points}):
-            sel = {p.label: p.step for p in points if p.system == system and p.step.ctx == ctx}
-            ax.plot(range(len(labels)), [sel[b].tokens_per_s for b in labels], marker="o",
-                    label=f"{system.label.split(' (')[0]}, ctx {ctx}")
-    ax.set_xticks(range(len(labels)), labels)
+    kinds = (("uniform wXaXkvX", "-", lambda p: p.bits.uniform),
+             ("weight-only wXa16, configurable", "--", lambda p: not p.bits.uniform and p.design.mac_mode == "configurable"),
+             ("weight-only wXa16, dedicated", ":", lambda p: not p.bits.uniform and p.design.mac_mode == "dedicated"))
+    colours = ("tab:blue", "tab:red", "tab:green", "tab:purple")
+    for colour, system in zip(colours, dict.fromkeys(p.system for p in points)):
+        sel = [p for p in points if p.system == system and p.step.ctx == ctx]
+        start = next(p for p in sel if p.label == "16")
+        for name, style, keep in kinds:
+            line = sorted([start, *(p for p in sel if keep(p) and p is not start)], key=lambda p: -p.bits.w_bits)
+            if len(line) > 1:
+                ax.plot([p.bits.w_bits for p in line], [p.step.tokens_per_s for p in line], style, marker="o",
+                        color=colour, label=f"{system.label.split(' (')[0]}: {name}")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks([16, 8, 4, 2], ["16", "8", "4", "2"])
+    ax.invert_xaxis()
     ax.set_yscale("log")
-    ax.set_xlabel("precision (uniform bits, or weight-only wXa16)")
+    ax.set_xlabel("weight bits")
     ax.set_ylabel("decode tokens/s (batch 1)")
-    ax.set_title(f"{model}: decode on iso-area designs")
+    ax.set_title(f"{model}: decode at context {ctx}, iso-area designs")
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     save_figure(fig, path)
 
 

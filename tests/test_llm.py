@@ -9,9 +9,9 @@ import pytest
 
 import workloads
 from accelsim.errors import InputError
-from accelsim.inputs import load_workload
+from accelsim.io.inputs import load_workload
 from accelsim.ir import Dense, LayerGraph, MatMul, uniform_policy
-from accelsim.vector_layers import (
+from accelsim.ir.vector_layers import (
     Embedding,
     KVCache,
     LayerNorm,
@@ -132,7 +132,7 @@ def test_batch_scales_activation_work_not_weights() -> None:
 
 
 def test_kv_bits_set_the_cache_storage_only() -> None:
-    from accelsim.bits_spec import parse_bits_token
+    from accelsim.ir.bits_spec import parse_bits_token
 
     g = built("llama2_7b", "decode,ctx=128").with_policy(parse_bits_token("w4a16kv8").policy())
     assert g.output_bits("layers.0.attn.k_cache") == 8

@@ -8,11 +8,11 @@ from functools import cache
 import pytest
 
 import workloads
-from accelsim.bits_spec import parse_bits_token
-from accelsim.design import Accelerator, iso_area
-from accelsim.kv_cache import kv_append_bits, kv_cache_bits, kv_read_bits
-from accelsim.llm_metrics import llm_step
-from accelsim.sim import simulate
+from accelsim.hardware.design import Accelerator, iso_area
+from accelsim.ir.bits_spec import parse_bits_token
+from accelsim.model.kv_cache import kv_append_bits, kv_cache_bits, kv_read_bits
+from accelsim.model.llm_metrics import llm_step
+from accelsim.model.sim import simulate
 
 
 @cache

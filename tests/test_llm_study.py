@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from accelsim.cli import main
-from accelsim.llm_study import StudyOptions, llm_study
+from accelsim.report.llm_study import StudyOptions, llm_study
 
 
 def test_quick_study_writes_a_stable_report(tmp_path) -> None:

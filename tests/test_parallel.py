@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -11,11 +12,12 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-
 from _sigkill_worker import SALT, buggy_point, toy_point, toy_points
+
 from accelsim.errors import InputError
-from accelsim.parallel import DASK_HINT, dask_executor, run_points
-from accelsim.store import ResultStore, encode
+from accelsim.explore.parallel import DASK_HINT, dask_executor, run_points
+from accelsim.explore.store import ResultStore, encode
+from accelsim.report.tables import export_store
 
 WORKER = Path(__file__).with_name("_sigkill_worker.py")
 
@@ -105,7 +107,9 @@ def test_sigkill_mid_sweep_then_resume_gives_the_uninterrupted_result(tmp_path) 
     """200 points of 3 ms each; kill -9 after >= 30 commits, rerun, compare with a clean run."""
     n = 200
     db = tmp_path / "sweep.db"
-    proc = subprocess.Popen([sys.executable, str(WORKER), str(db), str(n)])
+    # The worker script runs from tests/: put the checkout on its path so it works uninstalled too.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(WORKER.parents[1]), os.environ.get("PYTHONPATH"))))}
+    proc = subprocess.Popen([sys.executable, str(WORKER), str(db), str(n)], env=env)
     try:
         deadline = time.monotonic() + 20
         while _count(db) < 30:
@@ -147,13 +151,13 @@ def test_dask_local_cluster_matches_local_bytes(tmp_path) -> None:
     points = toy_points(24)
     with ResultStore(tmp_path / "local.db") as store:
         local = run_points(points, toy_point, store=store, salt=SALT)
-        store.export(tmp_path / "local.json", "json")
+        export_store(store, tmp_path / "local.json", "json")
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
     ) as cluster, distributed.Client(cluster) as client:
         with ResultStore(tmp_path / "dask.db") as store:
             remote = run_points(points, toy_point, executor=client.get_executor(), store=store, salt=SALT, max_pending=8)
-            store.export(tmp_path / "dask.json", "json")
+            export_store(store, tmp_path / "dask.json", "json")
         with dask_executor(cluster.scheduler_address) as ex:
             via_address = run_points(points[:6], toy_point, executor=ex, salt=SALT)
     assert encode(remote) == encode(local)  # strict JSON (inf as "inf"), byte for byte

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from accelsim.bits_spec import BitsSpec, parse_bits_token
 from accelsim.errors import InputError
 from accelsim.ir import LayerGraph, Precision
-from accelsim.layers import layer_from_dict, layer_types
-from accelsim.vector_layers import (
+from accelsim.ir.bits_spec import BitsSpec, parse_bits_token
+from accelsim.ir.layer_registry import layer_from_dict, layer_types
+from accelsim.ir.vector_layers import (
     VECTOR_LAYERS,
     Activation,
     Embedding,

@@ -7,8 +7,8 @@ import math
 import pytest
 
 from accelsim.errors import InputError
-from accelsim.vector_layers import Activation, Embedding, KVCache, LayerNorm, Softmax
-from accelsim.vector_unit import (
+from accelsim.ir.vector_layers import Activation, Embedding, KVCache, LayerNorm, Softmax
+from accelsim.model.vector_unit import (
     VectorUnit,
     default_vector_unit,
     exposed_cycles,

@@ -11,7 +11,7 @@ import pytest
 import workloads
 from accelsim.errors import InputError
 from accelsim.ir import Add, Conv2d, Dense, LayerGraph, MatMul
-from accelsim.vector_layers import Activation, LayerNorm, Softmax
+from accelsim.ir.vector_layers import Activation, LayerNorm, Softmax
 
 ALL = workloads.names()
 

@@ -25,7 +25,6 @@ from collections.abc import Callable
 
 from accelsim.errors import InputError
 from accelsim.ir import LayerGraph
-
 from workloads.alexnet import alexnet, alexnet_dorefa
 from workloads.bert import bert_base
 from workloads.llm import llm, parse_phase

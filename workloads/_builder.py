@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from accelsim.ir import Add, Conv2d, Dense, Flatten, Layer, LayerGraph, MatMul, Pool, Reshape
-from accelsim.vector_layers import Embedding, KVCache, Mul, VectorLayer
+from accelsim.ir.vector_layers import Embedding, KVCache, Mul, VectorLayer
 
 Shape = tuple[int, ...]
 

@@ -26,8 +26,7 @@ Together 2 x 12 x N x S^2 x 768 = 301,989,888 MACs per sequence of 128.
 from __future__ import annotations
 
 from accelsim.ir import LayerGraph
-from accelsim.vector_layers import Activation, LayerNorm, Softmax
-
+from accelsim.ir.vector_layers import Activation, LayerNorm, Softmax
 from workloads._builder import Builder
 
 LAYERS = 12

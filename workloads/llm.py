@@ -31,7 +31,7 @@ from typing import Any
 
 from accelsim.errors import InputError
 from accelsim.ir import LayerGraph
-from accelsim.vector_layers import Activation, LayerNorm, RMSNorm, Rotary, Softmax
+from accelsim.ir.vector_layers import Activation, LayerNorm, RMSNorm, Rotary, Softmax
 from workloads._builder import Builder
 from workloads.llm_config import LLMConfig
 

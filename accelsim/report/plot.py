@@ -1,0 +1,116 @@
+"""The standard figure: speedup vs bit-width, one line per bandwidth (PACT Fig. 6(c) style).
+
+matplotlib's object API only (a `Figure` and its own canvas, no pyplot state), imported when a plot
+is drawn so `accelsim --help` stays fast. Files are written atomically and without volatile
+metadata (dates, software version, random SVG ids), so the same rows give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+from accelsim.atomic import atomic_write
+from accelsim.errors import InputError
+from accelsim.explore.record import SweepRow
+from accelsim.hardware.bandwidth import describe_bw
+from accelsim.hardware.design import MB, Accelerator
+
+#: savefig metadata per format: None removes an entry matplotlib would otherwise fill in.
+_METADATA = {
+    "png": {"Software": None},
+    "svg": {"Date": None, "Creator": None},
+    "pdf": {"CreationDate": None, "ModDate": None, "Producer": None, "Creator": None},
+}
+
+
+def plot_format(path: str | Path) -> str:
+    """The output format from the file name: png, svg or pdf (InputError otherwise)."""
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in _METADATA:
+        raise InputError("plot", str(path), "must end in .png, .svg or .pdf")
+    return suffix
+
+
+def _bits_order(bits: int | str) -> tuple[int, int, int]:
+    """Widest first when reversed: by weight, then activation, then KV bits (``16`` > ``w4a16`` > ``4``)."""
+    from accelsim.ir.bits_spec import parse_bits_token
+
+    spec = parse_bits_token(bits)
+    return (spec.w_bits, spec.a_bits, spec.kv_bits)
+
+
+def speedup_figure(rows: Sequence[SweepRow], title: str = ""):  # type: ignore[no-untyped-def]
+    """A matplotlib `Figure` of speedup vs bits (one line per bandwidth, ideal peak ratio dashed).
+
+    Filled markers: the model's weights fit on chip; hollow: they stream from external memory.
+    """
+    from matplotlib.figure import Figure
+
+    if not rows:
+        raise InputError("rows", [], "nothing to plot")
+    bits = sorted({r.bits for r in rows}, key=_bits_order, reverse=True)
+    labels: list[str] = []
+    for r in rows:
+        if r.bw not in labels:
+            labels.append(r.bw)
+    fig = Figure(figsize=(6.4, 4.4), dpi=100)
+    ax = fig.add_subplot()
+    peak = {r.bits: r.peak_ratio for r in rows}
+    ax.plot(
+        range(len(bits)), [peak[b] for b in bits], linestyle="--", color="black", linewidth=1.2,
+        label="ideal (peak MAC/s ratio)",
+    )
+    markers = "osD^v<>"
+    for i, label in enumerate(labels):
+        points = {r.bits: r for r in rows if r.bw == label}
+        xs = [j for j, b in enumerate(bits) if b in points]
+        ys = [points[bits[j]].speedup for j in xs]
+        (line,) = ax.plot(xs, ys, marker=markers[i % len(markers)], linewidth=1.6, label=describe_bw(label))
+        for j in xs:
+            if not points[bits[j]].weights_fit:
+                ax.plot([j], [points[bits[j]].speedup], marker=line.get_marker(), markerfacecolor="white",
+                        color=line.get_color(), markeredgecolor=line.get_color(), linestyle="none")
+    ax.set_xticks(range(len(bits)), [str(b) for b in bits])
+    ax.set_xlabel("precision of weights and activations (bits)")
+    ax.set_ylabel("speedup over 16-bit at the same bandwidth (x)")
+    ax.grid(True, linewidth=0.4, alpha=0.6)
+    ax.legend(title="external bandwidth", fontsize=8, title_fontsize=8, loc="upper left")
+    ax.set_title(title, fontsize=7.5)
+    ax.text(0.99, 0.01, "hollow marker: weights stream from off-chip", transform=ax.transAxes,
+            ha="right", va="bottom", fontsize=7, color="0.35")
+    fig.tight_layout()
+    return fig
+
+
+def save_figure(fig, path: str | Path) -> Path:  # type: ignore[no-untyped-def]
+    """Render `fig` in the format its suffix names and write it atomically, byte-stable."""
+    import matplotlib
+
+    fmt = plot_format(path)
+    buf = io.BytesIO()
+    with matplotlib.rc_context({"svg.hashsalt": "accelsim", "pdf.compression": 6}):
+        fig.savefig(buf, format=fmt, metadata=_METADATA[fmt])
+    path = Path(path)
+    atomic_write(path, buf.getvalue())
+    return path
+
+
+def system_title(base: Accelerator, workload: str, mode: str, scale: str, first_last_bits: int | None) -> str:
+    """Two title lines: the workload and policy, then the 16-bit base system the points are iso-area to."""
+    edge = "first/last layers as body" if first_last_bits is None else f"first/last layers >= {first_last_bits} b"
+    return (
+        f"{workload}: iso-area {mode} MACs grown by {scale}, {edge}\n"
+        f"base: {base.tech_node}, {base.clock_hz / 1e9:g} GHz, {base.cores} cores x {base.rows}x{base.cols}"
+        f" {base.mac_w_bits}-bit MACs ({base.dataflow.upper()}), {base.sram_bytes_total / MB:g} MB on chip"
+    )
+
+
+def plot_speedup(rows: Sequence[SweepRow], path: str | Path, *, title: str = "") -> Path:
+    """Draw `rows` (from `accelsim.explore.sweep.sweep`) and save the figure to `path` (.png/.svg/.pdf)."""
+    plot_format(path)  # fail before drawing
+    return save_figure(speedup_figure(rows, title), path)
+
+
+__all__ = ["plot_format", "plot_speedup", "save_figure", "speedup_figure", "system_title"]

@@ -304,7 +304,7 @@ A prefill step needs every weight only once for the whole prompt, so in principl
 What the model moves is in the table: "other" counts activations spilled off chip and operands
 re-read because their tiles do not fit the 16 MB chip (scores of P x P per head, wide FFN
 activations); where it dwarfs the weights, prefill is memory-bound after all, and lower bits help
-twice (denser MACs, and tiles that fit). Time to first token as a share of the compute-only time
+twice (denser MACs, and tiles that fit). Compute-only time as a share of the time to first token
 (100% = compute-bound): {'; '.join(verdicts)}.
 
 {table}"""

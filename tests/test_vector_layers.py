@@ -133,3 +133,15 @@ def test_bad_bits_tokens_are_one_line_errors(token) -> None:
 def test_bits_spec_policy_is_weight_only_for_w4a16() -> None:
     policy = parse_bits_token("w4a16").policy(first_last_bits=None)
     assert (policy.bits, policy.a_bits, policy.kv_bits) == (4, 16, 16)
+
+
+def test_weight_only_edges_keep_wide_activations() -> None:
+    """PACT's 8-bit first/last layers raise the weights of a w4a16 network, never lower its activations."""
+    import workloads
+    from accelsim.ir.bits_spec import token_policy
+
+    g = workloads.load("gpt2", phase="decode,ctx=8").with_policy(token_policy("w4a16", 8))
+    assert g.precision("layers.0.attn.q_proj") == Precision(8, 16)
+    assert g.precision("lm_head") == Precision(8, 16)
+    assert g.precision("layers.0.attn.k_proj") == Precision(4, 16)
+    assert g.output_bits("layers.0.attn.k_cache") == 16

@@ -75,7 +75,9 @@ class PrecisionPolicy:
         body, cache = Precision(self.bits, a), Precision(self.bits, a, kv)  # kv_bits: KV caches only
         out = {name: cache if _is_kv_cache(graph.layer(name)) else body for name in graph.names()}
         if self.first_last_bits is not None:
-            edge = Precision(self.first_last_bits, self.first_last_bits)
+            # weight-only policies keep their wider activations on the edges too (w4a16 -> edges w8a16)
+            edge_a = self.first_last_bits if self.a_bits is None else max(self.first_last_bits, a)
+            edge = Precision(self.first_last_bits, edge_a)
             mac_layers = [layer.name for layer in graph.layers() if layer.has_weights]
             for name in mac_layers[:1] + mac_layers[-1:]:
                 out[name] = edge

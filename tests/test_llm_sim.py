@@ -121,6 +121,7 @@ def test_sweep_takes_bit_tokens_and_context_axis(capsys) -> None:
         ("gpt2:decode,ctx=32", 16), ("gpt2:decode,ctx=32", "w4a16"), ("gpt2:decode,ctx=64", 16), ("gpt2:decode,ctx=64", "w4a16")]
     w4 = [r for r in rows if r["bits"] == "w4a16"]
     assert all(r["macs_per_cycle"] == 2048 and r["speedup"] > 2 for r in w4)  # weight-only: same MACs, fewer bytes
+    assert all(r["tokens_per_s"] == pytest.approx(1 / r["seconds_per_image"]) and r["kv_on_chip"] for r in rows)
     # the phase's own commas survive the workload axis' comma list
     assert main(["sweep", "--workload", "gpt2:decode,ctx=32,gpt2:decode,ctx=64", "--bits", "16", "--bw", "64", "--no-store",
                  "-q", "--jobs", "1", "--format", "json"]) == 0

@@ -152,6 +152,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             "speedup", "peak_ratio", "efficiency", "utilization", "stall_fraction", "bound", "offchip_mb",
             "weights_fit", "activations_fit", "energy_uj", "mac_uj", "sram_uj", "offchip_uj", "area_mm2",
         ]
+        if any(r.tokens_per_s is not None for r in rows):  # LLM steps: tokens/s and the KV cache next to the time
+            columns[columns.index("ms_per_image") + 1:columns.index("ms_per_image") + 1] = ["tokens_per_s", "kv_mb", "kv_on_chip"]
         sys.stdout.write(render(table, "table", columns=columns))
         if any(r.speedup is None for r in rows):
             sys.stdout.write("\n(blank speedup: the 16-bit reference point with the same other values failed)\n")

@@ -14,6 +14,7 @@ from accelsim.explore.registry import policy_graph, register_graphs
 from accelsim.hardware.design import MB, Accelerator, iso_area
 from accelsim.ir.bits_spec import parse_bits_token
 from accelsim.model.energy import area
+from accelsim.model.llm_metrics import llm_step
 from accelsim.model.sim import simulate
 
 
@@ -47,6 +48,14 @@ def _edge_bits(bits: int | str, first_last_bits: int | None) -> int:
     return w if first_last_bits is None else max(w, first_last_bits)
 
 
+def _llm_fields(graph: Any, result: Any) -> dict[str, Any]:
+    """tokens/s and where the bytes go, for an LLM phase graph (nothing for other networks)."""
+    if graph.metadata.get("phase") not in ("prefill", "decode"):
+        return {}
+    step = llm_step(graph, result)
+    return {"tokens_per_s": step.tokens_per_s, "kv_mb": step.kv_bytes / MB, "kv_on_chip": step.kv_on_chip}
+
+
 def evaluate_point(point: Mapping[str, Any]) -> dict[str, Any]:
     """Simulate one sweep point (a plain dict, see `plan_points`); returns plain JSON values.
 
@@ -59,6 +68,7 @@ def evaluate_point(point: Mapping[str, Any]) -> dict[str, Any]:
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     flb = point["first_last_bits"]
     return {
+        **_llm_fields(graph, r),
         "network": graph.name,
         "first_last_bits_run": _edge_bits(point["bits"], flb),
         "design_cores": design.cores,

@@ -7,8 +7,11 @@ The importer keeps what the cost model counts and nothing else:
 * Structure: ``MaxPool`` / ``AveragePool`` / ``GlobalAveragePool`` / ``GlobalMaxPool`` (and
   ``ReduceMean`` / ``ReduceMax`` over H and W) -> `Pool`,
   ``Add`` / ``Sum`` of same-shape activations -> `Add`, ``Concat`` -> `Concat`, ``Flatten`` -> `Flatten`.
+* Vector layers (they cost vector-unit cycles, `accelsim.model.vector_unit`): ``Softmax`` -> `Softmax`,
+  ``LayerNormalization`` -> `LayerNorm`, ``RMSNormalization`` / ``SimplifiedLayerNormalization`` ->
+  `RMSNorm`, each over the last axis.
 * Folded into the producing layer when it is that tensor's only reader: ``Relu`` / ``Clip(0, 6)`` /
-  ``Gelu`` / ``Softmax`` -> its ``act``, ``BatchNormalization`` -> ``batchnorm=True``, a constant
+  ``Gelu`` -> its ``act``, ``BatchNormalization`` -> ``batchnorm=True``, a constant
   ``Add`` after a bias-free Conv/Dense -> ``bias=True``.
 * Layout ops (Reshape, Transpose, Squeeze, ...) are pass-through: the consumer reads the producer's
   tensor. When the shape the consumer expects differs from what the producer gives, a `Flatten`
@@ -41,6 +44,7 @@ from accelsim.errors import InputError
 from accelsim.ir.checks import check_batch
 from accelsim.ir.graph import LayerGraph
 from accelsim.ir.layers import Add, Concat, Conv2d, Dense, Flatten, Layer, MatMul, Pool, Reshape
+from accelsim.ir.vector_layers import LayerNorm, RMSNorm, Softmax
 
 INSTALL_HINT = "pip install 'accelsim[onnx]'"
 
@@ -54,6 +58,10 @@ MAC_OPS = frozenset(
 )
 #: Pure data-movement ops: mapped through silently (counted in metadata["passthrough_ops"]).
 LAYOUT_OPS = frozenset({"Reshape", "Transpose", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Cast", "CastLike"})
+#: ONNX ops that become vector layers (normalised over the last axis).
+VECTOR_OPS: dict[str, type[Layer]] = {
+    "Softmax": Softmax, "LayerNormalization": LayerNorm, "RMSNormalization": RMSNorm, "SimplifiedLayerNormalization": RMSNorm,
+}
 #: Ops whose output is shape metadata, not an activation.
 SHAPE_OPS = frozenset({"Shape", "Size"})
 
@@ -449,6 +457,18 @@ class _Importer:
             return
         self._skip(node, nname, op, x)
 
+    def _vector(self, node: Any, nname: str, op: str) -> None:
+        x = node.input[0]
+        xs = self._shape(x, nname, op)
+        if len(xs) not in (2, 3, 4):
+            self._skip(node, nname, op, x)
+            return
+        fields: dict[str, Any] = {}
+        if op == "LayerNormalization":
+            fields["bias"] = len(node.input) > 2 and bool(node.input[2])
+        layer = self._build(VECTOR_OPS[op], nname, op, name=nname, shape=xs, **fields)
+        self._emit(node, layer, [x], nname, op)
+
     def _clip_act(self, node: Any) -> str | None:
         attrs = self._attrs(node)
         lo = attrs.get("min")
@@ -512,8 +532,10 @@ class _Importer:
                 self._concat(node, nname, op, acts)
             elif op == "Flatten":
                 self._flatten(node, nname, op)
-            elif op in ("Relu", "Gelu", "Softmax"):
+            elif op in ("Relu", "Gelu"):
                 self._activation(node, nname, op, op.lower())
+            elif op in VECTOR_OPS:
+                self._vector(node, nname, op)
             elif op == "Clip":
                 self._activation(node, nname, op, self._clip_act(node))
             elif op == "BatchNormalization":

@@ -14,9 +14,8 @@ from accelsim.ir.layers import Add, Concat, Conv2d, Dense, Flatten, Layer, MatMu
 from accelsim.ir.vector_layers import VECTOR_LAYERS
 
 #: Every layer kind by its JSON ``type``: MAC and structure layers, then the vector layers.
-LAYER_TYPES: dict[str, type[Layer]] = {
-    cls.kind: cls for cls in (Conv2d, Dense, MatMul, Pool, Flatten, Reshape, Add, Concat, *VECTOR_LAYERS)
-}
+_ALL: tuple[type[Layer], ...] = (Conv2d, Dense, MatMul, Pool, Flatten, Reshape, Add, Concat, *VECTOR_LAYERS)
+LAYER_TYPES: dict[str, type[Layer]] = {cls.kind: cls for cls in _ALL}
 
 _TUPLE_FIELDS = {"to_shape", "in_shape", "kernel", "stride", "padding", "dilation", "a_shape", "b_shape", "shape"}
 

@@ -60,8 +60,12 @@ def _valid_field(name: str, v: object) -> bool:
         return _is_int(v) and v >= 0  # type: ignore[operator]
     if name in ("clock_hz", "vector_ops_per_cycle"):
         return _is_num(v) and math.isfinite(v) and v > 0  # type: ignore[arg-type, operator]
-    if name == "bw_gb_per_s":
+    if name in ("bw_gb_per_s", "noc_gb_per_s"):
         return _is_num(v) and not math.isnan(v) and v > 0  # type: ignore[arg-type, operator]
+    if name == "noc_pj_per_bit":
+        return _is_num(v) and math.isfinite(v) and v > 0  # type: ignore[arg-type, operator]
+    if name == "dram_efficiency":
+        return _is_num(v) and math.isfinite(v) and 0 < v <= 1  # type: ignore[arg-type, operator]
     if name in ("mac_w_bits", "mac_a_bits"):
         return _is_int(v) and 1 <= v <= 32  # type: ignore[operator]
     if name == "dataflow":
@@ -102,7 +106,7 @@ def test_config_files_load_or_fail_with_an_input_error(data):
         except InputError as exc:
             assert exc.field in data or exc.field == "config"
         else:
-            assert all(_valid_field(k, v) or (k == "bw_gb_per_s" and v == "inf") for k, v in data.items())
+            assert all(_valid_field(k, v) or (k in ("bw_gb_per_s", "noc_gb_per_s") and v == "inf") for k, v in data.items())
             assert acc.macs_per_cycle >= 1
 
 

@@ -59,6 +59,11 @@ def register(subparsers: Any) -> None:
     axes.add_argument("--batch", type=axis_type("batch"), default=None, metavar="LIST", help="batch sizes for zoo networks (default 1)")
     axes.add_argument("--ctx", type=ctx_list_type, default=None, metavar="LIST", help="decode context lengths for LLM workloads, e.g. 512,2048 (each workload becomes NAME:decode,ctx=C)")
     axes.add_argument("--mode", type=axis_type("mode"), default=None, metavar="LIST", help="iso-area MAC models: configurable,dedicated (default configurable)")
+    axes.add_argument(
+        "--efficiency", type=axis_type("dram_efficiency"), default=None, metavar="LIST",
+        help="sustained / peak external bandwidth, e.g. 1,0.8 (default: the base's, 1 = peak as in PACT; presets: "
+        "lpddr4 0.69, ddr4 0.78, gddr5 0.75, hbm2 0.83)",
+    )
     axes.add_argument("--spec", metavar="FILE.toml", help="axes from a TOML file's [axes] table (in its order); flags above replace the file's axis of the same name")
     p.add_argument("--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)")
     p.add_argument("--scale", choices=SCALES, default=None, help="where iso-area MACs go (default: cores for configurable, array for dedicated; see docs/model.md)")
@@ -85,11 +90,14 @@ def register(subparsers: Any) -> None:
     p.set_defaults(func=cmd_run)
 
     p = subparsers.add_parser(
-        "fit", help="on-chip fit per precision: weights, working sets, live activations, spills",
-        description="Which tensors fit in the accelerator's total on-chip memory at each precision.",
+        "fit", help="on-chip fit per precision: weights pinned and streamed, live activations per core, spills",
+        description=(
+            "What the per-core memory plan keeps on chip at each precision, on the iso-area design of the base at that "
+            "precision (the design a sweep runs): weights pinned and streamed, peak live activations per core, spills."
+        ),
     )
     p.add_argument("--bits", type=axis_type("bits"), default=None, help="bit-widths, e.g. 16,8,4,2 (default)")
-    add_common_options(p, iso_area=False)
+    add_common_options(p)
     p.set_defaults(func=cmd_fit)
 
     p = subparsers.add_parser(
@@ -156,8 +164,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     columns = [
         "name", "kind", "w_bits", "a_bits", "split", "gang", "compute_cycles", "cycles", "stall_cycles",
-        "array_utilization", "bound", "read_bytes", "write_bytes", "refetch", "output_on_chip",
-        "mac_energy_uj", "sram_energy_uj", "offchip_energy_uj",
+        "array_utilization", "bound", "read_bytes", "write_bytes", "refetch", "order", "weights_pinned",
+        "output_on_chip", "noc_bytes", "mac_energy_uj", "sram_energy_uj", "offchip_energy_uj", "noc_energy_uj",
     ]
     rows = [layer.as_dict() for layer in result.layers]
     if args.format == "table":
@@ -166,7 +174,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "stall_cycles": result.stall_cycles, "array_utilization": result.utilization, "bound": result.bound,
             "read_bytes": result.read_bytes, "write_bytes": result.write_bytes,
             "mac_energy_uj": result.mac_energy_uj, "sram_energy_uj": result.sram_energy_uj,
-            "offchip_energy_uj": result.offchip_energy_uj,
+            "offchip_energy_uj": result.offchip_energy_uj, "noc_bytes": result.noc_bytes,
+            "noc_energy_uj": result.noc_energy_uj,
         })
         sys.stdout.write(design.describe() + "\n\n")
         sys.stdout.write(render(rows, "table", columns=columns))
@@ -177,12 +186,15 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    from accelsim.hardware.design import iso_area
     from accelsim.model.fit import fit_report
     from accelsim.report.tables import render
 
     bits = list(args.bits.values) if args.bits is not None else [16, 8, 4, 2]
     base = base_accelerator(args)
-    rows, first = fit_report(workload_graph(args), base, bits, args.first_last_bits)
+    rows, first = fit_report(
+        workload_graph(args), base, bits, args.first_last_bits, design_for=lambda b: iso_area(base, b, args.mode, args.scale)
+    )
     out = []
     for r in rows:
         d = r.as_dict()
@@ -193,7 +205,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
     sys.stdout.write(render(out, args.format))
     if args.format == "table":
         where = f"at {first} bits" if first is not None else "at none of these bit-widths"
-        sys.stdout.write(f"\nwhole model (weights + peak live activations) first fits in {base.sram_bytes_total / 1e6:g} MB {where}\n")
+        sys.stdout.write(
+            f"\neverything (all weights pinned, all activations on chip) first fits in the cores' "
+            f"{base.sram_bytes_total / 1e6:g} MB {where}\n"
+        )
     return EXIT_OK
 
 

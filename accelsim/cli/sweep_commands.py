@@ -68,7 +68,7 @@ def _with_contexts(workloads_axis, contexts: tuple[int, ...]):  # type: ignore[n
     return Axis("workload", tuple(expanded), tuple(expanded))
 
 
-_SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram"}
+_SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram", "dram_efficiency": "efficiency"}
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
@@ -134,7 +134,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"{names}, batch {batches}: iso-area {','.join(modes)} MACs grown by {scales}; "
             f"base {base.describe(with_bw=False)}{note}\n\n"
         )
-        extra = {"workload": "workload", "batch": "batch", "mode": "mode", "sram_bytes": "sram_mb", "cores": "cores", "array": "array"}
+        extra = {
+            "workload": "workload", "batch": "batch", "mode": "mode", "sram_bytes": "sram_mb", "cores": "cores",
+            "array": "array", "dram_efficiency": "dram_efficiency",
+        }
         lead = [extra[v] for v in varying]
         table = []
         for r in rows:
@@ -146,11 +149,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             d["mac_uj"] = r.mac_energy_per_image_uj
             d["sram_uj"] = r.sram_energy_per_image_uj
             d["offchip_uj"] = r.offchip_energy_per_image_uj
+            d["noc_uj"] = r.noc_energy_per_image_uj
             table.append(d)
         columns = lead + [
             "bits", "first_last_bits", "bw", "macs_per_cycle", "peak_tmacs", "ms_per_image", "first_image_ms",
-            "speedup", "peak_ratio", "efficiency", "utilization", "stall_fraction", "bound", "offchip_mb",
-            "weights_fit", "activations_fit", "energy_uj", "mac_uj", "sram_uj", "offchip_uj", "area_mm2",
+            "speedup", "peak_ratio", "efficiency", "utilization", "stall_fraction", "memory_bound_fraction", "bound",
+            "offchip_mb", "noc_mb", "weights_fit", "activations_fit", "pinned_mb", "energy_uj", "mac_uj", "sram_uj",
+            "offchip_uj", "noc_uj", "area_mm2",
         ]
         if any(r.tokens_per_s is not None for r in rows):  # LLM steps: tokens/s and the KV cache next to the time
             columns[columns.index("ms_per_image") + 1:columns.index("ms_per_image") + 1] = ["tokens_per_s", "kv_mb", "kv_on_chip"]

@@ -37,6 +37,9 @@ def design_of(point: Mapping[str, Any]) -> tuple[Accelerator, Accelerator]:
         mac_w_bits=point["base_w_bits"],
         mac_a_bits=point["base_a_bits"],
         mac_mode=point["mode"],
+        dram_efficiency=point["dram_efficiency"],
+        noc_gb_per_s=point["noc_gb_per_s"],
+        noc_pj_per_bit=point["noc_pj_per_bit"],
     )
     spec = parse_bits_token(point["bits"])
     return base, iso_area(base, spec.w_bits, point["mode"], point["scale"], a_bits=spec.a_bits)
@@ -79,11 +82,14 @@ def evaluate_point(point: Mapping[str, Any]) -> dict[str, Any]:
         "seconds_per_image": r.seconds_per_image,
         "first_image_seconds": r.first_image_seconds,
         "utilization": r.utilization,
-        "stall_fraction": r.stall_cycles / r.cycles if r.cycles > 0 else 0.0,
+        "stall_fraction": r.stall_fraction,
+        "memory_bound_fraction": r.memory_bound_fraction,
         "bound": r.bound,
         "offchip_mb": r.offchip_bytes_per_image / MB,
+        "noc_mb": r.noc_bytes_per_image / MB,
         "weights_fit": r.weights_resident,
         "activations_fit": r.activations_resident,
+        "pinned_mb": r.pinned_weight_bytes / MB,
         **r.energy_breakdown(),
         "area_mm2": cost.total_mm2,
         "compute_area_mm2": cost.compute_mm2,

@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import math
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,12 @@ def _check_positive_float(field: str, value: Any, allow_inf: bool = False) -> fl
     if math.isnan(out) or out <= 0 or (math.isinf(out) and not allow_inf):
         raise InputError(field, value, rule)
     return out
+
+
+def _noc_default() -> Any:
+    import tech  # the default on-chip network lives with the other sourced numbers
+
+    return tech.noc()
 
 
 def _canonical_node(value: Any) -> str:
@@ -96,6 +102,14 @@ class Accelerator:
     mac_mode : {"configurable", "dedicated"}
         How a layer wider than the MACs runs: configurable MACs gang up (PEs combine), dedicated
         MACs decompose bit-serially. Narrower layers gain nothing.
+    dram_efficiency : float
+        Sustained over peak external bandwidth, in (0, 1]. 1.0 by default: PACT's 32/64 GB/s are
+        peak figures; the memory presets carry measured efficiencies (``tech.memory(name).efficiency``).
+    noc_gb_per_s : float
+        Bandwidth the on-chip network delivers between cores and from the memory interface, GB/s
+        (``inf`` = free); default the ring of ``tech/noc.toml``.
+    noc_pj_per_bit : float
+        Energy per bit the on-chip network moves; default from ``tech/noc.toml``.
     vector_lanes : int
         SIMD lanes of each core's vector unit (softmax, norms, activations: `accelsim.model.vector_unit`);
         0 = the sourced default of ``tech/vector.toml``, one lane per array column and MAC lane.
@@ -120,6 +134,9 @@ class Accelerator:
     mac_w_bits: int = 16
     mac_a_bits: int = 16
     mac_mode: str = "configurable"
+    dram_efficiency: float = 1.0
+    noc_gb_per_s: float = field(default_factory=lambda: _noc_default().bw_gb_per_s)
+    noc_pj_per_bit: float = field(default_factory=lambda: _noc_default().energy_pj_per_bit)
     vector_lanes: int = 0
     vector_ops_per_cycle: float = 1.0
 
@@ -137,6 +154,12 @@ class Accelerator:
         check_bits("mac_a_bits", self.mac_a_bits)
         if self.mac_mode not in MAC_MODES:
             raise InputError("mac_mode", self.mac_mode, f"must be one of {', '.join(MAC_MODES)}")
+        eff = _check_positive_float("dram_efficiency", self.dram_efficiency)
+        if eff > 1:
+            raise InputError("dram_efficiency", self.dram_efficiency, "must be a number in (0, 1]")
+        object.__setattr__(self, "dram_efficiency", eff)
+        object.__setattr__(self, "noc_gb_per_s", _check_positive_float("noc_gb_per_s", self.noc_gb_per_s, True))
+        object.__setattr__(self, "noc_pj_per_bit", _check_positive_float("noc_pj_per_bit", self.noc_pj_per_bit))
         _check_int("vector_lanes", self.vector_lanes, lo=0)
         object.__setattr__(self, "vector_ops_per_cycle", _check_positive_float("vector_ops_per_cycle", self.vector_ops_per_cycle))
 
@@ -170,8 +193,13 @@ class Accelerator:
 
     @property
     def bytes_per_cycle(self) -> float:
-        """External bandwidth in bytes per clock cycle (inf when unconstrained)."""
-        return self.bw_gb_per_s * 1e9 / self.clock_hz
+        """Sustained external bandwidth in bytes per clock cycle (peak x efficiency; inf when unconstrained)."""
+        return self.bw_gb_per_s * self.dram_efficiency * 1e9 / self.clock_hz
+
+    @property
+    def noc_bytes_per_cycle(self) -> float:
+        """On-chip network bandwidth in bytes per clock cycle (inf when free)."""
+        return self.noc_gb_per_s * 1e9 / self.clock_hz
 
     def describe(self, *, with_bw: bool = True) -> str:
         """One line for plot titles and reports (`with_bw=False` when bandwidth is swept)."""
@@ -181,14 +209,16 @@ class Accelerator:
             f"{self.tech_node}, {self.clock_hz / 1e9:g} GHz, {self.cores} cores x {self.rows}x{self.cols}{lanes} "
             f"{self.mac_w_bits}x{self.mac_a_bits}b {self.mac_mode} MACs ({self.dataflow.upper()}), "
             f"{self.sram_bytes_total / MB:g} MB on chip" + (f", {bw} GB/s" if with_bw else "")
+            + (f" at {self.dram_efficiency:.0%} sustained" if with_bw and self.dram_efficiency < 1 else "")
         )
 
     # --- serialisation ------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-safe fields; unconstrained bandwidth is the string ``"inf"``, never Infinity."""
         out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
-        if math.isinf(self.bw_gb_per_s):
-            out["bw_gb_per_s"] = "inf"
+        for key in ("bw_gb_per_s", "noc_gb_per_s"):
+            if math.isinf(out[key]):
+                out[key] = "inf"
         return out
 
     def to_json(self) -> str:
@@ -207,9 +237,9 @@ class Accelerator:
         for key, value in data.items():
             if key not in known:
                 raise InputError(str(key), value, f"is not an accelerator field ({', '.join(known)})")
-            if key == "bw_gb_per_s" and isinstance(value, str):
+            if key in ("bw_gb_per_s", "noc_gb_per_s") and isinstance(value, str):
                 if value.strip().lower() not in ("inf", "infinity"):
-                    raise InputError("bw_gb_per_s", value, "must be a number > 0 or inf")
+                    raise InputError(key, value, "must be a number > 0 or inf")
                 value = math.inf
             kwargs[key] = value
         return replace(base, **kwargs) if base is not None else cls(**kwargs)

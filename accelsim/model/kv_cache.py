@@ -1,21 +1,21 @@
 """Where the KV cache lives during one inference step, and what it costs to move.
 
 The KV cache is state that outlives a step: every decode step reads all of it and appends one
-token's keys and values. Rule (issue 13): it stays on chip when the whole cache (after this step's
-append, at `kv_bits`) fits next to the resident weights and the step's other live activations;
+token's keys and values. Rule (issue 13), applied by the memory plan (`accelsim.model.memory`): it
+stays on chip when an equal share of the whole cache (after this step's append, at `kv_bits`) fits
+on every core in the pin room, before any weight is pinned (per byte, a pinned weight and a resident
+cache byte save the same traffic per step; the cache goes first because it must live somewhere);
 otherwise it lives off chip, each step streams the cached part in (the attention MatMuls read it)
-and writes only the appended rows out. A resident cache, like resident weights, costs no off-chip
+and writes only the appended rows out. A resident cache, like pinned weights, costs no off-chip
 traffic in the steady state.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from accelsim.ir.graph import LayerGraph
 from accelsim.ir.vector_layers import KVCache
-from accelsim.model.fit import Residency
 
 
 def is_kv_cache(layer: Any) -> bool:
@@ -52,41 +52,22 @@ def kv_append_bits_of(layer: Any, precision: Any) -> int:
     return int(layer.appended_elems * precision.kv_bits)
 
 
-def _peak_without(res: Residency, names: set[str]) -> int:
-    """Peak over the step of live activations (leaving out the tensors in `names`) plus the
-    streaming buffers each layer reserves (`Residency.reserve_bits`)."""
-    live = res.liveness
-    delta = [0] * (len(live.order) + 1)
-    for t in live.tensors:
-        if t.name not in names:
-            delta[t.start] += t.bits
-            delta[t.end + 1] -= t.bits
-    peak = running = 0
-    for step, d in enumerate(delta[:-1]):
-        running += d
-        peak = max(peak, running + res.reserve_bits[step])
-    return peak
+def kv_share_bits(graph: LayerGraph, cores: int) -> int:
+    """Bits of the whole cache each core holds when it stays on chip (an equal share per core)."""
+    return -(-kv_cache_bits(graph) // cores)
 
 
-def kv_on_chip(graph: LayerGraph, res: Residency) -> bool:
-    """Does the whole KV cache fit next to resident weights and the other live activations?"""
-    names = set(kv_layers(graph))
-    if not names:
-        return False
-    weights = res.weight_bits if res.weights_resident else 0
-    return kv_cache_bits(graph) + weights + _peak_without(res, names) <= res.capacity_bits
+def place(graph: LayerGraph, pin_room: list[int], resident: dict[str, bool], tensors: Any) -> tuple[list[int], int]:
+    """Keep the KV cache on chip when an equal share fits in every core's pin room.
+
+    Marks every cache tensor in `resident` (all on chip or all off) and returns the pin room left
+    for weights and the cache bits each core keeps (0 when it streams).
+    """
+    share = kv_share_bits(graph, len(pin_room))
+    on_chip = share > 0 and all(share <= room for room in pin_room)
+    resident.update({t.name: on_chip for t in tensors if t.kv_cache})
+    kept = share if on_chip else 0
+    return [room - kept for room in pin_room], kept
 
 
-def place_kv_cache(graph: LayerGraph, res: Residency) -> Residency:
-    """`res` with every KV cache on chip or off chip as a whole, by `kv_on_chip`."""
-    names = kv_layers(graph)
-    if not names:
-        return res
-    on_chip = kv_on_chip(graph, res)
-    resident = dict(res.resident)
-    for name in names:
-        resident[name] = on_chip
-    return replace(res, resident=resident)
-
-
-__all__ = ["is_kv_cache", "kv_append_bits", "kv_append_bits_of", "kv_cache_bits", "kv_layers", "kv_on_chip", "kv_read_bits", "place_kv_cache"]
+__all__ = ["is_kv_cache", "kv_append_bits", "kv_append_bits_of", "kv_cache_bits", "kv_layers", "kv_read_bits", "kv_share_bits", "place"]

@@ -3,12 +3,13 @@
 A decode step makes one token per sequence, so tokens/s = batch / step time; a prefill step's time
 is the time to first token (TTFT: the whole prompt, then the first token's logits). The off-chip
 bytes of a step are split into
-- weights: every streamed weight once (0 when the weights stay on chip),
+- weights: every streamed weight once (weights pinned on chip by the memory plan cost nothing),
 - KV cache: the cached keys/values read back plus this step's appended ones (0 when on chip),
 - activations and overhead: the rest (activation spills, operands re-read because a tile did not fit).
 
 The back-of-envelope bound is the memory roofline of decode: at batch 1 every weight and the whole
-KV cache cross the memory interface once per token, so tokens/s <= bandwidth / (weight + KV bytes).
+KV cache not kept on chip cross the memory interface once per token, so tokens/s <= sustained
+bandwidth / (streamed weight + KV bytes).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class LLMStep:
     kv_bytes: float
     other_bytes: float
     weights_on_chip: bool
+    pinned_weight_bytes: float
     kv_on_chip: bool
     roofline_tokens_per_s: float
     compute_bound_tokens_per_s: float
@@ -66,13 +68,13 @@ def llm_step(graph: LayerGraph, result: SimResult) -> LLMStep:
     by_name = {layer.name: layer for layer in result.layers}
     kv_names = kv_cache.kv_layers(graph)
     kv_on_chip = bool(kv_names) and all(by_name[n].output_on_chip for n in kv_names)
-    weights = 0.0 if result.weights_resident else graph.weight_bytes()
+    weights = 0.0 if result.weights_resident else graph.weight_bytes() - result.pinned_weight_bytes  # streamed
     kv = 0.0 if kv_on_chip else (kv_cache.kv_read_bits(graph) + kv_cache.kv_append_bits(graph)) / 8
     offchip = result.read_bytes + result.write_bytes
     seconds = result.cycles / result.accelerator.clock_hz
     batch, tokens = int(meta["batch"]), int(meta["tokens"])
     made = batch * tokens  # tokens this step computes
-    bandwidth = result.accelerator.bw_gb_per_s * 1e9
+    bandwidth = result.accelerator.bw_gb_per_s * result.accelerator.dram_efficiency * 1e9  # sustained
     step_bytes = weights + kv
     roofline = made * bandwidth / step_bytes if step_bytes and math.isfinite(bandwidth) else math.inf
     compute_s = result.compute_cycles / result.accelerator.clock_hz
@@ -89,6 +91,7 @@ def llm_step(graph: LayerGraph, result: SimResult) -> LLMStep:
         kv_bytes=kv,
         other_bytes=offchip - weights - kv,
         weights_on_chip=result.weights_resident,
+        pinned_weight_bytes=result.pinned_weight_bytes,
         kv_on_chip=kv_on_chip,
         roofline_tokens_per_s=roofline,
         compute_bound_tokens_per_s=made / compute_s if compute_s else math.inf,

@@ -99,11 +99,12 @@ def _decode_table(points: Sequence[Point]) -> str:
         s, ref = p.step, base[(p.system, p.step.ctx)]
         rows.append([
             p.label, p.design.macs_per_cycle, f"{s.tokens_per_s:,.1f}", f"{s.tokens_per_s / ref.tokens_per_s:.2f}x",
-            f"{ref.offchip_bytes / s.offchip_bytes:.2f}x", "yes" if s.weights_on_chip else "no", "yes" if s.kv_on_chip else "no",
+            f"{ref.offchip_bytes / s.offchip_bytes:.2f}x", "all" if s.weights_on_chip else _mb(s.pinned_weight_bytes),
+            "yes" if s.kv_on_chip else "no",
             _mb(s.weight_bytes), _mb(s.kv_bytes), _mb(s.other_bytes), f"{s.roofline_tokens_per_s:,.1f}",
             f"{s.compute_bound_tokens_per_s:,.0f}", f"{s.roofline_ratio:.3f}",
         ])
-    return _table(["bits", "MACs/cycle", "tokens/s", "speedup vs 16 b", "fewer bytes vs 16 b", "weights on chip", "KV on chip",
+    return _table(["bits", "MACs/cycle", "tokens/s", "speedup vs 16 b", "fewer bytes vs 16 b", "weight MB pinned", "KV on chip",
                    "weight MB/token", "KV MB/token", "other MB/token", "bytes/bw bound tokens/s", "compute-only tokens/s",
                    "sim / bound"], rows)
 
@@ -190,8 +191,8 @@ for the point's weight x activation bits (`accelsim.hardware.design.iso_area`; w
 keep 16-bit activations, so configurable MACs stay as many as the base's; rows marked "ded." use MACs
 built for w x 16-bit operands, whose smaller area (`tech` MAC area model) buys more of them). Systems: {systems}. Batch 1; all
 layers, the LM head included, at the point's bits; the KV cache at the activation bits. Numbers are
-per decode step (one token); "other" bytes are activations and operands re-read when a tile did not
-fit. Models: `workloads.llm` (shapes from the published Hugging Face configs)."""
+per decode step (one token); "weight MB pinned" is what the memory plan keeps on chip (the rest
+streams every step); "other" bytes are activations and operands re-read when a tile did not fit. Models: `workloads.llm` (shapes from the published Hugging Face configs)."""
 
 
 def _model_section(model: str, points: Sequence[Point], figure: str, numbers: dict[str, float]) -> str:
@@ -216,9 +217,10 @@ def _check_text(ref: Point) -> str:
     s = ref.step
     return f"""### Back-of-envelope check ({ref.system.label}, 16 bits, context {s.ctx})
 
-At batch 1 a decode step moves every weight and the whole KV cache once: {_mb(s.weight_bytes)} MB of
-weights + {_mb(s.kv_bytes)} MB of KV cache = {_mb(s.weight_bytes + s.kv_bytes)} MB per token. At
-{ref.design.bw_gb_per_s:g} GB/s that bounds decode at {s.roofline_tokens_per_s:,.2f} tokens/s
+At batch 1 a decode step moves every weight not pinned on chip and the KV cache once:
+{_mb(s.weight_bytes)} MB of weights (the memory plan pins {_mb(s.pinned_weight_bytes)} MB) + {_mb(s.kv_bytes)} MB of
+KV cache = {_mb(s.weight_bytes + s.kv_bytes)} MB per token. At {ref.design.bw_gb_per_s * ref.design.dram_efficiency:g} GB/s
+sustained that bounds decode at {s.roofline_tokens_per_s:,.2f} tokens/s
 ({1e3 / s.roofline_tokens_per_s:,.2f} ms per token). The simulation gives {s.tokens_per_s:,.2f} tokens/s
 ({s.seconds * 1e3:,.2f} ms), {s.roofline_ratio:.1%} of the bound. The gap: {_mb(s.other_bytes)} MB more traffic
 ({s.other_bytes / (s.weight_bytes + s.kv_bytes):.1%}: attention operands re-read when a K or V tile does not fit
@@ -243,8 +245,8 @@ def _speedup_text(points: Sequence[Point], label: str) -> str:
 
 Decode at batch 1 is memory-bound, so a precision speeds it up by the ratio of bytes per token, not
 of MACs. A speedup beyond 16/w needs traffic to vanish beyond the weights' shrinking: the KV cache
-coming to fit on chip, or operands no longer re-read once their tiles fit. Weights on chip
-({points[0].design.sram_bytes_total / MB:g} MB): {', '.join(w_fit) if w_fit else 'at none of these precisions'}.
+coming to fit on chip, a larger share of the weights pinned, or operands no longer re-read once
+their tiles fit. All weights on chip ({points[0].design.sram_bytes_total / MB:g} MB): {', '.join(w_fit) if w_fit else 'at none of these precisions'}.
 
 """ + "\n".join(lines)
 

@@ -130,3 +130,16 @@ def test_sweep_takes_bit_tokens_and_context_axis(capsys) -> None:
     assert main(["sweep", "--workload", "gpt2:decode,ctx=32,gpt2:decode,ctx=64", "--bits", "16", "--bw", "64", "--no-store",
                  "-q", "--jobs", "1", "--format", "json"]) == 0
     assert [r["workload"] for r in json.loads(capsys.readouterr().out)] == ["gpt2:decode,ctx=32", "gpt2:decode,ctx=64"]
+
+
+def test_kv_cache_on_chip_takes_pin_room_before_weights() -> None:
+    """The memory plan keeps an equal share of the whole cache on every core, within its SRAM."""
+    from accelsim.model.layer_plan import plan
+
+    graph = workloads.load("gpt2", phase="decode,ctx=128")
+    mem = plan(graph, Accelerator()).residency
+    assert mem.kv_share_bits == -(-kv_cache_bits(graph) // 4) > 0
+    assert all(bits <= mem.capacity_bits for row in mem.occupancy for bits in row)
+    assert not any(t.kv_cache for t in mem.liveness.tensors if t.name in mem.spilled)  # state, not a spilled activation
+    long = plan(workloads.load("gpt2", phase="decode,ctx=1000"), Accelerator()).residency
+    assert long.kv_share_bits == 0 and not long.resident["layers.0.attn.k_cache"]

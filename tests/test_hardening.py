@@ -62,6 +62,10 @@ def _valid_field(name: str, v: object) -> bool:
         return _is_num(v) and math.isfinite(v) and 0 < v <= 10e9  # type: ignore[arg-type, operator]
     if name == "bw_gb_per_s":
         return _is_num(v) and not math.isnan(v) and v > 0 and (math.isinf(v) or v <= 100_000)  # type: ignore[arg-type, operator]
+    if name == "vector_lanes":
+        return _is_int(v) and v >= 0  # type: ignore[operator]
+    if name == "vector_ops_per_cycle":
+        return _is_num(v) and math.isfinite(v) and v > 0  # type: ignore[arg-type, operator]
     if name == "noc_gb_per_s":
         return _is_num(v) and not math.isnan(v) and v > 0  # type: ignore[arg-type, operator]
     if name == "noc_pj_per_bit":

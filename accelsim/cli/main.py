@@ -37,6 +37,7 @@ def _cmd_workloads(args: argparse.Namespace) -> int:
         graph = workloads.load(name, batch=args.batch)
         row: dict[str, Any] = {
             "workload": name,
+            "phase": _phase_label(graph),
             "layers": len(graph),
             "gmacs": graph.total_macs() / 1e9,
             "params_m": graph.total_params() / 1e6,
@@ -47,6 +48,14 @@ def _cmd_workloads(args: argparse.Namespace) -> int:
         rows.append(row)
     sys.stdout.write(render(rows, args.format))
     return EXIT_OK
+
+
+def _phase_label(graph: Any) -> str:
+    """``decode ctx=2048`` for an LLM step (the default `load` builds), blank for other networks."""
+    meta = graph.metadata
+    if "phase" not in meta:
+        return ""
+    return f"decode ctx={meta['ctx']}" if meta["phase"] == "decode" else f"prefill {meta['tokens']}"
 
 
 def _cmd_layers(args: argparse.Namespace) -> int:
@@ -113,7 +122,9 @@ def _extra_commands() -> list[Callable[[Any], None]]:
     import importlib
 
     registers: list[Callable[[Any], None]] = []
-    for module in ("accelsim.cli.sim_commands", "accelsim.cli.io_commands", "accelsim.cli.report_commands"):
+    for module in (
+        "accelsim.cli.sim_commands", "accelsim.cli.io_commands", "accelsim.cli.report_commands", "accelsim.cli.llm_commands",
+    ):
         try:
             registers.append(importlib.import_module(module).register)
         except ModuleNotFoundError as exc:  # a command module not built yet; real import bugs still raise

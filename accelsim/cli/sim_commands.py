@@ -26,6 +26,7 @@ from accelsim.cli.options import (
     base_accelerator,
     bits_type,
     bw_type,
+    ctx_list_type,
     jobs_type,
     max_points_type,
     objectives_type,
@@ -51,12 +52,13 @@ def register(subparsers: Any) -> None:
     )
     axes = p.add_argument_group("axes (comma lists; the grid is their product, first axis varying slowest)")
     axes.add_argument("--workload", type=axis_type("workload"), default=None, metavar="LIST", help="zoo names or LayerGraph .json files (default resnet50)")
-    axes.add_argument("--bits", type=axis_type("bits"), default=None, metavar="LIST", help="body bit-widths, e.g. 16,8,4,2 (default)")
+    axes.add_argument("--bits", type=axis_type("bits"), default=None, metavar="LIST", help="body bit-widths, e.g. 16,8,4,2 (default), or tokens such as w4a16,w8a8,w4a16kv8")
     axes.add_argument("--bw", type=axis_type("bw"), default=None, metavar="LIST", help="external bandwidths in GB/s, e.g. 32,64,inf (default)")
     axes.add_argument("--sram", type=axis_type("sram"), default=None, metavar="LIST", help="total on-chip memory, e.g. 8MB,16MB,32MB (default: the base's, 16MB)")
     axes.add_argument("--cores", type=axis_type("cores"), default=None, metavar="LIST", help="cores of the base design, e.g. 2,4,8 (default: the base's, 4)")
     axes.add_argument("--array", type=axis_type("array"), default=None, metavar="LIST", help="base array per core, e.g. 16x32,32x32 (default: the base's, 16x32)")
     axes.add_argument("--batch", type=axis_type("batch"), default=None, metavar="LIST", help="batch sizes for zoo networks (default 1)")
+    axes.add_argument("--ctx", type=ctx_list_type, default=None, metavar="LIST", help="decode context lengths for LLM workloads, e.g. 512,2048 (each workload becomes NAME:decode,ctx=C)")
     axes.add_argument("--mode", type=axis_type("mode"), default=None, metavar="LIST", help="iso-area MAC models: configurable,dedicated (default configurable)")
     axes.add_argument(
         "--efficiency", type=axis_type("dram_efficiency"), default=None, metavar="LIST",
@@ -84,7 +86,7 @@ def register(subparsers: Any) -> None:
         "run", help="one design point: per-layer cycles, utilization, bound, off-chip bytes, energy and totals",
         description="Simulate one design point. Without --bits the --config accelerator runs as is.",
     )
-    p.add_argument("--bits", type=bits_type, default=None, help="body bit-width; the design is iso-area to the base at this precision")
+    p.add_argument("--bits", type=bits_type, default=None, help="body bit-width or token (4, w4a16, w8a8); the design is iso-area to the base at this precision")
     p.add_argument("--bw", type=bw_type, default=None, help="external bandwidth in GB/s or inf (default: the base's, 64)")
     add_common_options(p)
     add_memory_option(p)
@@ -134,8 +136,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from accelsim.explore.store import json_safe
     from accelsim.hardware.bandwidth import parse_bw
     from accelsim.hardware.design import iso_area
+    from accelsim.ir.bits_spec import parse_bits_token, token_policy
     from accelsim.model.energy import area
-    from accelsim.model.fit import policy_for
     from accelsim.model.sim import simulate
     from accelsim.report.tables import render
 
@@ -145,11 +147,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.bits is None:
         design, bits = base, base.mac_w_bits
     else:
-        design, bits = iso_area(base, args.bits, args.mode, args.scale), args.bits
-    graph = workload_graph(args).with_policy(policy_for(bits, args.first_last_bits))
+        spec = parse_bits_token(args.bits)
+        design, bits = iso_area(base, spec.w_bits, args.mode, args.scale, a_bits=spec.a_bits), args.bits
+    graph = workload_graph(args).with_policy(token_policy(bits, args.first_last_bits))
     result = simulate(graph, design, memory=args.memory)
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     totals = result.totals()
+    if graph.metadata.get("phase") in ("prefill", "decode"):  # an LLM step: tokens/s, TTFT, where the bytes go
+        from accelsim.model.llm_metrics import llm_step
+
+        step = llm_step(graph, result).as_dict()
+        totals.update({k: step[k] for k in ("phase", "ctx", "tokens_per_s", "ttft_s", "weight_bytes", "kv_bytes",
+                                            "other_bytes", "kv_on_chip", "roofline_tokens_per_s", "roofline_ratio")})
     totals.update({"area_mm2": cost.total_mm2, "compute_area_mm2": cost.compute_mm2, "sram_area_mm2": cost.sram_mm2})
     if args.format == "json":
         data = result.as_dict()

@@ -49,7 +49,24 @@ def sweep_spec(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             axes[name] = value
     from accelsim.explore.plan import full_spec
 
+    if getattr(args, "ctx", None):
+        axes["workload"] = _with_contexts(axes.get("workload"), args.ctx)
     return full_spec(SweepSpec(tuple(axes.values())) if axes else None)
+
+
+def _with_contexts(workloads_axis, contexts: tuple[int, ...]):  # type: ignore[no-untyped-def]
+    """The workload axis with every LLM workload at each decode context (`--ctx`)."""
+    from accelsim.explore.grid import Axis
+
+    names = list(workloads_axis.values) if workloads_axis is not None else []
+    if not names:
+        raise InputError("ctx", ",".join(map(str, contexts)), "needs --workload naming LLMs (e.g. llama2-7b)")
+    expanded = []
+    for name in names:
+        if ":" in name:
+            raise InputError("ctx", name, "applies to workloads without a phase; give one or the other")
+        expanded += [f"{name}:decode,ctx={c}" for c in contexts]
+    return Axis("workload", tuple(expanded), tuple(expanded))
 
 
 _SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram", "dram_efficiency": "efficiency"}
@@ -149,6 +166,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             "offchip_mb", "noc_mb", "weights_fit", "activations_fit", "pinned_mb", "energy_uj", "mac_uj", "sram_uj",
             "offchip_uj", "noc_uj", "area_mm2",
         ]
+        if any(r.tokens_per_s is not None for r in rows):  # LLM steps: tokens/s and the KV cache next to the time
+            columns[columns.index("ms_per_image") + 1:columns.index("ms_per_image") + 1] = ["tokens_per_s", "kv_mb", "kv_on_chip"]
         sys.stdout.write(render(table, "table", columns=columns))
         if any(r.speedup is None for r in rows):
             sys.stdout.write("\n(blank speedup: the 16-bit reference point with the same other values failed)\n")

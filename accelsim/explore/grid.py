@@ -70,9 +70,13 @@ def _int_in(axis: str, raw: Any, lo: int, hi: int | None, rule: str) -> int:
     return value
 
 
-def parse_bits(raw: Any) -> int:
-    """Uniform weight/activation bit width, 1..32."""
-    return _int_in("bits", raw, 1, 32, "must be an integer in 1..32")
+def parse_bits(raw: Any) -> int | str:
+    """Uniform bit width 1..32 (an int), or a mixed token such as ``w4a16`` (kept as its label)."""
+    from accelsim.ir.bits_spec import bits_value, parse_bits_token
+
+    if isinstance(raw, str) and raw.strip().isdigit() or isinstance(raw, int) and not isinstance(raw, bool):
+        return _int_in("bits", raw, 1, 32, "must be an integer in 1..32")
+    return bits_value(parse_bits_token(raw))
 
 
 def _parse_bw_within_limits(raw: Any) -> float:
@@ -244,6 +248,8 @@ class Axis:
                 raise InputError(name, raw, "needs at least one value")
             if not all(tokens):  # `8,,4` or `8,4,`: a value lost to a typo is refused, not skipped
                 raise InputError(name, raw, "has an empty value between commas")
+            if name == "workload":
+                tokens = _join_phases(tokens)
         else:
             tokens = list(raw)
         values = tuple(PARSERS[name](t) for t in tokens)
@@ -251,6 +257,17 @@ class Axis:
 
     def label(self, value: Any) -> str:
         return self.labels[self.values.index(value)]
+
+
+def _join_phases(tokens: list[str]) -> list[str]:
+    """``llama2-7b:decode``, ``ctx=512`` -> ``llama2-7b:decode,ctx=512``: an LLM phase's own commas."""
+    out: list[str] = []
+    for token in tokens:
+        if out and ":" in out[-1] and "=" in token and ":" not in token:
+            out[-1] = f"{out[-1]},{token}"
+        else:
+            out.append(token)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

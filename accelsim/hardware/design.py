@@ -150,6 +150,11 @@ class Accelerator:
         (``inf`` = free); default the ring of ``tech/noc.toml``.
     noc_pj_per_bit : float
         Energy per bit the on-chip network moves; default from ``tech/noc.toml``.
+    vector_lanes : int
+        SIMD lanes of each core's vector unit (softmax, norms, activations: `accelsim.model.vector_unit`);
+        0 = the sourced default of ``tech/vector.toml``, one lane per array column and MAC lane.
+    vector_ops_per_cycle : float
+        Elementary operations each vector lane retires per cycle (``tech/vector.toml``: 1).
 
     Raises
     ------
@@ -172,6 +177,8 @@ class Accelerator:
     dram_efficiency: float = 1.0
     noc_gb_per_s: float = field(default_factory=lambda: _noc_default().bw_gb_per_s)
     noc_pj_per_bit: float = field(default_factory=lambda: _noc_default().energy_pj_per_bit)
+    vector_lanes: int = 0
+    vector_ops_per_cycle: float = 1.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.tech_node, str) or not self.tech_node.strip():
@@ -193,6 +200,8 @@ class Accelerator:
         object.__setattr__(self, "dram_efficiency", eff)
         object.__setattr__(self, "noc_gb_per_s", _check_positive_float("noc_gb_per_s", self.noc_gb_per_s, True))
         object.__setattr__(self, "noc_pj_per_bit", _check_positive_float("noc_pj_per_bit", self.noc_pj_per_bit))
+        _check_int("vector_lanes", self.vector_lanes, lo=0)
+        object.__setattr__(self, "vector_ops_per_cycle", _check_positive_float("vector_ops_per_cycle", self.vector_ops_per_cycle))
         self._check_limits()
 
     def _check_limits(self) -> None:

@@ -29,7 +29,7 @@ from workloads.alexnet import alexnet, alexnet_dorefa
 from workloads.bert import bert_base
 from workloads.llm import llm, parse_phase
 from workloads.llm_config import ZOO as LLM_ZOO
-from workloads.llm_config import LLMConfig, from_hf_config, load_hf_config
+from workloads.llm_config import LLMConfig, from_hf_config
 from workloads.mobilenet import mobilenet_v2
 from workloads.resnet import resnet18, resnet20, resnet50
 from workloads.svhn import svhn
@@ -81,4 +81,4 @@ def load(name: str, batch: int = 1, phase: str | None = None) -> LayerGraph:
     return _REGISTRY[key](batch)
 
 
-__all__ = ["LLMConfig", "LLM_ZOO", "canonical_name", "from_hf_config", "llm", "load", "load_hf_config", "names", "parse_phase"]
+__all__ = ["LLMConfig", "LLM_ZOO", "canonical_name", "from_hf_config", "llm", "load", "names", "parse_phase"]

@@ -9,10 +9,8 @@ with Llama's field names (Mistral, Qwen2 without biases...) is read the Llama wa
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
-from pathlib import Path
 from typing import Any
 
 from accelsim.errors import InputError
@@ -159,19 +157,6 @@ def from_hf_config(data: Mapping[str, Any], name: str | None = None) -> LLMConfi
     )
 
 
-def load_hf_config(path: str | Path, name: str | None = None) -> LLMConfig:
-    """`from_hf_config` on a file; the model is named after its folder unless `name` is given."""
-    path = Path(path)
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError("config.json", str(path), f"cannot be read ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(str(path), f"line {exc.lineno} col {exc.colno}", f"is not valid JSON ({exc.msg})") from None
-    folder = path.resolve().parent.name if path.name == "config.json" else path.stem
-    return from_hf_config(data, name or folder)
-
-
 #: The zoo's decoder LLMs, shapes from each model's published ``config.json`` (Hugging Face hub).
 ZOO: dict[str, LLMConfig] = {
     cfg.name: cfg
@@ -205,4 +190,4 @@ ZOO: dict[str, LLMConfig] = {
     )
 }
 
-__all__ = ["ZOO", "LLMConfig", "from_hf_config", "load_hf_config"]
+__all__ = ["ZOO", "LLMConfig", "from_hf_config"]

@@ -5,12 +5,11 @@ The CLI and the sweep both call this one function, so every command accepts the 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import workloads
 from accelsim.errors import InputError
-from accelsim.inputfiles import check_regular_file
+from accelsim.inputfiles import check_regular_file, load_json_file
 from accelsim.io.onnx_import import import_onnx
 from accelsim.io.scalesim import read_topology
 from accelsim.ir.checks import check_batch
@@ -57,8 +56,8 @@ def _is_hf_config(path: Path) -> bool:
     if path.suffix.lower() != ".json" or not path.is_file():
         return False
     try:
-        head = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        head = load_json_file(path, "workload")
+    except InputError:
         return False  # LayerGraph.load reports the problem
     return isinstance(head, dict) and "model_type" in head and "layers" not in head
 
@@ -66,7 +65,9 @@ def _is_hf_config(path: Path) -> bool:
 def _hf_llm(path: str, phase: str, batch: int) -> LayerGraph:
     if not Path(path).is_file():
         raise InputError("workload", path, "is neither a zoo LLM nor a Hugging Face config.json file")
-    config = workloads.load_hf_config(path)
+    # The io layer reads the file (regular files only, size and nesting bounded); workloads only builds.
+    folder = Path(path).resolve().parent.name if Path(path).name == "config.json" else Path(path).stem
+    config = workloads.from_hf_config(load_json_file(path, "workload"), folder)
     return workloads.llm(config, workloads.parse_phase(phase, config, batch))
 
 

@@ -54,12 +54,24 @@ def _is_num(v: object) -> bool:
 
 def _valid_field(name: str, v: object) -> bool:
     """The rule each Accelerator field documents (the oracle the property test checks against)."""
-    if name in ("cores", "rows", "cols", "lanes", "sram_bytes_per_core"):
-        return _is_int(v) and v >= 1  # type: ignore[operator]
+    # the documented size limits (docs/limits.md), with the other fields at their defaults (4 cores)
+    top = {"cores": 16_384, "rows": 1_024, "cols": 1_024, "lanes": 256, "sram_bytes_per_core": 64e9 / 4}
+    if name in top:
+        return _is_int(v) and 1 <= v <= top[name]  # type: ignore[operator]
     if name == "clock_hz":
-        return _is_num(v) and math.isfinite(v) and v > 0  # type: ignore[arg-type, operator]
+        return _is_num(v) and math.isfinite(v) and 0 < v <= 10e9  # type: ignore[arg-type, operator]
     if name == "bw_gb_per_s":
+        return _is_num(v) and not math.isnan(v) and v > 0 and (math.isinf(v) or v <= 100_000)  # type: ignore[arg-type, operator]
+    if name == "vector_lanes":
+        return _is_int(v) and v >= 0  # type: ignore[operator]
+    if name == "vector_ops_per_cycle":
+        return _is_num(v) and math.isfinite(v) and v > 0  # type: ignore[arg-type, operator]
+    if name == "noc_gb_per_s":
         return _is_num(v) and not math.isnan(v) and v > 0  # type: ignore[arg-type, operator]
+    if name == "noc_pj_per_bit":
+        return _is_num(v) and math.isfinite(v) and v > 0  # type: ignore[arg-type, operator]
+    if name == "dram_efficiency":
+        return _is_num(v) and math.isfinite(v) and 0 < v <= 1  # type: ignore[arg-type, operator]
     if name in ("mac_w_bits", "mac_a_bits"):
         return _is_int(v) and 1 <= v <= 32  # type: ignore[operator]
     if name == "dataflow":
@@ -100,7 +112,7 @@ def test_config_files_load_or_fail_with_an_input_error(data):
         except InputError as exc:
             assert exc.field in data or exc.field == "config"
         else:
-            assert all(_valid_field(k, v) or (k == "bw_gb_per_s" and v == "inf") for k, v in data.items())
+            assert all(_valid_field(k, v) or (k in ("bw_gb_per_s", "noc_gb_per_s") and v == "inf") for k, v in data.items())
             assert acc.macs_per_cycle >= 1
 
 

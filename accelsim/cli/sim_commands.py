@@ -26,7 +26,9 @@ from accelsim.cli.options import (
     base_accelerator,
     bits_type,
     bw_type,
+    ctx_list_type,
     jobs_type,
+    max_points_type,
     objectives_type,
     workload_graph,
 )
@@ -50,13 +52,19 @@ def register(subparsers: Any) -> None:
     )
     axes = p.add_argument_group("axes (comma lists; the grid is their product, first axis varying slowest)")
     axes.add_argument("--workload", type=axis_type("workload"), default=None, metavar="LIST", help="zoo names or LayerGraph .json files (default resnet50)")
-    axes.add_argument("--bits", type=axis_type("bits"), default=None, metavar="LIST", help="body bit-widths, e.g. 16,8,4,2 (default), or as-trained: the graph's own per-layer bits (the default for graphs that carry them); numbers re-quantize those")
+    axes.add_argument("--bits", type=axis_type("bits"), default=None, metavar="LIST", help="body bit-widths, e.g. 16,8,4,2 (default), tokens such as w4a16,w8a8,w4a16kv8, or as-trained: the graph's own per-layer bits (the default for graphs that carry them; bits or tokens re-quantize those)")
     axes.add_argument("--bw", type=axis_type("bw"), default=None, metavar="LIST", help="external bandwidths in GB/s, e.g. 32,64,inf (default)")
     axes.add_argument("--sram", type=axis_type("sram"), default=None, metavar="LIST", help="total on-chip memory, e.g. 8MB,16MB,32MB (default: the base's, 16MB)")
     axes.add_argument("--cores", type=axis_type("cores"), default=None, metavar="LIST", help="cores of the base design, e.g. 2,4,8 (default: the base's, 4)")
     axes.add_argument("--array", type=axis_type("array"), default=None, metavar="LIST", help="base array per core, e.g. 16x32,32x32 (default: the base's, 16x32)")
     axes.add_argument("--batch", type=axis_type("batch"), default=None, metavar="LIST", help="batch sizes for zoo networks (default 1)")
+    axes.add_argument("--ctx", type=ctx_list_type, default=None, metavar="LIST", help="decode context lengths for LLM workloads, e.g. 512,2048 (each workload becomes NAME:decode,ctx=C)")
     axes.add_argument("--mode", type=axis_type("mode"), default=None, metavar="LIST", help="iso-area MAC models: configurable,dedicated (default configurable)")
+    axes.add_argument(
+        "--efficiency", type=axis_type("dram_efficiency"), default=None, metavar="LIST",
+        help="sustained / peak external bandwidth, e.g. 1,0.8 (default: the base's, 1 = peak as in PACT; presets: "
+        "lpddr4 0.69, ddr4 0.78, gddr5 0.75, hbm2 0.83)",
+    )
     axes.add_argument("--spec", metavar="FILE.toml", help="axes from a TOML file's [axes] table (in its order); flags above replace the file's axis of the same name")
     p.add_argument("--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)")
     p.add_argument("--scale", choices=SCALES, default=None, help="where iso-area MACs go (default: cores for configurable, array for dedicated; see docs/model.md)")
@@ -65,7 +73,9 @@ def register(subparsers: Any) -> None:
     run = p.add_argument_group("running and storing")
     run.add_argument("--jobs", type=jobs_type, default=None, metavar="N", help=f"worker processes (default: the machine's core count, {os.cpu_count() or 1} here; 1 runs inline)")
     run.add_argument("--dask", "--scheduler", dest="dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS, e.g. tcp://host:8786 (needs accelsim[dask])")
-    run.add_argument("--store", metavar="FILE", default=DEFAULT_STORE, help=f"SQLite result store; finished points are skipped on a rerun (default: ./{DEFAULT_STORE} in the working directory)")
+    run.add_argument("--dask-timeout", type=float, default=None, metavar="SECONDS", help="longest wait for the Dask scheduler to connect and answer (default 10)")
+    run.add_argument("--max-points", type=max_points_type, default=None, metavar="N", help="largest grid to run (default 1,000,000; see docs/limits.md)")
+    run.add_argument("--store", metavar="FILE", default=None, help=f"SQLite result store; finished points are skipped on a rerun (default: ./{DEFAULT_STORE} in the working directory)")
     run.add_argument("--no-store", action="store_true", help="keep no result store (nothing is written, nothing reused)")
     add_format_option(p)
     p.add_argument("--plot", metavar="FILE", help="also draw speedup vs bits to FILE (.png, .svg or .pdf); needs one value on every axis but bits and bw")
@@ -77,19 +87,22 @@ def register(subparsers: Any) -> None:
         description="Simulate one design point. Without --bits the --config accelerator runs as is, except for a graph "
                     "that carries per-layer bits, which runs as trained on the iso-area design of its body precision.",
     )
-    p.add_argument("--bits", type=bits_type, default=None, help="body bit-width (the design is iso-area to the base at this precision) or as-trained, the default "
-                        "for a graph that carries per-layer bits (a pact-train export); a number re-quantizes it")
+    p.add_argument("--bits", type=bits_type, default=None, help="body bit-width or token (4, w4a16, w8a8; the design is iso-area to the base at this precision) "
+                        "or as-trained, the default for a graph that carries per-layer bits (a pact-train export); a width or token re-quantizes it")
     p.add_argument("--bw", type=bw_type, default=None, help="external bandwidth in GB/s or inf (default: the base's, 64)")
     add_common_options(p)
     add_memory_option(p)
     p.set_defaults(func=cmd_run)
 
     p = subparsers.add_parser(
-        "fit", help="on-chip fit per precision: weights, working sets, live activations, spills",
-        description="Which tensors fit in the accelerator's total on-chip memory at each precision.",
+        "fit", help="on-chip fit per precision: weights pinned and streamed, live activations per core, spills",
+        description=(
+            "What the per-core memory plan keeps on chip at each precision, on the iso-area design of the base at that "
+            "precision (the design a sweep runs): weights pinned and streamed, peak live activations per core, spills."
+        ),
     )
     p.add_argument("--bits", type=axis_type("bits"), default=None, help="bit-widths, e.g. 16,8,4,2 (default)")
-    add_common_options(p, iso_area=False)
+    add_common_options(p)
     p.set_defaults(func=cmd_fit)
 
     p = subparsers.add_parser(
@@ -135,6 +148,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = simulate(graph, design, memory=args.memory)
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     totals = result.totals()
+    if graph.metadata.get("phase") in ("prefill", "decode"):  # an LLM step: tokens/s, TTFT, where the bytes go
+        from accelsim.model.llm_metrics import llm_step
+
+        step = llm_step(graph, result).as_dict()
+        totals.update({k: step[k] for k in ("phase", "ctx", "tokens_per_s", "ttft_s", "weight_bytes", "kv_bytes",
+                                            "other_bytes", "kv_on_chip", "roofline_tokens_per_s", "roofline_ratio")})
     totals.update({"area_mm2": cost.total_mm2, "compute_area_mm2": cost.compute_mm2, "sram_area_mm2": cost.sram_mm2})
     if args.format == "json":
         data = result.as_dict()
@@ -143,8 +162,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_OK
     columns = [
         "name", "kind", "w_bits", "a_bits", "split", "gang", "compute_cycles", "cycles", "stall_cycles",
-        "array_utilization", "bound", "read_bytes", "write_bytes", "refetch", "output_on_chip",
-        "mac_energy_uj", "sram_energy_uj", "offchip_energy_uj",
+        "array_utilization", "bound", "read_bytes", "write_bytes", "refetch", "order", "weights_pinned",
+        "output_on_chip", "noc_bytes", "mac_energy_uj", "sram_energy_uj", "offchip_energy_uj", "noc_energy_uj",
     ]
     rows = [layer.as_dict() for layer in result.layers]
     if args.format == "table":
@@ -153,7 +172,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "stall_cycles": result.stall_cycles, "array_utilization": result.utilization, "bound": result.bound,
             "read_bytes": result.read_bytes, "write_bytes": result.write_bytes,
             "mac_energy_uj": result.mac_energy_uj, "sram_energy_uj": result.sram_energy_uj,
-            "offchip_energy_uj": result.offchip_energy_uj,
+            "offchip_energy_uj": result.offchip_energy_uj, "noc_bytes": result.noc_bytes,
+            "noc_energy_uj": result.noc_energy_uj,
         })
         sys.stdout.write(design.describe() + "\n" + precision + "\n\n")
         sys.stdout.write(render(rows, "table", columns=columns))
@@ -170,8 +190,8 @@ def _run_precision(args: argparse.Namespace, graph: Any, base: Any) -> tuple[Any
     uniform precision; then it is re-quantized and the line (and stderr) says so.
     """
     from accelsim.hardware.design import iso_area
+    from accelsim.ir.bits_spec import parse_bits_token, token_policy
     from accelsim.ir.graph import AS_TRAINED
-    from accelsim.model.fit import policy_for
 
     trained = graph.carries_bits()
     if args.bits == AS_TRAINED or (args.bits is None and trained):
@@ -186,9 +206,11 @@ def _run_precision(args: argparse.Namespace, graph: Any, base: Any) -> tuple[Any
     if args.bits is None:
         design, bits = base, base.mac_w_bits
     else:
-        design, bits = iso_area(base, args.bits, args.mode, args.scale), args.bits
-    policy = policy_for(bits, args.first_last_bits)
-    line = f"precision: uniform {bits} bits, first/last {policy.first_last_bits or bits}"
+        spec = parse_bits_token(args.bits)
+        design, bits = iso_area(base, spec.w_bits, args.mode, args.scale, a_bits=spec.a_bits), args.bits
+    policy = token_policy(bits, args.first_last_bits)
+    unit = " bits" if isinstance(bits, int) else ""
+    line = f"precision: uniform {bits}{unit}, first/last {policy.first_last_bits or bits}{unit}"
     if trained:
         line += f" (re-quantized: {graph.name} carries per-layer bits; --bits {AS_TRAINED} runs them as trained)"
         sys.stderr.write(f"accelsim: note: {line.removeprefix('precision: ')}\n")
@@ -196,6 +218,7 @@ def _run_precision(args: argparse.Namespace, graph: Any, base: Any) -> tuple[Any
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    from accelsim.hardware.design import iso_area
     from accelsim.model.fit import fit_report
     from accelsim.report.tables import render
 
@@ -204,7 +227,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
         raise InputError("bits", ",".join(map(str, bits)), "fit compares uniform precisions; `accelsim run` runs the "
                                                              "trained per-layer bits")
     base = base_accelerator(args)
-    rows, first = fit_report(workload_graph(args), base, bits, args.first_last_bits)
+    rows, first = fit_report(
+        workload_graph(args), base, bits, args.first_last_bits, design_for=lambda b: iso_area(base, b, args.mode, args.scale)
+    )
     out = []
     for r in rows:
         d = r.as_dict()
@@ -215,7 +240,10 @@ def cmd_fit(args: argparse.Namespace) -> int:
     sys.stdout.write(render(out, args.format))
     if args.format == "table":
         where = f"at {first} bits" if first is not None else "at none of these bit-widths"
-        sys.stdout.write(f"\nwhole model (weights + peak live activations) first fits in {base.sram_bytes_total / 1e6:g} MB {where}\n")
+        sys.stdout.write(
+            f"\neverything (all weights pinned, all activations on chip) first fits in the cores' "
+            f"{base.sram_bytes_total / 1e6:g} MB {where}\n"
+        )
     return EXIT_OK
 
 

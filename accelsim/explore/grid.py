@@ -21,8 +21,7 @@ import argparse
 import itertools
 import math
 import re
-import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -30,9 +29,14 @@ from typing import Any
 
 from accelsim.errors import InputError
 from accelsim.hardware.bandwidth import parse_bw
+from accelsim.hardware.design import design_limit
 from accelsim.ir.graph import AS_TRAINED
 
 MODES = ("configurable", "dedicated")
+
+#: Most design points a sweep expands to unless the caller raises it (`--max-points`): one million
+#: points of the default model is days of CPU time and a store of ~2 GB (docs/limits.md).
+MAX_POINTS = 1_000_000
 
 #: Byte multipliers; decimal prefixes are SI (MB = 1e6), binary ones IEC (MiB = 2**20).
 SIZE_UNITS: dict[str, int] = {
@@ -68,10 +72,31 @@ def _int_in(axis: str, raw: Any, lo: int, hi: int | None, rule: str) -> int:
 
 
 def parse_bits(raw: Any) -> int | str:
-    """Uniform weight/activation bit width, 1..32, or ``as-trained`` (the graph's own per-layer bits)."""
+    """Uniform bit width 1..32 (an int), a mixed token such as ``w4a16`` (kept as its label), or
+    ``as-trained``: the graph's own per-layer bits."""
+    from accelsim.ir.bits_spec import bits_value, parse_bits_token
+
     if isinstance(raw, str) and raw.strip().lower() == AS_TRAINED:
         return AS_TRAINED
-    return _int_in("bits", raw, 1, 32, f"must be an integer in 1..32 or {AS_TRAINED}")
+    if isinstance(raw, str) and raw.strip().isdigit() or isinstance(raw, int) and not isinstance(raw, bool):
+        return _int_in("bits", raw, 1, 32, "must be an integer in 1..32")
+    return bits_value(parse_bits_token(raw))
+
+
+def _parse_bw_within_limits(raw: Any) -> float:
+    """`parse_bw`, and a finite bandwidth beyond any real chip refused while parsing."""
+    value = parse_bw(raw)
+    _under_limit("bw_gb_per_s", raw, value if math.isfinite(value) else 0, "bw_gb_per_s")
+    return value
+
+
+def _under_limit(axis: str, raw: Any, value: float, limit_name: str) -> None:
+    """Refuse a value beyond `accelsim.hardware.design.DESIGN_LIMITS` while parsing, before any point runs."""
+    limit = design_limit(limit_name)
+    if value > limit:
+        raise InputError(
+            axis, raw, f"exceeds {limit:,.0f}, beyond any real chip (docs/limits.md; ACCELSIM_MAX_{limit_name.upper()} raises it)"
+        )
 
 
 def parse_sram(raw: Any) -> int:
@@ -82,6 +107,7 @@ def parse_sram(raw: Any) -> int:
     if isinstance(raw, int):
         if raw < 1:
             raise InputError("sram_bytes", raw, rule)
+        _under_limit("sram_bytes", raw, raw, "sram_total_bytes")
         return raw
     if not isinstance(raw, str):
         raise InputError("sram_bytes", raw, rule)
@@ -92,12 +118,15 @@ def parse_sram(raw: Any) -> int:
     value = Fraction(m.group(1)) * _UNITS_UPPER[unit]
     if value.denominator != 1 or value < 1:
         raise InputError("sram_bytes", raw, "must be a whole, positive number of bytes")
+    _under_limit("sram_bytes", raw, int(value), "sram_total_bytes")
     return int(value)
 
 
 def parse_cores(raw: Any) -> int:
     """Number of cores sharing the iso-area budget."""
-    return _int_in("cores", raw, 1, None, "must be a positive integer")
+    cores = _int_in("cores", raw, 1, None, "must be a positive integer")
+    _under_limit("cores", raw, cores, "cores")
+    return cores
 
 
 def parse_batch(raw: Any) -> int:
@@ -120,7 +149,20 @@ def parse_array(raw: Any) -> tuple[int, int]:
         raise InputError("array", raw, rule)
     if rows < 1 or cols < 1:
         raise InputError("array", raw, rule)
+    _under_limit("array", raw, max(rows, cols), "array_side")
     return (rows, cols)
+
+
+def parse_efficiency(raw: Any) -> float:
+    """Sustained / peak external bandwidth, in (0, 1] (``0.8``; a memory preset's measured value)."""
+    rule = "must be a number in (0, 1], e.g. 0.8"
+    try:
+        value = float(raw.strip()) if isinstance(raw, str) else raw
+    except ValueError:
+        raise InputError("dram_efficiency", raw, rule) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value <= 1):
+        raise InputError("dram_efficiency", raw, rule)
+    return float(value)
 
 
 def parse_mode(raw: Any) -> str:
@@ -142,16 +184,19 @@ def parse_workload(raw: Any) -> str:
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "workload": parse_workload,
     "bits": parse_bits,
-    "bw_gb_per_s": parse_bw,
+    "bw_gb_per_s": _parse_bw_within_limits,
     "sram_bytes": parse_sram,
     "cores": parse_cores,
     "array": parse_array,
     "batch": parse_batch,
     "mode": parse_mode,
+    "dram_efficiency": parse_efficiency,
 }
 
 #: Short names accepted in CLI flags and spec files.
-ALIASES: dict[str, str] = {"bw": "bw_gb_per_s", "sram": "sram_bytes", "workloads": "workload"}
+ALIASES: dict[str, str] = {
+    "bw": "bw_gb_per_s", "sram": "sram_bytes", "workloads": "workload", "efficiency": "dram_efficiency",
+}
 
 
 def canonical_axis(name: str) -> str:
@@ -190,11 +235,11 @@ class Axis:
             raise InputError(self.name, "", "needs at least one value")
         if len(self.labels) != len(self.values):
             raise InputError(self.name, self.labels, "needs one label per value")
-        seen: list[Any] = []
+        seen: set[Any] = set()  # a set: a long axis is checked in linear time
         for label, value in zip(self.labels, self.values):
             if value in seen:
                 raise InputError(self.name, label, "appears twice on this axis")
-            seen.append(value)
+            seen.add(value)
 
     @classmethod
     def parse(cls, name: str, raw: str | Iterable[Any]) -> Axis:
@@ -202,9 +247,13 @@ class Axis:
         name = canonical_axis(name)
         tokens: list[Any]
         if isinstance(raw, str):
-            tokens = [t for t in (s.strip() for s in raw.split(",")) if t]
-            if not tokens:
+            tokens = [s.strip() for s in raw.split(",")]
+            if not any(tokens):
                 raise InputError(name, raw, "needs at least one value")
+            if not all(tokens):  # `8,,4` or `8,4,`: a value lost to a typo is refused, not skipped
+                raise InputError(name, raw, "has an empty value between commas")
+            if name == "workload":
+                tokens = _join_phases(tokens)
         else:
             tokens = list(raw)
         values = tuple(PARSERS[name](t) for t in tokens)
@@ -212,6 +261,17 @@ class Axis:
 
     def label(self, value: Any) -> str:
         return self.labels[self.values.index(value)]
+
+
+def _join_phases(tokens: list[str]) -> list[str]:
+    """``llama2-7b:decode``, ``ctx=512`` -> ``llama2-7b:decode,ctx=512``: an LLM phase's own commas."""
+    out: list[str] = []
+    for token in tokens:
+        if out and ":" in out[-1] and "=" in token and ":" not in token:
+            out[-1] = f"{out[-1]},{token}"
+        else:
+            out.append(token)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,14 +322,10 @@ def load_spec(path: str | Path) -> SweepSpec:
 
     ``bits = [8, 4]``, ``bw = [32, "inf"]`` (or ``inf``), ``sram = "8MB,16MB"``, ``array = ["16x32"]``.
     """
+    from accelsim.inputfiles import parse_toml, read_text
+
     path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise InputError("spec", str(path), "no such file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError("spec", str(path), f"is not valid TOML: {exc}") from None
+    data = parse_toml(read_text(path, "spec"), "spec", str(path))
     extra = sorted(set(data) - {"axes"})
     if extra:
         raise InputError("spec", str(path), f"unknown top-level keys {extra}; put the axes in an [axes] table")
@@ -287,8 +343,26 @@ def expand(spec: SweepSpec) -> list[dict[str, Any]]:
 
     A point's index in this list is its ``seq`` in the store, so exports follow the grid.
     """
+    return list(iter_points(spec))
+
+
+def iter_points(spec: SweepSpec) -> Iterator[dict[str, Any]]:
+    """The points of `expand`, one at a time: memory does not grow with the grid."""
     names = spec.names
-    return [dict(zip(names, combo)) for combo in itertools.product(*(a.values for a in spec.axes))]
+    for combo in itertools.product(*(a.values for a in spec.axes)):
+        yield dict(zip(names, combo))
+
+
+def check_grid_size(spec: SweepSpec, max_points: int = MAX_POINTS) -> int:
+    """The number of points, or an InputError before any work when it exceeds `max_points`."""
+    size = spec.size
+    if size > max_points:
+        shape = " x ".join(f"{len(a.values)} {a.name}" for a in spec.axes)
+        raise InputError(
+            "grid", f"{size:,} points ({shape})",
+            f"exceeds the maximum of {max_points:,} (docs/limits.md); raise it with --max-points",
+        )
+    return size
 
 
 def cli_type(axis: str) -> Callable[[str], Axis]:
@@ -307,20 +381,24 @@ def cli_type(axis: str) -> Callable[[str], Axis]:
 
 __all__ = [
     "ALIASES",
+    "MAX_POINTS",
     "MODES",
     "PARSERS",
     "SIZE_UNITS",
     "Axis",
     "SweepSpec",
     "canonical_axis",
+    "check_grid_size",
     "cli_type",
     "expand",
+    "iter_points",
     "load_spec",
     "parse_array",
     "parse_batch",
     "parse_bits",
     "parse_cores",
     "parse_mode",
+    "parse_efficiency",
     "parse_sram",
     "parse_workload",
 ]

@@ -65,7 +65,8 @@ def plan_points(
     """Validate everything a sweep needs and build its points (no simulation).
 
     Each point holds every input of its result: the axis values, the fixed settings (scale,
-    first/last bits, external memory, the base's node, clock, lanes, dataflow and MAC precision)
+    first/last bits, external memory, the base's node, clock, lanes, dataflow, MAC precision and
+    on-chip network)
     and the workload graph's hash. Loading a workload or reading a config fails here, before any
     work starts.
     """
@@ -111,6 +112,7 @@ def plan_points(
         "array": (base.rows, base.cols),
         "batch": 1,
         "mode": "configurable",
+        "dram_efficiency": base.dram_efficiency,
     }
     points = []
     for values in expand(spec):
@@ -124,6 +126,8 @@ def plan_points(
         p["dataflow"] = base.dataflow
         p["base_w_bits"] = base.mac_w_bits
         p["base_a_bits"] = base.mac_a_bits
+        p["noc_gb_per_s"] = base.noc_gb_per_s
+        p["noc_pj_per_bit"] = base.noc_pj_per_bit
         p["workload_sha256"] = shas[(p["workload"], p["batch"])]
         points.append(p)
     seen = {canonical_json(p) for p in points}

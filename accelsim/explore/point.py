@@ -12,8 +12,10 @@ from typing import Any
 from accelsim.errors import InputError
 from accelsim.explore.registry import base_graph, policy_graph, register_graphs
 from accelsim.hardware.design import MB, Accelerator, iso_area
+from accelsim.ir.bits_spec import parse_bits_token
 from accelsim.ir.graph import AS_TRAINED
 from accelsim.model.energy import area
+from accelsim.model.llm_metrics import llm_step
 from accelsim.model.sim import simulate
 
 
@@ -40,11 +42,29 @@ def design_of(point: Mapping[str, Any], bits: int | None = None) -> tuple[Accele
         mac_w_bits=point["base_w_bits"],
         mac_a_bits=point["base_a_bits"],
         mac_mode=point["mode"],
+        dram_efficiency=point["dram_efficiency"],
+        noc_gb_per_s=point["noc_gb_per_s"],
+        noc_pj_per_bit=point["noc_pj_per_bit"],
     )
     body = point["bits"] if bits is None else bits
     if body == AS_TRAINED:
         raise InputError("bits", AS_TRAINED, "needs the graph's body precision to size the design")
-    return base, iso_area(base, body, point["mode"], point["scale"])
+    spec = parse_bits_token(body)
+    return base, iso_area(base, spec.w_bits, point["mode"], point["scale"], a_bits=spec.a_bits)
+
+
+def _edge_bits(bits: int | str, first_last_bits: int | None) -> int:
+    """Weight bits the first and last MAC layers run at."""
+    w = parse_bits_token(bits).w_bits
+    return w if first_last_bits is None else max(w, first_last_bits)
+
+
+def _llm_fields(graph: Any, result: Any) -> dict[str, Any]:
+    """tokens/s and where the bytes go, for an LLM phase graph (nothing for other networks)."""
+    if graph.metadata.get("phase") not in ("prefill", "decode"):
+        return {}
+    step = llm_step(graph, result)
+    return {"tokens_per_s": step.tokens_per_s, "kv_mb": step.kv_bytes / MB, "kv_on_chip": step.kv_on_chip}
 
 
 def evaluate_point(point: Mapping[str, Any]) -> dict[str, Any]:
@@ -63,11 +83,11 @@ def evaluate_point(point: Mapping[str, Any]) -> dict[str, Any]:
     else:
         base, design = design_of(point)
         graph = policy_graph(point["workload"], point["batch"], point["workload_sha256"], point["bits"], point["first_last_bits"])
-        flb = point["first_last_bits"]
-        body, edges = point["bits"], point["bits"] if flb is None else max(point["bits"], flb)
+        body, edges = point["bits"], _edge_bits(point["bits"], point["first_last_bits"])
     r = simulate(graph, design, memory=point["memory"])
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     return {
+        **_llm_fields(graph, r),
         "network": graph.name,
         "body_bits_run": body,
         "first_last_bits_run": edges,
@@ -79,11 +99,14 @@ def evaluate_point(point: Mapping[str, Any]) -> dict[str, Any]:
         "seconds_per_image": r.seconds_per_image,
         "first_image_seconds": r.first_image_seconds,
         "utilization": r.utilization,
-        "stall_fraction": r.stall_cycles / r.cycles if r.cycles > 0 else 0.0,
+        "stall_fraction": r.stall_fraction,
+        "memory_bound_fraction": r.memory_bound_fraction,
         "bound": r.bound,
         "offchip_mb": r.offchip_bytes_per_image / MB,
+        "noc_mb": r.noc_bytes_per_image / MB,
         "weights_fit": r.weights_resident,
         "activations_fit": r.activations_resident,
+        "pinned_mb": r.pinned_weight_bytes / MB,
         **r.energy_breakdown(),
         "area_mm2": cost.total_mm2,
         "compute_area_mm2": cost.compute_mm2,

@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +45,47 @@ MB = 1_000_000
 MAX_ASPECT = 2.0
 
 
+#: Design sizes beyond any real chip of the kind modelled (cores with their own systolic array and
+#: SRAM sharing one external channel), refused before any work: simulation time grows linearly with
+#: cores (measured: resnet50, 4,096 cores, 2 design points, 108 s, ~13 ms per core per point), so
+#: `cores = 1000000000` would never end.
+#: Sources and how to raise each: docs/limits.md. `ACCELSIM_MAX_<NAME>` (e.g. ACCELSIM_MAX_CORES)
+#: replaces a limit for one run.
+DESIGN_LIMITS: dict[str, float] = {
+    "cores": 16_384,  # Graphcore GC200: 1,472 tiles; Tesla D1: 354 cores (docs/limits.md)
+    "array_side": 1_024,  # rows or cols; TPU v1's 256 x 256 is the largest shipped systolic array
+    "lanes": 256,  # MACs per PE (dot-product width)
+    "sram_total_bytes": 64e9,  # on-chip memory of the whole chip; Cerebras WSE-3 has 44 GB
+    "clock_hz": 10e9,  # no digital accelerator clocks above ~2 GHz; CPUs peak near 6 GHz
+    "bw_gb_per_s": 100_000.0,  # finite external bandwidth; HBM3e stacks give ~8,000 GB/s per chip
+}
+
+
+def design_limit(name: str) -> float:
+    """`DESIGN_LIMITS[name]`, or ACCELSIM_MAX_<NAME> from the environment when set."""
+    import os
+
+    env = f"ACCELSIM_MAX_{name.upper()}"
+    raw = os.environ.get(env)
+    if raw is None:
+        return DESIGN_LIMITS[name]
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(env, raw, "must be a number") from None
+    if not value > 0:
+        raise InputError(env, raw, "must be a number > 0")
+    return value
+
+
+def _check_limit(field: str, value: float, name: str) -> None:
+    limit = design_limit(name)
+    if value > limit:
+        raise InputError(
+            field, value, f"exceeds {limit:,.0f}, beyond any real chip (docs/limits.md; ACCELSIM_MAX_{name.upper()} raises it)"
+        )
+
+
 def _check_int(field: str, value: Any, lo: int = 1) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < lo:
         raise InputError(field, value, f"must be an integer >= {lo}")
@@ -60,6 +100,12 @@ def _check_positive_float(field: str, value: Any, allow_inf: bool = False) -> fl
     if math.isnan(out) or out <= 0 or (math.isinf(out) and not allow_inf):
         raise InputError(field, value, rule)
     return out
+
+
+def _noc_default() -> Any:
+    import tech  # the default on-chip network lives with the other sourced numbers
+
+    return tech.noc()
 
 
 def _canonical_node(value: Any) -> str:
@@ -96,6 +142,19 @@ class Accelerator:
     mac_mode : {"configurable", "dedicated"}
         How a layer wider than the MACs runs: configurable MACs gang up (PEs combine), dedicated
         MACs decompose bit-serially. Narrower layers gain nothing.
+    dram_efficiency : float
+        Sustained over peak external bandwidth, in (0, 1]. 1.0 by default: PACT's 32/64 GB/s are
+        peak figures; the memory presets carry measured efficiencies (``tech.memory(name).efficiency``).
+    noc_gb_per_s : float
+        Bandwidth the on-chip network delivers between cores and from the memory interface, GB/s
+        (``inf`` = free); default the ring of ``tech/noc.toml``.
+    noc_pj_per_bit : float
+        Energy per bit the on-chip network moves; default from ``tech/noc.toml``.
+    vector_lanes : int
+        SIMD lanes of each core's vector unit (softmax, norms, activations: `accelsim.model.vector_unit`);
+        0 = the sourced default of ``tech/vector.toml``, one lane per array column and MAC lane.
+    vector_ops_per_cycle : float
+        Elementary operations each vector lane retires per cycle (``tech/vector.toml``: 1).
 
     Raises
     ------
@@ -115,6 +174,11 @@ class Accelerator:
     mac_w_bits: int = 16
     mac_a_bits: int = 16
     mac_mode: str = "configurable"
+    dram_efficiency: float = 1.0
+    noc_gb_per_s: float = field(default_factory=lambda: _noc_default().bw_gb_per_s)
+    noc_pj_per_bit: float = field(default_factory=lambda: _noc_default().energy_pj_per_bit)
+    vector_lanes: int = 0
+    vector_ops_per_cycle: float = 1.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.tech_node, str) or not self.tech_node.strip():
@@ -130,6 +194,32 @@ class Accelerator:
         check_bits("mac_a_bits", self.mac_a_bits)
         if self.mac_mode not in MAC_MODES:
             raise InputError("mac_mode", self.mac_mode, f"must be one of {', '.join(MAC_MODES)}")
+        eff = _check_positive_float("dram_efficiency", self.dram_efficiency)
+        if eff > 1:
+            raise InputError("dram_efficiency", self.dram_efficiency, "must be a number in (0, 1]")
+        object.__setattr__(self, "dram_efficiency", eff)
+        object.__setattr__(self, "noc_gb_per_s", _check_positive_float("noc_gb_per_s", self.noc_gb_per_s, True))
+        object.__setattr__(self, "noc_pj_per_bit", _check_positive_float("noc_pj_per_bit", self.noc_pj_per_bit))
+        _check_int("vector_lanes", self.vector_lanes, lo=0)
+        object.__setattr__(self, "vector_ops_per_cycle", _check_positive_float("vector_ops_per_cycle", self.vector_ops_per_cycle))
+        self._check_limits()
+
+    def _check_limits(self) -> None:
+        _check_limit("cores", self.cores, "cores")
+        _check_limit("rows", self.rows, "array_side")
+        _check_limit("cols", self.cols, "array_side")
+        _check_limit("lanes", self.lanes, "lanes")
+        _check_limit("sram_bytes_per_core", self.sram_bytes_per_core, "sram_total_bytes")
+        if self.cores * self.sram_bytes_per_core > design_limit("sram_total_bytes"):
+            raise InputError(
+                "sram_bytes_per_core", self.sram_bytes_per_core,
+                f"x {self.cores} cores = {self.cores * self.sram_bytes_per_core / 1e9:g} GB on chip exceeds "
+                f"{design_limit('sram_total_bytes') / 1e9:g} GB, beyond any real chip "
+                "(docs/limits.md; ACCELSIM_MAX_SRAM_TOTAL_BYTES raises it)",
+            )
+        _check_limit("clock_hz", self.clock_hz, "clock_hz")
+        if not math.isinf(self.bw_gb_per_s):
+            _check_limit("bw_gb_per_s", self.bw_gb_per_s, "bw_gb_per_s")
 
     # --- derived quantities -------------------------------------------------------------------
     @property
@@ -161,8 +251,13 @@ class Accelerator:
 
     @property
     def bytes_per_cycle(self) -> float:
-        """External bandwidth in bytes per clock cycle (inf when unconstrained)."""
-        return self.bw_gb_per_s * 1e9 / self.clock_hz
+        """Sustained external bandwidth in bytes per clock cycle (peak x efficiency; inf when unconstrained)."""
+        return self.bw_gb_per_s * self.dram_efficiency * 1e9 / self.clock_hz
+
+    @property
+    def noc_bytes_per_cycle(self) -> float:
+        """On-chip network bandwidth in bytes per clock cycle (inf when free)."""
+        return self.noc_gb_per_s * 1e9 / self.clock_hz
 
     def describe(self, *, with_bw: bool = True) -> str:
         """One line for plot titles and reports (`with_bw=False` when bandwidth is swept)."""
@@ -172,14 +267,16 @@ class Accelerator:
             f"{self.tech_node}, {self.clock_hz / 1e9:g} GHz, {self.cores} cores x {self.rows}x{self.cols}{lanes} "
             f"{self.mac_w_bits}x{self.mac_a_bits}b {self.mac_mode} MACs ({self.dataflow.upper()}), "
             f"{self.sram_bytes_total / MB:g} MB on chip" + (f", {bw} GB/s" if with_bw else "")
+            + (f" at {self.dram_efficiency:.0%} sustained" if with_bw and self.dram_efficiency < 1 else "")
         )
 
     # --- serialisation ------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-safe fields; unconstrained bandwidth is the string ``"inf"``, never Infinity."""
         out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
-        if math.isinf(self.bw_gb_per_s):
-            out["bw_gb_per_s"] = "inf"
+        for key in ("bw_gb_per_s", "noc_gb_per_s"):
+            if math.isinf(out[key]):
+                out[key] = "inf"
         return out
 
     def to_json(self) -> str:
@@ -198,9 +295,9 @@ class Accelerator:
         for key, value in data.items():
             if key not in known:
                 raise InputError(str(key), value, f"is not an accelerator field ({', '.join(known)})")
-            if key == "bw_gb_per_s" and isinstance(value, str):
+            if key in ("bw_gb_per_s", "noc_gb_per_s") and isinstance(value, str):
                 if value.strip().lower() not in ("inf", "infinity"):
-                    raise InputError("bw_gb_per_s", value, "must be a number > 0 or inf")
+                    raise InputError(key, value, "must be a number > 0 or inf")
                 value = math.inf
             kwargs[key] = value
         return replace(base, **kwargs) if base is not None else cls(**kwargs)
@@ -212,22 +309,16 @@ def load_accelerator(path: str | Path, *, base: Accelerator | None = None) -> Ac
     A TOML file may hold the fields at the top level or in an ``[accelerator]`` table. Errors name
     the file and, for bad JSON/TOML, the position.
     """
+    from accelsim.inputfiles import parse_json, parse_toml, read_text
+
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError("config", str(path), f"cannot be read ({exc.strerror})") from None
+    text = read_text(path, "config")
     if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            where = f"line {exc.lineno} col {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "encoding"
-            raise InputError("config", str(path), f"is not valid JSON ({where}: {exc})") from None
+        data = parse_json(text, "config", str(path))
+        if not isinstance(data, dict):
+            raise InputError("config", str(path), f"must hold a JSON object, not {type(data).__name__}")
     else:
-        try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise InputError("config", str(path), f"is not valid TOML ({exc})") from None
+        data = parse_toml(text, "config", str(path))
         if isinstance(data.get("accelerator"), dict) and len(data) == 1:
             data = data["accelerator"]
     return Accelerator.from_dict(data, base=base)
@@ -355,12 +446,14 @@ def iso_area(
 
 
 __all__ = [
+    "DESIGN_LIMITS",
     "Accelerator",
     "DATAFLOWS",
     "MAC_MODES",
     "MB",
     "SCALES",
     "default_scale",
+    "design_limit",
     "grow_array",
     "iso_area",
     "load_accelerator",

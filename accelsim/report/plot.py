@@ -33,6 +33,14 @@ def plot_format(path: str | Path) -> str:
     return suffix
 
 
+def _bits_order(bits: int | str) -> tuple[int, int, int]:
+    """Widest first when reversed: by weight, then activation, then KV bits (``16`` > ``w4a16`` > ``4``)."""
+    from accelsim.ir.bits_spec import parse_bits_token
+
+    spec = parse_bits_token(bits)
+    return (spec.w_bits, spec.a_bits, spec.kv_bits)
+
+
 def speedup_figure(rows: Sequence[SweepRow], title: str = ""):  # type: ignore[no-untyped-def]
     """A matplotlib `Figure` of speedup vs bits (one line per bandwidth, ideal peak ratio dashed).
 
@@ -42,7 +50,7 @@ def speedup_figure(rows: Sequence[SweepRow], title: str = ""):  # type: ignore[n
 
     if not rows:
         raise InputError("rows", [], "nothing to plot")
-    bits = sorted({r.bits for r in rows}, reverse=True)
+    bits = sorted({r.bits for r in rows}, key=_bits_order, reverse=True)
     labels: list[str] = []
     for r in rows:
         if r.bw not in labels:

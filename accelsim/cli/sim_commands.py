@@ -223,9 +223,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from accelsim.report.tables import render
 
     bits = list(args.bits.values) if args.bits is not None else [16, 8, 4, 2]
-    if any(isinstance(b, str) for b in bits):
-        raise InputError("bits", ",".join(map(str, bits)), "fit compares uniform precisions; `accelsim run` runs the "
-                                                             "trained per-layer bits")
+    if "as-trained" in bits:
+        raise InputError("bits", "as-trained", "fit compares uniform precisions; `accelsim run` runs the trained "
+                                               "per-layer bits")
     base = base_accelerator(args)
     rows, first = fit_report(
         workload_graph(args), base, bits, args.first_last_bits, design_for=lambda b: iso_area(base, b, args.mode, args.scale)

@@ -444,7 +444,7 @@ def cmd_fit(args: argparse.Namespace) -> int:
     sys.stdout.write(render(out, args.format))
     if args.format == "table":
         where = f"at {first} bits" if first is not None else "at none of these bit-widths"
-        sys.stdout.write(f"\nwhole model (weights + peak live activations) first fits in {base.sram_bytes_total / 1e6:g} MB {where}\n")
+        sys.stdout.write(f"\nwhole model (weights + peak live activations) first fits in {base.sram_bytes / 1e6:g} MB {where}\n")
     return EXIT_OK
 
 

@@ -176,7 +176,7 @@ class Residency:
 def residency(graph: LayerGraph, accel: Accelerator) -> Residency:
     """Apply the residency rules (module docstring) to `graph` on `accel`'s total on-chip memory."""
     live = liveness(graph)
-    capacity = accel.sram_bytes_total * 8
+    capacity = accel.sram_bytes * 8
     w_bits = weight_bits(graph)
     weights_resident = w_bits + live.peak_bits <= capacity
     reserve = tuple(layer_reserve_bits(graph, name, accel) for name in live.order)
@@ -255,7 +255,7 @@ def fit_row(graph: LayerGraph, accel: Accelerator, bits: int, first_last_bits: i
         workload=graph.name,
         bits=bits,
         first_last_bits=edge,
-        capacity_bytes=accel.sram_bytes_total,
+        capacity_bytes=accel.sram_bytes,
         weight_bytes=res.weight_bits / 8,
         largest_layer=names[big] if names else "",
         largest_working_set_bytes=(sets[big] if names else 0) / 8,

@@ -21,19 +21,13 @@ import networkx as nx
 from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
 from accelsim.layers import Layer, layer_from_dict
+from accelsim.units import check_bits
 
 #: Bumped when the JSON layout changes incompatibly; `load` rejects other versions.
 SCHEMA_VERSION = 1
 
 #: Precision of a layer that no policy touched: 16-bit fixed point, the paper's baseline.
 DEFAULT_BITS = 16
-
-
-def check_bits(field: str, value: Any) -> int:
-    """Bits are integers in 1..32 (fixed-point operands of a MAC)."""
-    if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 32:
-        raise InputError(field, value, "must be an integer in 1..32")
-    return value
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,10 +308,10 @@ def uniform_policy(bits: int, first_last_bits: int | None = 8) -> PrecisionPolic
 
 __all__ = [
     "DEFAULT_BITS",
+    "SCHEMA_VERSION",
     "LayerGraph",
     "Precision",
     "PrecisionPolicy",
-    "SCHEMA_VERSION",
     "check_bits",
     "uniform_policy",
 ]

@@ -20,94 +20,40 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-import re
 import tomllib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from accelsim.errors import InputError
+from accelsim.units import (
+    BITS_RANGE,
+    SIZE_UNITS,
+    parse_array,
+    parse_bw,
+    parse_int,
+    parse_size,
+)
 
 MODES = ("configurable", "dedicated")
 
-#: Byte multipliers; decimal prefixes are SI (MB = 1e6), binary ones IEC (MiB = 2**20).
-SIZE_UNITS: dict[str, int] = {
-    "B": 1,
-    "KB": 10**3,
-    "MB": 10**6,
-    "GB": 10**9,
-    "TB": 10**12,
-    "KiB": 2**10,
-    "MiB": 2**20,
-    "GiB": 2**30,
-    "TiB": 2**40,
-}
-_UNITS_UPPER = {k.upper(): v for k, v in SIZE_UNITS.items()}
-
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([A-Za-z]*)\s*$")
-_ARRAY_RE = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
-_INT_RE = re.compile(r"^\s*[+]?\d+\s*$")
-
-
 def _int_in(axis: str, raw: Any, lo: int, hi: int | None, rule: str) -> int:
-    if isinstance(raw, bool):
-        raise InputError(axis, raw, rule)
-    if isinstance(raw, int):
-        value = raw
-    elif isinstance(raw, str) and _INT_RE.match(raw):
-        value = int(raw)
-    else:
-        raise InputError(axis, raw, rule)
-    if value < lo or (hi is not None and value > hi):
-        raise InputError(axis, raw, rule)
-    return value
+    try:
+        return parse_int(axis, raw, lo, hi)
+    except InputError:
+        raise InputError(axis, raw, rule) from None
 
 
 def parse_bits(raw: Any) -> int:
     """Uniform weight/activation bit width, 1..32."""
-    return _int_in("bits", raw, 1, 32, "must be an integer in 1..32")
-
-
-def parse_bw(raw: Any) -> float:
-    """External bandwidth in GB/s: a positive number, or ``inf`` for the compute-only bound."""
-    rule = "must be a number > 0 (GB/s) or inf"
-    if isinstance(raw, bool):
-        raise InputError("bw_gb_per_s", raw, rule)
-    if isinstance(raw, (int, float)):
-        value = float(raw)
-    elif isinstance(raw, str):
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            raise InputError("bw_gb_per_s", raw, rule) from None
-    else:
-        raise InputError("bw_gb_per_s", raw, rule)
-    if math.isnan(value) or value <= 0:
-        raise InputError("bw_gb_per_s", raw, rule)
-    return value
+    lo, hi = BITS_RANGE
+    return _int_in("bits", raw, lo, hi, f"must be an integer in {lo}..{hi}")
 
 
 def parse_sram(raw: Any) -> int:
-    """On-chip SRAM as integer bytes: ``8MB`` = 8e6, ``512KiB`` = 524288, a bare number is bytes."""
-    rule = f"must be a positive size such as 8MB or 512KiB (units: {', '.join(SIZE_UNITS)})"
-    if isinstance(raw, bool):
-        raise InputError("sram_bytes", raw, rule)
-    if isinstance(raw, int):
-        if raw < 1:
-            raise InputError("sram_bytes", raw, rule)
-        return raw
-    if not isinstance(raw, str):
-        raise InputError("sram_bytes", raw, rule)
-    m = _SIZE_RE.match(raw)
-    unit = (m.group(2) or "B").upper() if m else ""
-    if not m or unit not in _UNITS_UPPER:
-        raise InputError("sram_bytes", raw, rule)
-    value = Fraction(m.group(1)) * _UNITS_UPPER[unit]
-    if value.denominator != 1 or value < 1:
-        raise InputError("sram_bytes", raw, "must be a whole, positive number of bytes")
-    return int(value)
+    """Total on-chip memory as integer bytes: ``8MB`` = 8e6, ``512KiB`` = 524288, a bare number is bytes."""
+    return parse_size("sram", raw)
 
 
 def parse_cores(raw: Any) -> int:
@@ -117,25 +63,6 @@ def parse_cores(raw: Any) -> int:
 
 def parse_batch(raw: Any) -> int:
     return _int_in("batch", raw, 1, None, "must be a positive integer")
-
-
-def parse_array(raw: Any) -> tuple[int, int]:
-    """Systolic array shape ``ROWSxCOLS`` (``16x32`` -> (16, 32)); a TOML pair ``[16, 32]`` also works."""
-    rule = "must be ROWSxCOLS with positive integers, e.g. 16x32"
-    if isinstance(raw, str):
-        m = _ARRAY_RE.match(raw)
-        if not m:
-            raise InputError("array", raw, rule)
-        rows, cols = int(m.group(1)), int(m.group(2))
-    elif isinstance(raw, (list, tuple)) and len(raw) == 2 and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in raw
-    ):
-        rows, cols = raw
-    else:
-        raise InputError("array", raw, rule)
-    if rows < 1 or cols < 1:
-        raise InputError("array", raw, rule)
-    return (rows, cols)
 
 
 def parse_mode(raw: Any) -> str:

@@ -41,6 +41,7 @@ from functools import lru_cache
 
 from accelsim.design import DATAFLOWS, Accelerator
 from accelsim.errors import InputError
+from accelsim.units import format_size
 from accelsim.layers import GemmView
 
 #: Fetch modes of an operand: already on chip (no DRAM read), fetched once into reserved space,
@@ -340,9 +341,10 @@ def check_tile_fits(accel: Accelerator, layer: str, fp: TileFootprint) -> None:
     need_bytes = math.ceil(2 * fp.min_tile_bits / 8)
     if need_bytes > accel.sram_bytes_per_core:
         raise InputError(
-            "sram_bytes_per_core",
-            accel.sram_bytes_per_core,
-            f"too small for one double-buffered tile of layer {layer} (needs {need_bytes} bytes)",
+            "sram",
+            format_size(accel.sram_bytes),
+            f"gives {accel.sram_bytes_per_core} bytes per core, too small for one double-buffered tile "
+            f"of layer {layer} (needs {need_bytes} bytes per core)",
         )
 
 

@@ -94,7 +94,7 @@ def system_title(base: Accelerator, workload: str, mode: str, scale: str, first_
     return (
         f"{workload}: iso-area {mode} MACs grown by {scale}, {edge}\n"
         f"base: {base.tech_node}, {base.clock_hz / 1e9:g} GHz, {base.cores} cores x {base.rows}x{base.cols}"
-        f" {base.mac_w_bits}-bit MACs ({base.dataflow.upper()}), {base.sram_bytes_total / MB:g} MB on chip"
+        f" {base.mac_w_bits}-bit MACs ({base.dataflow.upper()}), {base.sram_bytes / MB:g} MB on chip"
     )
 
 

@@ -376,7 +376,7 @@ def _statements(study: _Study, opts: Options) -> tuple[str, list[tuple[str, str,
         f"{'fit on chip' if base_bw.weights_fit else 'do not fit on chip, so they stream every image'} "
         f"({base_bw.offchip_mb:.1f} MB/image off chip), and it is {slow_base:.3f}x slower than unconstrained "
         f"({_pct(base_bw.stall_fraction)} of its time stalled); the 4-bit design's weights "
-        f"{'fit' if r4.weights_fit else 'do not fit'} in the {opts.base.sram_bytes_total / MB:g} MB on chip "
+        f"{'fit' if r4.weights_fit else 'do not fit'} in the {opts.base.sram_bytes / MB:g} MB on chip "
         f"({r4.offchip_mb:.2f} MB/image), so it runs at {slow_4:.3f}x of its unconstrained time. That removed "
         f"traffic is PACT's super-linear mechanism, and the model shows it"
         + ("." if super_linear else " too weakly to beat the peak ratio.")
@@ -692,7 +692,7 @@ def _others(studies: list[_Study], opts: Options, figdir: Path, first_number: in
         eff2 = _ef(_row(st.rows, min(low), "inf"))
         note = f"* **{display(st.name)}**: "
         note += (f"weights fit on chip from {max(fits)} bits" if fits else
-                 f"weights never fit in {opts.base.sram_bytes_total / MB:g} MB")
+                 f"weights never fit in {opts.base.sram_bytes / MB:g} MB")
         note += f"; the {top}-bit design is {_pct(base_bw.stall_fraction)} stalled at {bwc} GB/s"
         note += (f"; super-linear at {bwc} GB/s at {', '.join(f'{b}' for b in sl)} bits" if sl else
                  f"; never super-linear at {bwc} GB/s")

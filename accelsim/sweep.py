@@ -244,8 +244,6 @@ def design_of(point: Mapping[str, Any]) -> tuple[Accelerator, Accelerator]:
     """(base, iso-area design) of a sweep point; InputError for a combination that cannot be built."""
     rows, cols = point["array"]
     cores, sram = point["cores"], point["sram_bytes"]
-    if sram // cores < 1:
-        raise InputError("sram_bytes", sram, f"leaves less than one byte per core for {cores} cores")
     base = Accelerator(
         tech_node=point["tech_node"],
         clock_hz=point["clock_hz"],
@@ -253,7 +251,7 @@ def design_of(point: Mapping[str, Any]) -> tuple[Accelerator, Accelerator]:
         rows=rows,
         cols=cols,
         lanes=point["lanes"],
-        sram_bytes_per_core=sram // cores,
+        sram_bytes=sram,
         bw_gb_per_s=point["bw_gb_per_s"],
         dataflow=point["dataflow"],
         mac_w_bits=point["base_w_bits"],
@@ -378,7 +376,7 @@ def plan_points(
         "workload": None,
         "bits": None,
         "bw_gb_per_s": None,
-        "sram_bytes": base.sram_bytes_total,
+        "sram_bytes": base.sram_bytes,
         "cores": base.cores,
         "array": (base.rows, base.cols),
         "batch": 1,

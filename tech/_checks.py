@@ -12,22 +12,9 @@ from collections.abc import Callable
 from numbers import Integral, Real
 
 from accelsim.errors import InputError
+from accelsim.units import BITS_RANGE, check_bits  # the package's one bit-width rule
 
-MIN_BITS = 1
-MAX_BITS = 32
-
-
-def check_bits(field: str, value: object) -> int:
-    """Return `value` as an int bit width, or raise if it is not an integer in 1..32.
-
-    Why 32: the MAC model is fitted on 2..16 b; beyond 32 b a fixed-point MAC is not a meaningful
-    design point for this study, and a silent extrapolation would hide a unit mix-up (bits vs bytes).
-    """
-    if isinstance(value, bool) or not isinstance(value, Integral) or not (
-        MIN_BITS <= int(value) <= MAX_BITS
-    ):
-        raise InputError(field, value, f"must be an integer in {MIN_BITS}..{MAX_BITS}")
-    return int(value)
+MIN_BITS, MAX_BITS = BITS_RANGE
 
 
 def _finite_real(field: str, value: object, rule: str, accept: Callable[[float], bool]) -> float:

@@ -88,10 +88,10 @@ def test_run_breakdown_and_totals(capsys):
 
 def test_run_with_a_config_file(tmp_path, capsys):
     cfg = tmp_path / "acc.toml"
-    cfg.write_text('cores = 2\nrows = 8\ncols = 8\nbw_gb_per_s = "inf"\nsram_bytes_per_core = 2_000_000\n')
+    cfg.write_text('cores = 2\narray = "8x8"\nbw = "inf"\nsram = "4MB"\n')
     assert main(["run", "--workload", "resnet20", "--config", str(cfg), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["accelerator"]["cores"] == 2 and data["accelerator"]["bw_gb_per_s"] == "inf"
+    assert data["accelerator"]["cores"] == 2 and data["accelerator"]["bw"] == "inf" and data["accelerator"]["sram"] == "4MB"
     assert data["totals"]["stall_cycles"] == 0
 
 
@@ -113,7 +113,13 @@ def _bad_json(tmp_path):
 
 def _tiny_memory(tmp_path):
     path = tmp_path / "small.json"
-    path.write_text(json.dumps({"sram_bytes_per_core": 1000}))
+    path.write_text(json.dumps({"sram": "4KB"}))  # 1000 bytes per core
+    return str(path)
+
+
+def _old_keys(tmp_path):
+    path = tmp_path / "old.toml"
+    path.write_text("sram_bytes_per_core = 1000\n")
     return str(path)
 
 
@@ -133,19 +139,20 @@ def _bad_config(tmp_path):
         (["sweep", "--workload", "resnet51"], "workload='resnet51'"),
         (["sweep", "--workload", "BROKEN"], "broken.json"),
         (["sweep", "--config", "BADCFG"], "cfg.json"),
-        (["sweep", "--config", "SMALL", "--bits", "16", "--bw", "inf"], "sram_bytes_per_core=1000"),
+        (["sweep", "--config", "SMALL", "--bits", "16", "--bw", "inf"], "sram='4KB': gives 1000 bytes per core"),
         (["sweep", "--first-last-bits", "0"], "first_last_bits='0'"),
         (["sweep", "--plot", "out.jpg"], "out.jpg"),
         (["run", "--bits", "33"], "bits='33'"),
         (["run", "--bw", "-1"], "'-1'"),
         (["run", "--bw", "zero"], "'zero'"),
-        (["run", "--config", "SMALL"], "sram_bytes_per_core=1000"),
+        (["run", "--config", "SMALL"], "sram='4KB': gives 1000 bytes per core"),
+        (["run", "--config", "OLDKEYS"], 'sram_bytes_per_core=1000: is no longer a config key: write sram = "16MB"'),
         (["fit", "--bits", "0,4"], "bits='0'"),
         (["fit", "--workload", "BROKEN"], "broken.json"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, needle, tmp_path, capsys):
-    subst = {"BROKEN": _bad_json, "SMALL": _tiny_memory, "BADCFG": _bad_config}
+    subst = {"BROKEN": _bad_json, "SMALL": _tiny_memory, "BADCFG": _bad_config, "OLDKEYS": _old_keys}
     argv = [subst[a](tmp_path) if a in subst else a for a in argv]
     assert main(argv) == 2
     out, err = capsys.readouterr()
@@ -304,7 +311,7 @@ def test_some_points_fail_others_print(capsys):
     assert [(r["bits"], r["sram_bytes"]) for r in rows] == [("8", "16000000"), ("4", "100000"), ("4", "16000000")]
     assert rows[1]["speedup"] == ""  # its 16-bit reference failed
     assert len(err.splitlines()) == 1 and err.startswith("accelsim: warning: 2 design points failed")
-    assert "sram=100KB" in err and "sram_bytes_per_core=" in err
+    assert "sram=100KB" in err and "sram='100KB': gives 25000 bytes per core" in err
 
 
 def test_help_names_the_default_store(capsys):
@@ -328,7 +335,7 @@ def _spec_bad_axis(tmp_path):
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["sweep", "--sram", "8XB"], "sram_bytes='8XB'"),
+        (["sweep", "--sram", "8XB"], "sram='8XB'"),
         (["sweep", "--sram", "8MB,8MB"], "appears twice"),
         (["sweep", "--cores", "0"], "cores='0'"),
         (["sweep", "--array", "16by32"], "array='16by32'"),
@@ -343,7 +350,7 @@ def _spec_bad_axis(tmp_path):
         (["sweep", "--store", "NOTASTORE", "--workload", "resnet20", "--bits", "4", "--bw", "inf"], "notes.db"),
         (["sweep", "--store", "no/such/dir/s.db", "--workload", "resnet20", "--bits", "4", "--bw", "inf"], "store="),
         (["sweep", "--sram", "8MB,16MB", "--plot", "x.png"], "plot='x.png'"),
-        (["sweep", "--workload", "resnet20", "--bits", "4", "--bw", "inf", "--sram", "1KB", "--jobs", "1"], "sram_bytes_per_core="),
+        (["sweep", "--workload", "resnet20", "--bits", "4", "--bw", "inf", "--sram", "1KB", "--jobs", "1"], "sram='1KB'"),
         (["sweep", "--dask", "foo:bar", "--workload", "resnet20", "--bits", "4", "--bw", "inf"], "dask='foo:bar'"),
         (["run", "--memory", "sdram"], "memory='sdram'"),
         (["results", "missing.db"], "missing.db"),

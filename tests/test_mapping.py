@@ -177,11 +177,11 @@ def test_traffic_never_grows_with_more_budget(m, n, k, groups, bits, extra_halve
 
 def test_minimal_tile_that_does_not_fit_is_an_input_error():
     gemm = GemmView(3136, 64, 576)
-    accel = Accelerator(sram_bytes_per_core=10_000)
+    accel = Accelerator(sram_bytes=40_000)
     fp = mapping.footprint(gemm, Split(1, 4, 1), accel, Operand(3136 * 64, 16), Operand(576 * 64, 16), 16)
     with pytest.raises(InputError) as info:
         mapping.check_tile_fits(accel, "conv", fp)
-    assert info.value.field == "sram_bytes_per_core" and "conv" in str(info.value)
+    assert info.value.field == "sram" and "10000 bytes per core" in str(info.value) and "conv" in str(info.value)
 
 
 def test_vector_cycles():

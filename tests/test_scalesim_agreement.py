@@ -117,7 +117,7 @@ def reference_cycles(path: Path, dataflow: str, r: int, c: int) -> list[tuple[st
 # --- our side -----------------------------------------------------------------------------------
 def simulated_cycles(path: Path, dataflow: str, r: int, c: int) -> list[tuple[str, int]]:
     """Per-MAC-layer compute cycles of a topology on one r x c core with unbounded bandwidth."""
-    accel = Accelerator(cores=1, rows=r, cols=c, dataflow=dataflow, bw_gb_per_s=math.inf, sram_bytes_per_core=10**9)
+    accel = Accelerator(cores=1, rows=r, cols=c, dataflow=dataflow, bw_gb_per_s=math.inf, sram_bytes=10**9)
     result = simulate(read_topology(path), accel)
     out = []
     for layer in result.layers:

@@ -47,7 +47,7 @@ class TestSingleGemmByHand:
     SRAM = 22_000
 
     def run(self, bw: float):
-        return simulate(one_dense(32), one_core(sram_bytes_per_core=self.SRAM, bw_gb_per_s=bw))
+        return simulate(one_dense(32), one_core(sram_bytes=self.SRAM, bw_gb_per_s=bw))
 
     def test_compute_and_bytes(self):
         r = self.run(math.inf)
@@ -83,7 +83,7 @@ def test_single_gemm_refetch_by_hand():
     2 * 12,800 + 12,800 = 38,400 B. Order "inputs stay": room for 1,600 input elements -> 4 chunks ->
     weights read 4 times: 12,800 + 4 * 12,800 = 64,000 B. The first wins. Compute: 4 x 2 folds of 146.
     """
-    r = simulate(one_dense(64), one_core(sram_bytes_per_core=21_248, bw_gb_per_s=math.inf))
+    r = simulate(one_dense(64), one_core(sram_bytes=21_248, bw_gb_per_s=math.inf))
     layer = r.layers[0]
     assert (layer.read_bytes, layer.write_bytes, layer.refetch) == (38_400, 8_192, 2)
     assert layer.compute_cycles == 8 * 146
@@ -91,8 +91,9 @@ def test_single_gemm_refetch_by_hand():
 
 def test_memory_too_small_for_one_tile():
     with pytest.raises(InputError) as info:
-        simulate(one_dense(64), one_core(sram_bytes_per_core=21_247))
-    assert info.value.field == "sram_bytes_per_core" and info.value.value == 21_247
+        simulate(one_dense(64), one_core(sram_bytes=21_247))
+    assert info.value.field == "sram" and info.value.value == "21247B"
+    assert "21247 bytes per core" in str(info.value) and "needs 21248 bytes" in str(info.value)
     assert "fc" in str(info.value)
 
 
@@ -133,7 +134,7 @@ accels = st.builds(
     rows=st.integers(1, 8),
     cols=st.integers(1, 8),
     lanes=st.integers(1, 2),
-    sram_bytes_per_core=st.integers(4_000, 80_000),
+    sram_bytes=st.integers(4_000, 80_000),
     bw_gb_per_s=st.sampled_from([0.5, 2.0, 8.0, 64.0]),
     dataflow=st.sampled_from(["os", "ws", "is"]),
     mac_w_bits=st.sampled_from([2, 4, 8, 16]),
@@ -148,7 +149,7 @@ def _sim(graph: LayerGraph, accel: Accelerator):
     try:
         return simulate(graph, accel)
     except InputError as exc:
-        assert exc.field == "sram_bytes_per_core"
+        assert exc.field == "sram"
         return None
 
 
@@ -185,7 +186,7 @@ def test_time_never_decreases_when_bandwidth_decreases(graph, accel, bits, facto
 def test_time_never_decreases_when_memory_shrinks(graph, accel, bits, factor):
     g = graph.with_policy(uniform_policy(bits, None))
     big = _sim(g, accel)
-    small = _sim(g, replace(accel, sram_bytes_per_core=max(1, int(accel.sram_bytes_per_core * factor))))
+    small = _sim(g, replace(accel, sram_bytes=max(accel.cores, int(accel.sram_bytes * factor))))
     if big is None or small is None:
         return
     assert small.cycles >= big.cycles * (1 - 1e-12)
@@ -228,7 +229,7 @@ def test_resident_model_loads_weights_once():
     assert r.first_read_bytes == pytest.approx(r.read_bytes + r.weight_bytes)
     assert r.first_image_seconds > r.seconds
     assert r.seconds_per_image == pytest.approx(r.seconds / 4)
-    assert r.peak_onchip_bytes <= r.accelerator.sram_bytes_total
+    assert r.peak_onchip_bytes <= r.accelerator.sram_bytes
 
 
 def test_streamed_model_reads_weights_every_batch():

@@ -142,7 +142,7 @@ def test_failed_points_are_kept_apart_and_raise_by_default():
     run = run_grid(spec)
     assert run.size == 4 and len(run.rows) == 3
     assert [f[0]["bits"] for f in run.failures] == ["8", "16 (reference)"]
-    assert "sram_bytes_per_core=" in run.failures[0][1]
+    assert "sram='100KB': gives 25000 bytes per core, too small" in run.failures[0][1]
     small = next(r for r in run.rows if r.sram_bytes == 100_000)
     assert small.bits == 4 and small.speedup is None and small.efficiency is None and small.peak_ratio > 1
     with pytest.raises(InputError) as info:
@@ -156,7 +156,7 @@ def test_failed_points_are_kept_apart_and_raise_by_default():
     [
         ({"workload": "resnet51"}, {}, "workload"),
         ({"bits": "4,4"}, {}, "bits"),
-        ({"sram": "8XB"}, {}, "sram_bytes"),
+        ({"sram": "8XB"}, {}, "sram"),
         ({"colour": "red"}, {}, "axis"),
         ({"bits": "4"}, {"memory": "sdram"}, "memory"),
         ({"bits": "4"}, {"scale": "chips"}, "scale"),

@@ -226,8 +226,8 @@ def dropped_note(dropped: Sequence[str]) -> str:
 
 __all__ = [
     "COLUMNS",
-    "Column",
     "DEFAULT_WIDTH",
+    "Column",
     "View",
     "cell",
     "choose_columns",

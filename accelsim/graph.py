@@ -202,9 +202,13 @@ class LayerGraph:
         """Trainable parameters: weights plus biases and BatchNorm gamma/beta."""
         return sum(layer.param_elems for layer in self.layers())
 
-    def weight_bytes(self) -> float:
-        """Bytes of all weights at each layer's w_bits."""
-        return sum(layer.weight_elems * self.precision(layer.name).w_bits for layer in self.layers()) / 8
+    def weight_bits(self) -> int:
+        """Bits of all weights at each layer's w_bits (exact: 3-bit weights need not fill bytes)."""
+        return sum(layer.weight_elems * self.precision(layer.name).w_bits for layer in self.layers())
+
+    def weight_bytes(self) -> int:
+        """Whole bytes that hold all weights packed at each layer's w_bits (`weight_bits` rounded up)."""
+        return -(-self.weight_bits() // 8)
 
     def activation_bytes(self, name: str) -> float:
         """Bytes of one layer's output tensor at the bits its readers use."""

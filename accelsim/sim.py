@@ -391,8 +391,6 @@ def simulate(graph: LayerGraph, accel: Accelerator | None = None, *, memory: str
     --------
     >>> import math, workloads
     >>> from accelsim.design import Accelerator
-from accelsim.energy import DEFAULT_MEMORY, annotate, memory_pj_per_bit
-from accelsim.errors import InputError
     >>> g = workloads.load("resnet18")
     >>> r = simulate(g, Accelerator(bw_gb_per_s=math.inf))
     >>> r.cycles == sum(layer.compute_cycles for layer in r.layers)

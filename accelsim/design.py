@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 import tomllib
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -285,11 +285,16 @@ RENAMED_KEYS: dict[str, str] = {
 
 
 def load_accelerator(path: str | Path, *, base: Accelerator | None = None) -> Accelerator:
-    """Read an accelerator from a JSON (``.json``) or TOML (any other suffix) file.
+    """Read an accelerator from a JSON (``.json``) or TOML (any other suffix) config file.
 
-    A TOML file may hold the fields at the top level or in an ``[accelerator]`` table. Errors name
+    A TOML file may hold the keys at the top level or in an ``[accelerator]`` table. Errors name
     the file and, for bad JSON/TOML, the position.
     """
+    return Accelerator.from_dict(read_config(path), base=base)
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """The keys a config file sets, as written (`load_accelerator` validates them)."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -308,7 +313,7 @@ def load_accelerator(path: str | Path, *, base: Accelerator | None = None) -> Ac
             raise InputError("config", str(path), f"is not valid TOML ({exc})") from None
         if isinstance(data.get("accelerator"), dict) and len(data) == 1:
             data = data["accelerator"]
-    return Accelerator.from_dict(data, base=base)
+    return data
 
 
 # --- iso-area design points ---------------------------------------------------------------------
@@ -435,16 +440,17 @@ def iso_area(
 
 
 __all__ = [
-    "Accelerator",
     "CONFIG_KEYS",
     "DATAFLOWS",
     "MAC_MODES",
     "MB",
     "RENAMED_KEYS",
     "SCALES",
+    "Accelerator",
     "default_scale",
     "grow_array",
     "iso_area",
     "load_accelerator",
     "mac_multiplier",
+    "read_config",
 ]

@@ -60,6 +60,12 @@ SCALES = ("array", "cores", "lanes")
 MAX_ASPECT = 2.0
 
 
+def _spaced(size: str) -> str:
+    """'16MB' -> '16 MB' for prose."""
+    number = size.rstrip("KMGTiB")
+    return f"{number} {size[len(number):]}"
+
+
 def _check_int(field: str, value: Any, lo: int = 1) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < lo:
         raise InputError(field, value, f"must be an integer >= {lo}")
@@ -189,9 +195,9 @@ class Accelerator:
         bw = "inf" if math.isinf(self.bw_gb_per_s) else f"{self.bw_gb_per_s:g}"
         lanes = f"x{self.lanes} lanes" if self.lanes > 1 else ""
         return (
-            f"{self.tech_node}, {self.clock_hz / 1e9:g} GHz, {self.cores} cores x {self.rows}x{self.cols}{lanes} "
+            f"{self.tech_node}, {self.clock_hz / 1e9:g} GHz, {self.cores} core{'s' if self.cores != 1 else ''} x {self.rows}x{self.cols}{lanes} "
             f"{self.mac_w_bits}x{self.mac_a_bits}b {self.mac_mode} MACs ({self.dataflow.upper()}), "
-            f"{self.sram_bytes / MB:g} MB on chip" + (f", {bw} GB/s" if with_bw else "")
+            f"{_spaced(format_size(self.sram_bytes))} on chip" + (f", {bw} GB/s" if with_bw else "")
         )
 
     # --- serialisation ------------------------------------------------------------------------

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from accelsim.cli import main
+from accelsim.cli.main import main
 from accelsim.errors import InputError
-from accelsim.inputs import load_workload
+from accelsim.io.inputs import load_workload
 from accelsim.io.scalesim import read_topology, topology_problem, write_topology
 from accelsim.ir import Conv2d, Dense, Flatten, LayerGraph, MatMul, Pool, Reshape
 

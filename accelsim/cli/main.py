@@ -11,7 +11,6 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import workloads
 from accelsim.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, AccelsimError, InputError
 from accelsim.report.tables import FORMATS, render
 
@@ -31,6 +30,8 @@ def add_format_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_workloads(args: argparse.Namespace) -> int:
+    import workloads
+
     rows = []
     for name in workloads.names():
         graph = workloads.load(name, batch=args.batch)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 
-import tech
 from accelsim.errors import InputError
 
 DEFAULT_STORE = "accelsim-sweep.db"
@@ -75,6 +74,8 @@ def jobs_type(text: str) -> int:
 
 
 def memory_type(text: str) -> str:
+    import tech
+
     try:
         return tech.memory(text).name
     except InputError as exc:
@@ -97,6 +98,8 @@ def axis_type(name: str):  # type: ignore[no-untyped-def]
 
 
 def memory_names() -> str:
+    import tech
+
     try:
         return ", ".join(tech.memory_names())
     except Exception:  # noqa: BLE001 - help text only; a broken data file fails properly when used

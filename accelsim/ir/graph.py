@@ -14,9 +14,10 @@ import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
@@ -81,7 +82,9 @@ class LayerGraph:
         if not isinstance(name, str) or not name:
             raise InputError("name", name, "must be a non-empty string")
         self.name = name
-        self.graph: nx.DiGraph = nx.DiGraph()
+        import networkx  # imported on first graph, not at import: `accelsim --help` stays fast
+
+        self.graph: nx.DiGraph = networkx.DiGraph()
         self.metadata: dict[str, Any] = dict(metadata or {})
         self._order: dict[str, int] = {}
         self._precision: dict[str, Precision] = {}
@@ -145,6 +148,8 @@ class LayerGraph:
 
     def names(self) -> list[str]:
         """Layer names in a deterministic topological order (insertion order breaks ties)."""
+        import networkx as nx
+
         return list(nx.lexicographical_topological_sort(self.graph, key=self._order.__getitem__))
 
     def layers(self) -> list[Layer]:
@@ -223,6 +228,8 @@ class LayerGraph:
     # --- validation and JSON ------------------------------------------------------------------
     def validate(self) -> None:
         """Check acyclicity and every edge's shape (graphs built with `add` are valid already)."""
+        import networkx as nx
+
         if not nx.is_directed_acyclic_graph(self.graph):
             cycle = nx.find_cycle(self.graph)
             raise InputError("layers", [e[0] for e in cycle], "form a cycle")

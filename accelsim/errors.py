@@ -8,6 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
+#: Process exit codes of every command line in the project (accelsim and pact-train), defined once.
+EXIT_OK = 0
+EXIT_INTERNAL = 1  # a bug or a numerical failure: the traceback-free one-line report still exits non-zero
+EXIT_INPUT = 2  # bad input (InputError) or bad usage (argparse's own convention)
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+
 
 class AccelsimError(Exception):
     """Base class of every error accelsim raises on purpose."""
@@ -31,4 +37,4 @@ class InputError(AccelsimError, ValueError):
         return (type(self), (self.field, self.value, self.rule))
 
 
-__all__ = ["AccelsimError", "InputError"]
+__all__ = ["EXIT_INPUT", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_OK", "AccelsimError", "InputError"]

@@ -38,8 +38,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _clear_caches() -> None:
-    """Empty accelsim.mapping's lru caches so a traced pass allocates what a first sweep does."""
-    from accelsim import mapping
+    """Empty accelsim.model.mapping's lru caches so a traced pass allocates what a first sweep does."""
+    from accelsim.model import mapping
 
     for value in vars(mapping).values():
         clear = getattr(value, "cache_clear", None)
@@ -64,10 +64,10 @@ def sweep_timings(graph: Any, repeat: int = 3) -> tuple[list[float], list[PointT
     Per point: `simulate()` (planning included) and the simpy run alone (`run_plan`, plus the
     first-batch run when it differs), counting the events simpy schedules.
     """
-    from accelsim.design import Accelerator, iso_area
-    from accelsim.fit import policy_for
-    from accelsim.sim import plan, run_plan, simulate
-    from accelsim.sweep import sweep
+    from accelsim.explore.sweep import sweep
+    from accelsim.hardware.design import Accelerator, iso_area
+    from accelsim.model.fit import policy_for
+    from accelsim.model.sim import plan, run_plan, simulate
 
     walls = []
     for _ in range(repeat):
@@ -96,8 +96,8 @@ def measure(name: str, repeat: int = 3) -> dict[str, Any]:
     import resource
     import tracemalloc
 
-    from accelsim.inputs import load_workload
-    from accelsim.sweep import sweep
+    from accelsim.explore.sweep import sweep
+    from accelsim.io.inputs import load_workload
 
     graph = load_workload(name)
     points = len(BITS) * len(BWS)

@@ -1,7 +1,7 @@
 """Time a 500-point sweep serially and on a process pool, and check both give identical rows.
 
 The grid (bits x bandwidth x total SRAM x cores x base array = 5 x 5 x 5 x 2 x 2 = 500 points of
-ResNet-20 by default) runs twice through `accelsim.sweep.sweep_grid`, the function behind
+ResNet-20 by default) runs twice through `accelsim.explore.sweep.sweep_grid`, the function behind
 `accelsim sweep`: once with ``jobs=1`` (inline, what ``--jobs 1`` does) and once with ``jobs=N``
 (a spawned process pool, what ``--jobs N`` does; pool start-up is included in its time). No result
 store is used, so both runs compute every point. Prints the wall times, their ratio, and whether
@@ -20,7 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from accelsim.sweep import plan_points, sweep_grid
+from accelsim.explore.plan import plan_points
+from accelsim.explore.sweep import sweep_grid
 
 SPEC = {
     "bits": "16,8,6,4,2",

@@ -1,6 +1,6 @@
 """Time the 12-point ResNet-50 sweep (bits 16,8,4,2 x bandwidth 32,64,inf GB/s) on this machine.
 
-Prints the wall time of `accelsim.sweep.sweep` (best of --repeat runs), seconds per design point,
+Prints the wall time of `accelsim.explore.sweep.sweep` (best of --repeat runs), seconds per design point,
 and the simpy events of one pass with events per second of simulation. Target (issue): the whole
 sweep in < 3 s on a 2-core machine.
 
@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script: make `bench` importable
 
-from accelsim.inputs import load_workload  # noqa: E402
+from accelsim.io.inputs import load_workload  # noqa: E402
 from bench.run import BITS, BWS, sweep_timings  # noqa: E402
 
 

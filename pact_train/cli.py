@@ -20,7 +20,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, NoReturn
 
-from accelsim.errors import InputError
+from accelsim.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, InputError
+from accelsim.ir.checks import MAX_BITS, MIN_BITS
 
 PROG = "pact-train"
 
@@ -39,9 +40,9 @@ def _bits(text: str) -> int | None:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"bits={text!r}: must be an integer in 1..16 or none") from None
-    if not 1 <= value <= 16:
-        raise argparse.ArgumentTypeError(f"bits={text!r}: must be an integer in 1..16 or none")
+        raise argparse.ArgumentTypeError(f"bits={text!r}: must be an integer in {MIN_BITS}..{MAX_BITS} or none") from None
+    if not MIN_BITS <= value <= MAX_BITS:
+        raise argparse.ArgumentTypeError(f"bits={text!r}: must be an integer in {MIN_BITS}..{MAX_BITS} or none")
     return value
 
 
@@ -50,18 +51,18 @@ def _bits_list(text: str) -> list[int]:
     for token in text.split(","):
         b = _bits(token.strip())
         if b is None:
-            raise argparse.ArgumentTypeError(f"bits={token!r}: the list takes integers in 1..16 (FP is always run)")
+            raise argparse.ArgumentTypeError(f"bits={token!r}: the list takes integers in {MIN_BITS}..{MAX_BITS} (FP is always run)")
         out.append(b)
     return out
 
 
 def _bandwidth(text: str) -> str | None:
-    from accelsim.sweep import bw_label, parse_bandwidth
+    from accelsim.hardware.bandwidth import bw_label, parse_bw
 
     if text.lower() == "none":
         return None
     try:
-        return bw_label(parse_bandwidth(text))
+        return bw_label(parse_bw(text))
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -223,7 +224,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
     finally:
         bar.close()
     print(f"{run_dir}: {len(result.history)} epochs, test accuracy {result.test_acc:.4f}")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -252,7 +253,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
           f"{len(data.y_train)} train / {len(data.y_test)} test images; first/last layers "
           f"{args.first_bits or 'fp'}/{args.last_bits or 'fp'} bits; weights DoReFa)")
     if args.bw is not None:
-        from accelsim.sweep import describe_bw
+        from accelsim.hardware.bandwidth import describe_bw
 
         print(f"(speedup: accelsim, each trained network at batch 1 with its per-layer bits on the iso-area design "
               f"at its body bits vs. all layers at 16 bits on the default 16-bit system, {describe_bw(args.bw)})")
@@ -261,7 +262,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
         atomic_write(args.out / "compare.csv", results_csv(results))
         atomic_write(args.out / "compare.md", table + "\n")
-    return 0
+    return EXIT_OK
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
@@ -270,7 +271,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
     g = export_run(args.run_dir, args.output, args.batch)
     acc = g.metadata.get("test_accuracy")
     print(f"{args.output}: {len(g)} layers, {g.total_macs():,} MACs, test accuracy {acc:.4f}")
-    return 0
+    return EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -293,14 +294,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_export(args)
     except InputError as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")
-        return 2
+        return EXIT_INPUT
     except FloatingPointError as exc:
         sys.stderr.write(f"{PROG}: error: {exc}\n")
-        return 1
+        return EXIT_INTERNAL
     except KeyboardInterrupt:
         hint = f" (continue with: {PROG} train --resume {args.out or args.resume})" if args.command == "train" else ""
         sys.stderr.write(f"{PROG}: interrupted{hint}\n")
-        return 130
+        return EXIT_INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -21,11 +21,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from accelsim.design import Accelerator, iso_area
 from accelsim.errors import InputError
-from accelsim.graph import LayerGraph, Precision
-from accelsim.sim import simulate
-from accelsim.sweep import bw_label, describe_bw, parse_bandwidth
+from accelsim.hardware.bandwidth import bw_label, describe_bw, parse_bw
+from accelsim.hardware.design import Accelerator, iso_area
+from accelsim.ir.graph import LayerGraph, Precision
+from accelsim.model.sim import simulate
 from pact_train.data import Dataset, load_dataset
 from pact_train.models import QuantConfig
 from pact_train.train import CHECKPOINT, CONFIG, LOG, RunResult, TrainConfig, read_log, train
@@ -65,7 +65,7 @@ def simulated_speedup(graph: LayerGraph, bits: int | None, bw: str | float = "64
     """
     if bits is None:
         return 1.0
-    base = replace(Accelerator() if base is None else base, bw_gb_per_s=parse_bandwidth(bw))
+    base = replace(Accelerator() if base is None else base, bw_gb_per_s=parse_bw(bw))
     reference = graph.copy()
     for name in reference.names():
         reference.set_precision(name, Precision(base.mac_w_bits, base.mac_a_bits))

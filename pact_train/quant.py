@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from accelsim.errors import InputError
+from accelsim.ir.checks import check_bits as ir_check_bits
 
 Ctx = dict[str, Any]
 
@@ -42,12 +43,16 @@ SAWB_COEFFS: dict[int, tuple[float, float]] = {
 
 
 def check_bits(field: str, bits: Any, allow_none: bool = True) -> int | None:
-    """Validate a bit width: an int in 1..16, or None (full precision) when allowed."""
+    """Validate a bit width: `accelsim.ir.checks.check_bits` (the project's one rule), or None (full
+    precision) when allowed."""
     if bits is None and allow_none:
         return None
-    if not isinstance(bits, (int, np.integer)) or isinstance(bits, bool) or not 1 <= bits <= 16:
-        raise InputError(field, bits, "must be an integer in 1..16" + (" or none" if allow_none else ""))
-    return int(bits)
+    try:
+        return ir_check_bits(field, bits)
+    except InputError as exc:
+        if not allow_none:
+            raise
+        raise InputError(field, bits, exc.rule + " or none") from None
 
 
 def quantize_unit(u: np.ndarray, bits: int | None) -> np.ndarray:

@@ -12,9 +12,7 @@ from collections.abc import Callable
 from numbers import Integral, Real
 
 from accelsim.errors import InputError
-from accelsim.units import BITS_RANGE, check_bits  # the package's one bit-width rule
-
-MIN_BITS, MAX_BITS = BITS_RANGE
+from accelsim.ir.checks import check_bits  # the one bit-width rule, re-exported for tech's modules
 
 
 def _finite_real(field: str, value: object, rule: str, accept: Callable[[float], bool]) -> float:
@@ -53,8 +51,6 @@ def check_non_negative(field: str, value: object) -> float:
 
 
 __all__ = [
-    "MAX_BITS",
-    "MIN_BITS",
     "check_bits",
     "check_bytes",
     "check_count",

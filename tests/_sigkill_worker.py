@@ -49,8 +49,8 @@ def buggy_point(params: dict[str, Any]) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> int:
-    from accelsim.parallel import run_points
-    from accelsim.store import ResultStore
+    from accelsim.explore.parallel import run_points
+    from accelsim.explore.store import ResultStore
 
     path, n = argv[0], int(argv[1])
     jobs = int(argv[2]) if len(argv) > 2 else 1

@@ -9,9 +9,9 @@ import subprocess
 import sys
 
 import pytest
-
-from accelsim.cli import main
 from _graphs import tiny_graph
+
+from accelsim.cli.main import main
 
 
 def _tiny_file(tmp_path):

@@ -7,9 +7,9 @@ import io
 import json
 
 import pytest
-
-from accelsim.cli import main
 from _graphs import tiny_graph
+
+from accelsim.cli.main import main
 
 REQUIRED = [
     "workload", "bits", "first_last_bits", "bw", "peak_tmacs", "seconds_per_image", "speedup", "peak_ratio",

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import tech
-from accelsim.design import RENAMED_KEYS, Accelerator, load_accelerator
+from accelsim.hardware.design import RENAMED_KEYS, Accelerator, load_accelerator
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 

@@ -1,4 +1,4 @@
-"""The accelerator record and iso-area design points (accelsim.design)."""
+"""The accelerator record and iso-area design points (accelsim.hardware.design)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import tech
-from accelsim.design import MB, Accelerator, grow_array, iso_area, load_accelerator, mac_multiplier
 from accelsim.errors import InputError
+from accelsim.hardware.design import MB, Accelerator, grow_array, iso_area, load_accelerator, mac_multiplier
 
 
 def test_default_system_is_the_documented_one():

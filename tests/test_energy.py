@@ -1,4 +1,4 @@
-"""The energy and area model (accelsim.energy): invariants, exact off-chip energy, hand-counted accesses.
+"""The energy and area model (accelsim.model.energy): invariants, exact off-chip energy, hand-counted accesses.
 
 No exact cycle counts are pinned here (the mapping's cycle formula is being aligned with
 SCALE-Sim); energy does not depend on cycles, only on the work and the bytes moved.
@@ -12,14 +12,14 @@ import pytest
 
 import tech
 import workloads
-from accelsim.design import Accelerator, iso_area
-from accelsim.energy import area, gemm_access_bits, offchip_energy_uj
 from accelsim.errors import InputError
-from accelsim.fit import policy_for
+from accelsim.explore.sweep import sweep
+from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.ir import Dense, LayerGraph
-from accelsim.layers import GemmView
-from accelsim.sim import simulate
-from accelsim.sweep import sweep
+from accelsim.ir.layers import GemmView
+from accelsim.model.energy import area, gemm_access_bits, offchip_energy_uj
+from accelsim.model.fit import policy_for
+from accelsim.model.sim import simulate
 
 NODE = tech.load("14nm")
 

@@ -8,12 +8,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from _graphs import tiny_graph
 
 from accelsim import Accelerator, fit_report, iso_area, simulate, sweep, uniform_policy
 from accelsim.errors import InputError
-from accelsim.frames import row_dicts, rows_to_frame
-
-from _graphs import tiny_graph
+from accelsim.report.frames import row_dicts, rows_to_frame
 
 ROOT = Path(__file__).resolve().parents[1]
 pd = pytest.importorskip("pandas")

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from accelsim.errors import InputError
-from accelsim.grid import (
+from accelsim.explore.grid import (
     Axis,
     SweepSpec,
     cli_type,

@@ -16,17 +16,17 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 import pytest
+from _graphs import tiny_graph
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tech
-from accelsim.cli import main
-from accelsim.design import CONFIG_KEYS, RENAMED_KEYS, Accelerator, load_accelerator
+from accelsim.cli.main import main
 from accelsim.errors import InputError
-from accelsim.graph import Precision
+from accelsim.hardware.design import CONFIG_KEYS, RENAMED_KEYS, Accelerator, load_accelerator
 from accelsim.ir import Conv2d, Dense, Flatten, LayerGraph, Pool, uniform_policy
-from accelsim.sim import simulate
-from _graphs import tiny_graph
+from accelsim.ir.graph import Precision
+from accelsim.model.sim import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 FAST = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

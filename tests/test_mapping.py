@@ -1,4 +1,4 @@
-"""Pure cost functions (accelsim.mapping): SCALE-Sim cycles, ganging, splits, traffic."""
+"""Pure cost functions (accelsim.model.mapping): SCALE-Sim cycles, ganging, splits, traffic."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accelsim import mapping
-from accelsim.design import Accelerator, iso_area
 from accelsim.errors import InputError
-from accelsim.layers import GemmView
-from accelsim.mapping import ON_CHIP, ONCE, STREAM, ArrayView, Operand, Split, TileFootprint
+from accelsim.hardware.design import Accelerator, iso_area
+from accelsim.ir.layers import GemmView
+from accelsim.model import mapping
+from accelsim.model.mapping import ON_CHIP, ONCE, STREAM, ArrayView, Operand, Split, TileFootprint
 
 ARRAY = ArrayView(rows=16, cols=32)
 

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from accelsim.cli import main
+from accelsim.cli.main import main
 from accelsim.errors import InputError
-from accelsim.inputs import load_workload
+from accelsim.io.inputs import load_workload
 from accelsim.ir import Add, Conv2d, Dense, Flatten, LayerGraph, MatMul, Pool, Reshape
 
 onnx = pytest.importorskip("onnx")

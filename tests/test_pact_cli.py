@@ -95,7 +95,7 @@ def test_compare_prints_a_table_one_row_per_network(tmp_path, capsys):
 
 def test_exported_model_runs_in_accelsim_sweep(tmp_path, capsys):
     pytest.importorskip("sklearn")
-    from accelsim.cli import main as accelsim_main
+    from accelsim.cli.main import main as accelsim_main
 
     run = tmp_path / "run"
     assert main(["-q", "train", *TINY, "--epochs", "1", "--bits", "4", "--out", str(run)]) == 0

@@ -6,8 +6,8 @@ import pytest
 
 import workloads
 from accelsim import sweep
-from accelsim.fit import policy_for
-from accelsim.graph import Precision
+from accelsim.ir.graph import Precision
+from accelsim.model.fit import policy_for
 from pact_train.compare import clamp_bits, simulated_speedup
 
 

@@ -11,11 +11,12 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-
 from _sigkill_worker import SALT, buggy_point, toy_point, toy_points
+
 from accelsim.errors import InputError
-from accelsim.parallel import DASK_HINT, dask_executor, run_points
-from accelsim.store import ResultStore, encode
+from accelsim.explore.parallel import DASK_HINT, dask_executor, run_points
+from accelsim.explore.store import ResultStore, encode
+from accelsim.report.tables import export_store
 
 WORKER = Path(__file__).with_name("_sigkill_worker.py")
 
@@ -147,13 +148,13 @@ def test_dask_local_cluster_matches_local_bytes(tmp_path) -> None:
     points = toy_points(24)
     with ResultStore(tmp_path / "local.db") as store:
         local = run_points(points, toy_point, store=store, salt=SALT)
-        store.export(tmp_path / "local.json", "json")
+        export_store(store, tmp_path / "local.json", "json")
     with distributed.LocalCluster(
         n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
     ) as cluster, distributed.Client(cluster) as client:
         with ResultStore(tmp_path / "dask.db") as store:
             remote = run_points(points, toy_point, executor=client.get_executor(), store=store, salt=SALT, max_pending=8)
-            store.export(tmp_path / "dask.json", "json")
+            export_store(store, tmp_path / "dask.json", "json")
         with dask_executor(cluster.scheduler_address) as ex:
             via_address = run_points(points[:6], toy_point, executor=ex, salt=SALT)
     assert encode(remote) == encode(local)  # strict JSON (inf as "inf"), byte for byte

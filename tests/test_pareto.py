@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accelsim.errors import InputError
-from accelsim.pareto import axis_label, dominates, pareto, pareto_front, plot_front
+from accelsim.explore.pareto import axis_label, dominates, pareto, pareto_front, plot_front
 
 # name: (latency_s, area_mm2)
 ROWS: list[dict[str, Any]] = [

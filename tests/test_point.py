@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import math
-import copy
 
 import pytest
 
-from accelsim.design import Accelerator, iso_area
 from accelsim.errors import InputError
-from accelsim.point import DesignPoint
-from accelsim.store import canonical_json
-from accelsim.sweep import design_of, plan_points
+from accelsim.explore.design_point import DesignPoint
+from accelsim.explore.plan import plan_points
+from accelsim.explore.point import design_of
+from accelsim.explore.store import canonical_json
+from accelsim.hardware.design import Accelerator, iso_area
 
 
 def test_the_record_carries_exactly_what_the_planned_points_carry() -> None:

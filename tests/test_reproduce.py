@@ -1,4 +1,4 @@
-"""The PACT reproduction report generator (accelsim.reproduce) on a reduced set, into tmp_path."""
+"""The PACT reproduction report generator (accelsim.report.pact_study) on a reduced set, into tmp_path."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from accelsim.cli import build_parser
-from accelsim.reproduce import FIGURES, REPORT, Options, reproduce
+from accelsim.cli.main import build_parser
+from accelsim.report.pact_options import FIGURES, REPORT, Options
+from accelsim.report.pact_study import reproduce
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 REPO_DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -97,7 +98,7 @@ def test_output_is_byte_stable(tmp_path: Path) -> None:
 def test_cli_registers_reproduce() -> None:
     args = build_parser().parse_args(["reproduce", "--quick", "--out", "somewhere"])
     assert args.quick and args.out == "somewhere"
-    assert args.func.__module__ == "accelsim.cli_report"
+    assert args.func.__module__ == "accelsim.cli.report_commands"
 
 
 def test_committed_report_links_existing_figures() -> None:

@@ -1,6 +1,6 @@
 """Per-layer compute cycles agree with SCALE-Sim v2/v3 for the os, ws and is dataflows.
 
-The reference below is written from SCALE-Sim's source, not from `accelsim.mapping`: it rebuilds the
+The reference below is written from SCALE-Sim's source, not from `accelsim.model.mapping`: it rebuilds the
 row counts of the three SRAM demand matrices SCALE-Sim generates per fold (one row = one cycle) in
 `scalesim/compute/systolic_compute_{os,ws,is}.py`, and SCALE-Sim's conv -> (Sr, Sc, T) mapping and
 output size from `scalesim/topology_utils.py`. docs/scalesim-accounting.md walks through both.
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from accelsim.design import Accelerator
+from accelsim.hardware.design import Accelerator
 from accelsim.io.scalesim import read_topology
-from accelsim.sim import simulate
+from accelsim.model.sim import simulate
 
 # SCALE-Sim v2's own sample topologies, copied into the repository (MIT; see the LICENSE beside them).
 SAMPLES = Path(__file__).resolve().parent / "data" / "scalesim"

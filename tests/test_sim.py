@@ -1,4 +1,4 @@
-"""The discrete-event model (accelsim.sim): hand-derived cases, invariants, and ResNet-50 structure."""
+"""The discrete-event model (accelsim.model.sim): hand-derived cases, invariants, and ResNet-50 structure."""
 
 from __future__ import annotations
 
@@ -11,12 +11,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import workloads
-from accelsim.design import Accelerator, iso_area
 from accelsim.errors import InputError
-from accelsim.fit import fit_report, residency
+from accelsim.explore.sweep import first_last_ratio, sweep
+from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.ir import Add, Conv2d, Dense, Flatten, LayerGraph, Pool, uniform_policy
-from accelsim.sim import plan, simulate
-from accelsim.sweep import first_last_ratio, sweep
+from accelsim.model.fit import fit_report, residency
+from accelsim.model.sim import plan, simulate
 
 
 def one_dense(n_out: int) -> LayerGraph:

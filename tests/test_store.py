@@ -11,9 +11,10 @@ from contextlib import closing
 
 import pytest
 
-from accelsim.errors import InputError
 from accelsim.atomic import atomic_write
-from accelsim.store import ResultStore, canonical_json, decode, encode, point_key
+from accelsim.errors import InputError
+from accelsim.explore.store import ResultStore, canonical_json, decode, encode, point_key
+from accelsim.report.tables import export_store
 
 POINT = {"bits": 4, "bw_gb_per_s": math.inf, "array": (16, 32), "sram_bytes": 8_000_000}
 
@@ -98,9 +99,9 @@ def test_export_csv_and_json_atomically(tmp_path) -> None:
     with ResultStore(tmp_path / "r.db") as store:
         store.put_error(point_key({"x": 0}), {"x": 0}, "InputError: x=0: toy", seq=0)  # error row first
         store.put(point_key({"x": 1}), {"x": 1}, {"latency_s": 0.5, "bw": math.inf}, 0.0, seq=1)
-        store.export(out, "csv")
-        store.export(tmp_path / "results.json", "json")
-        store.export(tmp_path / "results.txt", "table", columns=["x", "latency_s", "status"])
+        export_store(store, out, "csv")
+        export_store(store, tmp_path / "results.json", "json")
+        export_store(store, tmp_path / "results.txt", "table", columns=["x", "latency_s", "status"])
     rows = list(csv.DictReader(io.StringIO(out.read_text())))
     assert list(rows[0]) == ["x", "latency_s", "bw", "status", "error", "key"]  # result columns not hidden
     assert rows[1]["bw"] == "inf" and rows[0]["status"] == "error"

@@ -1,4 +1,4 @@
-"""Sweeps (accelsim.sweep) and their plot (accelsim.plot)."""
+"""Sweeps (accelsim.explore.sweep) and their plot (accelsim.report.plot)."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ import os
 import pytest
 
 import workloads
-from accelsim.design import Accelerator, iso_area
 from accelsim.errors import InputError
-from accelsim.fit import policy_for
-from accelsim.plot import plot_speedup, system_title
-from accelsim.report import render
-from accelsim.sim import simulate
-from accelsim.sweep import SweepRow, bw_label, first_last_ratio, sweep
+from accelsim.explore.record import SweepRow
+from accelsim.explore.sweep import first_last_ratio, sweep
+from accelsim.hardware.bandwidth import bw_label
+from accelsim.hardware.design import Accelerator, iso_area
+from accelsim.model.fit import policy_for
+from accelsim.model.sim import simulate
+from accelsim.report.plot import plot_speedup, system_title
+from accelsim.report.tables import render
 
 REQUIRED = [
     "workload", "bits", "first_last_bits", "bw", "peak_tmacs", "seconds_per_image", "speedup", "peak_ratio",

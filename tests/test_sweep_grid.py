@@ -9,24 +9,19 @@ import itertools
 import math
 
 import pytest
+from _graphs import tiny_graph
 
 import tech
-from accelsim.design import Accelerator, iso_area
 from accelsim.errors import InputError
-from accelsim.grid import load_spec
+from accelsim.explore.grid import load_spec
+from accelsim.explore.model_hash import graph_sha256, model_salt
+from accelsim.explore.plan import full_spec, plan_points
+from accelsim.explore.point import evaluate_point
+from accelsim.explore.pool import run_grid
+from accelsim.explore.store import ResultStore
+from accelsim.explore.sweep import sweep, sweep_grid
+from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.ir import LayerGraph
-from accelsim.store import ResultStore
-from accelsim.sweep import (
-    evaluate_point,
-    full_spec,
-    graph_sha256,
-    model_salt,
-    plan_points,
-    run_grid,
-    sweep,
-    sweep_grid,
-)
-from _graphs import tiny_graph
 
 GRID = {"workload": "resnet20", "bits": "16,4", "bw": "32,inf", "sram": "4MB,16MB", "cores": "2,4"}
 
@@ -200,8 +195,8 @@ def test_process_pool_equals_inline_with_an_in_memory_graph():
 
 def test_dask_local_cluster_equals_the_serial_run_exactly(tmp_path):
     distributed = pytest.importorskip("distributed")
-    from accelsim.parallel import dask_executor
-    from accelsim.store import encode
+    from accelsim.explore.parallel import dask_executor
+    from accelsim.explore.store import encode
 
     spec = {"workload": "tiny,resnet20", "bits": "16,4", "bw": "32,inf", "cores": "2,4"}
     graphs = {"tiny": _tiny()}

@@ -11,7 +11,7 @@ from contextlib import closing
 
 import pytest
 
-from accelsim.store import ResultStore
+from accelsim.explore.store import ResultStore
 
 GRID = ["--workload", "resnet20", "--bits", "16,8,4,2", "--bw", "32,inf", "--sram", "8MB,16MB", "--cores", "1,2,4"]
 N = 4 * 2 * 2 * 3

@@ -23,7 +23,6 @@ from collections.abc import Callable
 
 from accelsim.errors import InputError
 from accelsim.ir import LayerGraph
-
 from workloads.alexnet import alexnet, alexnet_dorefa
 from workloads.bert import bert_base
 from workloads.mobilenet import mobilenet_v2

@@ -21,7 +21,6 @@ Sources:
 from __future__ import annotations
 
 from accelsim.ir import LayerGraph
-
 from workloads._builder import Builder
 
 

@@ -28,7 +28,6 @@ MACs, recorded in `metadata["omitted"]`.
 from __future__ import annotations
 
 from accelsim.ir import LayerGraph
-
 from workloads._builder import Builder
 
 LAYERS = 12

@@ -14,7 +14,6 @@ Names follow torchvision's `features.N` indices (0 = stem, 1-17 = inverted resid
 from __future__ import annotations
 
 from accelsim.ir import LayerGraph
-
 from workloads._builder import Builder
 
 #: (expansion t, output channels c, repeats n, first stride s): the paper's Table 2.

@@ -16,7 +16,6 @@ same; only where BatchNorm sits differs).
 from __future__ import annotations
 
 from accelsim.ir import LayerGraph
-
 from workloads._builder import Builder
 
 _TORCHVISION = "torchvision.models.resnet; He et al., CVPR 2016 (arXiv:1512.03385)"

@@ -18,7 +18,6 @@ baseline), carried by the layer the activation follows (the pool where a pool co
 from __future__ import annotations
 
 from accelsim.ir import LayerGraph
-
 from workloads._builder import Builder
 
 

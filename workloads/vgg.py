@@ -10,7 +10,6 @@ where a layer sits; torchvision's `features.N` indices do not.
 from __future__ import annotations
 
 from accelsim.ir import LayerGraph
-
 from workloads._builder import Builder
 
 #: (channels, convs) per stage; every stage ends in a 2x2/2 max pool.

@@ -34,8 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from accelsim.errors import InputError
-from accelsim.graph import LayerGraph
-from accelsim.layers import Add, Concat, Conv2d, Dense, Flatten, Layer, MatMul, Pool, Reshape
+from accelsim.ir.checks import check_batch
+from accelsim.ir.graph import LayerGraph
+from accelsim.ir.layers import Add, Concat, Conv2d, Dense, Flatten, Layer, MatMul, Pool, Reshape
 
 INSTALL_HINT = "pip install 'accelsim[onnx]'"
 
@@ -69,8 +70,6 @@ def import_onnx(source: str | os.PathLike[str] | Any, batch: int = 1, *, name: s
     `batch` pins a dynamic first axis of the model's inputs; a model whose batch is static keeps it,
     and asking for another batch is an `InputError`.
     """
-    from accelsim.inputs import check_batch
-
     onnx = _onnx()
     check_batch(batch)
     if isinstance(source, onnx.ModelProto):

@@ -60,10 +60,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from accelsim.errors import InputError
 from accelsim.atomic import atomic_write
-from accelsim.graph import LayerGraph
-from accelsim.layers import Conv2d, Dense, Layer, MatMul, Reshape
+from accelsim.errors import InputError
+from accelsim.ir.checks import check_batch
+from accelsim.ir.graph import LayerGraph
+from accelsim.ir.layers import Conv2d, Dense, Layer, MatMul, Reshape
 
 #: How rows with ``Num Filter == 1`` are read: as SCALE-Sim does, or as depthwise convolutions.
 DEPTHWISE_MODES = ("scalesim", "num_filter_1")
@@ -163,8 +164,6 @@ def read_topology(
     docstring) or ``"num_filter_1"`` (rows with one filter over several channels are depthwise).
     Metadata records the source, the form, the ignored extra columns and any renamed duplicates.
     """
-    from accelsim.inputs import check_batch
-
     check_batch(batch)
     if depthwise not in DEPTHWISE_MODES:
         raise InputError("depthwise", depthwise, f"must be one of {', '.join(DEPTHWISE_MODES)}")

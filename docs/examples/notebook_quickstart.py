@@ -11,8 +11,7 @@ this file, so what it prints stays true.
 from __future__ import annotations
 
 import workloads
-from accelsim import Accelerator, iso_area, simulate, sweep, uniform_policy
-from accelsim.frames import rows_to_frame
+from accelsim import Accelerator, iso_area, rows_to_frame, simulate, sweep, uniform_policy
 
 # 1. A sweep returns a list of SweepRow records; rows_to_frame keeps every field as a column.
 rows = sweep("resnet18", bits=[16, 8, 4], bw=[32, "inf"])

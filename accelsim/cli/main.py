@@ -1,0 +1,151 @@
+"""The `accelsim` command: parse, call the library, print. No modelling happens here.
+
+Results go to stdout (table, CSV or JSON); progress and errors go to stderr. Bad input is one line
+on stderr and exit code 2, never a traceback (pypa/build's convention).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from accelsim.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, AccelsimError, InputError
+from accelsim.report.tables import FORMATS, render
+
+#: Bit-widths `accelsim workloads` reports weight storage at.
+LISTED_BITS = (16, 8, 4, 2)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse exits 2 on usage errors already; keep its one-line message, drop the usage dump."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def add_format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+
+
+def _cmd_workloads(args: argparse.Namespace) -> int:
+    import workloads
+
+    rows = []
+    for name in workloads.names():
+        graph = workloads.load(name, batch=args.batch)
+        row: dict[str, Any] = {
+            "workload": name,
+            "layers": len(graph),
+            "gmacs": graph.total_macs() / 1e9,
+            "params_m": graph.total_params() / 1e6,
+        }
+        weights = graph.total_weights()
+        for bits in LISTED_BITS:
+            row[f"weights_mb_{bits}b"] = weights * bits / 8 / 1e6
+        rows.append(row)
+    sys.stdout.write(render(rows, args.format))
+    return EXIT_OK
+
+
+def _cmd_layers(args: argparse.Namespace) -> int:
+    from accelsim.io.inputs import load_workload
+
+    graph = load_workload(args.workload, batch=args.batch)
+    rows = []
+    for layer in graph.layers():
+        view = layer.gemm()
+        p = graph.precision(layer.name)
+        rows.append(
+            {
+                "name": layer.name,
+                "type": layer.kind,
+                "out_shape": layer.out_shape,
+                "gemm_m": view.m if view else None,
+                "gemm_n": view.n if view else None,
+                "gemm_k": view.k if view else None,
+                "groups": view.groups if view else None,
+                "macs": layer.macs,
+                "weights": layer.weight_elems,
+                "in_act": layer.in_elems,
+                "out_act": layer.out_elems,
+                "w_bits": p.w_bits,
+                "a_bits": p.a_bits,
+            }
+        )
+    if args.format == "table":
+        rows.append(
+            {"name": "TOTAL", "macs": graph.total_macs(), "weights": graph.total_weights()}
+        )
+    sys.stdout.write(render(rows, args.format, columns=list(rows[0])))
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from accelsim._version import __version__
+
+    parser = _Parser(
+        prog="accelsim",
+        description="Iso-area speed and on-chip fit of quantized networks on multi-core systolic accelerators.",
+    )
+    parser.add_argument("--version", action="version", version=f"accelsim {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("workloads", help="list the built-in networks with MACs, params and weight MB per precision")
+    p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
+    add_format_option(p)
+    p.set_defaults(func=_cmd_workloads)
+
+    p = sub.add_parser("layers", help="per-layer table of a network (zoo name or LayerGraph JSON file)")
+    p.add_argument("workload", help="zoo name (see `accelsim workloads`) or a LayerGraph .json file")
+    p.add_argument("--batch", type=int, default=1, help="batch size for zoo networks (default 1)")
+    add_format_option(p)
+    p.set_defaults(func=_cmd_layers)
+
+    for register in _extra_commands():
+        register(sub)
+    return parser
+
+
+def _extra_commands() -> list[Callable[[Any], None]]:
+    """Subcommands that live in their own modules (simulation, import/export)."""
+    import importlib
+
+    registers: list[Callable[[Any], None]] = []
+    for module in ("accelsim.cli.sim_commands", "accelsim.cli.io_commands", "accelsim.cli.report_commands"):
+        try:
+            registers.append(importlib.import_module(module).register)
+        except ModuleNotFoundError as exc:  # a command module not built yet; real import bugs still raise
+            if exc.name != module:
+                raise
+    return registers
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit code."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # usage errors (exit 2), --help and --version (exit 0)
+        return int(exc.code or 0)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_INPUT
+    try:
+        return int(args.func(args))
+    except InputError as exc:
+        sys.stderr.write(f"accelsim: error: {exc}\n")
+        return EXIT_INPUT
+    except AccelsimError as exc:
+        sys.stderr.write(f"accelsim: error: {exc}\n")
+        return EXIT_INTERNAL
+    except KeyboardInterrupt:
+        sys.stderr.write("accelsim: interrupted\n")
+        return EXIT_INTERRUPTED
+    except BrokenPipeError:  # `accelsim ... | head`
+        return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""Argument types and shared options of the simulation commands, and the objects they name (the base
+accelerator, the workload graph).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from accelsim.errors import InputError
+
+DEFAULT_STORE = "accelsim-sweep.db"
+
+#: Objectives `accelsim pareto` minimises unless told.
+DEFAULT_OBJECTIVES = ("seconds_per_image", "area_mm2", "energy_per_image_uj")
+
+#: CLI flag -> canonical sweep axis, in the default grid order (first varies slowest).
+AXIS_FLAGS = (
+    ("workload", "workload"),
+    ("bits", "bits"),
+    ("bw", "bw_gb_per_s"),
+    ("sram", "sram_bytes"),
+    ("cores", "cores"),
+    ("array", "array"),
+    ("batch", "batch"),
+    ("mode", "mode"),
+)
+
+
+# --- argument types (argparse turns ArgumentTypeError into a one-line usage error, exit 2) --------
+def bits_type(text: str) -> int:
+    from accelsim.explore.grid import parse_bits
+
+    try:
+        return parse_bits(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def bw_type(text: str) -> str:
+    from accelsim.hardware.bandwidth import parse_bw
+
+    try:
+        parse_bw(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text.strip()
+
+
+def first_last_type(text: str) -> int | None:
+    if text.strip().lower() == "none":
+        return None
+    try:
+        return bits_type(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"first_last_bits={text!r}: must be an integer in 1..32 or none") from None
+
+
+def batch_type(text: str) -> int:
+    from accelsim.explore.grid import parse_batch
+
+    try:
+        return parse_batch(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def jobs_type(text: str) -> int:
+    from accelsim.explore.grid import _int_in
+
+    try:
+        return _int_in("jobs", text, 1, None, "must be a positive integer")
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def memory_type(text: str) -> str:
+    import tech
+
+    try:
+        return tech.memory(text).name
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def objectives_type(text: str) -> tuple[str, ...]:
+    names = tuple(t.strip() for t in text.split(",") if t.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"objectives={text!r}: needs at least one column name")
+    if len(set(names)) != len(names):
+        raise argparse.ArgumentTypeError(f"objectives={text!r}: names a column twice")
+    return names
+
+
+def axis_type(name: str):  # type: ignore[no-untyped-def]
+    from accelsim.explore.grid import cli_type
+
+    return cli_type(name)
+
+
+def memory_names() -> str:
+    import tech
+
+    try:
+        return ", ".join(tech.memory_names())
+    except Exception:  # noqa: BLE001 - help text only; a broken data file fails properly when used
+        return "see tech/memories.toml"
+
+
+def add_common_options(p: argparse.ArgumentParser, *, iso_area: bool = True) -> None:
+    from accelsim.cli.main import add_format_option
+    from accelsim.hardware.design import MAC_MODES, SCALES
+
+    p.add_argument("--workload", default="resnet50", help="zoo name or LayerGraph .json file (default resnet50)")
+    p.add_argument("--batch", type=batch_type, default=1, help="batch size for zoo networks (default 1)")
+    p.add_argument("--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)")
+    if iso_area:
+        p.add_argument("--mode", choices=MAC_MODES, default="configurable", help="iso-area MAC model (default configurable)")
+        p.add_argument("--scale", choices=SCALES, default=None, help="where iso-area MACs go (default: cores for configurable, array for dedicated; see docs/model.md)")
+    add_first_last_option(p)
+    add_format_option(p)
+
+
+def add_first_last_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--first-last-bits", type=first_last_type, default=8, metavar="BITS|none",
+        help="precision of the first and last layers when the body is narrower (default 8; none = same as body)",
+    )
+
+
+def add_memory_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--memory", type=memory_type, default="lpddr4", metavar="NAME",
+        help=f"external memory whose pJ/bit prices off-chip bytes in the energy model (default lpddr4, 8 pJ/bit; one of {memory_names()})",
+    )
+
+
+def base_accelerator(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from accelsim.hardware.design import Accelerator, load_accelerator
+
+    return load_accelerator(args.config) if args.config else Accelerator()
+
+
+def workload_graph(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from accelsim.io.inputs import load_workload
+
+    return load_workload(args.workload, batch=args.batch)
+
+
+
+def check_plot_path(path: str) -> None:
+    from accelsim.report.plot import plot_format
+
+    plot_format(path)
+
+
+__all__ = ["check_plot_path", "AXIS_FLAGS", "DEFAULT_OBJECTIVES", "DEFAULT_STORE", "add_common_options", "add_first_last_option", "add_memory_option", "axis_type", "base_accelerator", "batch_type", "bits_type", "bw_type", "first_last_type", "jobs_type", "memory_names", "memory_type", "objectives_type", "workload_graph"]

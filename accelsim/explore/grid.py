@@ -1,0 +1,268 @@
+"""Sweep specs: named axes with lists of values, parsed from CLI tokens or a TOML file.
+
+A sweep is the product of its axes. Each axis value is normalised to one type (bandwidth is always a
+float, SRAM always integer bytes) because the store keys a point by its canonical JSON, where ``32``
+and ``32.0`` differ: the same design point must always hash the same way.
+
+Example
+-------
+>>> spec = SweepSpec.from_mapping({"bits": "8,4", "bw": "32,inf", "array": "16x32"})
+>>> [p["bits"] for p in expand(spec)]
+[8, 8, 4, 4]
+>>> expand(spec)[1]
+{'bits': 8, 'bw_gb_per_s': inf, 'array': (16, 32)}
+>>> spec.axis("bw_gb_per_s").labels
+('32', 'inf')
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import math
+import tomllib
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from accelsim.errors import InputError
+from accelsim.ir.checks import MAX_BITS, MIN_BITS
+from accelsim.ir.units import (
+    SIZE_UNITS,
+    parse_array,
+    parse_bw,
+    parse_int,
+    parse_size,
+)
+
+MODES = ("configurable", "dedicated")
+
+def _int_in(axis: str, raw: Any, lo: int, hi: int | None, rule: str) -> int:
+    try:
+        return parse_int(axis, raw, lo, hi)
+    except InputError:
+        raise InputError(axis, raw, rule) from None
+
+
+def parse_bits(raw: Any) -> int:
+    """Uniform weight/activation bit width, 1..32."""
+    lo, hi = MIN_BITS, MAX_BITS
+    return _int_in("bits", raw, lo, hi, f"must be an integer in {lo}..{hi}")
+
+
+def parse_sram(raw: Any) -> int:
+    """Total on-chip memory as integer bytes: ``8MB`` = 8e6, ``512KiB`` = 524288, a bare number is bytes."""
+    return parse_size("sram", raw)
+
+
+def parse_cores(raw: Any) -> int:
+    """Number of cores sharing the iso-area budget."""
+    return _int_in("cores", raw, 1, None, "must be a positive integer")
+
+
+def parse_batch(raw: Any) -> int:
+    return _int_in("batch", raw, 1, None, "must be a positive integer")
+
+
+def parse_mode(raw: Any) -> str:
+    """MAC style: one configurable array for every bit width, or dedicated per-width units."""
+    value = raw.strip().lower() if isinstance(raw, str) else raw
+    if value not in MODES:
+        raise InputError("mode", raw, f"must be one of {', '.join(MODES)}")
+    return value
+
+
+def parse_workload(raw: Any) -> str:
+    """A zoo name or a path, kept as the string given (`accelsim.io.inputs.load_workload` resolves it)."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise InputError("workload", raw, "must be a zoo network name or a file path")
+    return raw.strip()
+
+
+#: Canonical axis name -> parser. Order here is the default axis order of the CLI.
+PARSERS: dict[str, Callable[[Any], Any]] = {
+    "workload": parse_workload,
+    "bits": parse_bits,
+    "bw_gb_per_s": parse_bw,
+    "sram_bytes": parse_sram,
+    "cores": parse_cores,
+    "array": parse_array,
+    "batch": parse_batch,
+    "mode": parse_mode,
+}
+
+#: Short names accepted in CLI flags and spec files.
+ALIASES: dict[str, str] = {"bw": "bw_gb_per_s", "sram": "sram_bytes", "workloads": "workload"}
+
+
+def canonical_axis(name: str) -> str:
+    """The canonical name of an axis, or InputError listing the known ones."""
+    name = ALIASES.get(name, name)
+    if name not in PARSERS:
+        known = ", ".join(sorted(set(PARSERS) | set(ALIASES)))
+        raise InputError("axis", name, f"is not a sweep axis (known: {known})")
+    return name
+
+
+def _label(raw: Any, value: Any) -> str:
+    """The value as the user wrote it (``"inf"``, ``"8MB"``); numbers from TOML print without ``.0``."""
+    if isinstance(raw, str):
+        return raw.strip()
+    if isinstance(value, tuple):
+        return "x".join(str(v) for v in value)
+    if isinstance(value, float):
+        return "inf" if math.isinf(value) else (str(int(value)) if value.is_integer() else repr(value))
+    return str(value)
+
+
+@dataclass(frozen=True, slots=True)
+class Axis:
+    """One named axis: normalised values, and the labels the user wrote (same order, same length)."""
+
+    name: str
+    values: tuple[Any, ...]
+    labels: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if self.name not in PARSERS:
+            canonical_axis(self.name)
+            raise InputError("axis", self.name, f"use the canonical name {ALIASES[self.name]!r}")
+        if not self.values:
+            raise InputError(self.name, "", "needs at least one value")
+        if len(self.labels) != len(self.values):
+            raise InputError(self.name, self.labels, "needs one label per value")
+        seen: list[Any] = []
+        for label, value in zip(self.labels, self.values):
+            if value in seen:
+                raise InputError(self.name, label, "appears twice on this axis")
+            seen.append(value)
+
+    @classmethod
+    def parse(cls, name: str, raw: str | Iterable[Any]) -> Axis:
+        """An axis from a comma list (``"8MB,16MB"``) or a list of tokens/native values."""
+        name = canonical_axis(name)
+        tokens: list[Any]
+        if isinstance(raw, str):
+            tokens = [t for t in (s.strip() for s in raw.split(",")) if t]
+            if not tokens:
+                raise InputError(name, raw, "needs at least one value")
+        else:
+            tokens = list(raw)
+        values = tuple(PARSERS[name](t) for t in tokens)
+        return cls(name, values, tuple(_label(t, v) for t, v in zip(tokens, values)))
+
+    def label(self, value: Any) -> str:
+        return self.labels[self.values.index(value)]
+
+
+@dataclass(frozen=True, slots=True)
+class SweepSpec:
+    """The axes of a sweep, in the order declared; the grid is their product."""
+
+    axes: tuple[Axis, ...]
+
+    def __post_init__(self) -> None:
+        if not self.axes:
+            raise InputError("axes", "", "a sweep needs at least one axis")
+        names = [a.name for a in self.axes]
+        for name in names:
+            if names.count(name) > 1:
+                raise InputError("axis", name, "is given twice (check aliases: bw/bw_gb_per_s, sram/sram_bytes)")
+
+    @classmethod
+    def from_mapping(cls, axes: Mapping[str, str | Iterable[Any] | None]) -> SweepSpec:
+        """Axes from ``{name: comma list or list}`` in mapping order; ``None`` values are skipped (unset CLI flags)."""
+        return cls(tuple(Axis.parse(name, raw) for name, raw in axes.items() if raw is not None))
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.axes)
+
+    @property
+    def size(self) -> int:
+        return math.prod(len(a.values) for a in self.axes)
+
+    def axis(self, name: str) -> Axis:
+        name = canonical_axis(name)
+        for a in self.axes:
+            if a.name == name:
+                return a
+        raise InputError("axis", name, f"is not in this sweep ({', '.join(self.names)})")
+
+    def labels(self, point: Mapping[str, Any]) -> dict[str, str]:
+        """The user's labels for a point of this grid (``{"bw_gb_per_s": "inf", ...}``)."""
+        return {a.name: a.label(point[a.name]) for a in self.axes}
+
+    def to_dict(self) -> dict[str, list[str]]:
+        """Axis name -> labels: JSON-safe, and parses back to an equal spec (what the store records)."""
+        return {a.name: list(a.labels) for a in self.axes}
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    """A sweep spec from a TOML file with one ``[axes]`` table; axis order is the file's order.
+
+    ``bits = [8, 4]``, ``bw = [32, "inf"]`` (or ``inf``), ``sram = "8MB,16MB"``, ``array = ["16x32"]``.
+    """
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise InputError("spec", str(path), "no such file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError("spec", str(path), f"is not valid TOML: {exc}") from None
+    extra = sorted(set(data) - {"axes"})
+    if extra:
+        raise InputError("spec", str(path), f"unknown top-level keys {extra}; put the axes in an [axes] table")
+    axes = data.get("axes")
+    if not isinstance(axes, dict):
+        raise InputError("spec", str(path), "needs an [axes] table")
+    for name, raw in axes.items():
+        if not isinstance(raw, (str, list)):
+            raise InputError(canonical_axis(name), raw, "must be a list or a comma-separated string")
+    return SweepSpec.from_mapping(axes)
+
+
+def expand(spec: SweepSpec) -> list[dict[str, Any]]:
+    """Every design point of the grid: the first axis varies slowest, values in the order given.
+
+    A point's index in this list is its ``seq`` in the store, so exports follow the grid.
+    """
+    names = spec.names
+    return [dict(zip(names, combo)) for combo in itertools.product(*(a.values for a in spec.axes))]
+
+
+def cli_type(axis: str) -> Callable[[str], Axis]:
+    """An argparse ``type=`` that parses a comma list and keeps InputError's message in the usage error."""
+    name = canonical_axis(axis)
+
+    def parse(text: str) -> Axis:
+        try:
+            return Axis.parse(name, text)
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    parse.__name__ = name
+    return parse
+
+
+__all__ = [
+    "ALIASES",
+    "MODES",
+    "PARSERS",
+    "SIZE_UNITS",
+    "Axis",
+    "SweepSpec",
+    "canonical_axis",
+    "cli_type",
+    "expand",
+    "load_spec",
+    "parse_array",
+    "parse_batch",
+    "parse_bits",
+    "parse_cores",
+    "parse_mode",
+    "parse_sram",
+    "parse_workload",
+]

@@ -1,0 +1,220 @@
+"""Run a function over many design points: inline, on a process pool, or on a Dask cluster.
+
+One code path for all three: anything that implements `concurrent.futures.Executor` (a
+`ProcessPoolExecutor`, or Dask's `Client.get_executor()`, whose futures are stdlib futures). Workers
+only compute and return JSON text; the coordinator alone writes the store, one transaction per
+finished point, so a killed sweep resumes where it stopped and parallel runs never clobber a file.
+Results come back in completion order but are returned in the points' order, so output never
+depends on scheduling.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from accelsim.errors import AccelsimError, InputError
+from accelsim.explore.store import ResultStore, decode, encode, normalize, point_key
+
+PointFn = Callable[[dict[str, Any]], Mapping[str, Any]]
+Progress = Callable[[int, int], None]
+
+DASK_HINT = "needs the optional Dask extra: pip install 'accelsim[dask]'"
+
+
+def _run_one(fn: PointFn, params: dict[str, Any]) -> tuple[str, str, float]:
+    """Evaluate one point in a worker: ``("ok", result JSON, wall_s)`` or ``("error", message, wall_s)``.
+
+    An AccelsimError becomes data here, in the worker, because exceptions with extra constructor
+    arguments (InputError) do not survive pickling back to the coordinator. Other exceptions are bugs
+    and propagate. Encoding here also proves the result is plain JSON before it crosses processes.
+    """
+    start = time.perf_counter()
+    try:
+        result = fn(params)
+    except AccelsimError as exc:
+        return "error", f"{type(exc).__name__}: {exc}", time.perf_counter() - start
+    if not isinstance(result, Mapping):
+        raise TypeError(f"point function must return a dict, got {type(result).__name__}")
+    return "ok", encode(dict(result)), time.perf_counter() - start
+
+
+def _check_jobs(jobs: object) -> int:
+    if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
+        raise InputError("jobs", jobs, "must be a positive integer")
+    return jobs
+
+
+def run_points(
+    points: Sequence[Mapping[str, Any]],
+    fn: PointFn,
+    *,
+    jobs: int = 1,
+    executor: cf.Executor | None = None,
+    store: ResultStore | None = None,
+    salt: str = "",
+    progress: Progress | None = None,
+    sweep_id: int | None = None,
+    max_pending: int | None = None,
+) -> list[dict[str, Any]]:
+    """Evaluate `fn` on every point; return one record per point, in the points' order.
+
+    Parameters
+    ----------
+    points : design points (plain dicts); a point's index is its ``seq`` in the store, so pass the
+        whole expanded grid.
+    fn : a module-level function ``point -> dict of JSON values`` (it must pickle by reference for a
+        process pool; it must not write files).
+    jobs : 1 runs inline in this process (no pool: easiest to debug); > 1 starts a
+        ``ProcessPoolExecutor(jobs)`` with the "spawn" start method (safe with threads, same on every OS).
+    executor : use this executor instead (e.g. `dask_executor`); the caller owns and shuts it down.
+    store : skip points already stored (ok or error) and commit each new one as it finishes.
+    salt : mixed into every key (workload hash + accelsim version), see `accelsim.explore.store.point_key`.
+    progress : called as ``progress(done, total)`` once before work starts and after every point.
+    max_pending : most points submitted at once (default ``4 * jobs``), so memory stays flat on
+        huge grids; with a Dask executor, set it to a few times the cluster's worker count.
+
+    Returns
+    -------
+    ``{"key", "seq", "status", "params", "result", "error"}`` per point; ``status`` is ``"ok"`` or
+    ``"error"`` (fn raised an AccelsimError: recorded, and the sweep goes on). Values are as stored
+    (tuples become lists, inf stays inf), so fresh, resumed and parallel runs give equal records.
+
+    Raises
+    ------
+    Whatever non-AccelsimError exception `fn` raises (a bug): points finished so far stay committed.
+    """
+    _check_jobs(jobs)
+    if max_pending is not None and (isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1):
+        raise InputError("max_pending", max_pending, "must be a positive integer")
+    total = len(points)
+    keys = [point_key(p, salt) for p in points]
+    outcome: dict[str, tuple[str, Any, str | None]] = {}  # key -> (status, result, error)
+
+    if store is not None:
+        stored = store.done_keys()
+        for key in dict.fromkeys(keys):
+            if key in stored:
+                rec = store.get(key)
+                assert rec is not None
+                outcome[key] = (rec["status"], rec["result"], rec["error"])
+
+    todo: list[tuple[int, str, Mapping[str, Any]]] = []
+    queued: set[str] = set(outcome)
+    for i, (key, point) in enumerate(zip(keys, points)):
+        if key not in queued:
+            queued.add(key)
+            todo.append((i, key, point))
+
+    counts = Counter(keys)
+    done = total - sum(counts[key] for _, key, _ in todo)
+    if progress is not None:
+        progress(done, total)
+
+    def finish(i: int, key: str, point: Mapping[str, Any], status: str, payload: str, wall_s: float) -> None:
+        nonlocal done
+        if status == "ok":
+            if store is not None:
+                store.put(key, point, payload, wall_s, seq=i, sweep_id=sweep_id)
+            outcome[key] = ("ok", decode(payload), None)
+        else:
+            if store is not None:
+                store.put_error(key, point, payload, wall_s, seq=i, sweep_id=sweep_id)
+            outcome[key] = ("error", None, payload)
+        done += counts[key]
+        if progress is not None:
+            progress(done, total)
+
+    if executor is None and jobs == 1:
+        for i, key, point in todo:
+            finish(i, key, point, *_run_one(fn, dict(point)))
+    elif todo:
+        own = executor is None
+        ex = executor or cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+        try:
+            _drain(ex, fn, todo, max_pending or 4 * jobs, finish)
+        finally:
+            if own:
+                ex.shutdown(wait=True, cancel_futures=True)
+
+    records = []
+    for i, (key, point) in enumerate(zip(keys, points)):
+        status, result, error = outcome[key]
+        records.append(
+            {"key": key, "seq": i, "status": status, "params": normalize(dict(point)), "result": result, "error": error}
+        )
+    return records
+
+
+def _drain(
+    ex: cf.Executor,
+    fn: PointFn,
+    todo: Sequence[tuple[int, str, Mapping[str, Any]]],
+    max_pending: int,
+    finish: Callable[..., None],
+) -> None:
+    """Keep at most `max_pending` points in flight; commit each as it completes (lowest index first)."""
+    items = iter(todo)
+    pending: dict[cf.Future[tuple[str, str, float]], tuple[int, str, Mapping[str, Any]]] = {}
+
+    def refill() -> None:
+        for item in items:
+            pending[ex.submit(_run_one, fn, dict(item[2]))] = item
+            if len(pending) >= max_pending:
+                return
+
+    try:
+        refill()
+        while pending:
+            finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+            for fut in sorted(finished, key=lambda f: pending[f][0]):
+                i, key, point = pending.pop(fut)
+                finish(i, key, point, *fut.result())
+            refill()
+    finally:
+        for fut in pending:
+            fut.cancel()
+
+
+class _DaskExecutor(cf.Executor):
+    """Dask's executor, plus closing the client on shutdown so ``with dask_executor(...)`` cleans up."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._inner = client.get_executor(pure=False)
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future[Any]:
+        future: cf.Future[Any] = self._inner.submit(fn, *args, **kwargs)
+        return future
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        try:
+            self._inner.shutdown(wait=wait)
+        finally:
+            self._client.close()
+
+
+def dask_executor(address: str) -> cf.Executor:
+    """An Executor on the Dask scheduler at `address` (``tcp://host:8786``); shutting it down closes the client.
+
+    Dask is optional (``accelsim[dask]``) and imported only here. Note that Dask ships tasks with
+    cloudpickle: run it between machines you trust.
+    """
+    try:
+        from distributed import Client
+    except ImportError:
+        raise InputError("dask", address, DASK_HINT) from None
+    try:
+        client = Client(address)
+    except OSError as exc:
+        raise InputError("dask", address, f"cannot reach the scheduler: {exc}") from None
+    except (ValueError, TypeError) as exc:  # a malformed address, e.g. a port that is not a number
+        raise InputError("dask", address, f"is not a scheduler address such as tcp://host:8786 ({exc})") from None
+    return _DaskExecutor(client)
+
+
+__all__ = ["DASK_HINT", "dask_executor", "run_points"]

@@ -1,0 +1,348 @@
+"""The SQLite result store of record: one row per design point, safe to kill and resume.
+
+Why SQLite: every finished point is one committed transaction, so a SIGKILL loses at most the points
+still running, never a half-written row (a CSV appended in place can tear its last line). WAL with
+``synchronous=NORMAL`` commits thousands of points per second; a power cut may drop the last commits,
+which a rerun recomputes. Only the sweep's coordinator writes (workers return data), so there is one
+writer and no locking between processes.
+
+A point's key is the sha256 of its canonical JSON plus a salt (workload hash + accelsim version): a
+changed model or input changes the key, so a stale result is never reused. Stored data is JSON text
+only; loading it never executes anything (no pickle, no eval).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sqlite3
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from accelsim.errors import InputError
+
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sweeps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    spec_json TEXT NOT NULL,
+    accelsim_version TEXT NOT NULL,
+    salt TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS points (
+    key TEXT PRIMARY KEY,
+    seq INTEGER,
+    sweep_id INTEGER REFERENCES sweeps(id),
+    status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
+    params_json TEXT NOT NULL,
+    result_json TEXT,
+    error TEXT,
+    wall_s REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS points_seq ON points (seq, key);
+"""
+
+_NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+def json_safe(value: Any) -> Any:
+    """Replace non-finite floats by strings: `json.dumps(inf)` writes non-standard `Infinity`."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "inf" if value > 0 else ("-inf" if value < 0 else "nan")
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def encode(obj: Any) -> str:
+    """Compact JSON that keeps key order; non-finite floats become "inf"/"-inf"/"nan", tuples lists."""
+    return json.dumps(json_safe(obj), separators=(",", ":"), allow_nan=False)
+
+
+def decode(text: str) -> Any:
+    """Inverse of `encode`, reviving "inf"/"-inf"/"nan" strings as floats (tuples come back as lists)."""
+    return _revive(json.loads(text))
+
+
+def _revive(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return _NONFINITE.get(obj, obj)
+    if isinstance(obj, dict):
+        return {k: _revive(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_revive(v) for v in obj]
+    return obj
+
+
+def normalize(obj: Any) -> Any:
+    """What `obj` looks like after a trip through the store, so fresh and resumed results compare equal."""
+    return decode(encode(obj))
+
+
+def canonical_json(obj: Any) -> str:
+    """Sorted keys, no spaces, ASCII, no NaN: the same design point always gives the same bytes."""
+    return json.dumps(json_safe(obj), sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
+
+
+def point_key(point: Mapping[str, Any], salt: str = "") -> str:
+    """sha256 hex of the canonical JSON of ``{"point": point, "salt": salt}``.
+
+    Types matter (``32`` and ``32.0`` hash differently); `accelsim.explore.grid` normalises each axis to one type.
+    NaN is refused: it is never a valid design-point value and would make equal points unequal.
+    """
+    _reject_nan(point)
+    text = canonical_json({"point": dict(point), "salt": salt})
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def _reject_nan(obj: Any, field: str = "point") -> None:
+    if isinstance(obj, float) and math.isnan(obj):
+        raise InputError(field, obj, "NaN is not a valid design-point value")
+    if isinstance(obj, Mapping):
+        for k, v in obj.items():
+            _reject_nan(v, str(k))
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            _reject_nan(v, field)
+
+
+class ResultStore:
+    """A sweep's results in one SQLite file (``with ResultStore(path) as store: ...``).
+
+    Records returned by `get`/`rows` are ``{"key", "seq", "status", "params", "result", "error"}``
+    (plus ``"wall_s"`` when asked for timing): the same shape `accelsim.explore.parallel.run_points` returns.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            self._conn = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise InputError("store", self.path, f"cannot open: {exc}") from None
+        try:
+            self._setup()
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise InputError("store", self.path, f"is not an accelsim result store ({exc})") from None
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _setup(self) -> None:
+        conn = self._conn
+        conn.execute("PRAGMA busy_timeout = 5000")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise InputError("store", self.path, f"has schema {version}; this accelsim reads up to {SCHEMA_VERSION}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        if version < SCHEMA_VERSION:
+            conn.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __len__(self) -> int:
+        return int(self._conn.execute("SELECT count(*) FROM points").fetchone()[0])
+
+    # -- sweeps --------------------------------------------------------------------------------------
+
+    def begin_sweep(self, spec: Mapping[str, Any], version: str, salt: str = "") -> int:
+        """Record a sweep (its spec, the accelsim version, the salt, when) and return its id.
+
+        `spec` is kept in its own key order (axis order matters) and read back verbatim by `sweeps`.
+        """
+        created = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        with self._transaction():
+            cur = self._conn.execute(
+                "INSERT INTO sweeps (spec_json, accelsim_version, salt, created) VALUES (?, ?, ?, ?)",
+                (encode(dict(spec)), version, salt, created),
+            )
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def sweeps(self) -> list[dict[str, Any]]:
+        cur = self._conn.execute("SELECT id, spec_json, accelsim_version, salt, created FROM sweeps ORDER BY id")
+        return [
+            {"id": i, "spec": json.loads(spec), "accelsim_version": v, "salt": salt, "created": created}
+            for i, spec, v, salt, created in cur
+        ]
+
+    # -- points --------------------------------------------------------------------------------------
+
+    def point_salts(self) -> dict[str, str | None]:
+        """Key -> salt of the sweep that stored the point (None without a recorded sweep).
+
+        The salt names the model that computed a result (see `accelsim.explore.model_hash.model_salt`), so a
+        reader can tell current results from ones an older accelsim left in the same file.
+        """
+        cur = self._conn.execute("SELECT p.key, s.salt FROM points p LEFT JOIN sweeps s ON p.sweep_id = s.id")
+        return dict(cur.fetchall())
+
+    def has(self, key: str) -> bool:
+        return self._conn.execute("SELECT 1 FROM points WHERE key = ?", (key,)).fetchone() is not None
+
+    def done_keys(self) -> set[str]:
+        """Keys of every recorded point, ok or error: a resumed sweep skips all of them."""
+        return {k for (k,) in self._conn.execute("SELECT key FROM points")}
+
+    def put(
+        self,
+        key: str,
+        params: Mapping[str, Any],
+        result: Mapping[str, Any] | str,
+        wall_s: float,
+        *,
+        seq: int | None = None,
+        sweep_id: int | None = None,
+    ) -> bool:
+        """Commit one finished point; False (and nothing written) if `key` is already stored.
+
+        `result` may be a dict or its `encode`d JSON text (what pool workers send back).
+        """
+        text = result if isinstance(result, str) else encode(dict(result))
+        return self._insert(key, seq, sweep_id, "ok", params, text, None, wall_s)
+
+    def put_error(
+        self,
+        key: str,
+        params: Mapping[str, Any],
+        error: str,
+        wall_s: float = 0.0,
+        *,
+        seq: int | None = None,
+        sweep_id: int | None = None,
+    ) -> bool:
+        """Commit a point whose evaluation raised an AccelsimError (e.g. a design that cannot be built)."""
+        return self._insert(key, seq, sweep_id, "error", params, None, str(error), wall_s)
+
+    def _insert(
+        self,
+        key: str,
+        seq: int | None,
+        sweep_id: int | None,
+        status: str,
+        params: Mapping[str, Any],
+        result_json: str | None,
+        error: str | None,
+        wall_s: float,
+    ) -> bool:
+        with self._transaction():
+            cur = self._conn.execute(
+                "INSERT OR IGNORE INTO points (key, seq, sweep_id, status, params_json, result_json, error, wall_s)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (key, seq, sweep_id, status, encode(dict(params)), result_json, error, float(wall_s)),
+            )
+        return cur.rowcount == 1
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        cur = self._conn.execute(f"SELECT {_COLUMNS} FROM points WHERE key = ?", (key,))
+        row = cur.fetchone()
+        return None if row is None else _record(row, timing=False)
+
+    def rows(
+        self, *, timing: bool = False, keys: Iterable[str] | None = None, by_sweep: bool = False
+    ) -> list[dict[str, Any]]:
+        """All records (or those with `keys`) in grid order: by `seq`, then key; points without seq last.
+
+        `timing` adds ``wall_s``, which differs run to run, so it is off by default. `by_sweep`
+        groups the points by the sweep that first computed them (in the order the sweeps ran), so
+        a store that several sweeps wrote reads back as one grid after the other.
+        """
+        order = " ORDER BY " + ("sweep_id IS NULL, sweep_id, " if by_sweep else "") + "seq IS NULL, seq, key"
+        if keys is None:
+            cur = self._conn.execute(f"SELECT {_COLUMNS} FROM points{order}")
+            return [_record(r, timing=timing) for r in cur]
+        wanted = set(keys)
+        cur = self._conn.execute(f"SELECT {_COLUMNS} FROM points{order}")
+        return [_record(r, timing=timing) for r in cur if r[0] in wanted]
+
+    # -- helpers -------------------------------------------------------------------------------------
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self._conn)
+
+
+_COLUMNS = "key, seq, status, params_json, result_json, error, wall_s"
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (the connection is in autocommit mode)."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+
+    def __enter__(self) -> None:
+        self._conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _record(row: tuple[Any, ...], *, timing: bool) -> dict[str, Any]:
+    key, seq, status, params_json, result_json, error, wall_s = row
+    rec = {
+        "key": key,
+        "seq": seq,
+        "status": status,
+        "params": decode(params_json),
+        "result": None if result_json is None else decode(result_json),
+        "error": error,
+    }
+    if timing:
+        rec["wall_s"] = wall_s
+    return rec
+
+
+def flat_rows(records: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """One flat dict per record: params, then result fields, then status/error/key (for report.render)."""
+    out = []
+    for rec in records:
+        row: dict[str, Any] = dict(rec["params"])
+        row.update(rec.get("result") or {})
+        row["status"] = rec["status"]
+        row["error"] = rec.get("error")
+        if "wall_s" in rec:
+            row["wall_s"] = rec["wall_s"]
+        row["key"] = rec["key"]
+        out.append(row)
+    return out
+
+
+def union_columns(rows: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Every column in first-seen order, so an error row first does not hide the result columns."""
+    cols: dict[str, None] = {}
+    for r in rows:
+        cols.update(dict.fromkeys(r))
+    tail = [c for c in ("status", "error", "wall_s", "key") if c in cols]
+    return [c for c in cols if c not in tail] + tail
+
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "ResultStore",
+    "canonical_json",
+    "decode",
+    "encode",
+    "flat_rows",
+    "json_safe",
+    "normalize",
+    "point_key",
+    "union_columns",
+]

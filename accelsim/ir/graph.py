@@ -1,0 +1,328 @@
+"""`LayerGraph`: a network as a DAG of layers with per-layer precision, and its JSON form.
+
+The graph is the contract between the workload zoo, the trainer's export and the simulator. It
+wraps a `networkx.DiGraph` so users get the whole networkx toolbox, but keeps layer order stable
+(insertion order breaks ties in the topological sort) so every sum over layers is bit-identical
+from run to run (set order changes with PYTHONHASHSEED).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import networkx as nx
+
+from accelsim.atomic import atomic_write
+from accelsim.errors import InputError
+from accelsim.ir.checks import check_bits
+from accelsim.ir.layers import Layer, layer_from_dict
+
+#: Bumped when the JSON layout changes incompatibly; `load` rejects other versions.
+SCHEMA_VERSION = 1
+
+#: Precision of a layer that no policy touched: 16-bit fixed point, the paper's baseline.
+DEFAULT_BITS = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Precision:
+    """Bits of a layer's weights and of the activations it reads (the MAC's two operands)."""
+
+    w_bits: int = DEFAULT_BITS
+    a_bits: int = DEFAULT_BITS
+
+    def __post_init__(self) -> None:
+        check_bits("w_bits", self.w_bits)
+        check_bits("a_bits", self.a_bits)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PrecisionPolicy:
+    """Uniform `bits` for every layer, with the first and last MAC layers at `first_last_bits`.
+
+    PACT (section 6) keeps the first and last layers at 8 bits in its 4- and 2-bit networks;
+    `first_last_bits=None` quantizes them like the rest. The first layer's input is the image,
+    so its a_bits are the first-layer bits too.
+    """
+
+    bits: int
+    first_last_bits: int | None = 8
+
+    def __post_init__(self) -> None:
+        check_bits("bits", self.bits)
+        if self.first_last_bits is not None:
+            check_bits("first_last_bits", self.first_last_bits)
+
+    def resolve(self, graph: LayerGraph) -> dict[str, Precision]:
+        body = Precision(self.bits, self.bits)
+        out = {name: body for name in graph.names()}
+        if self.first_last_bits is not None:
+            edge = Precision(self.first_last_bits, self.first_last_bits)
+            mac_layers = [layer.name for layer in graph.layers() if layer.has_weights]
+            for name in mac_layers[:1] + mac_layers[-1:]:
+                out[name] = edge
+        return out
+
+
+class LayerGraph:
+    """A network: layers as nodes (attribute ``layer``), tensors as edges producer -> consumer.
+
+    A layer with no inputs reads the network input. Inputs are ordered (a MatMul's two operands,
+    a Concat's parts), so each node also keeps the ordered list of its producers.
+    """
+
+    def __init__(self, name: str, *, metadata: dict[str, Any] | None = None) -> None:
+        if not isinstance(name, str) or not name:
+            raise InputError("name", name, "must be a non-empty string")
+        self.name = name
+        import networkx  # imported on first graph, not at import: `accelsim --help` stays fast
+
+        self.graph: nx.DiGraph = networkx.DiGraph()
+        self.metadata: dict[str, Any] = dict(metadata or {})
+        self._order: dict[str, int] = {}
+        self._precision: dict[str, Precision] = {}
+
+    # --- building -----------------------------------------------------------------------------
+    def add(self, layer: Layer, inputs: Sequence[str] = ()) -> str:
+        """Add `layer` reading the outputs of `inputs` (in operand order); returns its name.
+
+        Raises InputError when a producer is unknown or its output shape differs from the
+        shape this layer expects in that position.
+        """
+        if not isinstance(layer, Layer):
+            raise InputError("layer", layer, "must be an accelsim layer")
+        name = layer.name
+        if name in self._order:
+            raise InputError(f"{name}.name", name, "is already a layer of this graph")
+        inputs = list(inputs)
+        expected = layer.input_shapes
+        if inputs and len(inputs) != len(expected):
+            raise InputError(f"{name}.inputs", inputs, f"{layer.kind} reads {len(expected)} tensors")
+        if not inputs and len(expected) != 1:
+            raise InputError(f"{name}.inputs", inputs, f"{layer.kind} needs {len(expected)} producers")
+        for position, (src, shape) in enumerate(zip(inputs, expected)):
+            if src not in self._order:
+                raise InputError(f"{name}.inputs[{position}]", src, "is not a layer of this graph")
+            produced = self.layer(src).out_shape
+            if produced != shape:
+                raise InputError(
+                    f"{name}.inputs[{position}]", src, f"produces shape {produced} but {name} expects {shape}"
+                )
+        if len(set(inputs)) != len(inputs) and layer.kind not in ("Add", "Concat", "MatMul"):
+            raise InputError(f"{name}.inputs", inputs, "names a producer twice")
+        self._order[name] = len(self._order)
+        self.graph.add_node(name, layer=layer, inputs=tuple(inputs))
+        for src in inputs:
+            self.graph.add_edge(src, name)
+        return name
+
+    # --- reading ------------------------------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._order)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._order
+
+    def __iter__(self) -> Iterator[Layer]:
+        return iter(self.layers())
+
+    def layer(self, name: str) -> Layer:
+        if name not in self._order:
+            raise InputError("layer", name, f"is not a layer of {self.name}")
+        return self.graph.nodes[name]["layer"]
+
+    def inputs_of(self, name: str) -> tuple[str, ...]:
+        """Producers of `name` in operand order (empty: reads the network input)."""
+        self.layer(name)
+        return self.graph.nodes[name]["inputs"]
+
+    def consumers_of(self, name: str) -> list[str]:
+        return sorted(self.graph.successors(name), key=self._order.__getitem__)
+
+    def names(self) -> list[str]:
+        """Layer names in a deterministic topological order (insertion order breaks ties)."""
+        import networkx as nx
+
+        return list(nx.lexicographical_topological_sort(self.graph, key=self._order.__getitem__))
+
+    def layers(self) -> list[Layer]:
+        return [self.graph.nodes[n]["layer"] for n in self.names()]
+
+    def input_layers(self) -> list[str]:
+        return [n for n in self.names() if not self.graph.nodes[n]["inputs"]]
+
+    def output_layers(self) -> list[str]:
+        return [n for n in self.names() if self.graph.out_degree(n) == 0]
+
+    # --- precision ----------------------------------------------------------------------------
+    def precision(self, name: str) -> Precision:
+        self.layer(name)
+        return self._precision.get(name, Precision())
+
+    def set_precision(self, name: str, precision: Precision) -> None:
+        self.layer(name)
+        if not isinstance(precision, Precision):
+            raise InputError(f"{name}.precision", precision, "must be a Precision")
+        self._precision[name] = precision
+
+    def with_policy(self, policy: PrecisionPolicy) -> LayerGraph:
+        """A copy of this graph with every layer's precision set by `policy`."""
+        out = self.copy()
+        out._precision = policy.resolve(self)
+        return out
+
+    def copy(self) -> LayerGraph:
+        out = LayerGraph(self.name, metadata=json.loads(json.dumps(self.metadata)))
+        for name in self.names():
+            out.add(self.layer(name), self.inputs_of(name))
+        out._precision = dict(self._precision)
+        return out
+
+    def output_bits(self, name: str) -> int:
+        """Bits a layer's output is stored at: the widest a_bits among its readers.
+
+        A graph output (no reader) keeps the layer's own activation bits.
+        """
+        readers = self.consumers_of(name)
+        if not readers:
+            return self.precision(name).a_bits
+        return max(self.precision(r).a_bits for r in readers)
+
+    # --- totals -------------------------------------------------------------------------------
+    def total_macs(self) -> int:
+        return sum(layer.macs for layer in self.layers())
+
+    def total_weights(self) -> int:
+        """Conv and dense weight elements only (no bias, no BatchNorm)."""
+        return sum(layer.weight_elems for layer in self.layers())
+
+    def total_params(self) -> int:
+        """Trainable parameters: weights plus biases and BatchNorm gamma/beta."""
+        return sum(layer.param_elems for layer in self.layers())
+
+    def weight_bits(self) -> int:
+        """Bits of all weights at each layer's w_bits (exact: 3-bit weights need not fill bytes)."""
+        return sum(layer.weight_elems * self.precision(layer.name).w_bits for layer in self.layers())
+
+    def weight_bytes(self) -> int:
+        """Whole bytes that hold all weights packed at each layer's w_bits (`weight_bits` rounded up)."""
+        return -(-self.weight_bits() // 8)
+
+    def activation_bytes(self, name: str) -> float:
+        """Bytes of one layer's output tensor at the bits its readers use."""
+        return self.layer(name).out_elems * self.output_bits(name) / 8
+
+    def input_bytes(self) -> float:
+        """Bytes of the network input tensor(s), read at the first layers' a_bits."""
+        return sum(
+            math.prod(self.layer(n).input_shapes[0]) * self.precision(n).a_bits / 8 for n in self.input_layers()
+        )
+
+    # --- validation and JSON ------------------------------------------------------------------
+    def validate(self) -> None:
+        """Check acyclicity and every edge's shape (graphs built with `add` are valid already)."""
+        import networkx as nx
+
+        if not nx.is_directed_acyclic_graph(self.graph):
+            cycle = nx.find_cycle(self.graph)
+            raise InputError("layers", [e[0] for e in cycle], "form a cycle")
+
+    def to_dict(self) -> dict[str, Any]:
+        layers = []
+        for name in self.names():
+            entry = self.layer(name).to_dict()
+            entry["inputs"] = list(self.inputs_of(name))
+            if name in self._precision:
+                p = self._precision[name]
+                entry["w_bits"], entry["a_bits"] = p.w_bits, p.a_bits
+            layers.append(entry)
+        return {"schema_version": SCHEMA_VERSION, "name": self.name, "metadata": self.metadata, "layers": layers}
+
+    @classmethod
+    def from_dict(cls, data: Any) -> LayerGraph:
+        """Rebuild a graph; any malformed field raises InputError naming it (``layers[3].kernel``)."""
+        if not isinstance(data, dict):
+            raise InputError("graph", type(data).__name__, "must be a JSON object")
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise InputError("schema_version", version, f"must be {SCHEMA_VERSION}")
+        metadata = data.get("metadata", {})
+        if not isinstance(metadata, dict):
+            raise InputError("metadata", metadata, "must be an object")
+        graph = cls(data.get("name"), metadata=metadata)  # type: ignore[arg-type]
+        entries = data.get("layers")
+        if not isinstance(entries, list) or not entries:
+            raise InputError("layers", entries, "must be a non-empty list")
+        for i, entry in enumerate(entries):
+            where = f"layers[{i}]"
+            if not isinstance(entry, dict):
+                raise InputError(where, entry, "must be an object")
+            entry = dict(entry)
+            inputs = entry.pop("inputs", [])
+            bits = {k: entry.pop(k) for k in ("w_bits", "a_bits") if k in entry}
+            if not isinstance(inputs, list) or not all(isinstance(s, str) for s in inputs):
+                raise InputError(f"{where}.inputs", inputs, "must be a list of layer names")
+            layer = layer_from_dict(entry, where)
+            for src in inputs:
+                if src not in graph:
+                    raise InputError(f"{where}.inputs", src, "is not an earlier layer (layers are listed producers first)")
+            try:
+                graph.add(layer, inputs)
+            except InputError as exc:
+                raise InputError(f"{where}.{exc.field}", exc.value, exc.rule) from None
+            if bits:
+                try:
+                    graph.set_precision(layer.name, Precision(bits.get("w_bits", DEFAULT_BITS), bits.get("a_bits", DEFAULT_BITS)))
+                except InputError as exc:
+                    raise InputError(f"{where}.{exc.field}", exc.value, exc.rule) from None
+        graph.validate()
+        return graph
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=1, allow_nan=False)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write atomically (temp file + rename): a crash leaves the old file or the new one."""
+        atomic_write(path, self.to_json() + "\n")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> LayerGraph:
+        path = Path(path)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InputError("workload", str(path), f"cannot be read ({exc.strerror})") from None
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(str(path), f"line {exc.lineno} col {exc.colno}", f"is not valid JSON ({exc.msg})") from None
+        return cls.from_dict(data)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LayerGraph) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return f"LayerGraph({self.name!r}, {len(self)} layers, {self.total_macs():,} MACs)"
+
+
+def uniform_policy(bits: int, first_last_bits: int | None = 8) -> PrecisionPolicy:
+    """PACT's policy: every layer at `bits`, first and last layers at `first_last_bits`."""
+    return PrecisionPolicy(bits=bits, first_last_bits=first_last_bits)
+
+
+__all__ = [
+    "DEFAULT_BITS",
+    "LayerGraph",
+    "Precision",
+    "PrecisionPolicy",
+    "SCHEMA_VERSION",
+    "check_bits",
+    "uniform_policy",
+]

@@ -1,0 +1,438 @@
+"""Pure cost functions: one layer on one core's systolic array, its split across cores, its traffic.
+
+Nothing here simulates; every function is a closed form of its arguments (and cached where sweeps
+call it with the same shapes), so users can import them to reason about a single layer.
+
+Compute cycles follow SCALE-Sim's analytical model (Samajdar et al., "A systematic methodology for
+characterizing scalability of DNN accelerators using SCALE-Sim", ISPASS 2020): an R x C array runs a
+GEMM in ``ceil(Sr'/R) * ceil(Sc'/C)`` folds. Per fold, as the scale-sim-v2 code users run counts
+it (docs/scalesim-accounting.md): output stationary ``R + C + T - 2`` (T + C - 1 rows skewed over
+R), weight and input stationary ``2R + C + T - 2`` (R more cycles to load the stationary operand),
+where
+
+=========  =========  =========  =======
+dataflow   Sr'        Sc'        T
+=========  =========  =========  =======
+os         M          N          K
+ws         K          N          M
+is         K          M          N
+=========  =========  =========  =======
+
+with M = output rows (pixels x batch), N = output columns (filters), K = reduction length.
+
+Off-chip traffic follows a two-level reuse model (docs/model.md, "Traffic"): a layer's operands
+are read once when the stationary one fits in the per-core buffer next to a minimal tile of the
+others; otherwise the streamed operand is re-read once per chunk of the stationary one, and the
+cheaper of the two loop orders wins. All sizes are kept in bits (integers) so ratios are exact.
+
+Example
+-------
+>>> view = ArrayView(rows=16, cols=32)
+>>> systolic_cycles(64, 32, 100, view, "os")  # 4 row folds x 1 col fold x (16 + 32 + 100 - 2)
+584
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from accelsim.errors import InputError
+from accelsim.hardware.design import DATAFLOWS, Accelerator
+from accelsim.ir.layers import GemmView
+from accelsim.ir.units import format_size
+
+#: Fetch modes of an operand: already on chip (no DRAM read), fetched once into reserved space,
+#: or streamed through the double buffers (and re-read when the reuse does not fit).
+ON_CHIP, ONCE, STREAM = "on_chip", "once", "stream"
+
+
+# --- how a layer sees the array -----------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class ArrayView:
+    """One core's array as a layer of a given precision sees it.
+
+    `passes` multiplies the temporal operand T: bit-serial passes of a dedicated MAC, or the part
+    of a configurable gang that could not be absorbed spatially. `gang` is the slowdown factor
+    applied (PEs per MAC for configurable, passes for dedicated; 1 when the layer fits the MACs).
+    """
+
+    rows: int
+    cols: int
+    lanes: int = 1
+    passes: int = 1
+    gang: int = 1
+
+    @property
+    def macs_per_cycle(self) -> int:
+        """Layer-precision MACs per cycle of this core at full utilisation."""
+        return self.rows * self.cols * self.lanes // self.passes
+
+
+def _prime_factors(n: int) -> list[int]:
+    out, p = [], 2
+    while p * p <= n:
+        while n % p == 0:
+            out.append(p)
+            n //= p
+        p += 1
+    if n > 1:
+        out.append(n)
+    return out
+
+
+def gang_factor(accel: Accelerator, w_bits: int, a_bits: int) -> int:
+    """Slowdown of a `w_bits x a_bits` layer on `accel`'s MACs (1 = full speed).
+
+    configurable: ``ceil(max(w, a) / max(mac_w, mac_a))`` sub-word MACs combine into one.
+    dedicated: bit-serial decomposition, ``ceil(w / mac_w) * ceil(a / mac_a)`` passes.
+    Narrower layers than the MACs run at full speed and never faster.
+    """
+    if accel.mac_mode == "configurable":
+        return max(1, -(-max(w_bits, a_bits) // accel.mac_bits))
+    return -(-w_bits // accel.mac_w_bits) * -(-a_bits // accel.mac_a_bits)
+
+
+@lru_cache(maxsize=4096)
+def _view(rows: int, cols: int, lanes: int, gang: int, configurable: bool) -> ArrayView:
+    if gang == 1:
+        return ArrayView(rows, cols, lanes)
+    if not configurable:
+        return ArrayView(rows, cols, lanes, passes=gang, gang=gang)
+    # Configurable MACs gang up spatially: first the lanes of a PE, then neighbouring PEs (halving
+    # the longer side, ties -> rows, the inverse of the iso-area growth 16x32 -> 32x32 -> 32x64), so
+    # a 4-bit 32x64 design running 16-bit layers behaves exactly like the 16-bit 16x32 base. A prime
+    # factor no side can absorb becomes a temporal pass.
+    r, c, lanes_left, passes = rows, cols, lanes, 1
+    for p in _prime_factors(gang):
+        if lanes_left % p == 0:
+            lanes_left //= p
+        elif r >= c and r % p == 0:
+            r //= p
+        elif c % p == 0:
+            c //= p
+        elif r % p == 0:
+            r //= p
+        else:
+            passes *= p
+    return ArrayView(r, c, lanes_left, passes=passes, gang=gang)
+
+
+def array_view(accel: Accelerator, w_bits: int | None = None, a_bits: int | None = None) -> ArrayView:
+    """The array a layer of `w_bits x a_bits` sees on one core (default: the design precision)."""
+    w = accel.mac_w_bits if w_bits is None else w_bits
+    a = accel.mac_a_bits if a_bits is None else a_bits
+    gang = gang_factor(accel, w, a)
+    return _view(accel.rows, accel.cols, accel.lanes, gang, accel.mac_mode == "configurable")
+
+
+# --- SCALE-Sim compute cycles -------------------------------------------------------------------
+def mapping_dims(m: int, n: int, k: int, dataflow: str) -> tuple[int, int, int]:
+    """(Sr', Sc', T): what a dataflow maps to array rows, array columns and time."""
+    if dataflow == "os":
+        return m, n, k
+    if dataflow == "ws":
+        return k, n, m
+    if dataflow == "is":
+        return k, m, n
+    raise InputError("dataflow", dataflow, f"must be one of {', '.join(DATAFLOWS)}")
+
+
+def folds(m: int, n: int, k: int, view: ArrayView, dataflow: str) -> tuple[int, int]:
+    """(row folds, column folds) of one M x N x K GEMM; lanes shorten the reduction axis K."""
+    sr, sc, _ = mapping_dims(m, n, -(-k // view.lanes), dataflow)
+    return -(-sr // view.rows), -(-sc // view.cols)
+
+
+@lru_cache(maxsize=65536)
+def systolic_cycles(m: int, n: int, k: int, view: ArrayView, dataflow: str) -> int:
+    """Cycles of one M x N x K GEMM on one array, fill and drain included, as SCALE-Sim v2 counts them.
+
+    ``(R + C + T * passes - 2) * ceil(Sr'/R) * ceil(Sc'/C)`` for ``os`` and
+    ``(2R + C + T * passes - 2) * ceil(Sr'/R) * ceil(Sc'/C)`` for ``ws`` and ``is``: per fold,
+    SCALE-Sim v2 emits one demand row per cycle (docs/scalesim-accounting.md), and
+
+    * os (scalesim/compute/systolic_compute_os.py): T input rows + C - 1 drain rows, skewed over
+      the R array rows (+ R - 1) = R + C + T - 2; the outputs leave through the C - 1 / R - 1
+      tails, so there is no separate R-cycle drain;
+    * ws / is (systolic_compute_ws.py / systolic_compute_is.py): R cycles to load the stationary
+      operand, then T + C - 1 rows skewed over R (+ R - 1) = 2R + C + T - 2.
+
+    Read in scalesim-project/scale-sim-v2 at commits aabd619e8b13 and 0b80b27944c8 (os),
+    a47e96e60c97 (ws) and 903a1411b884 (is). (The ISPASS 2020 paper's analytical formula charges
+    2R + C + T - 2 to every dataflow; the code users run does not for os.) A PE with L lanes
+    consumes L elements of K per cycle, so K becomes ``ceil(K / L)``; dedicated/configurable
+    temporal passes multiply T. Zero-sized GEMMs take 0 cycles.
+    """
+    if m <= 0 or n <= 0 or k <= 0:
+        return 0
+    sr, sc, t = mapping_dims(m, n, -(-k // view.lanes), dataflow)
+    row_folds, col_folds = -(-sr // view.rows), -(-sc // view.cols)
+    load = 0 if dataflow == "os" else view.rows  # ws/is: R cycles to load the stationary operand
+    return (load + view.rows + view.cols + t * view.passes - 2) * row_folds * col_folds
+
+
+def gemm_cycles(gemm: GemmView, view: ArrayView, dataflow: str) -> int:
+    """Cycles of a (grouped) GEMM on one array: its groups run one after another."""
+    return gemm.groups * systolic_cycles(gemm.m, gemm.n, gemm.k, view, dataflow)
+
+
+def utilization(macs: int, macs_per_cycle: int, cycles: float) -> float:
+    """Fraction of the array's MAC slots doing useful work: macs / (macs_per_cycle * cycles)."""
+    return macs / (macs_per_cycle * cycles) if cycles > 0 else 0.0
+
+
+# --- work split across cores --------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Split:
+    """How many cores a GEMM is cut across along its groups, M (rows) and N (columns)."""
+
+    groups: int = 1
+    m: int = 1
+    n: int = 1
+
+    @property
+    def cores_used(self) -> int:
+        return self.groups * self.m * self.n
+
+    def as_tuple(self) -> tuple[int, int, int]:
+        return (self.groups, self.m, self.n)
+
+
+def balanced_parts(total: int, parts: int) -> list[int]:
+    """`total` cut into `parts` sizes differing by at most one, larger first."""
+    q, r = divmod(total, parts)
+    return [q + 1] * r + [q] * (parts - r)
+
+
+def _factor_choices(dim: int, cores: int) -> list[int]:
+    """Core counts along one axis: divisors of `cores` that fit in `dim`, plus `dim` if smaller."""
+    out = [d for d in range(1, cores + 1) if cores % d == 0 and d <= dim]
+    if dim < cores and dim not in out:
+        out.append(dim)
+    return sorted(out)
+
+
+@lru_cache(maxsize=4096)
+def split_candidates(gemm: GemmView, cores: int) -> tuple[Split, ...]:
+    """Every split whose per-axis core counts divide the core count (or equal a smaller axis)."""
+    out = []
+    for g in _factor_choices(gemm.groups, cores):
+        for m in _factor_choices(gemm.m, cores // g):
+            for n in _factor_choices(gemm.n, cores // (g * m)):
+                out.append(Split(g, m, n))
+    return tuple(out)
+
+
+@lru_cache(maxsize=65536)
+def core_cycles(gemm: GemmView, split: Split, view: ArrayView, dataflow: str) -> tuple[int, ...]:
+    """Compute cycles of every used core, in core order (groups, then M, then N slices)."""
+    out = []
+    for g in balanced_parts(gemm.groups, split.groups):
+        for m in balanced_parts(gemm.m, split.m):
+            for n in balanced_parts(gemm.n, split.n):
+                out.append(g * systolic_cycles(m, n, gemm.k, view, dataflow))
+    return tuple(out)
+
+
+def slowest_core_cycles(gemm: GemmView, split: Split, view: ArrayView, dataflow: str) -> int:
+    """The critical core: the one with the largest slice along every axis."""
+    g, m, n = -(-gemm.groups // split.groups), -(-gemm.m // split.m), -(-gemm.n // split.n)
+    return g * systolic_cycles(m, n, gemm.k, view, dataflow)
+
+
+def choose_split(
+    gemm: GemmView,
+    accel: Accelerator,
+    traffic_bits: Callable[[Split], int] | None = None,
+) -> Split:
+    """The split that minimises the slowest core's compute cycles on the design-precision array.
+
+    Ties go to the split with fewer off-chip bits (when `traffic_bits` is given), then to more
+    cores along M, then N, then groups — a fixed order, so the choice never depends on dict or set
+    order. The array is taken at the design precision (no ganging) so the split, and with it the
+    traffic, does not change with a layer's bits.
+    """
+    view = array_view(accel)
+    scored = [(slowest_core_cycles(gemm, s, view, accel.dataflow), s) for s in split_candidates(gemm, accel.cores)]
+    best_cycles = min(c for c, _ in scored)
+    tied = [s for c, s in scored if c == best_cycles]
+    if traffic_bits is not None and len(tied) > 1:
+        bits = [traffic_bits(s) for s in tied]
+        least = min(bits)
+        tied = [s for s, b in zip(tied, bits) if b == least]
+    return min(tied, key=lambda s: (-s.m, -s.n, -s.groups))
+
+
+# --- traffic -------------------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class Operand:
+    """A tensor a layer reads: `elems` elements at `bits`, and how it reaches the array."""
+
+    elems: int
+    bits: int
+    fetch: str = STREAM
+
+    @property
+    def total_bits(self) -> int:
+        return self.elems * self.bits
+
+
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    """Off-chip traffic of one layer (bits) and the reuse that produced it.
+
+    `refetch` is how many times the re-read operand was read (1: everything read once); `order`
+    names the stationary operand of the chosen loop order ("b" = weights stay, inputs re-stream).
+    """
+
+    read_bits: int
+    write_bits: int
+    refetch: int = 1
+    order: str = "b"
+
+    @property
+    def total_bits(self) -> int:
+        return self.read_bits + self.write_bits
+
+
+def tile_extents(accel: Accelerator) -> tuple[int, int]:
+    """(M rows, N columns) of one fold's output block on the design-precision array."""
+    if accel.dataflow == "is":  # M runs along the columns, N is streamed in time (take R at once)
+        return accel.cols, accel.rows
+    return accel.rows, accel.cols  # os: M on rows, N on cols; ws: N on cols, M streamed (R at once)
+
+
+@dataclass(frozen=True, slots=True)
+class TileFootprint:
+    """Per-core slice sizes (elements) of a GEMM layer and its minimal tile (bits)."""
+
+    a_slice: int
+    b_slice: int
+    a_min: int
+    b_min: int
+    o_min: int
+    min_tile_bits: int
+
+
+def footprint(gemm: GemmView, split: Split, accel: Accelerator, a: Operand, b: Operand, out_bits: int) -> TileFootprint:
+    """Largest per-core slices and the minimal tile: one full-K panel of each operand for one fold.
+
+    Input slices are proportional to the GEMM rows they feed (a conv's halo rows are ignored).
+    """
+    g_c = -(-gemm.groups // split.groups)
+    m_c = -(-gemm.m // split.m)
+    n_c = -(-gemm.n // split.n)
+    m_t, n_t = tile_extents(accel)
+    rows, cols = min(m_c, m_t), min(n_c, n_t)
+    rows_all, cols_all = gemm.groups * gemm.m, gemm.groups * gemm.n  # GEMM rows / columns over all groups
+    a_slice = -(-a.elems * g_c * m_c // rows_all)
+    b_slice = -(-b.elems * g_c * n_c // cols_all)
+    a_min = -(-a.elems * rows // rows_all)  # one group's panel of `rows` GEMM rows
+    b_min = -(-b.elems * cols // cols_all)
+    o_min = rows * cols
+    return TileFootprint(a_slice, b_slice, a_min, b_min, o_min, a_min * a.bits + b_min * b.bits + o_min * out_bits)
+
+
+def check_tile_fits(accel: Accelerator, layer: str, fp: TileFootprint) -> None:
+    """InputError when one double-buffered minimal tile does not fit in a core's memory."""
+    need_bytes = math.ceil(2 * fp.min_tile_bits / 8)
+    if need_bytes > accel.sram_bytes_per_core:
+        raise InputError(
+            "sram",
+            format_size(accel.sram_bytes),
+            f"gives {accel.sram_bytes_per_core} bytes per core, too small for one double-buffered tile "
+            f"of layer {layer} (needs {need_bytes} bytes per core)",
+        )
+
+
+def gemm_traffic(fp: TileFootprint, a: Operand, b: Operand, out: Operand, budget_bits: int) -> Traffic:
+    """Off-chip bits of one GEMM layer given each core's streaming budget (bits, both buffers).
+
+    Half the budget is one buffer (double buffering). Order "b": keep a chunk of B (weights) in the
+    buffer next to a minimal A panel and output block, stream all of A past it -> A is re-read once
+    per B chunk. Order "a": the mirror image. Operands already on chip cost nothing; an operand
+    fetched ``once`` (a resident model's first image) is read once whatever the order. Shared
+    slices are multicast to the cores that need them (one DRAM read). The cheaper order wins, ties
+    go to "b". Monotone: more budget or fewer bits never means more traffic.
+    """
+    half = budget_bits // 2
+    a_read = a.total_bits if a.fetch != ON_CHIP else 0
+    b_read = b.total_bits if b.fetch != ON_CHIP else 0
+    write = out.total_bits if out.fetch != ON_CHIP else 0
+    # order "b": B stationary in chunks, A re-streamed per chunk
+    n_b = 1
+    if b.fetch == STREAM and a.fetch != ON_CHIP:
+        cap = half - fp.a_min * a.bits - fp.o_min * out.bits
+        n_b = max(1, -(-(fp.b_slice * b.bits) // max(cap, 1)))
+    # order "a": A stationary in chunks, B re-streamed per chunk
+    n_a = 1
+    if a.fetch == STREAM and b.fetch == STREAM:
+        cap = half - fp.b_min * b.bits - fp.o_min * out.bits
+        n_a = max(1, -(-(fp.a_slice * a.bits) // max(cap, 1)))
+    by_b = a_read * n_b + b_read
+    by_a = a_read + b_read * n_a
+    if by_a < by_b:
+        return Traffic(by_a, write, n_a, "a")
+    return Traffic(by_b, write, n_b, "b")
+
+
+def reserve_bits(gemm: GemmView | None, accel: Accelerator, a_bits: int, b_bits: int, out_bits: int, a_elems: int, b_elems: int) -> int:
+    """On-chip bits a layer's streaming buffers need on all cores: 2 minimal tiles per core.
+
+    An upper bound over splits (one core holding a whole fold), used when deciding which
+    activations may stay on chip next to the streaming buffers. 0 for layers without a GEMM.
+    """
+    if gemm is None:
+        return 0
+    fp = footprint(gemm, Split(), accel, Operand(a_elems, a_bits), Operand(b_elems, b_bits), out_bits)
+    return 2 * accel.cores * fp.min_tile_bits
+
+
+# --- element-wise layers -----------------------------------------------------------------------
+def vector_cycles(elems: int, accel: Accelerator, cores_used: int) -> int:
+    """Cycles of a standalone element-wise pass (pooling) over `elems` inputs.
+
+    Each core's output stage handles one element per column and lane per cycle (the post-processing
+    unit at the array edge, as in TPU/NVDLA); the work is split evenly over `cores_used` cores.
+    """
+    per_core = -(-elems // cores_used)
+    return -(-per_core // (accel.cols * accel.lanes))
+
+
+def total_read_bits(operands: Iterable[Operand]) -> int:
+    """Bits read once from DRAM for every operand not already on chip."""
+    return sum(op.total_bits for op in operands if op.fetch != ON_CHIP)
+
+
+__all__ = [
+    "ON_CHIP",
+    "ONCE",
+    "STREAM",
+    "ArrayView",
+    "Operand",
+    "Split",
+    "TileFootprint",
+    "Traffic",
+    "array_view",
+    "balanced_parts",
+    "check_tile_fits",
+    "choose_split",
+    "core_cycles",
+    "folds",
+    "footprint",
+    "gang_factor",
+    "gemm_cycles",
+    "gemm_traffic",
+    "mapping_dims",
+    "reserve_bits",
+    "slowest_core_cycles",
+    "split_candidates",
+    "systolic_cycles",
+    "tile_extents",
+    "total_read_bits",
+    "utilization",
+    "vector_cycles",
+]

@@ -1,0 +1,244 @@
+"""Result records of a simulation: frozen, plain-typed, JSON-safe through `as_dict`.
+
+Times are in clock cycles of the accelerator (floats: transfers take fractional cycles) and in
+seconds; sizes in decimal bytes (MB = 1e6 B). "Steady state" is an image after the first, when a
+model that fits on chip has its weights loaded already; for a model that does not fit, the first
+image and the steady state are the same.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+from accelsim.hardware.design import MB, Accelerator
+from accelsim.model.energy import offchip_energy_uj
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerResult:
+    """One layer of one simulated batch (steady state).
+
+    compute_cycles : int
+        The slowest core's compute-only cycles (SCALE-Sim formula, fill and drain included).
+    transfer_cycles : float
+        The layer's off-chip bytes at the full external bandwidth (0 when unconstrained).
+    cycles : float
+        Simulated span of the layer, barrier to barrier (>= both of the above).
+    stall_cycles : float
+        ``cycles - compute_cycles``: time the slowest core is not computing.
+    bound : str
+        "memory" when transfer_cycles > compute_cycles, "compute" when there is compute, else "none".
+    array_utilization : float
+        MACs / (design peak MACs per cycle x compute_cycles): how busy the arrays are while the
+        layer computes, counting idle cores and narrower/wider-than-MAC effects.
+    split : tuple[int, int, int]
+        Cores along (groups, M, N).
+    gang : int
+        Slowdown from running wider than the MACs (PEs per MAC, or bit-serial passes).
+    refetch : int
+        Reads of the re-streamed operand (1 = every operand read once).
+    sram_access_bits : int
+        Bits read and written in the on-chip buffers (array accesses, DRAM fills and drains).
+    mac_energy_uj, sram_energy_uj, offchip_energy_uj : float
+        Dynamic energy of the layer's MACs, buffer accesses and off-chip transfers for the batch
+        (µJ). The model and its assumptions: `accelsim.model.energy`.
+    """
+
+    name: str
+    kind: str
+    macs: int
+    w_bits: int
+    a_bits: int
+    out_bits: int
+    split: tuple[int, int, int]
+    gang: int
+    tiles: int
+    compute_cycles: int
+    transfer_cycles: float
+    cycles: float
+    stall_cycles: float
+    bound: str
+    array_utilization: float
+    read_bytes: float
+    write_bytes: float
+    refetch: int
+    output_on_chip: bool
+    live_bytes: float
+    sram_access_bits: int = 0
+    mac_energy_uj: float = 0.0
+    sram_energy_uj: float = 0.0
+    offchip_energy_uj: float = 0.0
+
+    @property
+    def offchip_bytes(self) -> float:
+        return self.read_bytes + self.write_bytes
+
+    @property
+    def energy_uj(self) -> float:
+        return self.mac_energy_uj + self.sram_energy_uj + self.offchip_energy_uj
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["split"] = list(self.split)
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SimResult:
+    """A simulated network on one accelerator.
+
+    The per-image fields (`seconds_per_image`, `offchip_bytes_per_image`, ...) are steady state,
+    which is what sweeps compare; `first_image_seconds` is the latency of the first batch,
+    including loading the weights of a model that stays on chip.
+
+    Energy (`accelsim.model.energy`, filled in by `simulate`): `mac_energy_uj` and `sram_energy_uj` are
+    per batch, `memory` names the external memory whose `offchip_pj_per_bit` prices the off-chip
+    bytes; `energy_per_image_uj` and the ``*_energy_per_image_uj`` properties are per image.
+    """
+
+    workload: str
+    batch: int
+    accelerator: Accelerator
+    layers: tuple[LayerResult, ...]
+    macs: int
+    cycles: float
+    first_cycles: float
+    compute_cycles: int
+    stall_cycles: float
+    read_bytes: float
+    write_bytes: float
+    first_read_bytes: float
+    weights_resident: bool
+    activations_resident: bool
+    weight_bytes: float
+    peak_live_bytes: float
+    peak_onchip_bytes: float
+    events: int
+    memory: str = ""
+    offchip_pj_per_bit: float = 0.0
+    mac_energy_uj: float = 0.0
+    sram_energy_uj: float = 0.0
+
+    # --- per image ---------------------------------------------------------------------------
+    @property
+    def seconds(self) -> float:
+        """Steady-state seconds per batch."""
+        return self.cycles / self.accelerator.clock_hz
+
+    @property
+    def seconds_per_image(self) -> float:
+        return self.seconds / self.batch
+
+    @property
+    def first_image_seconds(self) -> float:
+        """Latency of the first batch (weights of a resident model loaded on the way)."""
+        return self.first_cycles / self.accelerator.clock_hz
+
+    @property
+    def images_per_s(self) -> float:
+        return self.batch / self.seconds if self.cycles > 0 else math.inf
+
+    @property
+    def offchip_bytes(self) -> float:
+        return self.read_bytes + self.write_bytes
+
+    @property
+    def offchip_bytes_per_image(self) -> float:
+        return self.offchip_bytes / self.batch
+
+    # --- energy (dynamic, steady state; see accelsim.model.energy) -----------------------------------
+    @property
+    def offchip_energy_uj(self) -> float:
+        """Off-chip energy of the batch: bytes x 8 x pJ/bit."""
+        return offchip_energy_uj(self.offchip_bytes, self.offchip_pj_per_bit)
+
+    @property
+    def mac_energy_per_image_uj(self) -> float:
+        return self.mac_energy_uj / self.batch
+
+    @property
+    def sram_energy_per_image_uj(self) -> float:
+        return self.sram_energy_uj / self.batch
+
+    @property
+    def offchip_energy_per_image_uj(self) -> float:
+        """Exactly ``offchip_bytes_per_image * 8 * offchip_pj_per_bit / 1e6``."""
+        return offchip_energy_uj(self.offchip_bytes_per_image, self.offchip_pj_per_bit)
+
+    @property
+    def energy_per_image_uj(self) -> float:
+        """MAC + SRAM + off-chip energy per image (µJ)."""
+        return self.mac_energy_per_image_uj + self.sram_energy_per_image_uj + self.offchip_energy_per_image_uj
+
+    def energy_breakdown(self) -> dict[str, float]:
+        """Per-image energy and its three parts, µJ, under the names sweep rows use."""
+        return {
+            "energy_per_image_uj": self.energy_per_image_uj,
+            "mac_energy_per_image_uj": self.mac_energy_per_image_uj,
+            "sram_energy_per_image_uj": self.sram_energy_per_image_uj,
+            "offchip_energy_per_image_uj": self.offchip_energy_per_image_uj,
+        }
+
+    @property
+    def utilization(self) -> float:
+        """MACs / (design peak x simulated cycles): stalls included."""
+        return self.macs / (self.accelerator.macs_per_cycle * self.cycles) if self.cycles > 0 else 0.0
+
+    @property
+    def memory_bound_fraction(self) -> float:
+        """Share of the simulated time spent in memory-bound layers."""
+        slow = sum(layer.cycles for layer in self.layers if layer.bound == "memory")
+        return slow / self.cycles if self.cycles > 0 else 0.0
+
+    @property
+    def bound(self) -> str:
+        """"memory" when memory-bound layers take most of the time, else "compute"."""
+        return "memory" if self.memory_bound_fraction > 0.5 else "compute"
+
+    def layer(self, name: str) -> LayerResult:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+    def totals(self) -> dict[str, Any]:
+        """Run-level numbers as one flat, JSON-safe dict (decimal MB, seconds)."""
+        return {
+            "workload": self.workload,
+            "batch": self.batch,
+            "peak_tmacs": self.accelerator.peak_tmacs,
+            "seconds_per_image": self.seconds_per_image,
+            "first_image_seconds": self.first_image_seconds,
+            "images_per_s": self.images_per_s,
+            "cycles": self.cycles,
+            "compute_cycles": self.compute_cycles,
+            "stall_cycles": self.stall_cycles,
+            "utilization": self.utilization,
+            "bound": self.bound,
+            "memory_bound_fraction": self.memory_bound_fraction,
+            "offchip_read_mb": self.read_bytes / MB,
+            "offchip_write_mb": self.write_bytes / MB,
+            "offchip_mb_per_image": self.offchip_bytes_per_image / MB,
+            "first_image_read_mb": self.first_read_bytes / MB,
+            "weights_mb": self.weight_bytes / MB,
+            "peak_live_mb": self.peak_live_bytes / MB,
+            "peak_onchip_mb": self.peak_onchip_bytes / MB,
+            "weights_fit": self.weights_resident,
+            "activations_fit": self.activations_resident,
+            "events": self.events,
+            **self.energy_breakdown(),
+            "memory": self.memory,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        """Everything, JSON-safe: accelerator fields, totals and per-layer rows."""
+        return {
+            "accelerator": self.accelerator.to_dict(),
+            "totals": self.totals(),
+            "layers": [layer.as_dict() for layer in self.layers],
+        }
+
+
+__all__ = ["LayerResult", "SimResult"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sqlite3
 import subprocess
@@ -106,7 +107,9 @@ def test_sigkill_mid_sweep_then_resume_gives_the_uninterrupted_result(tmp_path) 
     """200 points of 3 ms each; kill -9 after >= 30 commits, rerun, compare with a clean run."""
     n = 200
     db = tmp_path / "sweep.db"
-    proc = subprocess.Popen([sys.executable, str(WORKER), str(db), str(n)])
+    # The worker script runs from tests/: put the checkout on its path so it works uninstalled too.
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(WORKER.parents[1]), os.environ.get("PYTHONPATH"))))}
+    proc = subprocess.Popen([sys.executable, str(WORKER), str(db), str(n)], env=env)
     try:
         deadline = time.monotonic() + 20
         while _count(db) < 30:

@@ -35,14 +35,24 @@ def test_sweep_default_table(tmp_path, capsys):
     out, err = capsys.readouterr()
     lines = out.splitlines()
     assert lines[0].startswith("resnet50, batch 1")
-    body = lines[4:]
+    assert lines[1].startswith("base: 14nm")
+    header, body = lines[3], lines[5:]
     assert len(body) == 12
-    assert [line.split()[2] for line in body] == ["32", "64", "inf"] * 4
-    assert "energy_uj" in lines[2] and "area_mm2" in lines[2]
-    assert err == ""  # the progress bar stays off when stderr is not a terminal
+    assert [line.split()[1] for line in body] == ["32", "64", "inf"] * 4
+    assert header.split()[:6] == ["bits", "bw", "GB/s", "speedup", "peak", "x"] and "ms/img" in header
+    assert "dyn uJ" in header and "area mm2" in header
+    assert max(len(line) for line in lines) <= 100  # a 100-column terminal shows it unwrapped
+    # the progress bar stays off when stderr is not a terminal; the store line says nothing was reused
+    assert err == "accelsim: 12 design points: 0 from store accelsim-sweep.db, 12 simulated\n"
     assert (tmp_path / "accelsim-sweep.db").is_file()  # the default store, in the working directory
     assert main(["sweep", "--bits", "16,8,4,2", "--bw", "32,64,inf", "--jobs", "1"]) == 0  # all from the store
-    assert capsys.readouterr().out == out
+    out2, err2 = capsys.readouterr()
+    assert out2 == out
+    assert err2 == "accelsim: 12 design points: 12 from store accelsim-sweep.db, 0 simulated; --fresh recomputes them\n"
+    assert main(["sweep", "--bits", "16,4", "--bw", "inf", "--jobs", "1", "--fresh"]) == 0
+    assert capsys.readouterr().err == "accelsim: 2 design points: 0 from store accelsim-sweep.db, 2 simulated\n"
+    assert main(["sweep", "--bits", "16,4", "--bw", "inf", "--jobs", "1", "--no-store"]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_sweep_csv_and_json(capsys):
@@ -74,9 +84,14 @@ def test_sweep_plot(tmp_path, capsys):
 def test_run_breakdown_and_totals(capsys):
     assert main(["run", "--bits", "4", "--bw", "64"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("14nm, 1.5 GHz, 16 cores x 16x32 4x4b configurable MACs (OS), 16 MB on chip, 64 GB/s")
-    assert any(line.startswith("TOTAL") for line in out.splitlines())
-    assert "conv1" in out and "seconds_per_image" in out
+    lines = out.splitlines()
+    assert lines[0] == "resnet50, batch 1, 4-bit body"
+    assert lines[1] == "14nm, 1.5 GHz, 16 cores x 16x32 4x4b configurable MACs (OS), 16 MB on chip, 64 GB/s"
+    assert any(line.startswith("TOTAL") for line in lines) and "conv1" in out
+    assert max(len(line) for line in lines) <= 100
+    summary = {line.split()[0]: line for line in lines[-6:]}
+    assert set(summary) == {"time", "bound", "on", "off-chip", "energy", "area"}
+    assert "ms/image steady state" in summary["time"] and "dynamic (no leakage term)" in summary["energy"]
     assert main(["run", "--bits", "4", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["accelerator"]["cores"] == 16 and data["totals"]["weights_fit"] is True
@@ -102,7 +117,11 @@ def test_fit(capsys):
     assert [r["first_fit"] for r in rows] == [False, False, True, False]
     assert rows[2]["weights_mb"] == pytest.approx(13.78, abs=0.005)
     assert main(["fit"]) == 0
-    assert "first fits in 16 MB at 4 bits" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "first fits in 16MB at 4 bits" in out
+    fits = {line.split()[0]: line for line in out.splitlines() if line[:4].strip().isdigit()}
+    assert "yes, first" in fits["4"] and " yes " in fits["2"] and " no " in fits["8"]  # 2 bits fits too
+    assert "no activation spills" in out and "spilled" not in out
 
 
 def _bad_json(tmp_path):
@@ -192,9 +211,9 @@ def test_sweep_over_every_axis_flag(tmp_path, capsys):
 def test_sweep_table_shows_the_swept_axes(capsys):
     assert main(["sweep", *SMALL, "--bits", "4", "--bw", "inf", "--sram", "8MB,16MB", "--batch", "1,2"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("resnet20, batch 1,2:") and lines[0].endswith("; swept: sram")
-    assert lines[2].split()[:3] == ["sram_mb", "batch", "bits"]
-    assert len(lines) == 4 + 4
+    assert lines[0].startswith("resnet20, batch 1,2:") and lines[1].startswith("base: ")
+    assert lines[3].split()[:4] == ["sram", "MB", "batch", "bits"]
+    assert [line.split()[:2] for line in lines[5:]] == [["8.00", "1"], ["8.00", "2"], ["16.0", "1"], ["16.0", "2"]]
 
 
 def test_sweep_spec_file_and_flags_override_it(tmp_path, capsys):
@@ -288,7 +307,9 @@ def test_run_reports_energy_and_area(capsys):
     assert {"mac_energy_uj", "sram_energy_uj", "offchip_energy_uj"} <= set(data["layers"][0])
     assert main(["run", "--workload", "resnet20", "--bits", "4"]) == 0
     out = capsys.readouterr().out
-    assert "energy_per_image_uj" in out and "mac_energy_uj" in out
+    assert "uJ/image dynamic (no leakage term)" in out and "(lpddr4)" in out
+    assert main(["run", "--workload", "resnet20", "--bits", "4", "--columns", "name,mac_energy_uj"]) == 0
+    assert capsys.readouterr().out.splitlines()[3].split() == ["layer", "MAC", "uJ"]
 
 
 def test_dask_flag_uses_the_scheduler(capsys):

@@ -326,7 +326,9 @@ def test_cli_sweep_tokens_exit_0_or_one_line_exit_2(chosen):
             rows = json.loads(out)
             assert 1 <= len(rows) <= size
             assert all(r["seconds_per_image"] >= 0 and r["energy_per_image_uj"] >= 0 for r in rows)
-            assert len(err.strip().splitlines()) <= 1  # at most the "some points failed" warning
+            lines = err.strip().splitlines()  # the store's "N from store, M simulated", then at most
+            assert lines[0].startswith("accelsim: ") and " simulated" in lines[0]  # the "some points failed"
+            assert len(lines) <= 2 and all(line.startswith("accelsim: warning:") for line in lines[1:]), err
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -5,6 +5,8 @@ accelerator, the workload graph).
 from __future__ import annotations
 
 import argparse
+import sys
+from typing import Any
 
 from accelsim.errors import InputError
 
@@ -114,7 +116,7 @@ def add_common_options(p: argparse.ArgumentParser, *, iso_area: bool = True) -> 
     p.add_argument("--batch", type=batch_type, default=1, help="batch size for zoo networks (default 1)")
     p.add_argument("--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)")
     if iso_area:
-        p.add_argument("--mode", choices=MAC_MODES, default="configurable", help="iso-area MAC model (default configurable)")
+        p.add_argument("--mode", choices=MAC_MODES, default=None, help="iso-area MAC model (default: the base's `mode`, configurable)")
         p.add_argument("--scale", choices=SCALES, default=None, help="where iso-area MACs go (default: cores for configurable, array for dedicated; see docs/model.md)")
     add_first_last_option(p)
     add_format_option(p)
@@ -147,10 +149,37 @@ def workload_graph(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 
+def columns_type(text: str) -> tuple[str, ...]:
+    names = tuple(t.strip() for t in text.split(",") if t.strip())
+    if not names:
+        raise argparse.ArgumentTypeError(f"columns={text!r}: needs at least one column name")
+    return names
+
+
+def add_table_options(p: argparse.ArgumentParser) -> None:
+    """--columns and --all-columns: what a table shows (CSV and JSON always carry every field)."""
+    p.add_argument("--columns", type=columns_type, default=None, metavar="LIST",
+                   help="table columns to show, by field name as in CSV/JSON (e.g. bits,bw,speedup,area_mm2)")
+    p.add_argument("--all-columns", action="store_true", help="show every field in the table, however wide")
+
+
+def write_table(rows: list[dict[str, Any]], default: list[str], args: argparse.Namespace, *, keep: int = 1) -> None:
+    """The table of `rows` on stdout: `default` columns fitted to the terminal (100 columns when
+    piped), or exactly --columns / every field with --all-columns; dropped columns noted on stderr."""
+    from accelsim.report.views import choose_columns, dropped_note, render_view, terminal_width
+
+    available = list(dict.fromkeys(k for r in rows for k in r))
+    columns, everything = getattr(args, "columns", None), getattr(args, "all_columns", False)
+    keys = choose_columns(default, available, columns=columns, all_columns=everything)
+    view = render_view(rows, keys, width=None if columns or everything else terminal_width(), keep=keep)
+    sys.stdout.write(view.text)
+    sys.stderr.write(dropped_note(view.dropped))
+
+
 def check_plot_path(path: str) -> None:
     from accelsim.report.plot import plot_format
 
     plot_format(path)
 
 
-__all__ = ["check_plot_path", "AXIS_FLAGS", "DEFAULT_OBJECTIVES", "DEFAULT_STORE", "add_common_options", "add_first_last_option", "add_memory_option", "axis_type", "base_accelerator", "batch_type", "bits_type", "bw_type", "first_last_type", "jobs_type", "memory_names", "memory_type", "objectives_type", "workload_graph"]
+__all__ = ["add_table_options", "columns_type", "write_table", "check_plot_path", "AXIS_FLAGS", "DEFAULT_OBJECTIVES", "DEFAULT_STORE", "add_common_options", "add_first_last_option", "add_memory_option", "axis_type", "base_accelerator", "batch_type", "bits_type", "bw_type", "first_last_type", "jobs_type", "memory_names", "memory_type", "objectives_type", "workload_graph"]

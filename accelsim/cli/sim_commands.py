@@ -22,13 +22,16 @@ from accelsim.cli.options import (
     add_common_options,
     add_first_last_option,
     add_memory_option,
+    add_table_options,
     axis_type,
     base_accelerator,
     bits_type,
     bw_type,
+    check_plot_path,
     jobs_type,
     objectives_type,
     workload_graph,
+    write_table,
 )
 from accelsim.cli.store_commands import cmd_pareto, cmd_results
 from accelsim.cli.sweep_commands import cmd_sweep
@@ -67,7 +70,9 @@ def register(subparsers: Any) -> None:
     run.add_argument("--dask", "--scheduler", dest="dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS, e.g. tcp://host:8786 (needs accelsim[dask])")
     run.add_argument("--store", metavar="FILE", default=DEFAULT_STORE, help=f"SQLite result store; finished points are skipped on a rerun (default: ./{DEFAULT_STORE} in the working directory)")
     run.add_argument("--no-store", action="store_true", help="keep no result store (nothing is written, nothing reused)")
+    run.add_argument("--fresh", action="store_true", help="simulate every point again, replacing what the store holds for them")
     add_format_option(p)
+    add_table_options(p)
     p.add_argument("--plot", metavar="FILE", help="also draw speedup vs bits to FILE (.png, .svg or .pdf); needs one value on every axis but bits and bw")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
@@ -80,6 +85,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--bw", type=bw_type, default=None, help="external bandwidth in GB/s or inf (default: the base's, 64)")
     add_common_options(p)
     add_memory_option(p)
+    add_table_options(p)
+    p.add_argument("--plot", metavar="FILE", help="also draw time per layer (compute vs stall, coloured by bound) to FILE (.png, .svg or .pdf)")
+    p.add_argument("--roofline", metavar="FILE", help="also draw every layer on a roofline at each precision down to 2 bits, iso-area to the base")
     p.set_defaults(func=cmd_run)
 
     p = subparsers.add_parser(
@@ -88,6 +96,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--bits", type=axis_type("bits"), default=None, help="bit-widths, e.g. 16,8,4,2 (default)")
     add_common_options(p, iso_area=False)
+    add_table_options(p)
     p.set_defaults(func=cmd_fit)
 
     p = subparsers.add_parser(
@@ -116,40 +125,60 @@ def register(subparsers: Any) -> None:
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    import json
+#: Per-layer columns `run` shows (fitted to the terminal from the right; --all-columns for the rest).
+RUN_COLUMNS = (
+    "name", "kind", "w_bits", "a_bits", "compute_cycles", "cycles", "stall_cycles", "array_utilization", "bound",
+    "read_bytes", "write_bytes", "split", "refetch", "mac_energy_uj", "sram_energy_uj", "offchip_energy_uj",
+)
+
+#: Fit columns (`spilled` joins them when some precision spills an activation).
+FIT_COLUMNS = (
+    "bits", "first_last_bits", "capacity_mb", "weights_mb", "peak_live_mb", "peak_live_at", "model_fits",
+    "activations_fit", "largest_layer", "largest_working_set_mb",
+)
+
+
+def run_design(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    """(base, design, bits) of `run`: the base (config, --bw), and its iso-area design at --bits."""
     from dataclasses import replace
 
-    from accelsim.explore.store import json_safe
     from accelsim.hardware.bandwidth import parse_bw
     from accelsim.hardware.design import iso_area
-    from accelsim.model.energy import area
-    from accelsim.model.fit import policy_for
-    from accelsim.model.sim import simulate
-    from accelsim.report.tables import render
 
     base = base_accelerator(args)
     if args.bw is not None:
         base = replace(base, bw_gb_per_s=parse_bw(args.bw))
     if args.bits is None:
-        design, bits = base, base.mac_w_bits
-    else:
-        design, bits = iso_area(base, args.bits, args.mode, args.scale), args.bits
-    graph = workload_graph(args).with_policy(policy_for(bits, args.first_last_bits))
-    result = simulate(graph, design, memory=args.memory)
+        return base, base, base.mac_w_bits
+    return base, iso_area(base, args.bits, args.mode or base.mac_mode, args.scale), args.bits
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import json
+
+    from accelsim.explore.store import json_safe
+    from accelsim.model.energy import area
+    from accelsim.model.fit import policy_for
+    from accelsim.model.sim import simulate
+    from accelsim.report.tables import render
+    from accelsim.report.views import run_summary
+
+    for path in (args.plot, args.roofline):
+        if path:
+            check_plot_path(path)  # a bad suffix fails before the simulation
+    base, design, bits = run_design(args)
+    graph = workload_graph(args)
+    result = simulate(graph.with_policy(policy_for(bits, args.first_last_bits)), design, memory=args.memory)
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     totals = result.totals()
     totals.update({"area_mm2": cost.total_mm2, "compute_area_mm2": cost.compute_mm2, "sram_area_mm2": cost.sram_mm2})
+    if args.plot or args.roofline:
+        _run_figures(args, base, graph, result)
     if args.format == "json":
         data = result.as_dict()
         data["totals"] = totals
         sys.stdout.write(json.dumps(json_safe(data), indent=1, allow_nan=False) + "\n")
         return EXIT_OK
-    columns = [
-        "name", "kind", "w_bits", "a_bits", "split", "gang", "compute_cycles", "cycles", "stall_cycles",
-        "array_utilization", "bound", "read_bytes", "write_bytes", "refetch", "output_on_chip",
-        "mac_energy_uj", "sram_energy_uj", "offchip_energy_uj",
-    ]
     rows = [layer.as_dict() for layer in result.layers]
     if args.format == "table":
         rows.append({
@@ -159,12 +188,33 @@ def cmd_run(args: argparse.Namespace) -> int:
             "mac_energy_uj": result.mac_energy_uj, "sram_energy_uj": result.sram_energy_uj,
             "offchip_energy_uj": result.offchip_energy_uj,
         })
-        sys.stdout.write(design.describe() + "\n\n")
-        sys.stdout.write(render(rows, "table", columns=columns))
-        sys.stdout.write("\n" + render([{"quantity": k, "value": v} for k, v in totals.items()], "table"))
+        sys.stdout.write(f"{result.workload}, batch {result.batch}, {bits}-bit body\n{design.describe()}\n\n")
+        write_table(rows, list(RUN_COLUMNS), args)
+        sys.stdout.write("\n" + run_summary(totals))
     else:
-        sys.stdout.write(render(rows, "csv", columns=columns))
+        sys.stdout.write(render(rows, "csv", columns=list(rows[0])))
     return EXIT_OK
+
+
+def _run_figures(args: argparse.Namespace, base, graph, result) -> None:  # type: ignore[no-untyped-def]
+    """--plot: time per layer of this run; --roofline: every layer at each precision (iso-area to the base)."""
+    from accelsim.hardware.design import iso_area
+    from accelsim.model.fit import policy_for
+    from accelsim.model.sim import simulate
+    from accelsim.report.figures import plot_layers, plot_roofline
+
+    caption = result.accelerator.describe()
+    if args.plot:
+        plot_layers(result, args.plot, note=caption)
+        sys.stderr.write(f"accelsim: wrote {args.plot}\n")
+    if args.roofline:
+        widths = sorted({b for b in (base.mac_w_bits, 8, 4, 2) if b <= base.mac_w_bits}, reverse=True)
+        runs = []
+        for b in widths:
+            design = iso_area(base, b, args.mode or base.mac_mode, args.scale)
+            runs.append((f"{b}-bit", simulate(graph.with_policy(policy_for(b, args.first_last_bits)), design, memory=args.memory)))
+        plot_roofline(runs, args.roofline, note=f"iso-area to: {base.describe()}")
+        sys.stderr.write(f"accelsim: wrote {args.roofline}\n")
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -178,13 +228,25 @@ def cmd_fit(args: argparse.Namespace) -> int:
     for r in rows:
         d = r.as_dict()
         d["first_fit"] = r.bits == first
-        if args.format != "json":
-            d["spilled"] = " ".join(r.spilled) if r.spilled else ""
         out.append(d)
-    sys.stdout.write(render(out, args.format))
-    if args.format == "table":
-        where = f"at {first} bits" if first is not None else "at none of these bit-widths"
-        sys.stdout.write(f"\nwhole model (weights + peak live activations) first fits in {base.sram_bytes / 1e6:g} MB {where}\n")
+    if args.format != "table":
+        for d in out:
+            if args.format == "csv":
+                d["spilled"] = " ".join(d["spilled"])
+        sys.stdout.write(render(out, args.format))
+        return EXIT_OK
+    for d in out:  # `fits` says yes on every row that fits; the first (widest) one is marked
+        d["model_fits"] = ("yes, first" if d["first_fit"] else "yes") if d["model_fits"] else "no"
+        d["spilled"] = " ".join(d["spilled"])
+    spills = any(d["spilled"] for d in out)
+    sys.stdout.write(f"{rows[0].workload} on {base.describe(with_bw=False)}\n\n")
+    write_table(out, list(FIT_COLUMNS) + (["spilled"] if spills else []), args)
+    from accelsim.ir.units import format_size
+
+    where = f"at {first} bits" if first is not None else "at none of these bit-widths"
+    sys.stdout.write(f"\nthe whole model (weights + peak live activations) first fits in {format_size(base.sram_bytes)} {where}\n")
+    if not spills:
+        sys.stdout.write("no activation spills off chip at any of these precisions\n")
     return EXIT_OK
 
 

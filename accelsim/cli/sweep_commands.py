@@ -11,6 +11,7 @@ from accelsim.cli.options import (
     AXIS_FLAGS,
     base_accelerator,
     check_plot_path,
+    write_table,
 )
 from accelsim.errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, InputError
 
@@ -53,6 +54,16 @@ def sweep_spec(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 _SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram"}
 
+#: Sweep axis -> the SweepRow field that holds it.
+_ROW_FIELD = {"bw_gb_per_s": "bw"}
+
+#: What a sweep table shows after the varying axes (fitted to the terminal from the right; the rest
+#: with --columns/--all-columns; CSV and JSON carry every field).
+SWEEP_COLUMNS = (
+    "bits", "bw", "speedup", "peak_ratio", "efficiency", "seconds_per_image", "bound", "offchip_mb",
+    "weights_fit", "energy_per_image_uj", "area_mm2",
+)
+
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from accelsim.explore.pool import run_grid
@@ -83,6 +94,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         run = run_grid(
             spec, base=base, scale=args.scale, first_last_bits=args.first_last_bits, memory=args.memory,
             jobs=jobs, executor=executor, store=store, progress=bar, max_pending=max(64, 4 * jobs) if executor else None,
+            fresh=args.fresh,
         )
     except KeyboardInterrupt:
         bar.close()
@@ -94,6 +106,12 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         if executor is not None:
             executor.shutdown(wait=True)
     rows = run.rows
+    if store is not None and rows:  # (when every point failed, the error line is the whole story)
+        again = "" if args.fresh else "; --fresh recomputes them" if run.from_store else ""
+        sys.stderr.write(
+            f"accelsim: {run.from_store + run.simulated} design points: {run.from_store} from store {store}, "
+            f"{run.simulated} simulated{again}\n"
+        )
     if run.failures and not rows:
         labels, message = run.failures[0]
         sys.stderr.write(
@@ -105,37 +123,20 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
         drawable = [r for r in rows if r.speedup is not None]
         first = rows[0]
-        plot_speedup(drawable, args.plot, title=system_title(base, first.workload, first.mode, first.scale, args.first_last_bits))
-    if args.format == "table":  # people read milliseconds; constant columns move to a header line
+        plot_speedup(drawable, args.plot, note=system_title(base, first.workload, first.mode, first.scale, args.first_last_bits))
+    if args.format == "table":  # constant settings go to a two-line header, varying axes lead the rows
         modes = spec.axis("mode").labels if "mode" in spec.names else ("configurable",)
         scales = args.scale or "/".join(dict.fromkeys(default_scale(m) for m in modes))
         names = ", ".join(dict.fromkeys(r.workload for r in rows))
         batches = ",".join(spec.axis("batch").labels) if "batch" in spec.names else "1"
-        swept = [v for v in varying if v not in ("workload", "batch", "mode")]
-        note = f"; swept: {', '.join(_SHORT_AXIS.get(v, v) for v in swept)}" if swept else ""
         sys.stdout.write(
-            f"{names}, batch {batches}: iso-area {','.join(modes)} MACs grown by {scales}; "
-            f"base {base.describe(with_bw=False)}{note}\n\n"
+            f"{names}, batch {batches}: iso-area {','.join(modes)} MACs grown by {scales}\n"
+            f"base: {base.describe(with_bw=False)}\n\n"
         )
-        extra = {"workload": "workload", "batch": "batch", "mode": "mode", "sram_bytes": "sram_mb", "cores": "cores", "array": "array"}
-        lead = [extra[v] for v in varying]
-        table = []
-        for r in rows:
-            d = r.as_dict()
-            d["sram_mb"] = r.sram_bytes / 1e6
-            d["ms_per_image"] = r.seconds_per_image * 1e3
-            d["first_image_ms"] = r.first_image_seconds * 1e3
-            d["energy_uj"] = r.energy_per_image_uj
-            d["mac_uj"] = r.mac_energy_per_image_uj
-            d["sram_uj"] = r.sram_energy_per_image_uj
-            d["offchip_uj"] = r.offchip_energy_per_image_uj
-            table.append(d)
-        columns = lead + [
-            "bits", "first_last_bits", "bw", "macs_per_cycle", "peak_tmacs", "ms_per_image", "first_image_ms",
-            "speedup", "peak_ratio", "efficiency", "utilization", "stall_fraction", "bound", "offchip_mb",
-            "weights_fit", "activations_fit", "energy_uj", "mac_uj", "sram_uj", "offchip_uj", "area_mm2",
-        ]
-        sys.stdout.write(render(table, "table", columns=columns))
+        lead = [_ROW_FIELD.get(v, v) for v in varying if _ROW_FIELD.get(v, v) != "workload"]
+        if len({r.workload for r in rows}) > 1:
+            lead.insert(0, "workload")
+        write_table([r.as_dict() for r in rows], lead + list(SWEEP_COLUMNS), args, keep=len(lead) + 2)
         if any(r.speedup is None for r in rows):
             sys.stdout.write("\n(blank speedup: the 16-bit reference point with the same other values failed)\n")
     else:

@@ -198,6 +198,13 @@ class ResultStore:
     def has(self, key: str) -> bool:
         return self._conn.execute("SELECT 1 FROM points WHERE key = ?", (key,)).fetchone() is not None
 
+    def forget(self, keys: Iterable[str]) -> int:
+        """Delete the points with these keys (a fresh rerun recomputes them); returns how many went."""
+        keys = list(keys)
+        with self._transaction():
+            cur = self._conn.executemany("DELETE FROM points WHERE key = ?", [(k,) for k in keys])
+        return max(0, cur.rowcount)
+
     def done_keys(self) -> set[str]:
         """Keys of every recorded point, ok or error: a resumed sweep skips all of them."""
         return {k for (k,) in self._conn.execute("SELECT key FROM points")}

@@ -221,7 +221,7 @@ def dropped_note(dropped: Sequence[str]) -> str:
     """The line under a table that says which columns did not fit, and how to see them."""
     if not dropped:
         return ""
-    return f"({len(dropped)} more columns did not fit: {', '.join(dropped)}; --columns or --all-columns; CSV/JSON keep every field)\n"
+    return f"(not shown, to fit the width: {', '.join(dropped)}; see them with --all-columns or --columns)\n"
 
 
 __all__ = [
@@ -234,6 +234,39 @@ __all__ = [
     "column",
     "dropped_note",
     "render_view",
+    "run_summary",
     "significant",
     "terminal_width",
 ]
+
+
+def run_summary(totals: Mapping[str, Any]) -> str:
+    """The run-level numbers of `accelsim run` as five labelled lines (units in the words).
+
+    `totals` is `SimResult.totals()` plus the area keys. Energy is dynamic only: the model has no
+    leakage term yet, and the line says so.
+    """
+    t = totals
+    ms, first_ms = t["seconds_per_image"] * 1e3, t["first_image_seconds"] * 1e3
+    memory_share = significant(100 * t["memory_bound_fraction"])
+    fits = "stay (loaded once)" if t["weights_fit"] else "stream from off-chip"
+    acts = "all stay" if t["activations_fit"] else "some spill off-chip"
+    lines = [
+        f"time      {significant(ms)} ms/image steady state, first image {significant(first_ms)} ms; "
+        f"{significant(t['images_per_s'])} images/s",
+        f"bound     {t['bound']}: memory-bound layers take {memory_share} % of the time; array utilization "
+        f"{significant(100 * t['utilization'])} %",
+        f"on chip   weights {significant(t['weights_mb'])} MB {fits}; activations {acts} "
+        f"(peak live {significant(t['peak_live_mb'])} MB)",
+        f"off-chip  {significant(t['offchip_mb_per_image'])} MB/image steady state, "
+        f"{significant(t['first_image_read_mb'])} MB read for the first image",
+        f"energy    {significant(t['energy_per_image_uj'])} uJ/image dynamic (no leakage term): MAC "
+        f"{significant(t['mac_energy_per_image_uj'])}, SRAM {significant(t['sram_energy_per_image_uj'])}, "
+        f"off-chip {significant(t['offchip_energy_per_image_uj'])} ({t['memory']})",
+    ]
+    if "area_mm2" in t:
+        lines.append(
+            f"area      {significant(t['area_mm2'])} mm2: MACs {significant(t['compute_area_mm2'])} + SRAM "
+            f"{significant(t['sram_area_mm2'])} (cells only, no wiring or I/O)"
+        )
+    return "\n".join(lines) + "\n"

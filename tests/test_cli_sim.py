@@ -248,7 +248,9 @@ def test_rerun_reuses_the_store_and_results_reads_it_back(tmp_path, capsys):
     assert len(_csv(capsys.readouterr().out)) == 16
     assert main(["results", str(db)]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split()[:4] == ["bits", "bw", "sram_mb", "cores"] and len(table) == 2 + 16
+    assert table[0].split()[:6] == ["sram", "MB", "cores", "bits", "bw", "GB/s"] and len(table) == 2 + 16
+    assert main(["results", str(db), "--cores", "2", "--sram", "4MB", "--format", "json"]) == 0  # axis filters
+    assert {(r["cores"], r["sram_bytes"]) for r in json.loads(capsys.readouterr().out)} == {(2, 4_000_000)}
 
 
 def test_results_hide_points_of_another_model_unless_asked(tmp_path, capsys):
@@ -294,7 +296,24 @@ def test_pareto_front_and_plot(tmp_path, capsys):
         )
     assert main(["pareto", str(db), "--objectives", "seconds_per_image,energy_per_image_uj"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "seconds_per_image" in lines[0] and "energy_per_image_uj" in lines[0]
+    assert lines[0].split()[:4] == ["sram", "MB", "cores", "bits"]  # every varying axis is shown
+    assert "ms/img" in lines[0] and "dyn uJ" in lines[0]
+
+
+def test_pareto_keeps_one_front_per_workload(tmp_path, capsys):
+    """A cheaper network must not hide the other's front (issue 14: six 'optimal' points, all resnet18)."""
+    db = tmp_path / "s.db"
+    argv = ["sweep", "--workload", "resnet20,resnet18", "--jobs", "1", "-q", "--bits", "16,4", "--bw", "64", "--store", str(db)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(["pareto", str(db), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert {r["workload"] for r in json.loads(out)} == {"resnet20", "resnet18"}
+    assert "resnet20:" in err and "resnet18:" in err
+    assert main(["pareto", str(db), "--workload", "resnet18", "--format", "json"]) == 0
+    assert {r["workload"] for r in json.loads(capsys.readouterr().out)} == {"resnet18"}
+    assert main(["pareto", str(db), "--workload", "resnet50"]) == 2  # nothing matches: one line, exit 2
+    assert "match the filters" in capsys.readouterr().err
 
 
 def test_run_reports_energy_and_area(capsys):

@@ -17,6 +17,7 @@ import sys
 from typing import Any
 
 from accelsim.cli.options import (
+    AXIS_FLAGS,
     DEFAULT_OBJECTIVES,
     DEFAULT_STORE,
     add_common_options,
@@ -105,7 +106,9 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("store", metavar="STORE", help=f"a result store written by `accelsim sweep` (e.g. {DEFAULT_STORE})")
     p.add_argument("--stale", action="store_true", help="also show points an older accelsim version or model computed (column model)")
+    add_filter_options(p)
     add_format_option(p)
+    add_table_options(p)
     p.set_defaults(func=cmd_results)
 
     p = subparsers.add_parser(
@@ -117,12 +120,21 @@ def register(subparsers: Any) -> None:
         "--objectives", type=objectives_type, default=DEFAULT_OBJECTIVES, metavar="LIST",
         help=f"columns to minimise (default {','.join(DEFAULT_OBJECTIVES)})",
     )
-    p.add_argument("--plot", metavar="FILE", help="draw the front over the first two objectives to FILE (.png, .svg or .pdf)")
+    p.add_argument("--plot", metavar="FILE", help="draw each workload's front over the first two objectives to FILE (.png, .svg or .pdf), points labelled")
+    add_filter_options(p)
     add_format_option(p)
+    add_table_options(p)
     p.set_defaults(func=cmd_pareto)
 
 
 # --- helpers ----------------------------------------------------------------------------------------
+def add_filter_options(p: argparse.ArgumentParser) -> None:
+    """--workload, --bits, --bw, ...: keep only stored points with these axis values (comma lists)."""
+    group = p.add_argument_group("filters (comma lists, as for `accelsim sweep`; a point must match every one given)")
+    for flag, name in AXIS_FLAGS:
+        group.add_argument(f"--{flag}", type=axis_type(name), default=None, metavar="LIST", help=f"keep points whose {flag} is one of LIST")
+
+
 
 
 #: Per-layer columns `run` shows (fitted to the terminal from the right; --all-columns for the rest).

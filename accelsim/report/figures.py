@@ -127,4 +127,62 @@ def plot_roofline(runs: Sequence[tuple[str, Any]], path: str | Path, **kwargs: A
     return save_figure(roofline_figure(runs, **kwargs), path)
 
 
-__all__ = ["BOUND_COLOURS", "RooflinePoint", "layers_figure", "plot_layers", "plot_roofline", "roofline_figure", "roofline_points"]
+
+
+def front_figure(groups: Sequence[tuple[str, Sequence[Any], Sequence[Any]]], x: str, y: str, *,
+                 x_label: str, y_label: str, point_label: Any, title: str = "", note: str = "",
+                 join: bool = True):  # type: ignore[no-untyped-def]
+    """Pareto fronts, one colour per group (workload): every point in light colour, the front joined
+    and each front point labelled with `point_label(row)` (`join=False` when the front is over more
+    than these two objectives: its points need not form a line in this plane). A time axis is logarithmic (speedups
+    span decades), as is any axis whose values span more than a factor of 20."""
+    fig, ax = new_figure(width=6.8, height=4.8)
+    colours = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
+    spans = {x: [], y: []}  # type: dict[str, list[float]]
+    for i, (name, rows, front) in enumerate(groups):
+        colour = colours[i % len(colours)]
+        pts = [(r[x], r[y]) for r in rows if _finite_pair(r, x, y)]
+        best = sorted((r[x], r[y], r) for r in front if _finite_pair(r, x, y))
+        for axis_name, k in ((x, 0), (y, 1)):
+            spans[axis_name].extend(p[k] for p in pts)
+        ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=10, color=colour, alpha=0.25, linewidths=0)
+        ax.plot([b[0] for b in best], [b[1] for b in best], marker="o", markersize=4, color=colour,
+                linewidth=1.2 if join else 0,
+                label=f"{name}: front of {len(best)} / {len(pts)} points")
+        for bx, by, row in best:
+            ax.annotate(point_label(row), (bx, by), textcoords="offset points", xytext=(4, 3), fontsize=5.5, color=colour)
+    for name, setter in ((x, ax.set_xscale), (y, ax.set_yscale)):
+        values = [v for v in spans[name] if v > 0]
+        if values and ("second" in name or max(values) / min(values) > 20):
+            setter("log")
+    ax.set_xlabel(x_label)
+    ax.set_ylabel(y_label)
+    ax.grid(True, which="both", linewidth=0.3, alpha=0.5)
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_title(title or "Pareto fronts", fontsize=10)
+    caption(fig, note)
+    return fig
+
+
+def _finite_pair(row: Any, x: str, y: str) -> bool:
+    vx, vy = row.get(x), row.get(y)
+    ok = all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (vx, vy))
+    return bool(ok)
+
+
+def plot_fronts(groups: Sequence[tuple[str, Sequence[Any], Sequence[Any]]], x: str, y: str, path: str | Path, **kwargs: Any) -> Path:
+    plot_format(path)
+    return save_figure(front_figure(groups, x, y, **kwargs), path)
+
+
+__all__ = [
+    "BOUND_COLOURS",
+    "RooflinePoint",
+    "front_figure",
+    "layers_figure",
+    "plot_fronts",
+    "plot_layers",
+    "plot_roofline",
+    "roofline_figure",
+    "roofline_points",
+]

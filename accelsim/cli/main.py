@@ -14,6 +14,9 @@ from typing import Any
 from accelsim.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, AccelsimError, InputError
 from accelsim.report.tables import FORMATS, render
 
+#: What --workload accepts, said the same way in every command's help.
+WORKLOAD_KINDS = "zoo name (accelsim workloads), LayerGraph .json, SCALE-Sim topology .csv or ONNX .onnx file"
+
 #: Bit-widths `accelsim workloads` reports weight storage at.
 LISTED_BITS = (16, 8, 4, 2)
 
@@ -23,6 +26,15 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> Any:  # type: ignore[override]
         self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
+
+
+class _ExamplesFormatter(argparse.HelpFormatter):
+    """Wraps descriptions as usual but prints the examples epilog line for line."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return text
+        return super()._fill_text(text, width, indent)
 
 
 def add_format_option(parser: argparse.ArgumentParser) -> None:
@@ -92,20 +104,43 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"accelsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("workloads", help="list the built-in networks with MACs, params and weight MB per precision")
+    p = sub.add_parser(
+        "workloads", help="list the built-in networks with MACs, params and weight MB per precision",
+        description="The networks of the zoo (workloads/), their MACs, parameters and weight storage at 16, 8, 4 "
+        "and 2 bits. Any of their names works wherever a command takes --workload.",
+    )
     p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
     add_format_option(p)
     p.set_defaults(func=_cmd_workloads)
 
-    p = sub.add_parser("layers", help="per-layer table of a network (zoo name or LayerGraph JSON file)")
-    p.add_argument("workload", help="zoo name (see `accelsim workloads`) or a LayerGraph .json file")
+    p = sub.add_parser(
+        "layers", help="per-layer table of a network (zoo name, LayerGraph .json, SCALE-Sim .csv or .onnx)",
+        description="Every layer of a network in execution order: type, output shape, its GEMM view (M, N, K, "
+        "groups), MACs, weights, activations and bits.",
+    )
+    p.add_argument("workload", help=WORKLOAD_KINDS)
     p.add_argument("--batch", type=int, default=1, help="batch size for zoo networks (default 1)")
     add_format_option(p)
     p.set_defaults(func=_cmd_layers)
 
     for register in _extra_commands():
         register(sub)
+    _add_examples(sub)
     return parser
+
+
+def _add_examples(sub: Any, prefix: str = "") -> None:
+    """Every subcommand gets its examples as an epilog (kept verbatim) and a description."""
+    from accelsim.cli.examples import epilog
+
+    for name, parser in sub.choices.items():
+        command = f"{prefix}{name}"
+        parser.epilog = epilog(command)
+        parser.formatter_class = _ExamplesFormatter
+        if not parser.description:
+            parser.description = next((a.help for a in sub._choices_actions if a.dest == name), None)
+        for action in parser._subparsers._group_actions if parser._subparsers else ():
+            _add_examples(action, prefix=f"{command} ")
 
 
 def _extra_commands() -> list[Callable[[Any], None]]:
@@ -113,7 +148,10 @@ def _extra_commands() -> list[Callable[[Any], None]]:
     import importlib
 
     registers: list[Callable[[Any], None]] = []
-    for module in ("accelsim.cli.sim_commands", "accelsim.cli.io_commands", "accelsim.cli.report_commands"):
+    for module in (
+        "accelsim.cli.sim_commands", "accelsim.cli.config_commands", "accelsim.cli.io_commands",
+        "accelsim.cli.report_commands",
+    ):
         try:
             registers.append(importlib.import_module(module).register)
         except ModuleNotFoundError as exc:  # a command module not built yet; real import bugs still raise

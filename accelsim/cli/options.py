@@ -109,10 +109,10 @@ def memory_names() -> str:
 
 
 def add_common_options(p: argparse.ArgumentParser, *, iso_area: bool = True) -> None:
-    from accelsim.cli.main import add_format_option
+    from accelsim.cli.main import WORKLOAD_KINDS, add_format_option
     from accelsim.hardware.design import MAC_MODES, SCALES
 
-    p.add_argument("--workload", default="resnet50", help="zoo name or LayerGraph .json file (default resnet50)")
+    p.add_argument("--workload", default="resnet50", help=f"{WORKLOAD_KINDS} (default resnet50)")
     p.add_argument("--batch", type=batch_type, default=1, help="batch size for zoo networks (default 1)")
     p.add_argument("--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)")
     if iso_area:

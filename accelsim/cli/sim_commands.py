@@ -53,7 +53,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     axes = p.add_argument_group("axes (comma lists; the grid is their product, first axis varying slowest)")
-    axes.add_argument("--workload", type=axis_type("workload"), default=None, metavar="LIST", help="zoo names or LayerGraph .json files (default resnet50)")
+    axes.add_argument("--workload", type=axis_type("workload"), default=None, metavar="LIST", help="zoo names, LayerGraph .json, SCALE-Sim .csv or ONNX .onnx files (default resnet50)")
     axes.add_argument("--bits", type=axis_type("bits"), default=None, metavar="LIST", help="body bit-widths, e.g. 16,8,4,2 (default)")
     axes.add_argument("--bw", type=axis_type("bw"), default=None, metavar="LIST", help="external bandwidths in GB/s, e.g. 32,64,inf (default)")
     axes.add_argument("--sram", type=axis_type("sram"), default=None, metavar="LIST", help="total on-chip memory, e.g. 8MB,16MB,32MB (default: the base's, 16MB)")

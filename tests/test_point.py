@@ -16,13 +16,22 @@ from accelsim.explore.store import canonical_json
 from accelsim.hardware.design import Accelerator, iso_area
 
 
-def test_the_record_carries_exactly_what_the_planned_points_carry() -> None:
+def test_planned_points_are_records_whose_json_is_the_old_store_key() -> None:
     plan = plan_points({"workload": "resnet18", "bits": "8,4", "bw": "32,inf", "sram": "8MB"})
-    for planned in plan.points:
-        point = DesignPoint.from_dict(dict(planned))
-        assert point.to_dict() == {k: list(v) if k == "array" else v for k, v in planned.items()}
-        assert canonical_json(point.to_dict()) == canonical_json(planned)  # same store key
-        assert point.design() == design_of(planned)[1] and point.base() == design_of(planned)[0]
+    assert all(isinstance(p, DesignPoint) for p in plan.points)
+    assert [p.bits for p in plan.points] == [8, 8, 4, 4, 16, 16]  # the grid, then its 16-bit references
+    first = plan.points[0]
+    # the 18 keys a planned point carried as a dict before the record existed: same JSON, same store key
+    legacy = {
+        "workload": "resnet18", "bits": 8, "bw_gb_per_s": 32.0, "sram_bytes": 8_000_000, "cores": 4,
+        "array": (16, 32), "batch": 1, "mode": "configurable", "scale": "cores", "first_last_bits": 8,
+        "memory": "lpddr4", "tech_node": "14nm", "clock_hz": 1.5e9, "lanes": 1, "dataflow": "os",
+        "base_w_bits": 16, "base_a_bits": 16, "workload_sha256": first.workload_sha256,
+    }
+    assert canonical_json(first.to_dict()) == canonical_json(legacy)
+    for point in plan.points:
+        assert DesignPoint.from_dict(point.to_dict()) == point
+        assert design_of(point.to_dict()) == (point.base(), point.design())  # dicts from the store still work
 
 
 def test_of_a_base_and_its_reference() -> None:

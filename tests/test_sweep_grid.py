@@ -118,11 +118,11 @@ def test_default_axes_are_added_in_front():
 def test_points_hold_every_input_of_their_result():
     plan = plan_points({"workload": "resnet20", "bits": "4", "bw": "inf"}, memory="HBM2")
     point = plan.points[0]
-    assert point["memory"] == "hbm2" and point["scale"] == "cores" and point["first_last_bits"] == 8
-    assert point["workload_sha256"] == graph_sha256(_load("resnet20"))
-    assert len(plan.points) == 2 and plan.points[1]["bits"] == 16  # the reference follows the grid
-    again = evaluate_point(dict(point))
-    assert again == evaluate_point(dict(point)) and again["network"] == "resnet20"
+    assert point.memory == "hbm2" and point.scale == "cores" and point.first_last_bits == 8
+    assert point.workload_sha256 == graph_sha256(_load("resnet20"))
+    assert len(plan.points) == 2 and plan.points[1].bits == 16  # the reference follows the grid
+    again = evaluate_point(point)
+    assert again == evaluate_point(point.to_dict()) and again["network"] == "resnet20"  # record or its dict
     assert model_salt().startswith("accelsim ")
 
 

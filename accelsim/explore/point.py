@@ -1,4 +1,5 @@
-"""One design point: build its (base, iso-area) designs and simulate it, as a pure function of a dict.
+"""One design point: build its (base, iso-area) designs and simulate it, as a pure function of a
+`DesignPoint` (or of its plain dict, which is what crosses to pool workers and into the store).
 
 `evaluate_point` is module-level and takes and returns plain data, so the same code runs inline,
 on a process pool or on a Dask cluster.
@@ -9,47 +10,40 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from accelsim.explore.design_point import DesignPoint
 from accelsim.explore.registry import policy_graph, register_graphs
-from accelsim.hardware.design import MB, Accelerator, iso_area
+from accelsim.hardware.design import MB, Accelerator
 from accelsim.model.energy import area
 from accelsim.model.sim import simulate
 
 
-def design_of(point: Mapping[str, Any]) -> tuple[Accelerator, Accelerator]:
+def as_point(point: DesignPoint | Mapping[str, Any]) -> DesignPoint:
+    """`point` as a `DesignPoint` (a dict from the store or a worker's queue is checked on the way)."""
+    return point if isinstance(point, DesignPoint) else DesignPoint.from_dict(dict(point))
+
+
+def design_of(point: DesignPoint | Mapping[str, Any]) -> tuple[Accelerator, Accelerator]:
     """(base, iso-area design) of a sweep point; InputError for a combination that cannot be built."""
-    rows, cols = point["array"]
-    cores, sram = point["cores"], point["sram_bytes"]
-    base = Accelerator(
-        tech_node=point["tech_node"],
-        clock_hz=point["clock_hz"],
-        cores=cores,
-        rows=rows,
-        cols=cols,
-        lanes=point["lanes"],
-        sram_bytes=sram,
-        bw_gb_per_s=point["bw_gb_per_s"],
-        dataflow=point["dataflow"],
-        mac_w_bits=point["base_w_bits"],
-        mac_a_bits=point["base_a_bits"],
-        mac_mode=point["mode"],
-    )
-    return base, iso_area(base, point["bits"], point["mode"], point["scale"])
+    p = as_point(point)
+    return p.base(), p.design()
 
 
-def evaluate_point(point: Mapping[str, Any]) -> dict[str, Any]:
-    """Simulate one sweep point (a plain dict, see `plan_points`); returns plain JSON values.
+def evaluate_point(point: DesignPoint | Mapping[str, Any]) -> dict[str, Any]:
+    """Simulate one sweep point (a `DesignPoint`, or its dict as it crosses a process boundary);
+    returns plain JSON values.
 
     Pure: the result depends on the point alone (the graph is found by the hash the point carries),
     nothing is written. InputError when the design cannot be built or a tile does not fit.
     """
-    base, design = design_of(point)
-    graph = policy_graph(point["workload"], point["batch"], point["workload_sha256"], point["bits"], point["first_last_bits"])
-    r = simulate(graph, design, memory=point["memory"])
+    p = as_point(point)
+    base, design = p.base(), p.design()
+    graph = policy_graph(p.workload, p.batch, p.workload_sha256, p.bits, p.first_last_bits)
+    r = simulate(graph, design, memory=p.memory)
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
-    flb = point["first_last_bits"]
+    flb = p.first_last_bits
     return {
         "network": graph.name,
-        "first_last_bits_run": point["bits"] if flb is None else max(point["bits"], flb),
+        "first_last_bits_run": p.bits if flb is None else max(p.bits, flb),
         "design_cores": design.cores,
         "design_array": f"{design.rows}x{design.cols}",
         "design_lanes": design.lanes,
@@ -77,8 +71,8 @@ def evaluate_point_with(graphs: Mapping[str, str], point: Mapping[str, Any]) -> 
 
 
 def reference_point(point: Mapping[str, Any]) -> dict[str, Any]:
-    """The point a speedup is measured against: base precision, every other value the same."""
+    """The stored point a speedup is measured against: base precision, every other value the same."""
     return {**point, "bits": point["base_w_bits"]}
 
 
-__all__ = ["design_of", "evaluate_point", "evaluate_point_with", "reference_point"]
+__all__ = ["as_point", "design_of", "evaluate_point", "evaluate_point_with", "reference_point"]

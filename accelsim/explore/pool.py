@@ -70,13 +70,14 @@ def run_plan(
 ) -> GridRun:
     salt = model_salt()
     sweep_id = None
-    keys = {point_key(p, salt) for p in plan.points}
+    points = [p.to_dict() for p in plan.points]  # plain dicts cross to workers and into the store
+    keys = {point_key(p, salt) for p in points}
     from_store = 0
     if store is not None:
         if fresh:
             store.forget(keys)
         from_store = len(keys & store.done_keys())
-        settings = {k: v for k, v in plan.points[0].items() if k not in plan.spec.names and k != "workload_sha256"}
+        settings = {k: v for k, v in points[0].items() if k not in plan.spec.names and k != "workload_sha256"}
         sweep_id = store.begin_sweep({"axes": plan.spec.to_dict(), "settings": settings}, __version__, salt)
 
     fn: Callable[[dict[str, Any]], Mapping[str, Any]] = evaluate_point
@@ -87,7 +88,7 @@ def run_plan(
         workers = jobs
     elif jobs > 1:
         done = store.done_keys() if store is not None else set()
-        todo = {point_key(p, salt) for p in plan.points} - done
+        todo = keys - done
         workers = min(jobs, len(todo))
         if workers > 1:
             pool = cf.ProcessPoolExecutor(
@@ -100,7 +101,7 @@ def run_plan(
         register_graphs(plan.graphs)
     try:
         records = run_points(
-            plan.points, fn, jobs=1 if pool is None and executor is None else workers,
+            points, fn, jobs=1 if pool is None and executor is None else workers,
             executor=executor or pool, store=store, salt=salt, progress=progress, sweep_id=sweep_id,
             max_pending=max_pending or 4 * max(1, workers),
         )

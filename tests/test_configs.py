@@ -45,3 +45,20 @@ def test_edge_and_hbm_examples_have_the_throughput_and_bandwidth_their_comments_
     hbm = load_accelerator(CONFIGS / "hbm-datacenter.toml")
     assert hbm.peak_tmacs == pytest.approx(98.3, abs=0.1)
     assert hbm.bw_gb_per_s == 2 * tech.memory("hbm2").bw_gb_per_s and not math.isinf(hbm.bw_gb_per_s)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["config", "show", "configs/tpu-v1.toml"], ["fit", "--config", "configs/tpu-v1.toml"]],
+    ids=["config-show", "fit"],
+)
+def test_the_walk_through_shows_what_the_commands_print(argv, capsys, monkeypatch) -> None:
+    """docs/modeling-your-accelerator.md pastes these outputs; they must stay what accelsim prints."""
+    from accelsim.cli.main import main
+
+    monkeypatch.chdir(CONFIGS.parent)
+    monkeypatch.setenv("COLUMNS", "100")
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    doc = (CONFIGS.parent / "docs" / "modeling-your-accelerator.md").read_text()
+    assert f"$ accelsim {' '.join(argv)}\n{out}" in doc

@@ -63,13 +63,14 @@ def layers_figure(result: Any, *, title: str = "", note: str = ""):  # type: ign
     step = max(1, len(layers) // 40)
     ax.set_xticks(list(xs)[::step], [layer.name for layer in layers][::step], rotation=90, fontsize=6)
     ax.set_xlim(-0.6, len(layers) - 0.4)
+    ax.set_ylim(0, max(c + st for c, st in zip(compute_us, stall_us)) * 1.35)  # headroom for the legend
     ax.set_ylabel("time per batch (µs)")
     ax.grid(True, axis="y", linewidth=0.4, alpha=0.6)
     from matplotlib.patches import Patch
 
     handles = [Patch(color=BOUND_COLOURS[b], label=f"computing ({b}-bound layer)") for b in ("compute", "memory")]
     handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="////", label="stall (waiting for off-chip data)"))
-    ax.legend(handles=handles, fontsize=7, loc="upper right")
+    ax.legend(handles=handles, fontsize=7, loc="upper left", ncols=3)
     ax.set_title(title or f"{result.workload}: time per layer", fontsize=10)
     caption(fig, note)
     return fig

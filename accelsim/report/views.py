@@ -221,7 +221,10 @@ def dropped_note(dropped: Sequence[str]) -> str:
     """The line under a table that says which columns did not fit, and how to see them."""
     if not dropped:
         return ""
-    return f"(not shown, to fit the width: {', '.join(dropped)}; see them with --all-columns or --columns)\n"
+    line = f"(not shown, to fit the width: {', '.join(dropped)}; --all-columns shows them)"
+    if len(line) > DEFAULT_WIDTH:  # the note must not wrap either
+        line = f"({len(dropped)} more columns not shown, to fit the width: --all-columns shows them)"
+    return line + "\n"
 
 
 __all__ = [

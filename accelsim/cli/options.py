@@ -110,7 +110,7 @@ def memory_names() -> str:
 
 def add_common_options(p: argparse.ArgumentParser, *, iso_area: bool = True) -> None:
     from accelsim.cli.main import WORKLOAD_KINDS, add_format_option
-    from accelsim.hardware.design import MAC_MODES, SCALES
+    from accelsim.hardware import MAC_MODES, SCALES
 
     p.add_argument("--workload", default="resnet50", help=f"{WORKLOAD_KINDS} (default resnet50)")
     p.add_argument("--batch", type=batch_type, default=1, help="batch size for zoo networks (default 1)")

@@ -42,7 +42,7 @@ from accelsim.errors import EXIT_OK
 def register(subparsers: Any) -> None:
     """Add `sweep`, `run`, `fit`, `results` and `pareto` to the `accelsim` subcommand parsers."""
     from accelsim.cli.main import add_format_option
-    from accelsim.hardware.design import SCALES
+    from accelsim.hardware import SCALES
 
     p = subparsers.add_parser(
         "sweep", help="speed, energy and area of iso-area design points over any grid of axes (PACT Fig. 6c and more)",

@@ -36,6 +36,7 @@ from typing import Any
 
 import tech
 from accelsim.errors import InputError
+from accelsim.hardware import DATAFLOWS, MAC_MODES, SCALES  # noqa: E402  (re-exported: the one definition)
 from accelsim.ir.checks import check_bits
 from accelsim.ir.units import (
     MB,
@@ -51,10 +52,6 @@ from accelsim.ir.units import (
     parse_mac_bits,
     parse_size,
 )
-
-DATAFLOWS = ("os", "ws", "is")
-MAC_MODES = ("configurable", "dedicated")
-SCALES = ("array", "cores", "lanes")
 
 #: Iso-area arrays grow near-square: no side may exceed this many times the other (or the base's
 #: own aspect ratio when that is larger), so a 7.34x target does not become a 13 x 289 strip.

@@ -11,11 +11,16 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from accelsim.cli.table_output import add_table_options, write_table
 from accelsim.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, AccelsimError, InputError
 from accelsim.report.tables import FORMATS, render
 
 #: What --workload accepts, said the same way in every command's help.
 WORKLOAD_KINDS = "zoo name (accelsim workloads), LayerGraph .json, SCALE-Sim topology .csv or ONNX .onnx file"
+
+#: What `accelsim layers` shows by default (fitted to the terminal; --all-columns adds the rest).
+LAYER_COLUMNS = ["name", "type", "out_shape", "gemm_m", "gemm_n", "gemm_k", "macs", "weights", "w_bits", "a_bits",
+                 "groups", "in_act", "out_act"]
 
 #: Bit-widths `accelsim workloads` reports weight storage at.
 LISTED_BITS = (16, 8, 4, 2)
@@ -57,7 +62,10 @@ def _cmd_workloads(args: argparse.Namespace) -> int:
         for bits in LISTED_BITS:
             row[f"weights_mb_{bits}b"] = weights * bits / 8 / 1e6
         rows.append(row)
-    sys.stdout.write(render(rows, args.format))
+    if args.format == "table":
+        write_table(rows, list(rows[0]), args)
+    else:
+        sys.stdout.write(render(rows, args.format))
     return EXIT_OK
 
 
@@ -87,10 +95,10 @@ def _cmd_layers(args: argparse.Namespace) -> int:
             }
         )
     if args.format == "table":
-        rows.append(
-            {"name": "TOTAL", "macs": graph.total_macs(), "weights": graph.total_weights()}
-        )
-    sys.stdout.write(render(rows, args.format, columns=list(rows[0])))
+        rows.append({"name": "TOTAL", "macs": graph.total_macs(), "weights": graph.total_weights()})
+        write_table(rows, LAYER_COLUMNS, args)
+    else:
+        sys.stdout.write(render(rows, args.format, columns=list(rows[0])))
     return EXIT_OK
 
 
@@ -111,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
     add_format_option(p)
+    add_table_options(p)
     p.set_defaults(func=_cmd_workloads)
 
     p = sub.add_parser(
@@ -121,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("workload", help=WORKLOAD_KINDS)
     p.add_argument("--batch", type=int, default=1, help="batch size for zoo networks (default 1)")
     add_format_option(p)
+    add_table_options(p)
     p.set_defaults(func=_cmd_layers)
 
     for register in _extra_commands():

@@ -111,6 +111,23 @@ COLUMNS: dict[str, Column] = _columns(
     ("mac_energy_uj", "MAC uJ", 1.0, "sig"),
     ("sram_energy_uj", "SRAM uJ", 1.0, "sig"),
     ("offchip_energy_uj", "offchip uJ", 1.0, "sig"),
+    # networks and their layers (`accelsim workloads`, `accelsim layers`)
+    ("type", "type", 1.0, "text"),
+    ("out_shape", "out shape", 1.0, "text"),
+    ("gemm_m", "M", 1.0, "int"),
+    ("gemm_n", "N", 1.0, "int"),
+    ("gemm_k", "K", 1.0, "int"),
+    ("groups", "groups", 1.0, "int"),
+    ("weights", "weights", 1.0, "int"),
+    ("in_act", "in act", 1.0, "int"),
+    ("out_act", "out act", 1.0, "int"),
+    ("layers", "layers", 1.0, "int"),
+    ("gmacs", "GMACs", 1.0, "sig"),
+    ("params_m", "M params", 1.0, "sig"),
+    ("weights_mb_16b", "MB@16b", 1.0, "sig"),
+    ("weights_mb_8b", "MB@8b", 1.0, "sig"),
+    ("weights_mb_4b", "MB@4b", 1.0, "sig"),
+    ("weights_mb_2b", "MB@2b", 1.0, "sig"),
     # on-chip fit
     ("capacity_mb", "sram MB", 1.0, "sig"),
     ("weights_mb", "weights MB", 1.0, "sig"),
@@ -145,7 +162,7 @@ def cell(column: Column, value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
-        return "x".join(str(v) for v in value) if column.key in ("split", "array") else " ".join(map(str, value))
+        return "x".join(str(v) for v in value) if column.key in ("split", "array", "out_shape") else " ".join(map(str, value))
     if isinstance(value, (int, float)) and column.style in ("sig", "int"):
         scaled = value * column.scale
         if column.style == "int" and math.isfinite(scaled):

@@ -194,7 +194,7 @@ def _plot_fronts(args: argparse.Namespace, groups: list, objectives: list[str], 
         groups, x, y, args.plot,
         x_label=_AXIS_LABELS.get(x) or axis_label(x), y_label=_AXIS_LABELS.get(y) or axis_label(y),
         point_label=label, title="Pareto fronts per workload",
-        note=f"store {Path(args.store).name}; point labels: {', '.join(('bw' if k == 'bw_gb_per_s' else k) for k in shown)}{extra}",
+        note=f"store {Path(args.store).name}; point labels: {', '.join({'bw_gb_per_s': 'bw', 'sram_bytes': 'sram'}.get(k, k) for k in shown)}{extra}",
         join=len(objectives) == 2,
     )
     sys.stderr.write(f"accelsim: wrote {args.plot}\n")

@@ -62,3 +62,12 @@ def test_the_walk_through_shows_what_the_commands_print(argv, capsys, monkeypatc
     out = capsys.readouterr().out
     doc = (CONFIGS.parent / "docs" / "modeling-your-accelerator.md").read_text()
     assert f"$ accelsim {' '.join(argv)}\n{out}" in doc
+
+
+def test_edge_npu_comment_on_what_fits_is_true() -> None:
+    """edge-npu.toml: 'MobileNetV2 fits from 4 bits down, not at 8'."""
+    import workloads
+    from accelsim.model.fit import fit_report
+
+    rows, first = fit_report(workloads.load("mobilenet_v2"), load_accelerator(CONFIGS / "edge-npu.toml"), [8, 4, 2])
+    assert first == 4 and [r.model_fits for r in rows] == [False, True, True]

@@ -124,9 +124,9 @@ def _filtered(rows: list[dict[str, Any]], args: argparse.Namespace) -> list[dict
 
 #: Plot labels for columns whose unit is not the last part of their name.
 _AXIS_LABELS = {
-    "seconds_per_image": "time per image (s)",
-    "first_image_seconds": "first-image latency (s)",
-    "energy_per_image_uj": "energy per image (µJ)",
+    "seconds_per_image": "time per image (ms)",
+    "first_image_seconds": "first-image latency (ms)",
+    "energy_per_image_uj": "dynamic energy per image (µJ)",
     "mac_energy_per_image_uj": "MAC energy per image (µJ)",
     "sram_energy_per_image_uj": "SRAM energy per image (µJ)",
     "offchip_energy_per_image_uj": "off-chip energy per image (µJ)",
@@ -190,8 +190,14 @@ def _plot_fronts(args: argparse.Namespace, groups: list, objectives: list[str], 
         return ", ".join(spell[k](row[k]) for k in shown)
 
     extra = f"; fronts over all of {', '.join(objectives)}" if len(objectives) > 2 else ""
+    to_ms = {"seconds_per_image", "first_image_seconds"}  # times in ms, as every table shows them
+    scaled = [
+        (name, *([{**r, **{k: r[k] * 1e3 for k in to_ms & {x, y} if isinstance(r.get(k), (int, float))}} for r in rs]
+                 for rs in (members, front)))
+        for name, members, front in groups
+    ]
     plot_fronts(
-        groups, x, y, args.plot,
+        scaled, x, y, args.plot,
         x_label=_AXIS_LABELS.get(x) or axis_label(x), y_label=_AXIS_LABELS.get(y) or axis_label(y),
         point_label=label, title="Pareto fronts per workload",
         note=f"store {Path(args.store).name}; point labels: {', '.join({'bw_gb_per_s': 'bw', 'sram_bytes': 'sram'}.get(k, k) for k in shown)}{extra}",

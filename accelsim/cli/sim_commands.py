@@ -41,6 +41,14 @@ from accelsim.errors import EXIT_OK
 
 def register(subparsers: Any) -> None:
     """Add `sweep`, `run`, `fit`, `results` and `pareto` to the `accelsim` subcommand parsers."""
+    _register_sweep(subparsers)
+    _register_run(subparsers)
+    _register_fit(subparsers)
+    _register_results(subparsers)
+    _register_pareto(subparsers)
+
+
+def _register_sweep(subparsers: Any) -> None:
     from accelsim.cli.main import add_format_option
     from accelsim.hardware import SCALES
 
@@ -78,6 +86,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
 
+
+def _register_run(subparsers: Any) -> None:
+
     p = subparsers.add_parser(
         "run", help="one design point: per-layer cycles, utilization, bound, off-chip bytes, energy and totals",
         description="Simulate one design point. Without --bits the --config accelerator runs as is.",
@@ -91,6 +102,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--roofline", metavar="FILE", help="also draw every layer on a roofline at each precision down to 2 bits, iso-area to the base")
     p.set_defaults(func=cmd_run)
 
+
+def _register_fit(subparsers: Any) -> None:
+
     p = subparsers.add_parser(
         "fit", help="on-chip fit per precision: weights, working sets, live activations, spills",
         description="Which tensors fit in the accelerator's total on-chip memory at each precision.",
@@ -99,6 +113,10 @@ def register(subparsers: Any) -> None:
     add_common_options(p, iso_area=False)
     add_table_options(p)
     p.set_defaults(func=cmd_fit)
+
+
+def _register_results(subparsers: Any) -> None:
+    from accelsim.cli.main import add_format_option
 
     p = subparsers.add_parser(
         "results", help="read a sweep result store back as a table, CSV or JSON",
@@ -110,6 +128,10 @@ def register(subparsers: Any) -> None:
     add_format_option(p)
     add_table_options(p)
     p.set_defaults(func=cmd_results)
+
+
+def _register_pareto(subparsers: Any) -> None:
+    from accelsim.cli.main import add_format_option
 
     p = subparsers.add_parser(
         "pareto", help="the non-dominated design points of a result store, optionally plotted",
@@ -125,7 +147,6 @@ def register(subparsers: Any) -> None:
     add_format_option(p)
     add_table_options(p)
     p.set_defaults(func=cmd_pareto)
-
 
 # --- helpers ----------------------------------------------------------------------------------------
 def add_filter_options(p: argparse.ArgumentParser) -> None:

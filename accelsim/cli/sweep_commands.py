@@ -68,7 +68,6 @@ SWEEP_COLUMNS = (
 def cmd_sweep(args: argparse.Namespace) -> int:
     from accelsim.explore.pool import run_grid
     from accelsim.explore.record import describe_labels, strip_error_type
-    from accelsim.hardware.design import default_scale
     from accelsim.report.tables import render
 
     spec = sweep_spec(args)
@@ -107,11 +106,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             executor.shutdown(wait=True)
     rows = run.rows
     if store is not None and rows:  # (when every point failed, the error line is the whole story)
-        again = "" if args.fresh else "; --fresh recomputes them" if run.from_store else ""
-        sys.stderr.write(
-            f"accelsim: {run.from_store + run.simulated} design points: {run.from_store} from store {store}, "
-            f"{run.simulated} simulated{again}\n"
-        )
+        sys.stderr.write(store_line(run, store, args.fresh))
     if run.failures and not rows:
         labels, message = run.failures[0]
         sys.stderr.write(
@@ -119,26 +114,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
         return EXIT_INPUT
     if args.plot:
-        from accelsim.report.plot import plot_speedup, system_title
-
-        drawable = [r for r in rows if r.speedup is not None]
-        first = rows[0]
-        plot_speedup(drawable, args.plot, note=system_title(base, first.workload, first.mode, first.scale, args.first_last_bits))
-    if args.format == "table":  # constant settings go to a two-line header, varying axes lead the rows
-        modes = spec.axis("mode").labels if "mode" in spec.names else ("configurable",)
-        scales = args.scale or "/".join(dict.fromkeys(default_scale(m) for m in modes))
-        names = ", ".join(dict.fromkeys(r.workload for r in rows))
-        batches = ",".join(spec.axis("batch").labels) if "batch" in spec.names else "1"
-        sys.stdout.write(
-            f"{names}, batch {batches}: iso-area {','.join(modes)} MACs grown by {scales}\n"
-            f"base: {base.describe(with_bw=False)}\n\n"
-        )
-        lead = [_ROW_FIELD.get(v, v) for v in varying if _ROW_FIELD.get(v, v) != "workload"]
-        if len({r.workload for r in rows}) > 1:
-            lead.insert(0, "workload")
-        write_table([r.as_dict() for r in rows], lead + list(SWEEP_COLUMNS), args, keep=len(lead) + 2)
-        if any(r.speedup is None for r in rows):
-            sys.stdout.write("\n(blank speedup: the 16-bit reference point with the same other values failed)\n")
+        _plot(args, base, rows)
+    if args.format == "table":
+        _print_table(args, spec, base, rows, varying)
     else:
         sys.stdout.write(render([r.as_dict() for r in rows], args.format))
     if run.failures:
@@ -149,6 +127,44 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"{describe_labels(labels)}: {strip_error_type(message)}\n"
         )
     return EXIT_OK
+
+
+def _plot(args: argparse.Namespace, base, rows) -> None:  # type: ignore[no-untyped-def]
+    """Speedup vs bits per bandwidth, with the configuration in the caption."""
+    from accelsim.report.plot import plot_speedup, system_title
+
+    first = rows[0]
+    note = system_title(base, first.workload, first.mode, first.scale, args.first_last_bits)
+    plot_speedup([r for r in rows if r.speedup is not None], args.plot, note=note)
+
+
+def store_line(run, store: str, fresh: bool) -> str:  # type: ignore[no-untyped-def]
+    """'N design points: X from store FILE, Y simulated': a reused result is never silent."""
+    again = "" if fresh else "; --fresh recomputes them" if run.from_store else ""
+    return (
+        f"accelsim: {run.from_store + run.simulated} design points: {run.from_store} from store {store}, "
+        f"{run.simulated} simulated{again}\n"
+    )
+
+
+def _print_table(args: argparse.Namespace, spec, base, rows, varying: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Constant settings in a two-line header; the varying axes lead the rows."""
+    from accelsim.hardware.design import default_scale
+
+    modes = spec.axis("mode").labels if "mode" in spec.names else (base.mac_mode,)
+    scales = args.scale or "/".join(dict.fromkeys(default_scale(m) for m in modes))
+    names = ", ".join(dict.fromkeys(r.workload for r in rows))
+    batches = ",".join(spec.axis("batch").labels) if "batch" in spec.names else "1"
+    sys.stdout.write(
+        f"{names}, batch {batches}: iso-area {','.join(modes)} MACs grown by {scales}\n"
+        f"base: {base.describe(with_bw=False)}\n\n"
+    )
+    lead = [_ROW_FIELD.get(v, v) for v in varying if _ROW_FIELD.get(v, v) != "workload"]
+    if len({r.workload for r in rows}) > 1:
+        lead.insert(0, "workload")
+    write_table([r.as_dict() for r in rows], lead + list(SWEEP_COLUMNS), args, keep=len(lead) + 2)
+    if any(r.speedup is None for r in rows):
+        sys.stdout.write("\n(blank speedup: the 16-bit reference point with the same other values failed)\n")
 
 
 __all__ = ["cmd_sweep", "sweep_spec"]

@@ -17,8 +17,15 @@ from __future__ import annotations
 
 from accelsim.errors import InputError
 from tech._checks import check_bits, check_count
-from tech._data import build_node, memory_presets, node_names, provenance_problems, read_raw
-from tech.model import ExternalMemory, TechNode
+from tech._data import (
+    build_node,
+    memory_presets,
+    noc_presets,
+    node_names,
+    provenance_problems,
+    read_raw,
+)
+from tech.model import ExternalMemory, OnChipNetwork, TechNode
 
 #: PACT section 6 evaluates 14 nm CMOS, so every model defaults to it.
 DEFAULT_NODE = "14nm"
@@ -70,6 +77,18 @@ def memory(name: str) -> ExternalMemory:
     raise InputError("memory", name, f"unknown external memory; known: {', '.join(memory_names())}")
 
 
+#: The on-chip network of the default system (noc.toml).
+DEFAULT_NOC = "ring"
+
+
+def noc(name: str = DEFAULT_NOC) -> OnChipNetwork:
+    """Return the on-chip network preset `name` (noc.toml), or raise InputError listing the known ones."""
+    for preset in noc_presets():
+        if isinstance(name, str) and preset.name == name.strip().lower():
+            return preset
+    raise InputError("noc", name, f"unknown on-chip network; known: {', '.join(p.name for p in noc_presets())}")
+
+
 def mac_area(bw: int, ba: int, node: str = DEFAULT_NODE) -> float:
     """Area (um^2) of one dedicated bw x ba MAC at `node`; see TechNode.mac_area_um2."""
     return load(node).mac_area_um2(bw, ba)
@@ -104,8 +123,10 @@ def accumulator_bits(bw: int, ba: int, k: int) -> int:
 
 
 __all__ = [
+    "DEFAULT_NOC",
     "DEFAULT_NODE",
     "ExternalMemory",
+    "OnChipNetwork",
     "TechNode",
     "accumulator_bits",
     "density_gain",
@@ -115,6 +136,7 @@ __all__ = [
     "memory",
     "memory_names",
     "names",
+    "noc",
     "provenance_problems",
     "sources",
     "sram_area",

@@ -14,7 +14,7 @@ from importlib.resources import files
 from typing import Any
 
 from accelsim.errors import InputError
-from tech.model import ExternalMemory, TechNode
+from tech.model import ExternalMemory, OnChipNetwork, TechNode
 
 #: Allowed values of a quantity table's `basis`: read in a source / computed here / judgement.
 BASES = frozenset({"published", "derived", "estimate"})
@@ -23,6 +23,7 @@ BASES = frozenset({"published", "derived", "estimate"})
 MIN_SOURCE_CHARS = 20
 
 MEMORIES_FILE = "memories.toml"
+NOC_FILE = "noc.toml"
 _NODE_FILE = re.compile(r"^(\d+)nm\.toml$")
 
 
@@ -142,23 +143,45 @@ def memory_presets() -> tuple[ExternalMemory, ...]:
     for name in doc:
         bandwidth = _field(doc, MEMORIES_FILE, name, "bandwidth")
         energy = _field(doc, MEMORIES_FILE, name, "energy")
+        efficiency = doc[name].get("efficiency")
         presets.append(ExternalMemory(
             name=name,
+            efficiency=efficiency["value"] if isinstance(efficiency, dict) else 1.0,
             bw_gb_per_s=_field(doc[name], f"{MEMORIES_FILE}:{name}", "bandwidth", "value"),
             energy_pj_per_bit=_field(doc[name], f"{MEMORIES_FILE}:{name}", "energy", "value"),
             source=f"bandwidth ({bandwidth['basis']}): {bandwidth['source']} | "
-            f"energy ({energy['basis']}): {energy['source']}",
+            f"energy ({energy['basis']}): {energy['source']}"
+            + (f" | efficiency ({efficiency['basis']}): {efficiency['source']}" if isinstance(efficiency, dict) else ""),
             description=str(doc[name].get("description", "")),
         ))
     return tuple(presets)
+
+
+@cache
+def noc_presets() -> tuple[OnChipNetwork, ...]:
+    """All on-chip network presets from noc.toml, in file order (cached)."""
+    doc = _read(NOC_FILE)
+    out = []
+    for name in doc:
+        bandwidth = _field(doc, NOC_FILE, name, "bandwidth")
+        energy = _field(doc, NOC_FILE, name, "energy")
+        out.append(OnChipNetwork(
+            name=name,
+            bw_gb_per_s=bandwidth["value"],
+            energy_pj_per_bit=energy["value"],
+            source=f"bandwidth ({bandwidth['basis']}): {bandwidth['source']} | energy ({energy['basis']}): {energy['source']}",
+        ))
+    return tuple(out)
 
 
 __all__ = [
     "BASES",
     "MEMORIES_FILE",
     "MIN_SOURCE_CHARS",
+    "NOC_FILE",
     "build_node",
     "memory_presets",
+    "noc_presets",
     "node_names",
     "provenance_problems",
     "read_raw",

@@ -108,11 +108,28 @@ class ExternalMemory:
     energy_pj_per_bit: float
     source: str
     description: str = ""
+    efficiency: float = 1.0  # sustained / peak bandwidth
 
     def __post_init__(self) -> None:
         """Reject non-positive bandwidth or energy, which would make time/energy results meaningless."""
+        for field in ("bw_gb_per_s", "energy_pj_per_bit", "efficiency"):
+            object.__setattr__(self, field, check_positive(field, getattr(self, field)))
+        if self.efficiency > 1:
+            raise InputError("efficiency", self.efficiency, "must be <= 1 (sustained over peak bandwidth)")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OnChipNetwork:
+    """The network between cores: delivered bandwidth and energy per bit moved between cores."""
+
+    name: str
+    bw_gb_per_s: float
+    energy_pj_per_bit: float
+    source: str
+
+    def __post_init__(self) -> None:
         for field in ("bw_gb_per_s", "energy_pj_per_bit"):
             object.__setattr__(self, field, check_positive(field, getattr(self, field)))
 
 
-__all__ = ["BITS_PER_MBIT", "REFERENCE_BITS", "ExternalMemory", "TechNode"]
+__all__ = ["BITS_PER_MBIT", "REFERENCE_BITS", "ExternalMemory", "OnChipNetwork", "TechNode"]

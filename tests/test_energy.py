@@ -35,14 +35,17 @@ def _run(graph, bits, bw=64.0, **kw):
 
 def test_breakdown_adds_up_and_is_reported(resnet20):
     r = _run(resnet20, 4)
-    parts = r.mac_energy_per_image_uj + r.sram_energy_per_image_uj + r.offchip_energy_per_image_uj
+    parts = r.mac_energy_per_image_uj + r.sram_energy_per_image_uj + r.offchip_energy_per_image_uj + r.noc_energy_per_image_uj
     assert r.energy_per_image_uj == parts
-    assert min(r.mac_energy_per_image_uj, r.sram_energy_per_image_uj, r.offchip_energy_per_image_uj) > 0
+    assert min(r.mac_energy_per_image_uj, r.sram_energy_per_image_uj, r.offchip_energy_per_image_uj, r.noc_energy_per_image_uj) > 0
     assert math.fsum(layer.mac_energy_uj for layer in r.layers) == pytest.approx(r.mac_energy_uj, rel=1e-12)
     assert math.fsum(layer.energy_uj for layer in r.layers) == pytest.approx(r.energy_per_image_uj, rel=1e-9)
     totals = r.totals()
     assert totals["energy_per_image_uj"] == r.energy_per_image_uj and totals["memory"] == "lpddr4"
-    assert {"mac_energy_uj", "sram_energy_uj", "offchip_energy_uj", "sram_access_bits"} <= set(r.layers[0].as_dict())
+    assert {"mac_energy_uj", "sram_energy_uj", "offchip_energy_uj", "noc_energy_uj", "sram_access_bits"} <= set(r.layers[0].as_dict())
+    # the network's energy is its bytes at the design's pJ/bit, exactly
+    for layer in r.layers:
+        assert layer.noc_energy_uj == layer.noc_bytes * 8 * r.accelerator.noc_pj_per_bit / 1e6
 
 
 @pytest.mark.parametrize("memory", ["lpddr4", "hbm2", "ddr4"])

@@ -62,8 +62,12 @@ def _valid_field(name: str, v: object) -> bool:
         return _is_int(v) and v >= Accelerator().cores  # type: ignore[operator]
     if name == "clock_hz":
         return _is_num(v) and math.isfinite(v) and v > 0  # type: ignore[arg-type, operator]
-    if name == "bw_gb_per_s":
+    if name in ("bw_gb_per_s", "noc_gb_per_s"):
         return _is_num(v) and not math.isnan(v) and v > 0  # type: ignore[arg-type, operator]
+    if name == "noc_pj_per_bit":
+        return _is_num(v) and math.isfinite(v) and v > 0  # type: ignore[arg-type, operator]
+    if name == "dram_efficiency":
+        return _is_num(v) and math.isfinite(v) and 0 < v <= 1  # type: ignore[arg-type, operator]
     if name in ("mac_w_bits", "mac_a_bits"):
         return _is_int(v) and 1 <= v <= 32  # type: ignore[operator]
     if name == "dataflow":

@@ -9,8 +9,9 @@ from hypothesis import strategies as st
 from accelsim.errors import InputError
 from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.ir.layers import GemmView
-from accelsim.model import mapping
-from accelsim.model.mapping import ON_CHIP, ONCE, STREAM, ArrayView, Operand, Split, TileFootprint
+from accelsim.model import mapping, traffic
+from accelsim.model.mapping import ArrayView, Split
+from accelsim.model.traffic import ON_CHIP, ONCE, STREAM, Operand, TileFootprint
 
 ARRAY = ArrayView(rows=16, cols=32)
 
@@ -139,22 +140,22 @@ def test_gemm_traffic_by_hand():
     The cheaper order "b" wins; the output (500 x 8 bits) is written once.
     """
     a, b, out = Operand(1000, 8), Operand(3000, 8), Operand(500, 8)
-    t = mapping.gemm_traffic(FP, a, b, out, 20_000)
+    t = traffic.gemm_traffic(FP, a, b, out, 20_000)
     assert (t.read_bits, t.write_bits, t.refetch, t.order) == (48_000, 4_000, 3, "b")
 
 
 def test_gemm_traffic_picks_the_cheaper_order():
     """Mirror image: a large A and a small B -> keep A, re-stream B."""
     fp = TileFootprint(a_slice=3000, b_slice=1000, a_min=300, b_min=100, o_min=10, min_tile_bits=0)
-    t = mapping.gemm_traffic(fp, Operand(3000, 8), Operand(1000, 8), Operand(500, 8, ON_CHIP), 20_000)
+    t = traffic.gemm_traffic(fp, Operand(3000, 8), Operand(1000, 8), Operand(500, 8, ON_CHIP), 20_000)
     assert (t.read_bits, t.write_bits, t.refetch, t.order) == (48_000, 0, 3, "a")
 
 
 def test_gemm_traffic_resident_and_once():
     a, out = Operand(1000, 8), Operand(500, 8, ON_CHIP)
-    assert mapping.gemm_traffic(FP, a, Operand(3000, 8, ON_CHIP), out, 20_000).read_bits == 8_000
-    assert mapping.gemm_traffic(FP, a, Operand(3000, 8, ONCE), out, 20_000).read_bits == 32_000
-    both = mapping.gemm_traffic(FP, Operand(1000, 8, ON_CHIP), Operand(3000, 8, STREAM), out, 20_000)
+    assert traffic.gemm_traffic(FP, a, Operand(3000, 8, ON_CHIP), out, 20_000).read_bits == 8_000
+    assert traffic.gemm_traffic(FP, a, Operand(3000, 8, ONCE), out, 20_000).read_bits == 32_000
+    both = traffic.gemm_traffic(FP, Operand(1000, 8, ON_CHIP), Operand(3000, 8, STREAM), out, 20_000)
     assert (both.read_bits, both.refetch) == (24_000, 1)
 
 
@@ -169,19 +170,32 @@ def test_traffic_never_grows_with_more_budget(m, n, k, groups, bits, extra_halve
     split = Split(1, min(m, 1 + split_m % 4), 1)
     accel = Accelerator()
     a, b, out = Operand(groups * m * k, bits), Operand(groups * k * n, bits), Operand(groups * m * n, bits)
-    fp = mapping.footprint(gemm, split, accel, a, b, bits)
+    fp = traffic.footprint(gemm, split, accel, a, b, bits)
     low = 2 * fp.min_tile_bits
     high = low + extra_halves * fp.min_tile_bits
-    assert mapping.gemm_traffic(fp, a, b, out, high).total_bits <= mapping.gemm_traffic(fp, a, b, out, low).total_bits
+    assert traffic.gemm_traffic(fp, a, b, out, high).total_bits <= traffic.gemm_traffic(fp, a, b, out, low).total_bits
 
 
 def test_minimal_tile_that_does_not_fit_is_an_input_error():
+    """The refusal threshold is the K-split minimum (issue 10: a full-K panel pair is no longer
+    required). Conv GEMM 3136 x 64 x 576 at 16 bits, split 4 along M, 16x32 OS array, whose fold
+    keeps its partial sums in the array: one fold's output block 16 x 32 x 16 = 8,192 bits;
+    A chunk: 16 rows x 64 elements per row x 16/576 of K x 16 bits = 455.1 -> 456 bits;
+    B chunk: 32 columns x 576 x 16/576 x 16 bits = 8,192 bits;
+    8,192 + 2 x (456 + 8,192) = 25,488 bits = 3,186 bytes."""
     gemm = GemmView(3136, 64, 576)
-    accel = Accelerator(sram_bytes=40_000)
-    fp = mapping.footprint(gemm, Split(1, 4, 1), accel, Operand(3136 * 64, 16), Operand(576 * 64, 16), 16)
+
+    def fp_for(sram_per_core: int) -> tuple[Accelerator, traffic.TileFootprint]:
+        accel = Accelerator(sram_bytes=4 * sram_per_core)  # 4 cores
+        return accel, traffic.footprint(gemm, Split(1, 4, 1), accel, Operand(3136 * 64, 16), Operand(576 * 64, 16), 16)
+
+    accel, fp = fp_for(3_186)
+    assert fp.k_split_min_bits == 25_488
+    traffic.check_tile_fits(accel, "conv", fp)
+    accel, fp = fp_for(3_185)
     with pytest.raises(InputError) as info:
-        mapping.check_tile_fits(accel, "conv", fp)
-    assert info.value.field == "sram" and "10000 bytes per core" in str(info.value) and "conv" in str(info.value)
+        traffic.check_tile_fits(accel, "conv", fp)
+    assert info.value.field == "sram" and "3185 bytes per core" in str(info.value) and "conv" in str(info.value)
 
 
 def test_vector_cycles():

@@ -403,3 +403,17 @@ def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, needle) ->
     err = capsys.readouterr().err
     assert needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.parametrize("name", ["Resnet50.csv", "alexnet.csv", "gpt2.csv", "mobilenet.csv"])
+@pytest.mark.parametrize("bits", [16, 8, 4, 2])
+def test_every_shared_topology_runs_on_the_default_system(name, bits):
+    """Issue 10: with K-split no layer of SCALE-Sim's topology set is refused on the default system
+    (its iso-area design at each precision)."""
+    from accelsim.hardware.design import Accelerator, iso_area
+    from accelsim.ir import uniform_policy
+    from accelsim.model.sim import simulate
+
+    graph = read_topology(sample(name)).with_policy(uniform_policy(bits, None))
+    r = simulate(graph, iso_area(Accelerator(), bits))
+    assert r.cycles >= r.compute_cycles > 0

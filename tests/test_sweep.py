@@ -145,6 +145,7 @@ def test_rows_carry_energy_area_and_their_store_key(rows):
         d = r.as_dict()
         assert d["energy_per_image_uj"] == pytest.approx(
             d["mac_energy_per_image_uj"] + d["sram_energy_per_image_uj"] + d["offchip_energy_per_image_uj"]
+            + d["noc_energy_per_image_uj"]
         )
         assert d["area_mm2"] > d["sram_area_mm2"] > 0 and d["memory"] == "lpddr4"
         assert len(d["key"]) == 64

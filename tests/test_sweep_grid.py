@@ -133,16 +133,16 @@ def _load(name):
 
 
 def test_failed_points_are_kept_apart_and_raise_by_default():
-    spec = {"workload": "resnet20", "bits": "8,4", "bw": "inf", "sram": "100KB,16MB", "mode": "dedicated"}
+    spec = {"workload": "resnet20", "bits": "8,4", "bw": "inf", "sram": "20KB,16MB", "mode": "dedicated"}
     run = run_grid(spec)
     assert run.size == 4 and len(run.rows) == 3
     assert [f[0]["bits"] for f in run.failures] == ["8", "16 (reference)"]
-    assert "sram='100KB': gives 25000 bytes per core, too small" in run.failures[0][1]
-    small = next(r for r in run.rows if r.sram_bytes == 100_000)
+    assert "sram='20KB': gives 5000 bytes per core, too small" in run.failures[0][1]
+    small = next(r for r in run.rows if r.sram_bytes == 20_000)
     assert small.bits == 4 and small.speedup is None and small.efficiency is None and small.peak_ratio > 1
     with pytest.raises(InputError) as info:
         sweep_grid(spec)
-    assert info.value.field == "design point" and "sram=100KB" in str(info.value)
+    assert info.value.field == "design point" and "sram=20KB" in str(info.value)
     assert sweep_grid(spec, errors="skip") == list(run.rows)
 
 
@@ -209,3 +209,16 @@ def test_dask_local_cluster_equals_the_serial_run_exactly(tmp_path):
             remote_records = store.rows()
     assert remote == serial
     assert encode(remote_records) == encode(serial_records)  # the stored JSON, byte for byte
+
+
+def test_dram_efficiency_axis_derates_the_channel_and_keeps_the_reference_at_the_same_efficiency():
+    """``efficiency`` (alias of dram_efficiency) is an axis: the 16-bit reference of each point runs
+    at the same efficiency, and a point at 0.75 x 64 GB/s times exactly like one at 48 GB/s peak."""
+    rows = sweep_grid({"workload": "resnet20", "bits": "16,4", "bw": "64,48", "efficiency": "1,0.75"})
+    by = {(r.bits, r.bw, r.dram_efficiency): r for r in rows}
+    assert by[(4, "64", 0.75)].seconds_per_image == by[(4, "48", 1.0)].seconds_per_image
+    assert by[(16, "64", 0.75)].speedup == 1.0
+    assert by[(4, "64", 0.75)].seconds_per_image >= by[(4, "64", 1.0)].seconds_per_image
+    with pytest.raises(InputError) as info:
+        sweep_grid({"workload": "resnet20", "efficiency": "1.2"})
+    assert info.value.field == "efficiency"  # the key the user wrote (firstcontact vocabulary)

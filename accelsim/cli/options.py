@@ -24,6 +24,7 @@ AXIS_FLAGS = (
     ("array", "array"),
     ("batch", "batch"),
     ("mode", "mode"),
+    ("efficiency", "dram_efficiency"),
 )
 
 

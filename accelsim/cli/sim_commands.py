@@ -69,6 +69,11 @@ def _register_sweep(subparsers: Any) -> None:
     axes.add_argument("--array", type=axis_type("array"), default=None, metavar="LIST", help="base array per core, e.g. 16x32,32x32 (default: the base's, 16x32)")
     axes.add_argument("--batch", type=axis_type("batch"), default=None, metavar="LIST", help="batch sizes for zoo networks (default 1)")
     axes.add_argument("--mode", type=axis_type("mode"), default=None, metavar="LIST", help="iso-area MAC models: configurable,dedicated (default configurable)")
+    axes.add_argument(
+        "--efficiency", type=axis_type("dram_efficiency"), default=None, metavar="LIST",
+        help="sustained / peak external bandwidth, e.g. 1,0.8 (default: the base's, 1 = peak as in PACT; presets: "
+        "lpddr4 0.69, ddr4 0.78, gddr5 0.75, hbm2 0.83)",
+    )
     axes.add_argument("--spec", metavar="FILE.toml", help="axes from a TOML file's [axes] table (in its order); flags above replace the file's axis of the same name")
     p.add_argument("--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)")
     p.add_argument("--scale", choices=SCALES, default=None, help="where iso-area MACs go (default: cores for configurable, array for dedicated; see docs/model.md)")
@@ -106,11 +111,14 @@ def _register_run(subparsers: Any) -> None:
 def _register_fit(subparsers: Any) -> None:
 
     p = subparsers.add_parser(
-        "fit", help="on-chip fit per precision: weights, working sets, live activations, spills",
-        description="Which tensors fit in the accelerator's total on-chip memory at each precision.",
+        "fit", help="on-chip fit per precision: weights pinned and streamed, live activations per core, spills",
+        description=(
+            "What the per-core memory plan keeps on chip at each precision, on the iso-area design of the base at that "
+            "precision (the design a sweep runs): weights pinned and streamed, peak live activations per core, spills."
+        ),
     )
-    p.add_argument("--bits", type=axis_type("bits"), default=None, help="bit-widths, e.g. 16,8,4,2 (default)")
-    add_common_options(p, iso_area=False)
+    p.add_argument("--bits", type=axis_type("bits"), default=None, help="bit-widths, e.g. 16,8,4,2 (default: those no wider than the base's MACs)")
+    add_common_options(p)
     add_table_options(p)
     p.set_defaults(func=cmd_fit)
 
@@ -166,8 +174,8 @@ RUN_COLUMNS = (
 
 #: Fit columns (`spilled` joins them when some precision spills an activation).
 FIT_COLUMNS = (
-    "bits", "first_last_bits", "capacity_mb", "weights_mb", "peak_live_mb", "peak_live_at", "model_fits",
-    "activations_fit", "largest_layer", "largest_working_set_mb",
+    "bits", "first_last_bits", "capacity_per_core_mb", "weights_mb", "pinned_mb", "streamed_mb", "pinned_per_core_mb",
+    "peak_live_per_core_mb", "model_fits", "activations_fit", "peak_live_at", "largest_layer", "largest_working_set_mb",
 )
 
 
@@ -219,7 +227,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "stall_cycles": result.stall_cycles, "array_utilization": result.utilization, "bound": result.bound,
             "read_bytes": result.read_bytes, "write_bytes": result.write_bytes,
             "mac_energy_uj": result.mac_energy_uj, "sram_energy_uj": result.sram_energy_uj,
-            "offchip_energy_uj": result.offchip_energy_uj,
+            "offchip_energy_uj": result.offchip_energy_uj, "noc_bytes": result.noc_bytes,
+            "noc_energy_uj": result.noc_energy_uj,
         })
         sys.stdout.write(f"{result.workload}, batch {result.batch}, {bits}-bit body\n{design.describe()}\n\n")
         write_table(rows, list(RUN_COLUMNS), args)
@@ -251,12 +260,15 @@ def _run_figures(args: argparse.Namespace, base, graph, result) -> None:  # type
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
+    from accelsim.hardware.design import iso_area
     from accelsim.model.fit import fit_report
     from accelsim.report.tables import render
 
-    bits = list(args.bits.values) if args.bits is not None else [16, 8, 4, 2]
-    base = base_accelerator(args)
-    rows, first = fit_report(workload_graph(args), base, bits, args.first_last_bits)
+    base = base_accelerator(args)  # default widths: 16, 8, 4, 2 bits, none wider than the base's MACs
+    bits = list(args.bits.values) if args.bits is not None else [b for b in (16, 8, 4, 2) if b <= base.mac_bits]
+    rows, first = fit_report(
+        workload_graph(args), base, bits, args.first_last_bits, design_for=lambda b: iso_area(base, b, args.mode or base.mac_mode, args.scale)
+    )
     out = []
     for r in rows:
         d = r.as_dict()
@@ -272,12 +284,15 @@ def cmd_fit(args: argparse.Namespace) -> int:
         d["model_fits"] = ("yes, first" if d["first_fit"] else "yes") if d["model_fits"] else "no"
         d["spilled"] = " ".join(d["spilled"])
     spills = any(d["spilled"] for d in out)
-    sys.stdout.write(f"{rows[0].workload} on {base.describe(with_bw=False)}\n\n")
+    sys.stdout.write(f"{rows[0].workload}, iso-area to {base.describe(with_bw=False)}\n\n")
     write_table(out, list(FIT_COLUMNS) + (["spilled"] if spills else []), args)
     from accelsim.ir.units import format_size
 
     where = f"at {first} bits" if first is not None else "at none of these bit-widths"
-    sys.stdout.write(f"\nthe whole model (weights + peak live activations) first fits in {format_size(base.sram_bytes)} {where}\n")
+    sys.stdout.write(
+        f"\neverything (all weights pinned, all activations on chip) first fits in the cores' "
+        f"{format_size(base.sram_bytes)} {where}\n"
+    )
     if not spills:
         sys.stdout.write("no activation spills off chip at any of these precisions\n")
     return EXIT_OK

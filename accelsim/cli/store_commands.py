@@ -16,7 +16,7 @@ _HIDDEN_IN_TABLES = ("workload_sha256", "key", "error", "tech_node", "clock_hz",
 
 #: Result columns a table shows, after the point's varying fields.
 _TABLE_RESULTS = (
-    "seconds_per_image", "speedup", "peak_ratio", "efficiency", "bound", "offchip_mb", "weights_fit",
+    "seconds_per_image", "speedup", "peak_ratio", "efficiency", "bound", "offchip_mb", "fits",
     "energy_per_image_uj", "area_mm2", "status",
 )
 
@@ -74,7 +74,7 @@ def _varying(rows: Sequence[dict[str, Any]]) -> list[str]:
 
 
 def _table_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Store rows as the views show them: bandwidth as its label, arrays as RxC."""
+    """Store rows as the views show them: bandwidth as its label, arrays as RxC, `fits` for everything on chip."""
     from accelsim.hardware.bandwidth import bw_label
 
     out = []
@@ -84,6 +84,8 @@ def _table_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             d["bw"] = bw_label(d["bw_gb_per_s"])
         if isinstance(d.get("array"), (list, tuple)):
             d["array"] = "x".join(map(str, d["array"]))
+        if d.get("weights_fit") is not None:  # as `sweep` and `fit` say it: every weight pinned, every activation on chip
+            d["fits"] = bool(d["weights_fit"]) and bool(d.get("activations_fit"))
         out.append(d)
     return out
 

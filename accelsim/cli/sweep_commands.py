@@ -52,16 +52,17 @@ def sweep_spec(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return full_spec(SweepSpec(tuple(axes.values())) if axes else None)
 
 
-_SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram"}
+_SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram", "dram_efficiency": "efficiency"}
 
 #: Sweep axis -> the SweepRow field that holds it.
 _ROW_FIELD = {"bw_gb_per_s": "bw"}
 
-#: What a sweep table shows after the varying axes (fitted to the terminal from the right; the rest
+#: What a sweep table shows after the varying axes (`fits`: every weight pinned and every
+#: activation on chip, as in `accelsim fit`) (fitted to the terminal from the right; the rest
 #: with --columns/--all-columns; CSV and JSON carry every field).
 SWEEP_COLUMNS = (
     "bits", "bw", "speedup", "peak_ratio", "efficiency", "seconds_per_image", "bound", "offchip_mb",
-    "weights_fit", "energy_per_image_uj", "area_mm2",
+    "fits", "energy_per_image_uj", "area_mm2",
 )
 
 
@@ -162,7 +163,8 @@ def _print_table(args: argparse.Namespace, spec, base, rows, varying: list[str])
     lead = [_ROW_FIELD.get(v, v) for v in varying if _ROW_FIELD.get(v, v) != "workload"]
     if len({r.workload for r in rows}) > 1:
         lead.insert(0, "workload")
-    write_table([r.as_dict() for r in rows], lead + list(SWEEP_COLUMNS), args, keep=len(lead) + 2)
+    table = [{**r.as_dict(), "fits": r.weights_fit and r.activations_fit} for r in rows]
+    write_table(table, lead + list(SWEEP_COLUMNS), args, keep=len(lead) + 2)
     if any(r.speedup is None for r in rows):
         sys.stdout.write("\n(blank speedup: the 16-bit reference point with the same other values failed)\n")
 

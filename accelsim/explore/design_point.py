@@ -1,7 +1,7 @@
 """`DesignPoint`: one point of a sweep, every input of its result in one frozen record.
 
 Why a record and not a dict: a point crosses three boundaries (planning -> worker -> store), and a
-dict with 18 string keys let a typo or a missing key through to the worker. The record checks its
+dict with 21 string keys let a typo or a missing key through to the worker. The record checks its
 fields once, is hashable and picklable, and its canonical JSON (`to_json`) is the result store's
 key, so it must hold *everything* a result depends on besides the code: the axis values, the
 fixed settings (scale, first/last bits, external memory), the base design it is iso-area to and
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
 from accelsim.errors import InputError
@@ -44,6 +44,7 @@ class DesignPoint:
     array: tuple[int, int] = (16, 32)
     batch: int = 1
     mode: str = "configurable"
+    dram_efficiency: float = 1.0
     scale: str = ""
     first_last_bits: int | None = 8
     memory: str = "lpddr4"
@@ -53,6 +54,8 @@ class DesignPoint:
     dataflow: str = "os"
     base_w_bits: int = 16
     base_a_bits: int = 16
+    noc_gb_per_s: float = field(default_factory=lambda: Accelerator().noc_gb_per_s)
+    noc_pj_per_bit: float = field(default_factory=lambda: Accelerator().noc_pj_per_bit)
     workload_sha256: str = ""
 
     def __post_init__(self) -> None:
@@ -68,6 +71,9 @@ class DesignPoint:
         object.__setattr__(self, "array", tuple(self.array))
         object.__setattr__(self, "bw_gb_per_s", float(self.bw_gb_per_s))
         object.__setattr__(self, "clock_hz", float(self.clock_hz))
+        object.__setattr__(self, "dram_efficiency", float(self.dram_efficiency))
+        object.__setattr__(self, "noc_gb_per_s", float(self.noc_gb_per_s))
+        object.__setattr__(self, "noc_pj_per_bit", float(self.noc_pj_per_bit))
 
     @classmethod
     def of(cls, base: Accelerator, **axes: Any) -> DesignPoint:
@@ -77,6 +83,8 @@ class DesignPoint:
             "bw_gb_per_s": base.bw_gb_per_s, "mode": base.mac_mode, "tech_node": base.tech_node,
             "clock_hz": base.clock_hz, "lanes": base.lanes, "dataflow": base.dataflow,
             "base_w_bits": base.mac_w_bits, "base_a_bits": base.mac_a_bits,
+            "dram_efficiency": base.dram_efficiency, "noc_gb_per_s": base.noc_gb_per_s,
+            "noc_pj_per_bit": base.noc_pj_per_bit,
         }
         values.update(axes)
         return cls(**values)
@@ -89,6 +97,7 @@ class DesignPoint:
             tech_node=self.tech_node, clock_hz=self.clock_hz, cores=self.cores, rows=rows, cols=cols,
             lanes=self.lanes, sram_bytes=self.sram_bytes, bw_gb_per_s=self.bw_gb_per_s, dataflow=self.dataflow,
             mac_w_bits=self.base_w_bits, mac_a_bits=self.base_a_bits, mac_mode=self.mode,
+            dram_efficiency=self.dram_efficiency, noc_gb_per_s=self.noc_gb_per_s, noc_pj_per_bit=self.noc_pj_per_bit,
         )
 
     def design(self) -> Accelerator:
@@ -109,8 +118,9 @@ class DesignPoint:
     def to_json(self) -> str:
         """Canonical JSON: sorted keys, no spaces, ``inf`` spelled as a string. The store's key."""
         data = self.to_dict()
-        if math.isinf(data["bw_gb_per_s"]):
-            data["bw_gb_per_s"] = "inf"
+        for key in ("bw_gb_per_s", "noc_gb_per_s"):
+            if math.isinf(data[key]):
+                data[key] = "inf"
         return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
 
     @classmethod
@@ -121,8 +131,9 @@ class DesignPoint:
         if unknown:
             raise InputError("design point", ",".join(unknown), f"unknown fields (known: {', '.join(sorted(known))})")
         values = dict(data)
-        if values.get("bw_gb_per_s") == "inf":
-            values["bw_gb_per_s"] = math.inf
+        for key in ("bw_gb_per_s", "noc_gb_per_s"):
+            if values.get(key) == "inf":
+                values[key] = math.inf
         return cls(**values)
 
 

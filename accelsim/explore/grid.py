@@ -65,6 +65,18 @@ def parse_batch(raw: Any) -> int:
     return _int_in("batch", raw, 1, None, "must be a positive integer")
 
 
+def parse_efficiency(raw: Any) -> float:
+    """Sustained / peak external bandwidth, in (0, 1] (``0.8``; a memory preset's measured value)."""
+    rule = "must be a number in (0, 1], e.g. 0.8"
+    try:
+        value = float(raw.strip()) if isinstance(raw, str) else raw
+    except ValueError:
+        raise InputError("efficiency", raw, rule) from None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value <= 1):
+        raise InputError("efficiency", raw, rule)
+    return float(value)
+
+
 def parse_mode(raw: Any) -> str:
     """MAC style: one configurable array for every bit width, or dedicated per-width units."""
     value = raw.strip().lower() if isinstance(raw, str) else raw
@@ -90,10 +102,13 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
     "array": parse_array,
     "batch": parse_batch,
     "mode": parse_mode,
+    "dram_efficiency": parse_efficiency,
 }
 
 #: Short names accepted in CLI flags and spec files.
-ALIASES: dict[str, str] = {"bw": "bw_gb_per_s", "sram": "sram_bytes", "workloads": "workload"}
+ALIASES: dict[str, str] = {
+    "bw": "bw_gb_per_s", "sram": "sram_bytes", "workloads": "workload", "efficiency": "dram_efficiency",
+}
 
 
 def canonical_axis(name: str) -> str:
@@ -263,6 +278,7 @@ __all__ = [
     "parse_bits",
     "parse_cores",
     "parse_mode",
+    "parse_efficiency",
     "parse_sram",
     "parse_workload",
 ]

@@ -61,7 +61,8 @@ def plan_points(
     """Validate everything a sweep needs and build its points (no simulation).
 
     Each point holds every input of its result: the axis values, the fixed settings (scale,
-    first/last bits, external memory, the base's node, clock, lanes, dataflow and MAC precision)
+    first/last bits, external memory, the base's node, clock, lanes, dataflow, MAC precision and
+    on-chip network)
     and the workload graph's hash. Loading a workload or reading a config fails here, before any
     work starts.
     """

@@ -19,18 +19,23 @@ class SweepRow:
     workload : the network's name (the graph's, e.g. ``tiny`` for ``tiny.json``).
     bits / first_last_bits : precision of the body / of the first and last MAC layers as run.
     bw : the bandwidth label as given ("32", "64", "inf"); `bw_gb_per_s` is its value.
-    sram_bytes, cores, array, batch, mode, scale : the point's other axes (base design values).
+    sram_bytes, cores, array, batch, mode, scale, dram_efficiency : the point's other axes (base
+        design values; dram_efficiency = sustained / peak external bandwidth).
     design_cores, design_array, design_lanes, macs_per_cycle : the iso-area design that ran.
     speedup : base-precision time per image / this time per image, same values of every other
         axis; None when that reference point failed.
     peak_ratio : this design's peak MAC/s / the reference design's.
     efficiency : speedup / peak_ratio (1 = the ideal iso-area gain); None without a speedup.
-    stall_fraction : share of the time the slowest cores wait for the external memory.
-    bound : "memory" when memory-bound layers take most of the time, else "compute".
+    stall_fraction : share of the time the slowest cores wait for memory.
+    memory_bound_fraction : share of the time in layers stalled at least half their span.
+    bound : `accelsim.model.results.bound_of` the run: "compute" (stalled <= 10 %), "memory"
+        (>= 50 %), "balanced" in between.
     offchip_mb : steady-state off-chip traffic per image, decimal MB.
-    weights_fit / activations_fit : the model's weights stay on chip (loaded once) / every
+    noc_mb : bytes per image the on-chip network delivers (DRAM transfers and core-to-core moves).
+    weights_fit / activations_fit : every weight stays on chip (loaded once) / every
         intermediate activation stays on chip.
-    energy_per_image_uj and its parts (mac, sram, offchip) : `accelsim.model.energy`; `memory` names
+    pinned_mb : weights kept on chip by partial residency, counted once (`accelsim.model.memory`).
+    energy_per_image_uj and its parts (mac, sram, offchip, noc) : `accelsim.model.energy`; `memory` names
         the external memory preset pricing the off-chip bytes.
     area_mm2 = compute_area_mm2 + sram_area_mm2 : `accelsim.model.energy.area`.
     key : the point's key in the result store.
@@ -52,14 +57,18 @@ class SweepRow:
     efficiency: float | None
     utilization: float
     stall_fraction: float
+    memory_bound_fraction: float
     bound: str
     offchip_mb: float
+    noc_mb: float
     weights_fit: bool
     activations_fit: bool
+    pinned_mb: float
     energy_per_image_uj: float
     mac_energy_per_image_uj: float
     sram_energy_per_image_uj: float
     offchip_energy_per_image_uj: float
+    noc_energy_per_image_uj: float
     memory: str
     area_mm2: float
     compute_area_mm2: float
@@ -68,6 +77,7 @@ class SweepRow:
     cores: int
     array: str
     batch: int
+    dram_efficiency: float
     design_cores: int
     design_array: str
     design_lanes: int
@@ -116,14 +126,18 @@ def row_from_record(rec: Mapping[str, Any], extra: Mapping[str, Any], bw: str | 
         efficiency=extra["efficiency"],
         utilization=r["utilization"],
         stall_fraction=r["stall_fraction"],
+        memory_bound_fraction=r["memory_bound_fraction"],
         bound=r["bound"],
         offchip_mb=r["offchip_mb"],
+        noc_mb=r["noc_mb"],
         weights_fit=r["weights_fit"],
         activations_fit=r["activations_fit"],
+        pinned_mb=r["pinned_mb"],
         energy_per_image_uj=r["energy_per_image_uj"],
         mac_energy_per_image_uj=r["mac_energy_per_image_uj"],
         sram_energy_per_image_uj=r["sram_energy_per_image_uj"],
         offchip_energy_per_image_uj=r["offchip_energy_per_image_uj"],
+        noc_energy_per_image_uj=r["noc_energy_per_image_uj"],
         memory=p["memory"],
         area_mm2=r["area_mm2"],
         compute_area_mm2=r["compute_area_mm2"],
@@ -132,6 +146,7 @@ def row_from_record(rec: Mapping[str, Any], extra: Mapping[str, Any], bw: str | 
         cores=p["cores"],
         array="x".join(str(v) for v in p["array"]),
         batch=p["batch"],
+        dram_efficiency=p["dram_efficiency"],
         design_cores=r["design_cores"],
         design_array=r["design_array"],
         design_lanes=r["design_lanes"],
@@ -141,7 +156,7 @@ def row_from_record(rec: Mapping[str, Any], extra: Mapping[str, Any], bw: str | 
 
 def describe_labels(labels: Mapping[str, str]) -> str:
     """``bits=4, bw=inf, sram=8MB``: a point as the user wrote it (short axis names)."""
-    short = {v: k for k, v in {"bw": "bw_gb_per_s", "sram": "sram_bytes"}.items()}
+    short = {v: k for k, v in {"bw": "bw_gb_per_s", "sram": "sram_bytes", "efficiency": "dram_efficiency"}.items()}
     return ", ".join(f"{short.get(k, k)}={v}" for k, v in labels.items())
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import math
 import tomllib
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +80,12 @@ def _check_positive_float(field: str, value: Any, allow_inf: bool = False) -> fl
     return out
 
 
+def _noc_default() -> Any:
+    import tech  # the default on-chip network lives with the other sourced numbers
+
+    return tech.noc()
+
+
 def _canonical_node(value: Any) -> str:
     try:
         return tech.load(value).name
@@ -115,6 +121,14 @@ class Accelerator:
     mac_mode : {"configurable", "dedicated"}
         How a layer wider than the MACs runs: configurable MACs gang up (PEs combine), dedicated
         MACs decompose bit-serially. Narrower layers gain nothing.
+    dram_efficiency : float
+        Sustained over peak external bandwidth, in (0, 1]. 1.0 by default: PACT's 32/64 GB/s are
+        peak figures; the memory presets carry measured efficiencies (``tech.memory(name).efficiency``).
+    noc_gb_per_s : float
+        Bandwidth the on-chip network delivers between cores and from the memory interface, GB/s
+        (``inf`` = free); default the ring of ``tech/noc.toml``.
+    noc_pj_per_bit : float
+        Energy per bit the on-chip network moves; default from ``tech/noc.toml``.
 
     Raises
     ------
@@ -134,6 +148,9 @@ class Accelerator:
     mac_w_bits: int = 16
     mac_a_bits: int = 16
     mac_mode: str = "configurable"
+    dram_efficiency: float = 1.0
+    noc_gb_per_s: float = field(default_factory=lambda: _noc_default().bw_gb_per_s)
+    noc_pj_per_bit: float = field(default_factory=lambda: _noc_default().energy_pj_per_bit)
 
     def __post_init__(self) -> None:
         if not isinstance(self.tech_node, str) or not self.tech_node.strip():
@@ -151,6 +168,12 @@ class Accelerator:
         check_bits("mac_a_bits", self.mac_a_bits)
         if self.mac_mode not in MAC_MODES:
             raise InputError("mac_mode", self.mac_mode, f"must be one of {', '.join(MAC_MODES)}")
+        eff = _check_positive_float("dram_efficiency", self.dram_efficiency)
+        if eff > 1:
+            raise InputError("dram_efficiency", self.dram_efficiency, "must be a number in (0, 1]")
+        object.__setattr__(self, "dram_efficiency", eff)
+        object.__setattr__(self, "noc_gb_per_s", _check_positive_float("noc_gb_per_s", self.noc_gb_per_s, True))
+        object.__setattr__(self, "noc_pj_per_bit", _check_positive_float("noc_pj_per_bit", self.noc_pj_per_bit))
 
     # --- derived quantities -------------------------------------------------------------------
     @property
@@ -183,8 +206,13 @@ class Accelerator:
 
     @property
     def bytes_per_cycle(self) -> float:
-        """External bandwidth in bytes per clock cycle (inf when unconstrained)."""
-        return self.bw_gb_per_s * 1e9 / self.clock_hz
+        """Sustained external bandwidth in bytes per clock cycle (peak x efficiency; inf when unconstrained)."""
+        return self.bw_gb_per_s * self.dram_efficiency * 1e9 / self.clock_hz
+
+    @property
+    def noc_bytes_per_cycle(self) -> float:
+        """On-chip network bandwidth in bytes per clock cycle (inf when free)."""
+        return self.noc_gb_per_s * 1e9 / self.clock_hz
 
     def describe(self, *, with_bw: bool = True) -> str:
         """One line for plot titles and reports (`with_bw=False` when bandwidth is swept)."""
@@ -194,6 +222,7 @@ class Accelerator:
             f"{self.tech_node}, {self.clock_hz / 1e9:g} GHz, {self.cores} core{'s' if self.cores != 1 else ''} x {self.rows}x{self.cols}{lanes} "
             f"{self.mac_w_bits}x{self.mac_a_bits}b {self.mac_mode} MACs ({self.dataflow.upper()}), "
             f"{_spaced(format_size(self.sram_bytes))} on chip" + (f", {bw} GB/s" if with_bw else "")
+            + (f" at {self.dram_efficiency:.0%} sustained" if with_bw and self.dram_efficiency < 1 else "")
         )
 
     # --- serialisation ------------------------------------------------------------------------
@@ -214,6 +243,9 @@ class Accelerator:
             "dataflow": self.dataflow,
             "mac_bits": format_mac_bits(self.mac_w_bits, self.mac_a_bits),
             "mode": self.mac_mode,
+            "efficiency": self.dram_efficiency,
+            "noc_bw": format_bw(self.noc_gb_per_s),
+            "noc_pj_per_bit": self.noc_pj_per_bit,
         }
 
     def to_json(self) -> str:
@@ -263,12 +295,16 @@ CONFIG_KEYS: dict[str, Any] = {
     "dataflow": lambda v: {"dataflow": v},
     "mac_bits": _mac_bits,
     "mode": lambda v: {"mac_mode": v},
+    "efficiency": lambda v: {"dram_efficiency": v},
+    "noc_bw": lambda v: {"noc_gb_per_s": parse_bw(v, "noc_bw")},
+    "noc_pj_per_bit": lambda v: {"noc_pj_per_bit": v},
 }
 
 #: Accelerator field -> the config key that sets it (for error messages).
 FIELD_KEYS: dict[str, str] = {
     "tech_node": "tech", "clock_hz": "clock", "rows": "array", "cols": "array", "sram_bytes": "sram",
     "bw_gb_per_s": "bw", "mac_w_bits": "mac_bits", "mac_a_bits": "mac_bits", "mac_mode": "mode",
+    "dram_efficiency": "efficiency", "noc_gb_per_s": "noc_bw",
 }
 
 #: Keys of the old config format, and what to write instead.
@@ -283,6 +319,8 @@ RENAMED_KEYS: dict[str, str] = {
     "mac_w_bits": 'write mac_bits = 8, or "WxA" such as "8x16" for mixed operands',
     "mac_a_bits": 'write mac_bits = 8, or "WxA" such as "8x16" for mixed operands',
     "mac_mode": 'write mode = "configurable" or "dedicated"',
+    "dram_efficiency": "write efficiency = 0.78 (sustained / peak external bandwidth)",
+    "noc_gb_per_s": 'write noc_bw = 192 (on-chip network GB/s) or noc_bw = "inf"',
 }
 
 

@@ -44,6 +44,10 @@ Off-chip energy
     Steady-state off-chip bytes x 8 x the external memory's ``energy_pj_per_bit``
     (``tech.memory(name)``; default LPDDR4, 8 pJ/bit). Exactly that product, per image.
 
+On-chip network energy
+    Bytes the network delivers (`accelsim.model.layer_plan`: DRAM transfers, multicast once, and core-to-core
+    moves of activations) x 8 x the design's ``noc_pj_per_bit`` (default ``tech/noc.toml``).
+
 Area (`area`): compute area = physical MAC units x their area ``tech.mac_area_um2`` at the
 precision the hardware is built for, plus ``tech.sram_area_mm2`` of the total on-chip memory.
 Dedicated MACs are built for the design precision, so units = MACs. Configurable MACs are base-
@@ -158,6 +162,7 @@ def annotate(graph: LayerGraph, result: SimResult, memory: str = DEFAULT_MEMORY)
                 mac_energy_uj=lr.macs * mac_energy_fj(accel, lr.gang) / _FJ_PER_UJ,
                 sram_energy_uj=access * sram_pj / _PJ_PER_UJ,
                 offchip_energy_uj=offchip_energy_uj(lr.read_bytes + lr.write_bytes, pj_per_bit),
+                noc_energy_uj=offchip_energy_uj(lr.noc_bytes, accel.noc_pj_per_bit),
             )
         )
     return replace(
@@ -167,6 +172,7 @@ def annotate(graph: LayerGraph, result: SimResult, memory: str = DEFAULT_MEMORY)
         offchip_pj_per_bit=pj_per_bit,
         mac_energy_uj=math.fsum(lr.mac_energy_uj for lr in layers),
         sram_energy_uj=math.fsum(lr.sram_energy_uj for lr in layers),
+        noc_energy_uj=math.fsum(lr.noc_energy_uj for lr in layers),
     )
 
 

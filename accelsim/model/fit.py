@@ -1,210 +1,53 @@
-"""On-chip fit: which tensors stay on chip, whether the whole model fits, and where it spills.
+"""The per-precision fit report of `accelsim fit`: what the per-core memory plan keeps on chip.
 
-The simulator and `accelsim fit` share these rules, so the fit columns of a sweep explain its
-times. Execution order is `graph.names()` (deterministic topological order); step ``i`` is the
-``i``-th layer. All sizes are kept in bits (integers); reports convert to decimal bytes.
-
-Rules (docs/model.md, "Residency"):
-
-* A layer's output tensor is *live* from its producer's step to its last consumer's step. The
-  network input is live at the steps of the layers that read it; graph outputs at their own step.
-* The whole model *fits* when all weights plus the peak live activations fit in the total
-  on-chip memory: then weights are loaded once and stay (not re-read per image), and every
-  activation stays on chip.
-* Otherwise weights stream, and an activation stays on chip when, at every step of its life, the
-  live activations plus the streaming buffers of that step's layer fit. The rule is a threshold
-  per tensor, so more memory or fewer bits never evicts anything.
-* Graph outputs are always written off chip; the network input is always read from off chip.
+The simulator and `accelsim fit` share the memory plan (`accelsim.model.memory`), so the fit
+columns of a sweep explain its times. Live ranges are `accelsim.model.liveness`. Reports convert
+integer bits to decimal bytes.
 
 Example
 -------
 >>> import workloads
 >>> from accelsim.hardware.design import Accelerator
->>> g = workloads.load("resnet50").with_policy(uniform_policy(4, 8))
->>> r = residency(g, Accelerator())
->>> r.weights_resident, round(r.weight_bits / 8e6, 2)
-(True, 13.78)
+>>> row = fit_row(workloads.load("resnet50"), Accelerator(), 4, 8)
+>>> round(row.weight_bytes / 1e6, 2), row.model_fits
+(13.78, True)
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from accelsim.hardware.design import MB, Accelerator
 from accelsim.ir.graph import LayerGraph, PrecisionPolicy, uniform_policy
-from accelsim.ir.layers import Layer
-from accelsim.model import mapping
+from accelsim.model.liveness import Liveness, Tensor, gemm_operand_elems, liveness, weight_bits
+from accelsim.model.memory import plan_memory
 
 
-@dataclass(frozen=True, slots=True)
-class Tensor:
-    """One activation tensor: who produced it (or ``<input>`` readers), its size and live range."""
-
-    name: str
-    bits: int
-    start: int
-    end: int
-    graph_output: bool = False
-    network_input: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Liveness:
-    """Live activation bits at every step of the execution order."""
-
-    order: tuple[str, ...]
-    tensors: tuple[Tensor, ...]
-    live_bits: tuple[int, ...]
-
-    @property
-    def peak_bits(self) -> int:
-        return max(self.live_bits, default=0)
-
-    @property
-    def peak_step(self) -> str:
-        """The first step where the live set peaks (ties: earliest layer)."""
-        if not self.order:
-            return ""
-        return self.order[self.live_bits.index(self.peak_bits)]
-
-
-def _input_elems(layer: Layer) -> int:
-    shape = layer.input_shapes[0]
-    out = 1
-    for d in shape:
-        out *= d
-    return out
-
-
-def liveness(graph: LayerGraph) -> Liveness:
-    """Live ranges of all activation tensors (layer outputs and network inputs) in execution order."""
-    order = tuple(graph.names())
-    index = {name: i for i, name in enumerate(order)}
-    tensors: list[Tensor] = []
-    for i, name in enumerate(order):
-        layer = graph.layer(name)
-        if not graph.inputs_of(name):
-            bits = _input_elems(layer) * graph.precision(name).a_bits
-            tensors.append(Tensor(f"<input>:{name}", bits, i, i, network_input=True))
-        readers = graph.consumers_of(name)
-        end = max((index[r] for r in readers), default=i)
-        bits = layer.out_elems * graph.output_bits(name)
-        tensors.append(Tensor(name, bits, i, end, graph_output=not readers))
-    delta = [0] * (len(order) + 1)
-    for t in tensors:
-        delta[t.start] += t.bits
-        delta[t.end + 1] -= t.bits
-    live, running = [], 0
-    for i in range(len(order)):
-        running += delta[i]
-        live.append(running)
-    return Liveness(order, tuple(tensors), tuple(live))
-
-
-def weight_bits(graph: LayerGraph) -> int:
-    """Bits of all conv/dense weights at each layer's w_bits."""
-    return sum(graph.layer(n).weight_elems * graph.precision(n).w_bits for n in graph.names())
-
-
-def layer_reserve_bits(graph: LayerGraph, name: str, accel: Accelerator) -> int:
-    """Streaming-buffer bits layer `name` needs on all cores while weights stream (0 without GEMM)."""
-    layer = graph.layer(name)
-    gemm = layer.gemm()
-    if gemm is None:
-        return 0
-    a_elems, b_elems, b_bits = gemm_operand_elems(graph, name)
-    a_bits = graph.precision(name).a_bits
-    return mapping.reserve_bits(gemm, accel, a_bits, b_bits, graph.output_bits(name), a_elems, b_elems)
-
-
-def gemm_operand_elems(graph: LayerGraph, name: str) -> tuple[int, int, int]:
-    """(A elements, B elements, B bits) of a GEMM layer: B is the weights, or a MatMul's 2nd input."""
-    layer = graph.layer(name)
-    p = graph.precision(name)
-    shapes = layer.input_shapes
-    if layer.weight_elems:
-        return layer.in_elems, layer.weight_elems, p.w_bits
-    a = 1
-    for d in shapes[0]:
-        a *= d
-    b = 1
-    for d in shapes[1] if len(shapes) > 1 else ():
-        b *= d
-    return a, b, p.a_bits
-
-
-@dataclass(frozen=True, slots=True)
-class Residency:
-    """Which tensors stay on chip for one graph on one accelerator."""
-
-    capacity_bits: int
-    weight_bits: int
-    weights_resident: bool
-    liveness: Liveness
-    resident: dict[str, bool] = field(repr=False)
-    reserve_bits: tuple[int, ...] = field(repr=False)
-
-    @property
-    def activations_resident(self) -> bool:
-        """Every intermediate tensor (not a graph output) stays on chip."""
-        return all(self.resident[t.name] for t in self.liveness.tensors if not (t.graph_output or t.network_input))
-
-    @property
-    def spilled(self) -> tuple[str, ...]:
-        """Layers whose output goes off chip although another layer reads it, in execution order."""
-        return tuple(
-            t.name for t in self.liveness.tensors if not (t.graph_output or t.network_input) and not self.resident[t.name]
-        )
-
-    @property
-    def peak_onchip_bits(self) -> int:
-        """Resident weights plus the peak of the resident activations."""
-        tensors = [t for t in self.liveness.tensors if self.resident.get(t.name, False)]
-        delta = [0] * (len(self.liveness.order) + 1)
-        for t in tensors:
-            delta[t.start] += t.bits
-            delta[t.end + 1] -= t.bits
-        peak = running = 0
-        for d in delta:
-            running += d
-            peak = max(peak, running)
-        return (self.weight_bits if self.weights_resident else 0) + peak
-
-
-def residency(graph: LayerGraph, accel: Accelerator) -> Residency:
-    """Apply the residency rules (module docstring) to `graph` on `accel`'s total on-chip memory."""
-    live = liveness(graph)
-    capacity = accel.sram_bytes * 8
-    w_bits = weight_bits(graph)
-    weights_resident = w_bits + live.peak_bits <= capacity
-    reserve = tuple(layer_reserve_bits(graph, name, accel) for name in live.order)
-    need = [b + r for b, r in zip(live.live_bits, reserve)]
-    resident: dict[str, bool] = {}
-    for t in live.tensors:
-        if t.graph_output or t.network_input:
-            resident[t.name] = False
-        elif weights_resident:
-            resident[t.name] = True
-        else:
-            resident[t.name] = max(need[t.start : t.end + 1]) <= capacity
-    return Residency(capacity, w_bits, weights_resident, live, resident, reserve)
-
-
-# --- the fit report ------------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FitRow:
-    """On-chip fit of one precision: sizes in decimal bytes (MB = 1e6 B)."""
+    """On-chip fit of one precision: sizes in decimal bytes (MB = 1e6 B).
+
+    `model_fits` means everything fits: every weight pinned and every intermediate activation on
+    chip. The per-core columns say what the memory plan did when it does not: weights pinned
+    (counted once) and streamed, the most pinned weight bytes any core holds (replicas included),
+    and the most live activation bytes any core holds at any step.
+    """
 
     workload: str
     bits: int
     first_last_bits: int
     capacity_bytes: int
+    capacity_per_core_bytes: int
     weight_bytes: float
+    pinned_weight_bytes: float
+    streamed_weight_bytes: float
+    pinned_per_core_bytes: float
     largest_layer: str
     largest_working_set_bytes: float
     peak_live_bytes: float
+    peak_live_per_core_bytes: float
     peak_live_layer: str
     model_fits: bool
     activations_fit: bool
@@ -216,10 +59,15 @@ class FitRow:
             "bits": self.bits,
             "first_last_bits": self.first_last_bits,
             "capacity_mb": self.capacity_bytes / MB,
+            "capacity_per_core_mb": self.capacity_per_core_bytes / MB,
             "weights_mb": self.weight_bytes / MB,
+            "pinned_mb": self.pinned_weight_bytes / MB,
+            "streamed_mb": self.streamed_weight_bytes / MB,
+            "pinned_per_core_mb": self.pinned_per_core_bytes / MB,
             "largest_layer": self.largest_layer,
             "largest_working_set_mb": self.largest_working_set_bytes / MB,
             "peak_live_mb": self.peak_live_bytes / MB,
+            "peak_live_per_core_mb": self.peak_live_per_core_bytes / MB,
             "peak_live_at": self.peak_live_layer,
             "model_fits": self.model_fits,
             "activations_fit": self.activations_fit,
@@ -244,9 +92,9 @@ def working_set_bits(graph: LayerGraph, name: str) -> int:
 
 
 def fit_row(graph: LayerGraph, accel: Accelerator, bits: int, first_last_bits: int | None) -> FitRow:
-    """The fit of `graph` with PACT's policy at `bits` on `accel`'s total memory."""
+    """The fit of `graph` with PACT's policy at `bits` on `accel`'s per-core memories."""
     g = graph.with_policy(policy_for(bits, first_last_bits))
-    res = residency(g, accel)
+    res = plan_memory(g, accel)
     names = res.liveness.order
     sets = [working_set_bits(g, n) for n in names]
     big = max(range(len(names)), key=lambda i: (sets[i], -i)) if names else 0
@@ -256,12 +104,17 @@ def fit_row(graph: LayerGraph, accel: Accelerator, bits: int, first_last_bits: i
         bits=bits,
         first_last_bits=edge,
         capacity_bytes=accel.sram_bytes,
+        capacity_per_core_bytes=accel.sram_bytes_per_core,
         weight_bytes=res.weight_bits / 8,
+        pinned_weight_bytes=res.pinned_weight_bits / 8,
+        streamed_weight_bytes=res.streamed_weight_bits / 8,
+        pinned_per_core_bytes=max(res.pinned_per_core, default=0) / 8,
         largest_layer=names[big] if names else "",
         largest_working_set_bytes=(sets[big] if names else 0) / 8,
         peak_live_bytes=res.liveness.peak_bits / 8,
+        peak_live_per_core_bytes=res.peak_live_per_core_bits / 8,
         peak_live_layer=res.liveness.peak_step,
-        model_fits=res.weights_resident,
+        model_fits=res.fits,
         activations_fit=res.activations_resident,
         spilled=res.spilled,
     )
@@ -272,13 +125,17 @@ def fit_report(
     accel: Accelerator,
     bits: Sequence[int] = (16, 8, 4, 2),
     first_last_bits: int | None = 8,
+    *,
+    design_for: Callable[[int], Accelerator] | None = None,
 ) -> tuple[list[FitRow], int | None]:
     """Fit rows for each precision and the widest precision at which the whole model fits.
 
+    `design_for(bits)` gives the design of each precision (`accelsim fit` passes the iso-area
+    design, whose cores and per-core memory change with the bits); default `accel` for all.
     The second value scans `bits` from widest to narrowest and returns the first that fits
     (None when none does) — "the bit-width at which the whole model first fits".
     """
-    rows = [fit_row(graph, accel, b, first_last_bits) for b in bits]
+    rows = [fit_row(graph, design_for(b) if design_for else accel, b, first_last_bits) for b in bits]
     first = next((r.bits for r in sorted(rows, key=lambda r: -r.bits) if r.model_fits), None)
     return rows, first
 
@@ -286,15 +143,12 @@ def fit_report(
 __all__ = [
     "FitRow",
     "Liveness",
-    "Residency",
     "Tensor",
     "fit_report",
     "fit_row",
     "gemm_operand_elems",
-    "layer_reserve_bits",
     "liveness",
     "policy_for",
-    "residency",
     "weight_bits",
     "working_set_bits",
 ]

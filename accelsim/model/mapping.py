@@ -20,10 +20,7 @@ is         K          M          N
 
 with M = output rows (pixels x batch), N = output columns (filters), K = reduction length.
 
-Off-chip traffic follows a two-level reuse model (docs/model.md, "Traffic"): a layer's operands
-are read once when the stationary one fits in the per-core buffer next to a minimal tile of the
-others; otherwise the streamed operand is re-read once per chunk of the stationary one, and the
-cheaper of the two loop orders wins. All sizes are kept in bits (integers) so ratios are exact.
+Off-chip traffic of a layer on its split is `accelsim.model.traffic`.
 
 Example
 -------
@@ -34,19 +31,14 @@ Example
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from accelsim.errors import InputError
 from accelsim.hardware.design import DATAFLOWS, Accelerator
 from accelsim.ir.layers import GemmView
-from accelsim.ir.units import format_size
-
-#: Fetch modes of an operand: already on chip (no DRAM read), fetched once into reserved space,
-#: or streamed through the double buffers (and re-read when the reuse does not fit).
-ON_CHIP, ONCE, STREAM = "on_chip", "once", "stream"
 
 
 # --- how a layer sees the array -----------------------------------------------------------------
@@ -246,149 +238,24 @@ def slowest_core_cycles(gemm: GemmView, split: Split, view: ArrayView, dataflow:
 def choose_split(
     gemm: GemmView,
     accel: Accelerator,
-    traffic_bits: Callable[[Split], int] | None = None,
+    tie_key: Callable[[Split], Any] | None = None,
 ) -> Split:
     """The split that minimises the slowest core's compute cycles on the design-precision array.
 
-    Ties go to the split with fewer off-chip bits (when `traffic_bits` is given), then to more
-    cores along M, then N, then groups — a fixed order, so the choice never depends on dict or set
-    order. The array is taken at the design precision (no ganging) so the split, and with it the
-    traffic, does not change with a layer's bits.
+    Ties go to the split with the smallest `tie_key` (the memory plan passes off-chip bits, then
+    replicated weight bits), then to more cores along M, then N, then groups — a fixed order, so the
+    choice never depends on dict or set order. The array is taken at the design precision (no
+    ganging) so the split, and with it the traffic, does not change with a layer's bits.
     """
     view = array_view(accel)
     scored = [(slowest_core_cycles(gemm, s, view, accel.dataflow), s) for s in split_candidates(gemm, accel.cores)]
     best_cycles = min(c for c, _ in scored)
     tied = [s for c, s in scored if c == best_cycles]
-    if traffic_bits is not None and len(tied) > 1:
-        bits = [traffic_bits(s) for s in tied]
-        least = min(bits)
-        tied = [s for s, b in zip(tied, bits) if b == least]
+    if tie_key is not None and len(tied) > 1:
+        keys = [tie_key(s) for s in tied]
+        least = min(keys)
+        tied = [s for s, k in zip(tied, keys) if k == least]
     return min(tied, key=lambda s: (-s.m, -s.n, -s.groups))
-
-
-# --- traffic -------------------------------------------------------------------------------------
-@dataclass(frozen=True, slots=True)
-class Operand:
-    """A tensor a layer reads: `elems` elements at `bits`, and how it reaches the array."""
-
-    elems: int
-    bits: int
-    fetch: str = STREAM
-
-    @property
-    def total_bits(self) -> int:
-        return self.elems * self.bits
-
-
-@dataclass(frozen=True, slots=True)
-class Traffic:
-    """Off-chip traffic of one layer (bits) and the reuse that produced it.
-
-    `refetch` is how many times the re-read operand was read (1: everything read once); `order`
-    names the stationary operand of the chosen loop order ("b" = weights stay, inputs re-stream).
-    """
-
-    read_bits: int
-    write_bits: int
-    refetch: int = 1
-    order: str = "b"
-
-    @property
-    def total_bits(self) -> int:
-        return self.read_bits + self.write_bits
-
-
-def tile_extents(accel: Accelerator) -> tuple[int, int]:
-    """(M rows, N columns) of one fold's output block on the design-precision array."""
-    if accel.dataflow == "is":  # M runs along the columns, N is streamed in time (take R at once)
-        return accel.cols, accel.rows
-    return accel.rows, accel.cols  # os: M on rows, N on cols; ws: N on cols, M streamed (R at once)
-
-
-@dataclass(frozen=True, slots=True)
-class TileFootprint:
-    """Per-core slice sizes (elements) of a GEMM layer and its minimal tile (bits)."""
-
-    a_slice: int
-    b_slice: int
-    a_min: int
-    b_min: int
-    o_min: int
-    min_tile_bits: int
-
-
-def footprint(gemm: GemmView, split: Split, accel: Accelerator, a: Operand, b: Operand, out_bits: int) -> TileFootprint:
-    """Largest per-core slices and the minimal tile: one full-K panel of each operand for one fold.
-
-    Input slices are proportional to the GEMM rows they feed (a conv's halo rows are ignored).
-    """
-    g_c = -(-gemm.groups // split.groups)
-    m_c = -(-gemm.m // split.m)
-    n_c = -(-gemm.n // split.n)
-    m_t, n_t = tile_extents(accel)
-    rows, cols = min(m_c, m_t), min(n_c, n_t)
-    rows_all, cols_all = gemm.groups * gemm.m, gemm.groups * gemm.n  # GEMM rows / columns over all groups
-    a_slice = -(-a.elems * g_c * m_c // rows_all)
-    b_slice = -(-b.elems * g_c * n_c // cols_all)
-    a_min = -(-a.elems * rows // rows_all)  # one group's panel of `rows` GEMM rows
-    b_min = -(-b.elems * cols // cols_all)
-    o_min = rows * cols
-    return TileFootprint(a_slice, b_slice, a_min, b_min, o_min, a_min * a.bits + b_min * b.bits + o_min * out_bits)
-
-
-def check_tile_fits(accel: Accelerator, layer: str, fp: TileFootprint) -> None:
-    """InputError when one double-buffered minimal tile does not fit in a core's memory."""
-    need_bytes = math.ceil(2 * fp.min_tile_bits / 8)
-    if need_bytes > accel.sram_bytes_per_core:
-        raise InputError(
-            "sram",
-            format_size(accel.sram_bytes),
-            f"gives {accel.sram_bytes_per_core} bytes per core, too small for one double-buffered tile "
-            f"of layer {layer} (needs {need_bytes} bytes per core)",
-        )
-
-
-def gemm_traffic(fp: TileFootprint, a: Operand, b: Operand, out: Operand, budget_bits: int) -> Traffic:
-    """Off-chip bits of one GEMM layer given each core's streaming budget (bits, both buffers).
-
-    Half the budget is one buffer (double buffering). Order "b": keep a chunk of B (weights) in the
-    buffer next to a minimal A panel and output block, stream all of A past it -> A is re-read once
-    per B chunk. Order "a": the mirror image. Operands already on chip cost nothing; an operand
-    fetched ``once`` (a resident model's first image) is read once whatever the order. Shared
-    slices are multicast to the cores that need them (one DRAM read). The cheaper order wins, ties
-    go to "b". Monotone: more budget or fewer bits never means more traffic.
-    """
-    half = budget_bits // 2
-    a_read = a.total_bits if a.fetch != ON_CHIP else 0
-    b_read = b.total_bits if b.fetch != ON_CHIP else 0
-    write = out.total_bits if out.fetch != ON_CHIP else 0
-    # order "b": B stationary in chunks, A re-streamed per chunk
-    n_b = 1
-    if b.fetch == STREAM and a.fetch != ON_CHIP:
-        cap = half - fp.a_min * a.bits - fp.o_min * out.bits
-        n_b = max(1, -(-(fp.b_slice * b.bits) // max(cap, 1)))
-    # order "a": A stationary in chunks, B re-streamed per chunk
-    n_a = 1
-    if a.fetch == STREAM and b.fetch == STREAM:
-        cap = half - fp.b_min * b.bits - fp.o_min * out.bits
-        n_a = max(1, -(-(fp.a_slice * a.bits) // max(cap, 1)))
-    by_b = a_read * n_b + b_read
-    by_a = a_read + b_read * n_a
-    if by_a < by_b:
-        return Traffic(by_a, write, n_a, "a")
-    return Traffic(by_b, write, n_b, "b")
-
-
-def reserve_bits(gemm: GemmView | None, accel: Accelerator, a_bits: int, b_bits: int, out_bits: int, a_elems: int, b_elems: int) -> int:
-    """On-chip bits a layer's streaming buffers need on all cores: 2 minimal tiles per core.
-
-    An upper bound over splits (one core holding a whole fold), used when deciding which
-    activations may stay on chip next to the streaming buffers. 0 for layers without a GEMM.
-    """
-    if gemm is None:
-        return 0
-    fp = footprint(gemm, Split(), accel, Operand(a_elems, a_bits), Operand(b_elems, b_bits), out_bits)
-    return 2 * accel.cores * fp.min_tile_bits
 
 
 # --- element-wise layers -----------------------------------------------------------------------
@@ -402,37 +269,20 @@ def vector_cycles(elems: int, accel: Accelerator, cores_used: int) -> int:
     return -(-per_core // (accel.cols * accel.lanes))
 
 
-def total_read_bits(operands: Iterable[Operand]) -> int:
-    """Bits read once from DRAM for every operand not already on chip."""
-    return sum(op.total_bits for op in operands if op.fetch != ON_CHIP)
-
-
 __all__ = [
-    "ON_CHIP",
-    "ONCE",
-    "STREAM",
     "ArrayView",
-    "Operand",
     "Split",
-    "TileFootprint",
-    "Traffic",
     "array_view",
     "balanced_parts",
-    "check_tile_fits",
     "choose_split",
     "core_cycles",
     "folds",
-    "footprint",
     "gang_factor",
     "gemm_cycles",
-    "gemm_traffic",
     "mapping_dims",
-    "reserve_bits",
     "slowest_core_cycles",
     "split_candidates",
     "systolic_cycles",
-    "tile_extents",
-    "total_read_bits",
     "utilization",
     "vector_cycles",
 ]

@@ -15,6 +15,26 @@ from typing import Any
 from accelsim.hardware.design import MB, Accelerator
 from accelsim.model.energy import offchip_energy_uj
 
+#: Stall share of a span at or below which it is compute-bound, and at or above which it is
+#: memory-bound; in between it is "balanced". A tenth: stalls below it are within what the model's
+#: own granularity exposes (a layer's first tile load); a half: the arrays wait longer than they work.
+COMPUTE_BOUND_STALL = 0.1
+MEMORY_BOUND_STALL = 0.5
+
+
+def bound_of(cycles: float, compute_cycles: float) -> str:
+    """"compute", "balanced" or "memory" from the stalled share of a span ("none": empty span).
+
+    The rule reads the simulated span, not a comparison of two totals, so a run that stalls a
+    third of its time is "balanced", never "compute".
+    """
+    if cycles <= 0:
+        return "none"
+    stall = (cycles - compute_cycles) / cycles
+    if stall <= COMPUTE_BOUND_STALL:
+        return "compute"
+    return "memory" if stall >= MEMORY_BOUND_STALL else "balanced"
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LayerResult:
@@ -29,7 +49,8 @@ class LayerResult:
     stall_cycles : float
         ``cycles - compute_cycles``: time the slowest core is not computing.
     bound : str
-        "memory" when transfer_cycles > compute_cycles, "compute" when there is compute, else "none".
+        `bound_of(cycles, compute_cycles)`: "compute" (stalled <= 10 % of the span), "memory"
+        (>= 50 %), "balanced" in between, "none" for an empty span.
     array_utilization : float
         MACs / (design peak MACs per cycle x compute_cycles): how busy the arrays are while the
         layer computes, counting idle cores and narrower/wider-than-MAC effects.
@@ -39,10 +60,17 @@ class LayerResult:
         Slowdown from running wider than the MACs (PEs per MAC, or bit-serial passes).
     refetch : int
         Reads of the re-streamed operand (1 = every operand read once).
+    order : str
+        Loop order of the traffic model: "b" weights stay, "a" inputs stay, "k" K split with
+        partial sums on chip (`accelsim.model.traffic.gemm_traffic`).
+    weights_pinned : bool
+        The layer's weights stay on chip (per-core memory plan, `accelsim.model.memory`).
+    noc_bytes : float
+        Bytes the on-chip network delivers for the layer (DRAM transfers and core-to-core moves).
     sram_access_bits : int
         Bits read and written in the on-chip buffers (array accesses, DRAM fills and drains).
-    mac_energy_uj, sram_energy_uj, offchip_energy_uj : float
-        Dynamic energy of the layer's MACs, buffer accesses and off-chip transfers for the batch
+    mac_energy_uj, sram_energy_uj, offchip_energy_uj, noc_energy_uj : float
+        Dynamic energy of the layer's MACs, buffer accesses, off-chip and on-chip-network transfers for the batch
         (µJ). The model and its assumptions: `accelsim.model.energy`.
     """
 
@@ -66,10 +94,14 @@ class LayerResult:
     refetch: int
     output_on_chip: bool
     live_bytes: float
+    order: str = "b"
+    weights_pinned: bool = False
+    noc_bytes: float = 0.0
     sram_access_bits: int = 0
     mac_energy_uj: float = 0.0
     sram_energy_uj: float = 0.0
     offchip_energy_uj: float = 0.0
+    noc_energy_uj: float = 0.0
 
     @property
     def offchip_bytes(self) -> float:
@@ -77,7 +109,7 @@ class LayerResult:
 
     @property
     def energy_uj(self) -> float:
-        return self.mac_energy_uj + self.sram_energy_uj + self.offchip_energy_uj
+        return self.mac_energy_uj + self.sram_energy_uj + self.offchip_energy_uj + self.noc_energy_uj
 
     def as_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
@@ -116,10 +148,14 @@ class SimResult:
     peak_live_bytes: float
     peak_onchip_bytes: float
     events: int
+    pinned_weight_bytes: float = 0.0
+    noc_bytes: float = 0.0
+    micro_batch: int = 0  # images per pass when the batch ran as back-to-back halves (0: whole)
     memory: str = ""
     offchip_pj_per_bit: float = 0.0
     mac_energy_uj: float = 0.0
     sram_energy_uj: float = 0.0
+    noc_energy_uj: float = 0.0
 
     # --- per image ---------------------------------------------------------------------------
     @property
@@ -168,17 +204,31 @@ class SimResult:
         return offchip_energy_uj(self.offchip_bytes_per_image, self.offchip_pj_per_bit)
 
     @property
+    def noc_energy_per_image_uj(self) -> float:
+        return self.noc_energy_uj / self.batch
+
+    @property
+    def noc_bytes_per_image(self) -> float:
+        return self.noc_bytes / self.batch
+
+    @property
     def energy_per_image_uj(self) -> float:
-        """MAC + SRAM + off-chip energy per image (µJ)."""
-        return self.mac_energy_per_image_uj + self.sram_energy_per_image_uj + self.offchip_energy_per_image_uj
+        """MAC + SRAM + off-chip + on-chip-network energy per image (µJ)."""
+        return (
+            self.mac_energy_per_image_uj
+            + self.sram_energy_per_image_uj
+            + self.offchip_energy_per_image_uj
+            + self.noc_energy_per_image_uj
+        )
 
     def energy_breakdown(self) -> dict[str, float]:
-        """Per-image energy and its three parts, µJ, under the names sweep rows use."""
+        """Per-image energy and its parts, µJ, under the names sweep rows use."""
         return {
             "energy_per_image_uj": self.energy_per_image_uj,
             "mac_energy_per_image_uj": self.mac_energy_per_image_uj,
             "sram_energy_per_image_uj": self.sram_energy_per_image_uj,
             "offchip_energy_per_image_uj": self.offchip_energy_per_image_uj,
+            "noc_energy_per_image_uj": self.noc_energy_per_image_uj,
         }
 
     @property
@@ -188,14 +238,19 @@ class SimResult:
 
     @property
     def memory_bound_fraction(self) -> float:
-        """Share of the simulated time spent in memory-bound layers."""
+        """Share of the simulated time spent in memory-bound layers (stalled >= half their span)."""
         slow = sum(layer.cycles for layer in self.layers if layer.bound == "memory")
         return slow / self.cycles if self.cycles > 0 else 0.0
 
     @property
+    def stall_fraction(self) -> float:
+        """Share of the simulated time the slowest cores wait for memory."""
+        return self.stall_cycles / self.cycles if self.cycles > 0 else 0.0
+
+    @property
     def bound(self) -> str:
-        """"memory" when memory-bound layers take most of the time, else "compute"."""
-        return "memory" if self.memory_bound_fraction > 0.5 else "compute"
+        """`bound_of` the whole run: compute (stalled <= 10 %), memory (>= 50 %), else balanced."""
+        return bound_of(self.cycles, self.compute_cycles)
 
     def layer(self, name: str) -> LayerResult:
         for layer in self.layers:
@@ -222,7 +277,10 @@ class SimResult:
             "offchip_write_mb": self.write_bytes / MB,
             "offchip_mb_per_image": self.offchip_bytes_per_image / MB,
             "first_image_read_mb": self.first_read_bytes / MB,
+            "noc_mb_per_image": self.noc_bytes_per_image / MB,
             "weights_mb": self.weight_bytes / MB,
+            "pinned_weights_mb": self.pinned_weight_bytes / MB,
+            "micro_batch": self.micro_batch or self.batch,
             "peak_live_mb": self.peak_live_bytes / MB,
             "peak_onchip_mb": self.peak_onchip_bytes / MB,
             "weights_fit": self.weights_resident,
@@ -241,4 +299,4 @@ class SimResult:
         }
 
 
-__all__ = ["LayerResult", "SimResult"]
+__all__ = ["COMPUTE_BOUND_STALL", "MEMORY_BOUND_STALL", "LayerResult", "SimResult", "bound_of"]

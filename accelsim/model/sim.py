@@ -1,8 +1,8 @@
 """The discrete-event model: cores and one shared external-memory channel on simpy.
 
-`simulate(graph, accel)` first *plans* every layer with the pure functions of `accelsim.model.mapping`
-and the residency rules of `accelsim.model.fit` (split across cores, per-core compute cycles, off-chip
-traffic), then *runs* the plan as a simpy process network at tile granularity:
+`simulate(graph, accel)` first *plans* every layer (`accelsim.model.layer_plan`: the per-core memory plan of
+`accelsim.model.memory`, splits, per-core compute cycles, off-chip traffic, on-chip-network bits), then
+*runs* the plan as a simpy process network at tile granularity:
 
 * each core is a process that walks the layers; per tile it waits for the tile's load, computes
   (a timeout of the tile's analytical cycles), and hands the tile's outputs to the store;
@@ -19,6 +19,11 @@ core, then the stores of tile r-1), a TDM-style arbiter. Why fixed: every comple
 a max-plus expression of the durations, so simulated time can only grow when bandwidth falls or
 traffic rises (no scheduling anomalies), and results are bit-identical run to run.
 
+The on-chip network (`accel.noc_gb_per_s`) carries the layer's DRAM transfers and core-to-core
+moves beside the channel: a layer's span is at least its network bits over the network bandwidth.
+With ``bw_gb_per_s = inf`` the whole memory system is unconstrained (channel and network), so an
+unconstrained run is exactly its compute-only time.
+
 Tiles are coarse on purpose: at most `TILE_CAP` per core and layer (a DES tile groups as many
 physical tiles as needed), so a ResNet-50 design point costs a few thousand events (simpy takes
 ~1-7 us per event on a small machine).
@@ -28,184 +33,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import replace
 
 import simpy
 
 from accelsim.errors import InputError
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
-from accelsim.model import mapping
+from accelsim.model import batching, mapping
 from accelsim.model.energy import DEFAULT_MEMORY, annotate, memory_pj_per_bit
-from accelsim.model.fit import Residency, gemm_operand_elems, residency
-from accelsim.model.mapping import ON_CHIP, ONCE, STREAM, Operand, Split, Traffic
-from accelsim.model.results import LayerResult, SimResult
+from accelsim.model.layer_plan import TILE_CAP, LayerPlan, Plan, graph_batch, plan
+from accelsim.model.results import LayerResult, SimResult, bound_of
 
 #: DES time units per clock cycle. Simulated time is an integer (compute cycles are whole; a transfer
 #: is rounded up to the next millionth of a cycle), so sums over layers are exact and an unconstrained
 #: run equals its compute-only time bit for bit; rounding up keeps time monotone in bandwidth.
 UNITS_PER_CYCLE = 1_000_000
-
-#: Most DES tiles per core and layer. Eight keeps the exposed first load of a layer at <= 1/8 of
-#: its traffic while ResNet-50 stays under ~10k simpy events per design point.
-TILE_CAP = 8
-
-
-@dataclass(frozen=True, slots=True)
-class LayerPlan:
-    """One layer, ready to simulate: per-core compute cycles and the layer's off-chip bits."""
-
-    name: str
-    kind: str
-    macs: int
-    w_bits: int
-    a_bits: int
-    out_bits: int
-    split: Split
-    gang: int
-    core_cycles: tuple[int, ...]  # one entry per core; 0 = idle
-    tiles: int
-    traffic: Traffic  # steady state
-    first_traffic: Traffic  # first image (weights of a resident model fetched once)
-    output_on_chip: bool
-    live_bits: int
-
-    @property
-    def compute_cycles(self) -> int:
-        return max(self.core_cycles, default=0)
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    graph_name: str
-    batch: int
-    accel: Accelerator
-    layers: tuple[LayerPlan, ...]
-    residency: Residency
-
-
-def _batch(graph: LayerGraph) -> int:
-    """Images per run: ``metadata["batch"]`` (the zoo sets it), else the leading axis of the input."""
-    batch = graph.metadata.get("batch")
-    if isinstance(batch, int) and not isinstance(batch, bool) and batch > 0:
-        return batch
-    names = graph.names()
-    return graph.layer(names[0]).input_shapes[0][0] if names else 1
-
-
-def _input_operands(graph: LayerGraph, name: str, res: Residency) -> list[Operand]:
-    """Every tensor `name` reads, at the bits it is stored at, on chip or not."""
-    layer = graph.layer(name)
-    producers = graph.inputs_of(name)
-    if not producers:
-        elems = math.prod(layer.input_shapes[0])
-        return [Operand(elems, graph.precision(name).a_bits, STREAM)]
-    out = []
-    for src, shape in zip(producers, layer.input_shapes):
-        fetch = ON_CHIP if res.resident[src] else STREAM
-        out.append(Operand(math.prod(shape), graph.output_bits(src), fetch))
-    return out
-
-
-def _budget(accel: Accelerator, res: Residency, step: int, min_tile_bits: int) -> int:
-    """Streaming bits per core at `step`: the memory the live activations (and resident weights)
-    leave free, shared by the cores; at least two minimal tiles, at most the core's memory."""
-    used = res.liveness.live_bits[step] + (res.weight_bits if res.weights_resident else 0)
-    free = (res.capacity_bits - used) // accel.cores
-    return min(accel.sram_bytes_per_core * 8, max(2 * min_tile_bits, free))
-
-
-def _plan_gemm(graph: LayerGraph, name: str, step: int, accel: Accelerator, res: Residency) -> LayerPlan:
-    layer = graph.layer(name)
-    gemm = layer.gemm()
-    assert gemm is not None
-    p = graph.precision(name)
-    out_bits = graph.output_bits(name)
-    inputs = _input_operands(graph, name, res)
-    a = inputs[0]
-    a_elems, b_elems, b_bits = gemm_operand_elems(graph, name)
-    if layer.weight_elems:
-        b = Operand(b_elems, b_bits, ON_CHIP if res.weights_resident else STREAM)
-    else:  # MatMul: the second operand is an activation
-        b = inputs[1]
-    out = Operand(layer.out_elems, out_bits, ON_CHIP if res.resident[name] else STREAM)
-
-    def traffic_for(split: Split, b_op: Operand = b) -> Traffic:
-        fp = mapping.footprint(gemm, split, accel, a, b_op, out_bits)
-        return mapping.gemm_traffic(fp, a, b_op, out, _budget(accel, res, step, fp.min_tile_bits))
-
-    split = mapping.choose_split(gemm, accel, lambda s: traffic_for(s).total_bits)
-    mapping.check_tile_fits(accel, name, mapping.footprint(gemm, split, accel, a, b, out_bits))
-    traffic = traffic_for(split)
-    first = traffic_for(split, Operand(b.elems, b.bits, ONCE)) if b.fetch == ON_CHIP and layer.weight_elems else traffic
-    view = mapping.array_view(accel, p.w_bits, p.a_bits)
-    cycles = mapping.core_cycles(gemm, split, view, accel.dataflow)
-    g_c, m_c, n_c = (-(-gemm.groups // split.groups), -(-gemm.m // split.m), -(-gemm.n // split.n))
-    row_folds, col_folds = mapping.folds(m_c, n_c, gemm.k, mapping.array_view(accel), accel.dataflow)
-    tiles = min(TILE_CAP, g_c * row_folds * col_folds)
-    return LayerPlan(
-        name=name,
-        kind=layer.kind,
-        macs=layer.macs,
-        w_bits=p.w_bits,
-        a_bits=p.a_bits,
-        out_bits=out_bits,
-        split=split,
-        gang=view.gang,
-        core_cycles=cycles + (0,) * (accel.cores - len(cycles)),
-        tiles=tiles,
-        traffic=traffic,
-        first_traffic=first,
-        output_on_chip=out.fetch == ON_CHIP,
-        live_bits=res.liveness.live_bits[step],
-    )
-
-
-def _plan_other(graph: LayerGraph, name: str, step: int, accel: Accelerator, res: Residency) -> LayerPlan:
-    """Layers without MACs: pooling runs on the output stage; Add is fused into its producer's
-    output stage, Flatten and Concat are layout only (0 cycles). All move their data like any
-    other layer when it is off chip."""
-    layer = graph.layer(name)
-    p = graph.precision(name)
-    out_bits = graph.output_bits(name)
-    reads = mapping.total_read_bits(_input_operands(graph, name, res))
-    on_chip = res.resident[name]
-    writes = 0 if on_chip else layer.out_elems * out_bits
-    per_core = mapping.vector_cycles(layer.in_elems, accel, accel.cores) if layer.kind == "Pool" else 0
-    traffic = Traffic(reads, writes)
-    return LayerPlan(
-        name=name,
-        kind=layer.kind,
-        macs=0,
-        w_bits=p.w_bits,
-        a_bits=p.a_bits,
-        out_bits=out_bits,
-        split=Split(1, accel.cores, 1),
-        gang=1,
-        core_cycles=(per_core,) * accel.cores,
-        tiles=TILE_CAP if traffic.total_bits else 1,
-        traffic=traffic,
-        first_traffic=traffic,
-        output_on_chip=on_chip,
-        live_bits=res.liveness.live_bits[step],
-    )
-
-
-def plan(graph: LayerGraph, accel: Accelerator) -> Plan:
-    """Plan every layer of `graph` on `accel` (no simulation): splits, cycles, traffic.
-
-    Raises InputError when a core's memory cannot hold one double-buffered tile of some layer.
-    """
-    if not isinstance(graph, LayerGraph):
-        raise TypeError(f"graph must be a LayerGraph, not {type(graph).__name__}")
-    res = residency(graph, accel)
-    layers = []
-    for step, name in enumerate(res.liveness.order):
-        if graph.layer(name).gemm() is not None:
-            layers.append(_plan_gemm(graph, name, step, accel, res))
-        else:
-            layers.append(_plan_other(graph, name, step, accel, res))
-    return Plan(graph.name, _batch(graph), accel, tuple(layers), res)
 
 
 # --- the discrete-event run --------------------------------------------------------------------
@@ -363,8 +206,13 @@ def _check_representable(p: Plan) -> None:
         )
 
 
-def simulate(graph: LayerGraph, accel: Accelerator | None = None, *, memory: str = DEFAULT_MEMORY) -> SimResult:
+def simulate(
+    graph: LayerGraph, accel: Accelerator | None = None, *, memory: str = DEFAULT_MEMORY, micro_batching: bool = True
+) -> SimResult:
     """Simulate one batch of `graph` on `accel` (default: the default 16-bit system).
+
+    An even batch runs whole, or as two back-to-back halves when that is faster per image
+    (`accelsim.model.batching`; the result's `micro_batch` says which).
 
     Parameters
     ----------
@@ -374,18 +222,22 @@ def simulate(graph: LayerGraph, accel: Accelerator | None = None, *, memory: str
         The design point.
     memory : str
         External memory preset (``tech.memory``) that prices off-chip bytes in the energy model
-        (`accelsim.model.energy`); it does not change timing (the bandwidth is ``accel.bw_gb_per_s``).
+        (`accelsim.model.energy`); it does not change timing (the bandwidth is ``accel.bw_gb_per_s``
+        times ``accel.dram_efficiency``).
+    micro_batching : bool
+        Let an even batch run as two halves when that is faster (default). False runs the batch
+        whole: the fixed-batch plan, whose traffic does not depend on the bandwidth.
 
     Returns
     -------
     SimResult
-        Steady-state and first-image times, per-layer breakdown, off-chip bytes, fit flags,
-        energy per image.
+        Steady-state and first-image times, per-layer breakdown, off-chip and on-chip-network
+        bytes, fit flags, energy per image.
 
     Raises
     ------
     InputError
-        A core's memory cannot hold one double-buffered tile of some layer; unknown `memory`.
+        A core's memory cannot hold one layer's minimal streaming tile; unknown `memory`.
 
     Examples
     --------
@@ -398,45 +250,45 @@ def simulate(graph: LayerGraph, accel: Accelerator | None = None, *, memory: str
     """
     accel = accel if accel is not None else Accelerator()
     memory_pj_per_bit(memory)  # an unknown preset fails before the simulation, not after
+    batch = graph_batch(graph) if isinstance(graph, LayerGraph) else 1
+    half = batching.rebatch(graph, batch, batch // 2) if micro_batching and batch % 2 == 0 else None
+    if half is None:
+        return _simulate_whole(graph, accel, memory)
+    halves = batching.repeat(simulate(half, accel, memory=memory), 2)
+    try:
+        whole = _simulate_whole(graph, accel, memory)
+    except InputError:
+        return halves
+    return whole if batching.no_worse(whole, halves) else halves
+
+
+def _noc_units(lp: LayerPlan, accel: Accelerator) -> int:
+    """DES units the on-chip network needs for the layer's bits (0 when it or DRAM is unconstrained)."""
+    bpc = accel.noc_bytes_per_cycle * 8
+    if not (math.isfinite(bpc) and math.isfinite(accel.bytes_per_cycle)) or lp.noc_bits == 0:
+        return 0
+    return math.ceil(lp.noc_bits * UNITS_PER_CYCLE / bpc)
+
+
+def _simulate_whole(graph: LayerGraph, accel: Accelerator, memory: str) -> SimResult:
     p = plan(graph, accel)
     _check_representable(p)
     spans, events = run_plan(p)
-    first_spans = spans
-    if any(lp.first_traffic != lp.traffic for lp in p.layers):
-        first_spans, more = run_plan(p, first=True)
+    first_spans = list(spans)
+    # Layers are separated by barriers, so a layer's span depends on that layer alone: the first
+    # image re-runs only the layers whose first-image traffic differs (pinned weights loading).
+    differ = [i for i, lp in enumerate(p.layers) if lp.first_traffic != lp.traffic]
+    if differ:
+        sub = replace(p, layers=tuple(p.layers[i] for i in differ))
+        sub_spans, more = run_plan(sub, first=True)
         events += more
-    bpc = accel.bytes_per_cycle * 8
-    layers = []
-    for lp, units in zip(p.layers, spans):
-        span = units / UNITS_PER_CYCLE
-        transfer = lp.traffic.total_bits / bpc if math.isfinite(bpc) else 0.0
-        compute = lp.compute_cycles
-        bound = "memory" if transfer > compute else ("compute" if compute > 0 else "none")
-        layers.append(
-            LayerResult(
-                name=lp.name,
-                kind=lp.kind,
-                macs=lp.macs,
-                w_bits=lp.w_bits,
-                a_bits=lp.a_bits,
-                out_bits=lp.out_bits,
-                split=lp.split.as_tuple(),
-                gang=lp.gang,
-                tiles=lp.tiles,
-                compute_cycles=compute,
-                transfer_cycles=transfer,
-                cycles=span,
-                stall_cycles=(units - compute * UNITS_PER_CYCLE) / UNITS_PER_CYCLE,
-                bound=bound,
-                array_utilization=mapping.utilization(lp.macs, accel.macs_per_cycle, compute),
-                read_bytes=lp.traffic.read_bits / 8,
-                write_bytes=lp.traffic.write_bits / 8,
-                refetch=lp.traffic.refetch,
-                output_on_chip=lp.output_on_chip,
-                live_bytes=lp.live_bits / 8,
-            )
-        )
-    res = p.residency
+        for i, units in zip(differ, sub_spans):
+            first_spans[i] = units
+    # The network runs beside the channel and the arrays: a layer ends no earlier than its last bit.
+    spans = [max(units, _noc_units(lp, accel)) for lp, units in zip(p.layers, spans)]
+    first_spans = [max(units, _noc_units(lp, accel)) for lp, units in zip(p.layers, first_spans)]
+    layers = [_layer_result(lp, units, accel) for lp, units in zip(p.layers, spans)]
+    mem = p.residency
     total = sum(spans) / UNITS_PER_CYCLE
     compute_total = sum(lp.compute_cycles for lp in p.layers)
     result = SimResult(
@@ -452,14 +304,47 @@ def simulate(graph: LayerGraph, accel: Accelerator | None = None, *, memory: str
         read_bytes=sum(lp.traffic.read_bits for lp in p.layers) / 8,
         write_bytes=sum(lp.traffic.write_bits for lp in p.layers) / 8,
         first_read_bytes=sum(lp.first_traffic.read_bits for lp in p.layers) / 8,
-        weights_resident=res.weights_resident,
-        activations_resident=res.activations_resident,
-        weight_bytes=res.weight_bits / 8,
-        peak_live_bytes=res.liveness.peak_bits / 8,
-        peak_onchip_bytes=res.peak_onchip_bits / 8,
+        weights_resident=mem.weights_resident,
+        activations_resident=mem.activations_resident,
+        weight_bytes=mem.weight_bits / 8,
+        peak_live_bytes=mem.liveness.peak_bits / 8,
+        peak_onchip_bytes=mem.peak_onchip_bits / 8,
         events=events,
+        pinned_weight_bytes=mem.pinned_weight_bits / 8,
+        noc_bytes=sum(lp.noc_bits for lp in p.layers) / 8,
     )
     return annotate(graph, result, memory)
+
+
+def _layer_result(lp: LayerPlan, units: int, accel: Accelerator) -> LayerResult:
+    bpc = accel.bytes_per_cycle * 8
+    compute = lp.compute_cycles
+    span = units / UNITS_PER_CYCLE
+    return LayerResult(
+        name=lp.name,
+        kind=lp.kind,
+        macs=lp.macs,
+        w_bits=lp.w_bits,
+        a_bits=lp.a_bits,
+        out_bits=lp.out_bits,
+        split=lp.split.as_tuple(),
+        gang=lp.gang,
+        tiles=lp.tiles,
+        compute_cycles=compute,
+        transfer_cycles=lp.traffic.total_bits / bpc if math.isfinite(bpc) else 0.0,
+        cycles=span,
+        stall_cycles=(units - compute * UNITS_PER_CYCLE) / UNITS_PER_CYCLE,
+        bound=bound_of(span, compute),
+        array_utilization=mapping.utilization(lp.macs, accel.macs_per_cycle, compute),
+        read_bytes=lp.traffic.read_bits / 8,
+        write_bytes=lp.traffic.write_bits / 8,
+        refetch=lp.traffic.refetch,
+        output_on_chip=lp.output_on_chip,
+        live_bytes=lp.live_bits / 8,
+        order=lp.traffic.order,
+        weights_pinned=lp.weights_pinned,
+        noc_bytes=lp.noc_bits / 8,
+    )
 
 
 __all__ = ["LayerPlan", "Plan", "TILE_CAP", "UNITS_PER_CYCLE", "plan", "run_plan", "simulate"]

@@ -27,6 +27,9 @@ MEANINGS = {
     "dataflow": "output / weight / input stationary",
     "mac_bits": "operand bits of the MACs (WxA if mixed)",
     "mode": "configurable (sub-word) or dedicated MACs",
+    "efficiency": "sustained / peak external bandwidth",
+    "noc_bw": "on-chip network GB/s between cores",
+    "noc_pj_per_bit": "on-chip network energy, pJ per bit",
 }
 
 

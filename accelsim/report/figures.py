@@ -19,8 +19,8 @@ from typing import Any
 from accelsim.errors import InputError
 from accelsim.report.plot import caption, new_figure, plot_format, save_figure
 
-#: Colours by bound (colour-blind safe pair from matplotlib's tab10: blue, orange).
-BOUND_COLOURS = {"compute": "#1f77b4", "memory": "#ff7f0e", "none": "#7f7f7f"}
+#: Colours by bound (matplotlib's tab10: blue, orange, and purple for main's "balanced" layers).
+BOUND_COLOURS = {"compute": "#1f77b4", "balanced": "#9467bd", "memory": "#ff7f0e", "none": "#7f7f7f"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +68,10 @@ def layers_figure(result: Any, *, title: str = "", note: str = ""):  # type: ign
     ax.grid(True, axis="y", linewidth=0.4, alpha=0.6)
     from matplotlib.patches import Patch
 
-    handles = [Patch(color=BOUND_COLOURS[b], label=f"computing ({b}-bound layer)") for b in ("compute", "memory")]
+    labels = {"compute": "compute-bound layer", "balanced": "balanced layer", "memory": "memory-bound layer"}
+    handles = [Patch(color=BOUND_COLOURS[b], label=f"computing ({label})") for b, label in labels.items()]
     handles.append(Patch(facecolor="white", edgecolor="0.3", hatch="////", label="stall (waiting for off-chip data)"))
-    ax.legend(handles=handles, fontsize=7, loc="upper left", ncols=3)
+    ax.legend(handles=handles, fontsize=7, loc="upper left", ncols=2)
     ax.set_title(title or f"{result.workload}: time per layer", fontsize=10)
     caption(fig, note)
     return fig

@@ -230,7 +230,7 @@ def header(opts: Options) -> str:
         f"* External bandwidth: {', '.join(describe_bw(x) for x in opts.bandwidths)} (PACT's three). Batch 1. "
         f"First and last MAC layers at {opts.first_last_bits} bits when the body is narrower (PACT).",
         "* Compute cycles per layer follow SCALE-Sim v2's accounting (docs/scalesim-accounting.md); memory "
-        "traffic, on-chip residency and the shared external channel follow docs/model.md sections 5-8.",
+        "traffic, on-chip residency and the shared external channel follow docs/model.md sections 5-12.",
         "",
     ]
     if opts != Options():

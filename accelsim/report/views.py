@@ -76,14 +76,20 @@ COLUMNS: dict[str, Column] = _columns(
     ("images_per_s", "img/s", 1.0, "sig"),
     ("utilization", "util %", 100.0, "sig"),
     ("stall_fraction", "stall %", 100.0, "sig"),
+    ("memory_bound_fraction", "mem-bound %", 100.0, "sig"),
     ("bound", "bound", 1.0, "text"),
     ("offchip_mb", "offchip MB", 1.0, "sig"),
-    ("weights_fit", "fits", 1.0, "yesno"),
+    ("noc_mb", "NoC MB", 1.0, "sig"),
+    ("pinned_mb", "pinned MB", 1.0, "sig"),
+    ("dram_efficiency", "dram eff", 1.0, "sig"),
+    ("fits", "fits", 1.0, "yesno"),
+    ("weights_fit", "w fit", 1.0, "yesno"),
     ("activations_fit", "acts fit", 1.0, "yesno"),
     ("energy_per_image_uj", "dyn uJ", 1.0, "sig"),
     ("mac_energy_per_image_uj", "MAC uJ", 1.0, "sig"),
     ("sram_energy_per_image_uj", "SRAM uJ", 1.0, "sig"),
     ("offchip_energy_per_image_uj", "offchip uJ", 1.0, "sig"),
+    ("noc_energy_per_image_uj", "NoC uJ", 1.0, "sig"),
     ("area_mm2", "area mm2", 1.0, "sig"),
     ("compute_area_mm2", "MAC mm2", 1.0, "sig"),
     ("sram_area_mm2", "SRAM mm2", 1.0, "sig"),
@@ -107,10 +113,14 @@ COLUMNS: dict[str, Column] = _columns(
     ("read_bytes", "read MB", 1e-6, "sig"),
     ("write_bytes", "write MB", 1e-6, "sig"),
     ("refetch", "refetch", 1.0, "int"),
+    ("order", "order", 1.0, "text"),
+    ("weights_pinned", "w pinned", 1.0, "yesno"),
     ("output_on_chip", "out on chip", 1.0, "yesno"),
+    ("noc_bytes", "NoC MB", 1e-6, "sig"),
     ("mac_energy_uj", "MAC uJ", 1.0, "sig"),
     ("sram_energy_uj", "SRAM uJ", 1.0, "sig"),
     ("offchip_energy_uj", "offchip uJ", 1.0, "sig"),
+    ("noc_energy_uj", "NoC uJ", 1.0, "sig"),
     # networks and their layers (`accelsim workloads`, `accelsim layers`)
     ("type", "type", 1.0, "text"),
     ("out_shape", "out shape", 1.0, "text"),
@@ -130,7 +140,11 @@ COLUMNS: dict[str, Column] = _columns(
     ("weights_mb_2b", "MB@2b", 1.0, "sig"),
     # on-chip fit
     ("capacity_mb", "sram MB", 1.0, "sig"),
+    ("capacity_per_core_mb", "core MB", 1.0, "sig"),
     ("weights_mb", "weights MB", 1.0, "sig"),
+    ("pinned_per_core_mb", "pin/core MB", 1.0, "sig"),
+    ("streamed_mb", "streamed MB", 1.0, "sig"),
+    ("peak_live_per_core_mb", "live/core MB", 1.0, "sig"),
     ("largest_layer", "largest layer", 1.0, "text"),
     ("largest_working_set_mb", "layer MB", 1.0, "sig"),
     ("peak_live_mb", "live MB", 1.0, "sig"),
@@ -260,29 +274,43 @@ __all__ = [
 ]
 
 
-def run_summary(totals: Mapping[str, Any]) -> str:
-    """The run-level numbers of `accelsim run` as five labelled lines (units in the words).
+def _weights_words(weights_mb: float, pinned_mb: float) -> str:
+    """Partial residency in words: how many weight MB stay on chip and how many stream per image."""
+    streamed = max(weights_mb - pinned_mb, 0.0)
+    if pinned_mb <= 0:
+        return f"none pinned: all {significant(weights_mb)} MB stream from off-chip each image"
+    if streamed <= 0:
+        return f"all {significant(weights_mb)} MB pinned on chip (loaded once)"
+    return (
+        f"{significant(pinned_mb)} of {significant(weights_mb)} MB pinned (loaded once), "
+        f"{significant(streamed)} MB stream from off-chip each image"
+    )
 
-    `totals` is `SimResult.totals()` plus the area keys. Energy is dynamic only: the model has no
-    leakage term yet, and the line says so.
+
+def run_summary(totals: Mapping[str, Any]) -> str:
+    """The run-level numbers of `accelsim run` as labelled lines (units in the words, each <= 100 columns).
+
+    `totals` is `SimResult.totals()` plus the area keys. Weights are pinned per core and may be
+    pinned in part (the rest streams); energy is dynamic only: the model has no leakage term yet,
+    and the line says so.
     """
     t = totals
     ms, first_ms = t["seconds_per_image"] * 1e3, t["first_image_seconds"] * 1e3
     memory_share = significant(100 * t["memory_bound_fraction"])
-    fits = "stay (loaded once)" if t["weights_fit"] else "stream from off-chip"
     acts = "all stay" if t["activations_fit"] else "some spill off-chip"
     lines = [
         f"time      {significant(ms)} ms/image steady state, first image {significant(first_ms)} ms; "
         f"{significant(t['images_per_s'])} images/s",
         f"bound     {t['bound']}: memory-bound layers take {memory_share} % of the time; array utilization "
         f"{significant(100 * t['utilization'])} %",
-        f"on chip   weights {significant(t['weights_mb'])} MB {fits}; activations {acts} "
-        f"(peak live {significant(t['peak_live_mb'])} MB)",
-        f"off-chip  {significant(t['offchip_mb_per_image'])} MB/image steady state, "
+        f"weights   {_weights_words(t['weights_mb'], t['pinned_weights_mb'])}",
+        f"on chip   activations {acts} (peak live {significant(t['peak_live_mb'])} MB); on-chip network "
+        f"{significant(t['noc_mb_per_image'])} MB/image",
+        f"off-chip  {significant(t['offchip_mb_per_image'])} MB/image steady state ({t['memory']}), "
         f"{significant(t['first_image_read_mb'])} MB read for the first image",
         f"energy    {significant(t['energy_per_image_uj'])} uJ/image dynamic (no leakage term): MAC "
         f"{significant(t['mac_energy_per_image_uj'])}, SRAM {significant(t['sram_energy_per_image_uj'])}, "
-        f"off-chip {significant(t['offchip_energy_per_image_uj'])} ({t['memory']})",
+        f"off-chip {significant(t['offchip_energy_per_image_uj'])}, NoC {significant(t['noc_energy_per_image_uj'])}",
     ]
     if "area_mm2" in t:
         lines.append(

@@ -31,5 +31,5 @@ layers = rows_to_frame(simulate(graph, design))
 slowest = layers.nlargest(3, "cycles")[["name", "kind", "cycles", "bound", "array_utilization"]]
 print("slowest layers at 4 bits, 64 GB/s:")
 print(slowest.to_string(index=False))
-share = layers.groupby("bound")["cycles"].sum() / layers["cycles"].sum()
+share = (layers.groupby("bound")["cycles"].sum() / layers["cycles"].sum()).sort_values(ascending=False)
 print("time share by bound:", ", ".join(f"{k} {v:.0%}" for k, v in share.items()))

@@ -1,0 +1,216 @@
+"""Layer plans: every layer's split, per-core cycles, off-chip traffic and on-chip-network bits.
+
+`plan(graph, accel)` applies the per-core memory plan (`accelsim.model.memory`) to each layer with the
+pure functions of `accelsim.model.mapping`; `accelsim.model.sim` then runs the plans as events.
+
+On-chip network traffic (docs/model.md, "On-chip network"): every bit a core receives from or
+sends to anywhere but its own SRAM crosses the network once:
+
+* DRAM reads and writes pass through the memory interface's network port. A slice that several
+  cores need (a weight slice shared by the cores splitting M, an input row block shared by the
+  cores splitting N) is *multicast*: the ring carries it once past every core that keeps a copy,
+  so it is counted once — a capability the default ring has, costed like any other bit.
+* An on-chip activation stays on the cores that produced it. A consumer with the same partition
+  (same split along groups and M, no N split on either side) reads its rows locally (a conv's halo
+  rows are ignored, as in the footprint); any other consumer, and every reader of a MatMul's second
+  operand, receives the tensor over the network, each piece once (multicast), except the
+  ``1/cores`` share that is already local.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from accelsim.hardware.design import Accelerator
+from accelsim.ir.graph import LayerGraph
+from accelsim.model import mapping, traffic
+from accelsim.model.liveness import gemm_operand_elems
+from accelsim.model.mapping import Split
+from accelsim.model.memory import MemoryPlan, plan_memory
+from accelsim.model.traffic import ON_CHIP, ONCE, STREAM, Operand, Traffic
+
+#: Most DES tiles per core and layer. Eight keeps the exposed first load of a layer at <= 1/8 of
+#: its traffic while ResNet-50 stays under ~10k simpy events per design point (issue 11 replaces
+#: this constant by converged granularity).
+TILE_CAP = 8
+
+
+@dataclass(frozen=True, slots=True)
+class LayerPlan:
+    """One layer, ready to simulate: per-core compute cycles, off-chip bits and network bits."""
+
+    name: str
+    kind: str
+    macs: int
+    w_bits: int
+    a_bits: int
+    out_bits: int
+    split: Split
+    gang: int
+    core_cycles: tuple[int, ...]  # one entry per core; 0 = idle
+    tiles: int
+    traffic: Traffic  # steady state
+    first_traffic: Traffic  # first image (pinned weights fetched once)
+    output_on_chip: bool
+    live_bits: int
+    noc_bits: int = 0  # steady state, bits the on-chip network delivers
+    weights_pinned: bool = False
+
+    @property
+    def compute_cycles(self) -> int:
+        return max(self.core_cycles, default=0)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    graph_name: str
+    batch: int
+    accel: Accelerator
+    layers: tuple[LayerPlan, ...]
+    residency: MemoryPlan
+
+
+def graph_batch(graph: LayerGraph) -> int:
+    """Images per run: ``metadata["batch"]`` (the zoo sets it), else the leading axis of the input."""
+    batch = graph.metadata.get("batch")
+    if isinstance(batch, int) and not isinstance(batch, bool) and batch > 0:
+        return batch
+    names = graph.names()
+    return graph.layer(names[0]).input_shapes[0][0] if names else 1
+
+
+def _input_operands(graph: LayerGraph, name: str, mem: MemoryPlan) -> list[Operand]:
+    """Every tensor `name` reads, at the bits it is stored at, on chip or not."""
+    layer = graph.layer(name)
+    producers = graph.inputs_of(name)
+    if not producers:
+        elems = math.prod(layer.input_shapes[0])
+        return [Operand(elems, graph.precision(name).a_bits, STREAM)]
+    return [
+        Operand(math.prod(shape), graph.output_bits(src), ON_CHIP if mem.resident[src] else STREAM)
+        for src, shape in zip(producers, layer.input_shapes)
+    ]
+
+
+def _aligned(producer: Split, consumer: Split) -> bool:
+    """Same row partition on both sides: a consumer core finds its input rows in its own SRAM."""
+    return producer == consumer and producer.n == 1
+
+
+def moved_bits(graph: LayerGraph, name: str, mem: MemoryPlan, splits: dict[str, Split], cores: int) -> int:
+    """Core-to-core bits layer `name` needs: its on-chip inputs that sit on other cores.
+
+    Only a row-partitioned input can be local: a GEMM's second operand (a MatMul's B) is needed
+    whole by every core of its group, so it always crosses the network (multicast, once).
+    """
+    gemm = graph.layer(name).gemm() is not None
+    out = 0
+    for i, (src, op) in enumerate(zip(graph.inputs_of(name), _input_operands(graph, name, mem))):
+        if op.fetch == ON_CHIP and ((gemm and i > 0) or not _aligned(splits[src], splits[name])):
+            out += op.total_bits - -(-op.total_bits // cores)
+    return out
+
+
+def _plan_gemm(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem: MemoryPlan) -> LayerPlan:
+    layer = graph.layer(name)
+    gemm = layer.gemm()
+    assert gemm is not None
+    lm = mem.layers[step]
+    p = graph.precision(name)
+    out_bits = graph.output_bits(name)
+    inputs = _input_operands(graph, name, mem)
+    a = inputs[0]
+    _, b_elems, b_bits = gemm_operand_elems(graph, name)
+    if layer.weight_elems:
+        b = Operand(b_elems, b_bits, ON_CHIP if lm.pinned else STREAM)
+    else:  # MatMul: the second operand is an activation
+        b = inputs[1]
+    out = Operand(layer.out_elems, out_bits, ON_CHIP if mem.resident[name] else STREAM)
+    split = lm.split
+    fp = traffic.footprint(gemm, split, accel, a, b, out_bits)
+    steady = traffic.gemm_traffic(fp, a, b, out, lm.budget_bits)
+    first = steady
+    if lm.pinned:
+        once = Operand(b.elems, b.bits, ONCE)
+        first = traffic.gemm_traffic(traffic.footprint(gemm, split, accel, a, once, out_bits), a, once, out, lm.budget_bits)
+    view = mapping.array_view(accel, p.w_bits, p.a_bits)
+    cycles = mapping.core_cycles(gemm, split, view, accel.dataflow)
+    g_c, m_c, n_c = (-(-gemm.groups // split.groups), -(-gemm.m // split.m), -(-gemm.n // split.n))
+    row_folds, col_folds = mapping.folds(m_c, n_c, gemm.k, mapping.array_view(accel), accel.dataflow)
+    return LayerPlan(
+        name=name,
+        kind=layer.kind,
+        macs=layer.macs,
+        w_bits=p.w_bits,
+        a_bits=p.a_bits,
+        out_bits=out_bits,
+        split=split,
+        gang=view.gang,
+        core_cycles=cycles + (0,) * (accel.cores - len(cycles)),
+        tiles=min(TILE_CAP, g_c * row_folds * col_folds),
+        traffic=steady,
+        first_traffic=first,
+        output_on_chip=out.fetch == ON_CHIP,
+        live_bits=mem.liveness.live_bits[step],
+        weights_pinned=lm.pinned,
+    )
+
+
+def _plan_other(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem: MemoryPlan) -> LayerPlan:
+    """Layers without MACs: pooling runs on the output stage; Add is fused into its producer's
+    output stage, Flatten and Concat are layout only (0 cycles). All move their data like any
+    other layer when it is off chip."""
+    layer = graph.layer(name)
+    p = graph.precision(name)
+    out_bits = graph.output_bits(name)
+    reads = traffic.total_read_bits(_input_operands(graph, name, mem))
+    on_chip = mem.resident[name]
+    writes = 0 if on_chip else layer.out_elems * out_bits
+    per_core = mapping.vector_cycles(layer.in_elems, accel, accel.cores) if layer.kind == "Pool" else 0
+    steady = Traffic(reads, writes)
+    return LayerPlan(
+        name=name,
+        kind=layer.kind,
+        macs=0,
+        w_bits=p.w_bits,
+        a_bits=p.a_bits,
+        out_bits=out_bits,
+        split=mem.layers[step].split,
+        gang=1,
+        core_cycles=(per_core,) * accel.cores,
+        tiles=TILE_CAP if steady.total_bits else 1,
+        traffic=steady,
+        first_traffic=steady,
+        output_on_chip=on_chip,
+        live_bits=mem.liveness.live_bits[step],
+    )
+
+
+def plan(graph: LayerGraph, accel: Accelerator) -> Plan:
+    """Plan every layer of `graph` on `accel` (no simulation): splits, cycles, traffic, network bits.
+
+    Raises InputError when a core's memory cannot hold one layer's minimal streaming tile.
+    """
+    if not isinstance(graph, LayerGraph):
+        raise TypeError(f"graph must be a LayerGraph, not {type(graph).__name__}")
+    mem = plan_memory(graph, accel)
+    splits = {lm.name: lm.split for lm in mem.layers}
+    layers = []
+    for step, name in enumerate(mem.liveness.order):
+        if graph.layer(name).gemm() is not None:
+            lp = _plan_gemm(graph, name, step, accel, mem)
+        else:
+            lp = _plan_other(graph, name, step, accel, mem)
+        noc = lp.traffic.total_bits + moved_bits(graph, name, mem, splits, accel.cores)
+        layers.append(_with_noc(lp, noc))
+    return Plan(graph.name, graph_batch(graph), accel, tuple(layers), mem)
+
+
+def _with_noc(lp: LayerPlan, noc_bits: int) -> LayerPlan:
+    from dataclasses import replace
+
+    return replace(lp, noc_bits=noc_bits)
+
+
+__all__ = ["TILE_CAP", "LayerPlan", "Plan", "graph_batch", "moved_bits", "plan"]

@@ -1,0 +1,320 @@
+"""Per-core on-chip memory plan: what each core's SRAM holds at every step of the execution order.
+
+Every core has its own SRAM of `sram_bytes_per_core`; nothing is pooled. The plan decides, in this
+order (docs/model.md, "The memory plan"; every rule is a threshold or a fixed-order prefix, so
+more SRAM or fewer bits never evicts anything and results are deterministic):
+
+1. **Split.** Each GEMM layer is cut across cores to minimise the slowest core's cycles
+   (`mapping.choose_split`); ties go to fewer off-chip bits with every operand streamed through a
+   whole core's SRAM, then to fewer replicated weight bits.
+2. **Streaming room.** On each core it uses, a layer needs at least `reserve` bits (two minimal
+   full-K tiles or the K-split minimum, `traffic.tile_need_bits`) and wants `want` bits (the room
+   beyond which more room saves no traffic with every operand streaming,
+   `traffic.refetch_free_bits`).
+3. **Activations.** A layer's output lives on the cores that produced it (an equal share on each)
+   from its step to its last reader's step. It stays on chip when, at every step of its life and on
+   every core holding it, all live intermediate activations plus that step's layer's `want` fit —
+   the want *with this tensor on chip* at the steps of the layers that read it. Network inputs and
+   graph outputs are always off chip. So a tensor never takes room a layer needs to read its
+   operands once, and more SRAM or fewer bits never evicts anything.
+4. **Buffers.** At each step a used core streams through ``max(reserve, min(want, SRAM - resident
+   activations))``: spilled activations take no room (issue 10's budget bug).
+5. **Pinned weights.** Pin capacity per core = the least SRAM left over all steps after every
+   live activation (spilled ones counted, so the capacity only grows with SRAM) and buffers.
+   Layers are pinned in order of benefit per byte — the DRAM bits they save per compute cycle
+   (weight bits / cycles) over the SRAM they take (weight bits x replicas), i.e. the key
+   ``cycles x replicas`` ascending, ties by step — each core keeping the weight slices its part
+   of the split uses (replicated across the cores that split M). Pinning stops at the first layer
+   that does not fit (a prefix, so more SRAM never unpins a layer).
+
+Occupancy of core c at step s = pinned weights + resident activations + buffer <= SRAM, by
+construction (`MemoryPlan.occupancy`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from accelsim.hardware.design import Accelerator
+from accelsim.ir.graph import LayerGraph
+from accelsim.model import mapping, traffic
+from accelsim.model.liveness import Liveness, gemm_operand_elems, liveness, weight_bits
+from accelsim.model.mapping import Split
+from accelsim.model.traffic import Operand
+
+
+@dataclass(frozen=True, slots=True)
+class LayerMemory:
+    """One layer's memory decisions (bits per core unless named otherwise)."""
+
+    name: str
+    split: Split
+    cores_used: int
+    reserve_bits: int
+    want_bits: int
+    weight_bits: int  # the layer's weights once (0 without weights)
+    slice_bits: tuple[int, ...]  # weight bits each used core keeps when pinned
+    pinned: bool
+    budget_bits: int  # streaming room on its tightest used core
+
+
+@dataclass(frozen=True, slots=True)
+class MemoryPlan:
+    """Per-core placement of weights, activations and streaming buffers for one graph."""
+
+    capacity_bits: int  # per core
+    cores: int
+    liveness: Liveness
+    layers: tuple[LayerMemory, ...]
+    resident: dict[str, bool] = field(repr=False)
+    owners: dict[str, int] = field(repr=False)  # tensor -> cores holding it (cores 0 .. n-1)
+    pinned_per_core: tuple[int, ...] = field(repr=False)
+    occupancy: tuple[tuple[int, ...], ...] = field(repr=False)  # [step][core], bits
+    live_per_core: tuple[tuple[int, ...], ...] = field(repr=False)  # resident activations [step][core]
+    weight_bits: int = 0
+
+    @property
+    def weights_resident(self) -> bool:
+        """Every weight is pinned on chip (loaded once, not re-read per batch)."""
+        return all(lm.pinned for lm in self.layers if lm.weight_bits)
+
+    @property
+    def activations_resident(self) -> bool:
+        """Every intermediate tensor (not a graph output) stays on chip."""
+        return not self.spilled
+
+    @property
+    def fits(self) -> bool:
+        """Everything fits: all weights pinned and all intermediate activations on chip."""
+        return self.weights_resident and self.activations_resident
+
+    @property
+    def spilled(self) -> tuple[str, ...]:
+        """Layers whose output goes off chip although another layer reads it, in execution order."""
+        return tuple(t.name for t in self.liveness.tensors if _keepable(t) and not self.resident[t.name])
+
+    @property
+    def pinned_weight_bits(self) -> int:
+        """Weights pinned on chip, counted once (not per replica)."""
+        return sum(lm.weight_bits for lm in self.layers if lm.pinned)
+
+    @property
+    def streamed_weight_bits(self) -> int:
+        return self.weight_bits - self.pinned_weight_bits
+
+    @property
+    def peak_live_per_core_bits(self) -> int:
+        """The most resident activation bits any core holds at any step."""
+        return max((max(row) for row in self.live_per_core), default=0)
+
+    @property
+    def peak_onchip_bits(self) -> int:
+        """The most any core holds at any step in pinned weights and resident activations."""
+        peak = 0
+        for row in self.live_per_core:
+            peak = max(peak, max((p + a for p, a in zip(self.pinned_per_core, row)), default=0))
+        return peak
+
+
+def _keepable(t) -> bool:  # type: ignore[no-untyped-def]
+    """Tensors that may stay on chip: intermediate activations (not inputs, not graph outputs)."""
+    return not (t.graph_output or t.network_input)
+
+
+def _gemm_operands(graph: LayerGraph, name: str) -> tuple[Operand, Operand, int]:
+    a_elems, b_elems, b_bits = gemm_operand_elems(graph, name)
+    return Operand(a_elems, graph.precision(name).a_bits), Operand(b_elems, b_bits), graph.output_bits(name)
+
+
+def layer_footprint(graph: LayerGraph, name: str, accel: Accelerator, split: Split) -> traffic.TileFootprint:
+    """The GEMM footprint of layer `name` under `split` (all operands at their stored bits)."""
+    gemm = graph.layer(name).gemm()
+    assert gemm is not None
+    a, b, out_bits = _gemm_operands(graph, name)
+    return traffic.footprint(gemm, split, accel, a, b, out_bits)
+
+
+def weight_slices(graph: LayerGraph, name: str, split: Split) -> tuple[int, ...]:
+    """Weight bits each used core keeps (core order: groups, then M, then N slices).
+
+    A core needs the weights of its groups and its N columns: cores along M hold copies.
+    """
+    layer = graph.layer(name)
+    gemm = layer.gemm()
+    if gemm is None or not layer.weight_elems:
+        return ()
+    w = graph.precision(name).w_bits
+    per_column = layer.weight_elems // (gemm.groups * gemm.n)
+    out = []
+    for g in mapping.balanced_parts(gemm.groups, split.groups):
+        for _ in mapping.balanced_parts(gemm.m, split.m):
+            for n in mapping.balanced_parts(gemm.n, split.n):
+                out.append(g * n * per_column * w)
+    return tuple(out)
+
+
+def _choose_split(graph: LayerGraph, name: str, accel: Accelerator) -> Split:
+    gemm = graph.layer(name).gemm()
+    assert gemm is not None
+    a, b, out_bits = _gemm_operands(graph, name)
+    out = Operand(graph.layer(name).out_elems, out_bits)
+    budget = accel.sram_bytes_per_core * 8
+
+    def key(split: Split) -> tuple[int, int]:
+        replicas = sum(weight_slices(graph, name, split))
+        fp = traffic.footprint(gemm, split, accel, a, b, out_bits)
+        if traffic.tile_need_bits(fp) > budget:
+            return 2**62, replicas  # cannot run on this split; keeps the key total
+        return traffic.gemm_traffic(fp, a, b, out, budget).total_bits, replicas
+
+    return mapping.choose_split(gemm, accel, key)
+
+
+def _per_core(rows: int, cores: int) -> list[list[int]]:
+    return [[0] * cores for _ in range(rows)]
+
+
+def _wants(graph: LayerGraph, name: str, fp: traffic.TileFootprint) -> tuple[int, dict[str, int]]:
+    """The layer's refetch-free room with every operand streaming, and with each input on chip."""
+    a, b, out_bits = _gemm_operands(graph, name)
+    out = Operand(0, out_bits)
+    full = traffic.refetch_free_bits(fp, a, b, out)
+    per_input = {}
+    for i, src in enumerate(graph.inputs_of(name)):
+        a_i = Operand(a.elems, a.bits, traffic.ON_CHIP) if i == 0 else a
+        b_i = Operand(b.elems, b.bits, traffic.ON_CHIP) if i == 1 else b
+        per_input[src] = traffic.refetch_free_bits(fp, a_i, b_i, out)
+    return full, per_input
+
+
+@dataclass(frozen=True, slots=True)
+class _Rooms:
+    """Per-step split, cores used, reserve, want and want-with-each-input-on-chip (bits per core)."""
+
+    splits: list[Split]
+    used: list[int]
+    reserve: list[int]
+    want: list[int]
+    want_with: list[dict[str, int]]
+
+
+def _rooms(graph: LayerGraph, order: tuple[str, ...], accel: Accelerator) -> _Rooms:
+    """Rules 1 and 2: each layer's split and streaming room; InputError when a tile cannot fit."""
+    rooms = _Rooms([], [], [], [], [])
+    for name in order:
+        if graph.layer(name).gemm() is None:
+            split, reserve, want, want_with = Split(1, accel.cores, 1), 0, 0, {}
+        else:
+            split = _choose_split(graph, name, accel)
+            fp = layer_footprint(graph, name, accel, split)
+            traffic.check_tile_fits(accel, name, fp)
+            reserve = traffic.tile_need_bits(fp)
+            want, want_with = _wants(graph, name, fp)
+        rooms.splits.append(split)
+        rooms.used.append(split.cores_used)
+        rooms.reserve.append(reserve)
+        rooms.want.append(want)
+        rooms.want_with.append(want_with)
+    return rooms
+
+
+def plan_memory(graph: LayerGraph, accel: Accelerator) -> MemoryPlan:
+    """The per-core memory plan of `graph` on `accel` (rules in the module docstring).
+
+    Raises InputError when a core cannot hold one layer's minimal streaming tile.
+    """
+    live = liveness(graph)
+    cap, cores, steps = accel.sram_bytes_per_core * 8, accel.cores, len(live.order)
+    rooms = _rooms(graph, live.order, accel)
+    splits, used, reserve, want, want_with = rooms.splits, rooms.used, rooms.reserve, rooms.want, rooms.want_with
+    index = {name: i for i, name in enumerate(live.order)}
+    owners = {t.name: (used[index[t.name]] if t.name in index else cores) for t in live.tensors}
+    all_live = _live_per_core(live, owners, steps, cores, lambda t: _keepable(t))
+    resident = {
+        t.name: _keepable(t)
+        and all(
+            all_live[s][c] + (want_with[s].get(t.name, want[s]) if c < used[s] else 0) <= cap
+            for s in range(t.start, t.end + 1)
+            for c in range(owners[t.name])
+        )
+        for t in live.tensors
+    }
+    res_live = _live_per_core(live, owners, steps, cores, lambda t: resident[t.name])
+    buffers = _per_core(steps, cores)
+    for s in range(steps):
+        for c in range(used[s]):
+            buffers[s][c] = max(reserve[s], min(want[s], cap - res_live[s][c]))
+    # pin room counts every keepable activation (spilled ones too) so that it only grows with SRAM
+    pin_room = [
+        min((max(0, cap - all_live[s][c] - buffers[s][c]) for s in range(steps)), default=cap) for c in range(cores)
+    ]
+    pinned, pinned_per_core = _pin_weights(graph, live.order, splits, accel, pin_room)
+    layers = tuple(
+        LayerMemory(
+            name=name,
+            split=splits[s],
+            cores_used=used[s],
+            reserve_bits=reserve[s],
+            want_bits=want[s],
+            weight_bits=graph.layer(name).weight_elems * graph.precision(name).w_bits,
+            slice_bits=weight_slices(graph, name, splits[s]),
+            pinned=name in pinned,
+            budget_bits=min(buffers[s][: used[s]], default=0),
+        )
+        for s, name in enumerate(live.order)
+    )
+    occupancy = tuple(
+        tuple(pinned_per_core[c] + res_live[s][c] + buffers[s][c] for c in range(cores)) for s in range(steps)
+    )
+    return MemoryPlan(
+        capacity_bits=cap,
+        cores=cores,
+        liveness=live,
+        layers=layers,
+        resident=resident,
+        owners=owners,
+        pinned_per_core=tuple(pinned_per_core),
+        occupancy=occupancy,
+        live_per_core=tuple(tuple(row) for row in res_live),
+        weight_bits=weight_bits(graph),
+    )
+
+
+def _live_per_core(live: Liveness, owners: dict[str, int], steps: int, cores: int, keep) -> list[list[int]]:  # type: ignore[no-untyped-def]
+    """Bits of the tensors `keep` selects on each core at each step (equal shares on their owners)."""
+    out = _per_core(steps, cores)
+    for t in live.tensors:
+        if keep(t):
+            share = -(-t.bits // owners[t.name])
+            for s in range(t.start, t.end + 1):
+                row = out[s]
+                for c in range(owners[t.name]):
+                    row[c] += share
+    return out
+
+
+def _pin_weights(
+    graph: LayerGraph, order: tuple[str, ...], splits: list[Split], accel: Accelerator, room: list[int]
+) -> tuple[set[str], list[int]]:
+    """Pin weight slices by benefit per byte into `room` bits per core, stopping at the first miss."""
+    view = mapping.array_view(accel)
+    items = []
+    for s, name in enumerate(order):
+        gemm = graph.layer(name).gemm()
+        if gemm is None or not graph.layer(name).weight_elems:
+            continue
+        cycles = mapping.slowest_core_cycles(gemm, splits[s], view, accel.dataflow)
+        items.append((max(1, cycles) * splits[s].m, s, name))
+    pinned: set[str] = set()
+    per_core = [0] * accel.cores
+    for _, s, name in sorted(items):
+        slices = weight_slices(graph, name, splits[s])
+        if any(per_core[c] + bits > room[c] for c, bits in enumerate(slices)):
+            break
+        for c, bits in enumerate(slices):
+            per_core[c] += bits
+        pinned.add(name)
+    return pinned, per_core
+
+
+__all__ = ["LayerMemory", "MemoryPlan", "layer_footprint", "plan_memory", "weight_slices"]

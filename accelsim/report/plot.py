@@ -60,7 +60,7 @@ def caption(fig, text: str) -> None:  # type: ignore[no-untyped-def]
 def speedup_figure(rows: Sequence[SweepRow], title: str = "", note: str = ""):  # type: ignore[no-untyped-def]
     """A matplotlib `Figure` of speedup vs bits (one line per bandwidth, ideal peak ratio dashed).
 
-    Filled markers: the model's weights fit on chip; hollow: they stream from external memory.
+    Filled markers: every weight is pinned on chip; hollow: some weights stream from external memory.
     The super-linear region (speedup above the peak MAC/s ratio) is shaded.
     """
     if not rows:
@@ -95,7 +95,7 @@ def speedup_figure(rows: Sequence[SweepRow], title: str = "", note: str = ""):  
     ax.grid(True, linewidth=0.4, alpha=0.6)
     ax.legend(title="external bandwidth", fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(0, 0.93))
     ax.set_title(title or f"{rows[0].workload}: iso-area speedup", fontsize=10)
-    ax.text(0.99, 0.01, "hollow marker: weights stream from off-chip", transform=ax.transAxes,
+    ax.text(0.99, 0.01, "hollow marker: some weights stream from off-chip", transform=ax.transAxes,
             ha="right", va="bottom", fontsize=7, color="0.35")
     caption(fig, note)
     return fig

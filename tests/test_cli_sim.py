@@ -129,7 +129,8 @@ def test_fit(capsys):
     assert rows[2]["streamed_mb"] < rows[0]["streamed_mb"] / 10
     assert main(["fit"]) == 0
     out = capsys.readouterr().out
-    assert "first fits in the cores' 16MB at none of these bit-widths" in out
+    assert "everything (all weights pinned, all activations on chip) fits in 16MB at none of these bit-widths" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
     fits = {line.split()[0]: line for line in out.splitlines() if line[:4].strip().isdigit()}
     at = next(line for line in out.splitlines() if line.startswith("bits")).index("fits")
     assert all(fits[b][at:].split()[0] == "no" for b in ("16", "8", "4", "2")) and "yes, first" not in out

@@ -288,11 +288,9 @@ def cmd_fit(args: argparse.Namespace) -> int:
     write_table(out, list(FIT_COLUMNS) + (["spilled"] if spills else []), args)
     from accelsim.ir.units import format_size
 
-    where = f"at {first} bits" if first is not None else "at none of these bit-widths"
-    sys.stdout.write(
-        f"\neverything (all weights pinned, all activations on chip) first fits in the cores' "
-        f"{format_size(base.sram_bytes)} {where}\n"
-    )
+    size = format_size(base.sram_bytes)  # one line within 100 columns
+    where = f"first fits in {size} at {first} bits" if first is not None else f"fits in {size} at none of these bit-widths"
+    sys.stdout.write(f"\neverything (all weights pinned, all activations on chip) {where}\n")
     if not spills:
         sys.stdout.write("no activation spills off chip at any of these precisions\n")
     return EXIT_OK

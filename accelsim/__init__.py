@@ -29,6 +29,10 @@ _PUBLIC = {
          "Precision", "PrecisionPolicy", "Reshape", "uniform_policy"),
         "accelsim.ir",
     ),
+    "BitsSpec": "accelsim.ir.bits_spec",
+    "parse_bits_token": "accelsim.ir.bits_spec",
+    "LLMStep": "accelsim.model.llm_metrics",
+    "llm_step": "accelsim.model.llm_metrics",
     "Accelerator": "accelsim.hardware.design",
     "iso_area": "accelsim.hardware.design",
     "load_accelerator": "accelsim.hardware.design",
@@ -81,7 +85,9 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
         Reshape,
         uniform_policy,
     )
+    from accelsim.ir.bits_spec import BitsSpec, parse_bits_token
     from accelsim.model.fit import FitRow, fit_report
+    from accelsim.model.llm_metrics import LLMStep, llm_step
     from accelsim.model.results import LayerResult, SimResult
     from accelsim.model.sim import simulate
     from accelsim.report.frames import rows_to_frame
@@ -91,6 +97,7 @@ __all__ = [
     "AccelsimError",
     "DesignPoint",
     "Add",
+    "BitsSpec",
     "Concat",
     "Conv2d",
     "Dense",
@@ -98,6 +105,7 @@ __all__ = [
     "Flatten",
     "GemmView",
     "InputError",
+    "LLMStep",
     "Layer",
     "LayerGraph",
     "LayerResult",
@@ -112,7 +120,9 @@ __all__ = [
     "first_last_ratio",
     "fit_report",
     "iso_area",
+    "llm_step",
     "load_accelerator",
+    "parse_bits_token",
     "simulate",
     "sweep",
     "sweep_grid",

@@ -13,7 +13,6 @@ with --quiet); results go to stdout.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -190,23 +189,21 @@ def _epoch_line(row: dict[str, float]) -> str:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from pact_train.data import load_dataset
-    from pact_train.train import TrainConfig, read_log, train
+    from pact_train.train import completed_epochs, read_config, train
 
     if args.resume is not None:
-        cfg_path = args.resume / "config.json"
-        try:
-            stored = json.loads(cfg_path.read_text())
-        except OSError:
-            raise InputError("resume", str(args.resume), "has no readable config.json") from None
-        except json.JSONDecodeError as exc:
-            raise InputError("resume", str(cfg_path), f"is not valid JSON ({exc.msg})") from None
-        config = TrainConfig.from_dict(stored)
+        _refuse_flags_on_resume(args.argv)
+        config = read_config(args.resume, "resume")
         if args.epochs_given:
             config = replace(config, epochs=args.epochs)
         run_dir, resume = args.resume, True
-        done = len(read_log(run_dir / "log.csv"))
+        done = completed_epochs(run_dir)
+        if config.epochs <= done:  # nothing would run: say so rather than exit 0 having done nothing
+            raise InputError("epochs", config.epochs, f"{run_dir} already holds {done} epochs; give a larger --epochs to continue")
     else:
         config, run_dir, resume, done = _config_from(args), args.out, False, 0
+        if config.epochs < 1:  # the library allows 0 (build without training); a training run does not
+            raise InputError("epochs", config.epochs, "must be at least 1 for a training run")
     data = load_dataset(config.dataset, config.data_dir).subset(config.train_limit, config.test_limit)
     remaining = max(config.epochs - done, 0) * len(data.y_train)
     bar = _progress(remaining, args.quiet, f"{config.model}/{config.dataset}")
@@ -225,6 +222,19 @@ def _cmd_train(args: argparse.Namespace) -> int:
         bar.close()
     print(f"{run_dir}: {len(result.history)} epochs, test accuracy {result.test_acc:.4f}")
     return EXIT_OK
+
+
+#: Options a resumed run accepts: the stored config.json rules everything else.
+_RESUME_OPTIONS = {"--resume", "--epochs", "-q", "--quiet", "--threads"}
+
+
+def _refuse_flags_on_resume(argv: Sequence[str]) -> None:
+    """A training flag given with --resume would be silently ignored (the run keeps its config): refuse it."""
+    for token in argv:
+        flag = token.split("=", 1)[0]
+        if flag.startswith("-") and flag not in _RESUME_OPTIONS and flag not in ("train", "-h", "--help"):
+            raise InputError(flag.lstrip("-").replace("-", "_"), token,
+                             "cannot change a resumed run (its config.json rules; only --epochs may grow)")
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -281,6 +291,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.epochs_given = any(a == "--epochs" or a.startswith("--epochs=") for a in argv)
+    args.argv = argv
     from pact_train.perf import blas_threads, tune_allocator
 
     if own_process:  # the console script owns its process; an in-process caller keeps its allocator

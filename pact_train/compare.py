@@ -15,7 +15,6 @@ folder already holds a checkpoint of the same configuration (and finishes an int
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -28,7 +27,7 @@ from accelsim.ir.graph import LayerGraph, Precision
 from accelsim.model.sim import simulate
 from pact_train.data import Dataset, load_dataset
 from pact_train.models import QuantConfig
-from pact_train.train import CHECKPOINT, CONFIG, LOG, RunResult, TrainConfig, read_log, train
+from pact_train.train import CHECKPOINT, LOG, RunResult, TrainConfig, read_config, read_log, train
 
 SCHEMES = ("fp", "dorefa", "pact")
 
@@ -91,10 +90,7 @@ def _resume(run_dir: Path | None, config: TrainConfig) -> bool:
     """Whether `run_dir` holds a checkpoint of `config` to continue (True) or nothing yet (False)."""
     if run_dir is None or not (run_dir / CHECKPOINT).is_file():
         return False
-    try:
-        stored = TrainConfig.from_dict(json.loads((run_dir / CONFIG).read_text()))
-    except (OSError, ValueError, TypeError) as exc:
-        raise InputError("out", str(run_dir), f"holds a checkpoint without a readable {CONFIG} ({exc})") from None
+    stored = read_config(run_dir, "out")  # a damaged or non-UTF-8 config.json is one InputError
     if stored != config:
         raise InputError("out", str(run_dir), "holds a run of another configuration; use a new --out folder")
     return True

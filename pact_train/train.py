@@ -15,6 +15,8 @@ import io
 import json
 import os
 import time
+import zipfile
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -164,11 +166,16 @@ def epoch_rng(seed: int, epoch: int) -> np.random.Generator:
 
 
 def save_checkpoint(path: Path, model: Net, opt: Optimizer, epoch: int, config: TrainConfig,
-                    test_acc: float = float("nan")) -> None:
-    """Write parameters, buffers, optimizer state and the epoch count to an .npz (no pickle)."""
+                    test_acc: float = float("nan"), history: Sequence[dict[str, Any]] = ()) -> None:
+    """Write parameters, buffers, optimizer state, the epoch count and the log rows to an .npz (no pickle).
+
+    The log rows ride in the checkpoint so it is the single source of truth: a kill between this
+    write and the log.csv rewrite loses no row (resume rewrites log.csv from the checkpoint).
+    """
     arrays: dict[str, np.ndarray] = {
         "format": np.asarray(CHECKPOINT_FORMAT), "epoch": np.asarray(epoch, np.int64),
         "config": np.asarray(json.dumps(config.to_dict(), sort_keys=True)), "test_acc": np.asarray(test_acc),
+        "log": np.asarray(json.dumps(list(history))),
     }
     arrays.update({f"param:{n}": p.data for n, p in model.named_params()})
     arrays.update({f"buffer:{n}": b for n, b in model.named_buffers()})
@@ -176,30 +183,92 @@ def save_checkpoint(path: Path, model: Net, opt: Optimizer, epoch: int, config: 
     atomic_write_with(path, lambda f: np.savez(f, **arrays))
 
 
-def load_checkpoint(path: Path, model: Net, opt: Optimizer | None = None) -> dict[str, Any]:
-    """Load a checkpoint into `model` (and `opt`); returns ``{"epoch", "config", "test_acc"}``."""
+def _read_npz(path: Path) -> dict[str, np.ndarray]:
+    """Every array of an .npz; a truncated file, a bad CRC or a non-zip is one InputError."""
+    from accelsim.inputfiles import check_regular_file
+
+    check_regular_file(path, "checkpoint")
     try:
+        with zipfile.ZipFile(path) as zf:  # np.load reads exact byte counts and never checks the CRCs
+            bad = zf.testzip()
+        if bad is not None:
+            raise zipfile.BadZipFile(f"bad CRC-32 in {bad}")
         with np.load(path, allow_pickle=False) as z:
-            arrays = {k: z[k] for k in z.files}
-    except (OSError, ValueError) as exc:
-        raise InputError("checkpoint", str(path), f"cannot be read ({exc})") from None
-    if int(arrays.get("format", -1)) != CHECKPOINT_FORMAT:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
+        raise InputError("checkpoint", str(path), f"cannot be read, damaged or truncated ({type(exc).__name__}: {exc})") from None
+
+
+def _scalar(arrays: dict[str, np.ndarray], key: str, kind: str, path: Path) -> np.ndarray:
+    value = arrays.get(key)
+    if value is None or value.shape != () or value.dtype.kind not in kind:
+        raise InputError("checkpoint", str(path), f"has no valid {key!r} entry")
+    return value
+
+
+def _matching(arrays: dict[str, np.ndarray], key: str, like: np.ndarray, what: str, path: Path) -> np.ndarray:
+    """The checkpoint array `key`, which must have the model's shape and dtype."""
+    value = arrays.get(key)
+    if value is None or value.shape != like.shape or value.dtype != like.dtype:
+        got = "missing" if value is None else f"{value.dtype}{list(value.shape)}"
+        raise InputError("checkpoint", str(path), f"does not match the model ({what}: {got}, model has {like.dtype}{list(like.shape)})")
+    return value
+
+
+def load_checkpoint(path: Path, model: Net, opt: Optimizer | None = None) -> dict[str, Any]:
+    """Load a checkpoint into `model` (and `opt`); returns ``{"epoch", "config", "test_acc", "log"}``.
+
+    ``log`` is the list of log rows saved with it (None for checkpoints written before it was kept).
+    Nothing is loaded into the model until every array has been checked.
+    """
+    arrays = _read_npz(path)
+    if "format" not in arrays or arrays["format"].shape != () or int(arrays["format"]) != CHECKPOINT_FORMAT:
         raise InputError("checkpoint", str(path), f"is not a format-{CHECKPOINT_FORMAT} pact_train checkpoint")
-    params = dict(model.named_params())
-    for name, p in params.items():
-        key = f"param:{name}"
-        if key not in arrays or arrays[key].shape != p.data.shape:
-            raise InputError("checkpoint", str(path), f"does not match the model (parameter {name})")
-        p.data[...] = arrays[key]
-    for name, buf in list(model.named_buffers()):
-        key = f"buffer:{name}"
-        if key not in arrays or arrays[key].shape != buf.shape:
-            raise InputError("checkpoint", str(path), f"does not match the model (buffer {name})")
-        model.set_buffer(name, arrays[key])
+    epoch = int(_scalar(arrays, "epoch", "iu", path))
+    try:
+        config = json.loads(str(_scalar(arrays, "config", "U", path)))
+        log = json.loads(str(arrays["log"])) if "log" in arrays else None
+    except (json.JSONDecodeError, RecursionError, ValueError):
+        raise InputError("checkpoint", str(path), "holds an unreadable config or log entry") from None
+    if epoch < 0 or (log is not None and (not isinstance(log, list) or len(log) != epoch)):
+        raise InputError("checkpoint", str(path), f"is inconsistent (epoch {epoch}, {len(log or [])} log rows)")
+    params = {name: _matching(arrays, f"param:{name}", p.data, f"parameter {name}", path) for name, p in model.named_params()}
+    buffers = {name: _matching(arrays, f"buffer:{name}", b, f"buffer {name}", path) for name, b in model.named_buffers()}
+    for name, p in model.named_params():
+        p.data[...] = params[name]
+    for name, value in buffers.items():
+        model.set_buffer(name, value)
     if opt is not None:
-        opt.load_state_arrays({k[len("optim:"):]: v for k, v in arrays.items() if k.startswith("optim:")})
-    return {"epoch": int(arrays["epoch"]), "config": json.loads(str(arrays["config"])),
-            "test_acc": float(arrays["test_acc"])}
+        try:
+            opt.load_state_arrays({k[len("optim:"):]: v for k, v in arrays.items() if k.startswith("optim:")})
+        except (KeyError, ValueError, TypeError) as exc:
+            raise InputError("checkpoint", str(path), f"has optimizer state that does not match ({exc})") from None
+    test_acc = float(_scalar(arrays, "test_acc", "f", path))
+    return {"epoch": epoch, "config": config, "test_acc": test_acc, "log": log}
+
+
+def read_config(run_dir: Path, field: str = "run_dir") -> TrainConfig:
+    """A run folder's config.json as a TrainConfig; any problem is one InputError naming the file."""
+    from accelsim.inputfiles import load_json_file
+
+    path = Path(run_dir) / CONFIG
+    if not Path(run_dir).is_dir():
+        raise InputError(field, str(run_dir), "is not a run folder")
+    data = load_json_file(path, field)
+    try:
+        return TrainConfig.from_dict(data)
+    except (TypeError, KeyError, AttributeError, ValueError) as exc:
+        if isinstance(exc, InputError):
+            raise
+        raise InputError(field, str(path), f"is not a valid pact_train config ({type(exc).__name__}: {exc})") from None
+
+
+def completed_epochs(run_dir: Path) -> int:
+    """Epochs the run's checkpoint holds (0 without one): what a resume continues from."""
+    path = Path(run_dir) / CHECKPOINT
+    if not path.is_file():
+        return 0
+    return int(_scalar(_read_npz(path), "epoch", "iu", path))
 
 
 # --- log ----------------------------------------------------------------------------------------
@@ -221,12 +290,19 @@ def write_log(path: Path, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def read_log(path: Path) -> list[dict[str, float]]:
+    """The rows of a log.csv ([] without one); a damaged file is one InputError naming the row."""
     if not path.is_file():
         return []
-    with path.open(newline="") as f:
-        rows = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
-    for row in rows:
-        row["epoch"] = int(row["epoch"])
+    from accelsim.inputfiles import read_text
+
+    rows: list[dict[str, float]] = []
+    for n, row in enumerate(csv.DictReader(io.StringIO(read_text(path, "log"), newline="")), start=2):
+        try:
+            parsed = {str(k): float(v) for k, v in row.items()}
+            parsed["epoch"] = int(parsed["epoch"])
+        except (TypeError, ValueError, KeyError, OverflowError):
+            raise InputError("log", str(path), f"row {n} is not a log row of numbers with an epoch") from None
+        rows.append(parsed)
     return rows
 
 
@@ -262,12 +338,21 @@ def train(
         if resume:
             if not ckpt.is_file():
                 raise InputError("resume", str(run_path), f"has no {CHECKPOINT}")
-            start = load_checkpoint(ckpt, model, opt)["epoch"]
-            history = [r for r in read_log(run_path / LOG) if r["epoch"] <= start]
+            info = load_checkpoint(ckpt, model, opt)
+            start = info["epoch"]
+            # the checkpoint's own rows (older checkpoints: the log file's), rewritten to log.csv so a
+            # kill between the last checkpoint and its log write loses no row
+            history = info["log"] if info["log"] is not None else [r for r in read_log(run_path / LOG) if r["epoch"] <= start]
+            write_log(run_path / LOG, history)
         else:
             if ckpt.exists():
                 raise InputError("out", str(run_path), f"already holds a run ({CHECKPOINT}); use --resume or a new folder")
-            run_path.mkdir(parents=True, exist_ok=True)
+            if run_path.exists() and not run_path.is_dir():
+                raise InputError("out", str(run_path), "is an existing file; give a new folder")
+            try:
+                run_path.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise InputError("out", str(run_path), f"cannot be created ({exc.strerror})") from None
         atomic_write(run_path / CONFIG, json.dumps(config.to_dict(), indent=1, sort_keys=True) + "\n")
 
     n = len(data.y_train)
@@ -289,7 +374,7 @@ def train(
         row.update(_alpha_columns(model))
         history.append(row)
         if run_path is not None:
-            save_checkpoint(run_path / CHECKPOINT, model, opt, epoch + 1, config, test_acc)
+            save_checkpoint(run_path / CHECKPOINT, model, opt, epoch + 1, config, test_acc, history)
             write_log(run_path / LOG, history)
         if on_epoch is not None:
             on_epoch(row)
@@ -299,13 +384,7 @@ def train(
 def load_run(run_dir: str | os.PathLike[str]) -> tuple[TrainConfig, Net, dict[str, Any], Dataset]:
     """Rebuild a trained model from a run directory: (config, model with weights, checkpoint info, data)."""
     run_path = Path(run_dir)
-    cfg_path = run_path / CONFIG
-    try:
-        config = TrainConfig.from_dict(json.loads(cfg_path.read_text()))
-    except OSError:
-        raise InputError("run_dir", str(run_path), f"has no readable {CONFIG}") from None
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise InputError("run_dir", str(cfg_path), f"is not a valid config ({exc})") from None
+    config = read_config(run_path)
     data = load_dataset(config.dataset, config.data_dir)
     model = _build(config, data.in_shape, data.classes)
     info = load_checkpoint(run_path / CHECKPOINT, model)
@@ -318,6 +397,6 @@ def _build(config: TrainConfig, in_shape: tuple[int, int, int], classes: int) ->
 
 
 __all__ = [
-    "CHECKPOINT", "CONFIG", "LOG", "RunResult", "TrainConfig", "evaluate", "load_checkpoint", "load_run",
-    "make_optimizer", "read_log", "save_checkpoint", "train", "train_step",
+    "CHECKPOINT", "CONFIG", "LOG", "RunResult", "TrainConfig", "completed_epochs", "evaluate", "load_checkpoint",
+    "load_run", "make_optimizer", "read_config", "read_log", "save_checkpoint", "train", "train_step",
 ]

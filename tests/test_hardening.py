@@ -54,15 +54,21 @@ def _is_num(v: object) -> bool:
 
 def _valid_field(name: str, v: object) -> bool:
     """The rule each Accelerator field documents (the oracle the property test checks against)."""
-    if name == "cores":  # at least one byte of the default 16 MB per core
-        return _is_int(v) and 1 <= v <= Accelerator().sram_bytes  # type: ignore[operator]
-    if name in ("rows", "cols", "lanes"):
-        return _is_int(v) and v >= 1  # type: ignore[operator]
-    if name == "sram_bytes":  # total bytes, at least one per core (the default has 4 cores)
-        return _is_int(v) and v >= Accelerator().cores  # type: ignore[operator]
+    # the documented size limits (docs/limits.md), with the other fields at their defaults (4 cores)
+    top = {"cores": 16_384, "rows": 1_024, "cols": 1_024, "lanes": 256}
+    if name in top:
+        return _is_int(v) and 1 <= v <= top[name]  # type: ignore[operator]
+    if name == "sram_bytes":  # total bytes: at least one per core (4), at most 64 GB on chip
+        return _is_int(v) and Accelerator().cores <= v <= 64e9  # type: ignore[operator]
     if name == "clock_hz":
+        return _is_num(v) and math.isfinite(v) and 0 < v <= 10e9  # type: ignore[arg-type, operator]
+    if name == "bw_gb_per_s":
+        return _is_num(v) and not math.isnan(v) and v > 0 and (math.isinf(v) or v <= 100_000)  # type: ignore[arg-type, operator]
+    if name == "vector_lanes":
+        return _is_int(v) and v >= 0  # type: ignore[operator]
+    if name == "vector_ops_per_cycle":
         return _is_num(v) and math.isfinite(v) and v > 0  # type: ignore[arg-type, operator]
-    if name in ("bw_gb_per_s", "noc_gb_per_s"):
+    if name == "noc_gb_per_s":
         return _is_num(v) and not math.isnan(v) and v > 0  # type: ignore[arg-type, operator]
     if name == "noc_pj_per_bit":
         return _is_num(v) and math.isfinite(v) and v > 0  # type: ignore[arg-type, operator]

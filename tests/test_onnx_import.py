@@ -11,6 +11,7 @@ from accelsim.cli.main import main
 from accelsim.errors import InputError
 from accelsim.io.inputs import load_workload
 from accelsim.ir import Add, Conv2d, Dense, Flatten, LayerGraph, MatMul, Pool, Reshape
+from accelsim.ir.vector_layers import LayerNorm, Softmax
 
 onnx = pytest.importorskip("onnx")
 np = pytest.importorskip("numpy")
@@ -135,7 +136,9 @@ def test_gemm_and_matmul(tmp_path) -> None:
     assert isinstance(k, Dense) and k.in_shape == (1, 32, 16) and k.out_features == 8 and not k.bias
     scores = g.layer("scores")
     assert isinstance(scores, MatMul) and scores.a_shape == (1, 8, 32) and scores.b_shape == (1, 32, 8)
-    assert g.inputs_of("scores") == ("q", "k") and scores.act == "softmax"
+    assert g.inputs_of("scores") == ("q", "k") and scores.act == "none"
+    softmax = g.layer("softmax")  # a vector layer of its own, as in the zoo's transformers
+    assert isinstance(softmax, Softmax) and softmax.shape == (1, 8, 8) and g.inputs_of("softmax") == ("scores",)
     assert isinstance(fc, Dense) and fc.in_shape == (1, 64) and fc.out_features == 20
     assert g.total_macs() == 8 * 16 * 32 + 32 * 16 * 8 + 8 * 32 * 8 + 64 * 20
     assert g.metadata["skipped_ops"] == {"Tanh": ["tanh"]}
@@ -330,3 +333,39 @@ def test_the_graph_is_named_after_the_model_unless_the_exporter_wrote_a_generic_
     assert load_workload(str(save(model, tmp_path, "weights-v3.onnx"))).name == "net"  # the model's own name
     model.graph.name = "main_graph"  # what torch.onnx.export writes for every model
     assert load_workload(str(save(model, tmp_path, "weights-v3.onnx"))).name == "weights-v3"
+
+
+# --- shape-only files: weights as external data, left out ----------------------------------------
+
+
+def test_shape_only_file_with_external_weights_left_out(tmp_path) -> None:
+    """Weights saved as external data whose file is then deleted: shapes import, values are never read."""
+    from onnx.external_data_helper import convert_model_to_external_data
+
+    model = cnn_model()
+    reference = import_onnx(model, name="model")
+    # exporters keep small tensors (shape constants) inline: 64 B here, 1 KiB by onnx's default
+    convert_model_to_external_data(model, all_tensors_to_one_file=True, location="weights.data", size_threshold=64)
+    path = tmp_path / "model.onnx"
+    onnx.save(model, str(path))
+    (tmp_path / "weights.data").unlink()
+    g = load_workload(str(path))
+    assert g.total_macs() == reference.total_macs() and g.total_params() == reference.total_params()
+    assert [layer.to_dict() for layer in g.layers()] == [layer.to_dict() for layer in reference.layers()]
+    external = [t for t in model.graph.initializer if t.data_location == TensorProto.EXTERNAL]
+    assert g.metadata["external_initializers"] == len(external) > 0
+    assert "external_initializers" not in reference.metadata
+
+
+def test_layer_normalization_and_softmax_become_vector_layers() -> None:
+    """A pre-norm projection: LayerNormalization(x) @ W, then Softmax over the last axis."""
+    net = Net()
+    h = net.node("LayerNormalization", ["x", net.init("ln.g", (16,), 1.0), net.init("ln.b", (16,))], "ln", axis=-1)
+    y = net.node("MatMul", [h, net.init("w", (16, 16))], "proj")
+    y = net.node("Softmax", [y], "probs", axis=-1)
+    g = import_onnx(net.model([tensor("x", [1, 8, 16])], y), name="block")
+    ln, probs = g.layer("ln"), g.layer("probs")
+    assert isinstance(ln, LayerNorm) and ln.shape == (1, 8, 16) and ln.bias and ln.param_elems == 32
+    assert isinstance(probs, Softmax) and g.inputs_of("probs") == ("proj",)
+    assert g.inputs_of("proj") == ("ln",)
+    assert g.total_params() == 16 * 16 + 32 and g.metadata["skipped_ops"] == {}

@@ -119,7 +119,7 @@ def test_atomic_write_keeps_the_old_file_on_failure(tmp_path, monkeypatch) -> No
         raise OSError("disk full")
 
     monkeypatch.setattr("accelsim.atomic.os.replace", boom)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(InputError, match="disk full"):  # one line naming the path, not a traceback
         atomic_write(out, "new")
     assert out.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["a.json"]

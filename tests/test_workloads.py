@@ -11,6 +11,7 @@ import pytest
 import workloads
 from accelsim.errors import InputError
 from accelsim.ir import Add, Conv2d, Dense, LayerGraph, MatMul
+from accelsim.ir.vector_layers import Activation, LayerNorm, Softmax
 
 ALL = workloads.names()
 
@@ -31,13 +32,22 @@ def kinds(g: LayerGraph, cls: type) -> list:
 PINNED = {
     "alexnet": (714_188_480, 61_100_840, 61_090_496),
     "alexnet_dorefa": (1_937_082_368, 60_981_224, 60_961_280),
-    "bert_base": (11_173_625_856, 85_054_464, 84_934_656),
+    "bert_base": (11_173_625_856, 108_891_648, 84_934_656),
     "mobilenet_v2": (300_774_272, 3_504_872, 3_469_760),
     "resnet18": (1_814_073_344, 11_689_512, 11_678_912),
     "resnet20": (40_813_184, 272_474, 270_896),
     "resnet50": (4_089_184_256, 25_557_032, 25_502_912),
     "svhn": (41_735_424, 2_082_378, 2_080_272),
     "vgg16": (15_470_264_320, 138_357_544, 138_344_128),
+    # decoder LLMs at their default phase (decode, half the positions cached); MACs = weights (one
+    # token) + 2 x layers x heads x (ctx + 1) x head_dim of attention, e.g. Llama-2-7B:
+    # 6,607,077,376 + 2 x 32 x 32 x 2049 x 128 = 7,144,210,432. Published parameter counts: test_llm.py.
+    "gpt2": (132_987_648, 124_439_808, 123_532_032),
+    "gpt2_medium": (378_668_032, 354_823_168, 353_453_056),
+    "llama2_7b": (7_144_210_432, 6_738_415_616, 6_607_077_376),
+    "llama3_8b": (8_578_662_400, 8_030_261_248, 7_504_658_432),
+    "opt_1_3b": (1_411_678_208, 1_315_758_080, 1_310_916_608),
+    "tinyllama_1_1b": (1_126_785_024, 1_100_048_384, 1_034_420_224),
 }
 
 
@@ -118,22 +128,29 @@ def test_bert_base_encoder_counts() -> None:
     g = built("bert_base")
     per_layer = 4 * (768 * 768 + 768) + (768 * 3072 + 3072) + (3072 * 768 + 768) + 2 * 2 * 768
     assert per_layer == 7_087_872
-    assert g.total_params() == 12 * per_layer == 85_054_464
+    encoder = sum(layer.param_elems for layer in g.layers() if layer.name.startswith("layer"))
+    assert encoder == 12 * per_layer == 85_054_464
     dense_macs = 12 * 128 * (4 * 768 * 768 + 2 * 768 * 3072)
     assert sum(layer.macs for layer in kinds(g, Dense)) == dense_macs == 10_871_635_968
     attention = sum(layer.macs for layer in kinds(g, MatMul))
     assert attention == 2 * 12 * 128 * 128 * 768 == 301_989_888
     assert g.total_macs() == dense_macs + attention == 11_173_625_856
-    assert g.metadata["embedding_params"] == (30522 + 512 + 2) * 768 + 2 * 768 == 23_837_184
+    embeddings = g.total_params() - encoder
+    assert embeddings == (30522 + 512 + 2) * 768 + 2 * 768 == 23_837_184
     # Embeddings + encoder + pooler (768^2 + 768) is BERT-base's well-known 109,482,240.
-    assert g.metadata["embedding_params"] + g.total_params() + 768 * 768 + 768 == 109_482_240
+    assert g.total_params() + 768 * 768 + 768 == 109_482_240
     assert all(layer.in_shape == (1, 128, 768) for layer in kinds(g, Dense) if layer.name.endswith(("query", "key", "value")))
-    assert g.layer("layer3.intermediate").act == "gelu"
+    # the vector operations are layers: softmax on the scores, GELU, three LayerNorms a layer with the embeddings'
+    assert isinstance(g.layer("layer3.intermediate.gelu"), Activation) and g.layer("layer3.intermediate.gelu").fn == "gelu"
+    assert g.inputs_of("layer5.attention.softmax") == ("layer5.attention.scores",)
+    assert len(kinds(g, Softmax)) == 12 and len(kinds(g, LayerNorm)) == 2 * 12 + 1
+    assert not any(layer.batchnorm for layer in kinds(g, Dense))
     # scores (12, 128, 64) @ (12, 64, 128) -> softmax -> context (12, 128, 128) @ (12, 128, 64), per layer
     scores = g.layer("layer5.attention.scores")
-    assert (scores.a_shape, scores.b_shape, scores.act) == ((12, 128, 64), (12, 64, 128), "softmax")
+    assert (scores.a_shape, scores.b_shape) == ((12, 128, 64), (12, 64, 128))
     assert len(kinds(g, MatMul)) == 24
-    assert g.output_layers() == ["layer11.add"]
+    assert g.inputs_of("layer0.attention.add") == ("layer0.attention.output", "embeddings.LayerNorm")
+    assert g.output_layers() == ["layer11.output.LayerNorm"]
 
 
 # --- the graphs themselves -------------------------------------------------------------------
@@ -147,7 +164,9 @@ def test_graph_is_connected_with_one_output(name: str) -> None:
     assert g.names()[0] in roots
     # only the first layers read the network input: the rest are reached from them
     if name == "bert_base":
-        assert roots == ["layer0.attention.query", "layer0.attention.key", "layer0.attention.value"]
+        assert roots == ["embeddings.word", "embeddings.position", "embeddings.token_type"]
+    elif name in workloads.LLM_ZOO:  # token ids feed the token table and, with learned positions, the position table
+        assert roots == ["embed_tokens", "embed_positions"][: 1 + (workloads.LLM_ZOO[name].positions == "learned")]
     else:
         assert len(roots) == 1
 
@@ -159,7 +178,9 @@ def test_batch_scales_macs_not_params(name: str) -> None:
     assert four.total_params() == one.total_params()
     assert four.total_weights() == one.total_weights()
     # attention heads ride in the leading axis: (N * heads, S, 64)
-    assert all(layer.out_shape[0] == 4 or layer.out_shape[0] == 4 * 12 and layer.kind in ("Reshape", "MatMul") for layer in four.layers())
+    heads = workloads.LLM_ZOO[name].kv_heads if name in workloads.LLM_ZOO else 12
+    headed = ("Reshape", "MatMul", "Softmax", "KVCache")
+    assert all(layer.out_shape[0] == 4 or layer.out_shape[0] == 4 * heads and layer.kind in headed for layer in four.layers())
     assert four.metadata["batch"] == 4
     assert four.names() == one.names()
 

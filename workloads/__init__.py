@@ -1,7 +1,9 @@
 """The workload zoo: published networks as `LayerGraph`s, built in code, one module per family.
 
 `load(name, batch)` builds a network with batch `N` as the leading axis of every shape;
-`names()` lists what it knows. Builders are pure functions of `batch`, so the same call gives an
+`names()` lists what it knows. Decoder LLMs (`workloads.llm`) are built per inference phase:
+`load("llama2_7b", phase="decode,ctx=2048")`; without a phase they decode with half their
+positions cached. Builders are pure functions of `batch`, so the same call gives an
 equal graph every time (and the same JSON).
 
 Conventions shared by all networks:
@@ -25,6 +27,9 @@ from accelsim.errors import InputError
 from accelsim.ir import LayerGraph
 from workloads.alexnet import alexnet, alexnet_dorefa
 from workloads.bert import bert_base
+from workloads.llm import llm, parse_phase
+from workloads.llm_config import ZOO as LLM_ZOO
+from workloads.llm_config import LLMConfig, from_hf_config
 from workloads.mobilenet import mobilenet_v2
 from workloads.resnet import resnet18, resnet20, resnet50
 from workloads.svhn import svhn
@@ -46,22 +51,34 @@ _REGISTRY: dict[str, Callable[[int], LayerGraph]] = {
 
 def names() -> list[str]:
     """Names `load` accepts, sorted."""
-    return sorted(_REGISTRY)
+    return sorted([*_REGISTRY, *LLM_ZOO])
 
 
-def load(name: str, batch: int = 1) -> LayerGraph:
-    """Build network `name` with batch size `batch`.
+def canonical_name(name: object) -> str | None:
+    """The zoo name `name` means (case-insensitive, '-' and '.' read as '_'), or None."""
+    if not isinstance(name, str):
+        return None
+    key = name.strip().lower().replace("-", "_").replace(".", "_")
+    return key if key in _REGISTRY or key in LLM_ZOO else None
 
-    Names are matched case-insensitively with '-' read as '_' (``ResNet50``, ``mobilenet-v2``).
-    Raises InputError for an unknown name (listing the known ones) or a batch that is not a
-    positive int.
+
+def load(name: str, batch: int = 1, phase: str | None = None) -> LayerGraph:
+    """Build network `name` with batch size `batch`; `phase` (``decode,ctx=2048``) for LLMs only.
+
+    Names are matched case-insensitively with '-' read as '_' (``ResNet50``, ``mobilenet-v2``,
+    ``llama2-7b``). Raises InputError for an unknown name (listing the known ones), a batch that is
+    not a positive int, or a phase given to a network that is not an LLM.
     """
-    key = name.strip().lower().replace("-", "_") if isinstance(name, str) else None
-    if key not in _REGISTRY:
+    key = canonical_name(name)
+    if key is None:
         raise InputError("workload", name, f"must be one of {', '.join(names())}")
     if not isinstance(batch, int) or isinstance(batch, bool) or batch < 1:
         raise InputError("batch", batch, "must be a positive int")
+    if key in LLM_ZOO:
+        return llm(LLM_ZOO[key], parse_phase(phase or "", LLM_ZOO[key], batch))
+    if phase is not None:
+        raise InputError("workload", f"{name}:{phase}", f"phases apply to the LLMs only ({', '.join(sorted(LLM_ZOO))})")
     return _REGISTRY[key](batch)
 
 
-__all__ = ["load", "names"]
+__all__ = ["LLMConfig", "LLM_ZOO", "canonical_name", "from_hf_config", "llm", "load", "names", "parse_phase"]

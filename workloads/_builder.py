@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from accelsim.ir import Add, Conv2d, Dense, Flatten, Layer, LayerGraph, MatMul, Pool, Reshape
+from accelsim.ir.vector_layers import Embedding, KVCache, Mul, VectorLayer
 
 Shape = tuple[int, ...]
 
@@ -101,3 +102,20 @@ class Builder:
         """Activation x activation product (attention): both operands are tensors of the graph."""
         layer = MatMul(name=name, a_shape=self.shape(a), b_shape=self.shape(b), act=act)
         return self.graph.add(layer, [a, b])
+
+    def vector(self, cls: type[VectorLayer], name: str, src: str | None, **fields: Any) -> str:
+        """A shape-preserving vector layer (Softmax, LayerNorm, RMSNorm, Activation, Rotary) on `src`."""
+        return self._add(cls(name=name, shape=self.shape(src), **fields), [src])
+
+    def mul(self, name: str, srcs: Sequence[str]) -> str:
+        """Element-wise product of producers of one shape (a gated FFN's gate x up)."""
+        return self.graph.add(Mul(name=name, shape=self.shape(srcs[0]), n_inputs=len(srcs)), list(srcs))
+
+    def embedding(self, name: str, vocab: int, dim: int, *, tied: bool = False) -> str:
+        """A table lookup of the network input's (N, T) ids."""
+        return self._add(Embedding(name=name, in_shape=self.input_shape, vocab=vocab, dim=dim, tied=tied), [None])
+
+    def kv_cache(self, name: str, src: str, past: int, heads: int, *, transpose: bool = False) -> str:
+        """Append `src`'s new keys or values to `past` cached tokens; presents the whole cache."""
+        layer = KVCache(name=name, in_shape=self.shape(src), past=past, heads=heads, transpose=transpose)
+        return self._add(layer, [src])

@@ -8,26 +8,25 @@ Vaswani et al. 2017 for the encoder layer; names follow Hugging Face `BertLayer`
 What is counted:
 - Q/K/V/attention-output projections and the two FFN layers are `Dense` on (N, S, 768), with
   bias: 10,871,635,968 MACs per sequence of 128.
-- Each of the 24 LayerNorms has 768 gamma + 768 beta; the IR has no LayerNorm, so they are carried
-  as `batchnorm=True` on the Dense just before each residual Add (same per-feature gamma/beta
-  count). Encoder params = 12 x 7,087,872 = 85,054,464.
-- Embeddings (word 30522x768, position 512x768, type 2x768, their LayerNorm: 23,837,184 params)
-  are a table lookup with no MACs and only N*S rows read, so they are not layers and not in
-  `total_params()`; `metadata["embedding_params"]` keeps the number. No pooler, no task head.
+- The vector operations are layers of their own: the three embedding lookups (word 30522x768,
+  position 512x768, token type 2x768) summed by an `Add` and normalised by a `LayerNorm`; per
+  encoder layer a `Softmax` on the attention scores, a GELU `Activation` after the intermediate
+  layer, and the two post-residual `LayerNorm`s (BERT is post-norm: LN(x + sublayer(x))).
+  Encoder params = 12 x 7,087,872 = 85,054,464; embeddings 23,837,184; together 108,891,648
+  (109,482,240 with the pooler, which, like any task head, is not included).
+- The lookups read only the N x S rows they use (`Embedding.side_read_elems`), so the tables are
+  parameters but not MAC weights (`total_weights()` counts the 84,934,656 Dense weights).
 
 Attention is two batched MatMuls per layer with the heads as the batch: scores
-(N*12, S, 64) @ (N*12, 64, S) with softmax, and context (N*12, S, S) @ (N*12, S, 64); zero-cost
+(N*12, S, 64) @ (N*12, 64, S), softmax, and context (N*12, S, S) @ (N*12, S, 64); zero-cost
 `Reshape` layers split Q/K/V into heads (K transposed) and merge the context back to (N, S, 768).
 Together 2 x 12 x N x S^2 x 768 = 301,989,888 MACs per sequence of 128.
-
-Not a layer: layer 0's first residual Add reads the embeddings (the network input) together with a
-producer, which `LayerGraph.add` does not allow; it is one element-wise add of N x S x 768 with no
-MACs, recorded in `metadata["omitted"]`.
 """
 
 from __future__ import annotations
 
 from accelsim.ir import LayerGraph
+from accelsim.ir.vector_layers import Activation, LayerNorm, Softmax
 from workloads._builder import Builder
 
 LAYERS = 12
@@ -40,16 +39,12 @@ MAX_POSITIONS = 512
 TYPE_VOCAB = 2
 
 
-def _embedding_params() -> int:
-    return (VOCAB + MAX_POSITIONS + TYPE_VOCAB) * HIDDEN + 2 * HIDDEN
-
-
 def bert_base(batch: int = 1, seq_len: int = SEQ_LEN) -> LayerGraph:
-    """BERT-base encoder: 85,054,464 params; 10.87 GMAC in Dense layers + 0.30 GMAC in attention MatMuls."""
+    """BERT-base encoder: 108,891,648 params; 10.87 GMAC in Dense layers + 0.30 GMAC in attention MatMuls."""
     n, s = batch, seq_len
     b = Builder(
         "bert_base",
-        (n, s, HIDDEN),
+        (n, s),
         source="Devlin et al., NAACL 2019 (BERT-BASE); Hugging Face BertLayer names",
         dataset="text",
         seq_len=s,
@@ -57,10 +52,9 @@ def bert_base(batch: int = 1, seq_len: int = SEQ_LEN) -> LayerGraph:
         heads=HEADS,
         ffn=FFN,
         layers=LAYERS,
-        embedding_params=_embedding_params(),
-        omitted=["layer0.attention.add (residual from the network input)"],
     )
-    x: str | None = None  # None: the embeddings, i.e. the network input
+    parts = [b.embedding(f"embeddings.{kind}", rows, HIDDEN) for kind, rows in (("word", VOCAB), ("position", MAX_POSITIONS), ("token_type", TYPE_VOCAB))]
+    x = b.vector(LayerNorm, "embeddings.LayerNorm", b.add("embeddings.add", parts))
     for i in range(LAYERS):
         p = f"layer{i}"
         q = b.dense(f"{p}.attention.query", x, HIDDEN)
@@ -70,15 +64,16 @@ def bert_base(batch: int = 1, seq_len: int = SEQ_LEN) -> LayerGraph:
         qh = b.reshape(f"{p}.attention.query_heads", q, (n * HEADS, s, dh))
         kt = b.reshape(f"{p}.attention.key_heads_t", k, (n * HEADS, dh, s))
         vh = b.reshape(f"{p}.attention.value_heads", v, (n * HEADS, s, dh))
-        scores = b.matmul(f"{p}.attention.scores", qh, kt, act="softmax")
-        context = b.matmul(f"{p}.attention.context", scores, vh)
+        scores = b.matmul(f"{p}.attention.scores", qh, kt)
+        probs = b.vector(Softmax, f"{p}.attention.softmax", scores)
+        context = b.matmul(f"{p}.attention.context", probs, vh)
         core = b.reshape(f"{p}.attention.merge_heads", context, (n, s, HIDDEN))
-        y = b.dense(f"{p}.attention.output", core, HIDDEN, bn=True)  # bn: LayerNorm gamma/beta
-        if x is not None:
-            y = b.add(f"{p}.attention.add", [y, x])
-        h = b.dense(f"{p}.intermediate", y, FFN, act="gelu")
-        h = b.dense(f"{p}.output", h, HIDDEN, bn=True)  # bn: LayerNorm gamma/beta
-        x = b.add(f"{p}.add", [h, y])
+        y = b.dense(f"{p}.attention.output", core, HIDDEN)
+        y = b.vector(LayerNorm, f"{p}.attention.LayerNorm", b.add(f"{p}.attention.add", [y, x]))
+        h = b.dense(f"{p}.intermediate", y, FFN)
+        h = b.vector(Activation, f"{p}.intermediate.gelu", h, fn="gelu")
+        h = b.dense(f"{p}.output", h, HIDDEN)
+        x = b.vector(LayerNorm, f"{p}.output.LayerNorm", b.add(f"{p}.add", [h, y]))
     return b.graph
 
 

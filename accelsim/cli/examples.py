@@ -59,6 +59,10 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("regenerate docs/reproducing-pact.md and its figures", "accelsim reproduce"),
         ("a quick, smaller run into another folder", "accelsim reproduce --quick --out /tmp/pact"),
     ),
+    "llm-study": (
+        ("regenerate docs/llm-decode.md: GPT-2 and Llama-2-7B decode at 16/8/4/2 bits and w4a16", "accelsim llm-study"),
+        ("GPT-2 only at three precisions, into another folder", "accelsim llm-study --quick --out /tmp/llm"),
+    ),
 }
 EXAMPLES["config show"] = EXAMPLES["config"]
 

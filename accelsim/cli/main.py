@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -54,6 +55,7 @@ def _cmd_workloads(args: argparse.Namespace) -> int:
         graph = workloads.load(name, batch=args.batch)
         row: dict[str, Any] = {
             "workload": name,
+            "phase": _phase_label(graph),
             "layers": len(graph),
             "gmacs": graph.total_macs() / 1e9,
             "params_m": graph.total_params() / 1e6,
@@ -67,6 +69,14 @@ def _cmd_workloads(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(render(rows, args.format))
     return EXIT_OK
+
+
+def _phase_label(graph: Any) -> str:
+    """``decode ctx=2048`` for an LLM step (the default `load` builds), blank for other networks."""
+    meta = graph.metadata
+    if "phase" not in meta:
+        return ""
+    return f"decode ctx={meta['ctx']}" if meta["phase"] == "decode" else f"prefill {meta['tokens']}"
 
 
 def _cmd_layers(args: argparse.Namespace) -> int:
@@ -160,7 +170,7 @@ def _extra_commands() -> list[Callable[[Any], None]]:
     registers: list[Callable[[Any], None]] = []
     for module in (
         "accelsim.cli.sim_commands", "accelsim.cli.config_commands", "accelsim.cli.io_commands",
-        "accelsim.cli.report_commands",
+        "accelsim.cli.report_commands", "accelsim.cli.llm_commands",
     ):
         try:
             registers.append(importlib.import_module(module).register)
@@ -168,6 +178,10 @@ def _extra_commands() -> list[Callable[[Any], None]]:
             if exc.name != module:
                 raise
     return registers
+
+
+def _note(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    sys.stderr.write(f"accelsim: note: {message}\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -180,8 +194,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_INPUT
+    shown, warnings.showwarning = warnings.showwarning, _note  # library warnings as one line each
     try:
-        return int(args.func(args))
+        return _run(args)
+    finally:
+        warnings.showwarning = shown
+
+
+def _run(args: argparse.Namespace) -> int:
+    if sys.stdout is None:  # started with fd 1 closed (`accelsim ... >&-`): nowhere to print results
+        sys.stderr.write("accelsim: error: standard output is closed\n")
+        return EXIT_INPUT
+    try:
+        code = int(args.func(args))
+        sys.stdout.flush()  # a full or failing stdout (/dev/full) surfaces here, not at exit
+        return code
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            _silence_stdout()
+            return EXIT_OK
+        _silence_stdout()
+        sys.stderr.write(f"accelsim: error: cannot write standard output ({exc.strerror or exc})\n")
+        return EXIT_INPUT
     except InputError as exc:
         sys.stderr.write(f"accelsim: error: {exc}\n")
         return EXIT_INPUT
@@ -191,8 +225,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         sys.stderr.write("accelsim: interrupted\n")
         return EXIT_INTERRUPTED
-    except BrokenPipeError:  # `accelsim ... | head`
-        return EXIT_OK
+
+
+def _silence_stdout() -> None:
+    """Point fd 1 at /dev/null so the interpreter's final flush of unwritable output stays quiet."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 if __name__ == "__main__":

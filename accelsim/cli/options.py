@@ -29,7 +29,7 @@ AXIS_FLAGS = (
 
 
 # --- argument types (argparse turns ArgumentTypeError into a one-line usage error, exit 2) --------
-def bits_type(text: str) -> int:
+def bits_type(text: str) -> int | str:
     from accelsim.explore.grid import parse_bits
 
     try:
@@ -48,13 +48,25 @@ def bw_type(text: str) -> str:
     return text.strip()
 
 
+def ctx_list_type(text: str) -> tuple[int, ...]:
+    """``512,2048`` -> (512, 2048): decode context lengths for `sweep --ctx`."""
+    values = [t.strip() for t in text.split(",") if t.strip()]
+    if not values or not all(v.isdigit() for v in values):
+        raise argparse.ArgumentTypeError(f"ctx={text!r}: must be a comma list of integers >= 0")
+    return tuple(int(v) for v in values)
+
+
 def first_last_type(text: str) -> int | None:
     if text.strip().lower() == "none":
         return None
+    value: int | str = ""
     try:
-        return bits_type(text)
+        value = bits_type(text)
     except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(f"first_last_bits={text!r}: must be an integer in 1..32 or none") from None
+        pass
+    if not isinstance(value, int):  # a mixed token such as w4a16 is not a first/last precision
+        raise argparse.ArgumentTypeError(f"first_last_bits={text!r}: must be an integer in 1..32 or none")
+    return value
 
 
 def batch_type(text: str) -> int:
@@ -62,6 +74,15 @@ def batch_type(text: str) -> int:
 
     try:
         return parse_batch(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def max_points_type(text: str) -> int:
+    from accelsim.explore.grid import _int_in
+
+    try:
+        return _int_in("max_points", text, 1, None, "must be a positive integer")
     except InputError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -155,4 +176,4 @@ def check_plot_path(path: str) -> None:
     plot_format(path)
 
 
-__all__ = ["add_table_options", "columns_type", "write_table", "check_plot_path", "AXIS_FLAGS", "DEFAULT_OBJECTIVES", "DEFAULT_STORE", "add_common_options", "add_first_last_option", "add_memory_option", "axis_type", "base_accelerator", "batch_type", "bits_type", "bw_type", "first_last_type", "jobs_type", "memory_names", "memory_type", "objectives_type", "workload_graph"]
+__all__ = ["add_table_options", "columns_type", "write_table", "check_plot_path", "AXIS_FLAGS", "DEFAULT_OBJECTIVES", "DEFAULT_STORE", "add_common_options", "add_first_last_option", "add_memory_option", "axis_type", "base_accelerator", "batch_type", "bits_type", "bw_type", "ctx_list_type", "first_last_type", "jobs_type", "max_points_type", "memory_names", "memory_type", "objectives_type", "workload_graph"]

@@ -29,7 +29,9 @@ from accelsim.cli.options import (
     bits_type,
     bw_type,
     check_plot_path,
+    ctx_list_type,
     jobs_type,
+    max_points_type,
     objectives_type,
     workload_graph,
     write_table,
@@ -61,13 +63,14 @@ def _register_sweep(subparsers: Any) -> None:
         ),
     )
     axes = p.add_argument_group("axes (comma lists; the grid is their product, first axis varying slowest)")
-    axes.add_argument("--workload", type=axis_type("workload"), default=None, metavar="LIST", help="zoo names, LayerGraph .json, SCALE-Sim .csv or ONNX .onnx files (default resnet50)")
-    axes.add_argument("--bits", type=axis_type("bits"), default=None, metavar="LIST", help="body bit-widths, e.g. 16,8,4,2 (default)")
+    axes.add_argument("--workload", type=axis_type("workload"), default=None, metavar="LIST", help="zoo names, LLM steps (gpt2:decode,ctx=512), LayerGraph .json, SCALE-Sim .csv or ONNX .onnx files (default resnet50)")
+    axes.add_argument("--bits", type=axis_type("bits"), default=None, metavar="LIST", help="body bit-widths, e.g. 16,8,4,2 (default), or tokens such as w4a16,w8a8,w4a16kv8")
     axes.add_argument("--bw", type=axis_type("bw"), default=None, metavar="LIST", help="external bandwidths in GB/s, e.g. 32,64,inf (default)")
     axes.add_argument("--sram", type=axis_type("sram"), default=None, metavar="LIST", help="total on-chip memory, e.g. 8MB,16MB,32MB (default: the base's, 16MB)")
     axes.add_argument("--cores", type=axis_type("cores"), default=None, metavar="LIST", help="cores of the base design, e.g. 2,4,8 (default: the base's, 4)")
     axes.add_argument("--array", type=axis_type("array"), default=None, metavar="LIST", help="base array per core, e.g. 16x32,32x32 (default: the base's, 16x32)")
     axes.add_argument("--batch", type=axis_type("batch"), default=None, metavar="LIST", help="batch sizes for zoo networks (default 1)")
+    axes.add_argument("--ctx", type=ctx_list_type, default=None, metavar="LIST", help="decode context lengths for LLM workloads, e.g. 512,2048 (each workload becomes NAME:decode,ctx=C)")
     axes.add_argument("--mode", type=axis_type("mode"), default=None, metavar="LIST", help="iso-area MAC models: configurable,dedicated (default configurable)")
     axes.add_argument(
         "--efficiency", type=axis_type("dram_efficiency"), default=None, metavar="LIST",
@@ -82,7 +85,9 @@ def _register_sweep(subparsers: Any) -> None:
     run = p.add_argument_group("running and storing")
     run.add_argument("--jobs", type=jobs_type, default=None, metavar="N", help=f"worker processes (default: the machine's core count, {os.cpu_count() or 1} here; 1 runs inline)")
     run.add_argument("--dask", "--scheduler", dest="dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS, e.g. tcp://host:8786 (needs accelsim[dask])")
-    run.add_argument("--store", metavar="FILE", default=DEFAULT_STORE, help=f"SQLite result store; finished points are skipped on a rerun (default: ./{DEFAULT_STORE} in the working directory)")
+    run.add_argument("--dask-timeout", type=float, default=None, metavar="SECONDS", help="longest wait for the Dask scheduler to connect and answer (default 10)")
+    run.add_argument("--max-points", type=max_points_type, default=None, metavar="N", help="largest grid to run (default 1,000,000; see docs/limits.md)")
+    run.add_argument("--store", metavar="FILE", default=None, help=f"SQLite result store; finished points are skipped on a rerun (default: ./{DEFAULT_STORE} in the working directory)")
     run.add_argument("--no-store", action="store_true", help="keep no result store (nothing is written, nothing reused)")
     run.add_argument("--fresh", action="store_true", help="simulate every point again, replacing what the store holds for them")
     add_format_option(p)
@@ -98,7 +103,7 @@ def _register_run(subparsers: Any) -> None:
         "run", help="one design point: per-layer cycles, utilization, bound, off-chip bytes, energy and totals",
         description="Simulate one design point. Without --bits the --config accelerator runs as is.",
     )
-    p.add_argument("--bits", type=bits_type, default=None, help="body bit-width; the design is iso-area to the base at this precision")
+    p.add_argument("--bits", type=bits_type, default=None, help="body bit-width or token (4, w4a16, w8a8); the design is iso-area to the base at this precision")
     p.add_argument("--bw", type=bw_type, default=None, help="external bandwidth in GB/s or inf (default: the base's, 64)")
     add_common_options(p)
     add_memory_option(p)
@@ -185,21 +190,24 @@ def run_design(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     from accelsim.hardware.bandwidth import parse_bw
     from accelsim.hardware.design import iso_area
+    from accelsim.ir.bits_spec import parse_bits_token
 
     base = base_accelerator(args)
     if args.bw is not None:
         base = replace(base, bw_gb_per_s=parse_bw(args.bw))
     if args.bits is None:
         return base, base, base.mac_w_bits
-    return base, iso_area(base, args.bits, args.mode or base.mac_mode, args.scale), args.bits
+    spec = parse_bits_token(args.bits)
+    design = iso_area(base, spec.w_bits, args.mode or base.mac_mode, args.scale, a_bits=spec.a_bits)
+    return base, design, args.bits
 
 
 def cmd_run(args: argparse.Namespace) -> int:
     import json
 
     from accelsim.explore.store import json_safe
+    from accelsim.ir.bits_spec import token_policy
     from accelsim.model.energy import area
-    from accelsim.model.fit import policy_for
     from accelsim.model.sim import simulate
     from accelsim.report.tables import render
     from accelsim.report.views import run_summary
@@ -209,9 +217,16 @@ def cmd_run(args: argparse.Namespace) -> int:
             check_plot_path(path)  # a bad suffix fails before the simulation
     base, design, bits = run_design(args)
     graph = workload_graph(args)
-    result = simulate(graph.with_policy(policy_for(bits, args.first_last_bits)), design, memory=args.memory)
+    graph = graph.with_policy(token_policy(bits, args.first_last_bits))
+    result = simulate(graph, design, memory=args.memory)
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     totals = result.totals()
+    if graph.metadata.get("phase") in ("prefill", "decode"):  # an LLM step: tokens/s, TTFT, where the bytes go
+        from accelsim.model.llm_metrics import llm_step
+
+        step = llm_step(graph, result).as_dict()
+        totals.update({k: step[k] for k in ("phase", "ctx", "tokens_per_s", "ttft_s", "weight_bytes", "kv_bytes",
+                                            "other_bytes", "kv_on_chip", "roofline_tokens_per_s", "roofline_ratio")})
     totals.update({"area_mm2": cost.total_mm2, "compute_area_mm2": cost.compute_mm2, "sram_area_mm2": cost.sram_mm2})
     if args.plot or args.roofline:
         _run_figures(args, base, graph, result)
@@ -230,7 +245,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "offchip_energy_uj": result.offchip_energy_uj, "noc_bytes": result.noc_bytes,
             "noc_energy_uj": result.noc_energy_uj,
         })
-        sys.stdout.write(f"{result.workload}, batch {result.batch}, {bits}-bit body\n{design.describe()}\n\n")
+        body = f"{bits}-bit" if str(bits).isdigit() else str(bits)  # w4a16: the token says the bits
+        sys.stdout.write(f"{result.workload}, batch {result.batch}, {body} body\n{design.describe()}\n\n")
         write_table(rows, list(RUN_COLUMNS), args)
         sys.stdout.write("\n" + run_summary(totals))
     else:

@@ -32,9 +32,7 @@ def store_rows(path: str, *, stale: bool = False) -> list[dict[str, Any]]:
     from accelsim.explore.model_hash import model_salt
     from accelsim.explore.store import ResultStore
 
-    if not Path(path).is_file():
-        raise InputError("store", path, "no such file (write one with `accelsim sweep --store FILE`)")
-    with ResultStore(path) as store:
+    with ResultStore(path, read_only=True) as store:  # a reader never writes (nor converts a foreign file)
         records = store.rows(by_sweep=True)
         salts = store.point_salts()
     current = model_salt()
@@ -142,6 +140,9 @@ def cmd_pareto(args: argparse.Namespace) -> int:
 
     if args.plot:
         check_plot_path(args.plot)
+        from accelsim.atomic import check_output_path
+
+        check_output_path(args.plot, field="plot")
         if len(args.objectives) < 2:
             raise InputError("plot", args.plot, "needs at least two objectives to draw")
     rows = _filtered([r for r in store_rows(args.store) if r["status"] == "ok"], args)

@@ -9,6 +9,7 @@ import sys
 
 from accelsim.cli.options import (
     AXIS_FLAGS,
+    DEFAULT_STORE,
     base_accelerator,
     check_plot_path,
     write_table,
@@ -49,7 +50,24 @@ def sweep_spec(args: argparse.Namespace):  # type: ignore[no-untyped-def]
             axes[name] = value
     from accelsim.explore.plan import full_spec
 
+    if getattr(args, "ctx", None):
+        axes["workload"] = _with_contexts(axes.get("workload"), args.ctx)
     return full_spec(SweepSpec(tuple(axes.values())) if axes else None)
+
+
+def _with_contexts(workloads_axis, contexts: tuple[int, ...]):  # type: ignore[no-untyped-def]
+    """The workload axis with every LLM workload at each decode context (`--ctx`)."""
+    from accelsim.explore.grid import Axis
+
+    names = list(workloads_axis.values) if workloads_axis is not None else []
+    if not names:
+        raise InputError("ctx", ",".join(map(str, contexts)), "needs --workload naming LLMs (e.g. llama2-7b)")
+    expanded = []
+    for name in names:
+        if ":" in name:
+            raise InputError("ctx", name, "applies to workloads without a phase; give one or the other")
+        expanded += [f"{name}:decode,ctx={c}" for c in contexts]
+    return Axis("workload", tuple(expanded), tuple(expanded))
 
 
 _SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram", "dram_efficiency": "efficiency"}
@@ -65,32 +83,43 @@ SWEEP_COLUMNS = (
     "fits", "energy_per_image_uj", "area_mm2",
 )
 
+#: Added after `speedup` when the rows are LLM steps (`accelsim.model.llm_metrics`).
+LLM_COLUMNS = ("tokens_per_s", "kv_mb", "kv_on_chip")
+
 
 def cmd_sweep(args: argparse.Namespace) -> int:
+    from accelsim.atomic import check_output_path
+    from accelsim.explore.grid import MAX_POINTS, check_grid_size
     from accelsim.explore.pool import run_grid
     from accelsim.explore.record import describe_labels, strip_error_type
     from accelsim.report.tables import render
 
     spec = sweep_spec(args)
+    check_grid_size(spec, MAX_POINTS if args.max_points is None else args.max_points)  # before expanding it
+    if args.no_store and args.store is not None:
+        raise InputError("store", args.store, "cannot be combined with --no-store")
     varying = [a.name for a in spec.axes if len(a.values) > 1 and a.name not in ("bits", "bw_gb_per_s")]
     if args.plot:
-        check_plot_path(args.plot)  # reject a bad suffix before simulating
+        check_plot_path(args.plot)  # reject a bad suffix, a directory or an unwritable place before simulating
+        check_output_path(args.plot, field="plot")
         if varying:
             raise InputError(
                 "plot", args.plot,
                 f"draws speedup vs bits per bandwidth; give one value of {', '.join(_SHORT_AXIS.get(v, v) for v in varying)} "
                 "(or plot the store with `accelsim pareto --plot`)",
             )
+    if args.dask_timeout is not None and not args.dask:
+        raise InputError("dask_timeout", args.dask_timeout, "applies only with --dask ADDRESS")
     base = base_accelerator(args)
     jobs = args.jobs if args.jobs is not None else (os.cpu_count() or 1)
-    store = None if args.no_store else args.store
+    store = None if args.no_store else (args.store or DEFAULT_STORE)
     bar = _Bar(args.quiet, "sweep")
     executor = None
     try:
         if args.dask:
-            from accelsim.explore.parallel import dask_executor
+            from accelsim.explore.parallel import DASK_TIMEOUT_S, dask_executor
 
-            executor = dask_executor(args.dask)
+            executor = dask_executor(args.dask, DASK_TIMEOUT_S if args.dask_timeout is None else args.dask_timeout)
         run = run_grid(
             spec, base=base, scale=args.scale, first_last_bits=args.first_last_bits, memory=args.memory,
             jobs=jobs, executor=executor, store=store, progress=bar, max_pending=max(64, 4 * jobs) if executor else None,
@@ -164,7 +193,11 @@ def _print_table(args: argparse.Namespace, spec, base, rows, varying: list[str])
     if len({r.workload for r in rows}) > 1:
         lead.insert(0, "workload")
     table = [{**r.as_dict(), "fits": r.weights_fit and r.activations_fit} for r in rows]
-    write_table(table, lead + list(SWEEP_COLUMNS), args, keep=len(lead) + 2)
+    columns = list(SWEEP_COLUMNS)
+    if any(r.tokens_per_s is not None for r in rows):  # LLM steps: tokens/s and the KV cache by the speedup
+        at = columns.index("speedup") + 1
+        columns[at:at] = list(LLM_COLUMNS)
+    write_table(table, lead + columns, args, keep=len(lead) + 2)
     if any(r.speedup is None for r in rows):
         sys.stdout.write("\n(blank speedup: the 16-bit reference point with the same other values failed)\n")
 

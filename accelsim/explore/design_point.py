@@ -25,6 +25,7 @@ from typing import Any
 
 from accelsim.errors import InputError
 from accelsim.hardware.design import MAC_MODES, SCALES, Accelerator, default_scale, iso_area
+from accelsim.ir.bits_spec import parse_bits_token
 from accelsim.ir.checks import check_bits
 
 
@@ -33,11 +34,11 @@ class DesignPoint:
     """Axis values first (`workload` .. `mode`), then fixed settings, then the base design.
 
     sram_bytes is the base's total on-chip memory; array its (rows, cols) per core; bits the body
-    precision; first_last_bits None = first and last layers run at the body's precision.
+    precision (an int, or a token such as ``"w4a16"``: `accelsim.ir.bits_spec`); first_last_bits None = first and last layers run at the body's precision.
     """
 
     workload: str
-    bits: int
+    bits: int | str
     bw_gb_per_s: float
     sram_bytes: int = 16_000_000
     cores: int = 4
@@ -56,10 +57,15 @@ class DesignPoint:
     base_a_bits: int = 16
     noc_gb_per_s: float = field(default_factory=lambda: Accelerator().noc_gb_per_s)
     noc_pj_per_bit: float = field(default_factory=lambda: Accelerator().noc_pj_per_bit)
+    vector_lanes: int = 0
+    vector_ops_per_cycle: float = 1.0
     workload_sha256: str = ""
 
     def __post_init__(self) -> None:
-        check_bits("bits", self.bits)
+        if isinstance(self.bits, str):
+            parse_bits_token(self.bits)  # InputError names a bad token
+        else:
+            check_bits("bits", self.bits)
         if self.first_last_bits is not None:
             check_bits("first_last_bits", self.first_last_bits)
         if self.mode not in MAC_MODES:
@@ -74,6 +80,7 @@ class DesignPoint:
         object.__setattr__(self, "dram_efficiency", float(self.dram_efficiency))
         object.__setattr__(self, "noc_gb_per_s", float(self.noc_gb_per_s))
         object.__setattr__(self, "noc_pj_per_bit", float(self.noc_pj_per_bit))
+        object.__setattr__(self, "vector_ops_per_cycle", float(self.vector_ops_per_cycle))
 
     @classmethod
     def of(cls, base: Accelerator, **axes: Any) -> DesignPoint:
@@ -84,7 +91,8 @@ class DesignPoint:
             "clock_hz": base.clock_hz, "lanes": base.lanes, "dataflow": base.dataflow,
             "base_w_bits": base.mac_w_bits, "base_a_bits": base.mac_a_bits,
             "dram_efficiency": base.dram_efficiency, "noc_gb_per_s": base.noc_gb_per_s,
-            "noc_pj_per_bit": base.noc_pj_per_bit,
+            "noc_pj_per_bit": base.noc_pj_per_bit, "vector_lanes": base.vector_lanes,
+            "vector_ops_per_cycle": base.vector_ops_per_cycle,
         }
         values.update(axes)
         return cls(**values)
@@ -98,11 +106,13 @@ class DesignPoint:
             lanes=self.lanes, sram_bytes=self.sram_bytes, bw_gb_per_s=self.bw_gb_per_s, dataflow=self.dataflow,
             mac_w_bits=self.base_w_bits, mac_a_bits=self.base_a_bits, mac_mode=self.mode,
             dram_efficiency=self.dram_efficiency, noc_gb_per_s=self.noc_gb_per_s, noc_pj_per_bit=self.noc_pj_per_bit,
+            vector_lanes=self.vector_lanes, vector_ops_per_cycle=self.vector_ops_per_cycle,
         )
 
     def design(self) -> Accelerator:
-        """The iso-area design that runs: `base()` at `bits`."""
-        return iso_area(self.base(), self.bits, self.mode, self.scale)
+        """The iso-area design that runs: `base()` at `bits` (a token's weight and activation bits)."""
+        spec = parse_bits_token(self.bits)
+        return iso_area(self.base(), spec.w_bits, self.mode, self.scale, a_bits=spec.a_bits)
 
     def reference(self) -> DesignPoint:
         """The point a speedup is measured against: the base precision, every other value the same."""

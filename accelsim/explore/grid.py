@@ -20,23 +20,28 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-import tomllib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from accelsim.errors import InputError
+from accelsim.hardware.design import design_limit
 from accelsim.ir.checks import MAX_BITS, MIN_BITS
 from accelsim.ir.units import (
     SIZE_UNITS,
-    parse_array,
     parse_bw,
     parse_int,
     parse_size,
 )
+from accelsim.ir.units import parse_array as _parse_array
 
 MODES = ("configurable", "dedicated")
+
+#: Most design points a sweep expands to unless the caller raises it (`--max-points`): one million
+#: points of the default model is days of CPU time and a store of ~2 GB (docs/limits.md).
+MAX_POINTS = 1_000_000
+
 
 def _int_in(axis: str, raw: Any, lo: int, hi: int | None, rule: str) -> int:
     try:
@@ -45,24 +50,55 @@ def _int_in(axis: str, raw: Any, lo: int, hi: int | None, rule: str) -> int:
         raise InputError(axis, raw, rule) from None
 
 
-def parse_bits(raw: Any) -> int:
-    """Uniform weight/activation bit width, 1..32."""
-    lo, hi = MIN_BITS, MAX_BITS
-    return _int_in("bits", raw, lo, hi, f"must be an integer in {lo}..{hi}")
+def parse_bits(raw: Any) -> int | str:
+    """Uniform bit width 1..32 (an int), or a mixed token such as ``w4a16`` (kept as its label)."""
+    from accelsim.ir.bits_spec import bits_value, parse_bits_token
+
+    if isinstance(raw, str) and raw.strip().isdigit() or isinstance(raw, int) and not isinstance(raw, bool):
+        lo, hi = MIN_BITS, MAX_BITS
+        return _int_in("bits", raw, lo, hi, f"must be an integer in {lo}..{hi}")
+    return bits_value(parse_bits_token(raw))
+
+
+def _parse_bw_within_limits(raw: Any) -> float:
+    """`parse_bw`, and a finite bandwidth beyond any real chip refused while parsing."""
+    value = parse_bw(raw)
+    _under_limit("bw", raw, value if math.isfinite(value) else 0, "bw_gb_per_s")
+    return value
+
+
+def _under_limit(axis: str, raw: Any, value: float, limit_name: str) -> None:
+    """Refuse a value beyond `accelsim.hardware.design.DESIGN_LIMITS` while parsing, before any point runs."""
+    limit = design_limit(limit_name)
+    if value > limit:
+        raise InputError(
+            axis, raw, f"exceeds {limit:,.0f}, beyond any real chip (docs/limits.md; ACCELSIM_MAX_{limit_name.upper()} raises it)"
+        )
 
 
 def parse_sram(raw: Any) -> int:
     """Total on-chip memory as integer bytes: ``8MB`` = 8e6, ``512KiB`` = 524288, a bare number is bytes."""
-    return parse_size("sram", raw)
+    value = parse_size("sram", raw)
+    _under_limit("sram", raw, value, "sram_total_bytes")
+    return value
 
 
 def parse_cores(raw: Any) -> int:
     """Number of cores sharing the iso-area budget."""
-    return _int_in("cores", raw, 1, None, "must be a positive integer")
+    cores = _int_in("cores", raw, 1, None, "must be a positive integer")
+    _under_limit("cores", raw, cores, "cores")
+    return cores
 
 
 def parse_batch(raw: Any) -> int:
     return _int_in("batch", raw, 1, None, "must be a positive integer")
+
+
+def parse_array(raw: Any) -> tuple[int, int]:
+    """Systolic array shape ``ROWSxCOLS`` (``16x32`` -> (16, 32)); no side beyond any real array."""
+    rows, cols = _parse_array(raw)
+    _under_limit("array", raw, max(rows, cols), "array_side")
+    return (rows, cols)
 
 
 def parse_efficiency(raw: Any) -> float:
@@ -96,7 +132,7 @@ def parse_workload(raw: Any) -> str:
 PARSERS: dict[str, Callable[[Any], Any]] = {
     "workload": parse_workload,
     "bits": parse_bits,
-    "bw_gb_per_s": parse_bw,
+    "bw_gb_per_s": _parse_bw_within_limits,
     "sram_bytes": parse_sram,
     "cores": parse_cores,
     "array": parse_array,
@@ -147,11 +183,11 @@ class Axis:
             raise InputError(self.name, "", "needs at least one value")
         if len(self.labels) != len(self.values):
             raise InputError(self.name, self.labels, "needs one label per value")
-        seen: list[Any] = []
+        seen: set[Any] = set()  # a set: a long axis is checked in linear time
         for label, value in zip(self.labels, self.values):
             if value in seen:
                 raise InputError(self.name, label, "appears twice on this axis")
-            seen.append(value)
+            seen.add(value)
 
     @classmethod
     def parse(cls, name: str, raw: str | Iterable[Any]) -> Axis:
@@ -159,9 +195,13 @@ class Axis:
         name = canonical_axis(name)
         tokens: list[Any]
         if isinstance(raw, str):
-            tokens = [t for t in (s.strip() for s in raw.split(",")) if t]
-            if not tokens:
+            tokens = [s.strip() for s in raw.split(",")]
+            if not any(tokens):
                 raise InputError(name, raw, "needs at least one value")
+            if not all(tokens):  # `8,,4` or `8,4,`: a value lost to a typo is refused, not skipped
+                raise InputError(name, raw, "has an empty value between commas")
+            if name == "workload":
+                tokens = _join_phases(tokens)
         else:
             tokens = list(raw)
         values = tuple(PARSERS[name](t) for t in tokens)
@@ -169,6 +209,17 @@ class Axis:
 
     def label(self, value: Any) -> str:
         return self.labels[self.values.index(value)]
+
+
+def _join_phases(tokens: list[str]) -> list[str]:
+    """``llama2-7b:decode``, ``ctx=512`` -> ``llama2-7b:decode,ctx=512``: an LLM phase's own commas."""
+    out: list[str] = []
+    for token in tokens:
+        if out and ":" in out[-1] and "=" in token and ":" not in token:
+            out[-1] = f"{out[-1]},{token}"
+        else:
+            out.append(token)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,14 +270,10 @@ def load_spec(path: str | Path) -> SweepSpec:
 
     ``bits = [8, 4]``, ``bw = [32, "inf"]`` (or ``inf``), ``sram = "8MB,16MB"``, ``array = ["16x32"]``.
     """
+    from accelsim.inputfiles import parse_toml, read_text
+
     path = Path(path)
-    try:
-        with path.open("rb") as fh:
-            data = tomllib.load(fh)
-    except FileNotFoundError:
-        raise InputError("spec", str(path), "no such file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError("spec", str(path), f"is not valid TOML: {exc}") from None
+    data = parse_toml(read_text(path, "spec"), "spec", str(path))
     extra = sorted(set(data) - {"axes"})
     if extra:
         raise InputError("spec", str(path), f"unknown top-level keys {extra}; put the axes in an [axes] table")
@@ -244,8 +291,26 @@ def expand(spec: SweepSpec) -> list[dict[str, Any]]:
 
     A point's index in this list is its ``seq`` in the store, so exports follow the grid.
     """
+    return list(iter_points(spec))
+
+
+def iter_points(spec: SweepSpec) -> Iterator[dict[str, Any]]:
+    """The points of `expand`, one at a time: memory does not grow with the grid."""
     names = spec.names
-    return [dict(zip(names, combo)) for combo in itertools.product(*(a.values for a in spec.axes))]
+    for combo in itertools.product(*(a.values for a in spec.axes)):
+        yield dict(zip(names, combo))
+
+
+def check_grid_size(spec: SweepSpec, max_points: int = MAX_POINTS) -> int:
+    """The number of points, or an InputError before any work when it exceeds `max_points`."""
+    size = spec.size
+    if size > max_points:
+        shape = " x ".join(f"{len(a.values)} {a.name}" for a in spec.axes)
+        raise InputError(
+            "grid", f"{size:,} points ({shape})",
+            f"exceeds the maximum of {max_points:,} (docs/limits.md); raise it with --max-points",
+        )
+    return size
 
 
 def cli_type(axis: str) -> Callable[[str], Axis]:
@@ -264,14 +329,17 @@ def cli_type(axis: str) -> Callable[[str], Axis]:
 
 __all__ = [
     "ALIASES",
+    "MAX_POINTS",
     "MODES",
     "PARSERS",
     "SIZE_UNITS",
     "Axis",
     "SweepSpec",
     "canonical_axis",
+    "check_grid_size",
     "cli_type",
     "expand",
+    "iter_points",
     "load_spec",
     "parse_array",
     "parse_batch",

@@ -12,18 +12,32 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
+import signal
+import sys
+import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from accelsim.errors import AccelsimError, InputError
-from accelsim.explore.store import ResultStore, decode, encode, normalize, point_key
+from accelsim.explore.store import ResultStore, StoreWarning, decode, encode, normalize, point_key
 
 PointFn = Callable[[dict[str, Any]], Mapping[str, Any]]
 Progress = Callable[[int, int], None]
 
 DASK_HINT = "needs the optional Dask extra: pip install 'accelsim[dask]'"
+
+#: Seconds to wait for a Dask scheduler to accept and answer the handshake (`--dask-timeout`).
+#: Dask's own connect timeout is 30 s and an open port that is not a scheduler (an HTTP server,
+#: the dashboard's 8787) hung for ever; a scheduler on a reachable host answers in milliseconds.
+DASK_TIMEOUT_S = 10.0
+
+
+class ClusterLost(AccelsimError):
+    """The executor's workers or scheduler went away mid-run; finished points stay in the store."""
 
 
 def _run_one(fn: PointFn, params: dict[str, Any]) -> tuple[str, str, float]:
@@ -41,6 +55,59 @@ def _run_one(fn: PointFn, params: dict[str, Any]) -> tuple[str, str, float]:
     if not isinstance(result, Mapping):
         raise TypeError(f"point function must return a dict, got {type(result).__name__}")
     return "ok", encode(dict(result)), time.perf_counter() - start
+
+
+def process_pool(
+    workers: int, initializer: Callable[..., None] | None = None, initargs: tuple[Any, ...] = ()
+) -> cf.ProcessPoolExecutor:
+    """A "spawn" process pool whose workers exit when this process dies (even by SIGKILL).
+
+    Without this, a killed coordinator left its workers blocked on the task queue for ever (each
+    kill-and-resume leaked more). Workers only compute, so dying with the parent loses nothing.
+    """
+    return cf.ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_worker_init,
+        initargs=(os.getpid(), initializer, initargs),
+    )
+
+
+def _worker_init(parent_pid: int, initializer: Callable[..., None] | None, initargs: tuple[Any, ...]) -> None:
+    die_with_parent(parent_pid)
+    if initializer is not None:
+        initializer(*initargs)
+
+
+#: How often a worker checks that its parent still exists where prctl is unavailable (seconds).
+PARENT_POLL_S = 0.5
+
+
+def die_with_parent(parent_pid: int) -> None:
+    """Make this process exit when `parent_pid` (its parent) dies.
+
+    Linux: prctl(PR_SET_PDEATHSIG, SIGKILL) through ctypes, immediate. Everywhere, as well: a daemon
+    thread that exits the process once its parent pid changes (the orphan was re-parented), polled
+    every `PARENT_POLL_S`.
+    """
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):
+            pass  # no usable libc: the watchdog thread below still covers it
+    if os.getppid() != parent_pid:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent_pid:
+            time.sleep(PARENT_POLL_S)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="accelsim-parent-watchdog", daemon=True).start()
 
 
 def _check_jobs(jobs: object) -> int:
@@ -89,6 +156,27 @@ def run_points(
     Whatever non-AccelsimError exception `fn` raises (a bug): points finished so far stay committed.
     """
     _check_jobs(jobs)
+    try:
+        return _run_points(points, fn, jobs, executor, store, salt, progress, sweep_id, max_pending)
+    except (cf.CancelledError, cf.BrokenExecutor, OSError) as exc:
+        if isinstance(exc, OSError) and executor is None:
+            raise  # a local OSError is the point function's own (a bug): keep its traceback
+        kept = f"; the points finished so far are in {store.path}: rerun the same command to resume" if store else ""
+        what = "a worker process died" if isinstance(exc, cf.BrokenExecutor) else "the cluster went away"
+        raise ClusterLost(f"{what} mid-sweep ({type(exc).__name__}: {exc or 'no detail'}){kept}") from None
+
+
+def _run_points(
+    points: Sequence[Mapping[str, Any]],
+    fn: PointFn,
+    jobs: int,
+    executor: cf.Executor | None,
+    store: ResultStore | None,
+    salt: str,
+    progress: Progress | None,
+    sweep_id: int | None,
+    max_pending: int | None,
+) -> list[dict[str, Any]]:
     if max_pending is not None and (isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1):
         raise InputError("max_pending", max_pending, "must be a positive integer")
     total = len(points)
@@ -97,11 +185,20 @@ def run_points(
 
     if store is not None:
         stored = store.done_keys()
+        unreadable = []
         for key in dict.fromkeys(keys):
             if key in stored:
                 rec = store.get(key)
-                assert rec is not None
+                if rec is None:  # a damaged row: recompute it rather than make the store unusable
+                    unreadable.append(key)
+                    store.forget([key])
+                    continue
                 outcome[key] = (rec["status"], rec["result"], rec["error"])
+        if unreadable:
+            warnings.warn(
+                f"{len(unreadable)} stored point(s) in {store.path} had unreadable data and are recomputed",
+                StoreWarning, stacklevel=2,
+            )
 
     todo: list[tuple[int, str, Mapping[str, Any]]] = []
     queued: set[str] = set(outcome)
@@ -134,7 +231,7 @@ def run_points(
             finish(i, key, point, *_run_one(fn, dict(point)))
     elif todo:
         own = executor is None
-        ex = executor or cf.ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("spawn"))
+        ex = executor or process_pool(jobs)
         try:
             _drain(ex, fn, todo, max_pending or 4 * jobs, finish)
         finally:
@@ -198,23 +295,43 @@ class _DaskExecutor(cf.Executor):
             self._client.close()
 
 
-def dask_executor(address: str) -> cf.Executor:
+def dask_executor(address: str, timeout: float = DASK_TIMEOUT_S) -> cf.Executor:
     """An Executor on the Dask scheduler at `address` (``tcp://host:8786``); shutting it down closes the client.
 
-    Dask is optional (``accelsim[dask]``) and imported only here. Note that Dask ships tasks with
-    cloudpickle: run it between machines you trust.
+    Connecting and the handshake take at most `timeout` seconds: the client is built on a daemon
+    thread and abandoned when it does not answer in time (Dask's own timeout does not cover a peer
+    that accepts the connection but never speaks). Dask is optional (``accelsim[dask]``) and imported
+    only here. Dask ships tasks with cloudpickle: run it between machines you trust.
     """
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < 86_400:
+        raise InputError("dask_timeout", timeout, "must be a number of seconds in (0, 86400)")
     try:
         from distributed import Client
     except ImportError:
         raise InputError("dask", address, DASK_HINT) from None
-    try:
-        client = Client(address)
-    except OSError as exc:
+    box: dict[str, Any] = {}
+
+    def connect() -> None:
+        try:
+            box["client"] = Client(address, timeout=timeout)
+        except BaseException as exc:  # handed to the waiting thread below
+            box["error"] = exc
+
+    thread = threading.Thread(target=connect, name="accelsim-dask-connect", daemon=True)
+    thread.start()
+    thread.join(timeout + 1.0)
+    if thread.is_alive():
+        raise InputError(
+            "dask", address, f"did not answer as a Dask scheduler within {timeout:g} s (--dask-timeout raises the wait)"
+        )
+    exc = box.get("error")
+    if isinstance(exc, OSError):
         raise InputError("dask", address, f"cannot reach the scheduler: {exc}") from None
-    except (ValueError, TypeError) as exc:  # a malformed address, e.g. a port that is not a number
+    if isinstance(exc, (ValueError, TypeError)):  # a malformed address, e.g. a port that is not a number
         raise InputError("dask", address, f"is not a scheduler address such as tcp://host:8786 ({exc})") from None
-    return _DaskExecutor(client)
+    if exc is not None:
+        raise exc
+    return _DaskExecutor(box["client"])
 
 
-__all__ = ["DASK_HINT", "dask_executor", "run_points"]
+__all__ = ["DASK_HINT", "DASK_TIMEOUT_S", "ClusterLost", "dask_executor", "die_with_parent", "process_pool", "run_points"]

@@ -13,7 +13,9 @@ from typing import Any
 from accelsim.explore.design_point import DesignPoint
 from accelsim.explore.registry import policy_graph, register_graphs
 from accelsim.hardware.design import MB, Accelerator
+from accelsim.ir.bits_spec import parse_bits_token
 from accelsim.model.energy import area
+from accelsim.model.llm_metrics import llm_step
 from accelsim.model.sim import simulate
 
 
@@ -26,6 +28,20 @@ def design_of(point: DesignPoint | Mapping[str, Any]) -> tuple[Accelerator, Acce
     """(base, iso-area design) of a sweep point; InputError for a combination that cannot be built."""
     p = as_point(point)
     return p.base(), p.design()
+
+
+def _edge_bits(bits: int | str, first_last_bits: int | None) -> int:
+    """Weight bits the first and last MAC layers run at."""
+    w = parse_bits_token(bits).w_bits
+    return w if first_last_bits is None else max(w, first_last_bits)
+
+
+def _llm_fields(graph: Any, result: Any) -> dict[str, Any]:
+    """tokens/s and where the bytes go, for an LLM phase graph (nothing for other networks)."""
+    if graph.metadata.get("phase") not in ("prefill", "decode"):
+        return {}
+    step = llm_step(graph, result)
+    return {"tokens_per_s": step.tokens_per_s, "kv_mb": step.kv_bytes / MB, "kv_on_chip": step.kv_on_chip}
 
 
 def evaluate_point(point: DesignPoint | Mapping[str, Any]) -> dict[str, Any]:
@@ -42,8 +58,9 @@ def evaluate_point(point: DesignPoint | Mapping[str, Any]) -> dict[str, Any]:
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     flb = p.first_last_bits
     return {
+        **_llm_fields(graph, r),
         "network": graph.name,
-        "first_last_bits_run": p.bits if flb is None else max(p.bits, flb),
+        "first_last_bits_run": _edge_bits(p.bits, flb),
         "design_cores": design.cores,
         "design_array": f"{design.rows}x{design.cols}",
         "design_lanes": design.lanes,

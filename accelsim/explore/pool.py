@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import functools
-import multiprocessing
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
@@ -15,7 +14,7 @@ from accelsim._version import __version__
 from accelsim.explore.assemble import assemble
 from accelsim.explore.grid import SweepSpec
 from accelsim.explore.model_hash import model_salt
-from accelsim.explore.parallel import _check_jobs, run_points
+from accelsim.explore.parallel import _check_jobs, process_pool, run_points
 from accelsim.explore.plan import GridPlan, plan_points
 from accelsim.explore.point import evaluate_point, evaluate_point_with
 from accelsim.explore.record import GridRun
@@ -91,12 +90,7 @@ def run_plan(
         todo = keys - done
         workers = min(jobs, len(todo))
         if workers > 1:
-            pool = cf.ProcessPoolExecutor(
-                max_workers=workers,
-                mp_context=multiprocessing.get_context("spawn"),
-                initializer=register_graphs,
-                initargs=(graph_texts(plan.graphs),),
-            )
+            pool = process_pool(workers, register_graphs, (graph_texts(plan.graphs),))
     if pool is None and executor is None:
         register_graphs(plan.graphs)
     try:

@@ -39,10 +39,12 @@ class SweepRow:
         the external memory preset pricing the off-chip bytes.
     area_mm2 = compute_area_mm2 + sram_area_mm2 : `accelsim.model.energy.area`.
     key : the point's key in the result store.
+    tokens_per_s, kv_mb, kv_on_chip : LLM steps only (`accelsim.model.llm_metrics`): tokens made per
+        second, KV-cache off-chip MB per step, and whether the KV cache stays on chip; None otherwise.
     """
 
     workload: str
-    bits: int
+    bits: int | str
     first_last_bits: int
     bw: str
     bw_gb_per_s: float
@@ -82,6 +84,9 @@ class SweepRow:
     design_array: str
     design_lanes: int
     key: str
+    tokens_per_s: float | None = None
+    kv_mb: float | None = None
+    kv_on_chip: bool | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe fields in declaration order; the bandwidth value is left out (see `bw`)."""
@@ -151,6 +156,9 @@ def row_from_record(rec: Mapping[str, Any], extra: Mapping[str, Any], bw: str | 
         design_array=r["design_array"],
         design_lanes=r["design_lanes"],
         key=rec["key"],
+        tokens_per_s=r.get("tokens_per_s"),
+        kv_mb=r.get("kv_mb"),
+        kv_on_chip=r.get("kv_on_chip"),
     )
 
 

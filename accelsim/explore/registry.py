@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from accelsim.errors import InputError
 from accelsim.explore.model_hash import graph_sha256
 from accelsim.io.inputs import load_workload
+from accelsim.ir.bits_spec import token_policy
 from accelsim.ir.graph import LayerGraph
-from accelsim.model.fit import policy_for
 
 
 def load_graph(workload: LayerGraph | str, batch: int) -> LayerGraph:
@@ -49,8 +49,8 @@ def base_graph(workload: str, batch: int, sha: str) -> LayerGraph:
 
 
 @functools.lru_cache(maxsize=128)
-def policy_graph(workload: str, batch: int, sha: str, bits: int, first_last_bits: int | None) -> LayerGraph:
-    return base_graph(workload, batch, sha).with_policy(policy_for(bits, first_last_bits))
+def policy_graph(workload: str, batch: int, sha: str, bits: int | str, first_last_bits: int | None) -> LayerGraph:
+    return base_graph(workload, batch, sha).with_policy(token_policy(bits, first_last_bits))
 
 
 def graph_texts(graphs: Mapping[str, LayerGraph]) -> dict[str, str]:

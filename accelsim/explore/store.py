@@ -13,16 +13,21 @@ only; loading it never executes anything (no pickle, no eval).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
+import os
 import sqlite3
+import stat
+import urllib.parse
+import warnings
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from accelsim.errors import InputError
+from accelsim.errors import AccelsimError, InputError
 
 SCHEMA_VERSION = 1
 
@@ -47,7 +52,33 @@ CREATE TABLE IF NOT EXISTS points (
 CREATE INDEX IF NOT EXISTS points_seq ON points (seq, key);
 """
 
+#: Columns every accelsim store has; a file without them is not one (or was damaged).
+_REQUIRED = {
+    "sweeps": {"id", "spec_json", "accelsim_version", "salt", "created"},
+    "points": {"key", "seq", "sweep_id", "status", "params_json", "result_json", "error", "wall_s"},
+}
+
 _NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+class StoreWarning(UserWarning):
+    """Something in a store was skipped or repaired; the CLI prints it as one ``note:`` line."""
+
+
+_F = TypeVar("_F")
+
+
+def _guarded(method: _F) -> _F:
+    """Turn SQLite errors inside a store method into one line naming the store (no traceback)."""
+
+    @functools.wraps(method)  # type: ignore[arg-type]
+    def wrapper(self: ResultStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)  # type: ignore[operator]
+        except sqlite3.DatabaseError as exc:
+            raise self._sqlite_error(exc) from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 def json_safe(value: Any) -> Any:
@@ -118,22 +149,66 @@ class ResultStore:
 
     Records returned by `get`/`rows` are ``{"key", "seq", "status", "params", "result", "error"}``
     (plus ``"wall_s"`` when asked for timing): the same shape `accelsim.explore.parallel.run_points` returns.
+
+    `read_only` (what `accelsim results`/`pareto` use) opens the file without writing anything: no
+    tables added, journal mode untouched, and a file that is not an accelsim store (a foreign
+    SQLite file, an empty file) is refused. A writer refuses a foreign SQLite file too; it creates
+    the schema only in a new or empty file. A row whose stored result cannot be decoded is skipped
+    with a `StoreWarning` (`unreadable` lists the keys); a resumed sweep recomputes it.
     """
 
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = str(path)
+        self.read_only = read_only
+        self.unreadable: set[str] = set()
+        self._check_file()
         try:
-            self._conn = sqlite3.connect(self.path, isolation_level=None)
+            if read_only:
+                # Without a -wal beside it no writer is active and every commit is in the main file:
+                # `immutable` then reads it without creating -wal/-shm files. With one, read it as WAL.
+                live = os.path.exists(self.path + "-wal")
+                uri = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + ("?mode=ro" if live else "?immutable=1")
+                self._conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+            else:
+                self._conn = sqlite3.connect(self.path, isolation_level=None)
         except sqlite3.Error as exc:
-            raise InputError("store", self.path, f"cannot open: {exc}") from None
+            raise InputError("store", self.path, f"cannot be opened ({exc})") from None
         try:
             self._setup()
         except sqlite3.DatabaseError as exc:
             self._conn.close()
-            raise InputError("store", self.path, f"is not an accelsim result store ({exc})") from None
+            raise self._sqlite_error(exc) from None
         except BaseException:
             self._conn.close()
             raise
+
+    def _check_file(self) -> None:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            if self.read_only:
+                raise InputError("store", self.path, "no such file (write one with `accelsim sweep --store FILE`)") from None
+            return
+        except OSError as exc:
+            raise InputError("store", self.path, f"cannot be read ({exc.strerror})") from None
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a directory" if stat.S_ISDIR(st.st_mode) else "a special file"
+            raise InputError("store", self.path, f"is {kind}, not a result store file")
+        if st.st_size == 0 and self.read_only:
+            raise InputError("store", self.path, "is an empty file, not an accelsim result store")
+
+    def _sqlite_error(self, exc: sqlite3.DatabaseError) -> AccelsimError:
+        text = str(exc)
+        if "disk is full" in text or getattr(exc, "sqlite_errorcode", None) == 13:  # SQLITE_FULL
+            return InputError("store", self.path, f"cannot be written: the disk is full ({text}); "
+                              "finished points are kept, free space and rerun to resume")
+        if isinstance(exc, sqlite3.OperationalError) and ("readonly" in text or "unable to open" in text):
+            return InputError("store", self.path, f"cannot be written ({text})")
+        if "malformed" in text or "corrupt" in text:
+            return InputError("store", self.path, f"is damaged ({text}); restore it or start a new store")
+        if "file is not a database" in text:
+            return InputError("store", self.path, "is not an accelsim result store (not a SQLite file)")
+        return InputError("store", self.path, f"cannot be used ({type(exc).__name__}: {text})")
 
     def _setup(self) -> None:
         conn = self._conn
@@ -141,11 +216,29 @@ class ResultStore:
         version = conn.execute("PRAGMA user_version").fetchone()[0]
         if version > SCHEMA_VERSION:
             raise InputError("store", self.path, f"has schema {version}; this accelsim reads up to {SCHEMA_VERSION}")
+        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if version == 0 and tables - {"sqlite_sequence"}:
+            raise InputError("store", self.path, f"is a SQLite file of another program (tables: {', '.join(sorted(tables))}), not an accelsim result store")
+        if version == 0 and self.read_only:
+            raise InputError("store", self.path, "is an empty SQLite file, not an accelsim result store")
+        if version:
+            self._check_columns()
+        if self.read_only:
+            return
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         if version < SCHEMA_VERSION:
             conn.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+
+    def _check_columns(self) -> None:
+        for table, needed in _REQUIRED.items():
+            have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            if not have:
+                raise InputError("store", self.path, f"is not an accelsim result store (no {table} table)")
+            missing = sorted(needed - have)
+            if missing:
+                raise InputError("store", self.path, f"is damaged: table {table} lacks column(s) {', '.join(missing)}")
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -158,11 +251,13 @@ class ResultStore:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @_guarded
     def __len__(self) -> int:
         return int(self._conn.execute("SELECT count(*) FROM points").fetchone()[0])
 
     # -- sweeps --------------------------------------------------------------------------------------
 
+    @_guarded
     def begin_sweep(self, spec: Mapping[str, Any], version: str, salt: str = "") -> int:
         """Record a sweep (its spec, the accelsim version, the salt, when) and return its id.
 
@@ -177,6 +272,7 @@ class ResultStore:
         assert cur.lastrowid is not None
         return cur.lastrowid
 
+    @_guarded
     def sweeps(self) -> list[dict[str, Any]]:
         cur = self._conn.execute("SELECT id, spec_json, accelsim_version, salt, created FROM sweeps ORDER BY id")
         return [
@@ -186,6 +282,7 @@ class ResultStore:
 
     # -- points --------------------------------------------------------------------------------------
 
+    @_guarded
     def point_salts(self) -> dict[str, str | None]:
         """Key -> salt of the sweep that stored the point (None without a recorded sweep).
 
@@ -195,16 +292,19 @@ class ResultStore:
         cur = self._conn.execute("SELECT p.key, s.salt FROM points p LEFT JOIN sweeps s ON p.sweep_id = s.id")
         return dict(cur.fetchall())
 
+    @_guarded
     def has(self, key: str) -> bool:
         return self._conn.execute("SELECT 1 FROM points WHERE key = ?", (key,)).fetchone() is not None
 
+    @_guarded
     def forget(self, keys: Iterable[str]) -> int:
-        """Delete the points with these keys (a fresh rerun recomputes them); returns how many went."""
+        """Delete the points with these keys (a fresh rerun, or an unreadable row, recomputes them); returns how many went."""
         keys = list(keys)
         with self._transaction():
             cur = self._conn.executemany("DELETE FROM points WHERE key = ?", [(k,) for k in keys])
         return max(0, cur.rowcount)
 
+    @_guarded
     def done_keys(self) -> set[str]:
         """Keys of every recorded point, ok or error: a resumed sweep skips all of them."""
         return {k for (k,) in self._conn.execute("SELECT key FROM points")}
@@ -239,6 +339,7 @@ class ResultStore:
         """Commit a point whose evaluation raised an AccelsimError (e.g. a design that cannot be built)."""
         return self._insert(key, seq, sweep_id, "error", params, None, str(error), wall_s)
 
+    @_guarded
     def _insert(
         self,
         key: str,
@@ -250,6 +351,8 @@ class ResultStore:
         error: str | None,
         wall_s: float,
     ) -> bool:
+        if self.read_only:
+            raise InputError("store", self.path, "was opened read-only")
         with self._transaction():
             cur = self._conn.execute(
                 "INSERT OR IGNORE INTO points (key, seq, sweep_id, status, params_json, result_json, error, wall_s)"
@@ -258,11 +361,33 @@ class ResultStore:
             )
         return cur.rowcount == 1
 
+    @_guarded
     def get(self, key: str) -> dict[str, Any] | None:
+        """The record of `key`; None when absent or unreadable (see `unreadable`)."""
         cur = self._conn.execute(f"SELECT {_COLUMNS} FROM points WHERE key = ?", (key,))
         row = cur.fetchone()
-        return None if row is None else _record(row, timing=False)
+        return None if row is None else self._decoded(row, timing=False)
 
+    def _decoded(self, row: tuple[Any, ...], *, timing: bool) -> dict[str, Any] | None:
+        try:
+            rec = _record(row, timing=timing)
+        except (ValueError, TypeError, RecursionError):  # bad JSON text, or not text at all
+            rec = None
+        if rec is None or not isinstance(rec["params"], dict) or not isinstance(rec["result"], (dict, type(None))):
+            self.unreadable.add(row[0])
+            return None
+        return rec
+
+    def _warn_unreadable(self, before: int) -> None:
+        new = len(self.unreadable) - before
+        if new:
+            first = sorted(self.unreadable)[0]
+            warnings.warn(
+                f"{new} stored point(s) in {self.path} have unreadable data (first key {first[:12]}...) and were skipped; "
+                "rerunning the sweep recomputes them", StoreWarning, stacklevel=3,
+            )
+
+    @_guarded
     def rows(
         self, *, timing: bool = False, keys: Iterable[str] | None = None, by_sweep: bool = False
     ) -> list[dict[str, Any]]:
@@ -273,12 +398,12 @@ class ResultStore:
         a store that several sweeps wrote reads back as one grid after the other.
         """
         order = " ORDER BY " + ("sweep_id IS NULL, sweep_id, " if by_sweep else "") + "seq IS NULL, seq, key"
-        if keys is None:
-            cur = self._conn.execute(f"SELECT {_COLUMNS} FROM points{order}")
-            return [_record(r, timing=timing) for r in cur]
-        wanted = set(keys)
+        wanted = None if keys is None else set(keys)
+        before = len(self.unreadable)
         cur = self._conn.execute(f"SELECT {_COLUMNS} FROM points{order}")
-        return [_record(r, timing=timing) for r in cur if r[0] in wanted]
+        out = [rec for r in cur if wanted is None or r[0] in wanted if (rec := self._decoded(r, timing=timing)) is not None]
+        self._warn_unreadable(before)
+        return out
 
     # -- helpers -------------------------------------------------------------------------------------
 
@@ -299,7 +424,13 @@ class _Transaction:
         self._conn.execute("BEGIN IMMEDIATE")
 
     def __exit__(self, exc_type: object, *rest: object) -> None:
-        self._conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if exc_type is None:
+            self._conn.execute("COMMIT")
+            return
+        try:
+            self._conn.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            pass  # SQLite already rolled back (SQLITE_FULL does): keep the original error
 
 
 def _record(row: tuple[Any, ...], *, timing: bool) -> dict[str, Any]:
@@ -344,6 +475,7 @@ def union_columns(rows: Iterable[Mapping[str, Any]]) -> list[str]:
 __all__ = [
     "SCHEMA_VERSION",
     "ResultStore",
+    "StoreWarning",
     "canonical_json",
     "decode",
     "encode",

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import json
 import math
-import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -62,6 +61,47 @@ def _spaced(size: str) -> str:
     """'16MB' -> '16 MB' for prose."""
     number = size.rstrip("KMGTiB")
     return f"{number} {size[len(number):]}"
+
+
+#: Design sizes beyond any real chip of the kind modelled (cores with their own systolic array and
+#: SRAM sharing one external channel), refused before any work: simulation time grows linearly with
+#: cores (measured: resnet50, 4,096 cores, 2 design points, 108 s, ~13 ms per core per point), so
+#: `cores = 1000000000` would never end.
+#: Sources and how to raise each: docs/limits.md. `ACCELSIM_MAX_<NAME>` (e.g. ACCELSIM_MAX_CORES)
+#: replaces a limit for one run.
+DESIGN_LIMITS: dict[str, float] = {
+    "cores": 16_384,  # Graphcore GC200: 1,472 tiles; Tesla D1: 354 cores (docs/limits.md)
+    "array_side": 1_024,  # rows or cols; TPU v1's 256 x 256 is the largest shipped systolic array
+    "lanes": 256,  # MACs per PE (dot-product width)
+    "sram_total_bytes": 64e9,  # on-chip memory of the whole chip; Cerebras WSE-3 has 44 GB
+    "clock_hz": 10e9,  # no digital accelerator clocks above ~2 GHz; CPUs peak near 6 GHz
+    "bw_gb_per_s": 100_000.0,  # finite external bandwidth; HBM3e stacks give ~8,000 GB/s per chip
+}
+
+
+def design_limit(name: str) -> float:
+    """`DESIGN_LIMITS[name]`, or ACCELSIM_MAX_<NAME> from the environment when set."""
+    import os
+
+    env = f"ACCELSIM_MAX_{name.upper()}"
+    raw = os.environ.get(env)
+    if raw is None:
+        return DESIGN_LIMITS[name]
+    try:
+        value = float(raw)
+    except ValueError:
+        raise InputError(env, raw, "must be a number") from None
+    if not value > 0:
+        raise InputError(env, raw, "must be a number > 0")
+    return value
+
+
+def _check_limit(field: str, value: float, name: str) -> None:
+    limit = design_limit(name)
+    if value > limit:
+        raise InputError(
+            field, value, f"exceeds {limit:,.0f}, beyond any real chip (docs/limits.md; ACCELSIM_MAX_{name.upper()} raises it)"
+        )
 
 
 def _check_int(field: str, value: Any, lo: int = 1) -> int:
@@ -129,6 +169,11 @@ class Accelerator:
         (``inf`` = free); default the ring of ``tech/noc.toml``.
     noc_pj_per_bit : float
         Energy per bit the on-chip network moves; default from ``tech/noc.toml``.
+    vector_lanes : int
+        SIMD lanes of each core's vector unit (softmax, norms, activations: `accelsim.model.vector_unit`);
+        0 = the sourced default of ``tech/vector.toml``, one lane per array column and MAC lane.
+    vector_ops_per_cycle : float
+        Elementary operations each vector lane retires per cycle (``tech/vector.toml``: 1).
 
     Raises
     ------
@@ -151,6 +196,8 @@ class Accelerator:
     dram_efficiency: float = 1.0
     noc_gb_per_s: float = field(default_factory=lambda: _noc_default().bw_gb_per_s)
     noc_pj_per_bit: float = field(default_factory=lambda: _noc_default().energy_pj_per_bit)
+    vector_lanes: int = 0
+    vector_ops_per_cycle: float = 1.0
 
     def __post_init__(self) -> None:
         if not isinstance(self.tech_node, str) or not self.tech_node.strip():
@@ -159,6 +206,7 @@ class Accelerator:
         object.__setattr__(self, "clock_hz", _check_positive_float("clock_hz", self.clock_hz))
         for name in ("cores", "rows", "cols", "lanes", "sram_bytes"):
             _check_int(name, getattr(self, name))
+        _check_limit("cores", self.cores, "cores")  # before the per-core share: a billion cores is the error
         if self.sram_bytes < self.cores:
             raise InputError("sram_bytes", self.sram_bytes, f"leaves less than one byte per core for {self.cores} cores")
         object.__setattr__(self, "bw_gb_per_s", _check_positive_float("bw_gb_per_s", self.bw_gb_per_s, True))
@@ -174,6 +222,18 @@ class Accelerator:
         object.__setattr__(self, "dram_efficiency", eff)
         object.__setattr__(self, "noc_gb_per_s", _check_positive_float("noc_gb_per_s", self.noc_gb_per_s, True))
         object.__setattr__(self, "noc_pj_per_bit", _check_positive_float("noc_pj_per_bit", self.noc_pj_per_bit))
+        _check_int("vector_lanes", self.vector_lanes, lo=0)
+        object.__setattr__(self, "vector_ops_per_cycle", _check_positive_float("vector_ops_per_cycle", self.vector_ops_per_cycle))
+        self._check_limits()
+
+    def _check_limits(self) -> None:
+        _check_limit("rows", self.rows, "array_side")
+        _check_limit("cols", self.cols, "array_side")
+        _check_limit("lanes", self.lanes, "lanes")
+        _check_limit("sram_bytes", self.sram_bytes, "sram_total_bytes")  # the total on-chip memory
+        _check_limit("clock_hz", self.clock_hz, "clock_hz")
+        if not math.isinf(self.bw_gb_per_s):
+            _check_limit("bw_gb_per_s", self.bw_gb_per_s, "bw_gb_per_s")
 
     # --- derived quantities -------------------------------------------------------------------
     @property
@@ -246,6 +306,8 @@ class Accelerator:
             "efficiency": self.dram_efficiency,
             "noc_bw": format_bw(self.noc_gb_per_s),
             "noc_pj_per_bit": self.noc_pj_per_bit,
+            "vector_lanes": self.vector_lanes,
+            "vector_ops_per_cycle": self.vector_ops_per_cycle,
         }
 
     def to_json(self) -> str:
@@ -298,6 +360,8 @@ CONFIG_KEYS: dict[str, Any] = {
     "efficiency": lambda v: {"dram_efficiency": v},
     "noc_bw": lambda v: {"noc_gb_per_s": parse_bw(v, "noc_bw")},
     "noc_pj_per_bit": lambda v: {"noc_pj_per_bit": v},
+    "vector_lanes": lambda v: {"vector_lanes": v},  # 0 = the sourced default of tech/vector.toml
+    "vector_ops_per_cycle": lambda v: {"vector_ops_per_cycle": v},
 }
 
 #: Accelerator field -> the config key that sets it (for error messages).
@@ -335,22 +399,16 @@ def load_accelerator(path: str | Path, *, base: Accelerator | None = None) -> Ac
 
 def read_config(path: str | Path) -> dict[str, Any]:
     """The keys a config file sets, as written (`load_accelerator` validates them)."""
+    from accelsim.inputfiles import parse_json, parse_toml, read_text
+
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputError("config", str(path), f"cannot be read ({exc.strerror})") from None
+    text = read_text(path, "config")
     if path.suffix.lower() == ".json":
-        try:
-            data = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            where = f"line {exc.lineno} col {exc.colno}" if isinstance(exc, json.JSONDecodeError) else "encoding"
-            raise InputError("config", str(path), f"is not valid JSON ({where}: {exc})") from None
+        data = parse_json(text, "config", str(path))
+        if not isinstance(data, dict):
+            raise InputError("config", str(path), f"must hold a JSON object, not {type(data).__name__}")
     else:
-        try:
-            data = tomllib.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
-            raise InputError("config", str(path), f"is not valid TOML ({exc})") from None
+        data = parse_toml(text, "config", str(path))
         if isinstance(data.get("accelerator"), dict) and len(data) == 1:
             data = data["accelerator"]
     return data
@@ -479,6 +537,7 @@ def iso_area(
 
 __all__ = [
     "CONFIG_KEYS",
+    "DESIGN_LIMITS",
     "DATAFLOWS",
     "MAC_MODES",
     "MB",
@@ -486,6 +545,7 @@ __all__ = [
     "SCALES",
     "Accelerator",
     "default_scale",
+    "design_limit",
     "grow_array",
     "iso_area",
     "load_accelerator",

@@ -7,8 +7,11 @@ The importer keeps what the cost model counts and nothing else:
 * Structure: ``MaxPool`` / ``AveragePool`` / ``GlobalAveragePool`` / ``GlobalMaxPool`` (and
   ``ReduceMean`` / ``ReduceMax`` over H and W) -> `Pool`,
   ``Add`` / ``Sum`` of same-shape activations -> `Add`, ``Concat`` -> `Concat`, ``Flatten`` -> `Flatten`.
+* Vector layers (they cost vector-unit cycles, `accelsim.model.vector_unit`): ``Softmax`` -> `Softmax`,
+  ``LayerNormalization`` -> `LayerNorm`, ``RMSNormalization`` / ``SimplifiedLayerNormalization`` ->
+  `RMSNorm`, each over the last axis.
 * Folded into the producing layer when it is that tensor's only reader: ``Relu`` / ``Clip(0, 6)`` /
-  ``Gelu`` / ``Softmax`` -> its ``act``, ``BatchNormalization`` -> ``batchnorm=True``, a constant
+  ``Gelu`` -> its ``act``, ``BatchNormalization`` -> ``batchnorm=True``, a constant
   ``Add`` after a bias-free Conv/Dense -> ``bias=True``.
 * Layout ops (Reshape, Transpose, Squeeze, ...) are pass-through: the consumer reads the producer's
   tensor. When the shape the consumer expects differs from what the producer gives, a `Flatten`
@@ -18,6 +21,10 @@ The importer keeps what the cost model counts and nothing else:
   type in ``metadata["skipped_ops"]``; ops that do carry MACs but have no layer here (ConvTranspose,
   Einsum, LSTM, quantized convs ...) raise `InputError` naming the node, since dropping them would
   understate the work.
+
+Shape-only files import too: initializers stored as external data (``data_location: EXTERNAL``,
+as large models and ZigZag's workload files are saved) are never read, only their dims, so the
+``.data`` file may be absent; how many were left out is in ``metadata["external_initializers"]``.
 
 Shapes come from ``onnx.shape_inference.infer_shapes``; dynamic input dims are pinned first (the
 first axis to `batch`, any other to 1) and listed in ``metadata["pinned_dims"]``. `onnx` is an
@@ -30,13 +37,14 @@ import math
 import os
 from collections import Counter
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 from accelsim.errors import InputError
+from accelsim.inputfiles import check_regular_file
 from accelsim.ir.checks import check_batch
 from accelsim.ir.graph import LayerGraph
 from accelsim.ir.layers import Add, Concat, Conv2d, Dense, Flatten, Layer, MatMul, Pool, Reshape
+from accelsim.ir.vector_layers import LayerNorm, RMSNorm, Softmax
 
 INSTALL_HINT = "pip install 'accelsim[onnx]'"
 
@@ -50,6 +58,10 @@ MAC_OPS = frozenset(
 )
 #: Pure data-movement ops: mapped through silently (counted in metadata["passthrough_ops"]).
 LAYOUT_OPS = frozenset({"Reshape", "Transpose", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Cast", "CastLike"})
+#: ONNX ops that become vector layers (normalised over the last axis).
+VECTOR_OPS: dict[str, type[Layer]] = {
+    "Softmax": Softmax, "LayerNormalization": LayerNorm, "RMSNormalization": RMSNorm, "SimplifiedLayerNormalization": RMSNorm,
+}
 #: Ops whose output is shape metadata, not an activation.
 SHAPE_OPS = frozenset({"Shape", "Size"})
 
@@ -75,9 +87,9 @@ def import_onnx(source: str | os.PathLike[str] | Any, batch: int = 1, *, name: s
     if isinstance(source, onnx.ModelProto):
         model, label = source, name or model_name(source) or "onnx_model"
     else:
-        path = Path(source)
+        path = check_regular_file(source, "workload")  # a FIFO would block onnx.load for ever
         try:
-            model = onnx.load(str(path))
+            model = onnx.load(str(path), load_external_data=False)  # shapes only: weights never read
         except FileNotFoundError:
             raise InputError("workload", str(path), "no such file") from None
         except Exception as exc:  # protobuf DecodeError and friends: not an ONNX file
@@ -182,7 +194,10 @@ class _Importer:
 
     def _shape(self, tensor: str, nname: str, op: str) -> tuple[int, ...]:
         if tensor not in self.shapes:
-            raise InputError(self._where(nname, op), tensor, "has no static shape after ONNX shape inference")
+            hint = ""
+            if any(_is_external(self.onnx, t) for t in self.model.graph.initializer):
+                hint = " (a shape constant saved as external data cannot be read: keep small tensors inline)"
+            raise InputError(self._where(nname, op), tensor, f"has no static shape after ONNX shape inference{hint}")
         return self.shapes[tensor]
 
     def _unique(self, base: str) -> str:
@@ -203,7 +218,7 @@ class _Importer:
     def _const_value(self, tensor: str) -> Any:
         """Value of a constant tensor (initializer or Constant node), or None when unknown."""
         proto = self.const_nodes.get(tensor)
-        if proto is None:
+        if proto is None or _is_external(self.onnx, proto):  # external data is not read: unknown
             return None
         return self.onnx.numpy_helper.to_array(proto)
 
@@ -326,6 +341,7 @@ class _Importer:
         out = self._shape(node.output[0], nname, op)
         a = self._attrs(node)
         kernel = tuple(a.get("kernel_shape", ws[2:]))
+        self._check_conv_weights(node, nname, op, xs, ws, kernel, int(a.get("group", 1)))
         stride = tuple(a.get("strides", (1, 1)))
         dilation = tuple(a.get("dilations", (1, 1)))
         padding = self._fit_padding(nname, op, a, xs[2:], kernel, stride, dilation, out[2:])
@@ -335,6 +351,22 @@ class _Importer:
             bias=len(node.input) > 2 and bool(node.input[2]),
         )
         self._emit(node, layer, [x], nname, op)
+
+    def _check_conv_weights(
+        self, node: Any, nname: str, op: str, xs: tuple[int, ...], ws: tuple[int, ...], kernel: tuple[int, ...], groups: int
+    ) -> None:
+        """The weight (and bias) tensors hold what the input needs: a 3-channel kernel on a 4-channel
+        input would otherwise import as more weights than the file holds (lenient inference allows it)."""
+        if groups < 1 or xs[1] % groups:
+            raise InputError(self._where(nname, op), groups, f"group must divide the {xs[1]} input channels")
+        want = (ws[0] if ws else 0, xs[1] // groups, *kernel)
+        if tuple(ws) != want:
+            raise InputError(self._where(nname, op), f"weight {node.input[1]} {tuple(ws)}",
+                             f"does not match input {node.input[0]} {xs} (expects {want})")
+        if len(node.input) > 2 and node.input[2] and node.input[2] in self.shapes:
+            bias = self.shapes[node.input[2]]
+            if tuple(bias) != (ws[0],):
+                raise InputError(self._where(nname, op), f"bias {node.input[2]} {tuple(bias)}", f"must have shape ({ws[0]},)")
 
     def _emit(self, node: Any, layer: Layer, tensors: list[str], nname: str, op: str, multi: bool = False) -> None:
         inputs: list[str] = []
@@ -354,6 +386,8 @@ class _Importer:
                 sb = (sb[1], sb[0])
         if len(sa) < 2 or len(sb) < 2:
             raise InputError(self._where(nname, op), (sa, sb), "1-D operands have no layer; reshape them to 2-D")
+        if sa[-1] != sb[-2]:  # checked here: lenient shape inference lets a mismatched initializer through
+            raise InputError(self._where(nname, op), f"{b} {tuple(sb)}", f"does not match {a} {tuple(sa)}: inner sizes {sa[-1]} != {sb[-2]}")
         if b in self.const and a not in self.const:
             if math.prod(sb[:-2]) != 1:
                 raise InputError(self._where(nname, op), sb, "a batched constant operand has no layer")
@@ -452,6 +486,18 @@ class _Importer:
             return
         self._skip(node, nname, op, x)
 
+    def _vector(self, node: Any, nname: str, op: str) -> None:
+        x = node.input[0]
+        xs = self._shape(x, nname, op)
+        if len(xs) not in (2, 3, 4):
+            self._skip(node, nname, op, x)
+            return
+        fields: dict[str, Any] = {}
+        if op == "LayerNormalization":
+            fields["bias"] = len(node.input) > 2 and bool(node.input[2])
+        layer = self._build(VECTOR_OPS[op], nname, op, name=nname, shape=xs, **fields)
+        self._emit(node, layer, [x], nname, op)
+
     def _clip_act(self, node: Any) -> str | None:
         attrs = self._attrs(node)
         lo = attrs.get("min")
@@ -515,8 +561,10 @@ class _Importer:
                 self._concat(node, nname, op, acts)
             elif op == "Flatten":
                 self._flatten(node, nname, op)
-            elif op in ("Relu", "Gelu", "Softmax"):
+            elif op in ("Relu", "Gelu"):
                 self._activation(node, nname, op, op.lower())
+            elif op in VECTOR_OPS:
+                self._vector(node, nname, op)
             elif op == "Clip":
                 self._activation(node, nname, op, self._clip_act(node))
             elif op == "BatchNormalization":
@@ -546,6 +594,9 @@ class _Importer:
         }
         if self.model.producer_name:
             metadata["producer"] = f"{self.model.producer_name} {self.model.producer_version}".strip()
+        external = sum(_is_external(self.onnx, t) for t in graph.initializer)
+        if external:
+            metadata["external_initializers"] = external
         if self.pinned:
             metadata["pinned_dims"] = self.pinned
         if self.notes:
@@ -554,6 +605,11 @@ class _Importer:
         for name, layer in self.layers.items():
             out.add(layer, self.inputs[name])
         return out
+
+
+def _is_external(onnx: Any, tensor: Any) -> bool:
+    """An initializer whose values live in a separate file (not loaded: only its dims are used)."""
+    return tensor.HasField("data_location") and tensor.data_location == onnx.TensorProto.EXTERNAL
 
 
 def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:

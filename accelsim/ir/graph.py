@@ -13,7 +13,6 @@ import math
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -22,7 +21,8 @@ if TYPE_CHECKING:
 from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
 from accelsim.ir.checks import check_bits
-from accelsim.ir.layers import Layer, layer_from_dict
+from accelsim.ir.layer_registry import layer_from_dict
+from accelsim.ir.layers import Layer
 
 #: Bumped when the JSON layout changes incompatibly; `load` rejects other versions.
 SCHEMA_VERSION = 1
@@ -33,42 +33,59 @@ DEFAULT_BITS = 16
 
 @dataclass(frozen=True, slots=True)
 class Precision:
-    """Bits of a layer's weights and of the activations it reads (the MAC's two operands)."""
+    """Bits of a layer's weights and of the activations it reads (the MAC's two operands), and of
+    the KV cache it stores (used by `KVCache` layers only: weight-only and KV quantization differ)."""
 
     w_bits: int = DEFAULT_BITS
     a_bits: int = DEFAULT_BITS
+    kv_bits: int = DEFAULT_BITS
 
     def __post_init__(self) -> None:
         check_bits("w_bits", self.w_bits)
         check_bits("a_bits", self.a_bits)
+        check_bits("kv_bits", self.kv_bits)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PrecisionPolicy:
-    """Uniform `bits` for every layer, with the first and last MAC layers at `first_last_bits`.
+    """Weights at `bits` in every layer, activations at `a_bits` and the KV cache at `kv_bits`
+    (both default to `bits`: a uniform network), with the first and last MAC layers at
+    `first_last_bits` for weights and activations.
 
     PACT (section 6) keeps the first and last layers at 8 bits in its 4- and 2-bit networks;
     `first_last_bits=None` quantizes them like the rest. The first layer's input is the image,
-    so its a_bits are the first-layer bits too.
+    so its a_bits are the first-layer bits too. Weight-only quantization (LLM ``w4a16``) is
+    ``bits=4, a_bits=16``.
     """
 
     bits: int
     first_last_bits: int | None = 8
+    a_bits: int | None = None
+    kv_bits: int | None = None
 
     def __post_init__(self) -> None:
         check_bits("bits", self.bits)
-        if self.first_last_bits is not None:
-            check_bits("first_last_bits", self.first_last_bits)
+        for field in ("first_last_bits", "a_bits", "kv_bits"):
+            if getattr(self, field) is not None:
+                check_bits(field, getattr(self, field))
 
     def resolve(self, graph: LayerGraph) -> dict[str, Precision]:
-        body = Precision(self.bits, self.bits)
-        out = {name: body for name in graph.names()}
+        a = self.bits if self.a_bits is None else self.a_bits
+        kv = a if self.kv_bits is None else self.kv_bits
+        body, cache = Precision(self.bits, a), Precision(self.bits, a, kv)  # kv_bits: KV caches only
+        out = {name: cache if _is_kv_cache(graph.layer(name)) else body for name in graph.names()}
         if self.first_last_bits is not None:
-            edge = Precision(self.first_last_bits, self.first_last_bits)
+            # weight-only policies keep their wider activations on the edges too (w4a16 -> edges w8a16)
+            edge_a = self.first_last_bits if self.a_bits is None else max(self.first_last_bits, a)
+            edge = Precision(self.first_last_bits, edge_a)
             mac_layers = [layer.name for layer in graph.layers() if layer.has_weights]
             for name in mac_layers[:1] + mac_layers[-1:]:
                 out[name] = edge
         return out
+
+
+def _is_kv_cache(layer: Layer) -> bool:
+    return getattr(layer, "op", None) == "kv_cache"
 
 
 class LayerGraph:
@@ -115,7 +132,7 @@ class LayerGraph:
                 raise InputError(
                     f"{name}.inputs[{position}]", src, f"produces shape {produced} but {name} expects {shape}"
                 )
-        if len(set(inputs)) != len(inputs) and layer.kind not in ("Add", "Concat", "MatMul"):
+        if len(set(inputs)) != len(inputs) and layer.kind not in ("Add", "Concat", "MatMul", "Mul"):
             raise InputError(f"{name}.inputs", inputs, "names a producer twice")
         self._order[name] = len(self._order)
         self.graph.add_node(name, layer=layer, inputs=tuple(inputs))
@@ -188,8 +205,11 @@ class LayerGraph:
     def output_bits(self, name: str) -> int:
         """Bits a layer's output is stored at: the widest a_bits among its readers.
 
-        A graph output (no reader) keeps the layer's own activation bits.
+        A graph output (no reader) keeps the layer's own activation bits; a KV cache is stored at
+        its kv_bits.
         """
+        if _is_kv_cache(self.layer(name)):  # the cache is stored at its own bits
+            return self.precision(name).kv_bits
         readers = self.consumers_of(name)
         if not readers:
             return self.precision(name).a_bits
@@ -242,6 +262,8 @@ class LayerGraph:
             if name in self._precision:
                 p = self._precision[name]
                 entry["w_bits"], entry["a_bits"] = p.w_bits, p.a_bits
+                if p.kv_bits != DEFAULT_BITS:
+                    entry["kv_bits"] = p.kv_bits
             layers.append(entry)
         return {"schema_version": SCHEMA_VERSION, "name": self.name, "metadata": self.metadata, "layers": layers}
 
@@ -251,7 +273,7 @@ class LayerGraph:
         if not isinstance(data, dict):
             raise InputError("graph", type(data).__name__, "must be a JSON object")
         version = data.get("schema_version")
-        if version != SCHEMA_VERSION:
+        if version != SCHEMA_VERSION or isinstance(version, bool):  # True == 1 in Python
             raise InputError("schema_version", version, f"must be {SCHEMA_VERSION}")
         metadata = data.get("metadata", {})
         if not isinstance(metadata, dict):
@@ -266,7 +288,7 @@ class LayerGraph:
                 raise InputError(where, entry, "must be an object")
             entry = dict(entry)
             inputs = entry.pop("inputs", [])
-            bits = {k: entry.pop(k) for k in ("w_bits", "a_bits") if k in entry}
+            bits = {k: entry.pop(k) for k in ("w_bits", "a_bits", "kv_bits") if k in entry}
             if not isinstance(inputs, list) or not all(isinstance(s, str) for s in inputs):
                 raise InputError(f"{where}.inputs", inputs, "must be a list of layer names")
             layer = layer_from_dict(entry, where)
@@ -279,7 +301,7 @@ class LayerGraph:
                 raise InputError(f"{where}.{exc.field}", exc.value, exc.rule) from None
             if bits:
                 try:
-                    graph.set_precision(layer.name, Precision(bits.get("w_bits", DEFAULT_BITS), bits.get("a_bits", DEFAULT_BITS)))
+                    graph.set_precision(layer.name, Precision(**{"w_bits": DEFAULT_BITS, "a_bits": DEFAULT_BITS, **bits}))
                 except InputError as exc:
                     raise InputError(f"{where}.{exc.field}", exc.value, exc.rule) from None
         graph.validate()
@@ -294,16 +316,9 @@ class LayerGraph:
 
     @classmethod
     def load(cls, path: str | os.PathLike[str]) -> LayerGraph:
-        path = Path(path)
-        try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InputError("workload", str(path), f"cannot be read ({exc.strerror})") from None
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(str(path), f"line {exc.lineno} col {exc.colno}", f"is not valid JSON ({exc.msg})") from None
-        return cls.from_dict(data)
+        from accelsim.inputfiles import load_json_file
+
+        return cls.from_dict(load_json_file(path, "workload"))
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, LayerGraph) and self.to_dict() == other.to_dict()

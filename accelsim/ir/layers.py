@@ -8,7 +8,7 @@ the mapping functions never special-case a layer type beyond `gemm()`.
 from __future__ import annotations
 
 import math
-from dataclasses import MISSING, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 from accelsim.errors import InputError
@@ -116,6 +116,11 @@ class Layer:
     def param_elems(self) -> int:
         """Trainable parameters: weights plus bias and BatchNorm gamma/beta."""
         return self.weight_elems
+
+    @property
+    def side_read_elems(self) -> int:
+        """Elements read besides the input tensors and the MAC weights: norm gains, embedding rows."""
+        return 0
 
     @property
     def in_elems(self) -> int:
@@ -425,44 +430,6 @@ class Concat(Layer):
         return tuple(first)
 
 
-LAYER_TYPES: dict[str, type[Layer]] = {
-    cls.kind: cls for cls in (Conv2d, Dense, MatMul, Pool, Flatten, Reshape, Add, Concat)
-}
-
-_TUPLE_FIELDS = {"to_shape", "in_shape", "kernel", "stride", "padding", "dilation", "a_shape", "b_shape", "shape"}
-
-
-def layer_from_dict(data: Any, where: str) -> Layer:
-    """Build a layer from its `to_dict()` form; errors name `where` (e.g. ``layers[3]``) and the field."""
-    if not isinstance(data, dict):
-        raise InputError(where, data, "must be an object")
-    kind = data.get("type")
-    cls = LAYER_TYPES.get(kind) if isinstance(kind, str) else None
-    if cls is None:
-        raise InputError(f"{where}.type", kind, f"must be one of {', '.join(LAYER_TYPES)}")
-    known = {f.name for f in fields(cls)}
-    kwargs: dict[str, Any] = {}
-    for key, value in data.items():
-        if key == "type":
-            continue
-        if key not in known:
-            raise InputError(f"{where}.{key}", value, f"is not a field of {kind}")
-        if key in _TUPLE_FIELDS and isinstance(value, list):
-            value = tuple(value)
-        elif key == "in_shapes" and isinstance(value, list):
-            value = tuple(tuple(s) if isinstance(s, list) else s for s in value)
-        kwargs[key] = value
-    missing = [f.name for f in fields(cls) if f.name not in kwargs and f.default is MISSING]
-    if missing:
-        raise InputError(f"{where}.{missing[0]}", None, f"is required for {kind}")
-    try:
-        return cls(**kwargs)
-    except InputError as exc:
-        raise InputError(f"{where}.{exc.field}", exc.value, exc.rule) from None
-    except TypeError as exc:  # a value of the wrong type deep in a computation
-        raise InputError(where, data, f"malformed {kind}: {exc}") from None
-
-
 __all__ = [
     "ACTIVATIONS",
     "Add",
@@ -471,11 +438,9 @@ __all__ = [
     "Dense",
     "Flatten",
     "GemmView",
-    "LAYER_TYPES",
     "Layer",
     "MatMul",
     "Pool",
     "Reshape",
     "Shape",
-    "layer_from_dict",
 ]

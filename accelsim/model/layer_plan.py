@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
-from accelsim.model import mapping, traffic
+from accelsim.model import kv_cache, mapping, traffic, vector_unit
 from accelsim.model.liveness import gemm_operand_elems
 from accelsim.model.mapping import Split
 from accelsim.model.memory import MemoryPlan, plan_memory
@@ -159,15 +159,19 @@ def _plan_gemm(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem:
 
 def _plan_other(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem: MemoryPlan) -> LayerPlan:
     """Layers without MACs: pooling runs on the output stage; Add is fused into its producer's
-    output stage, Flatten and Concat are layout only (0 cycles). All move their data like any
-    other layer when it is off chip."""
+    output stage, Flatten and Concat are layout only (0 cycles); vector layers (softmax, norms,
+    activations, rotary) run on the core's vector unit (`accelsim.model.vector_unit`). All move their
+    data like any other layer when it is off chip; a KV cache writes only its appended rows."""
     layer = graph.layer(name)
     p = graph.precision(name)
     out_bits = graph.output_bits(name)
     reads = traffic.total_read_bits(_input_operands(graph, name, mem))
+    reads += 0 if mem.weights_resident else layer.side_read_elems * p.w_bits  # norm gains, embedding rows
     on_chip = mem.resident[name]
-    writes = 0 if on_chip else layer.out_elems * out_bits
+    stored = kv_cache.kv_append_bits_of(layer, p) if kv_cache.is_kv_cache(layer) else layer.out_elems * out_bits
+    writes = 0 if on_chip else stored
     per_core = mapping.vector_cycles(layer.in_elems, accel, accel.cores) if layer.kind == "Pool" else 0
+    per_core = per_core or vector_unit.layer_cycles(layer, vector_unit.design_vector_unit(accel), accel.cores)
     steady = Traffic(reads, writes)
     return LayerPlan(
         name=name,
@@ -204,6 +208,7 @@ def plan(graph: LayerGraph, accel: Accelerator) -> Plan:
             lp = _plan_other(graph, name, step, accel, mem)
         noc = lp.traffic.total_bits + moved_bits(graph, name, mem, splits, accel.cores)
         layers.append(_with_noc(lp, noc))
+    layers = vector_unit.overlap_with_producers(graph, layers)
     return Plan(graph.name, graph_batch(graph), accel, tuple(layers), mem)
 
 

@@ -32,6 +32,7 @@ class Tensor:
     end: int
     graph_output: bool = False
     network_input: bool = False
+    kv_cache: bool = False  # a KV cache: state placed by the memory plan, not a transient activation
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,9 +76,12 @@ def liveness(graph: LayerGraph) -> Liveness:
         readers = graph.consumers_of(name)
         end = max((index[r] for r in readers), default=i)
         bits = layer.out_elems * graph.output_bits(name)
-        tensors.append(Tensor(name, bits, i, end, graph_output=not readers))
+        kv = getattr(layer, "op", None) == "kv_cache"
+        tensors.append(Tensor(name, bits, i, end, graph_output=not readers, kv_cache=kv))
     delta = [0] * (len(order) + 1)
     for t in tensors:
+        if t.kv_cache:  # counted whole by the memory plan when it stays on chip, not step by step
+            continue
         delta[t.start] += t.bits
         delta[t.end + 1] -= t.bits
     live, running = [], 0

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
-from accelsim.model import mapping, traffic
+from accelsim.model import kv_cache, mapping, traffic
 from accelsim.model.liveness import Liveness, gemm_operand_elems, liveness, weight_bits
 from accelsim.model.mapping import Split
 from accelsim.model.traffic import Operand
@@ -72,6 +72,7 @@ class MemoryPlan:
     occupancy: tuple[tuple[int, ...], ...] = field(repr=False)  # [step][core], bits
     live_per_core: tuple[tuple[int, ...], ...] = field(repr=False)  # resident activations [step][core]
     weight_bits: int = 0
+    kv_share_bits: int = 0  # KV cache bits each core keeps on chip (0: the cache streams, or none)
 
     @property
     def weights_resident(self) -> bool:
@@ -112,13 +113,14 @@ class MemoryPlan:
         """The most any core holds at any step in pinned weights and resident activations."""
         peak = 0
         for row in self.live_per_core:
-            peak = max(peak, max((p + a for p, a in zip(self.pinned_per_core, row)), default=0))
+            peak = max(peak, max((p + self.kv_share_bits + a for p, a in zip(self.pinned_per_core, row)), default=0))
         return peak
 
 
 def _keepable(t) -> bool:  # type: ignore[no-untyped-def]
-    """Tensors that may stay on chip: intermediate activations (not inputs, not graph outputs)."""
-    return not (t.graph_output or t.network_input)
+    """Tensors that may stay on chip: intermediate activations (not inputs, not graph outputs, not
+    KV caches, which `accelsim.model.kv_cache` places whole before any weight is pinned)."""
+    return not (t.graph_output or t.network_input or t.kv_cache)
 
 
 def _gemm_operands(graph: LayerGraph, name: str) -> tuple[Operand, Operand, int]:
@@ -248,6 +250,7 @@ def plan_memory(graph: LayerGraph, accel: Accelerator) -> MemoryPlan:
     pin_room = [
         min((max(0, cap - all_live[s][c] - buffers[s][c]) for s in range(steps)), default=cap) for c in range(cores)
     ]
+    pin_room, kv_share = kv_cache.place(graph, pin_room, resident, live.tensors)  # the cache before weights
     pinned, pinned_per_core = _pin_weights(graph, live.order, splits, accel, pin_room)
     layers = tuple(
         LayerMemory(
@@ -264,7 +267,7 @@ def plan_memory(graph: LayerGraph, accel: Accelerator) -> MemoryPlan:
         for s, name in enumerate(live.order)
     )
     occupancy = tuple(
-        tuple(pinned_per_core[c] + res_live[s][c] + buffers[s][c] for c in range(cores)) for s in range(steps)
+        tuple(pinned_per_core[c] + kv_share + res_live[s][c] + buffers[s][c] for c in range(cores)) for s in range(steps)
     )
     return MemoryPlan(
         capacity_bits=cap,
@@ -277,6 +280,7 @@ def plan_memory(graph: LayerGraph, accel: Accelerator) -> MemoryPlan:
         occupancy=occupancy,
         live_per_core=tuple(tuple(row) for row in res_live),
         weight_bits=weight_bits(graph),
+        kv_share_bits=kv_share,
     )
 
 

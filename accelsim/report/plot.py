@@ -39,6 +39,14 @@ def plot_format(path: str | Path) -> str:
     return suffix
 
 
+def _bits_order(bits: int | str) -> tuple[int, int, int]:
+    """Widest first when reversed: by weight, then activation, then KV bits (``16`` > ``w4a16`` > ``4``)."""
+    from accelsim.ir.bits_spec import parse_bits_token
+
+    spec = parse_bits_token(bits)
+    return (spec.w_bits, spec.a_bits, spec.kv_bits)
+
+
 def new_figure(width: float = 6.4, height: float = 4.4):  # type: ignore[no-untyped-def]
     """A `Figure` (inches) with one axes, at print resolution."""
     from matplotlib.figure import Figure
@@ -65,7 +73,7 @@ def speedup_figure(rows: Sequence[SweepRow], title: str = "", note: str = ""):  
     """
     if not rows:
         raise InputError("rows", [], "nothing to plot")
-    bits = sorted({r.bits for r in rows}, reverse=True)
+    bits = sorted({r.bits for r in rows}, key=_bits_order, reverse=True)
     labels: list[str] = []
     for r in rows:
         if r.bw not in labels:

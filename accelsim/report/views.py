@@ -74,6 +74,9 @@ COLUMNS: dict[str, Column] = _columns(
     ("seconds_per_image", "ms/img", 1e3, "sig"),
     ("first_image_seconds", "1st ms", 1e3, "sig"),
     ("images_per_s", "img/s", 1.0, "sig"),
+    ("tokens_per_s", "tok/s", 1.0, "sig"),  # LLM steps (accelsim.model.llm_metrics)
+    ("kv_mb", "KV MB", 1.0, "sig"),
+    ("kv_on_chip", "KV chip", 1.0, "yesno"),
     ("utilization", "util %", 100.0, "sig"),
     ("stall_fraction", "stall %", 100.0, "sig"),
     ("memory_bound_fraction", "mem-bound %", 100.0, "sig"),
@@ -287,6 +290,19 @@ def _weights_words(weights_mb: float, pinned_mb: float) -> str:
     )
 
 
+def _llm_lines(t: Mapping[str, Any]) -> list[str]:
+    """tokens/s against the bytes-over-bandwidth bound, time to first token, bytes per step by kind."""
+    ratio = t["roofline_ratio"]
+    vs = f" ({significant(100 * ratio)} % of the bytes/bandwidth bound)" if ratio == ratio else ""  # nan: inf bw
+    ttft = f"; time to first token {significant(t['ttft_s'] * 1e3)} ms" if t.get("ttft_s") is not None else ""
+    kv = "on chip" if t["kv_on_chip"] else "streamed"
+    return [
+        f"tokens    {significant(t['tokens_per_s'])} tokens/s, {t['phase']} at context {t['ctx']}{vs}{ttft}",
+        f"per step  weights {significant(t['weight_bytes'] / 1e6)} MB, KV cache {significant(t['kv_bytes'] / 1e6)} MB "
+        f"({kv}), other {significant(t['other_bytes'] / 1e6)} MB off chip",
+    ]
+
+
 def run_summary(totals: Mapping[str, Any]) -> str:
     """The run-level numbers of `accelsim run` as labelled lines (units in the words, each <= 100 columns).
 
@@ -312,6 +328,8 @@ def run_summary(totals: Mapping[str, Any]) -> str:
         f"{significant(t['mac_energy_per_image_uj'])}, SRAM {significant(t['sram_energy_per_image_uj'])}, "
         f"off-chip {significant(t['offchip_energy_per_image_uj'])}, NoC {significant(t['noc_energy_per_image_uj'])}",
     ]
+    if "tokens_per_s" in t:  # an LLM step (`accelsim.model.llm_metrics`): the figures people compare
+        lines += _llm_lines(t)
     if "area_mm2" in t:
         lines.append(
             f"area      {significant(t['area_mm2'])} mm2: MACs {significant(t['compute_area_mm2'])} + SRAM "

@@ -45,6 +45,8 @@ _PUBLIC = {
     "first_last_ratio": "accelsim.explore.sweep",
     "sweep": "accelsim.explore.sweep",
     "sweep_grid": "accelsim.explore.sweep",
+    "DesignPoint": "accelsim.explore.design_point",
+    "rows_to_frame": "accelsim.report.frames",
 }
 
 
@@ -63,6 +65,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from accelsim.errors import AccelsimError, InputError
+    from accelsim.explore.design_point import DesignPoint
     from accelsim.explore.record import SweepRow
     from accelsim.explore.sweep import first_last_ratio, sweep, sweep_grid
     from accelsim.hardware.design import Accelerator, iso_area, load_accelerator
@@ -87,10 +90,12 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerl
     from accelsim.model.llm_metrics import LLMStep, llm_step
     from accelsim.model.results import LayerResult, SimResult
     from accelsim.model.sim import simulate
+    from accelsim.report.frames import rows_to_frame
 
 __all__ = [
     "Accelerator",
     "AccelsimError",
+    "DesignPoint",
     "Add",
     "BitsSpec",
     "Concat",
@@ -122,4 +127,5 @@ __all__ = [
     "sweep",
     "sweep_grid",
     "uniform_policy",
+    "rows_to_frame",
 ]

@@ -46,15 +46,17 @@ def test_run_as_trained_by_default_and_requantized_when_asked(tmp_path, capsys):
     assert main(["run", "--workload", str(path), "--bw", "inf"]) == 0
     out, err = capsys.readouterr()
     head = out.splitlines()
-    assert head[1].startswith("precision: as trained") and "body 8 bits, first/last 8" in head[1]
-    assert "8x8b" in head[0]  # the iso-area design of the body precision (conv1's max(4, 8) carries the MACs)
+    assert head[0].endswith("as-trained (8-bit) body")
+    assert head[2].startswith("precision: as trained") and "body 8, first/last 8 bits" in head[2]
+    assert all(len(line) <= 100 for line in head[:3])
+    assert "8x8b" in head[1]  # the iso-area design of the body precision (conv1's max(4, 8) carries the MACs)
     conv = next(line.split() for line in head if line.startswith("conv1 "))
     fc = next(line.split() for line in head if line.startswith("fc "))
     assert (conv[2], conv[3], fc[2], fc[3]) == ("4", "8", "4", "2")  # the trained per-layer bits, as run
-    assert err == ""
+    assert "note" not in err and "re-quantiz" not in err  # (stderr names dropped columns: main's table views)
     assert main(["run", "--workload", str(path), "--bw", "inf", "--bits", "2"]) == 0
     out, err = capsys.readouterr()
-    assert "re-quantized" in out.splitlines()[1] and "re-quantized" in err
+    assert "re-quantized" in out.splitlines()[2] and "re-quantizes" in err and "--bits as-trained" in err
     conv = next(line.split() for line in out.splitlines() if line.startswith("conv1 "))
     assert (conv[2], conv[3]) == ("8", "8")  # PACT's uniform policy: first layer at 8
     assert main(["run", "--workload", "resnet20", "--bits", "as-trained"]) == 2
@@ -66,7 +68,8 @@ def test_sweep_as_trained_is_the_default_and_part_of_the_store_key(tmp_path, cap
     assert main(["sweep", "--workload", str(path), "--bw", "inf", "--format", "json", "--jobs", "1"]) == 0
     out, err = capsys.readouterr()
     rows = json.loads(out)
-    assert [r["bits"] for r in rows] == ["as-trained"] and rows[0]["body_bits"] == 8 and err == ""
+    assert [r["bits"] for r in rows] == ["as-trained"] and rows[0]["body_bits"] == 8
+    assert "note" not in err and "2 design points: 0 from store" in err  # main's store line, nothing re-quantized
     assert rows[0]["speedup"] is not None  # against the 16-bit reference of the same graph
     with sqlite3.connect(tmp_path / "accelsim-sweep.db") as db:
         params = [json.loads(p) for (p,) in db.execute("SELECT params_json FROM points")]

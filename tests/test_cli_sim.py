@@ -35,14 +35,24 @@ def test_sweep_default_table(tmp_path, capsys):
     out, err = capsys.readouterr()
     lines = out.splitlines()
     assert lines[0].startswith("resnet50, batch 1")
-    body = lines[4:]
+    assert lines[1].startswith("base: 14nm")
+    header, body = lines[3], lines[5:]
     assert len(body) == 12
-    assert [line.split()[2] for line in body] == ["32", "64", "inf"] * 4
-    assert "energy_uj" in lines[2] and "area_mm2" in lines[2]
-    assert err == ""  # the progress bar stays off when stderr is not a terminal
+    assert [line.split()[1] for line in body] == ["32", "64", "inf"] * 4
+    assert header.split()[:6] == ["bits", "bw", "GB/s", "speedup", "peak", "x"] and "ms/img" in header
+    assert "dyn uJ" in header and "area mm2" in header
+    assert max(len(line) for line in lines) <= 100  # a 100-column terminal shows it unwrapped
+    # the progress bar stays off when stderr is not a terminal; the store line says nothing was reused
+    assert err == "accelsim: 12 design points: 0 from store accelsim-sweep.db, 12 simulated\n"
     assert (tmp_path / "accelsim-sweep.db").is_file()  # the default store, in the working directory
     assert main(["sweep", "--bits", "16,8,4,2", "--bw", "32,64,inf", "--jobs", "1"]) == 0  # all from the store
-    assert capsys.readouterr().out == out
+    out2, err2 = capsys.readouterr()
+    assert out2 == out
+    assert err2 == "accelsim: 12 design points: 12 from store accelsim-sweep.db, 0 simulated; --fresh recomputes them\n"
+    assert main(["sweep", "--bits", "16,4", "--bw", "inf", "--jobs", "1", "--fresh"]) == 0
+    assert capsys.readouterr().err == "accelsim: 2 design points: 0 from store accelsim-sweep.db, 2 simulated\n"
+    assert main(["sweep", "--bits", "16,4", "--bw", "inf", "--jobs", "1", "--no-store"]) == 0
+    assert capsys.readouterr().err == ""
 
 
 def test_sweep_csv_and_json(capsys):
@@ -74,9 +84,16 @@ def test_sweep_plot(tmp_path, capsys):
 def test_run_breakdown_and_totals(capsys):
     assert main(["run", "--bits", "4", "--bw", "64"]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("14nm, 1.5 GHz, 16 cores x 16x32 4x4b configurable MACs (OS), 16 MB on chip, 64 GB/s")
-    assert any(line.startswith("TOTAL") for line in out.splitlines())
-    assert "conv1" in out and "seconds_per_image" in out
+    lines = out.splitlines()
+    assert lines[0] == "resnet50, batch 1, 4-bit body"
+    assert lines[1] == "14nm, 1.5 GHz, 16 cores x 16x32 4x4b configurable MACs (OS), 16 MB on chip, 64 GB/s"
+    assert any(line.startswith("TOTAL") for line in lines) and "conv1" in out
+    assert max(len(line) for line in lines) <= 100
+    summary = {line.split()[0]: line for line in lines[-7:]}  # partial residency (issue 10): a weights line
+    assert set(summary) == {"time", "bound", "weights", "on", "off-chip", "energy", "area"}
+    assert "MB pinned (loaded once)" in summary["weights"] and "MB stream from off-chip" in summary["weights"]
+    assert "on-chip network" in summary["on"] and "NoC" in summary["energy"]
+    assert "ms/image steady state" in summary["time"] and "dynamic (no leakage term)" in summary["energy"]
     assert main(["run", "--bits", "4", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["accelerator"]["cores"] == 16 and data["totals"]["weights_fit"] is False  # 16 x 1 MB per core: not every replicated slice fits (issue 10)
@@ -88,10 +105,10 @@ def test_run_breakdown_and_totals(capsys):
 
 def test_run_with_a_config_file(tmp_path, capsys):
     cfg = tmp_path / "acc.toml"
-    cfg.write_text('cores = 2\nrows = 8\ncols = 8\nbw_gb_per_s = "inf"\nsram_bytes_per_core = 2_000_000\n')
+    cfg.write_text('cores = 2\narray = "8x8"\nbw = "inf"\nsram = "4MB"\n')
     assert main(["run", "--workload", "resnet20", "--config", str(cfg), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["accelerator"]["cores"] == 2 and data["accelerator"]["bw_gb_per_s"] == "inf"
+    assert data["accelerator"]["cores"] == 2 and data["accelerator"]["bw"] == "inf" and data["accelerator"]["sram"] == "4MB"
     assert data["totals"]["stall_cycles"] == 0
 
 
@@ -111,7 +128,12 @@ def test_fit(capsys):
         assert r["peak_live_per_core_mb"] <= r["capacity_per_core_mb"] or r["spilled"]
     assert rows[2]["streamed_mb"] < rows[0]["streamed_mb"] / 10
     assert main(["fit"]) == 0
-    assert "first fits in the cores' 16 MB at none of these bit-widths" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "everything (all weights pinned, all activations on chip) fits in 16MB at none of these bit-widths" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    fits = {line.split()[0]: line for line in out.splitlines() if line[:4].strip().isdigit()}
+    at = next(line for line in out.splitlines() if line.startswith("bits")).index("fits")
+    assert all(fits[b][at:].split()[0] == "no" for b in ("16", "8", "4", "2")) and "yes, first" not in out
 
 
 def _bad_json(tmp_path):
@@ -122,7 +144,13 @@ def _bad_json(tmp_path):
 
 def _tiny_memory(tmp_path):
     path = tmp_path / "small.json"
-    path.write_text(json.dumps({"sram_bytes_per_core": 1000}))
+    path.write_text(json.dumps({"sram": "4KB"}))  # 1000 bytes per core
+    return str(path)
+
+
+def _old_keys(tmp_path):
+    path = tmp_path / "old.toml"
+    path.write_text("sram_bytes_per_core = 1000\n")
     return str(path)
 
 
@@ -142,19 +170,20 @@ def _bad_config(tmp_path):
         (["sweep", "--workload", "resnet51"], "workload='resnet51'"),
         (["sweep", "--workload", "BROKEN"], "broken.json"),
         (["sweep", "--config", "BADCFG"], "cfg.json"),
-        (["sweep", "--config", "SMALL", "--bits", "16", "--bw", "inf"], "sram_bytes_per_core=1000"),
+        (["sweep", "--config", "SMALL", "--bits", "16", "--bw", "inf"], "sram='4KB': gives 1000 bytes per core"),
         (["sweep", "--first-last-bits", "0"], "first_last_bits='0'"),
         (["sweep", "--plot", "out.jpg"], "out.jpg"),
         (["run", "--bits", "33"], "bits='33'"),
         (["run", "--bw", "-1"], "'-1'"),
         (["run", "--bw", "zero"], "'zero'"),
-        (["run", "--config", "SMALL"], "sram_bytes_per_core=1000"),
+        (["run", "--config", "SMALL"], "sram='4KB': gives 1000 bytes per core"),
+        (["run", "--config", "OLDKEYS"], 'sram_bytes_per_core=1000: is no longer a config key: write sram = "16MB"'),
         (["fit", "--bits", "0,4"], "bits='0'"),
         (["fit", "--workload", "BROKEN"], "broken.json"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_2(argv, needle, tmp_path, capsys):
-    subst = {"BROKEN": _bad_json, "SMALL": _tiny_memory, "BADCFG": _bad_config}
+    subst = {"BROKEN": _bad_json, "SMALL": _tiny_memory, "BADCFG": _bad_config, "OLDKEYS": _old_keys}
     argv = [subst[a](tmp_path) if a in subst else a for a in argv]
     assert main(argv) == 2
     out, err = capsys.readouterr()
@@ -194,9 +223,9 @@ def test_sweep_over_every_axis_flag(tmp_path, capsys):
 def test_sweep_table_shows_the_swept_axes(capsys):
     assert main(["sweep", *SMALL, "--bits", "4", "--bw", "inf", "--sram", "8MB,16MB", "--batch", "1,2"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert lines[0].startswith("resnet20, batch 1,2:") and lines[0].endswith("; swept: sram")
-    assert lines[2].split()[:3] == ["sram_mb", "batch", "bits"]
-    assert len(lines) == 4 + 4
+    assert lines[0].startswith("resnet20, batch 1,2:") and lines[1].startswith("base: ")
+    assert lines[3].split()[:4] == ["sram", "MB", "batch", "bits"]
+    assert [line.split()[:2] for line in lines[5:]] == [["8.00", "1"], ["8.00", "2"], ["16.0", "1"], ["16.0", "2"]]
 
 
 def test_sweep_spec_file_and_flags_override_it(tmp_path, capsys):
@@ -231,7 +260,9 @@ def test_rerun_reuses_the_store_and_results_reads_it_back(tmp_path, capsys):
     assert len(_csv(capsys.readouterr().out)) == 16
     assert main(["results", str(db)]) == 0
     table = capsys.readouterr().out.splitlines()
-    assert table[0].split()[:4] == ["bits", "bw", "sram_mb", "cores"] and len(table) == 2 + 16
+    assert table[0].split()[:6] == ["sram", "MB", "cores", "bits", "bw", "GB/s"] and len(table) == 2 + 16
+    assert main(["results", str(db), "--cores", "2", "--sram", "4MB", "--format", "json"]) == 0  # axis filters
+    assert {(r["cores"], r["sram_bytes"]) for r in json.loads(capsys.readouterr().out)} == {(2, 4_000_000)}
 
 
 def test_results_hide_points_of_another_model_unless_asked(tmp_path, capsys):
@@ -277,7 +308,24 @@ def test_pareto_front_and_plot(tmp_path, capsys):
         )
     assert main(["pareto", str(db), "--objectives", "seconds_per_image,energy_per_image_uj"]) == 0
     lines = capsys.readouterr().out.splitlines()
-    assert "seconds_per_image" in lines[0] and "energy_per_image_uj" in lines[0]
+    assert lines[0].split()[:4] == ["sram", "MB", "cores", "bits"]  # every varying axis is shown
+    assert "ms/img" in lines[0] and "dyn uJ" in lines[0]
+
+
+def test_pareto_keeps_one_front_per_workload(tmp_path, capsys):
+    """A cheaper network must not hide the other's front (issue 14: six 'optimal' points, all resnet18)."""
+    db = tmp_path / "s.db"
+    argv = ["sweep", "--workload", "resnet20,resnet18", "--jobs", "1", "-q", "--bits", "16,4", "--bw", "64", "--store", str(db)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert main(["pareto", str(db), "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert {r["workload"] for r in json.loads(out)} == {"resnet20", "resnet18"}
+    assert "resnet20:" in err and "resnet18:" in err
+    assert main(["pareto", str(db), "--workload", "resnet18", "--format", "json"]) == 0
+    assert {r["workload"] for r in json.loads(capsys.readouterr().out)} == {"resnet18"}
+    assert main(["pareto", str(db), "--workload", "resnet50"]) == 2  # nothing matches: one line, exit 2
+    assert "match the filters" in capsys.readouterr().err
 
 
 def test_run_reports_energy_and_area(capsys):
@@ -290,7 +338,9 @@ def test_run_reports_energy_and_area(capsys):
     assert {"mac_energy_uj", "sram_energy_uj", "offchip_energy_uj"} <= set(data["layers"][0])
     assert main(["run", "--workload", "resnet20", "--bits", "4"]) == 0
     out = capsys.readouterr().out
-    assert "energy_per_image_uj" in out and "mac_energy_uj" in out
+    assert "uJ/image dynamic (no leakage term)" in out and "(lpddr4)" in out
+    assert main(["run", "--workload", "resnet20", "--bits", "4", "--columns", "name,mac_energy_uj"]) == 0
+    assert capsys.readouterr().out.splitlines()[3].split() == ["layer", "MAC", "uJ"]
 
 
 def test_dask_flag_uses_the_scheduler(capsys):
@@ -313,7 +363,7 @@ def test_some_points_fail_others_print(capsys):
     assert [(r["bits"], r["sram_bytes"]) for r in rows] == [("8", "16000000"), ("4", "20000"), ("4", "16000000")]
     assert rows[1]["speedup"] == ""  # its 16-bit reference failed
     assert len(err.splitlines()) == 1 and err.startswith("accelsim: warning: 2 design points failed")
-    assert "sram=20KB" in err and "sram_bytes_per_core=" in err
+    assert "sram=20KB" in err and "sram='20KB': gives 5000 bytes per core" in err
 
 
 def test_help_names_the_default_store(capsys):
@@ -337,7 +387,7 @@ def _spec_bad_axis(tmp_path):
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [
-        (["sweep", "--sram", "8XB"], "sram_bytes='8XB'"),
+        (["sweep", "--sram", "8XB"], "sram='8XB'"),
         (["sweep", "--sram", "8MB,8MB"], "appears twice"),
         (["sweep", "--cores", "0"], "cores='0'"),
         (["sweep", "--array", "16by32"], "array='16by32'"),
@@ -352,7 +402,7 @@ def _spec_bad_axis(tmp_path):
         (["sweep", "--store", "NOTASTORE", "--workload", "resnet20", "--bits", "4", "--bw", "inf"], "notes.db"),
         (["sweep", "--store", "no/such/dir/s.db", "--workload", "resnet20", "--bits", "4", "--bw", "inf"], "store="),
         (["sweep", "--sram", "8MB,16MB", "--plot", "x.png"], "plot='x.png'"),
-        (["sweep", "--workload", "resnet20", "--bits", "4", "--bw", "inf", "--sram", "1KB", "--jobs", "1"], "sram_bytes_per_core="),
+        (["sweep", "--workload", "resnet20", "--bits", "4", "--bw", "inf", "--sram", "1KB", "--jobs", "1"], "sram='1KB'"),
         (["sweep", "--dask", "foo:bar", "--workload", "resnet20", "--bits", "4", "--bw", "inf"], "dask='foo:bar'"),
         (["run", "--memory", "sdram"], "memory='sdram'"),
         (["results", "missing.db"], "missing.db"),

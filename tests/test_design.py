@@ -16,13 +16,13 @@ from accelsim.hardware.design import MB, Accelerator, grow_array, iso_area, load
 
 
 def test_default_system_is_the_documented_one():
-    """tech-data.md section 6: 4 cores x 16x32 16-bit MACs at 1.5 GHz, 16 MB, 64 GB/s."""
+    """docs/model.md section 2: 4 cores x 16x32 16-bit MACs at 1.5 GHz, 16 MB, 64 GB/s."""
     a = Accelerator()
     assert (a.tech_node, a.cores, a.rows, a.cols, a.lanes) == ("14nm", 4, 16, 32, 1)
     assert a.macs_per_cycle == 2048
     assert a.peak_tmacs == pytest.approx(3.072)
     assert a.sram_bytes_per_core == 4 * MB == 4_000_000
-    assert a.sram_bytes_total == 16_000_000
+    assert a.sram_bytes == 16_000_000
     assert a.bw_gb_per_s == 64.0 and a.dataflow == "os"
     assert (a.mac_w_bits, a.mac_a_bits, a.mac_mode) == (16, 16, "configurable")
     assert a.bytes_per_cycle == pytest.approx(64e9 / 1.5e9)
@@ -36,8 +36,9 @@ def test_default_system_is_the_documented_one():
         ("rows", -1),
         ("cols", True),
         ("lanes", 0),
-        ("sram_bytes_per_core", 0),
-        ("sram_bytes_per_core", "4MB"),
+        ("sram_bytes", 0),
+        ("sram_bytes", "4MB"),
+        ("sram_bytes", 3),  # fewer bytes than the 4 cores
         ("clock_hz", 0),
         ("clock_hz", math.inf),
         ("bw_gb_per_s", -64),
@@ -66,7 +67,7 @@ def test_tech_node_is_canonicalised():
 def test_dict_round_trip_and_inf_is_a_string():
     a = Accelerator(bw_gb_per_s=math.inf, dataflow="ws", lanes=2)
     d = a.to_dict()
-    assert d["bw_gb_per_s"] == "inf"
+    assert d["bw"] == "inf" and d["sram"] == "16MB" and d["array"] == "16x32" and d["clock"] == "1.5GHz"
     text = a.to_json()
     assert "Infinity" not in text
     assert Accelerator.from_dict(json.loads(text)) == a
@@ -76,24 +77,24 @@ def test_dict_round_trip_and_inf_is_a_string():
 def test_from_dict_rejects_unknown_keys_and_bad_bandwidth_strings():
     with pytest.raises(InputError, match="sram_mb"):
         Accelerator.from_dict({"sram_mb": 16})
-    with pytest.raises(InputError, match="bw_gb_per_s"):
-        Accelerator.from_dict({"bw_gb_per_s": "fast"})
+    with pytest.raises(InputError, match="bw='fast'"):
+        Accelerator.from_dict({"bw": "fast"})
     with pytest.raises(InputError, match="accelerator"):
         Accelerator.from_dict([1, 2])
 
 
 def test_from_dict_fills_missing_fields_from_base():
     base = Accelerator(cores=8)
-    assert Accelerator.from_dict({"rows": 8}, base=base) == replace(base, rows=8)
+    assert Accelerator.from_dict({"array": "8x32"}, base=base) == replace(base, rows=8)
 
 
 def test_load_json_and_toml(tmp_path):
     j = tmp_path / "a.json"
-    j.write_text(json.dumps({"cores": 2, "bw_gb_per_s": "inf"}))
+    j.write_text(json.dumps({"cores": 2, "bw": "inf"}))
     assert load_accelerator(j) == Accelerator(cores=2, bw_gb_per_s=math.inf)
     t = tmp_path / "a.toml"
-    t.write_text("[accelerator]\ncores = 2\nbw_gb_per_s = inf\nsram_bytes_per_core = 1_000_000\n")
-    assert load_accelerator(t) == Accelerator(cores=2, bw_gb_per_s=math.inf, sram_bytes_per_core=1_000_000)
+    t.write_text('[accelerator]\ncores = 2\nbw = inf\nsram = "2MB"\n')
+    assert load_accelerator(t) == Accelerator(cores=2, bw_gb_per_s=math.inf, sram_bytes=2_000_000)
     flat = tmp_path / "b.toml"
     flat.write_text('dataflow = "is"\n')
     assert load_accelerator(flat).dataflow == "is"
@@ -123,7 +124,7 @@ def test_configurable_array_growth(bits, shape, ratio):
     assert d.macs_per_cycle == ratio * base.macs_per_cycle
     assert (d.mac_w_bits, d.mac_a_bits, d.mac_mode) == (bits, bits, "configurable")
     # same memory, bandwidth, clock, cores
-    assert (d.sram_bytes_total, d.bw_gb_per_s, d.clock_hz, d.cores) == (16 * MB, 64.0, 1.5e9, 4)
+    assert (d.sram_bytes, d.bw_gb_per_s, d.clock_hz, d.cores) == (16 * MB, 64.0, 1.5e9, 4)
 
 
 def test_configurable_mixed_uses_the_wider_operand():
@@ -159,10 +160,11 @@ def test_scale_cores_and_lanes_keep_total_memory(mode):
     cores = iso_area(base, 4, mode, "cores")
     assert cores.cores == math.floor(base.cores * m + 1e-9)
     assert (cores.rows, cores.cols, cores.lanes) == (16, 32, 1)
-    assert base.sram_bytes_total - cores.cores < cores.sram_bytes_total <= base.sram_bytes_total
+    assert cores.sram_bytes == base.sram_bytes  # the same total, re-divided
+    assert base.sram_bytes - cores.cores < cores.sram_bytes_per_core * cores.cores <= base.sram_bytes
     lanes = iso_area(base, 4, mode, "lanes")
     assert lanes.lanes == math.floor(m + 1e-9) and lanes.cores == 4
-    assert lanes.sram_bytes_total == base.sram_bytes_total
+    assert lanes.sram_bytes == base.sram_bytes
 
 
 def test_iso_area_rejects_bad_arguments():

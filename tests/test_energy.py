@@ -150,7 +150,7 @@ def test_iso_area_designs_keep_the_compute_area():
         assert area(iso_area(base, bits), built_bits=built).compute_mm2 == pytest.approx(ref.compute_mm2, rel=1e-12)
         dedicated = area(iso_area(base, bits, "dedicated"), built_bits=built).compute_mm2
         assert 0.97 * ref.compute_mm2 <= dedicated <= ref.compute_mm2 * (1 + 1e-12)  # floored counts
-    bigger = area(Accelerator(cores=8, sram_bytes_per_core=4_000_000), built_bits=built)
+    bigger = area(Accelerator(cores=8, sram_bytes=32_000_000), built_bits=built)
     assert bigger.compute_mm2 == pytest.approx(2 * ref.compute_mm2) and bigger.sram_mm2 == pytest.approx(2 * ref.sram_mm2)
 
 

@@ -134,7 +134,9 @@ def test_policy_sets_first_and_last_mac_layers() -> None:
     assert g.precision("c1") == Precision(8, 8)
     assert g.precision("c2") == Precision(4, 4)
     assert g.precision("fc") == Precision(8, 8)
-    assert g.weight_bytes() == (4 * 27 * 8 + 4 * 36 * 4 + 40 * 8) / 8
+    assert g.weight_bits() == 4 * 27 * 8 + 4 * 36 * 4 + 40 * 8
+    assert g.weight_bytes() == (4 * 27 * 8 + 4 * 36 * 4 + 40 * 8) // 8 and isinstance(g.weight_bytes(), int)
+    assert g.with_policy(uniform_policy(3, first_last_bits=None)).weight_bytes() == -(-(4 * 27 + 4 * 36 + 40) * 3 // 8)  # rounds up
     plain = _tiny().with_policy(uniform_policy(2, first_last_bits=None))
     assert {plain.precision(n) for n in plain.names()} == {Precision(2, 2)}
     # the original graph is untouched: policies return copies

@@ -27,11 +27,11 @@ def run_cli(*argv: str) -> tuple[int, str]:
     ("text", "field"),
     [
         ("cores = 1000000000\n", "cores=1000000000"),
-        ("rows = 4096\n", "rows=4096"),
+        ('array = "4096x16"\n', "array=4096"),
         ("lanes = 100000\n", "lanes=100000"),
-        ("cores = 1000\nsram_bytes_per_core = 1000000000\n", "sram_bytes_per_core=1000000000"),
-        ("clock_hz = 1e12\n", "clock_hz=1000000000000.0"),
-        ("bw_gb_per_s = 1e9\n", "bw_gb_per_s=1000000000.0"),
+        ('cores = 1000\nsram = "1TB"\n', "sram=1000000000000"),  # the TOTAL on-chip memory is limited
+        ('clock = "50GHz"\n', "clock=50000000000.0"),
+        ("bw = 1e9\n", "bw=1000000000.0"),
     ],
 )
 def test_configs_beyond_any_real_chip_are_refused_at_once(tmp_path, text, field) -> None:
@@ -60,9 +60,9 @@ def test_sweep_axes_beyond_the_limits_are_refused_while_parsing(argv) -> None:
 
 def test_a_limit_is_raised_by_its_environment_variable(monkeypatch) -> None:
     with pytest.raises(InputError, match="ACCELSIM_MAX_CORES"):
-        Accelerator(cores=20_000, sram_bytes_per_core=1000)
+        Accelerator(cores=20_000, sram_bytes=20_000_000)
     monkeypatch.setenv("ACCELSIM_MAX_CORES", "32768")
-    assert Accelerator(cores=20_000, sram_bytes_per_core=1000).cores == 20_000
+    assert Accelerator(cores=20_000, sram_bytes=20_000_000).cores == 20_000
     monkeypatch.setenv("ACCELSIM_MAX_CORES", "many")
     with pytest.raises(InputError, match="ACCELSIM_MAX_CORES='many'"):
         Accelerator()
@@ -70,7 +70,7 @@ def test_a_limit_is_raised_by_its_environment_variable(monkeypatch) -> None:
 
 def test_the_limits_admit_every_shipped_chip_size_and_the_default() -> None:
     Accelerator()  # the default system
-    top = Accelerator(cores=1472, rows=256, cols=256, sram_bytes_per_core=600_000, clock_hz=2e9, bw_gb_per_s=8000)
+    top = Accelerator(cores=1472, rows=256, cols=256, sram_bytes=1472 * 600_000, clock_hz=2e9, bw_gb_per_s=8000)
     assert top.cores <= DESIGN_LIMITS["cores"]
 
 

@@ -103,7 +103,7 @@ def test_cli_run_takes_bit_tokens_and_reports_llm_totals(capsys) -> None:
     argv = ["run", "--workload", "gpt2:decode,ctx=64", "--bits", "w4a16", "--first-last-bits", "none", "--format", "json"]
     assert main(argv) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["accelerator"]["mac_w_bits"] == 4 and data["accelerator"]["mac_a_bits"] == 16
+    assert data["accelerator"]["mac_bits"] == "4x16"  # the config vocabulary: weight x activation bits
     totals = data["totals"]
     assert totals["phase"] == "decode" and totals["ctx"] == 64 and totals["tokens_per_s"] > 0
     streamed_and_pinned = totals["weight_bytes"] + data["totals"]["pinned_weights_mb"] * 1e6

@@ -185,8 +185,8 @@ def test_minimal_tile_that_does_not_fit_is_an_input_error():
     8,192 + 2 x (456 + 8,192) = 25,488 bits = 3,186 bytes."""
     gemm = GemmView(3136, 64, 576)
 
-    def fp_for(sram: int) -> tuple[Accelerator, traffic.TileFootprint]:
-        accel = Accelerator(sram_bytes_per_core=sram)
+    def fp_for(sram_per_core: int) -> tuple[Accelerator, traffic.TileFootprint]:
+        accel = Accelerator(sram_bytes=4 * sram_per_core)  # 4 cores
         return accel, traffic.footprint(gemm, Split(1, 4, 1), accel, Operand(3136 * 64, 16), Operand(576 * 64, 16), 16)
 
     accel, fp = fp_for(3_186)
@@ -195,7 +195,7 @@ def test_minimal_tile_that_does_not_fit_is_an_input_error():
     accel, fp = fp_for(3_185)
     with pytest.raises(InputError) as info:
         traffic.check_tile_fits(accel, "conv", fp)
-    assert info.value.field == "sram_bytes_per_core" and "conv" in str(info.value)
+    assert info.value.field == "sram" and "3185 bytes per core" in str(info.value) and "conv" in str(info.value)
 
 
 def test_vector_cycles():

@@ -328,6 +328,13 @@ def test_cli_layers_reads_onnx_and_bad_models_exit_2(tmp_path, capsys) -> None:
     assert not (tmp_path / "bad.json").exists()
 
 
+def test_the_graph_is_named_after_the_model_unless_the_exporter_wrote_a_generic_name(tmp_path) -> None:
+    model = cnn_model()
+    assert load_workload(str(save(model, tmp_path, "weights-v3.onnx"))).name == "net"  # the model's own name
+    model.graph.name = "main_graph"  # what torch.onnx.export writes for every model
+    assert load_workload(str(save(model, tmp_path, "weights-v3.onnx"))).name == "weights-v3"
+
+
 # --- shape-only files: weights as external data, left out ----------------------------------------
 
 

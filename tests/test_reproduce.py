@@ -109,3 +109,10 @@ def test_committed_report_links_existing_figures() -> None:
     assert links
     for link in links:
         assert (REPO_DOCS / link).is_file(), link
+
+
+def test_every_number_reproduce_prints_has_a_label(quick) -> None:
+    from accelsim.cli.report_commands import NUMBER_LABELS
+
+    _, report = quick
+    assert set(report.numbers) <= set(NUMBER_LABELS)

@@ -21,7 +21,8 @@ from accelsim.hardware.design import Accelerator
 from accelsim.io.scalesim import read_topology
 from accelsim.model.sim import simulate
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "scalesim-topologies"
+# SCALE-Sim v2's own sample topologies, copied into the repository (MIT; see the LICENSE beside them).
+SAMPLES = Path(__file__).resolve().parent / "data" / "scalesim"
 DATAFLOWS = ("os", "ws", "is")
 
 
@@ -88,7 +89,7 @@ def parse_topology(path: Path) -> list[tuple[str, list[int], str]]:
     """(name, values, form) rows of a topology file, read the way SCALE-Sim reads its columns.
 
     SCALE-Sim drops the last field of each row and takes the columns by position; rows whose cells
-    are all blank (the shared ResNet-50 sample has one) are skipped, as are extra columns.
+    are all blank (the ResNet-50 sample has one) are skipped, as are extra columns.
     """
     lines = [ln for ln in path.read_text().splitlines() if ln.strip().strip(",").strip()]
     header = [cell.strip().upper() for cell in lines[0].split(",")]
@@ -116,7 +117,7 @@ def reference_cycles(path: Path, dataflow: str, r: int, c: int) -> list[tuple[st
 # --- our side -----------------------------------------------------------------------------------
 def simulated_cycles(path: Path, dataflow: str, r: int, c: int) -> list[tuple[str, int]]:
     """Per-MAC-layer compute cycles of a topology on one r x c core with unbounded bandwidth."""
-    accel = Accelerator(cores=1, rows=r, cols=c, dataflow=dataflow, bw_gb_per_s=math.inf, sram_bytes_per_core=10**9)
+    accel = Accelerator(cores=1, rows=r, cols=c, dataflow=dataflow, bw_gb_per_s=math.inf, sram_bytes=10**9)
     result = simulate(read_topology(path), accel)
     out = []
     for layer in result.layers:
@@ -187,17 +188,16 @@ def test_depthwise_and_gemm_rows(tmp_path: Path, dataflow: str) -> None:
         assert reference_cycles(conv, "os", 8, 8)[0] == ("Conv2DP", 32 * 1568 * 23)
 
 
-# --- every layer of the shared SCALE-Sim topologies -------------------------------------------------
-def shared_topologies() -> list[Path]:
-    return sorted(SHARED.glob("*.csv")) if SHARED.is_dir() else []
+# --- every layer of SCALE-Sim's sample topologies (tests/data/scalesim) -------------------------------------------------
+def sample_topologies() -> list[Path]:
+    return sorted(SAMPLES.glob("*.csv"))
 
 
 @pytest.mark.parametrize("dataflow", DATAFLOWS)
 @pytest.mark.parametrize(("rows", "cols"), [(32, 32), (16, 32)])
-def test_every_layer_of_the_shared_topologies(dataflow: str, rows: int, cols: int) -> None:
-    paths = shared_topologies()
-    if not paths:
-        pytest.skip(f"shared SCALE-Sim topologies not present ({SHARED})")
+def test_every_layer_of_the_sample_topologies(dataflow: str, rows: int, cols: int) -> None:
+    paths = sample_topologies()
+    assert len(paths) == 4, f"expected SCALE-Sim's four sample topologies in {SAMPLES}"
     checked = 0
     for path in paths:
         expected = reference_cycles(path, dataflow, rows, cols)

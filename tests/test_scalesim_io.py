@@ -14,13 +14,13 @@ from accelsim.io.inputs import load_workload
 from accelsim.io.scalesim import read_topology, topology_problem, write_topology
 from accelsim.ir import Conv2d, Dense, Flatten, LayerGraph, MatMul, Pool, Reshape
 
-SHARED = Path(__file__).resolve().parents[1] / ".." / "shared" / "reference" / "scalesim-topologies"
+# SCALE-Sim v2's own sample topologies, copied into the repository (MIT; see the LICENSE beside them).
+SAMPLES = Path(__file__).resolve().parent / "data" / "scalesim"
 
 
-def shared(name: str) -> Path:
-    path = SHARED / name
-    if not path.is_file():
-        pytest.skip(f"shared SCALE-Sim samples not present ({SHARED})")
+def sample(name: str) -> Path:
+    path = SAMPLES / name
+    assert path.is_file(), f"SCALE-Sim sample missing from the repository: {path}"
     return path
 
 
@@ -37,11 +37,11 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-# --- the shared SCALE-Sim samples ----------------------------------------------------------------
+# --- SCALE-Sim's sample topologies (tests/data/scalesim) ----------------------------------------------------------------
 
 
 def test_resnet50_sample_with_extra_columns_and_an_empty_row() -> None:
-    g = read_topology(shared("Resnet50.csv"))
+    g = read_topology(sample("Resnet50.csv"))
     assert len(g) == 54 and g.name == "Resnet50"
     assert g.metadata["form"] == "conv"
     assert g.metadata["ignored_columns"] == 3
@@ -58,7 +58,7 @@ def test_resnet50_sample_with_extra_columns_and_an_empty_row() -> None:
 
 
 def test_alexnet_sample_with_padded_cells() -> None:
-    g = read_topology(shared("alexnet.csv"))
+    g = read_topology(sample("alexnet.csv"))
     assert g.names() == ["Conv1", "Conv2", "Conv3", "Conv4", "Conv5"]
     assert g.layer("Conv1").macs == 55 * 55 * 11 * 11 * 3 * 96 == scalesim_macs(224, 224, 11, 11, 3, 96, 4)
     assert g.layer("Conv2").macs == 23 * 23 * 5 * 5 * 96 * 256
@@ -67,7 +67,7 @@ def test_alexnet_sample_with_padded_cells() -> None:
 
 
 def test_gpt2_sample_is_gemm_form_with_crlf() -> None:
-    g = read_topology(shared("gpt2.csv"))
+    g = read_topology(sample("gpt2.csv"))
     assert g.metadata["form"] == "gemm" and len(g) == 6
     qkt = g.layer("QKT")
     assert isinstance(qkt, Dense) and qkt.in_shape == (1024, 64) and qkt.out_features == 1024
@@ -77,22 +77,22 @@ def test_gpt2_sample_is_gemm_form_with_crlf() -> None:
 
 
 def test_mobilenet_sample_single_filter_rows_keep_scalesim_semantics() -> None:
-    g = read_topology(shared("mobilenet.csv"))
+    g = read_topology(sample("mobilenet.csv"))
     assert len(g) == 27 and g.total_macs() == 565_519_488
     conv2 = g.layer("Conv2")  # Channels=32, Num Filter=1: one filter over 32 channels, as SCALE-Sim runs it
     assert conv2.groups == 1 and conv2.out_channels == 1
     assert conv2.macs == 110 * 110 * 9 * 32 == scalesim_macs(112, 112, 3, 3, 32, 1, 1)
-    dw = read_topology(shared("mobilenet.csv"), depthwise="num_filter_1")
+    dw = read_topology(sample("mobilenet.csv"), depthwise="num_filter_1")
     assert dw.total_macs() == g.total_macs()  # same MACs, different GEMM shape
     assert dw.layer("Conv2").groups == 32 and dw.layer("Conv2").gemm().k == 9
     assert sum(layer.groups > 1 for layer in dw.layers()) == 13
 
 
-def test_shared_csvs_load_through_load_workload_with_a_batch() -> None:
-    g = load_workload(str(shared("alexnet.csv")), batch=4)
+def test_sample_csvs_load_through_load_workload_with_a_batch() -> None:
+    g = load_workload(str(sample("alexnet.csv")), batch=4)
     assert g.layer("Conv1").in_shape == (4, 3, 224, 224)
     assert g.total_macs() == 4 * 805_118_496
-    gemm = load_workload(str(shared("gpt2.csv")), batch=2)
+    gemm = load_workload(str(sample("gpt2.csv")), batch=2)
     assert gemm.layer("QKT").in_shape == (2, 1024, 64) and gemm.total_macs() == 2 * 20_686_307_328
 
 
@@ -243,8 +243,8 @@ def test_conv_round_trip_is_lossless_for_mac_layers(tmp_path) -> None:
 
 
 @pytest.mark.parametrize("name", ["Resnet50.csv", "alexnet.csv", "mobilenet.csv", "gpt2.csv"])
-def test_shared_files_survive_read_write_read(tmp_path, name) -> None:
-    first = read_topology(shared(name))
+def test_sample_files_survive_read_write_read(tmp_path, name) -> None:
+    first = read_topology(sample(name))
     write_topology(first, tmp_path / name)
     again = read_topology(tmp_path / name)
     assert again.names() == first.names()
@@ -364,7 +364,7 @@ def test_cli_export_of_a_zoo_network(tmp_path, capsys) -> None:
 
 
 def test_workload_csv_works_in_other_commands(capsys) -> None:
-    assert main(["layers", str(shared("alexnet.csv")), "--format", "json"]) == 0
+    assert main(["layers", str(sample("alexnet.csv")), "--format", "json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["name"] for r in rows] == ["Conv1", "Conv2", "Conv3", "Conv4", "Conv5"]
     assert rows[0]["macs"] == 55 * 55 * 11 * 11 * 3 * 96
@@ -388,7 +388,7 @@ def test_cli_import_a_topology_to_json(tmp_path, capsys) -> None:
         (["export-topology", "{bad}", "{out}"], "bad.csv row 3 Strides='x'"),
         (["import", "{bad}", "-o", "{out}"], "bad.csv row 3"),
         (["import", "{txt}", "-o", "{out}"], "must be an ONNX model (.onnx) or a SCALE-Sim topology (.csv)"),
-        (["import", "{ok}", "-o", "{out}", "--depthwise", "nope"], "invalid choice: 'nope'"),
+        (["import", "{ok}", "-o", "{out}", "--depthwise", "nope"], "depthwise='nope'"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, needle) -> None:
@@ -414,6 +414,6 @@ def test_every_shared_topology_runs_on_the_default_system(name, bits):
     from accelsim.ir import uniform_policy
     from accelsim.model.sim import simulate
 
-    graph = read_topology(shared(name)).with_policy(uniform_policy(bits, None))
+    graph = read_topology(sample(name)).with_policy(uniform_policy(bits, None))
     r = simulate(graph, iso_area(Accelerator(), bits))
     assert r.cycles >= r.compute_cycles > 0

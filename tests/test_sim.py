@@ -53,7 +53,7 @@ class TestSingleGemmByHand:
     SRAM = 14_000
 
     def run(self, bw: float):
-        return simulate(one_dense(32), one_core(sram_bytes_per_core=self.SRAM, bw_gb_per_s=bw))
+        return simulate(one_dense(32), one_core(sram_bytes=self.SRAM, bw_gb_per_s=bw))
 
     def test_compute_and_bytes(self):
         r = self.run(math.inf)
@@ -90,7 +90,7 @@ def test_single_gemm_refetch_by_hand():
     outputs (1,024 B) = 14,848 B, so the weights do not fit beside it (14,848 + 12,800 > 21,248) and
     every operand is read once: 12,800 + 12,800 = 25,600 B. Compute: 4 x 2 folds of 146 (the K
     split keeps each fold's whole K in the array, as SCALE-Sim's OS fold)."""
-    r = simulate(one_dense(64), one_core(sram_bytes_per_core=21_248, bw_gb_per_s=math.inf))
+    r = simulate(one_dense(64), one_core(sram_bytes=21_248, bw_gb_per_s=math.inf))
     layer = r.layers[0]
     assert (layer.read_bytes, layer.write_bytes, layer.refetch, layer.order) == (25_600, 8_192, 1, "k")
     assert layer.compute_cycles == 8 * 146
@@ -107,10 +107,10 @@ def test_memory_too_small_for_one_tile():
     x 16/100 = 4,096 bits, B 32 columns x 1,600 bits x 16/100 = 8,192 bits ->
     8,192 + 2 x 12,288 = 32,768 bits = 4,096 B."""
     with pytest.raises(InputError) as info:
-        simulate(one_dense(64), one_core(sram_bytes_per_core=4_095))
-    assert info.value.field == "sram_bytes_per_core" and info.value.value == 4_095
+        simulate(one_dense(64), one_core(sram_bytes=4_095))
+    assert info.value.field == "sram" and info.value.value == "4095B" and "4095 bytes per core" in str(info.value)
     assert "fc" in str(info.value)
-    r = simulate(one_dense(64), one_core(sram_bytes_per_core=4_096, bw_gb_per_s=math.inf))
+    r = simulate(one_dense(64), one_core(sram_bytes=4_096, bw_gb_per_s=math.inf))
     layer = r.layers[0]
     # one fold at a time: A re-read per 32-column fold (2), B per 16-row fold (4)
     assert layer.order == "k"
@@ -155,7 +155,7 @@ accels = st.builds(
     rows=st.integers(1, 8),
     cols=st.integers(1, 8),
     lanes=st.integers(1, 2),
-    sram_bytes_per_core=st.integers(4_000, 80_000),
+    sram_bytes=st.integers(4_000, 80_000),
     bw_gb_per_s=st.sampled_from([0.5, 2.0, 8.0, 64.0]),
     dataflow=st.sampled_from(["os", "ws", "is"]),
     mac_w_bits=st.sampled_from([2, 4, 8, 16]),
@@ -170,7 +170,7 @@ def _sim(graph: LayerGraph, accel: Accelerator, **kw):
     try:
         return simulate(graph, accel, **kw)
     except InputError as exc:
-        assert exc.field == "sram_bytes_per_core"
+        assert exc.field == "sram"
         return None
 
 
@@ -211,7 +211,7 @@ def test_time_never_decreases_when_bandwidth_decreases(graph, accel, bits, facto
 @given(graphs(), accels, st.sampled_from([2, 4, 8, 16]), st.floats(0.05, 0.95))
 def test_time_never_decreases_when_memory_shrinks(graph, accel, bits, factor):
     g = graph.with_policy(uniform_policy(bits, None))
-    smaller = replace(accel, sram_bytes_per_core=max(1, int(accel.sram_bytes_per_core * factor)))
+    smaller = replace(accel, sram_bytes=max(accel.cores, int(accel.sram_bytes * factor)))
     for kw in ({}, {"micro_batching": False}):
         big, small = _sim(g, accel, **kw), _sim(g, smaller, **kw)
         if big is None or small is None:
@@ -256,7 +256,7 @@ def test_resident_model_loads_weights_once():
     assert r.first_read_bytes == pytest.approx(r.read_bytes + r.weight_bytes)
     assert r.first_image_seconds > r.seconds
     assert r.seconds_per_image == pytest.approx(r.seconds / 4)
-    assert r.peak_onchip_bytes <= r.accelerator.sram_bytes_total
+    assert r.peak_onchip_bytes <= r.accelerator.sram_bytes
 
 
 def test_streamed_weights_are_read_every_batch_and_pinned_ones_once():

@@ -118,11 +118,11 @@ def test_default_axes_are_added_in_front():
 def test_points_hold_every_input_of_their_result():
     plan = plan_points({"workload": "resnet20", "bits": "4", "bw": "inf"}, memory="HBM2")
     point = plan.points[0]
-    assert point["memory"] == "hbm2" and point["scale"] == "cores" and point["first_last_bits"] == 8
-    assert point["workload_sha256"] == graph_sha256(_load("resnet20"))
-    assert len(plan.points) == 2 and plan.points[1]["bits"] == 16  # the reference follows the grid
-    again = evaluate_point(dict(point))
-    assert again == evaluate_point(dict(point)) and again["network"] == "resnet20"
+    assert point.memory == "hbm2" and point.scale == "cores" and point.first_last_bits == 8
+    assert point.workload_sha256 == graph_sha256(_load("resnet20"))
+    assert len(plan.points) == 2 and plan.points[1].bits == 16  # the reference follows the grid
+    again = evaluate_point(point)
+    assert again == evaluate_point(point.to_dict()) and again["network"] == "resnet20"  # record or its dict
     assert model_salt().startswith("accelsim ")
 
 
@@ -137,7 +137,7 @@ def test_failed_points_are_kept_apart_and_raise_by_default():
     run = run_grid(spec)
     assert run.size == 4 and len(run.rows) == 3
     assert [f[0]["bits"] for f in run.failures] == ["8", "16 (reference)"]
-    assert "sram_bytes_per_core=" in run.failures[0][1]
+    assert "sram='20KB': gives 5000 bytes per core, too small" in run.failures[0][1]
     small = next(r for r in run.rows if r.sram_bytes == 20_000)
     assert small.bits == 4 and small.speedup is None and small.efficiency is None and small.peak_ratio > 1
     with pytest.raises(InputError) as info:
@@ -151,7 +151,7 @@ def test_failed_points_are_kept_apart_and_raise_by_default():
     [
         ({"workload": "resnet51"}, {}, "workload"),
         ({"bits": "4,4"}, {}, "bits"),
-        ({"sram": "8XB"}, {}, "sram_bytes"),
+        ({"sram": "8XB"}, {}, "sram"),
         ({"colour": "red"}, {}, "axis"),
         ({"bits": "4"}, {"memory": "sdram"}, "memory"),
         ({"bits": "4"}, {"scale": "chips"}, "scale"),
@@ -221,4 +221,4 @@ def test_dram_efficiency_axis_derates_the_channel_and_keeps_the_reference_at_the
     assert by[(4, "64", 0.75)].seconds_per_image >= by[(4, "64", 1.0)].seconds_per_image
     with pytest.raises(InputError) as info:
         sweep_grid({"workload": "resnet20", "efficiency": "1.2"})
-    assert info.value.field == "dram_efficiency"
+    assert info.value.field == "efficiency"  # the key the user wrote (firstcontact vocabulary)

@@ -156,7 +156,7 @@ def test_scaled_nodes_follow_their_stated_derivation(name: str) -> None:
 
 
 def test_memories() -> None:
-    assert tech.memory_names() == ["lpddr4", "ddr4", "gddr5", "hbm2"]
+    assert tech.memory_names() == ["lpddr4", "ddr4", "gddr5", "hbm2", "ddr3"]
     expected = {"lpddr4": (68.0, 8.0), "ddr4": (25.6, 17.5), "gddr5": (32.0, 14.0), "hbm2": (256.0, 3.9)}
     for name, (bw, energy) in expected.items():
         mem = tech.memory(name)
@@ -235,7 +235,7 @@ def test_bad_input_raises_input_error(call: Any, field: str, value: Any) -> None
 def test_unknown_node_lists_known_nodes() -> None:
     with pytest.raises(InputError, match=r"node='13nm': unknown technology node; known: 45nm, 28nm, 14nm, 7nm"):
         tech.load("13nm")
-    with pytest.raises(InputError, match="known: lpddr4, ddr4, gddr5, hbm2"):
+    with pytest.raises(InputError, match="known: lpddr4, ddr4, gddr5, hbm2, ddr3"):
         tech.memory("ddr9")
 
 

@@ -62,7 +62,7 @@ def test_counts_pinned(name: str) -> None:
 
 
 def test_resnet50_v15_matches_torchvision_exactly() -> None:
-    """shared/reference/tech-data.md section 7: 4,089,184,256 MACs; 25,557,032 params (torchvision)."""
+    """torchvision ResNet-50 (v1.5): 4,089,184,256 MACs; 25,557,032 params."""
     g = built("resnet50")
     assert g.total_macs() == 4_089_184_256
     assert g.total_params() == 25_557_032

@@ -97,7 +97,6 @@ def _cmd_import(args: argparse.Namespace) -> int:
 def register(sub: Any) -> None:
     """Add the import/export subcommands to `accelsim`'s subparsers."""
     from accelsim.cli.main import add_format_option
-    from accelsim.io.scalesim import DEPTHWISE_MODES
 
     p = sub.add_parser(
         "export-topology",
@@ -130,8 +129,8 @@ def register(sub: Any) -> None:
     p.add_argument("--batch", type=int, default=1, help="batch for a dynamic first axis / a topology (default 1)")
     p.add_argument(
         "--depthwise",
-        choices=DEPTHWISE_MODES,
-        default="scalesim",
+        metavar="MODE",
+        default="scalesim",  # read_topology checks the value (one InputError line), so help stays fast
         help="topology rows with Num Filter=1: 'scalesim' reads them as SCALE-Sim does (one filter over "
         "all channels), 'num_filter_1' as depthwise convolutions (default: scalesim)",
     )

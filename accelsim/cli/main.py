@@ -12,9 +12,16 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import workloads
+from accelsim.cli.table_output import add_table_options, write_table
 from accelsim.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, AccelsimError, InputError
 from accelsim.report.tables import FORMATS, render
+
+#: What --workload accepts, said the same way in every command's help.
+WORKLOAD_KINDS = "zoo name (accelsim workloads), LayerGraph .json, SCALE-Sim topology .csv or ONNX .onnx file"
+
+#: What `accelsim layers` shows by default (fitted to the terminal; --all-columns adds the rest).
+LAYER_COLUMNS = ["name", "type", "out_shape", "gemm_m", "gemm_n", "gemm_k", "macs", "weights", "w_bits", "a_bits",
+                 "groups", "in_act", "out_act"]
 
 #: Bit-widths `accelsim workloads` reports weight storage at.
 LISTED_BITS = (16, 8, 4, 2)
@@ -27,11 +34,22 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
 
 
+class _ExamplesFormatter(argparse.HelpFormatter):
+    """Wraps descriptions as usual but prints the examples epilog line for line."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        if text.startswith("examples:"):
+            return text
+        return super()._fill_text(text, width, indent)
+
+
 def add_format_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
 
 
 def _cmd_workloads(args: argparse.Namespace) -> int:
+    import workloads
+
     rows = []
     for name in workloads.names():
         graph = workloads.load(name, batch=args.batch)
@@ -46,7 +64,10 @@ def _cmd_workloads(args: argparse.Namespace) -> int:
         for bits in LISTED_BITS:
             row[f"weights_mb_{bits}b"] = weights * bits / 8 / 1e6
         rows.append(row)
-    sys.stdout.write(render(rows, args.format))
+    if args.format == "table":
+        write_table(rows, list(rows[0]), args)
+    else:
+        sys.stdout.write(render(rows, args.format))
     return EXIT_OK
 
 
@@ -84,10 +105,10 @@ def _cmd_layers(args: argparse.Namespace) -> int:
             }
         )
     if args.format == "table":
-        rows.append(
-            {"name": "TOTAL", "macs": graph.total_macs(), "weights": graph.total_weights()}
-        )
-    sys.stdout.write(render(rows, args.format, columns=list(rows[0])))
+        rows.append({"name": "TOTAL", "macs": graph.total_macs(), "weights": graph.total_weights()})
+        write_table(rows, LAYER_COLUMNS, args)
+    else:
+        sys.stdout.write(render(rows, args.format, columns=list(rows[0])))
     return EXIT_OK
 
 
@@ -101,20 +122,45 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"accelsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("workloads", help="list the built-in networks with MACs, params and weight MB per precision")
+    p = sub.add_parser(
+        "workloads", help="list the built-in networks with MACs, params and weight MB per precision",
+        description="The networks of the zoo (workloads/), their MACs, parameters and weight storage at 16, 8, 4 "
+        "and 2 bits. Any of their names works wherever a command takes --workload.",
+    )
     p.add_argument("--batch", type=int, default=1, help="batch size (default 1)")
     add_format_option(p)
+    add_table_options(p)
     p.set_defaults(func=_cmd_workloads)
 
-    p = sub.add_parser("layers", help="per-layer table of a network (zoo name or LayerGraph JSON file)")
-    p.add_argument("workload", help="zoo name (see `accelsim workloads`) or a LayerGraph .json file")
+    p = sub.add_parser(
+        "layers", help="per-layer table of a network (zoo name, LayerGraph .json, SCALE-Sim .csv or .onnx)",
+        description="Every layer of a network in execution order: type, output shape, its GEMM view (M, N, K, "
+        "groups), MACs, weights, activations and bits.",
+    )
+    p.add_argument("workload", help=WORKLOAD_KINDS)
     p.add_argument("--batch", type=int, default=1, help="batch size for zoo networks (default 1)")
     add_format_option(p)
+    add_table_options(p)
     p.set_defaults(func=_cmd_layers)
 
     for register in _extra_commands():
         register(sub)
+    _add_examples(sub)
     return parser
+
+
+def _add_examples(sub: Any, prefix: str = "") -> None:
+    """Every subcommand gets its examples as an epilog (kept verbatim) and a description."""
+    from accelsim.cli.examples import epilog
+
+    for name, parser in sub.choices.items():
+        command = f"{prefix}{name}"
+        parser.epilog = epilog(command)
+        parser.formatter_class = _ExamplesFormatter
+        if not parser.description:
+            parser.description = next((a.help for a in sub._choices_actions if a.dest == name), None)
+        for action in parser._subparsers._group_actions if parser._subparsers else ():
+            _add_examples(action, prefix=f"{command} ")
 
 
 def _extra_commands() -> list[Callable[[Any], None]]:
@@ -123,7 +169,8 @@ def _extra_commands() -> list[Callable[[Any], None]]:
 
     registers: list[Callable[[Any], None]] = []
     for module in (
-        "accelsim.cli.sim_commands", "accelsim.cli.io_commands", "accelsim.cli.report_commands", "accelsim.cli.llm_commands",
+        "accelsim.cli.sim_commands", "accelsim.cli.config_commands", "accelsim.cli.io_commands",
+        "accelsim.cli.report_commands", "accelsim.cli.llm_commands",
     ):
         try:
             registers.append(importlib.import_module(module).register)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-import tech
+from accelsim.cli.table_output import add_table_options, columns_type, write_table
 from accelsim.errors import InputError
 
 DEFAULT_STORE = "accelsim-sweep.db"
@@ -97,6 +97,8 @@ def jobs_type(text: str) -> int:
 
 
 def memory_type(text: str) -> str:
+    import tech
+
     try:
         return tech.memory(text).name
     except InputError as exc:
@@ -119,6 +121,8 @@ def axis_type(name: str):  # type: ignore[no-untyped-def]
 
 
 def memory_names() -> str:
+    import tech
+
     try:
         return ", ".join(tech.memory_names())
     except Exception:  # noqa: BLE001 - help text only; a broken data file fails properly when used
@@ -126,14 +130,14 @@ def memory_names() -> str:
 
 
 def add_common_options(p: argparse.ArgumentParser, *, iso_area: bool = True) -> None:
-    from accelsim.cli.main import add_format_option
-    from accelsim.hardware.design import MAC_MODES, SCALES
+    from accelsim.cli.main import WORKLOAD_KINDS, add_format_option
+    from accelsim.hardware import MAC_MODES, SCALES
 
-    p.add_argument("--workload", default="resnet50", help="zoo name or LayerGraph .json file (default resnet50)")
+    p.add_argument("--workload", default="resnet50", help=f"{WORKLOAD_KINDS} (default resnet50)")
     p.add_argument("--batch", type=batch_type, default=1, help="batch size for zoo networks (default 1)")
     p.add_argument("--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)")
     if iso_area:
-        p.add_argument("--mode", choices=MAC_MODES, default="configurable", help="iso-area MAC model (default configurable)")
+        p.add_argument("--mode", choices=MAC_MODES, default=None, help="iso-area MAC model (default: the base's `mode`, configurable)")
         p.add_argument("--scale", choices=SCALES, default=None, help="where iso-area MACs go (default: cores for configurable, array for dedicated; see docs/model.md)")
     add_first_last_option(p)
     add_format_option(p)
@@ -172,4 +176,4 @@ def check_plot_path(path: str) -> None:
     plot_format(path)
 
 
-__all__ = ["check_plot_path", "AXIS_FLAGS", "DEFAULT_OBJECTIVES", "DEFAULT_STORE", "add_common_options", "add_first_last_option", "add_memory_option", "axis_type", "base_accelerator", "batch_type", "bits_type", "bw_type", "first_last_type", "jobs_type", "max_points_type", "memory_names", "memory_type", "objectives_type", "workload_graph", "ctx_list_type"]
+__all__ = ["add_table_options", "columns_type", "write_table", "check_plot_path", "AXIS_FLAGS", "DEFAULT_OBJECTIVES", "DEFAULT_STORE", "add_common_options", "add_first_last_option", "add_memory_option", "axis_type", "base_accelerator", "batch_type", "bits_type", "bw_type", "ctx_list_type", "first_last_type", "jobs_type", "max_points_type", "memory_names", "memory_type", "objectives_type", "workload_graph"]

@@ -27,9 +27,32 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     print(f"wrote {report.markdown}")
     for fig in report.figures:
         print(f"wrote {fig.path}")
+    from accelsim.report.views import significant
+
+    print("key numbers (the report explains each):")
     for key, value in report.numbers.items():
-        print(f"  {key:28s} {value:.3f}")
+        label, unit = NUMBER_LABELS.get(key, (key, ""))
+        print(f"  {label:58s} {significant(value)}{unit}")
     return EXIT_OK
+
+
+#: What `reproduce` prints for each number of the study: a label, and its unit ("x" = a ratio).
+NUMBER_LABELS = {
+    "density_2bit": ("MAC density gain 16 -> 2 bits, dedicated MACs", "x"),
+    "density_4bit": ("MAC density gain 16 -> 4 bits, dedicated MACs", "x"),
+    "speedup_4bit_bw": ("ResNet speedup at 4 bits, constrained bandwidth", "x"),
+    "speedup_4bit_inf": ("ResNet speedup at 4 bits, unconstrained bandwidth", "x"),
+    "peak_4bit": ("peak MAC/s ratio at 4 bits (iso-area)", "x"),
+    "efficiency_inf_8bit": ("speedup / peak ratio at 8 bits, unconstrained", ""),
+    "efficiency_inf_4bit": ("speedup / peak ratio at 4 bits, unconstrained", ""),
+    "efficiency_inf_2bit": ("speedup / peak ratio at 2 bits, unconstrained", ""),
+    "base_slowdown_bw": ("16-bit time, constrained / unconstrained bandwidth", "x"),
+    "first_last_gain_4bit_bw": ("gain from quantizing first/last layers too, 4 bits", "x"),
+    "first_last_gain_2bit_bw": ("gain from quantizing first/last layers too, 2 bits", "x"),
+    "first_last_share_time": ("share of time in the first/last layers at 8 bits", ""),
+    "first_layer_utilization": ("array utilization of the first layer", ""),
+    "body_utilization": ("array utilization of the body layers", ""),
+}
 
 
 def register(sub: Any) -> None:

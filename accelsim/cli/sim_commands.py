@@ -17,20 +17,24 @@ import sys
 from typing import Any
 
 from accelsim.cli.options import (
+    AXIS_FLAGS,
     DEFAULT_OBJECTIVES,
     DEFAULT_STORE,
     add_common_options,
     add_first_last_option,
     add_memory_option,
+    add_table_options,
     axis_type,
     base_accelerator,
     bits_type,
     bw_type,
+    check_plot_path,
     ctx_list_type,
     jobs_type,
     max_points_type,
     objectives_type,
     workload_graph,
+    write_table,
 )
 from accelsim.cli.store_commands import cmd_pareto, cmd_results
 from accelsim.cli.sweep_commands import cmd_sweep
@@ -39,8 +43,16 @@ from accelsim.errors import EXIT_OK, InputError
 
 def register(subparsers: Any) -> None:
     """Add `sweep`, `run`, `fit`, `results` and `pareto` to the `accelsim` subcommand parsers."""
+    _register_sweep(subparsers)
+    _register_run(subparsers)
+    _register_fit(subparsers)
+    _register_results(subparsers)
+    _register_pareto(subparsers)
+
+
+def _register_sweep(subparsers: Any) -> None:
     from accelsim.cli.main import add_format_option
-    from accelsim.hardware.design import SCALES
+    from accelsim.hardware import SCALES
 
     p = subparsers.add_parser(
         "sweep", help="speed, energy and area of iso-area design points over any grid of axes (PACT Fig. 6c and more)",
@@ -51,7 +63,7 @@ def register(subparsers: Any) -> None:
         ),
     )
     axes = p.add_argument_group("axes (comma lists; the grid is their product, first axis varying slowest)")
-    axes.add_argument("--workload", type=axis_type("workload"), default=None, metavar="LIST", help="zoo names or LayerGraph .json files (default resnet50)")
+    axes.add_argument("--workload", type=axis_type("workload"), default=None, metavar="LIST", help="zoo names, LLM steps (gpt2:decode,ctx=512), LayerGraph .json, SCALE-Sim .csv or ONNX .onnx files (default resnet50)")
     axes.add_argument("--bits", type=axis_type("bits"), default=None, metavar="LIST", help="body bit-widths, e.g. 16,8,4,2 (default), tokens such as w4a16,w8a8,w4a16kv8, or as-trained: the graph's own per-layer bits (the default for graphs that carry them; bits or tokens re-quantize those)")
     axes.add_argument("--bw", type=axis_type("bw"), default=None, metavar="LIST", help="external bandwidths in GB/s, e.g. 32,64,inf (default)")
     axes.add_argument("--sram", type=axis_type("sram"), default=None, metavar="LIST", help="total on-chip memory, e.g. 8MB,16MB,32MB (default: the base's, 16MB)")
@@ -77,10 +89,15 @@ def register(subparsers: Any) -> None:
     run.add_argument("--max-points", type=max_points_type, default=None, metavar="N", help="largest grid to run (default 1,000,000; see docs/limits.md)")
     run.add_argument("--store", metavar="FILE", default=None, help=f"SQLite result store; finished points are skipped on a rerun (default: ./{DEFAULT_STORE} in the working directory)")
     run.add_argument("--no-store", action="store_true", help="keep no result store (nothing is written, nothing reused)")
+    run.add_argument("--fresh", action="store_true", help="simulate every point again, replacing what the store holds for them")
     add_format_option(p)
+    add_table_options(p)
     p.add_argument("--plot", metavar="FILE", help="also draw speedup vs bits to FILE (.png, .svg or .pdf); needs one value on every axis but bits and bw")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
+
+
+def _register_run(subparsers: Any) -> None:
 
     p = subparsers.add_parser(
         "run", help="one design point: per-layer cycles, utilization, bound, off-chip bytes, energy and totals",
@@ -92,7 +109,13 @@ def register(subparsers: Any) -> None:
     p.add_argument("--bw", type=bw_type, default=None, help="external bandwidth in GB/s or inf (default: the base's, 64)")
     add_common_options(p)
     add_memory_option(p)
+    add_table_options(p)
+    p.add_argument("--plot", metavar="FILE", help="also draw time per layer (compute vs stall, coloured by bound) to FILE (.png, .svg or .pdf)")
+    p.add_argument("--roofline", metavar="FILE", help="also draw every layer on a roofline at each precision down to 2 bits, iso-area to the base")
     p.set_defaults(func=cmd_run)
+
+
+def _register_fit(subparsers: Any) -> None:
 
     p = subparsers.add_parser(
         "fit", help="on-chip fit per precision: weights pinned and streamed, live activations per core, spills",
@@ -101,9 +124,14 @@ def register(subparsers: Any) -> None:
             "precision (the design a sweep runs): weights pinned and streamed, peak live activations per core, spills."
         ),
     )
-    p.add_argument("--bits", type=axis_type("bits"), default=None, help="bit-widths, e.g. 16,8,4,2 (default)")
+    p.add_argument("--bits", type=axis_type("bits"), default=None, help="bit-widths, e.g. 16,8,4,2 (default: those no wider than the base's MACs)")
     add_common_options(p)
+    add_table_options(p)
     p.set_defaults(func=cmd_fit)
+
+
+def _register_results(subparsers: Any) -> None:
+    from accelsim.cli.main import add_format_option
 
     p = subparsers.add_parser(
         "results", help="read a sweep result store back as a table, CSV or JSON",
@@ -111,8 +139,14 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("store", metavar="STORE", help=f"a result store written by `accelsim sweep` (e.g. {DEFAULT_STORE})")
     p.add_argument("--stale", action="store_true", help="also show points an older accelsim version or model computed (column model)")
+    add_filter_options(p)
     add_format_option(p)
+    add_table_options(p)
     p.set_defaults(func=cmd_results)
+
+
+def _register_pareto(subparsers: Any) -> None:
+    from accelsim.cli.main import add_format_option
 
     p = subparsers.add_parser(
         "pareto", help="the non-dominated design points of a result store, optionally plotted",
@@ -123,28 +157,61 @@ def register(subparsers: Any) -> None:
         "--objectives", type=objectives_type, default=DEFAULT_OBJECTIVES, metavar="LIST",
         help=f"columns to minimise (default {','.join(DEFAULT_OBJECTIVES)})",
     )
-    p.add_argument("--plot", metavar="FILE", help="draw the front over the first two objectives to FILE (.png, .svg or .pdf)")
+    p.add_argument("--plot", metavar="FILE", help="draw each workload's front over the first two objectives to FILE (.png, .svg or .pdf), points labelled")
+    add_filter_options(p)
     add_format_option(p)
+    add_table_options(p)
     p.set_defaults(func=cmd_pareto)
 
-
 # --- helpers ----------------------------------------------------------------------------------------
+def add_filter_options(p: argparse.ArgumentParser) -> None:
+    """--workload, --bits, --bw, ...: keep only stored points with these axis values (comma lists)."""
+    group = p.add_argument_group("filters (comma lists, as for `accelsim sweep`; a point must match every one given)")
+    for flag, name in AXIS_FLAGS:
+        group.add_argument(f"--{flag}", type=axis_type(name), default=None, metavar="LIST", help=f"keep points whose {flag} is one of LIST")
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    import json
+
+
+#: Per-layer columns `run` shows (fitted to the terminal from the right; --all-columns for the rest).
+RUN_COLUMNS = (
+    "name", "kind", "w_bits", "a_bits", "compute_cycles", "cycles", "stall_cycles", "array_utilization", "bound",
+    "read_bytes", "write_bytes", "split", "refetch", "mac_energy_uj", "sram_energy_uj", "offchip_energy_uj",
+)
+
+#: Fit columns (`spilled` joins them when some precision spills an activation).
+FIT_COLUMNS = (
+    "bits", "first_last_bits", "capacity_per_core_mb", "weights_mb", "pinned_mb", "streamed_mb", "pinned_per_core_mb",
+    "peak_live_per_core_mb", "model_fits", "activations_fit", "peak_live_at", "largest_layer", "largest_working_set_mb",
+)
+
+
+def run_design(args: argparse.Namespace, graph: Any):  # type: ignore[no-untyped-def]
+    """(base, graph that runs, design, body label, precision line) of `run`: the base (config, --bw)
+    and its iso-area design at --bits, or at the body precision of a graph run as trained."""
     from dataclasses import replace
 
-    from accelsim.explore.store import json_safe
     from accelsim.hardware.bandwidth import parse_bw
-    from accelsim.model.energy import area
-    from accelsim.model.sim import simulate
-    from accelsim.report.tables import render
 
     base = base_accelerator(args)
     if args.bw is not None:
         base = replace(base, bw_gb_per_s=parse_bw(args.bw))
-    graph, design, precision = _run_precision(args, workload_graph(args), base)
+    return (base, *_run_precision(args, graph, base))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import json
+
+    from accelsim.explore.store import json_safe
+    from accelsim.model.energy import area
+    from accelsim.model.sim import simulate
+    from accelsim.report.tables import render
+    from accelsim.report.views import run_summary
+
+    for path in (args.plot, args.roofline):
+        if path:
+            check_plot_path(path)  # a bad suffix fails before the simulation
+    base, graph, design, body, precision = run_design(args, workload_graph(args))
     result = simulate(graph, design, memory=args.memory)
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     totals = result.totals()
@@ -155,16 +222,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         totals.update({k: step[k] for k in ("phase", "ctx", "tokens_per_s", "ttft_s", "weight_bytes", "kv_bytes",
                                             "other_bytes", "kv_on_chip", "roofline_tokens_per_s", "roofline_ratio")})
     totals.update({"area_mm2": cost.total_mm2, "compute_area_mm2": cost.compute_mm2, "sram_area_mm2": cost.sram_mm2})
+    if args.plot or args.roofline:
+        _run_figures(args, base, graph, result)
     if args.format == "json":
         data = result.as_dict()
         data["totals"] = totals
         sys.stdout.write(json.dumps(json_safe(data), indent=1, allow_nan=False) + "\n")
         return EXIT_OK
-    columns = [
-        "name", "kind", "w_bits", "a_bits", "split", "gang", "compute_cycles", "cycles", "stall_cycles",
-        "array_utilization", "bound", "read_bytes", "write_bytes", "refetch", "order", "weights_pinned",
-        "output_on_chip", "noc_bytes", "mac_energy_uj", "sram_energy_uj", "offchip_energy_uj", "noc_energy_uj",
-    ]
     rows = [layer.as_dict() for layer in result.layers]
     if args.format == "table":
         rows.append({
@@ -175,19 +239,21 @@ def cmd_run(args: argparse.Namespace) -> int:
             "offchip_energy_uj": result.offchip_energy_uj, "noc_bytes": result.noc_bytes,
             "noc_energy_uj": result.noc_energy_uj,
         })
-        sys.stdout.write(design.describe() + "\n" + precision + "\n\n")
-        sys.stdout.write(render(rows, "table", columns=columns))
-        sys.stdout.write("\n" + render([{"quantity": k, "value": v} for k, v in totals.items()], "table"))
+        extra = f"{precision}\n" if precision else ""  # a trained graph: as trained, or re-quantized
+        sys.stdout.write(f"{result.workload}, batch {result.batch}, {body} body\n{design.describe()}\n{extra}\n")
+        write_table(rows, list(RUN_COLUMNS), args)
+        sys.stdout.write("\n" + run_summary(totals))
     else:
-        sys.stdout.write(render(rows, "csv", columns=columns))
+        sys.stdout.write(render(rows, "csv", columns=list(rows[0])))
     return EXIT_OK
 
 
-def _run_precision(args: argparse.Namespace, graph: Any, base: Any) -> tuple[Any, Any, str]:
-    """(graph with the precision that runs, design, one line saying which) for `accelsim run`.
+def _run_precision(args: argparse.Namespace, graph: Any, base: Any) -> tuple[Any, Any, str, str]:
+    """(graph with the precision that runs, design, body label, one line saying which) for `accelsim run`.
 
     A graph that carries per-layer bits (a trained network) runs as trained unless --bits names a
-    uniform precision; then it is re-quantized and the line (and stderr) says so.
+    uniform precision; then it is re-quantized and the line (and stderr) says so. For a graph without
+    per-layer bits the line is empty (the header's body bits say it all).
     """
     from accelsim.hardware.design import iso_area
     from accelsim.ir.bits_spec import parse_bits_token, token_policy
@@ -199,22 +265,46 @@ def _run_precision(args: argparse.Namespace, graph: Any, base: Any) -> tuple[Any
             raise InputError("bits", AS_TRAINED, f"needs per-layer bits in the graph; {graph.name} has none")
         run = graph.capped(base.mac_w_bits, base.mac_a_bits)
         body = run.body_bits()
-        design = iso_area(base, body, args.mode, args.scale)
-        return run, design, (f"precision: as trained (the graph's per-layer w_bits/a_bits, float layers at "
-                             f"{base.mac_w_bits}); body {body} bits, first/last {run.edge_bits()} -> "
-                             f"iso-area design at {body} bits")
+        design = iso_area(base, body, args.mode or base.mac_mode, args.scale)
+        line = (f"precision: as trained (per-layer w/a bits, float layers at {base.mac_w_bits}); "
+                f"body {body}, first/last {run.edge_bits()} bits")
+        return run, design, f"as-trained ({body}-bit)", line
     if args.bits is None:
         design, bits = base, base.mac_w_bits
     else:
         spec = parse_bits_token(args.bits)
-        design, bits = iso_area(base, spec.w_bits, args.mode, args.scale, a_bits=spec.a_bits), args.bits
+        design, bits = iso_area(base, spec.w_bits, args.mode or base.mac_mode, args.scale, a_bits=spec.a_bits), args.bits
     policy = token_policy(bits, args.first_last_bits)
     unit = " bits" if isinstance(bits, int) else ""
-    line = f"precision: uniform {bits}{unit}, first/last {policy.first_last_bits or bits}{unit}"
+    line = ""
     if trained:
-        line += f" (re-quantized: {graph.name} carries per-layer bits; --bits {AS_TRAINED} runs them as trained)"
-        sys.stderr.write(f"accelsim: note: {line.removeprefix('precision: ')}\n")
-    return graph.with_policy(policy), design, line
+        line = (f"precision: uniform {bits}{unit}, first/last {policy.first_last_bits or bits}{unit}, "
+                "re-quantized (the graph carries per-layer bits)")
+        sys.stderr.write(f"accelsim: note: {graph.name} carries per-layer bits; --bits {bits} re-quantizes them "
+                         f"(--bits {AS_TRAINED} runs them as trained)\n")
+    label = f"{bits}-bit" if str(bits).isdigit() else str(bits)  # w4a16: the token says the bits
+    return graph.with_policy(policy), design, label, line
+
+
+def _run_figures(args: argparse.Namespace, base, graph, result) -> None:  # type: ignore[no-untyped-def]
+    """--plot: time per layer of this run; --roofline: every layer at each precision (iso-area to the base)."""
+    from accelsim.hardware.design import iso_area
+    from accelsim.model.fit import policy_for
+    from accelsim.model.sim import simulate
+    from accelsim.report.figures import plot_layers, plot_roofline
+
+    caption = result.accelerator.describe()
+    if args.plot:
+        plot_layers(result, args.plot, note=caption)
+        sys.stderr.write(f"accelsim: wrote {args.plot}\n")
+    if args.roofline:
+        widths = sorted({b for b in (base.mac_w_bits, 8, 4, 2) if b <= base.mac_w_bits}, reverse=True)
+        runs = []
+        for b in widths:
+            design = iso_area(base, b, args.mode or base.mac_mode, args.scale)
+            runs.append((f"{b}-bit", simulate(graph.with_policy(policy_for(b, args.first_last_bits)), design, memory=args.memory)))
+        plot_roofline(runs, args.roofline, note=f"iso-area to: {base.describe()}")
+        sys.stderr.write(f"accelsim: wrote {args.roofline}\n")
 
 
 def cmd_fit(args: argparse.Namespace) -> int:
@@ -222,28 +312,38 @@ def cmd_fit(args: argparse.Namespace) -> int:
     from accelsim.model.fit import fit_report
     from accelsim.report.tables import render
 
-    bits = list(args.bits.values) if args.bits is not None else [16, 8, 4, 2]
+    base = base_accelerator(args)  # default widths: 16, 8, 4, 2 bits, none wider than the base's MACs
+    bits = list(args.bits.values) if args.bits is not None else [b for b in (16, 8, 4, 2) if b <= base.mac_bits]
     if "as-trained" in bits:
         raise InputError("bits", "as-trained", "fit compares uniform precisions; `accelsim run` runs the trained "
                                                "per-layer bits")
-    base = base_accelerator(args)
     rows, first = fit_report(
-        workload_graph(args), base, bits, args.first_last_bits, design_for=lambda b: iso_area(base, b, args.mode, args.scale)
+        workload_graph(args), base, bits, args.first_last_bits, design_for=lambda b: iso_area(base, b, args.mode or base.mac_mode, args.scale)
     )
     out = []
     for r in rows:
         d = r.as_dict()
         d["first_fit"] = r.bits == first
-        if args.format != "json":
-            d["spilled"] = " ".join(r.spilled) if r.spilled else ""
         out.append(d)
-    sys.stdout.write(render(out, args.format))
-    if args.format == "table":
-        where = f"at {first} bits" if first is not None else "at none of these bit-widths"
-        sys.stdout.write(
-            f"\neverything (all weights pinned, all activations on chip) first fits in the cores' "
-            f"{base.sram_bytes_total / 1e6:g} MB {where}\n"
-        )
+    if args.format != "table":
+        for d in out:
+            if args.format == "csv":
+                d["spilled"] = " ".join(d["spilled"])
+        sys.stdout.write(render(out, args.format))
+        return EXIT_OK
+    for d in out:  # `fits` says yes on every row that fits; the first (widest) one is marked
+        d["model_fits"] = ("yes, first" if d["first_fit"] else "yes") if d["model_fits"] else "no"
+        d["spilled"] = " ".join(d["spilled"])
+    spills = any(d["spilled"] for d in out)
+    sys.stdout.write(f"{rows[0].workload}, iso-area to {base.describe(with_bw=False)}\n\n")
+    write_table(out, list(FIT_COLUMNS) + (["spilled"] if spills else []), args)
+    from accelsim.ir.units import format_size
+
+    size = format_size(base.sram_bytes)  # one line within 100 columns
+    where = f"first fits in {size} at {first} bits" if first is not None else f"fits in {size} at none of these bit-widths"
+    sys.stdout.write(f"\neverything (all weights pinned, all activations on chip) {where}\n")
+    if not spills:
+        sys.stdout.write("no activation spills off chip at any of these precisions\n")
     return EXIT_OK
 
 

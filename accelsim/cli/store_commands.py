@@ -9,15 +9,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from accelsim.cli.options import check_plot_path
+from accelsim.cli.options import AXIS_FLAGS, check_plot_path, write_table
 from accelsim.errors import EXIT_OK, InputError
 
 _HIDDEN_IN_TABLES = ("workload_sha256", "key", "error", "tech_node", "clock_hz", "lanes", "dataflow", "base_w_bits", "base_a_bits")
 
 #: Result columns a table shows, after the point's varying fields.
 _TABLE_RESULTS = (
-    "ms_per_image", "speedup", "peak_ratio", "efficiency", "bound", "offchip_mb", "weights_fit",
-    "energy_uj", "area_mm2", "status", "model",
+    "seconds_per_image", "speedup", "peak_ratio", "efficiency", "bound", "offchip_mb", "fits",
+    "energy_per_image_uj", "area_mm2", "status",
 )
 
 
@@ -62,59 +62,71 @@ def store_rows(path: str, *, stale: bool = False) -> list[dict[str, Any]]:
     return out
 
 
-def _table_view(rows: Sequence[dict[str, Any]], objectives: Sequence[str] = ()) -> tuple[list[dict[str, Any]], list[str]]:
-    """Rows with readable units and the columns worth a table: the point fields that vary, then results."""
+#: Store fields that name an axis, in the order a table shows them, and the row field to show.
+_AXES = ("workload", "sram_bytes", "cores", "array", "batch", "mode", "bits", "bw_gb_per_s")
+
+
+def _varying(rows: Sequence[dict[str, Any]]) -> list[str]:
+    """The axes whose value differs between `rows` (bits and bw always shown)."""
+    return [k for k in _AXES if k in ("bits", "bw_gb_per_s") or len({repr(r.get(k)) for r in rows}) > 1]
+
+
+def _table_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Store rows as the views show them: bandwidth as its label, arrays as RxC, `fits` for everything on chip."""
     from accelsim.hardware.bandwidth import bw_label
 
-    if not rows:
-        return [], []
-    keys = list(rows[0])
-    stop = min((keys.index(k) for k in ("network", "status") if k in keys), default=len(keys))
-    point_keys = [k for k in keys[:stop] if k not in _HIDDEN_IN_TABLES]
-    varying = [k for k in point_keys if len({repr(r.get(k)) for r in rows}) > 1]
-    view = []
+    out = []
     for r in rows:
         d = dict(r)
         if isinstance(d.get("bw_gb_per_s"), (int, float)):
             d["bw"] = bw_label(d["bw_gb_per_s"])
-        if isinstance(d.get("sram_bytes"), int):
-            d["sram_mb"] = d["sram_bytes"] / 1e6
-        if isinstance(d.get("seconds_per_image"), (int, float)):
-            d["ms_per_image"] = d["seconds_per_image"] * 1e3
-        if "energy_per_image_uj" in d:
-            d["energy_uj"] = d["energy_per_image_uj"]
-        view.append(d)
-    rename = {"bw_gb_per_s": "bw", "sram_bytes": "sram_mb"}
-    lead = [rename.get(k, k) for k in varying]
-    for must in ("bits", "bw"):
-        if must not in lead:
-            lead.append(must)
-    columns = lead + [c for c in objectives if c not in lead]
-    same = {"ms_per_image": "seconds_per_image", "energy_uj": "energy_per_image_uj"}
-    columns += [
-        c for c in _TABLE_RESULTS if c not in columns and same.get(c) not in columns and any(c in r for r in view)
-    ]
-    return view, columns
+        if isinstance(d.get("array"), (list, tuple)):
+            d["array"] = "x".join(map(str, d["array"]))
+        if d.get("weights_fit") is not None:  # as `sweep` and `fit` say it: every weight pinned, every activation on chip
+            d["fits"] = bool(d["weights_fit"]) and bool(d.get("activations_fit"))
+        out.append(d)
+    return out
+
+
+def _columns(varying: Sequence[str], objectives: Sequence[str] = (), *, failed: bool = False) -> list[str]:
+    """Varying axes, then the objectives, then the usual results (status only when some point failed)."""
+    lead = ["bw" if k == "bw_gb_per_s" else k for k in varying]
+    results = [c for c in _TABLE_RESULTS if c != "status" or failed]
+    return list(dict.fromkeys([*lead, *objectives, *results]))
 
 
 def cmd_results(args: argparse.Namespace) -> int:
     from accelsim.explore.store import union_columns
     from accelsim.report.tables import render
 
-    rows = store_rows(args.store, stale=args.stale)
-    if args.format == "table":
-        view, columns = _table_view(rows)
-        sys.stdout.write(render(view, "table", columns=columns) if view else "(the store holds no design points)\n")
-    else:
+    rows = _filtered(store_rows(args.store, stale=args.stale), args)
+    if args.format != "table":
         sys.stdout.write(render(rows, args.format, columns=union_columns(rows)))
+    elif not rows:
+        sys.stdout.write("(the store holds no design points)\n")
+    else:
+        varying = _varying(rows)
+        failed = any(r["status"] != "ok" for r in rows)
+        write_table(_table_rows(rows), _columns(varying, failed=failed) + (["model"] if args.stale else []), args, keep=len(varying))
     return EXIT_OK
+
+
+def _filtered(rows: list[dict[str, Any]], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """The rows whose axis values are among those given with --workload, --bits, --bw, ... (if any)."""
+    for flag, name in AXIS_FLAGS:
+        axis = getattr(args, flag, None)
+        if axis is None:
+            continue
+        wanted = {repr(tuple(v) if isinstance(v, (list, tuple)) else v) for v in axis.values}
+        rows = [r for r in rows if repr(tuple(r[name]) if isinstance(r.get(name), list) else r.get(name)) in wanted]
+    return rows
 
 
 #: Plot labels for columns whose unit is not the last part of their name.
 _AXIS_LABELS = {
-    "seconds_per_image": "time per image (s)",
-    "first_image_seconds": "first-image latency (s)",
-    "energy_per_image_uj": "energy per image (µJ)",
+    "seconds_per_image": "time per image (ms)",
+    "first_image_seconds": "first-image latency (ms)",
+    "energy_per_image_uj": "dynamic energy per image (µJ)",
     "mac_energy_per_image_uj": "MAC energy per image (µJ)",
     "sram_energy_per_image_uj": "SRAM energy per image (µJ)",
     "offchip_energy_per_image_uj": "off-chip energy per image (µJ)",
@@ -122,7 +134,7 @@ _AXIS_LABELS = {
 
 
 def cmd_pareto(args: argparse.Namespace) -> int:
-    from accelsim.explore.pareto import pareto, plot_front
+    from accelsim.explore.pareto import pareto
     from accelsim.explore.store import union_columns
     from accelsim.report.tables import render
 
@@ -133,29 +145,68 @@ def cmd_pareto(args: argparse.Namespace) -> int:
         check_output_path(args.plot, field="plot")
         if len(args.objectives) < 2:
             raise InputError("plot", args.plot, "needs at least two objectives to draw")
-    rows = [r for r in store_rows(args.store) if r["status"] == "ok"]
+    rows = _filtered([r for r in store_rows(args.store) if r["status"] == "ok"], args)
     if not rows:
-        raise InputError("store", args.store, "holds no finished design points")
+        raise InputError("store", args.store, "holds no finished design points" + (" that match the filters" if _any_filter(args) else ""))
     objectives = list(args.objectives)
-    front = pareto(rows, objectives)
-    sys.stderr.write(
-        f"accelsim: {len(front.rows)} of {len(rows)} design points are Pareto-optimal in "
-        f"{', '.join(objectives)} (all minimised)" + (f"; {front.excluded} without those values left out" if front.excluded else "") + "\n"
-    )
-    if args.plot:
-        extra = f" (front over all {len(objectives)} objectives)" if len(objectives) > 2 else ""
-        plot_front(
-            rows, front.rows, objectives[0], objectives[1], args.plot,
-            x_label=_AXIS_LABELS.get(objectives[0]), y_label=_AXIS_LABELS.get(objectives[1]),
-            title=f"Pareto front: {Path(args.store).name}{extra}",
+    workloads = list(dict.fromkeys(r["workload"] for r in rows))
+    groups = []  # one front per workload: a cheaper network must not hide the other's best designs
+    for name in workloads:
+        members = [r for r in rows if r["workload"] == name]
+        front = pareto(members, objectives)
+        groups.append((name, members, front.rows))
+        sys.stderr.write(
+            f"accelsim: {name}: {len(front.rows)} of {len(members)} design points are Pareto-optimal in "
+            f"{', '.join(objectives)} (all minimised)" + (f"; {front.excluded} without those values left out" if front.excluded else "") + "\n"
         )
-    front_rows = [dict(r) for r in front.rows]
+    varying = _varying(rows)
+    if args.plot:
+        _plot_fronts(args, groups, objectives, varying)
+    front_rows = [dict(r) for _, _, front in groups for r in front]
     if args.format == "table":
-        view, columns = _table_view(front_rows, objectives)
-        sys.stdout.write(render(view, "table", columns=columns))
+        write_table(_table_rows(front_rows), _columns(varying, objectives), args, keep=len(varying))
     else:
         sys.stdout.write(render(front_rows, args.format, columns=union_columns(front_rows)))
     return EXIT_OK
+
+
+def _any_filter(args: argparse.Namespace) -> bool:
+    return any(getattr(args, flag, None) is not None for flag, _ in AXIS_FLAGS)
+
+
+def _plot_fronts(args: argparse.Namespace, groups: list, objectives: list[str], varying: list[str]) -> None:  # type: ignore[type-arg]
+    from accelsim.explore.pareto import axis_label
+    from accelsim.report.figures import plot_fronts
+
+    x, y = objectives[0], objectives[1]
+    shown = [k for k in varying if k != "workload"]
+
+    def label(row: dict[str, Any]) -> str:
+        from accelsim.hardware.bandwidth import bw_label
+        from accelsim.ir.units import format_size
+
+        spell = {
+            "bits": lambda v: f"{v}b", "bw_gb_per_s": lambda v: "bw inf" if bw_label(v) == "inf" else f"{bw_label(v)} GB/s",
+            "sram_bytes": format_size, "cores": lambda v: f"{v} cores", "array": lambda v: "x".join(map(str, v)),
+            "batch": lambda v: f"batch {v}", "mode": str,
+        }
+        return ", ".join(spell[k](row[k]) for k in shown)
+
+    extra = f"; fronts over all of {', '.join(objectives)}" if len(objectives) > 2 else ""
+    to_ms = {"seconds_per_image", "first_image_seconds"}  # times in ms, as every table shows them
+    scaled = [
+        (name, *([{**r, **{k: r[k] * 1e3 for k in to_ms & {x, y} if isinstance(r.get(k), (int, float))}} for r in rs]
+                 for rs in (members, front)))
+        for name, members, front in groups
+    ]
+    plot_fronts(
+        scaled, x, y, args.plot,
+        x_label=_AXIS_LABELS.get(x) or axis_label(x), y_label=_AXIS_LABELS.get(y) or axis_label(y),
+        point_label=label, title="Pareto fronts per workload",
+        note=f"store {Path(args.store).name}; point labels: {', '.join({'bw_gb_per_s': 'bw', 'sram_bytes': 'sram'}.get(k, k) for k in shown)}{extra}",
+        join=len(objectives) == 2,
+    )
+    sys.stderr.write(f"accelsim: wrote {args.plot}\n")
 
 
 __all__ = ["cmd_pareto", "cmd_results", "store_rows"]

@@ -12,6 +12,7 @@ from accelsim.cli.options import (
     DEFAULT_STORE,
     base_accelerator,
     check_plot_path,
+    write_table,
 )
 from accelsim.errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, InputError
 
@@ -71,13 +72,26 @@ def _with_contexts(workloads_axis, contexts: tuple[int, ...]):  # type: ignore[n
 
 _SHORT_AXIS = {"bw_gb_per_s": "bw", "sram_bytes": "sram", "dram_efficiency": "efficiency"}
 
+#: Sweep axis -> the SweepRow field that holds it.
+_ROW_FIELD = {"bw_gb_per_s": "bw"}
+
+#: What a sweep table shows after the varying axes (`fits`: every weight pinned and every
+#: activation on chip, as in `accelsim fit`) (fitted to the terminal from the right; the rest
+#: with --columns/--all-columns; CSV and JSON carry every field).
+SWEEP_COLUMNS = (
+    "bits", "bw", "speedup", "peak_ratio", "efficiency", "seconds_per_image", "bound", "offchip_mb",
+    "fits", "energy_per_image_uj", "area_mm2",
+)
+
+#: Added after `speedup` when the rows are LLM steps (`accelsim.model.llm_metrics`).
+LLM_COLUMNS = ("tokens_per_s", "kv_mb", "kv_on_chip")
+
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from accelsim.atomic import check_output_path
     from accelsim.explore.grid import MAX_POINTS, check_grid_size
     from accelsim.explore.pool import run_grid
     from accelsim.explore.record import describe_labels, strip_error_type
-    from accelsim.hardware.design import default_scale
     from accelsim.report.tables import render
 
     spec = sweep_spec(args)
@@ -109,6 +123,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         run = run_grid(
             spec, base=base, scale=args.scale, first_last_bits=args.first_last_bits, memory=args.memory,
             jobs=jobs, executor=executor, store=store, progress=bar, max_pending=max(64, 4 * jobs) if executor else None,
+            fresh=args.fresh,
         )
     except KeyboardInterrupt:
         bar.close()
@@ -122,6 +137,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     rows = run.rows
     for note in run.notes:
         sys.stderr.write(f"accelsim: note: {note}\n")
+    if store is not None and rows:  # (when every point failed, the error line is the whole story)
+        sys.stderr.write(store_line(run, store, args.fresh))
     if run.failures and not rows:
         labels, message = run.failures[0]
         sys.stderr.write(
@@ -129,53 +146,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         )
         return EXIT_INPUT
     if args.plot:
-        from accelsim.report.plot import plot_speedup, system_title
-
-        if any(isinstance(r.bits, str) for r in rows):
-            raise InputError("plot", args.plot, "draws speedup against numeric bits; give --bits as numbers to plot")
-        drawable = [r for r in rows if r.speedup is not None]
-        first = rows[0]
-        plot_speedup(drawable, args.plot, title=system_title(base, first.workload, first.mode, first.scale, args.first_last_bits))
-    if args.format == "table":  # people read milliseconds; constant columns move to a header line
-        modes = spec.axis("mode").labels if "mode" in spec.names else ("configurable",)
-        scales = args.scale or "/".join(dict.fromkeys(default_scale(m) for m in modes))
-        names = ", ".join(dict.fromkeys(r.workload for r in rows))
-        batches = ",".join(spec.axis("batch").labels) if "batch" in spec.names else "1"
-        swept = [v for v in varying if v not in ("workload", "batch", "mode")]
-        note = f"; swept: {', '.join(_SHORT_AXIS.get(v, v) for v in swept)}" if swept else ""
-        sys.stdout.write(
-            f"{names}, batch {batches}: iso-area {','.join(modes)} MACs grown by {scales}; "
-            f"base {base.describe(with_bw=False)}{note}\n\n"
-        )
-        extra = {
-            "workload": "workload", "batch": "batch", "mode": "mode", "sram_bytes": "sram_mb", "cores": "cores",
-            "array": "array", "dram_efficiency": "dram_efficiency",
-        }
-        lead = [extra[v] for v in varying]
-        table = []
-        for r in rows:
-            d = r.as_dict()
-            d["sram_mb"] = r.sram_bytes / 1e6
-            d["ms_per_image"] = r.seconds_per_image * 1e3
-            d["first_image_ms"] = r.first_image_seconds * 1e3
-            d["energy_uj"] = r.energy_per_image_uj
-            d["mac_uj"] = r.mac_energy_per_image_uj
-            d["sram_uj"] = r.sram_energy_per_image_uj
-            d["offchip_uj"] = r.offchip_energy_per_image_uj
-            d["noc_uj"] = r.noc_energy_per_image_uj
-            table.append(d)
-        trained = ["body_bits"] if any(r.bits != r.body_bits for r in rows) else []
-        columns = lead + [
-            "bits", *trained, "first_last_bits", "bw", "macs_per_cycle", "peak_tmacs", "ms_per_image", "first_image_ms",
-            "speedup", "peak_ratio", "efficiency", "utilization", "stall_fraction", "memory_bound_fraction", "bound",
-            "offchip_mb", "noc_mb", "weights_fit", "activations_fit", "pinned_mb", "energy_uj", "mac_uj", "sram_uj",
-            "offchip_uj", "noc_uj", "area_mm2",
-        ]
-        if any(r.tokens_per_s is not None for r in rows):  # LLM steps: tokens/s and the KV cache next to the time
-            columns[columns.index("ms_per_image") + 1:columns.index("ms_per_image") + 1] = ["tokens_per_s", "kv_mb", "kv_on_chip"]
-        sys.stdout.write(render(table, "table", columns=columns))
-        if any(r.speedup is None for r in rows):
-            sys.stdout.write("\n(blank speedup: the 16-bit reference point with the same other values failed)\n")
+        _plot(args, base, rows)
+    if args.format == "table":
+        _print_table(args, spec, base, rows, varying)
     else:
         sys.stdout.write(render([r.as_dict() for r in rows], args.format))
     if run.failures:
@@ -186,6 +159,54 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             f"{describe_labels(labels)}: {strip_error_type(message)}\n"
         )
     return EXIT_OK
+
+
+def _plot(args: argparse.Namespace, base, rows) -> None:  # type: ignore[no-untyped-def]
+    """Speedup vs bits per bandwidth, with the configuration in the caption."""
+    from accelsim.report.plot import plot_speedup, system_title
+
+    if any(r.bits != r.body_bits for r in rows):  # as-trained rows have no place on a bits axis
+        raise InputError("plot", args.plot, "draws speedup against bit-widths; as-trained rows have none, give --bits to plot")
+    first = rows[0]
+    note = system_title(base, first.workload, first.mode, first.scale, args.first_last_bits)
+    plot_speedup([r for r in rows if r.speedup is not None], args.plot, note=note)
+
+
+def store_line(run, store: str, fresh: bool) -> str:  # type: ignore[no-untyped-def]
+    """'N design points: X from store FILE, Y simulated': a reused result is never silent."""
+    again = "" if fresh else "; --fresh recomputes them" if run.from_store else ""
+    return (
+        f"accelsim: {run.from_store + run.simulated} design points: {run.from_store} from store {store}, "
+        f"{run.simulated} simulated{again}\n"
+    )
+
+
+def _print_table(args: argparse.Namespace, spec, base, rows, varying: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """Constant settings in a two-line header; the varying axes lead the rows."""
+    from accelsim.hardware.design import default_scale
+
+    modes = spec.axis("mode").labels if "mode" in spec.names else (base.mac_mode,)
+    scales = args.scale or "/".join(dict.fromkeys(default_scale(m) for m in modes))
+    names = ", ".join(dict.fromkeys(r.workload for r in rows))
+    batches = ",".join(spec.axis("batch").labels) if "batch" in spec.names else "1"
+    sys.stdout.write(
+        f"{names}, batch {batches}: iso-area {','.join(modes)} MACs grown by {scales}\n"
+        f"base: {base.describe(with_bw=False)}\n\n"
+    )
+    lead = [_ROW_FIELD.get(v, v) for v in varying if _ROW_FIELD.get(v, v) != "workload"]
+    if len({r.workload for r in rows}) > 1:
+        lead.insert(0, "workload")
+    table = [{**r.as_dict(), "fits": r.weights_fit and r.activations_fit} for r in rows]
+    columns = list(SWEEP_COLUMNS)
+    trained = any(r.bits != r.body_bits for r in rows)  # as-trained rows: the body precision they ran at
+    if trained:
+        columns.insert(columns.index("bits") + 1, "body_bits")
+    if any(r.tokens_per_s is not None for r in rows):  # LLM steps: tokens/s and the KV cache by the speedup
+        at = columns.index("speedup") + 1
+        columns[at:at] = list(LLM_COLUMNS)
+    write_table(table, lead + columns, args, keep=len(lead) + 2 + trained)
+    if any(r.speedup is None for r in rows):
+        sys.stdout.write("\n(blank speedup: the 16-bit reference point with the same other values failed)\n")
 
 
 __all__ = ["cmd_sweep", "sweep_spec"]

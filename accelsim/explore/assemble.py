@@ -20,7 +20,8 @@ def assemble(plan: GridPlan, records: list[dict[str, Any]]) -> GridRun:
     rel = relative_metrics(records)
     rows, failures = [], []
     for rec, extra in zip(records[: plan.grid_size], rel):
-        labels = plan.spec.labels(plan.points[rec["seq"]])
+        point = plan.points[rec["seq"]]
+        labels = {a.name: a.label(getattr(point, a.name)) for a in plan.spec.axes}
         if rec["status"] != "ok":
             failures.append((labels, rec["error"]))
             continue
@@ -30,11 +31,11 @@ def assemble(plan: GridPlan, records: list[dict[str, Any]]) -> GridRun:
         if rec["status"] != "ok" and rec["key"] not in grid_keys:
             point = plan.points[rec["seq"]]
             labels = {
-                a.name: f"{point['bits']} (reference)" if a.name == "bits" else a.label(point[a.name])
+                a.name: f"{point.bits} (reference)" if a.name == "bits" else a.label(getattr(point, a.name))
                 for a in plan.spec.axes
             }
             failures.append((labels, rec["error"]))
-    return GridRun(plan.spec, tuple(rows), tuple(failures), plan.grid_size, plan.notes)
+    return GridRun(plan.spec, tuple(rows), tuple(failures), plan.grid_size, notes=plan.notes)
 
 
 def relative_metrics(records: Sequence[Mapping[str, Any]]) -> list[dict[str, float | None]]:

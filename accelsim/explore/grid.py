@@ -20,17 +20,22 @@ from __future__ import annotations
 import argparse
 import itertools
 import math
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from accelsim.errors import InputError
-from accelsim.hardware.bandwidth import parse_bw
 from accelsim.hardware.design import design_limit
+from accelsim.ir.checks import MAX_BITS, MIN_BITS
 from accelsim.ir.graph import AS_TRAINED
+from accelsim.ir.units import (
+    SIZE_UNITS,
+    parse_bw,
+    parse_int,
+    parse_size,
+)
+from accelsim.ir.units import parse_array as _parse_array
 
 MODES = ("configurable", "dedicated")
 
@@ -38,37 +43,12 @@ MODES = ("configurable", "dedicated")
 #: points of the default model is days of CPU time and a store of ~2 GB (docs/limits.md).
 MAX_POINTS = 1_000_000
 
-#: Byte multipliers; decimal prefixes are SI (MB = 1e6), binary ones IEC (MiB = 2**20).
-SIZE_UNITS: dict[str, int] = {
-    "B": 1,
-    "KB": 10**3,
-    "MB": 10**6,
-    "GB": 10**9,
-    "TB": 10**12,
-    "KiB": 2**10,
-    "MiB": 2**20,
-    "GiB": 2**30,
-    "TiB": 2**40,
-}
-_UNITS_UPPER = {k.upper(): v for k, v in SIZE_UNITS.items()}
-
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?|\.\d+)\s*([A-Za-z]*)\s*$")
-_ARRAY_RE = re.compile(r"^\s*(\d+)\s*[xX]\s*(\d+)\s*$")
-_INT_RE = re.compile(r"^\s*[+]?\d+\s*$")
-
 
 def _int_in(axis: str, raw: Any, lo: int, hi: int | None, rule: str) -> int:
-    if isinstance(raw, bool):
-        raise InputError(axis, raw, rule)
-    if isinstance(raw, int):
-        value = raw
-    elif isinstance(raw, str) and _INT_RE.match(raw):
-        value = int(raw)
-    else:
-        raise InputError(axis, raw, rule)
-    if value < lo or (hi is not None and value > hi):
-        raise InputError(axis, raw, rule)
-    return value
+    try:
+        return parse_int(axis, raw, lo, hi)
+    except InputError:
+        raise InputError(axis, raw, rule) from None
 
 
 def parse_bits(raw: Any) -> int | str:
@@ -79,14 +59,15 @@ def parse_bits(raw: Any) -> int | str:
     if isinstance(raw, str) and raw.strip().lower() == AS_TRAINED:
         return AS_TRAINED
     if isinstance(raw, str) and raw.strip().isdigit() or isinstance(raw, int) and not isinstance(raw, bool):
-        return _int_in("bits", raw, 1, 32, "must be an integer in 1..32")
+        lo, hi = MIN_BITS, MAX_BITS
+        return _int_in("bits", raw, lo, hi, f"must be an integer in {lo}..{hi}")
     return bits_value(parse_bits_token(raw))
 
 
 def _parse_bw_within_limits(raw: Any) -> float:
     """`parse_bw`, and a finite bandwidth beyond any real chip refused while parsing."""
     value = parse_bw(raw)
-    _under_limit("bw_gb_per_s", raw, value if math.isfinite(value) else 0, "bw_gb_per_s")
+    _under_limit("bw", raw, value if math.isfinite(value) else 0, "bw_gb_per_s")
     return value
 
 
@@ -100,26 +81,10 @@ def _under_limit(axis: str, raw: Any, value: float, limit_name: str) -> None:
 
 
 def parse_sram(raw: Any) -> int:
-    """On-chip SRAM as integer bytes: ``8MB`` = 8e6, ``512KiB`` = 524288, a bare number is bytes."""
-    rule = f"must be a positive size such as 8MB or 512KiB (units: {', '.join(SIZE_UNITS)})"
-    if isinstance(raw, bool):
-        raise InputError("sram_bytes", raw, rule)
-    if isinstance(raw, int):
-        if raw < 1:
-            raise InputError("sram_bytes", raw, rule)
-        _under_limit("sram_bytes", raw, raw, "sram_total_bytes")
-        return raw
-    if not isinstance(raw, str):
-        raise InputError("sram_bytes", raw, rule)
-    m = _SIZE_RE.match(raw)
-    unit = (m.group(2) or "B").upper() if m else ""
-    if not m or unit not in _UNITS_UPPER:
-        raise InputError("sram_bytes", raw, rule)
-    value = Fraction(m.group(1)) * _UNITS_UPPER[unit]
-    if value.denominator != 1 or value < 1:
-        raise InputError("sram_bytes", raw, "must be a whole, positive number of bytes")
-    _under_limit("sram_bytes", raw, int(value), "sram_total_bytes")
-    return int(value)
+    """Total on-chip memory as integer bytes: ``8MB`` = 8e6, ``512KiB`` = 524288, a bare number is bytes."""
+    value = parse_size("sram", raw)
+    _under_limit("sram", raw, value, "sram_total_bytes")
+    return value
 
 
 def parse_cores(raw: Any) -> int:
@@ -134,21 +99,8 @@ def parse_batch(raw: Any) -> int:
 
 
 def parse_array(raw: Any) -> tuple[int, int]:
-    """Systolic array shape ``ROWSxCOLS`` (``16x32`` -> (16, 32)); a TOML pair ``[16, 32]`` also works."""
-    rule = "must be ROWSxCOLS with positive integers, e.g. 16x32"
-    if isinstance(raw, str):
-        m = _ARRAY_RE.match(raw)
-        if not m:
-            raise InputError("array", raw, rule)
-        rows, cols = int(m.group(1)), int(m.group(2))
-    elif isinstance(raw, (list, tuple)) and len(raw) == 2 and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in raw
-    ):
-        rows, cols = raw
-    else:
-        raise InputError("array", raw, rule)
-    if rows < 1 or cols < 1:
-        raise InputError("array", raw, rule)
+    """Systolic array shape ``ROWSxCOLS`` (``16x32`` -> (16, 32)); no side beyond any real array."""
+    rows, cols = _parse_array(raw)
     _under_limit("array", raw, max(rows, cols), "array_side")
     return (rows, cols)
 
@@ -159,9 +111,9 @@ def parse_efficiency(raw: Any) -> float:
     try:
         value = float(raw.strip()) if isinstance(raw, str) else raw
     except ValueError:
-        raise InputError("dram_efficiency", raw, rule) from None
+        raise InputError("efficiency", raw, rule) from None
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not (0 < value <= 1):
-        raise InputError("dram_efficiency", raw, rule)
+        raise InputError("efficiency", raw, rule)
     return float(value)
 
 

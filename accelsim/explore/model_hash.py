@@ -23,7 +23,10 @@ TECH_ROOT = Path(tech.__file__).resolve().parent
 
 #: Parts of accelsim whose source decides a point's result (folders are walked recursively):
 #: the IR, the hardware and the cost model, plus the sweep's per-point evaluation and graph registry.
-MODEL_SOURCES = ("errors.py", "inputfiles.py", "ir", "hardware", "model", "explore/point.py", "explore/registry.py")
+MODEL_SOURCES = (
+    "errors.py", "inputfiles.py", "ir", "hardware", "model", "explore/design_point.py", "explore/point.py",
+    "explore/registry.py",
+)
 
 #: The technology package: its code and its TOML data.
 TECH_SOURCES = (".",)

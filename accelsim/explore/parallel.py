@@ -191,7 +191,7 @@ def _run_points(
                 rec = store.get(key)
                 if rec is None:  # a damaged row: recompute it rather than make the store unusable
                     unreadable.append(key)
-                    store.forget(key)
+                    store.forget([key])
                     continue
                 outcome[key] = (rec["status"], rec["result"], rec["error"])
         if unreadable:

@@ -9,11 +9,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from accelsim.errors import InputError
+from accelsim.explore.design_point import DesignPoint
 from accelsim.explore.grid import Axis, SweepSpec, canonical_axis, expand
 from accelsim.explore.model_hash import graph_sha256
-from accelsim.explore.point import reference_point
 from accelsim.explore.registry import load_graph
-from accelsim.explore.store import canonical_json
 from accelsim.hardware.design import SCALES, Accelerator, default_scale
 from accelsim.ir.checks import check_bits
 from accelsim.ir.graph import AS_TRAINED, LayerGraph
@@ -46,7 +45,7 @@ class GridPlan:
     not on it) and the workload graphs by hash."""
 
     spec: SweepSpec
-    points: list[dict[str, Any]]  # the grid, then reference points not on it
+    points: list[DesignPoint]  # the grid, then reference points not on it
     grid_size: int
     graphs: dict[str, LayerGraph]  # sha -> graph
     shas: dict[tuple[str, int], str]
@@ -103,40 +102,18 @@ def plan_points(
             shas[(w, b)] = sha
     spec, notes = _trained_bits_axis(spec, bits_given, {w: by_sha[shas[(w, b)]] for w in workload_axis for b in batch_axis})
 
-    fixed = {
-        "workload": None,
-        "bits": None,
-        "bw_gb_per_s": None,
-        "sram_bytes": base.sram_bytes_total,
-        "cores": base.cores,
-        "array": (base.rows, base.cols),
-        "batch": 1,
-        "mode": "configurable",
-        "dram_efficiency": base.dram_efficiency,
-    }
     points = []
-    for values in expand(spec):
-        p = {**fixed, **values}
-        p["scale"] = scale if scale is not None else default_scale(p["mode"])
-        p["first_last_bits"] = first_last_bits
-        p["memory"] = memory
-        p["tech_node"] = base.tech_node
-        p["clock_hz"] = base.clock_hz
-        p["lanes"] = base.lanes
-        p["dataflow"] = base.dataflow
-        p["base_w_bits"] = base.mac_w_bits
-        p["base_a_bits"] = base.mac_a_bits
-        p["noc_gb_per_s"] = base.noc_gb_per_s
-        p["noc_pj_per_bit"] = base.noc_pj_per_bit
-        p["workload_sha256"] = shas[(p["workload"], p["batch"])]
-        points.append(p)
-    seen = {canonical_json(p) for p in points}
+    for values in expand(spec):  # the base's values, then the axes' (mode defaults to the base's `mode`)
+        mode = values.get("mode", base.mac_mode)
+        settings = {"scale": scale or default_scale(mode), "first_last_bits": first_last_bits, "memory": memory}
+        sha = shas[(values["workload"], values.get("batch", 1))]
+        points.append(DesignPoint.of(base, **settings, **values, workload_sha256=sha))
+    seen = {p.to_json() for p in points}
     extra = []
     for p in points:
-        ref = reference_point(p)
-        text = canonical_json(ref)
-        if text not in seen:
-            seen.add(text)
+        ref = p.reference()
+        if ref.to_json() not in seen:
+            seen.add(ref.to_json())
             extra.append(ref)
     return GridPlan(spec, points + extra, len(points), by_sha, shas, notes)
 

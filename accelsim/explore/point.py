@@ -1,4 +1,5 @@
-"""One design point: build its (base, iso-area) designs and simulate it, as a pure function of a dict.
+"""One design point: build its (base, iso-area) designs and simulate it, as a pure function of a
+`DesignPoint` (or of its plain dict, which is what crosses to pool workers and into the store).
 
 `evaluate_point` is module-level and takes and returns plain data, so the same code runs inline,
 on a process pool or on a Dask cluster.
@@ -9,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from accelsim.errors import InputError
+from accelsim.explore.design_point import DesignPoint
 from accelsim.explore.registry import base_graph, policy_graph, register_graphs
-from accelsim.hardware.design import MB, Accelerator, iso_area
+from accelsim.hardware.design import MB, Accelerator
 from accelsim.ir.bits_spec import parse_bits_token
 from accelsim.ir.graph import AS_TRAINED
 from accelsim.model.energy import area
@@ -19,38 +20,15 @@ from accelsim.model.llm_metrics import llm_step
 from accelsim.model.sim import simulate
 
 
-def design_of(point: Mapping[str, Any], bits: int | None = None) -> tuple[Accelerator, Accelerator]:
-    """(base, iso-area design) of a sweep point; InputError for a combination that cannot be built.
+def as_point(point: DesignPoint | Mapping[str, Any]) -> DesignPoint:
+    """`point` as a `DesignPoint` (a dict from the store or a worker's queue is checked on the way)."""
+    return point if isinstance(point, DesignPoint) else DesignPoint.from_dict(dict(point))
 
-    `bits` sizes the iso-area design when the point's own bits are ``as-trained`` (the graph's body
-    precision, which only the graph knows).
-    """
-    rows, cols = point["array"]
-    cores, sram = point["cores"], point["sram_bytes"]
-    if sram // cores < 1:
-        raise InputError("sram_bytes", sram, f"leaves less than one byte per core for {cores} cores")
-    base = Accelerator(
-        tech_node=point["tech_node"],
-        clock_hz=point["clock_hz"],
-        cores=cores,
-        rows=rows,
-        cols=cols,
-        lanes=point["lanes"],
-        sram_bytes_per_core=sram // cores,
-        bw_gb_per_s=point["bw_gb_per_s"],
-        dataflow=point["dataflow"],
-        mac_w_bits=point["base_w_bits"],
-        mac_a_bits=point["base_a_bits"],
-        mac_mode=point["mode"],
-        dram_efficiency=point["dram_efficiency"],
-        noc_gb_per_s=point["noc_gb_per_s"],
-        noc_pj_per_bit=point["noc_pj_per_bit"],
-    )
-    body = point["bits"] if bits is None else bits
-    if body == AS_TRAINED:
-        raise InputError("bits", AS_TRAINED, "needs the graph's body precision to size the design")
-    spec = parse_bits_token(body)
-    return base, iso_area(base, spec.w_bits, point["mode"], point["scale"], a_bits=spec.a_bits)
+
+def design_of(point: DesignPoint | Mapping[str, Any]) -> tuple[Accelerator, Accelerator]:
+    """(base, iso-area design) of a sweep point; InputError for a combination that cannot be built."""
+    p = as_point(point)
+    return p.base(), p.design()
 
 
 def _edge_bits(bits: int | str, first_last_bits: int | None) -> int:
@@ -67,24 +45,25 @@ def _llm_fields(graph: Any, result: Any) -> dict[str, Any]:
     return {"tokens_per_s": step.tokens_per_s, "kv_mb": step.kv_bytes / MB, "kv_on_chip": step.kv_on_chip}
 
 
-def evaluate_point(point: Mapping[str, Any]) -> dict[str, Any]:
-    """Simulate one sweep point (a plain dict, see `plan_points`); returns plain JSON values.
+def evaluate_point(point: DesignPoint | Mapping[str, Any]) -> dict[str, Any]:
+    """Simulate one sweep point (a `DesignPoint`, or its dict as it crosses a process boundary);
+    returns plain JSON values.
 
     Pure: the result depends on the point alone (the graph is found by the hash the point carries),
     nothing is written. InputError when the design cannot be built or a tile does not fit.
     """
-    if point["bits"] == AS_TRAINED:
+    p = as_point(point)
+    if p.bits == AS_TRAINED:
         # the trained per-layer bits, a float layer at the base's precision (fixed-point MACs only);
         # the iso-area design is the one for the network's body precision
-        graph = base_graph(point["workload"], point["batch"], point["workload_sha256"]).capped(
-            point["base_w_bits"], point["base_a_bits"])
+        graph = base_graph(p.workload, p.batch, p.workload_sha256).capped(p.base_w_bits, p.base_a_bits)
         body, edges = graph.body_bits(), graph.edge_bits()
-        base, design = design_of(point, body)
+        base, design = p.base(), p.design(body)
     else:
-        base, design = design_of(point)
-        graph = policy_graph(point["workload"], point["batch"], point["workload_sha256"], point["bits"], point["first_last_bits"])
-        body, edges = point["bits"], _edge_bits(point["bits"], point["first_last_bits"])
-    r = simulate(graph, design, memory=point["memory"])
+        base, design = p.base(), p.design()
+        graph = policy_graph(p.workload, p.batch, p.workload_sha256, p.bits, p.first_last_bits)
+        body, edges = p.bits, _edge_bits(p.bits, p.first_last_bits)
+    r = simulate(graph, design, memory=p.memory)
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     return {
         **_llm_fields(graph, r),
@@ -121,8 +100,8 @@ def evaluate_point_with(graphs: Mapping[str, str], point: Mapping[str, Any]) -> 
 
 
 def reference_point(point: Mapping[str, Any]) -> dict[str, Any]:
-    """The point a speedup is measured against: base precision, every other value the same."""
+    """The stored point a speedup is measured against: base precision, every other value the same."""
     return {**point, "bits": point["base_w_bits"]}
 
 
-__all__ = ["design_of", "evaluate_point", "evaluate_point_with", "reference_point"]
+__all__ = ["as_point", "design_of", "evaluate_point", "evaluate_point_with", "reference_point"]

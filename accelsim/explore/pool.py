@@ -7,6 +7,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import functools
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from accelsim._version import __version__
@@ -40,18 +41,20 @@ def run_grid(
     store: Any = None,
     progress: Progress | None = None,
     max_pending: int | None = None,
+    fresh: bool = False,
 ) -> GridRun:
     """Plan, run and assemble a sweep; failed points are returned, not raised (see `sweep_grid`).
 
     `store` may be a `ResultStore` or a path, opened after every input is validated (so bad input
-    creates no file) and closed at the end.
+    creates no file) and closed at the end. `fresh` deletes the sweep's points from the store first,
+    so every one is simulated again (and stored anew).
     """
     _check_jobs(jobs)
     plan = plan_points(spec, base=base, scale=scale, first_last_bits=first_last_bits, memory=memory, graphs=graphs)
     if store is None or hasattr(store, "done_keys"):
-        return run_plan(plan, jobs=jobs, executor=executor, store=store, progress=progress, max_pending=max_pending)
+        return run_plan(plan, jobs=jobs, executor=executor, store=store, progress=progress, max_pending=max_pending, fresh=fresh)
     with ResultStore(store) as opened:  # a path: opened only now that the inputs are known to be good
-        return run_plan(plan, jobs=jobs, executor=executor, store=opened, progress=progress, max_pending=max_pending)
+        return run_plan(plan, jobs=jobs, executor=executor, store=opened, progress=progress, max_pending=max_pending, fresh=fresh)
 
 
 def run_plan(
@@ -62,11 +65,18 @@ def run_plan(
     store: Any,
     progress: Progress | None,
     max_pending: int | None,
+    fresh: bool = False,
 ) -> GridRun:
     salt = model_salt()
     sweep_id = None
+    points = [p.to_dict() for p in plan.points]  # plain dicts cross to workers and into the store
+    keys = {point_key(p, salt) for p in points}
+    from_store = 0
     if store is not None:
-        settings = {k: v for k, v in plan.points[0].items() if k not in plan.spec.names and k != "workload_sha256"}
+        if fresh:
+            store.forget(keys)
+        from_store = len(keys & store.done_keys())
+        settings = {k: v for k, v in points[0].items() if k not in plan.spec.names and k != "workload_sha256"}
         sweep_id = store.begin_sweep({"axes": plan.spec.to_dict(), "settings": settings}, __version__, salt)
 
     fn: Callable[[dict[str, Any]], Mapping[str, Any]] = evaluate_point
@@ -77,7 +87,7 @@ def run_plan(
         workers = jobs
     elif jobs > 1:
         done = store.done_keys() if store is not None else set()
-        todo = {point_key(p, salt) for p in plan.points} - done
+        todo = keys - done
         workers = min(jobs, len(todo))
         if workers > 1:
             pool = process_pool(workers, register_graphs, (graph_texts(plan.graphs),))
@@ -85,14 +95,14 @@ def run_plan(
         register_graphs(plan.graphs)
     try:
         records = run_points(
-            plan.points, fn, jobs=1 if pool is None and executor is None else workers,
+            points, fn, jobs=1 if pool is None and executor is None else workers,
             executor=executor or pool, store=store, salt=salt, progress=progress, sweep_id=sweep_id,
             max_pending=max_pending or 4 * max(1, workers),
         )
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    return assemble(plan, records)
+    return replace(assemble(plan, records), from_store=from_store, simulated=len(keys) - from_store)
 
 
 __all__ = ["Progress", "run_grid", "run_plan"]

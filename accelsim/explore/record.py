@@ -102,12 +102,16 @@ class GridRun:
 
     failures : ``(labels, message)`` per failed point; labels are the user's axis values (a failed
         reference point that is not on the grid is listed with ``bits`` marked as reference).
+    from_store, simulated : distinct design points (grid and references) taken from the result
+        store and simulated in this run; the CLI says both, so a reused result is never silent.
     """
 
     spec: SweepSpec
     rows: tuple[SweepRow, ...]
     failures: tuple[tuple[dict[str, str], str], ...]
     size: int
+    from_store: int = 0
+    simulated: int = 0
     notes: tuple[str, ...] = ()  # e.g. a trained graph re-quantized by numeric bits
 
 

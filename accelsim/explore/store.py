@@ -297,6 +297,14 @@ class ResultStore:
         return self._conn.execute("SELECT 1 FROM points WHERE key = ?", (key,)).fetchone() is not None
 
     @_guarded
+    def forget(self, keys: Iterable[str]) -> int:
+        """Delete the points with these keys (a fresh rerun, or an unreadable row, recomputes them); returns how many went."""
+        keys = list(keys)
+        with self._transaction():
+            cur = self._conn.executemany("DELETE FROM points WHERE key = ?", [(k,) for k in keys])
+        return max(0, cur.rowcount)
+
+    @_guarded
     def done_keys(self) -> set[str]:
         """Keys of every recorded point, ok or error: a resumed sweep skips all of them."""
         return {k for (k,) in self._conn.execute("SELECT key FROM points")}
@@ -359,12 +367,6 @@ class ResultStore:
         cur = self._conn.execute(f"SELECT {_COLUMNS} FROM points WHERE key = ?", (key,))
         row = cur.fetchone()
         return None if row is None else self._decoded(row, timing=False)
-
-    @_guarded
-    def forget(self, key: str) -> None:
-        """Delete one point (an unreadable row, before it is recomputed)."""
-        with self._transaction():
-            self._conn.execute("DELETE FROM points WHERE key = ?", (key,))
 
     def _decoded(self, row: tuple[Any, ...], *, timing: bool) -> dict[str, Any] | None:
         try:

@@ -10,30 +10,8 @@ and labels live with the hardware; the sweep grid, the reports and the trainer's
 from __future__ import annotations
 
 import math
-from typing import Any
 
-from accelsim.errors import InputError
-
-
-def parse_bw(raw: Any) -> float:
-    """External bandwidth in GB/s: a positive number, or ``inf`` for the compute-only bound."""
-    rule = "must be a number > 0 (GB/s) or inf"
-    if isinstance(raw, bool):
-        raise InputError("bw_gb_per_s", raw, rule)
-    if isinstance(raw, (int, float)):
-        value = float(raw)
-    elif isinstance(raw, str):
-        try:
-            value = float(raw.strip())
-        except ValueError:
-            raise InputError("bw_gb_per_s", raw, rule) from None
-    else:
-        raise InputError("bw_gb_per_s", raw, rule)
-    if math.isnan(value) or value <= 0:
-        raise InputError("bw_gb_per_s", raw, rule)
-    return value
-
-
+from accelsim.ir.units import parse_bw  # the one parser of the `bw` key, flag and axis
 
 
 def bw_label(value: float | int | str) -> str:

@@ -8,41 +8,59 @@ sharing one external-memory channel. The MACs are built for `mac_w_bits x mac_a_
 the total on-chip memory and the external bandwidth stay fixed, the MAC count changes. See
 docs/model.md for every assumption and its source.
 
-Units are in field names: ``clock_hz``, ``sram_bytes_per_core`` (decimal bytes: 1 MB = 1e6 bytes),
-``bw_gb_per_s`` (1 GB/s = 1e9 bytes/s; ``inf`` = unconstrained).
+Units are in field names: ``clock_hz``, ``sram_bytes`` (total on-chip memory, decimal bytes: 1 MB =
+1e6 bytes; each core gets an equal share), ``bw_gb_per_s`` (1 GB/s = 1e9 bytes/s; ``inf`` =
+unconstrained). Config files and flags use the short names of `accelsim.ir.units` (``sram = "16MB"``,
+``array = "16x32"``, ``bw = 64``); `Accelerator.from_dict` reads them and `to_dict` writes them.
 
 Example
 -------
 >>> base = Accelerator()
 >>> base.macs_per_cycle, round(base.peak_tmacs, 2)
 (2048, 3.07)
->>> d4 = iso_area(base, 4)  # configurable MACs: 4x the MACs, placed as 4x the cores by default
+>>> d4 = iso_area(base, 4)
 >>> (d4.cores, d4.rows, d4.cols, d4.macs_per_cycle)
 (16, 16, 32, 8192)
+>>> Accelerator.from_dict({"cores": 1, "array": "256x256", "sram": "28MiB", "bw": 34}).sram_bytes_per_core
+29360128
 """
 
 from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import tech
 from accelsim.errors import InputError
-from accelsim.ir.graph import check_bits
-
-DATAFLOWS = ("os", "ws", "is")
-MAC_MODES = ("configurable", "dedicated")
-SCALES = ("array", "cores", "lanes")
-
-#: Decimal megabyte: every "MB" in accelsim is 1e6 bytes (SRAM vendors and PACT's "16 MB" alike).
-MB = 1_000_000
+from accelsim.hardware import DATAFLOWS, MAC_MODES, SCALES  # noqa: E402  (re-exported: the one definition)
+from accelsim.ir.checks import check_bits
+from accelsim.ir.units import (
+    MB,
+    format_array,
+    format_bw,
+    format_clock,
+    format_mac_bits,
+    format_size,
+    parse_array,
+    parse_bw,
+    parse_clock,
+    parse_int,
+    parse_mac_bits,
+    parse_size,
+)
 
 #: Iso-area arrays grow near-square: no side may exceed this many times the other (or the base's
 #: own aspect ratio when that is larger), so a 7.34x target does not become a 13 x 289 strip.
 MAX_ASPECT = 2.0
+
+
+def _spaced(size: str) -> str:
+    """'16MB' -> '16 MB' for prose."""
+    number = size.rstrip("KMGTiB")
+    return f"{number} {size[len(number):]}"
 
 
 #: Design sizes beyond any real chip of the kind modelled (cores with their own systolic array and
@@ -131,8 +149,9 @@ class Accelerator:
         Systolic array per core, in PEs; 16 x 32 = the IBM AI core's PE array.
     lanes : int
         MACs per PE (a PE with L lanes is an L-wide dot-product unit along the reduction axis).
-    sram_bytes_per_core : int
-        On-chip memory per core in bytes (decimal: 4 MB = 4_000_000); 16 MB in total by default.
+    sram_bytes : int
+        Total on-chip memory in bytes (decimal: 16 MB = 16_000_000), split evenly over the cores
+        (`sram_bytes_per_core`; a remainder of fewer than `cores` bytes is unused).
     bw_gb_per_s : float
         External bandwidth shared by all cores, GB/s (1e9 B/s); ``math.inf`` = unconstrained.
     dataflow : {"os", "ws", "is"}
@@ -168,7 +187,7 @@ class Accelerator:
     rows: int = 16
     cols: int = 32
     lanes: int = 1
-    sram_bytes_per_core: int = 4 * MB
+    sram_bytes: int = 16 * MB
     bw_gb_per_s: float = 64.0
     dataflow: str = "os"
     mac_w_bits: int = 16
@@ -185,8 +204,11 @@ class Accelerator:
             raise InputError("tech_node", self.tech_node, "must be a technology node name such as '14nm'")
         object.__setattr__(self, "tech_node", _canonical_node(self.tech_node))
         object.__setattr__(self, "clock_hz", _check_positive_float("clock_hz", self.clock_hz))
-        for name in ("cores", "rows", "cols", "lanes", "sram_bytes_per_core"):
+        for name in ("cores", "rows", "cols", "lanes", "sram_bytes"):
             _check_int(name, getattr(self, name))
+        _check_limit("cores", self.cores, "cores")  # before the per-core share: a billion cores is the error
+        if self.sram_bytes < self.cores:
+            raise InputError("sram_bytes", self.sram_bytes, f"leaves less than one byte per core for {self.cores} cores")
         object.__setattr__(self, "bw_gb_per_s", _check_positive_float("bw_gb_per_s", self.bw_gb_per_s, True))
         if self.dataflow not in DATAFLOWS:
             raise InputError("dataflow", self.dataflow, f"must be one of {', '.join(DATAFLOWS)}")
@@ -205,18 +227,10 @@ class Accelerator:
         self._check_limits()
 
     def _check_limits(self) -> None:
-        _check_limit("cores", self.cores, "cores")
         _check_limit("rows", self.rows, "array_side")
         _check_limit("cols", self.cols, "array_side")
         _check_limit("lanes", self.lanes, "lanes")
-        _check_limit("sram_bytes_per_core", self.sram_bytes_per_core, "sram_total_bytes")
-        if self.cores * self.sram_bytes_per_core > design_limit("sram_total_bytes"):
-            raise InputError(
-                "sram_bytes_per_core", self.sram_bytes_per_core,
-                f"x {self.cores} cores = {self.cores * self.sram_bytes_per_core / 1e9:g} GB on chip exceeds "
-                f"{design_limit('sram_total_bytes') / 1e9:g} GB, beyond any real chip "
-                "(docs/limits.md; ACCELSIM_MAX_SRAM_TOTAL_BYTES raises it)",
-            )
+        _check_limit("sram_bytes", self.sram_bytes, "sram_total_bytes")  # the total on-chip memory
         _check_limit("clock_hz", self.clock_hz, "clock_hz")
         if not math.isinf(self.bw_gb_per_s):
             _check_limit("bw_gb_per_s", self.bw_gb_per_s, "bw_gb_per_s")
@@ -246,8 +260,9 @@ class Accelerator:
         return self.peak_macs_per_s / 1e12
 
     @property
-    def sram_bytes_total(self) -> int:
-        return self.cores * self.sram_bytes_per_core
+    def sram_bytes_per_core(self) -> int:
+        """Each core's equal share of the on-chip memory."""
+        return self.sram_bytes // self.cores
 
     @property
     def bytes_per_cycle(self) -> float:
@@ -264,51 +279,126 @@ class Accelerator:
         bw = "inf" if math.isinf(self.bw_gb_per_s) else f"{self.bw_gb_per_s:g}"
         lanes = f"x{self.lanes} lanes" if self.lanes > 1 else ""
         return (
-            f"{self.tech_node}, {self.clock_hz / 1e9:g} GHz, {self.cores} cores x {self.rows}x{self.cols}{lanes} "
+            f"{self.tech_node}, {self.clock_hz / 1e9:g} GHz, {self.cores} core{'s' if self.cores != 1 else ''} x {self.rows}x{self.cols}{lanes} "
             f"{self.mac_w_bits}x{self.mac_a_bits}b {self.mac_mode} MACs ({self.dataflow.upper()}), "
-            f"{self.sram_bytes_total / MB:g} MB on chip" + (f", {bw} GB/s" if with_bw else "")
+            f"{_spaced(format_size(self.sram_bytes))} on chip" + (f", {bw} GB/s" if with_bw else "")
             + (f" at {self.dram_efficiency:.0%} sustained" if with_bw and self.dram_efficiency < 1 else "")
         )
 
     # --- serialisation ------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-safe fields; unconstrained bandwidth is the string ``"inf"``, never Infinity."""
-        out: dict[str, Any] = {f.name: getattr(self, f.name) for f in fields(self)}
-        for key in ("bw_gb_per_s", "noc_gb_per_s"):
-            if math.isinf(out[key]):
-                out[key] = "inf"
-        return out
+        """The config-file form (`CONFIG_KEYS` order): ``{"tech": "14nm", "sram": "16MB", "bw": 64.0, ...}``.
+
+        JSON-safe and exact: `from_dict` of it gives this accelerator back; unconstrained bandwidth
+        is the string ``"inf"``, never Infinity.
+        """
+        return {
+            "tech": self.tech_node,
+            "clock": format_clock(self.clock_hz),
+            "cores": self.cores,
+            "array": format_array(self.rows, self.cols),
+            "lanes": self.lanes,
+            "sram": format_size(self.sram_bytes),
+            "bw": format_bw(self.bw_gb_per_s),
+            "dataflow": self.dataflow,
+            "mac_bits": format_mac_bits(self.mac_w_bits, self.mac_a_bits),
+            "mode": self.mac_mode,
+            "efficiency": self.dram_efficiency,
+            "noc_bw": format_bw(self.noc_gb_per_s),
+            "noc_pj_per_bit": self.noc_pj_per_bit,
+            "vector_lanes": self.vector_lanes,
+            "vector_ops_per_cycle": self.vector_ops_per_cycle,
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=1, allow_nan=False)
 
     @classmethod
     def from_dict(cls, data: Any, *, base: Accelerator | None = None) -> Accelerator:
-        """Build from a mapping; missing fields come from `base` (default: the default system).
+        """Build from config keys (`CONFIG_KEYS`); missing keys come from `base` (default: the default system).
 
-        ``bw_gb_per_s`` may be a number or the string ``"inf"``; unknown keys are an error.
+        Unknown keys are an error; a key of the old format names its replacement.
         """
         if not isinstance(data, dict):
             raise InputError("accelerator", type(data).__name__, "must be an object/table of fields")
-        known = [f.name for f in fields(cls)]
         kwargs: dict[str, Any] = {}
         for key, value in data.items():
-            if key not in known:
-                raise InputError(str(key), value, f"is not an accelerator field ({', '.join(known)})")
-            if key in ("bw_gb_per_s", "noc_gb_per_s") and isinstance(value, str):
-                if value.strip().lower() not in ("inf", "infinity"):
-                    raise InputError(key, value, "must be a number > 0 or inf")
-                value = math.inf
-            kwargs[key] = value
-        return replace(base, **kwargs) if base is not None else cls(**kwargs)
+            if key in RENAMED_KEYS:
+                raise InputError(str(key), value, f"is no longer a config key: {RENAMED_KEYS[key]}")
+            if key not in CONFIG_KEYS:
+                raise InputError(str(key), value, f"is not an accelerator key ({', '.join(CONFIG_KEYS)})")
+            kwargs.update(CONFIG_KEYS[key](value))
+        try:
+            return replace(base if base is not None else cls(), **kwargs)
+        except InputError as exc:  # name the key the user wrote, not the field behind it
+            raise InputError(FIELD_KEYS.get(exc.field, exc.field), exc.value, exc.rule) from None
+
+
+def _mac_bits(value: Any) -> dict[str, int]:
+    w, a = parse_mac_bits(value)
+    return {"mac_w_bits": w, "mac_a_bits": a}
+
+
+def _array(value: Any) -> dict[str, int]:
+    rows, cols = parse_array(value)
+    return {"rows": rows, "cols": cols}
+
+
+#: Config-file key (= command-line flag) -> the `Accelerator` fields it sets. One vocabulary:
+#: `sram` is the total on-chip memory here, on `--sram` and on the sweep axis alike.
+CONFIG_KEYS: dict[str, Any] = {
+    "tech": lambda v: {"tech_node": v},
+    "clock": lambda v: {"clock_hz": parse_clock(v)},
+    "cores": lambda v: {"cores": parse_int("cores", v)},
+    "array": _array,
+    "lanes": lambda v: {"lanes": parse_int("lanes", v)},
+    "sram": lambda v: {"sram_bytes": parse_size("sram", v)},
+    "bw": lambda v: {"bw_gb_per_s": parse_bw(v)},
+    "dataflow": lambda v: {"dataflow": v},
+    "mac_bits": _mac_bits,
+    "mode": lambda v: {"mac_mode": v},
+    "efficiency": lambda v: {"dram_efficiency": v},
+    "noc_bw": lambda v: {"noc_gb_per_s": parse_bw(v, "noc_bw")},
+    "noc_pj_per_bit": lambda v: {"noc_pj_per_bit": v},
+    "vector_lanes": lambda v: {"vector_lanes": v},  # 0 = the sourced default of tech/vector.toml
+    "vector_ops_per_cycle": lambda v: {"vector_ops_per_cycle": v},
+}
+
+#: Accelerator field -> the config key that sets it (for error messages).
+FIELD_KEYS: dict[str, str] = {
+    "tech_node": "tech", "clock_hz": "clock", "rows": "array", "cols": "array", "sram_bytes": "sram",
+    "bw_gb_per_s": "bw", "mac_w_bits": "mac_bits", "mac_a_bits": "mac_bits", "mac_mode": "mode",
+    "dram_efficiency": "efficiency", "noc_gb_per_s": "noc_bw",
+}
+
+#: Keys of the old config format, and what to write instead.
+RENAMED_KEYS: dict[str, str] = {
+    "tech_node": 'write tech = "14nm"',
+    "clock_hz": 'write clock = "1.5GHz" (or "700MHz")',
+    "rows": 'write array = "ROWSxCOLS", e.g. array = "16x32"',
+    "cols": 'write array = "ROWSxCOLS", e.g. array = "16x32"',
+    "sram_bytes_per_core": 'write sram = "16MB", the TOTAL on-chip memory (split evenly over the cores)',
+    "sram_bytes": 'write sram = "16MB" (total on-chip memory, with its unit)',
+    "bw_gb_per_s": "write bw = 64 (GB/s) or bw = \"inf\"",
+    "mac_w_bits": 'write mac_bits = 8, or "WxA" such as "8x16" for mixed operands',
+    "mac_a_bits": 'write mac_bits = 8, or "WxA" such as "8x16" for mixed operands',
+    "mac_mode": 'write mode = "configurable" or "dedicated"',
+    "dram_efficiency": "write efficiency = 0.78 (sustained / peak external bandwidth)",
+    "noc_gb_per_s": 'write noc_bw = 192 (on-chip network GB/s) or noc_bw = "inf"',
+}
 
 
 def load_accelerator(path: str | Path, *, base: Accelerator | None = None) -> Accelerator:
-    """Read an accelerator from a JSON (``.json``) or TOML (any other suffix) file.
+    """Read an accelerator from a JSON (``.json``) or TOML (any other suffix) config file.
 
-    A TOML file may hold the fields at the top level or in an ``[accelerator]`` table. Errors name
+    A TOML file may hold the keys at the top level or in an ``[accelerator]`` table. Errors name
     the file and, for bad JSON/TOML, the position.
     """
+    return Accelerator.from_dict(read_config(path), base=base)
+
+
+def read_config(path: str | Path) -> dict[str, Any]:
+    """The keys a config file sets, as written (`load_accelerator` validates them)."""
     from accelsim.inputfiles import parse_json, parse_toml, read_text
 
     path = Path(path)
@@ -321,7 +411,7 @@ def load_accelerator(path: str | Path, *, base: Accelerator | None = None) -> Ac
         data = parse_toml(text, "config", str(path))
         if isinstance(data.get("accelerator"), dict) and len(data) == 1:
             data = data["accelerator"]
-    return Accelerator.from_dict(data, base=base)
+    return data
 
 
 # --- iso-area design points ---------------------------------------------------------------------
@@ -440,22 +530,25 @@ def iso_area(
         return replace(base, rows=rows, cols=cols, **common)
     if scale == "cores":
         cores = _count(base.cores, multiplier, "cores")
-        # Same total on-chip memory, re-divided; a remainder of < cores bytes is dropped.
-        return replace(base, cores=cores, sram_bytes_per_core=max(1, base.sram_bytes_total // cores), **common)
+        # Same total on-chip memory, re-divided among more cores (`sram_bytes_per_core`).
+        return replace(base, cores=cores, **common)
     return replace(base, lanes=_count(base.lanes, multiplier, "lanes"), **common)
 
 
 __all__ = [
+    "CONFIG_KEYS",
     "DESIGN_LIMITS",
-    "Accelerator",
     "DATAFLOWS",
     "MAC_MODES",
     "MB",
+    "RENAMED_KEYS",
     "SCALES",
+    "Accelerator",
     "default_scale",
     "design_limit",
     "grow_array",
     "iso_area",
     "load_accelerator",
     "mac_multiplier",
+    "read_config",
 ]

@@ -85,17 +85,27 @@ def import_onnx(source: str | os.PathLike[str] | Any, batch: int = 1, *, name: s
     onnx = _onnx()
     check_batch(batch)
     if isinstance(source, onnx.ModelProto):
-        model, label = source, name or source.graph.name or "onnx_model"
+        model, label = source, name or model_name(source) or "onnx_model"
     else:
         path = check_regular_file(source, "workload")  # a FIFO would block onnx.load for ever
-        label = name or path.stem
         try:
             model = onnx.load(str(path), load_external_data=False)  # shapes only: weights never read
         except FileNotFoundError:
             raise InputError("workload", str(path), "no such file") from None
         except Exception as exc:  # protobuf DecodeError and friends: not an ONNX file
             raise InputError("workload", str(path), f"is not a readable ONNX model ({type(exc).__name__}: {exc})") from None
+        label = name or model_name(model) or path.stem
     return _Importer(onnx, model, batch, label).run()
+
+
+#: Graph names exporters write whatever the model is (PyTorch, older PyTorch, tf2onnx); a file name says more.
+GENERIC_GRAPH_NAMES = frozenset({"main_graph", "torch_jit", "torch-jit-export", "tf2onnx", "graph", ""})
+
+
+def model_name(model: Any) -> str:
+    """The model's own graph name, or "" when the exporter wrote a generic one."""
+    graph_name = str(model.graph.name or "").strip()
+    return "" if graph_name.lower() in GENERIC_GRAPH_NAMES else graph_name
 
 
 class _Importer:

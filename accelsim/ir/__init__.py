@@ -2,16 +2,53 @@
 
 from __future__ import annotations
 
-from accelsim.ir.checks import check_bits
-from accelsim.ir.graph import (
-    DEFAULT_BITS,
-    SCHEMA_VERSION,
-    LayerGraph,
-    Precision,
-    PrecisionPolicy,
-    uniform_policy,
-)
-from accelsim.ir.layers import ACTIVATIONS, Add, Concat, Conv2d, Dense, Flatten, GemmView, Layer, MatMul, Pool, Reshape
+import importlib
+from typing import TYPE_CHECKING, Any
+
+#: public name -> defining module, loaded on first use (PEP 562): `accelsim.ir.checks` and
+#: `accelsim.ir.units` (which `tech` and the CLI's argument parsing use) must not pull in networkx.
+_PUBLIC = {
+    "check_bits": "accelsim.ir.checks",
+    **dict.fromkeys(
+        ("DEFAULT_BITS", "SCHEMA_VERSION", "LayerGraph", "Precision", "PrecisionPolicy", "uniform_policy"),
+        "accelsim.ir.graph",
+    ),
+    **dict.fromkeys(
+        ("ACTIVATIONS", "Add", "Concat", "Conv2d", "Dense", "Flatten", "GemmView", "Layer", "MatMul", "Pool", "Reshape"),
+        "accelsim.ir.layers",
+    ),
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _PUBLIC.get(name)
+    if module is None:
+        raise AttributeError(f"module 'accelsim.ir' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_PUBLIC))
+
+
+if TYPE_CHECKING:
+    from accelsim.ir.checks import check_bits
+    from accelsim.ir.graph import DEFAULT_BITS, SCHEMA_VERSION, LayerGraph, Precision, PrecisionPolicy, uniform_policy
+    from accelsim.ir.layers import (
+        ACTIVATIONS,
+        Add,
+        Concat,
+        Conv2d,
+        Dense,
+        Flatten,
+        GemmView,
+        Layer,
+        MatMul,
+        Pool,
+        Reshape,
+    )
 
 __all__ = [
     "ACTIVATIONS",

@@ -13,9 +13,10 @@ import math
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
@@ -102,7 +103,9 @@ class LayerGraph:
         if not isinstance(name, str) or not name:
             raise InputError("name", name, "must be a non-empty string")
         self.name = name
-        self.graph: nx.DiGraph = nx.DiGraph()
+        import networkx  # imported on first graph, not at import: `accelsim --help` stays fast
+
+        self.graph: nx.DiGraph = networkx.DiGraph()
         self.metadata: dict[str, Any] = dict(metadata or {})
         self._order: dict[str, int] = {}
         self._precision: dict[str, Precision] = {}
@@ -166,6 +169,8 @@ class LayerGraph:
 
     def names(self) -> list[str]:
         """Layer names in a deterministic topological order (insertion order breaks ties)."""
+        import networkx as nx
+
         return list(nx.lexicographical_topological_sort(self.graph, key=self._order.__getitem__))
 
     def layers(self) -> list[Layer]:
@@ -260,9 +265,13 @@ class LayerGraph:
         """Trainable parameters: weights plus biases and BatchNorm gamma/beta."""
         return sum(layer.param_elems for layer in self.layers())
 
-    def weight_bytes(self) -> float:
-        """Bytes of all weights at each layer's w_bits."""
-        return sum(layer.weight_elems * self.precision(layer.name).w_bits for layer in self.layers()) / 8
+    def weight_bits(self) -> int:
+        """Bits of all weights at each layer's w_bits (exact: 3-bit weights need not fill bytes)."""
+        return sum(layer.weight_elems * self.precision(layer.name).w_bits for layer in self.layers())
+
+    def weight_bytes(self) -> int:
+        """Whole bytes that hold all weights packed at each layer's w_bits (`weight_bits` rounded up)."""
+        return -(-self.weight_bits() // 8)
 
     def activation_bytes(self, name: str) -> float:
         """Bytes of one layer's output tensor at the bits its readers use."""
@@ -277,6 +286,8 @@ class LayerGraph:
     # --- validation and JSON ------------------------------------------------------------------
     def validate(self) -> None:
         """Check acyclicity and every edge's shape (graphs built with `add` are valid already)."""
+        import networkx as nx
+
         if not nx.is_directed_acyclic_graph(self.graph):
             cycle = nx.find_cycle(self.graph)
             raise InputError("layers", [e[0] for e in cycle], "form a cycle")

@@ -203,7 +203,7 @@ def area(design: Accelerator, *, built_bits: tuple[int, int] | None = None) -> A
         units = design.macs_per_cycle / mac_multiplier(base, w, a, "configurable")
         w, a = built_bits
     compute = units * node.mac_area_um2(w, a) / 1e6
-    return Area(compute_mm2=compute, sram_mm2=node.sram_area_mm2(design.sram_bytes_total))
+    return Area(compute_mm2=compute, sram_mm2=node.sram_area_mm2(design.sram_bytes))
 
 
 __all__ = [

@@ -103,7 +103,7 @@ def fit_row(graph: LayerGraph, accel: Accelerator, bits: int, first_last_bits: i
         workload=graph.name,
         bits=bits,
         first_last_bits=edge,
-        capacity_bytes=accel.sram_bytes_total,
+        capacity_bytes=accel.sram_bytes,
         capacity_per_core_bytes=accel.sram_bytes_per_core,
         weight_bytes=res.weight_bits / 8,
         pinned_weight_bytes=res.pinned_weight_bits / 8,

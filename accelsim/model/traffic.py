@@ -28,6 +28,7 @@ import tech
 from accelsim.errors import InputError
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.layers import GemmView
+from accelsim.ir.units import format_size
 from accelsim.model.mapping import Split
 
 #: Fetch modes of an operand: already on chip (no DRAM read), fetched once into reserved space,
@@ -161,9 +162,10 @@ def check_tile_fits(accel: Accelerator, layer: str, fp: TileFootprint) -> None:
     need_bytes = math.ceil(tile_need_bits(fp) / 8)
     if need_bytes > accel.sram_bytes_per_core:
         raise InputError(
-            "sram_bytes_per_core",
-            accel.sram_bytes_per_core,
-            f"too small for one double-buffered tile of layer {layer} (needs {need_bytes} bytes)",
+            "sram",
+            format_size(accel.sram_bytes),
+            f"gives {accel.sram_bytes_per_core} bytes per core, too small for one double-buffered tile "
+            f"of layer {layer} (needs {need_bytes} bytes per core)",
         )
 
 
@@ -196,7 +198,7 @@ def gemm_traffic(fp: TileFootprint, a: Operand, b: Operand, out: Operand, budget
         if best is None or k_split.total_bits < best.total_bits:
             best = k_split
     if best is None:  # below every schedule's minimum: the caller checks that a tile fits
-        raise InputError("sram_bytes_per_core", budget_bits // 8, "leaves no room for one tile")
+        raise InputError("sram", f"{budget_bits // 8} bytes per core", "leaves no room for one tile")
     return best
 
 
@@ -267,7 +269,7 @@ def _ksplit_cached(fp: TileFootprint, a_fetch: str, b_fetch: str, budget: int, a
         if best is None or t.total_bits < best.total_bits:
             best = t
     if best is None:
-        raise InputError("sram_bytes_per_core", budget // 8, "leaves no room for the K-split tile")
+        raise InputError("sram", f"{budget // 8} bytes per core", "leaves no room for the K-split tile")
     return best
 
 
@@ -309,7 +311,7 @@ def _ksplit_os(fp: TileFootprint, a_fetch: str, b_fetch: str, budget: int, a_rea
     streams (A read once per `n_o` columns, B once); or A's panel for `m_o` rows stays (the mirror).
     """
     if ksplit_tile_bits(fp, fp.m_tile, fp.n_tile) > budget:
-        raise InputError("sram_bytes_per_core", budget // 8, "leaves no room for the K-split tile")
+        raise InputError("sram", f"{budget // 8} bytes per core", "leaves no room for the K-split tile")
     col_folds, row_folds = -(-fp.n_core // fp.n_tile), -(-fp.m_core // fp.m_tile)
     ra = col_folds if a_fetch == STREAM else 1
     rb = row_folds if b_fetch == STREAM else 1

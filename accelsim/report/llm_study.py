@@ -246,7 +246,7 @@ def _speedup_text(points: Sequence[Point], label: str) -> str:
 Decode at batch 1 is memory-bound, so a precision speeds it up by the ratio of bytes per token, not
 of MACs. A speedup beyond 16/w needs traffic to vanish beyond the weights' shrinking: the KV cache
 coming to fit on chip, a larger share of the weights pinned, or operands no longer re-read once
-their tiles fit. All weights on chip ({points[0].design.sram_bytes_total / MB:g} MB): {', '.join(w_fit) if w_fit else 'at none of these precisions'}.
+their tiles fit. All weights on chip ({points[0].design.sram_bytes / MB:g} MB): {', '.join(w_fit) if w_fit else 'at none of these precisions'}.
 
 """ + "\n".join(lines)
 
@@ -310,20 +310,6 @@ twice (denser MACs, and tiles that fit). Compute-only time as a share of the tim
 (100% = compute-bound): {'; '.join(verdicts)}.
 
 {table}"""
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    import argparse
-    import sys
-
-    parser = argparse.ArgumentParser(prog="accelsim llm-study")
-    add_arguments(parser)
-    return run_from_args(parser.parse_args(argv), log=lambda m: print(m, file=sys.stderr))
-
-
-def add_arguments(parser) -> None:  # type: ignore[no-untyped-def]
-    parser.add_argument("--out", default="docs", metavar="DIR", help="directory for llm-decode.md and figures/ (default: docs)")
-    parser.add_argument("--quick", action="store_true", help="GPT-2 only, 3 precisions: for tests, not the published report")
 
 
 def run_from_args(args, log: Callable[[str], None] | None = None) -> int:  # type: ignore[no-untyped-def]

@@ -108,7 +108,7 @@ def paper_statements(study: Study, opts: Options) -> tuple[str, list[tuple[str, 
         f"{'fit on chip' if base_bw.weights_fit else 'do not fit on chip, so they stream every image'} "
         f"({base_bw.offchip_mb:.1f} MB/image off chip), and it is {slow_base:.3f}x slower than unconstrained "
         f"({percent(base_bw.stall_fraction)} of its time stalled); the 4-bit design's weights "
-        f"{'fit' if r4.weights_fit else 'do not fit'} in the {opts.base.sram_bytes_total / MB:g} MB on chip "
+        f"{'fit' if r4.weights_fit else 'do not fit'} in the {opts.base.sram_bytes / MB:g} MB on chip "
         f"({r4.offchip_mb:.2f} MB/image), so it runs at {slow_4:.3f}x of its unconstrained time. That removed "
         f"traffic is PACT's super-linear mechanism, and the model shows it"
         + ("." if super_linear else " too weakly to beat the peak ratio.")

@@ -107,7 +107,7 @@ def density_section(opts: Options, figdir: Path) -> tuple[str, FigureInfo, dict[
         f"**Against the paper.** The model gives {times(d2)} at 2 bits vs PACT's ~{PAPER_DENSITY_2BIT:g}x: "
         f"{paper_verdict(d2, PAPER_DENSITY_2BIT)} — **by construction**, not as a prediction: the constant term of "
         f"the area model is calibrated so that A(16,16)/A(2,2) = 14 (tech/{node.name}.toml, `mac_area`; "
-        f"`shared/reference/tech-data.md` section 1.5). The points between 16 and 2 bits are the model's "
+        f"the Bit Fusion fit and its calibration are in that entry's source line). The points between 16 and 2 bits are the model's "
         f"(a Bit Fusion 45 nm synthesis fit scaled to {node.name}), not read off Fig. 6(b).",
         "",
         f"The dedicated curve is *not* what Fig. 6(c) runs. PACT's speedup study uses a precision-configurable "
@@ -338,7 +338,7 @@ def others_section(studies: list[Study], opts: Options, figdir: Path, first_numb
         eff2 = efficiency_of(row_at(st.rows, min(low), "inf"))
         note = f"* **{display(st.name)}**: "
         note += (f"weights fit on chip from {max(fits)} bits" if fits else
-                 f"weights never fit in {opts.base.sram_bytes_total / MB:g} MB")
+                 f"weights never fit in {opts.base.sram_bytes / MB:g} MB")
         note += f"; the {top}-bit design is {percent(base_bw.stall_fraction)} stalled at {bwc} GB/s"
         note += (f"; super-linear at {bwc} GB/s at {', '.join(f'{b}' for b in sl)} bits" if sl else
                  f"; never super-linear at {bwc} GB/s")

@@ -12,11 +12,13 @@ import json
 import math
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
-from accelsim.explore.store import ResultStore, flat_rows, json_safe, union_columns
+
+if TYPE_CHECKING:  # the store (sqlite3, hashlib) loads only when a store is exported: --help stays fast
+    from accelsim.explore.store import ResultStore
 
 FORMATS = ("table", "csv", "json")
 
@@ -48,6 +50,8 @@ def render(rows: Sequence[dict[str, Any]], fmt: str = "table", *, columns: Seque
     check_format(fmt)
     cols = list(columns) if columns is not None else (list(rows[0]) if rows else [])
     if fmt == "json":
+        from accelsim.explore.store import json_safe
+
         return json.dumps([json_safe({c: r.get(c) for c in cols}) for r in rows], indent=1, allow_nan=False) + "\n"
     if fmt == "csv":
         buf = io.StringIO()
@@ -71,7 +75,7 @@ def render(rows: Sequence[dict[str, Any]], fmt: str = "table", *, columns: Seque
 
 def _csv_cell(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
-        return json_safe(value)
+        return "inf" if value > 0 else ("-inf" if value < 0 else "nan")  # as json_safe spells them
     if isinstance(value, (list, tuple)):
         return "x".join(str(v) for v in value)
     return "" if value is None else value
@@ -93,6 +97,8 @@ def export_store(
 
     `timing` adds ``wall_s``, which differs run to run, so it is off by default.
     """
+    from accelsim.explore.store import flat_rows, union_columns
+
     check_format(fmt)
     flat = flat_rows(store.rows(timing=timing))
     cols = list(columns) if columns is not None else union_columns(flat)

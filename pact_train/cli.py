@@ -244,11 +244,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _progress(total: int, quiet: bool, desc: str) -> Any:
+def _progress(total: int, quiet: bool, desc: str, leave: bool = False) -> Any:
+    """A tqdm bar on stderr: off with -q, and (tqdm's disable=None) when stderr is not a terminal."""
     from tqdm import tqdm
 
     return tqdm(total=total, unit="img", desc=desc, file=sys.stderr, disable=True if quiet else None,
-                dynamic_ncols=True, leave=False)
+                dynamic_ncols=True, leave=leave)
 
 
 def _epoch_line(row: dict[str, float]) -> str:
@@ -319,17 +320,21 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                          alpha_per_channel=args.alpha_per_channel)
     base = _config_from(args, quant=base_q)
     data = load_dataset(base.dataset, base.data_dir).subset(base.train_limit, base.test_limit)
-    runs = 1 + 2 * len(args.bits)
-    bar = _progress(runs * base.epochs * len(data.y_train), args.quiet, "compare")
+    runs, n = 1 + 2 * len(args.bits), len(data.y_train)
+    bars: list[Any] = []  # one bar per run: its images, "run i/N scheme bits" in front
 
     def on_run(scheme: str, bits: int | None) -> None:
-        bar.set_description(f"{scheme}{'' if bits is None else bits}")
+        if bars:
+            bars[-1].close()
+        label = f"run {len(bars) + 1}/{runs} {scheme}{'' if bits is None else bits}"
+        bars.append(_progress(base.epochs * n, args.quiet, label, leave=True))  # finished runs stay listed
 
     try:
         results = compare(base, args.bits, out_dir=args.out, data=data, bw=args.bw, on_run=on_run,
-                          on_batch=lambda n, loss: bar.update(n))
+                          on_batch=lambda images, loss: bars[-1].update(images))
     finally:
-        bar.close()
+        for bar in bars:
+            bar.close()
     table = format_table(results, f"{base.model}/{base.dataset}", args.bw)
     print(table)
     print(f"({base.epochs} epochs, batch {base.batch_size}, {base.optimizer} lr {base.lr}, seed {base.seed}, "

@@ -27,7 +27,7 @@ from accelsim.ir.graph import LayerGraph, Precision
 from accelsim.model.sim import simulate
 from pact_train.data import Dataset, load_dataset
 from pact_train.models import QuantConfig
-from pact_train.train import CHECKPOINT, LOG, RunResult, TrainConfig, read_config, read_log, train
+from pact_train.train import CHECKPOINT, RunResult, TrainConfig, read_config, resumed_images, train
 
 SCHEMES = ("fp", "dorefa", "pact")
 
@@ -122,9 +122,9 @@ def compare(
         config = replace(base, quant=quant_for(scheme, b, base.quant))
         run_dir = None if out_dir is None else Path(out_dir) / (scheme if b is None else f"{scheme}{b}")
         resume = _resume(run_dir, config)
-        if resume and on_batch is not None and run_dir is not None:  # progress: count the epochs already done
-            done = min(len(read_log(run_dir / LOG)), config.epochs)
-            on_batch(done * len(data.y_train), math.nan)
+        if resume and on_batch is not None and run_dir is not None:  # progress: count what the checkpoint holds
+            n = len(data.y_train)
+            on_batch(min(resumed_images(run_dir, config, n), config.epochs * n), math.nan)
         r: RunResult = train(config, run_dir, resume=resume, data=data, on_batch=on_batch)
         last = r.history[-1] if r.history else {}
         alphas = {k[len("alpha:"):]: v for k, v in last.items() if k.startswith("alpha:")}

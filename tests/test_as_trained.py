@@ -90,3 +90,24 @@ def test_plan_defaults():
     assert plan.spec.axis("bits").values == ("as-trained",) and plan.spec.names[:2] == ("workload", "bits")
     with pytest.raises(Exception, match="as-trained"):
         plan_points({"workload": "tiny", "bits": "as-trained"}, graphs={"tiny": tiny_graph()})
+
+
+def test_design_point_carries_as_trained_in_its_key():
+    from accelsim.errors import InputError
+    from accelsim.explore.design_point import DesignPoint
+    from accelsim.explore.model_hash import graph_sha256
+    from accelsim.explore.point import evaluate_point
+    from accelsim.explore.registry import register_graphs
+
+    g = tiny_graph()
+    g.set_precision("fc", Precision(4, 4))
+    sha = graph_sha256(g)
+    register_graphs({sha: g})
+    p = DesignPoint(workload="tiny", workload_sha256=sha, bits="as-trained", bw_gb_per_s=64.0)
+    assert json.loads(p.to_json())["bits"] == "as-trained" and DesignPoint.from_dict(json.loads(p.to_json())) == p
+    assert p.to_json() != DesignPoint(workload="tiny", workload_sha256=p.workload_sha256, bits=16, bw_gb_per_s=64.0).to_json()
+    with pytest.raises(InputError, match="body precision"):
+        p.design()  # only the graph knows the body precision
+    assert p.design(8).macs_per_cycle == 2 * p.base().macs_per_cycle
+    assert p.reference().bits == 16
+    assert evaluate_point(p)["body_bits_run"] == 16  # tiny's float conv layers carry most MACs, capped at 16

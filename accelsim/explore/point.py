@@ -53,6 +53,7 @@ def evaluate_point(point: DesignPoint | Mapping[str, Any]) -> dict[str, Any]:
     nothing is written. InputError when the design cannot be built or a tile does not fit.
     """
     p = as_point(point)
+    body: int | str  # the body precision the design is sized for (a token such as w4a16 stays a label)
     if p.bits == AS_TRAINED:
         # the trained per-layer bits, a float layer at the base's precision (fixed-point MACs only);
         # the iso-area design is the one for the network's body precision

@@ -96,7 +96,12 @@ class Accelerator:
     bw_gb_per_s : float
         External bandwidth shared by all cores, GB/s (1e9 B/s); ``math.inf`` = unconstrained.
     dataflow : {"os", "ws", "is"}
-        Output-, weight- or input-stationary (SCALE-Sim's three dataflows).
+        Output-, weight- or input-stationary (SCALE-Sim's three dataflows): the one the fixed
+        mapping (``--mapper fixed``, SCALE-Sim's model) uses.
+    dataflows : tuple of {"os", "ws", "is"}
+        Dataflows the array supports, for the mapper's search (``--mapper search``). Empty (default)
+        = `dataflow` only, a fixed-dataflow array; several = a flexible array (e.g. Eyeriss v2-like
+        reconfigurable PEs). A TPU-like array is weight-stationary only: ``("ws",)``.
     mac_w_bits, mac_a_bits : int
         Operand precision the MACs are built for.
     mac_mode : {"configurable", "dedicated"}
@@ -126,6 +131,7 @@ class Accelerator:
     sram_bytes_per_core: int = 4 * MB
     bw_gb_per_s: float = 64.0
     dataflow: str = "os"
+    dataflows: tuple[str, ...] = ()
     mac_w_bits: int = 16
     mac_a_bits: int = 16
     mac_mode: str = "configurable"
@@ -143,6 +149,10 @@ class Accelerator:
         object.__setattr__(self, "bw_gb_per_s", _check_positive_float("bw_gb_per_s", self.bw_gb_per_s, True))
         if self.dataflow not in DATAFLOWS:
             raise InputError("dataflow", self.dataflow, f"must be one of {', '.join(DATAFLOWS)}")
+        flows = self.dataflows
+        if isinstance(flows, str) or not isinstance(flows, (tuple, list)) or any(f not in DATAFLOWS for f in flows):
+            raise InputError("dataflows", flows, f"must be a list of dataflows from {', '.join(DATAFLOWS)}")
+        object.__setattr__(self, "dataflows", tuple(dict.fromkeys(flows)))
         check_bits("mac_w_bits", self.mac_w_bits)
         check_bits("mac_a_bits", self.mac_a_bits)
         if self.mac_mode not in MAC_MODES:
@@ -155,6 +165,11 @@ class Accelerator:
         object.__setattr__(self, "noc_pj_per_bit", _check_positive_float("noc_pj_per_bit", self.noc_pj_per_bit))
 
     # --- derived quantities -------------------------------------------------------------------
+    @property
+    def allowed_dataflows(self) -> tuple[str, ...]:
+        """The dataflows the mapper may choose from: `dataflows`, or `dataflow` alone."""
+        return self.dataflows or (self.dataflow,)
+
     @property
     def mac_bits(self) -> int:
         """The wider MAC operand: what a precision-configurable MAC splits into sub-words."""

@@ -21,12 +21,14 @@ from accelsim.cli.options import (
     DEFAULT_STORE,
     add_common_options,
     add_first_last_option,
+    add_mapper_options,
     add_memory_option,
     axis_type,
     base_accelerator,
     bits_type,
     bw_type,
     jobs_type,
+    mapper_config,
     objectives_type,
     workload_graph,
 )
@@ -67,6 +69,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--scale", choices=SCALES, default=None, help="where iso-area MACs go (default: cores for configurable, array for dedicated; see docs/model.md)")
     add_first_last_option(p)
     add_memory_option(p)
+    add_mapper_options(p)
     run = p.add_argument_group("running and storing")
     run.add_argument("--jobs", type=jobs_type, default=None, metavar="N", help=f"worker processes (default: the machine's core count, {os.cpu_count() or 1} here; 1 runs inline)")
     run.add_argument("--dask", "--scheduler", dest="dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS, e.g. tcp://host:8786 (needs accelsim[dask])")
@@ -85,6 +88,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--bw", type=bw_type, default=None, help="external bandwidth in GB/s or inf (default: the base's, 64)")
     add_common_options(p)
     add_memory_option(p)
+    add_mapper_options(p)
     p.set_defaults(func=cmd_run)
 
     p = subparsers.add_parser(
@@ -144,7 +148,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         design, bits = iso_area(base, args.bits, args.mode, args.scale), args.bits
     graph = workload_graph(args).with_policy(policy_for(bits, args.first_last_bits))
-    result = simulate(graph, design, memory=args.memory)
+    result = simulate(graph, design, memory=args.memory, mapper=mapper_config(args))
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     totals = result.totals()
     totals.update({"area_mm2": cost.total_mm2, "compute_area_mm2": cost.compute_mm2, "sram_area_mm2": cost.sram_mm2})
@@ -154,7 +158,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         sys.stdout.write(json.dumps(json_safe(data), indent=1, allow_nan=False) + "\n")
         return EXIT_OK
     columns = [
-        "name", "kind", "w_bits", "a_bits", "split", "gang", "compute_cycles", "cycles", "stall_cycles",
+        "name", "kind", "w_bits", "a_bits", "split", "mapping", "gang", "compute_cycles", "cycles", "stall_cycles",
         "array_utilization", "bound", "read_bytes", "write_bytes", "refetch", "order", "weights_pinned",
         "output_on_chip", "noc_bytes", "mac_energy_uj", "sram_energy_uj", "offchip_energy_uj", "noc_energy_uj",
     ]

@@ -11,6 +11,7 @@ from accelsim.cli.options import (
     AXIS_FLAGS,
     base_accelerator,
     check_plot_path,
+    mapper_config,
 )
 from accelsim.errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, InputError
 
@@ -83,6 +84,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         run = run_grid(
             spec, base=base, scale=args.scale, first_last_bits=args.first_last_bits, memory=args.memory,
             jobs=jobs, executor=executor, store=store, progress=bar, max_pending=max(64, 4 * jobs) if executor else None,
+            mapper=mapper_config(args),
         )
     except KeyboardInterrupt:
         bar.close()

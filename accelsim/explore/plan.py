@@ -18,6 +18,7 @@ from accelsim.hardware.design import SCALES, Accelerator, default_scale
 from accelsim.ir.checks import check_bits
 from accelsim.ir.graph import LayerGraph
 from accelsim.model.energy import DEFAULT_MEMORY, memory_pj_per_bit
+from accelsim.model.mapper import MapperConfig
 
 #: Axes every sweep has; a spec that leaves one out gets this default, placed before its own axes.
 DEFAULT_AXES: dict[str, tuple[Any, ...]] = {
@@ -58,13 +59,13 @@ def plan_points(
     first_last_bits: int | None = 8,
     memory: str = DEFAULT_MEMORY,
     graphs: Mapping[str, LayerGraph] | None = None,
+    mapper: MapperConfig | None = None,
 ) -> GridPlan:
     """Validate everything a sweep needs and build its points (no simulation).
 
     Each point holds every input of its result: the axis values, the fixed settings (scale,
     first/last bits, external memory, the base's node, clock, lanes, dataflow, MAC precision and
-    on-chip network)
-    and the workload graph's hash. Loading a workload or reading a config fails here, before any
+    on-chip network and dataflows), the mapper and its objective, and the workload graph's hash. Loading a workload or reading a config fails here, before any
     work starts.
     """
     spec = full_spec(spec)
@@ -77,6 +78,9 @@ def plan_points(
         check_bits("first_last_bits", first_last_bits)
     memory_pj_per_bit(memory)
     memory = memory.strip().lower()
+    mapper = mapper if mapper is not None else MapperConfig()
+    if not isinstance(mapper, MapperConfig):
+        raise InputError("mapper", mapper, "must be a MapperConfig")
     graphs = dict(graphs or {})
     for label, g in graphs.items():
         if not isinstance(g, LayerGraph):
@@ -119,6 +123,9 @@ def plan_points(
         p["clock_hz"] = base.clock_hz
         p["lanes"] = base.lanes
         p["dataflow"] = base.dataflow
+        p["dataflows"] = list(base.dataflows)
+        p["mapper"] = mapper.mapper
+        p["objective"] = mapper.objective
         p["base_w_bits"] = base.mac_w_bits
         p["base_a_bits"] = base.mac_a_bits
         p["noc_gb_per_s"] = base.noc_gb_per_s

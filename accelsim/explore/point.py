@@ -13,6 +13,7 @@ from accelsim.errors import InputError
 from accelsim.explore.registry import policy_graph, register_graphs
 from accelsim.hardware.design import MB, Accelerator, iso_area
 from accelsim.model.energy import area
+from accelsim.model.mapper import MapperConfig
 from accelsim.model.sim import simulate
 
 
@@ -32,6 +33,7 @@ def design_of(point: Mapping[str, Any]) -> tuple[Accelerator, Accelerator]:
         sram_bytes_per_core=sram // cores,
         bw_gb_per_s=point["bw_gb_per_s"],
         dataflow=point["dataflow"],
+        dataflows=tuple(point.get("dataflows", ())),
         mac_w_bits=point["base_w_bits"],
         mac_a_bits=point["base_a_bits"],
         mac_mode=point["mode"],
@@ -50,7 +52,8 @@ def evaluate_point(point: Mapping[str, Any]) -> dict[str, Any]:
     """
     base, design = design_of(point)
     graph = policy_graph(point["workload"], point["batch"], point["workload_sha256"], point["bits"], point["first_last_bits"])
-    r = simulate(graph, design, memory=point["memory"])
+    mapper = MapperConfig(point.get("mapper", "fixed"), point.get("objective", "latency"))
+    r = simulate(graph, design, memory=point["memory"], mapper=mapper)
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     flb = point["first_last_bits"]
     return {

@@ -23,6 +23,7 @@ from accelsim.explore.store import ResultStore, point_key
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
 from accelsim.model.energy import DEFAULT_MEMORY
+from accelsim.model.mapper import MapperConfig
 
 #: progress(done, total): called as design points finish (done counts stored points too).
 Progress = Callable[[int, int], None]
@@ -41,6 +42,7 @@ def run_grid(
     store: Any = None,
     progress: Progress | None = None,
     max_pending: int | None = None,
+    mapper: MapperConfig | None = None,
 ) -> GridRun:
     """Plan, run and assemble a sweep; failed points are returned, not raised (see `sweep_grid`).
 
@@ -48,7 +50,9 @@ def run_grid(
     creates no file) and closed at the end.
     """
     _check_jobs(jobs)
-    plan = plan_points(spec, base=base, scale=scale, first_last_bits=first_last_bits, memory=memory, graphs=graphs)
+    plan = plan_points(
+        spec, base=base, scale=scale, first_last_bits=first_last_bits, memory=memory, graphs=graphs, mapper=mapper
+    )
     if store is None or hasattr(store, "done_keys"):
         return run_plan(plan, jobs=jobs, executor=executor, store=store, progress=progress, max_pending=max_pending)
     with ResultStore(store) as opened:  # a path: opened only now that the inputs are known to be good

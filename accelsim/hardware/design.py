@@ -213,7 +213,7 @@ class Accelerator:
         lanes = f"x{self.lanes} lanes" if self.lanes > 1 else ""
         return (
             f"{self.tech_node}, {self.clock_hz / 1e9:g} GHz, {self.cores} cores x {self.rows}x{self.cols}{lanes} "
-            f"{self.mac_w_bits}x{self.mac_a_bits}b {self.mac_mode} MACs ({self.dataflow.upper()}), "
+            f"{self.mac_w_bits}x{self.mac_a_bits}b {self.mac_mode} MACs ({'/'.join(f.upper() for f in self.allowed_dataflows)}), "
             f"{self.sram_bytes_total / MB:g} MB on chip" + (f", {bw} GB/s" if with_bw else "")
             + (f" at {self.dram_efficiency:.0%} sustained" if with_bw and self.dram_efficiency < 1 else "")
         )

@@ -29,8 +29,8 @@ Example
 >>> view = ArrayView(16, 32)
 >>> one = LayerMapping("os", Split())
 >>> packed = LayerMapping("os", Split(), pack=32)
->>> max(core_cycles(dw, one, view)), max(core_cycles(dw, packed, view))
-(1379840, 261464)
+>>> max(core_cycles(dw, one, view)), max(core_cycles(dw, packed, view))  # 32 x 784 x 55 vs 784 x 334
+(1379840, 261856)
 """
 
 from __future__ import annotations

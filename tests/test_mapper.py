@@ -169,10 +169,11 @@ def test_cli_run_shows_the_mapping_in_the_table_and_json():
     cmd = [sys.executable, "-m", "accelsim", "run", "--workload", "resnet18", "--mapper", "search", "--dataflows", "os,ws,is"]
     env_root = {"cwd": ROOT}
     table = subprocess.run(cmd, capture_output=True, text=True, check=True, **env_root).stdout
-    assert "mapping" in table and "ws g1m2n2k1" in table and "(OS/WS/IS)" in table
+    assert "mapping" in table and "(OS/WS/IS)" in table
     data = json.loads(subprocess.run(cmd + ["--format", "json"], capture_output=True, text=True, check=True, **env_root).stdout)
     conv1 = next(lr for lr in data["layers"] if lr["name"] == "conv1")
-    assert conv1["mapping"] == "ws g1m2n2k1" and conv1["dataflow"] == "ws" and conv1["k_split"] == 1
+    assert conv1["dataflow"] == "ws" and conv1["mapping"].startswith("ws g") and conv1["k_split"] == 1
+    assert conv1["mapping"] in next(line for line in table.splitlines() if line.startswith("conv1 "))
     bad = subprocess.run(cmd[:-2] + ["--objective", "area"], capture_output=True, text=True, **env_root)
     assert bad.returncode == 2 and "objective" in bad.stderr and "Traceback" not in bad.stderr
 

@@ -25,7 +25,8 @@ that matches SCALE-Sim. ``--mapper search`` searches every layer's mapping space
    order, with the fixed mapping first, so the search never departs from it for nothing.
 4. **Cache.** A layer's choice depends only on its shape, precisions, operand fetch modes, room,
    design and objective; it is cached on exactly that key, so repeated layers and sweeps over
-   many design points reuse it (`cache_info`).
+   many design points reuse it (`cache_info`). A graph mapped before on the same design skips
+   the context plan too (its layers, edges and precisions are the key).
 """
 
 from __future__ import annotations
@@ -86,6 +87,11 @@ class _Layer:
 _CACHE: dict[tuple[Any, ...], LayerMapping] = {}
 _STATS = {"hits": 0, "misses": 0}
 
+#: Whole graphs already mapped (a sweep simulates the same graph on the same design at several
+#: batch splits; a benchmark repeats it): the choices, without recomputing the context plan.
+_GRAPHS: dict[tuple[Any, ...], dict[str, LayerMapping]] = {}
+_GRAPHS_MAX = 64
+
 
 def cache_info() -> dict[str, int]:
     """Hits, misses and size of the per-layer mapping cache (this process)."""
@@ -95,6 +101,7 @@ def cache_info() -> dict[str, int]:
 def cache_clear() -> None:
     """Forget every cached choice (benchmarks measure a cold search with it)."""
     _CACHE.clear()
+    _GRAPHS.clear()
     _STATS.update(hits=0, misses=0)
 
 
@@ -104,13 +111,28 @@ def map_graph(
     """Every GEMM layer's mapping under `config` (None for the fixed mapper: the plan's own)."""
     if config.mapper == "fixed":
         return None
-    mem = plan_memory(graph, accel)
     pj = energy.memory_pj_per_bit(memory)
+    key = (_graph_key(graph), accel, config.objective, pj)
+    known = _GRAPHS.get(key)
+    if known is not None:  # the whole graph seen before: every layer's context and choice are the same
+        _STATS["hits"] += len(known)
+        return dict(known)
+    mem = plan_memory(graph, accel)
     out = {}
     for step, name in enumerate(mem.liveness.order):
         if graph.layer(name).gemm() is not None:
             out[name] = best_mapping(_context(graph, name, step, mem), accel, config.objective, pj)
-    return out
+    if len(_GRAPHS) >= _GRAPHS_MAX:
+        _GRAPHS.clear()
+    _GRAPHS[key] = out
+    return dict(out)
+
+
+def _graph_key(graph: LayerGraph) -> tuple[Any, ...]:
+    """Everything of a graph its layers' contexts depend on: layers (frozen), edges, precisions."""
+    return (graph.name, graph.metadata.get("batch")) + tuple(
+        (name, graph.layer(name), tuple(graph.inputs_of(name)), graph.precision(name)) for name in graph.names()
+    )
 
 
 def _context(graph: LayerGraph, name: str, step: int, mem: MemoryPlan) -> _Layer:

@@ -8,7 +8,9 @@ that matches SCALE-Sim. ``--mapper search`` searches every layer's mapping space
 1. **Context.** The fixed mapping's memory plan says, per layer, which operands are already on
    chip (resident activations, pinned weights) and how much streaming room a core gives the layer.
    A mapping is costed in that context, so a layer whose weights stay on chip is not charged for
-   re-reading them. (The plan is then rebuilt from the chosen mappings and the whole graph is
+   re-reading them. The context holds for a layer spread over the fixed split's cores, so the
+   candidates use at least that many (a layer on fewer cores would keep its output on fewer
+   cores, which can push activations off chip — a cost the per-layer estimate cannot see). (The plan is then rebuilt from the chosen mappings and the whole graph is
    evaluated by the same memory plan and event model as the fixed mapping: the search's estimate
    only ranks candidates.)
 2. **Cost of a candidate**, from the pure functions the event model uses: compute cycles of the
@@ -170,7 +172,11 @@ def best_mapping(layer: _Layer, accel: Accelerator, objective: str, memory_pj_pe
 
 def _search(layer: _Layer, accel: Accelerator, objective: str, pj: float) -> LayerMapping:
     view = mapping.array_view(accel, layer.w_bits, layer.a_bits)
-    space = mapspace.candidates(layer.gemm, accel)
+    # The context (which tensors stay on chip, each core's share of them) holds for a layer spread
+    # over the fixed split's cores; a candidate leaving some of them idle would keep its output on
+    # fewer cores, which the context does not cost, so candidates use at least as many cores.
+    need = layer.fixed.split.cores_used
+    space = tuple(lm for lm in mapspace.candidates(layer.gemm, accel) if lm.split.cores_used >= need)
     if layer.fixed in space:
         space = (layer.fixed,) + tuple(lm for lm in space if lm != layer.fixed)
     cycles = [mapspace.slowest_cycles(layer.gemm, lm, view) for lm in space]

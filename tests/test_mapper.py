@@ -136,6 +136,9 @@ def test_bad_mapper_objective_and_dataflows_are_input_errors():
         Accelerator(dataflows=("os", "rs"))
     with pytest.raises(InputError, match="dataflows"):
         Accelerator(dataflows="ws")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="must include dataflow 'os'"):
+        Accelerator(dataflows=("ws", "is"))
+    assert Accelerator(dataflow="ws", dataflows=("ws",)).allowed_dataflows == ("ws",)
 
 
 def test_tpu_like_preset_is_weight_stationary_only():

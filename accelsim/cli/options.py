@@ -148,7 +148,8 @@ def add_mapper_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--objective", choices=OBJECTIVES, default="latency", help="what the search minimises per layer (default latency)")
     g.add_argument(
         "--dataflows", type=dataflows_type, default=None, metavar="LIST",
-        help="dataflows the array supports, e.g. os,ws,is for a flexible array (default: the config's, else its one dataflow)",
+        help="dataflows the array supports, e.g. os,ws,is for a flexible array (default: the config's, else its one "
+        "dataflow); the fixed mapping keeps the config's dataflow if listed, else takes the first",
     )
 
 
@@ -172,7 +173,10 @@ def base_accelerator(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
     base = load_accelerator(args.config) if args.config else Accelerator()
     flows = getattr(args, "dataflows", None)
-    return replace(base, dataflows=flows) if flows else base
+    if not flows:
+        return base
+    # the fixed mapping's dataflow stays the config's when the list has it, else the list's first
+    return replace(base, dataflow=base.dataflow if base.dataflow in flows else flows[0], dataflows=flows)
 
 
 def workload_graph(args: argparse.Namespace):  # type: ignore[no-untyped-def]

@@ -101,7 +101,8 @@ class Accelerator:
     dataflows : tuple of {"os", "ws", "is"}
         Dataflows the array supports, for the mapper's search (``--mapper search``). Empty (default)
         = `dataflow` only, a fixed-dataflow array; several = a flexible array (e.g. Eyeriss v2-like
-        reconfigurable PEs). A TPU-like array is weight-stationary only: ``("ws",)``.
+        reconfigurable PEs). Must include `dataflow`. A TPU-like array is weight-stationary only:
+        ``dataflow="ws", dataflows=("ws",)``.
     mac_w_bits, mac_a_bits : int
         Operand precision the MACs are built for.
     mac_mode : {"configurable", "dedicated"}
@@ -153,6 +154,8 @@ class Accelerator:
         if isinstance(flows, str) or not isinstance(flows, (tuple, list)) or any(f not in DATAFLOWS for f in flows):
             raise InputError("dataflows", flows, f"must be a list of dataflows from {', '.join(DATAFLOWS)}")
         object.__setattr__(self, "dataflows", tuple(dict.fromkeys(flows)))
+        if self.dataflows and self.dataflow not in self.dataflows:
+            raise InputError("dataflows", list(flows), f"must include dataflow {self.dataflow!r} (the fixed mapping's)")
         check_bits("mac_w_bits", self.mac_w_bits)
         check_bits("mac_a_bits", self.mac_a_bits)
         if self.mac_mode not in MAC_MODES:

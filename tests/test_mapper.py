@@ -200,3 +200,11 @@ def test_search_is_never_worse_than_fixed_in_the_full_model(name, bits):
     assert simulate(g, design, mapper=SEARCH).cycles <= fixed.cycles
     by_energy = simulate(g, design, mapper=MapperConfig("search", "energy"))
     assert by_energy.energy_per_image_uj <= fixed.energy_per_image_uj * (1 + 1e-12)
+
+
+def test_cli_sweep_names_the_mapper_in_its_header():
+    cmd = [sys.executable, "-m", "accelsim", "sweep", "--no-store", "-q", "--jobs", "1", "--bits", "16", "--bw", "64"]
+    searched = subprocess.run(cmd + ["--mapper", "search", "--objective", "edp"], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert "; mapper search (edp)" in searched.stdout.splitlines()[0]
+    fixed = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
+    assert "mapper" not in fixed.stdout.splitlines()[0]

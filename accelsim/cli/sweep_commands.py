@@ -115,6 +115,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         batches = ",".join(spec.axis("batch").labels) if "batch" in spec.names else "1"
         swept = [v for v in varying if v not in ("workload", "batch", "mode")]
         note = f"; swept: {', '.join(_SHORT_AXIS.get(v, v) for v in swept)}" if swept else ""
+        if args.mapper != "fixed":
+            note += f"; mapper {args.mapper} ({args.objective})"
         sys.stdout.write(
             f"{names}, batch {batches}: iso-area {','.join(modes)} MACs grown by {scales}; "
             f"base {base.describe(with_bw=False)}{note}\n\n"

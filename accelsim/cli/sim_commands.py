@@ -152,6 +152,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     totals = result.totals()
     totals.update({"area_mm2": cost.total_mm2, "compute_area_mm2": cost.compute_mm2, "sram_area_mm2": cost.sram_mm2})
+    totals.update({"mapper": args.mapper, "objective": args.objective if args.mapper != "fixed" else ""})
     if args.format == "json":
         data = result.as_dict()
         data["totals"] = totals

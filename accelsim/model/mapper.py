@@ -147,14 +147,8 @@ def _context(graph: LayerGraph, name: str, step: int, mem: MemoryPlan) -> _Layer
     _, b_elems, b_bits = gemm_operand_elems(graph, name)
     b = Operand(b_elems, b_bits, ON_CHIP if lm.pinned else STREAM) if layer.weight_elems else inputs[1]
     out = Operand(layer.out_elems, graph.output_bits(name), ON_CHIP if mem.resident[name] else STREAM)
-    fixed = LayerMapping(mem_dataflow(mem, step), lm.split)
-    return _Layer(gemm, inputs[0], b, out, p.w_bits, p.a_bits, lm.budget_bits, layer.macs, fixed)
-
-
-def mem_dataflow(mem: MemoryPlan, step: int) -> str:
-    lm = mem.layers[step].mapping
-    assert lm is not None
-    return lm.dataflow
+    assert lm.mapping is not None  # a GEMM layer's memory record carries its (fixed) mapping
+    return _Layer(gemm, inputs[0], b, out, p.w_bits, p.a_bits, lm.budget_bits, layer.macs, lm.mapping)
 
 
 def best_mapping(layer: _Layer, accel: Accelerator, objective: str, memory_pj_per_bit: float) -> LayerMapping:
@@ -216,7 +210,7 @@ def _cost(layer: _Layer, lm: LayerMapping, cycles: int, accel: Accelerator, pj: 
         layer.out.bits, lm.dataflow, lm.pack,
     )
     node = tech.load(accel.tech_node)
-    gang = view_gang(accel, layer)
+    gang = mapping.array_view(accel, layer.w_bits, layer.a_bits).gang
     pj_total = (
         layer.macs * energy.mac_energy_fj(accel, gang) / 1000
         + access * node.sram_read_energy_pj_per_bit
@@ -224,10 +218,6 @@ def _cost(layer: _Layer, lm: LayerMapping, cycles: int, accel: Accelerator, pj: 
         + noc * accel.noc_pj_per_bit
     )
     return latency, pj_total
-
-
-def view_gang(accel: Accelerator, layer: _Layer) -> int:
-    return mapping.array_view(accel, layer.w_bits, layer.a_bits).gang
 
 
 def _score(cost: tuple[float, float], objective: str) -> tuple[float, ...]:

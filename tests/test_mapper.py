@@ -208,3 +208,20 @@ def test_cli_sweep_names_the_mapper_in_its_header():
     assert "; mapper search (edp)" in searched.stdout.splitlines()[0]
     fixed = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
     assert "mapper" not in fixed.stdout.splitlines()[0]
+
+
+def test_docs_mapper_md_states_what_the_model_computes():
+    doc = (ROOT / "docs" / "mapper.md").read_text()
+    g = _graph("mobilenet_v2")
+    fixed, found = simulate(g), simulate(g, mapper=SEARCH)
+
+    def dw_share(r):  # noqa: ANN001, ANN202
+        dw = sum(lr.cycles for lr in r.layers if (gm := g.layer(lr.name).gemm()) is not None and gm.groups > 1)
+        return f"{100 * dw / r.cycles:.1f} %"
+
+    assert f"{fixed.cycles:,.0f} cycles | {found.cycles:,.0f} ({fixed.cycles / found.cycles:.2f}x)" in doc
+    assert f"depthwise share of time {dw_share(fixed)} -> {dw_share(found)}" in doc
+    r18 = _graph("resnet18")
+    base, flex = simulate(r18, FLEX), simulate(r18, FLEX, mapper=SEARCH)
+    assert f"| {base.cycles:,.0f} | {flex.cycles:,.0f} ({base.cycles / flex.cycles:.3f}x) |" in doc
+    assert "(1379840, 261856)" in (ROOT / "accelsim" / "model" / "mapspace.py").read_text()

@@ -225,3 +225,38 @@ def test_docs_mapper_md_states_what_the_model_computes():
     base, flex = simulate(r18, FLEX), simulate(r18, FLEX, mapper=SEARCH)
     assert f"| {base.cycles:,.0f} | {flex.cycles:,.0f} ({base.cycles / flex.cycles:.3f}x) |" in doc
     assert "(1379840, 261856)" in (ROOT / "accelsim" / "model" / "mapspace.py").read_text()
+
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from accelsim.ir import Conv2d, Flatten  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    hw=st.integers(2, 20),
+    channels=st.sampled_from([1, 3, 8, 24, 64]),
+    groups_dw=st.booleans(),
+    cout=st.integers(1, 80),
+    cores=st.integers(1, 6),
+    rows=st.sampled_from([4, 8, 16]),
+    cols=st.sampled_from([4, 8, 32]),
+    flows=st.sampled_from([("os",), ("ws",), ("is",), ("os", "ws", "is")]),
+    bits=st.sampled_from([16, 8, 4]),
+)
+def test_unconstrained_search_never_takes_longer_than_the_fixed_mapping(hw, channels, groups_dw, cout, cores, rows, cols, flows, bits):
+    # with the memory system unconstrained, time is compute only, the latency estimate is exact and
+    # the fixed mapping is a candidate: the search can only equal or beat it
+    g = LayerGraph("rand")
+    c_out = channels if groups_dw else cout
+    g.add(Conv2d(name="conv", in_shape=(1, channels, hw, hw), out_channels=c_out, kernel=(3, 3), padding=(1, 1),
+                 groups=channels if groups_dw else 1))
+    g.add(Flatten(name="flat", in_shape=(1, c_out, hw, hw)), ["conv"])
+    g.add(Dense(name="fc", in_shape=(1, c_out * hw * hw), out_features=cout), ["flat"])
+    g = g.with_policy(policy_for(bits, None))
+    design = Accelerator(cores=cores, rows=rows, cols=cols, dataflow=flows[0], dataflows=flows, bw_gb_per_s=math.inf,
+                         mac_w_bits=bits, mac_a_bits=bits)
+    fixed, found = simulate(g, design), simulate(g, design, mapper=SEARCH)
+    assert found.cycles <= fixed.cycles
+    assert found.cycles == found.compute_cycles and found.macs == fixed.macs

@@ -156,6 +156,8 @@ def test_mapper_and_objective_are_part_of_the_store_key():
     flexible = plan_points({"bits": "16", "bw": "64"}, base=FLEX, mapper=SEARCH)
     keys.add(point_key(flexible.points[0]))
     assert len(keys) == 4
+    fixed_energy = plan_points({"bits": "16", "bw": "64"}, mapper=MapperConfig("fixed", "energy"))
+    assert point_key(fixed_energy.points[0]) == point_key(plan_points({"bits": "16", "bw": "64"}).points[0])
 
 
 def test_sweep_point_runs_the_search():

@@ -125,7 +125,7 @@ def plan_points(
         p["dataflow"] = base.dataflow
         p["dataflows"] = list(base.dataflows)
         p["mapper"] = mapper.mapper
-        p["objective"] = mapper.objective
+        p["objective"] = mapper.objective if mapper.mapper != "fixed" else "latency"  # fixed ignores it: one key
         p["base_w_bits"] = base.mac_w_bits
         p["base_a_bits"] = base.mac_a_bits
         p["noc_gb_per_s"] = base.noc_gb_per_s

@@ -52,8 +52,9 @@ from accelsim.model.traffic import ON_CHIP, STREAM, Operand
 MAPPERS = ("fixed", "search")
 OBJECTIVES = ("latency", "energy", "edp")
 
-#: Largest space searched exhaustively per layer (the default 4-core design has at most ~150
-#: candidates per dataflow; a 16-core design with packing can have a few hundred).
+#: Largest space searched exhaustively per layer. On a flexible (OS/WS/IS) array the zoo's largest
+#: space, MobileNetV2's 960-channel depthwise layer with packing, has 282 candidates on 4 cores,
+#: 735 on 16 and 1047 on 32: those keep the 600 with the fewest compute cycles.
 MAX_CANDIDATES = 600
 
 

@@ -87,6 +87,10 @@ def test_packed_weight_slices_cover_every_weight_once_per_m_copy():
     total = g.layer(name).weight_elems * 16
     assert sum(weight_slices(g, name, Split(4, 1, 1), pack=8)) == total
     assert sum(weight_slices(g, name, Split(2, 2, 1), pack=8)) == 2 * total
+    fc = next(n for n in reversed(g.names()) if g.layer(n).weight_elems)
+    fc_total = g.layer(fc).weight_elems * g.precision(fc).w_bits
+    assert sum(weight_slices(g, fc, Split(1, 1, 1, 4))) == fc_total  # a K split keeps one copy, in K slices
+    assert sum(weight_slices(g, fc, Split(1, 2, 1, 2))) == 2 * fc_total
 
 
 def _long_k_graph() -> LayerGraph:

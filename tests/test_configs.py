@@ -16,7 +16,7 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 def test_every_example_loads_and_round_trips() -> None:
     paths = sorted(CONFIGS.glob("*.toml"))
-    assert [p.name for p in paths] == ["edge-npu.toml", "hbm-datacenter.toml", "pact-default.toml", "tpu-v1.toml"]
+    assert [p.name for p in paths] == ["edge-npu.toml", "hbm-datacenter.toml", "pact-default.toml", "tpu-like.toml", "tpu-v1.toml"]
     for path in paths:
         accel = load_accelerator(path)
         assert Accelerator.from_dict(accel.to_dict()) == accel
@@ -34,6 +34,7 @@ def test_tpu_v1_matches_its_publication() -> None:
     assert tpu.macs_per_cycle == 65_536 and (tpu.mac_w_bits, tpu.mac_a_bits) == (8, 8)
     assert 2 * tpu.peak_macs_per_s / 1e12 == pytest.approx(92, rel=0.01)
     assert tpu.sram_bytes == 28 * 2**20 and tpu.dataflow == "ws" and tpu.tech_node == "28nm"
+    assert tpu.allowed_dataflows == ("ws",)  # weight stationary only: the mapper may not change it
     assert tpu.bw_gb_per_s == pytest.approx(tech.memory("ddr3").bw_gb_per_s) and round(tpu.bw_gb_per_s) == 34
 
 

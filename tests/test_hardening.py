@@ -78,6 +78,8 @@ def _valid_field(name: str, v: object) -> bool:
         return _is_int(v) and 1 <= v <= 32  # type: ignore[operator]
     if name == "dataflow":
         return v in ("os", "ws", "is")
+    if name == "dataflows":  # a list of dataflows including the default `dataflow` ("os"), or empty
+        return isinstance(v, (list, tuple)) and all(f in ("os", "ws", "is") for f in v) and (not v or "os" in v)
     if name == "mac_mode":
         return v in ("configurable", "dedicated")
     if name == "tech_node":

@@ -27,7 +27,8 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("one design point layer by layer: ResNet-50 at 4 bits, 64 GB/s", "accelsim run --bits 4 --bw 64"),
         ("TPU v1 on an ONNX model, with per-layer and roofline figures",
          "accelsim run --config configs/tpu-v1.toml --workload model.onnx --plot layers.png --roofline roof.png"),
-        ("only some columns", "accelsim run --bits 8 --columns name,cycles,bound,read_bytes"),
+        ("each layer's mapping searched on a flexible OS/WS/IS array (docs/mapper.md); some columns",
+         "accelsim run --bits 4 --mapper search --dataflows os,ws,is --columns name,mapping,cycles,bound"),
     ),
     "fit": (
         ("what fits in the default 16 MB at each precision", "accelsim fit"),

@@ -150,6 +150,40 @@ def add_first_last_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def dataflows_type(text: str) -> tuple[str, ...]:
+    """A comma list of dataflows (os, ws, is) for the mapper's search."""
+    from accelsim.hardware.design import DATAFLOWS
+
+    flows = tuple(v.strip().lower() for v in text.split(",") if v.strip())
+    if not flows or any(f not in DATAFLOWS for f in flows):
+        raise argparse.ArgumentTypeError(f"dataflows={text!r}: must be a comma list of {', '.join(DATAFLOWS)}")
+    return flows
+
+
+def add_mapper_options(p: argparse.ArgumentParser) -> None:
+    """--mapper, --objective and --dataflows: how layers are mapped onto the arrays."""
+    from accelsim.model.mapper import MAPPERS, OBJECTIVES
+
+    g = p.add_argument_group("mapping (docs/model.md, 'The mapper')")
+    g.add_argument(
+        "--mapper", choices=MAPPERS, default="fixed",
+        help="fixed: the design's dataflow and the closed-form split (SCALE-Sim's mapping, default); "
+        "search: per-layer search over dataflow, split incl. K, and group packing",
+    )
+    g.add_argument("--objective", choices=OBJECTIVES, default="latency", help="what the search minimises per layer (default latency)")
+    g.add_argument(
+        "--dataflows", type=dataflows_type, default=None, metavar="LIST",
+        help="dataflows the array supports, e.g. os,ws,is for a flexible array (default: the config's, else its one "
+        "dataflow); the fixed mapping keeps the config's dataflow if listed, else takes the first",
+    )
+
+
+def mapper_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from accelsim.model.mapper import MapperConfig
+
+    return MapperConfig(args.mapper, args.objective)
+
+
 def add_memory_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--memory", type=memory_type, default="lpddr4", metavar="NAME",
@@ -158,9 +192,16 @@ def add_memory_option(p: argparse.ArgumentParser) -> None:
 
 
 def base_accelerator(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
     from accelsim.hardware.design import Accelerator, load_accelerator
 
-    return load_accelerator(args.config) if args.config else Accelerator()
+    base = load_accelerator(args.config) if args.config else Accelerator()
+    flows = getattr(args, "dataflows", None)
+    if not flows:
+        return base
+    # the fixed mapping's dataflow stays the config's when the list has it, else the list's first
+    return replace(base, dataflow=base.dataflow if base.dataflow in flows else flows[0], dataflows=flows)
 
 
 def workload_graph(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -176,4 +217,4 @@ def check_plot_path(path: str) -> None:
     plot_format(path)
 
 
-__all__ = ["add_table_options", "columns_type", "write_table", "check_plot_path", "AXIS_FLAGS", "DEFAULT_OBJECTIVES", "DEFAULT_STORE", "add_common_options", "add_first_last_option", "add_memory_option", "axis_type", "base_accelerator", "batch_type", "bits_type", "bw_type", "ctx_list_type", "first_last_type", "jobs_type", "max_points_type", "memory_names", "memory_type", "objectives_type", "workload_graph"]
+__all__ = ["add_table_options", "columns_type", "write_table", "check_plot_path", "AXIS_FLAGS", "DEFAULT_OBJECTIVES", "DEFAULT_STORE", "add_common_options", "add_first_last_option", "add_mapper_options", "add_memory_option", "axis_type", "base_accelerator", "batch_type", "bits_type", "bw_type", "ctx_list_type", "dataflows_type", "first_last_type", "jobs_type", "mapper_config", "max_points_type", "memory_names", "memory_type", "objectives_type", "workload_graph"]

@@ -22,6 +22,7 @@ from accelsim.cli.options import (
     DEFAULT_STORE,
     add_common_options,
     add_first_last_option,
+    add_mapper_options,
     add_memory_option,
     add_table_options,
     axis_type,
@@ -31,6 +32,7 @@ from accelsim.cli.options import (
     check_plot_path,
     ctx_list_type,
     jobs_type,
+    mapper_config,
     max_points_type,
     objectives_type,
     workload_graph,
@@ -82,6 +84,7 @@ def _register_sweep(subparsers: Any) -> None:
     p.add_argument("--scale", choices=SCALES, default=None, help="where iso-area MACs go (default: cores for configurable, array for dedicated; see docs/model.md)")
     add_first_last_option(p)
     add_memory_option(p)
+    add_mapper_options(p)
     run = p.add_argument_group("running and storing")
     run.add_argument("--jobs", type=jobs_type, default=None, metavar="N", help=f"worker processes (default: the machine's core count, {os.cpu_count() or 1} here; 1 runs inline)")
     run.add_argument("--dask", "--scheduler", dest="dask", metavar="ADDRESS", help="run on the Dask scheduler at ADDRESS, e.g. tcp://host:8786 (needs accelsim[dask])")
@@ -112,6 +115,7 @@ def _register_run(subparsers: Any) -> None:
     add_table_options(p)
     p.add_argument("--plot", metavar="FILE", help="also draw time per layer (compute vs stall, coloured by bound) to FILE (.png, .svg or .pdf)")
     p.add_argument("--roofline", metavar="FILE", help="also draw every layer on a roofline at each precision down to 2 bits, iso-area to the base")
+    add_mapper_options(p)
     p.set_defaults(func=cmd_run)
 
 
@@ -175,8 +179,8 @@ def add_filter_options(p: argparse.ArgumentParser) -> None:
 
 #: Per-layer columns `run` shows (fitted to the terminal from the right; --all-columns for the rest).
 RUN_COLUMNS = (
-    "name", "kind", "w_bits", "a_bits", "compute_cycles", "cycles", "stall_cycles", "array_utilization", "bound",
-    "read_bytes", "write_bytes", "split", "refetch", "mac_energy_uj", "sram_energy_uj", "offchip_energy_uj",
+    "name", "kind", "w_bits", "a_bits", "mapping", "compute_cycles", "cycles", "stall_cycles", "array_utilization",
+    "bound", "read_bytes", "write_bytes", "split", "refetch", "mac_energy_uj", "sram_energy_uj", "offchip_energy_uj",
 )
 
 #: Fit columns (`spilled` joins them when some precision spills an activation).
@@ -212,7 +216,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         if path:
             check_plot_path(path)  # a bad suffix fails before the simulation
     base, graph, design, body, precision = run_design(args, workload_graph(args))
-    result = simulate(graph, design, memory=args.memory)
+    result = simulate(graph, design, memory=args.memory, mapper=mapper_config(args))
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     totals = result.totals()
     if graph.metadata.get("phase") in ("prefill", "decode"):  # an LLM step: tokens/s, TTFT, where the bytes go
@@ -222,6 +226,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         totals.update({k: step[k] for k in ("phase", "ctx", "tokens_per_s", "ttft_s", "weight_bytes", "kv_bytes",
                                             "other_bytes", "kv_on_chip", "roofline_tokens_per_s", "roofline_ratio")})
     totals.update({"area_mm2": cost.total_mm2, "compute_area_mm2": cost.compute_mm2, "sram_area_mm2": cost.sram_mm2})
+    totals.update({"mapper": args.mapper, "objective": args.objective if args.mapper != "fixed" else ""})
     if args.plot or args.roofline:
         _run_figures(args, base, graph, result)
     if args.format == "json":
@@ -240,6 +245,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "noc_energy_uj": result.noc_energy_uj,
         })
         extra = f"{precision}\n" if precision else ""  # a trained graph: as trained, or re-quantized
+        if args.mapper != "fixed":  # the `mapping` column's choices were searched (docs/mapper.md)
+            extra += f"mapping: searched per layer, objective {args.objective}\n"
         sys.stdout.write(f"{result.workload}, batch {result.batch}, {body} body\n{design.describe()}\n{extra}\n")
         write_table(rows, list(RUN_COLUMNS), args)
         sys.stdout.write("\n" + run_summary(totals))
@@ -302,7 +309,8 @@ def _run_figures(args: argparse.Namespace, base, graph, result) -> None:  # type
         runs = []
         for b in widths:
             design = iso_area(base, b, args.mode or base.mac_mode, args.scale)
-            runs.append((f"{b}-bit", simulate(graph.with_policy(policy_for(b, args.first_last_bits)), design, memory=args.memory)))
+            run_graph = graph.with_policy(policy_for(b, args.first_last_bits))
+            runs.append((f"{b}-bit", simulate(run_graph, design, memory=args.memory, mapper=mapper_config(args))))
         plot_roofline(runs, args.roofline, note=f"iso-area to: {base.describe()}")
         sys.stderr.write(f"accelsim: wrote {args.roofline}\n")
 

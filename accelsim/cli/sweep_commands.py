@@ -12,6 +12,7 @@ from accelsim.cli.options import (
     DEFAULT_STORE,
     base_accelerator,
     check_plot_path,
+    mapper_config,
     write_table,
 )
 from accelsim.errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, InputError
@@ -124,6 +125,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             spec, base=base, scale=args.scale, first_last_bits=args.first_last_bits, memory=args.memory,
             jobs=jobs, executor=executor, store=store, progress=bar, max_pending=max(64, 4 * jobs) if executor else None,
             fresh=args.fresh,
+            mapper=mapper_config(args),
         )
     except KeyboardInterrupt:
         bar.close()
@@ -189,8 +191,9 @@ def _print_table(args: argparse.Namespace, spec, base, rows, varying: list[str])
     scales = args.scale or "/".join(dict.fromkeys(default_scale(m) for m in modes))
     names = ", ".join(dict.fromkeys(r.workload for r in rows))
     batches = ",".join(spec.axis("batch").labels) if "batch" in spec.names else "1"
+    mapper = f"; mapper {args.mapper} ({args.objective})" if args.mapper != "fixed" else ""
     sys.stdout.write(
-        f"{names}, batch {batches}: iso-area {','.join(modes)} MACs grown by {scales}\n"
+        f"{names}, batch {batches}: iso-area {','.join(modes)} MACs grown by {scales}{mapper}\n"
         f"base: {base.describe(with_bw=False)}\n\n"
     )
     lead = [_ROW_FIELD.get(v, v) for v in varying if _ROW_FIELD.get(v, v) != "workload"]

@@ -4,8 +4,8 @@ Why a record and not a dict: a point crosses three boundaries (planning -> worke
 dict with 21 string keys let a typo or a missing key through to the worker. The record checks its
 fields once, is hashable and picklable, and its canonical JSON (`to_json`) is the result store's
 key, so it must hold *everything* a result depends on besides the code: the axis values, the
-fixed settings (scale, first/last bits, external memory), the base design it is iso-area to and
-the hash of the workload graph.
+fixed settings (scale, first/last bits, external memory), the mapper and its objective, the base
+design it is iso-area to (with the dataflows its arrays support) and the hash of the workload graph.
 
 >>> p = DesignPoint(workload="resnet50", workload_sha256="ab" * 32, bits=4, bw_gb_per_s=64.0)
 >>> p.base().describe()
@@ -28,6 +28,7 @@ from accelsim.hardware.design import MAC_MODES, SCALES, Accelerator, default_sca
 from accelsim.ir.bits_spec import parse_bits_token
 from accelsim.ir.checks import check_bits
 from accelsim.ir.graph import AS_TRAINED
+from accelsim.model.mapper import MapperConfig
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,7 +38,8 @@ class DesignPoint:
     sram_bytes is the base's total on-chip memory; array its (rows, cols) per core; bits the body
     precision (an int, a token such as ``"w4a16"``: `accelsim.ir.bits_spec`, or ``"as-trained"``: the
     graph's own per-layer bits, sized at its body precision); first_last_bits None = first and last
-    layers run at the body's precision.
+    layers run at the body's precision; mapper and objective as `accelsim.model.mapper.MapperConfig`
+    (the fixed mapper ignores the objective, so its points all hold ``latency``: one key).
     """
 
     workload: str
@@ -52,10 +54,13 @@ class DesignPoint:
     scale: str = ""
     first_last_bits: int | None = 8
     memory: str = "lpddr4"
+    mapper: str = "fixed"
+    objective: str = "latency"
     tech_node: str = "14nm"
     clock_hz: float = 1.5e9
     lanes: int = 1
     dataflow: str = "os"
+    dataflows: tuple[str, ...] = ()
     base_w_bits: int = 16
     base_a_bits: int = 16
     noc_gb_per_s: float = field(default_factory=lambda: Accelerator().noc_gb_per_s)
@@ -80,6 +85,10 @@ class DesignPoint:
         if self.scale not in SCALES:
             raise InputError("scale", self.scale, f"must be one of {', '.join(SCALES)}")
         object.__setattr__(self, "array", tuple(self.array))
+        object.__setattr__(self, "dataflows", tuple(self.dataflows))
+        MapperConfig(self.mapper, self.objective)  # InputError names a bad mapper or objective
+        if self.mapper == "fixed":
+            object.__setattr__(self, "objective", "latency")
         object.__setattr__(self, "bw_gb_per_s", float(self.bw_gb_per_s))
         object.__setattr__(self, "clock_hz", float(self.clock_hz))
         object.__setattr__(self, "dram_efficiency", float(self.dram_efficiency))
@@ -94,6 +103,7 @@ class DesignPoint:
             "sram_bytes": base.sram_bytes, "cores": base.cores, "array": (base.rows, base.cols),
             "bw_gb_per_s": base.bw_gb_per_s, "mode": base.mac_mode, "tech_node": base.tech_node,
             "clock_hz": base.clock_hz, "lanes": base.lanes, "dataflow": base.dataflow,
+            "dataflows": base.dataflows,
             "base_w_bits": base.mac_w_bits, "base_a_bits": base.mac_a_bits,
             "dram_efficiency": base.dram_efficiency, "noc_gb_per_s": base.noc_gb_per_s,
             "noc_pj_per_bit": base.noc_pj_per_bit, "vector_lanes": base.vector_lanes,
@@ -109,7 +119,7 @@ class DesignPoint:
         return Accelerator(
             tech_node=self.tech_node, clock_hz=self.clock_hz, cores=self.cores, rows=rows, cols=cols,
             lanes=self.lanes, sram_bytes=self.sram_bytes, bw_gb_per_s=self.bw_gb_per_s, dataflow=self.dataflow,
-            mac_w_bits=self.base_w_bits, mac_a_bits=self.base_a_bits, mac_mode=self.mode,
+            dataflows=self.dataflows, mac_w_bits=self.base_w_bits, mac_a_bits=self.base_a_bits, mac_mode=self.mode,
             dram_efficiency=self.dram_efficiency, noc_gb_per_s=self.noc_gb_per_s, noc_pj_per_bit=self.noc_pj_per_bit,
             vector_lanes=self.vector_lanes, vector_ops_per_cycle=self.vector_ops_per_cycle,
         )
@@ -126,6 +136,10 @@ class DesignPoint:
         spec = parse_bits_token(body)
         return iso_area(self.base(), spec.w_bits, self.mode, self.scale, a_bits=spec.a_bits)
 
+    def mapper_config(self) -> MapperConfig:
+        """How this point maps its layers."""
+        return MapperConfig(self.mapper, self.objective)
+
     def reference(self) -> DesignPoint:
         """The point a speedup is measured against: the base precision, every other value the same."""
         return replace(self, bits=self.base_w_bits)
@@ -135,6 +149,7 @@ class DesignPoint:
         """Plain values in field order; `array` as a list (JSON has no tuples)."""
         out = asdict(self)
         out["array"] = list(self.array)
+        out["dataflows"] = list(self.dataflows)
         return out
 
     def to_json(self) -> str:

@@ -17,6 +17,7 @@ from accelsim.hardware.design import SCALES, Accelerator, default_scale
 from accelsim.ir.checks import check_bits
 from accelsim.ir.graph import AS_TRAINED, LayerGraph
 from accelsim.model.energy import DEFAULT_MEMORY, memory_pj_per_bit
+from accelsim.model.mapper import MapperConfig
 
 #: Axes every sweep has; a spec that leaves one out gets this default, placed before its own axes.
 DEFAULT_AXES: dict[str, tuple[Any, ...]] = {
@@ -60,14 +61,14 @@ def plan_points(
     first_last_bits: int | None = 8,
     memory: str = DEFAULT_MEMORY,
     graphs: Mapping[str, LayerGraph] | None = None,
+    mapper: MapperConfig | None = None,
 ) -> GridPlan:
     """Validate everything a sweep needs and build its points (no simulation).
 
     Each point holds every input of its result: the axis values, the fixed settings (scale,
     first/last bits, external memory, the base's node, clock, lanes, dataflow, MAC precision and
-    on-chip network)
-    and the workload graph's hash. Loading a workload or reading a config fails here, before any
-    work starts.
+    on-chip network and dataflows), the mapper and its objective, and the workload graph's hash.
+    Loading a workload or reading a config fails here, before any work starts.
     """
     bits_given = _has_axis(spec, "bits")
     spec = full_spec(spec, with_bits=bits_given)
@@ -80,6 +81,9 @@ def plan_points(
         check_bits("first_last_bits", first_last_bits)
     memory_pj_per_bit(memory)
     memory = memory.strip().lower()
+    mapper = mapper if mapper is not None else MapperConfig()
+    if not isinstance(mapper, MapperConfig):
+        raise InputError("mapper", mapper, "must be a MapperConfig")
     graphs = dict(graphs or {})
     for label, g in graphs.items():
         if not isinstance(g, LayerGraph):
@@ -107,7 +111,8 @@ def plan_points(
         mode = values.get("mode", base.mac_mode)
         settings = {"scale": scale or default_scale(mode), "first_last_bits": first_last_bits, "memory": memory}
         sha = shas[(values["workload"], values.get("batch", 1))]
-        points.append(DesignPoint.of(base, **settings, **values, workload_sha256=sha))
+        points.append(DesignPoint.of(base, **settings, **values, workload_sha256=sha,
+                                      mapper=mapper.mapper, objective=mapper.objective))
     seen = {p.to_json() for p in points}
     extra = []
     for p in points:

@@ -64,7 +64,7 @@ def evaluate_point(point: DesignPoint | Mapping[str, Any]) -> dict[str, Any]:
         base, design = p.base(), p.design()
         graph = policy_graph(p.workload, p.batch, p.workload_sha256, p.bits, p.first_last_bits)
         body, edges = p.bits, _edge_bits(p.bits, p.first_last_bits)
-    r = simulate(graph, design, memory=p.memory)
+    r = simulate(graph, design, memory=p.memory, mapper=p.mapper_config())
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     return {
         **_llm_fields(graph, r),

@@ -23,6 +23,7 @@ from accelsim.explore.store import ResultStore, point_key
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
 from accelsim.model.energy import DEFAULT_MEMORY
+from accelsim.model.mapper import MapperConfig
 
 #: progress(done, total): called as design points finish (done counts stored points too).
 Progress = Callable[[int, int], None]
@@ -42,6 +43,7 @@ def run_grid(
     progress: Progress | None = None,
     max_pending: int | None = None,
     fresh: bool = False,
+    mapper: MapperConfig | None = None,
 ) -> GridRun:
     """Plan, run and assemble a sweep; failed points are returned, not raised (see `sweep_grid`).
 
@@ -50,7 +52,9 @@ def run_grid(
     so every one is simulated again (and stored anew).
     """
     _check_jobs(jobs)
-    plan = plan_points(spec, base=base, scale=scale, first_last_bits=first_last_bits, memory=memory, graphs=graphs)
+    plan = plan_points(
+        spec, base=base, scale=scale, first_last_bits=first_last_bits, memory=memory, graphs=graphs, mapper=mapper
+    )
     if store is None or hasattr(store, "done_keys"):
         return run_plan(plan, jobs=jobs, executor=executor, store=store, progress=progress, max_pending=max_pending, fresh=fresh)
     with ResultStore(store) as opened:  # a path: opened only now that the inputs are known to be good

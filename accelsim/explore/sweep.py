@@ -45,6 +45,7 @@ from accelsim.ir.checks import check_bits
 from accelsim.ir.graph import LayerGraph
 from accelsim.model.energy import DEFAULT_MEMORY
 from accelsim.model.fit import policy_for
+from accelsim.model.mapper import MapperConfig
 from accelsim.model.sim import simulate
 
 
@@ -62,6 +63,7 @@ def sweep_grid(
     progress: Progress | None = None,
     max_pending: int | None = None,
     errors: str = "raise",
+    mapper: MapperConfig | None = None,
 ) -> list[SweepRow]:
     """Simulate every point of the grid `spec` and return its rows in grid order.
 
@@ -95,6 +97,8 @@ def sweep_grid(
     errors : {"raise", "skip"}
         A point that cannot be built or simulated is stored as an error either way; "raise" then
         raises InputError for the first one (after the whole grid ran), "skip" leaves it out.
+    mapper : MapperConfig, optional
+        How every point maps its layers (`accelsim.model.mapper`; default the fixed mapping).
 
     Returns
     -------
@@ -105,7 +109,7 @@ def sweep_grid(
         raise InputError("errors", errors, "must be 'raise' or 'skip'")
     run = run_grid(
         spec, base=base, scale=scale, first_last_bits=first_last_bits, memory=memory, graphs=graphs,
-        jobs=jobs, executor=executor, store=store, progress=progress, max_pending=max_pending,
+        jobs=jobs, executor=executor, store=store, progress=progress, max_pending=max_pending, mapper=mapper,
     )
     if errors == "raise" and run.failures:
         labels, message = run.failures[0]
@@ -127,6 +131,7 @@ def sweep(
     progress: Progress | None = None,
     jobs: int = 1,
     memory: str = DEFAULT_MEMORY,
+    mapper: MapperConfig | None = None,
 ) -> list[SweepRow]:
     """Simulate every (bits, bandwidth) iso-area design point of `base` (PACT Fig. 6(c)).
 
@@ -149,7 +154,7 @@ def sweep(
         Batch size for zoo workloads.
     progress : callable, optional
         ``progress(done, total)`` after each simulated point (the CLI drives a tqdm bar with it).
-    jobs, memory : see `sweep_grid`.
+    jobs, memory, mapper : see `sweep_grid`.
 
     Returns
     -------
@@ -193,7 +198,7 @@ def sweep(
 
     return sweep_grid(
         SweepSpec(tuple(axes)), base=base, scale=scale, first_last_bits=first_last_bits, memory=memory,
-        graphs=graphs, jobs=jobs, progress=forward,
+        graphs=graphs, jobs=jobs, progress=forward, mapper=mapper,
     )
 
 

@@ -155,7 +155,13 @@ class Accelerator:
     bw_gb_per_s : float
         External bandwidth shared by all cores, GB/s (1e9 B/s); ``math.inf`` = unconstrained.
     dataflow : {"os", "ws", "is"}
-        Output-, weight- or input-stationary (SCALE-Sim's three dataflows).
+        Output-, weight- or input-stationary (SCALE-Sim's three dataflows): the one the fixed
+        mapping (``--mapper fixed``, SCALE-Sim's model) uses.
+    dataflows : tuple of {"os", "ws", "is"}
+        Dataflows the array supports, for the mapper's search (``--mapper search``). Empty (default)
+        = `dataflow` only, a fixed-dataflow array; several = a flexible array (e.g. Eyeriss v2-like
+        reconfigurable PEs). Must include `dataflow`. A TPU-like array is weight-stationary only:
+        ``dataflow="ws", dataflows=("ws",)``.
     mac_w_bits, mac_a_bits : int
         Operand precision the MACs are built for.
     mac_mode : {"configurable", "dedicated"}
@@ -190,6 +196,7 @@ class Accelerator:
     sram_bytes: int = 16 * MB
     bw_gb_per_s: float = 64.0
     dataflow: str = "os"
+    dataflows: tuple[str, ...] = ()
     mac_w_bits: int = 16
     mac_a_bits: int = 16
     mac_mode: str = "configurable"
@@ -212,6 +219,12 @@ class Accelerator:
         object.__setattr__(self, "bw_gb_per_s", _check_positive_float("bw_gb_per_s", self.bw_gb_per_s, True))
         if self.dataflow not in DATAFLOWS:
             raise InputError("dataflow", self.dataflow, f"must be one of {', '.join(DATAFLOWS)}")
+        flows = self.dataflows
+        if isinstance(flows, str) or not isinstance(flows, (tuple, list)) or any(f not in DATAFLOWS for f in flows):
+            raise InputError("dataflows", flows, f"must be a list of dataflows from {', '.join(DATAFLOWS)}")
+        object.__setattr__(self, "dataflows", tuple(dict.fromkeys(flows)))
+        if self.dataflows and self.dataflow not in self.dataflows:
+            raise InputError("dataflows", list(flows), f"must include dataflow {self.dataflow!r} (the fixed mapping's)")
         check_bits("mac_w_bits", self.mac_w_bits)
         check_bits("mac_a_bits", self.mac_a_bits)
         if self.mac_mode not in MAC_MODES:
@@ -236,6 +249,11 @@ class Accelerator:
             _check_limit("bw_gb_per_s", self.bw_gb_per_s, "bw_gb_per_s")
 
     # --- derived quantities -------------------------------------------------------------------
+    @property
+    def allowed_dataflows(self) -> tuple[str, ...]:
+        """The dataflows the mapper may choose from: `dataflows`, or `dataflow` alone."""
+        return self.dataflows or (self.dataflow,)
+
     @property
     def mac_bits(self) -> int:
         """The wider MAC operand: what a precision-configurable MAC splits into sub-words."""
@@ -280,7 +298,7 @@ class Accelerator:
         lanes = f"x{self.lanes} lanes" if self.lanes > 1 else ""
         return (
             f"{self.tech_node}, {self.clock_hz / 1e9:g} GHz, {self.cores} core{'s' if self.cores != 1 else ''} x {self.rows}x{self.cols}{lanes} "
-            f"{self.mac_w_bits}x{self.mac_a_bits}b {self.mac_mode} MACs ({self.dataflow.upper()}), "
+            f"{self.mac_w_bits}x{self.mac_a_bits}b {self.mac_mode} MACs ({'/'.join(f.upper() for f in self.allowed_dataflows)}), "
             f"{_spaced(format_size(self.sram_bytes))} on chip" + (f", {bw} GB/s" if with_bw else "")
             + (f" at {self.dram_efficiency:.0%} sustained" if with_bw and self.dram_efficiency < 1 else "")
         )
@@ -301,6 +319,7 @@ class Accelerator:
             "sram": format_size(self.sram_bytes),
             "bw": format_bw(self.bw_gb_per_s),
             "dataflow": self.dataflow,
+            "dataflows": list(self.dataflows),
             "mac_bits": format_mac_bits(self.mac_w_bits, self.mac_a_bits),
             "mode": self.mac_mode,
             "efficiency": self.dram_efficiency,
@@ -355,6 +374,7 @@ CONFIG_KEYS: dict[str, Any] = {
     "sram": lambda v: {"sram_bytes": parse_size("sram", v)},
     "bw": lambda v: {"bw_gb_per_s": parse_bw(v)},
     "dataflow": lambda v: {"dataflow": v},
+    "dataflows": lambda v: {"dataflows": v},  # the mapper's choices (a list); [] = `dataflow` only
     "mac_bits": _mac_bits,
     "mode": lambda v: {"mac_mode": v},
     "efficiency": lambda v: {"dram_efficiency": v},

@@ -50,6 +50,11 @@ class Precision:
         check_bits("kv_bits", self.kv_bits)
 
 
+#: The precision of a layer no policy touched (one shared frozen instance: `precision` is called
+#: for every layer many times per simulation, and building a checked Precision each time showed).
+_UNSET_PRECISION = Precision()
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PrecisionPolicy:
     """Weights at `bits` in every layer, activations at `a_bits` and the KV cache at `kv_bits`
@@ -185,7 +190,7 @@ class LayerGraph:
     # --- precision ----------------------------------------------------------------------------
     def precision(self, name: str) -> Precision:
         self.layer(name)
-        return self._precision.get(name, Precision())
+        return self._precision.get(name, _UNSET_PRECISION)
 
     def set_precision(self, name: str, precision: Precision) -> None:
         self.layer(name)

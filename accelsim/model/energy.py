@@ -97,39 +97,57 @@ def mac_energy_fj(accel: Accelerator, gang: int) -> float:
 
 def gemm_access_bits(
     gemm: mapping.GemmView,
-    split: tuple[int, int, int],
+    split: tuple[int, ...],
     accel: Accelerator,
     w_bits: int,
     a_bits: int,
     b_bits: int,
     out_bits: int,
+    dataflow: str | None = None,
+    pack: int = 1,
 ) -> int:
     """On-chip buffer bits one GEMM layer reads and writes on all cores (counting in the module doc).
 
-    `split` is the layer's cores along (groups, M, N) as simulated; the fold counts use the array
-    the layer sees at its precision (`mapping.array_view`), as its compute cycles do.
+    `split` is the layer's cores along (groups, M, N[, K]) as simulated; the fold counts use the
+    array the layer sees at its precision (`mapping.array_view`), as its compute cycles do.
+    `dataflow` (default the design's) and `pack` are the layer's mapping (`accelsim.model.mapspace`):
+    packed groups read only their real weights (the block-diagonal zeros are generated, not
+    stored). A K split's partial sums are written by each slice and read back once to reduce.
     """
     view = mapping.array_view(accel, w_bits, a_bits)
-    flow = accel.dataflow
-    k = gemm.k
-    psum_bits = tech.accumulator_bits(w_bits, a_bits, k)
+    flow = dataflow or accel.dataflow
+    ks = split[3] if len(split) > 3 else 1
+    pg = mapping.GemmView(gemm.m, gemm.n * pack, gemm.k * pack, gemm.groups // pack) if pack > 1 else gemm
+    psum_bits = tech.accumulator_bits(w_bits, a_bits, gemm.k)
     total = 0
-    for g in mapping.balanced_parts(gemm.groups, split[0]):
-        for m in mapping.balanced_parts(gemm.m, split[1]):
-            for n in mapping.balanced_parts(gemm.n, split[2]):
-                if g == 0 or m == 0 or n == 0:
-                    continue
-                rf, cf = mapping.folds(m, n, k, view, flow)
-                if flow == "os":
-                    a, b, out = m * k * cf, k * n * rf, m * n * out_bits
-                elif flow == "ws":
-                    a, b = m * k * cf, k * n
-                    out = m * n * out_bits + (2 * rf - 2) * m * n * psum_bits
-                else:  # "is"
-                    a, b = m * k, k * n * cf
-                    out = m * n * out_bits + (2 * rf - 2) * m * n * psum_bits
-                total += g * (a * a_bits + b * b_bits + out)
+    for g in mapping.balanced_parts(pg.groups, split[0]):
+        for m in mapping.balanced_parts(pg.m, split[1]):
+            for n in mapping.balanced_parts(pg.n, split[2]):
+                for k in mapping.balanced_parts(pg.k, ks):
+                    if g == 0 or m == 0 or n == 0 or k == 0:
+                        continue
+                    total += g * _fold_access_bits(m, n, k, view, flow, pack, (a_bits, b_bits, out_bits, psum_bits), ks)
     return total
+
+
+def _fold_access_bits(
+    m: int, n: int, k: int, view: mapping.ArrayView, flow: str, pack: int, bits: tuple[int, int, int, int], ks: int
+) -> int:
+    """Buffer bits of one core's M x N x K GEMM (one group or pack), per the module doc's table."""
+    a_bits, b_bits, out_bits, psum_bits = bits
+    rf, cf = mapping.folds(m, n, k, view, flow)
+    real_b = k * n // pack  # block-diagonal: only 1/pack of the packed B is data
+    if flow == "os":
+        a, b, out = m * k * cf, real_b * rf, m * n * out_bits
+    elif flow == "ws":
+        a, b = m * k * cf, real_b
+        out = m * n * out_bits + (2 * rf - 2) * m * n * psum_bits
+    else:  # "is"
+        a, b = m * k, real_b * cf
+        out = m * n * out_bits + (2 * rf - 2) * m * n * psum_bits
+    if ks > 1:  # partial sums written at accumulator width and read back once by the reduction;
+        out += 2 * m * n * psum_bits - m * n * out_bits + m * n * out_bits // ks  # 1/ks of the outputs is this core's
+    return a * a_bits + b * b_bits + out
 
 
 def layer_access_bits(graph: LayerGraph, layer: LayerResult, accel: Accelerator) -> int:
@@ -138,7 +156,10 @@ def layer_access_bits(graph: LayerGraph, layer: LayerResult, accel: Accelerator)
     gemm = node.gemm()
     if gemm is not None:
         b_bits = layer.w_bits if node.weight_elems else layer.a_bits
-        bits = gemm_access_bits(gemm, layer.split, accel, layer.w_bits, layer.a_bits, b_bits, layer.out_bits)
+        split = (*layer.split, layer.k_split)
+        bits = gemm_access_bits(
+            gemm, split, accel, layer.w_bits, layer.a_bits, b_bits, layer.out_bits, layer.dataflow or None, layer.pack
+        )
     elif node.kind in LAYOUT_ONLY:
         bits = 0
     else:  # Pool, Add: read the inputs, write the output

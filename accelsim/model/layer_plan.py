@@ -24,9 +24,10 @@ from dataclasses import dataclass
 
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
-from accelsim.model import kv_cache, mapping, traffic, vector_unit
+from accelsim.model import kv_cache, mapping, mapspace, traffic, vector_unit
 from accelsim.model.liveness import gemm_operand_elems
 from accelsim.model.mapping import Split
+from accelsim.model.mapspace import LayerMapping, packed_gemm, reduction_bits
 from accelsim.model.memory import MemoryPlan, plan_memory
 from accelsim.model.traffic import ON_CHIP, ONCE, STREAM, Operand, Traffic
 
@@ -56,6 +57,8 @@ class LayerPlan:
     live_bits: int
     noc_bits: int = 0  # steady state, bits the on-chip network delivers
     weights_pinned: bool = False
+    mapping: LayerMapping | None = None  # a GEMM layer's dataflow, split and packing
+    reduce_bits: int = 0  # a K split's partial sums reduced over the on-chip network
 
     @property
     def compute_cycles(self) -> int:
@@ -128,16 +131,21 @@ def _plan_gemm(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem:
         b = inputs[1]
     out = Operand(layer.out_elems, out_bits, ON_CHIP if mem.resident[name] else STREAM)
     split = lm.split
-    fp = traffic.footprint(gemm, split, accel, a, b, out_bits)
+    choice = lm.mapping if lm.mapping is not None else LayerMapping(accel.dataflow, split)
+    flow, pg = choice.dataflow, packed_gemm(gemm, choice.pack)
+    fp = traffic.footprint(pg, split, accel, a, b, out_bits, flow)
     steady = traffic.gemm_traffic(fp, a, b, out, lm.budget_bits)
     first = steady
     if lm.pinned:
         once = Operand(b.elems, b.bits, ONCE)
-        first = traffic.gemm_traffic(traffic.footprint(gemm, split, accel, a, once, out_bits), a, once, out, lm.budget_bits)
+        first = traffic.gemm_traffic(traffic.footprint(pg, split, accel, a, once, out_bits, flow), a, once, out, lm.budget_bits)
     view = mapping.array_view(accel, p.w_bits, p.a_bits)
-    cycles = mapping.core_cycles(gemm, split, view, accel.dataflow)
-    g_c, m_c, n_c = (-(-gemm.groups // split.groups), -(-gemm.m // split.m), -(-gemm.n // split.n))
-    row_folds, col_folds = mapping.folds(m_c, n_c, gemm.k, mapping.array_view(accel), accel.dataflow)
+    if choice.pack == 1 and split.k == 1:
+        cycles = mapping.core_cycles(gemm, split, view, flow)
+    else:
+        cycles = mapspace.core_cycles(gemm, choice, view)
+    g_c, m_c, n_c = (-(-pg.groups // split.groups), -(-pg.m // split.m), -(-pg.n // split.n))
+    row_folds, col_folds = mapping.folds(m_c, n_c, -(-pg.k // split.k), mapping.array_view(accel), flow)
     return LayerPlan(
         name=name,
         kind=layer.kind,
@@ -154,6 +162,8 @@ def _plan_gemm(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem:
         output_on_chip=out.fetch == ON_CHIP,
         live_bits=mem.liveness.live_bits[step],
         weights_pinned=lm.pinned,
+        mapping=choice,
+        reduce_bits=reduction_bits(gemm, choice, fp.acc_bits),
     )
 
 
@@ -191,14 +201,16 @@ def _plan_other(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem
     )
 
 
-def plan(graph: LayerGraph, accel: Accelerator) -> Plan:
+def plan(graph: LayerGraph, accel: Accelerator, mappings: dict[str, LayerMapping] | None = None) -> Plan:
     """Plan every layer of `graph` on `accel` (no simulation): splits, cycles, traffic, network bits.
 
+    `mappings` are the mapper's per-layer choices (`accelsim.model.mapper.map_graph`); None = the
+    fixed mapping (the design's dataflow, the closed-form split, one group at a time).
     Raises InputError when a core's memory cannot hold one layer's minimal streaming tile.
     """
     if not isinstance(graph, LayerGraph):
         raise TypeError(f"graph must be a LayerGraph, not {type(graph).__name__}")
-    mem = plan_memory(graph, accel)
+    mem = plan_memory(graph, accel, mappings)
     splits = {lm.name: lm.split for lm in mem.layers}
     layers = []
     for step, name in enumerate(mem.liveness.order):
@@ -206,7 +218,7 @@ def plan(graph: LayerGraph, accel: Accelerator) -> Plan:
             lp = _plan_gemm(graph, name, step, accel, mem)
         else:
             lp = _plan_other(graph, name, step, accel, mem)
-        noc = lp.traffic.total_bits + moved_bits(graph, name, mem, splits, accel.cores)
+        noc = lp.traffic.total_bits + moved_bits(graph, name, mem, splits, accel.cores) + lp.reduce_bits
         layers.append(_with_noc(lp, noc))
     layers = vector_unit.overlap_with_producers(graph, layers)
     return Plan(graph.name, graph_batch(graph), accel, tuple(layers), mem)

@@ -179,15 +179,21 @@ def utilization(macs: int, macs_per_cycle: int, cycles: float) -> float:
 # --- work split across cores --------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class Split:
-    """How many cores a GEMM is cut across along its groups, M (rows) and N (columns)."""
+    """How many cores a GEMM is cut across along its groups, M (rows), N (columns) and K (reduction).
+
+    A K split (`k` > 1, only the mapper's search proposes one) leaves each core a partial sum of
+    every output of its slice; the partial sums are reduced over the on-chip network
+    (`accelsim.model.mapspace`).
+    """
 
     groups: int = 1
     m: int = 1
     n: int = 1
+    k: int = 1
 
     @property
     def cores_used(self) -> int:
-        return self.groups * self.m * self.n
+        return self.groups * self.m * self.n * self.k
 
     def as_tuple(self) -> tuple[int, int, int]:
         return (self.groups, self.m, self.n)

@@ -40,6 +40,7 @@ from accelsim.ir.graph import LayerGraph
 from accelsim.model import kv_cache, mapping, traffic
 from accelsim.model.liveness import Liveness, gemm_operand_elems, liveness, weight_bits
 from accelsim.model.mapping import Split
+from accelsim.model.mapspace import LayerMapping, packed_gemm, slowest_cycles
 from accelsim.model.traffic import Operand
 
 
@@ -56,6 +57,7 @@ class LayerMemory:
     slice_bits: tuple[int, ...]  # weight bits each used core keeps when pinned
     pinned: bool
     budget_bits: int  # streaming room on its tightest used core
+    mapping: LayerMapping | None = None  # dataflow, split and packing of a GEMM layer (None otherwise)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,18 +130,28 @@ def _gemm_operands(graph: LayerGraph, name: str) -> tuple[Operand, Operand, int]
     return Operand(a_elems, graph.precision(name).a_bits), Operand(b_elems, b_bits), graph.output_bits(name)
 
 
-def layer_footprint(graph: LayerGraph, name: str, accel: Accelerator, split: Split) -> traffic.TileFootprint:
-    """The GEMM footprint of layer `name` under `split` (all operands at their stored bits)."""
+def fixed_mapping(accel: Accelerator, split: Split) -> LayerMapping:
+    """Today's mapping of a layer: the design's dataflow, `split`, one group at a time."""
+    return LayerMapping(accel.dataflow, split)
+
+
+def layer_footprint(
+    graph: LayerGraph, name: str, accel: Accelerator, split: Split, lm: LayerMapping | None = None
+) -> traffic.TileFootprint:
+    """The GEMM footprint of layer `name` under `split`, or under mapping `lm` (operands at their stored bits)."""
     gemm = graph.layer(name).gemm()
     assert gemm is not None
     a, b, out_bits = _gemm_operands(graph, name)
-    return traffic.footprint(gemm, split, accel, a, b, out_bits)
+    if lm is None:
+        return traffic.footprint(gemm, split, accel, a, b, out_bits)
+    return traffic.footprint(packed_gemm(gemm, lm.pack), lm.split, accel, a, b, out_bits, lm.dataflow)
 
 
-def weight_slices(graph: LayerGraph, name: str, split: Split) -> tuple[int, ...]:
-    """Weight bits each used core keeps (core order: groups, then M, then N slices).
+def weight_slices(graph: LayerGraph, name: str, split: Split, pack: int = 1) -> tuple[int, ...]:
+    """Weight bits each used core keeps (core order: groups, then M, N and K slices).
 
-    A core needs the weights of its groups and its N columns: cores along M hold copies.
+    A core needs the weights of its groups, its N columns and its K rows: cores along M hold
+    copies. With `pack` groups packed on the array, a core's groups come in packs.
     """
     layer = graph.layer(name)
     gemm = layer.gemm()
@@ -148,10 +160,11 @@ def weight_slices(graph: LayerGraph, name: str, split: Split) -> tuple[int, ...]
     w = graph.precision(name).w_bits
     per_column = layer.weight_elems // (gemm.groups * gemm.n)
     out = []
-    for g in mapping.balanced_parts(gemm.groups, split.groups):
+    for g in mapping.balanced_parts(gemm.groups // pack, split.groups):
         for _ in mapping.balanced_parts(gemm.m, split.m):
             for n in mapping.balanced_parts(gemm.n, split.n):
-                out.append(g * n * per_column * w)
+                for k in mapping.balanced_parts(per_column, split.k):
+                    out.append(g * pack * n * k * w)
     return tuple(out)
 
 
@@ -200,15 +213,21 @@ class _Rooms:
     want_with: list[dict[str, int]]
 
 
-def _rooms(graph: LayerGraph, order: tuple[str, ...], accel: Accelerator) -> _Rooms:
-    """Rules 1 and 2: each layer's split and streaming room; InputError when a tile cannot fit."""
+def _rooms(
+    graph: LayerGraph, order: tuple[str, ...], accel: Accelerator, mappings: dict[str, LayerMapping] | None
+) -> _Rooms:
+    """Rules 1 and 2: each layer's split and streaming room; InputError when a tile cannot fit.
+
+    With `mappings` (the mapper's choices), a GEMM layer takes its split from its mapping.
+    """
     rooms = _Rooms([], [], [], [], [])
     for name in order:
         if graph.layer(name).gemm() is None:
             split, reserve, want, want_with = Split(1, accel.cores, 1), 0, 0, {}
         else:
-            split = _choose_split(graph, name, accel)
-            fp = layer_footprint(graph, name, accel, split)
+            lm = mappings[name] if mappings is not None else None
+            split = lm.split if lm is not None else _choose_split(graph, name, accel)
+            fp = layer_footprint(graph, name, accel, split, lm)
             traffic.check_tile_fits(accel, name, fp)
             reserve = traffic.tile_need_bits(fp)
             want, want_with = _wants(graph, name, fp)
@@ -220,14 +239,16 @@ def _rooms(graph: LayerGraph, order: tuple[str, ...], accel: Accelerator) -> _Ro
     return rooms
 
 
-def plan_memory(graph: LayerGraph, accel: Accelerator) -> MemoryPlan:
+def plan_memory(graph: LayerGraph, accel: Accelerator, mappings: dict[str, LayerMapping] | None = None) -> MemoryPlan:
     """The per-core memory plan of `graph` on `accel` (rules in the module docstring).
 
+    `mappings` (layer -> `LayerMapping`, from `accelsim.model.mapper`) replaces rule 1's split and
+    the design's dataflow for the layers it names; None = the fixed mapping.
     Raises InputError when a core cannot hold one layer's minimal streaming tile.
     """
     live = liveness(graph)
     cap, cores, steps = accel.sram_bytes_per_core * 8, accel.cores, len(live.order)
-    rooms = _rooms(graph, live.order, accel)
+    rooms = _rooms(graph, live.order, accel, mappings)
     splits, used, reserve, want, want_with = rooms.splits, rooms.used, rooms.reserve, rooms.want, rooms.want_with
     index = {name: i for i, name in enumerate(live.order)}
     owners = {t.name: (used[index[t.name]] if t.name in index else cores) for t in live.tensors}
@@ -251,7 +272,11 @@ def plan_memory(graph: LayerGraph, accel: Accelerator) -> MemoryPlan:
         min((max(0, cap - all_live[s][c] - buffers[s][c]) for s in range(steps)), default=cap) for c in range(cores)
     ]
     pin_room, kv_share = kv_cache.place(graph, pin_room, resident, live.tensors)  # the cache before weights
-    pinned, pinned_per_core = _pin_weights(graph, live.order, splits, accel, pin_room)
+    lms = [
+        (mappings[name] if mappings is not None and name in mappings else fixed_mapping(accel, splits[s]))
+        for s, name in enumerate(live.order)
+    ]
+    pinned, pinned_per_core = _pin_weights(graph, live.order, lms, accel, pin_room)
     layers = tuple(
         LayerMemory(
             name=name,
@@ -260,9 +285,10 @@ def plan_memory(graph: LayerGraph, accel: Accelerator) -> MemoryPlan:
             reserve_bits=reserve[s],
             want_bits=want[s],
             weight_bits=graph.layer(name).weight_elems * graph.precision(name).w_bits,
-            slice_bits=weight_slices(graph, name, splits[s]),
+            slice_bits=weight_slices(graph, name, splits[s], lms[s].pack),
             pinned=name in pinned,
             budget_bits=min(buffers[s][: used[s]], default=0),
+            mapping=lms[s] if graph.layer(name).gemm() is not None else None,
         )
         for s, name in enumerate(live.order)
     )
@@ -298,7 +324,7 @@ def _live_per_core(live: Liveness, owners: dict[str, int], steps: int, cores: in
 
 
 def _pin_weights(
-    graph: LayerGraph, order: tuple[str, ...], splits: list[Split], accel: Accelerator, room: list[int]
+    graph: LayerGraph, order: tuple[str, ...], lms: list[LayerMapping], accel: Accelerator, room: list[int]
 ) -> tuple[set[str], list[int]]:
     """Pin weight slices by benefit per byte into `room` bits per core, stopping at the first miss."""
     view = mapping.array_view(accel)
@@ -307,12 +333,12 @@ def _pin_weights(
         gemm = graph.layer(name).gemm()
         if gemm is None or not graph.layer(name).weight_elems:
             continue
-        cycles = mapping.slowest_core_cycles(gemm, splits[s], view, accel.dataflow)
-        items.append((max(1, cycles) * splits[s].m, s, name))
+        cycles = slowest_cycles(gemm, lms[s], view)
+        items.append((max(1, cycles) * lms[s].split.m, s, name))
     pinned: set[str] = set()
     per_core = [0] * accel.cores
     for _, s, name in sorted(items):
-        slices = weight_slices(graph, name, splits[s])
+        slices = weight_slices(graph, name, lms[s].split, lms[s].pack)
         if any(per_core[c] + bits > room[c] for c, bits in enumerate(slices)):
             break
         for c, bits in enumerate(slices):
@@ -321,4 +347,4 @@ def _pin_weights(
     return pinned, per_core
 
 
-__all__ = ["LayerMemory", "MemoryPlan", "layer_footprint", "plan_memory", "weight_slices"]
+__all__ = ["LayerMemory", "MemoryPlan", "fixed_mapping", "layer_footprint", "plan_memory", "weight_slices"]

@@ -69,6 +69,10 @@ class LayerResult:
         Bytes the on-chip network delivers for the layer (DRAM transfers and core-to-core moves).
     sram_access_bits : int
         Bits read and written in the on-chip buffers (array accesses, DRAM fills and drains).
+    dataflow, k_split, pack, mapping : str, int, int, str
+        The layer's mapping (`accelsim.model.mapspace`): dataflow, cores along K, groups packed on
+        the array at once, and all of it as one label (``os g1m4n1k1``); empty / 1 for layers
+        without MACs.
     mac_energy_uj, sram_energy_uj, offchip_energy_uj, noc_energy_uj : float
         Dynamic energy of the layer's MACs, buffer accesses, off-chip and on-chip-network transfers for the batch
         (µJ). The model and its assumptions: `accelsim.model.energy`.
@@ -102,6 +106,10 @@ class LayerResult:
     sram_energy_uj: float = 0.0
     offchip_energy_uj: float = 0.0
     noc_energy_uj: float = 0.0
+    dataflow: str = ""
+    k_split: int = 1
+    pack: int = 1
+    mapping: str = ""
 
     @property
     def offchip_bytes(self) -> float:

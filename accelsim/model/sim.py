@@ -43,6 +43,7 @@ from accelsim.ir.graph import LayerGraph
 from accelsim.model import batching, mapping
 from accelsim.model.energy import DEFAULT_MEMORY, annotate, memory_pj_per_bit
 from accelsim.model.layer_plan import TILE_CAP, LayerPlan, Plan, graph_batch, plan
+from accelsim.model.mapper import MapperConfig, map_graph
 from accelsim.model.results import LayerResult, SimResult, bound_of
 
 #: DES time units per clock cycle. Simulated time is an integer (compute cycles are whole; a transfer
@@ -207,7 +208,12 @@ def _check_representable(p: Plan) -> None:
 
 
 def simulate(
-    graph: LayerGraph, accel: Accelerator | None = None, *, memory: str = DEFAULT_MEMORY, micro_batching: bool = True
+    graph: LayerGraph,
+    accel: Accelerator | None = None,
+    *,
+    memory: str = DEFAULT_MEMORY,
+    micro_batching: bool = True,
+    mapper: MapperConfig | None = None,
 ) -> SimResult:
     """Simulate one batch of `graph` on `accel` (default: the default 16-bit system).
 
@@ -227,6 +233,9 @@ def simulate(
     micro_batching : bool
         Let an even batch run as two halves when that is faster (default). False runs the batch
         whole: the fixed-batch plan, whose traffic does not depend on the bandwidth.
+    mapper : MapperConfig, optional
+        How layers are mapped (`accelsim.model.mapper`): the fixed mapping (default) or a search
+        for the least latency, energy or EDP per layer.
 
     Returns
     -------
@@ -252,11 +261,12 @@ def simulate(
     memory_pj_per_bit(memory)  # an unknown preset fails before the simulation, not after
     batch = graph_batch(graph) if isinstance(graph, LayerGraph) else 1
     half = batching.rebatch(graph, batch, batch // 2) if micro_batching and batch % 2 == 0 else None
+    mapper = mapper if mapper is not None else MapperConfig()
     if half is None:
-        return _simulate_whole(graph, accel, memory)
-    halves = batching.repeat(simulate(half, accel, memory=memory), 2)
+        return _simulate_whole(graph, accel, memory, mapper)
+    halves = batching.repeat(simulate(half, accel, memory=memory, mapper=mapper), 2)
     try:
-        whole = _simulate_whole(graph, accel, memory)
+        whole = _simulate_whole(graph, accel, memory, mapper)
     except InputError:
         return halves
     return whole if batching.no_worse(whole, halves) else halves
@@ -270,8 +280,8 @@ def _noc_units(lp: LayerPlan, accel: Accelerator) -> int:
     return math.ceil(lp.noc_bits * UNITS_PER_CYCLE / bpc)
 
 
-def _simulate_whole(graph: LayerGraph, accel: Accelerator, memory: str) -> SimResult:
-    p = plan(graph, accel)
+def _simulate_whole(graph: LayerGraph, accel: Accelerator, memory: str, mapper: MapperConfig) -> SimResult:
+    p = plan(graph, accel, map_graph(graph, accel, mapper, memory))
     _check_representable(p)
     spans, events = run_plan(p)
     first_spans = list(spans)
@@ -344,6 +354,10 @@ def _layer_result(lp: LayerPlan, units: int, accel: Accelerator) -> LayerResult:
         order=lp.traffic.order,
         weights_pinned=lp.weights_pinned,
         noc_bytes=lp.noc_bits / 8,
+        dataflow=lp.mapping.dataflow if lp.mapping is not None else "",
+        k_split=lp.split.k,
+        pack=lp.mapping.pack if lp.mapping is not None else 1,
+        mapping=lp.mapping.label if lp.mapping is not None else "",
     )
 
 

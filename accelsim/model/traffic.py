@@ -67,9 +67,9 @@ class Traffic:
         return self.read_bits + self.write_bits
 
 
-def tile_extents(accel: Accelerator) -> tuple[int, int]:
-    """(M rows, N columns) of one fold's output block on the design-precision array."""
-    if accel.dataflow == "is":  # M runs along the columns, N is streamed in time (take R at once)
+def tile_extents(accel: Accelerator, dataflow: str | None = None) -> tuple[int, int]:
+    """(M rows, N columns) of one fold's output block on the design-precision array (default: its dataflow)."""
+    if (dataflow or accel.dataflow) == "is":  # M runs along the columns, N is streamed in time (take R at once)
         return accel.cols, accel.rows
     return accel.rows, accel.cols  # os: M on rows, N on cols; ws: N on cols, M streamed (R at once)
 
@@ -124,30 +124,34 @@ def ksplit_tile_bits(fp: TileFootprint, m_o: int, n_o: int) -> int:
     return sums + 2 * (a_chunk + b_chunk)
 
 
-def footprint(gemm: GemmView, split: Split, accel: Accelerator, a: Operand, b: Operand, out_bits: int) -> TileFootprint:
+def footprint(
+    gemm: GemmView, split: Split, accel: Accelerator, a: Operand, b: Operand, out_bits: int, dataflow: str | None = None
+) -> TileFootprint:
     """Largest per-core slices and the minimal tile: one full-K panel of each operand for one fold.
 
     Input slices are proportional to the GEMM rows they feed (a conv's halo rows are ignored).
-    Also the per-core GEMM the K-split schedule needs (`ksplit_tile_bits`).
+    Also the per-core GEMM the K-split schedule needs (`ksplit_tile_bits`). A split along K
+    (`split.k`) gives each core 1/k of every panel: its K slice (`dataflow` default: the design's).
     """
     g_c = -(-gemm.groups // split.groups)
     m_c = -(-gemm.m // split.m)
     n_c = -(-gemm.n // split.n)
-    m_t, n_t = tile_extents(accel)
+    ks = split.k
+    m_t, n_t = tile_extents(accel, dataflow)
     rows, cols = min(m_c, m_t), min(n_c, n_t)
     rows_all, cols_all = gemm.groups * gemm.m, gemm.groups * gemm.n  # GEMM rows / columns over all groups
-    a_slice = -(-a.elems * g_c * m_c // rows_all)
-    b_slice = -(-b.elems * g_c * n_c // cols_all)
-    a_min = -(-a.elems * rows // rows_all)  # one group's panel of `rows` GEMM rows
-    b_min = -(-b.elems * cols // cols_all)
+    a_slice = -(-a.elems * g_c * m_c // (rows_all * ks))
+    b_slice = -(-b.elems * g_c * n_c // (cols_all * ks))
+    a_min = -(-a.elems * rows // (rows_all * ks))  # one group's panel of `rows` GEMM rows
+    b_min = -(-b.elems * cols // (cols_all * ks))
     o_min = rows * cols
     acc = tech.accumulator_bits(min(a.bits, 32), min(b.bits, 32), max(1, gemm.k))
     return TileFootprint(
         a_slice, b_slice, a_min, b_min, o_min, a_min * a.bits + b_min * b.bits + o_min * out_bits,
-        groups=g_c, m_core=m_c, n_core=n_c, m_tile=rows, n_tile=cols, k=gemm.k,
-        k_min=accel.rows * accel.lanes, a_row_bits=(a.elems * a.bits, rows_all),
-        b_col_bits=(b.elems * b.bits, cols_all), acc_bits=acc, out_bits=out_bits,
-        psum_in_array=accel.dataflow == "os",
+        groups=g_c, m_core=m_c, n_core=n_c, m_tile=rows, n_tile=cols, k=-(-gemm.k // ks),
+        k_min=accel.rows * accel.lanes, a_row_bits=(a.elems * a.bits, rows_all * ks),
+        b_col_bits=(b.elems * b.bits, cols_all * ks), acc_bits=acc, out_bits=out_bits,
+        psum_in_array=(dataflow or accel.dataflow) == "os",
     )
 
 

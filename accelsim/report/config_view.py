@@ -25,6 +25,7 @@ MEANINGS = {
     "sram": "total on-chip memory (MB 1e6 B, MiB 2^20 B)",
     "bw": "external GB/s, shared by the cores",
     "dataflow": "output / weight / input stationary",
+    "dataflows": "dataflows --mapper search may choose ([]: dataflow)",
     "mac_bits": "operand bits of the MACs (WxA if mixed)",
     "mode": "configurable (sub-word) or dedicated MACs",
     "efficiency": "sustained / peak external bandwidth",
@@ -43,7 +44,8 @@ def config_rows(accel: Accelerator, given: Mapping[str, Any] | None = None) -> l
     given = given or {}
     rows: list[dict[str, Any]] = []
     for key, value in accel.to_dict().items():
-        rows.append({"key": key, "value": str(value), "from": "file" if key in given else "default",
+        text = (",".join(value) or "[]") if isinstance(value, list) else str(value)  # dataflows: os,ws,is
+        rows.append({"key": key, "value": text, "from": "file" if key in given else "default",
                      "meaning": MEANINGS.get(key, "")})
     cost = area(accel)
     vector = design_vector_unit(accel)

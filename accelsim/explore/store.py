@@ -339,7 +339,6 @@ class ResultStore:
         """Commit a point whose evaluation raised an AccelsimError (e.g. a design that cannot be built)."""
         return self._insert(key, seq, sweep_id, "error", params, None, str(error), wall_s)
 
-    @_guarded
     def _insert(
         self,
         key: str,
@@ -351,15 +350,30 @@ class ResultStore:
         error: str | None,
         wall_s: float,
     ) -> bool:
+        return self.put_many([(key, seq, sweep_id, status, params, result_json, error, wall_s)]) == 1
+
+    @_guarded
+    def put_many(self, entries: Iterable[tuple[str, int | None, int | None, str, Mapping[str, Any], str | None, str | None, float]]) -> int:
+        """Commit a chunk of finished points in one transaction; returns how many were new.
+
+        Each entry is ``(key, seq, sweep_id, status, params, result_json, error, wall_s)``. One
+        transaction per chunk instead of per point: a kill still loses only whole chunks (the ones
+        not yet committed), which a rerun recomputes.
+        """
         if self.read_only:
             raise InputError("store", self.path, "was opened read-only")
+        rows = [
+            (key, seq, sweep_id, status, encode(dict(params)), result_json, error, float(wall_s))
+            for key, seq, sweep_id, status, params, result_json, error, wall_s in entries
+        ]
+        before = self._conn.total_changes
         with self._transaction():
-            cur = self._conn.execute(
+            self._conn.executemany(
                 "INSERT OR IGNORE INTO points (key, seq, sweep_id, status, params_json, result_json, error, wall_s)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, seq, sweep_id, status, encode(dict(params)), result_json, error, float(wall_s)),
+                rows,
             )
-        return cur.rowcount == 1
+        return self._conn.total_changes - before
 
     @_guarded
     def get(self, key: str) -> dict[str, Any] | None:

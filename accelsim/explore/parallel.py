@@ -20,7 +20,7 @@ import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from accelsim.errors import AccelsimError, InputError
@@ -225,7 +225,7 @@ def _run_points(
                 (key, i, sweep_id, status, point, payload if status == "ok" else None, None if status == "ok" else payload, wall_s)
                 for (i, key, point), (status, payload, wall_s) in zip(chunk, results)
             )
-        for (i, key, point), (status, payload, wall_s) in zip(chunk, results):
+        for (_, key, _), (status, payload, _) in zip(chunk, results):
             outcome[key] = ("ok", decode(payload), None) if status == "ok" else ("error", None, payload)
             done += counts[key]
             if progress is not None:
@@ -233,18 +233,8 @@ def _run_points(
         if bug is not None:
             raise bug
 
-    if executor is None and jobs == 1:
-        items = iter(todo)
-        while chunk := list(itertools.islice(items, sizer.size)):
-            finish(chunk, _run_chunk(fn, [dict(p) for _, _, p in chunk]))
-    elif todo:
-        own = executor is None
-        ex = executor or process_pool(jobs)
-        try:
-            _drain(ex, fn, todo, max_pending or 4 * jobs, finish, sizer)
-        finally:
-            if own:
-                ex.shutdown(wait=True, cancel_futures=True)
+    if todo:
+        run_chunks(todo, fn, jobs=jobs, executor=executor, max_pending=max_pending or 4 * jobs, finish=finish, sizer=sizer)
 
     records = []
     for i, (key, point) in enumerate(zip(keys, points)):
@@ -301,10 +291,36 @@ def _run_chunk(fn: PointFn, chunk: Sequence[dict[str, Any]]) -> ChunkResult:
     return results, None
 
 
+def run_chunks(
+    todo: Iterable[tuple[int, str, Mapping[str, Any]]],
+    fn: PointFn,
+    *,
+    jobs: int,
+    executor: cf.Executor | None,
+    max_pending: int,
+    finish: Callable[[Sequence[tuple[int, str, Mapping[str, Any]]], ChunkResult], None],
+    sizer: ChunkSizer,
+) -> None:
+    """Evaluate `(seq, key, point)` items in chunks (inline, on a pool of `jobs`, or on `executor`),
+    calling ``finish(chunk, (results, bug))`` for each chunk as it completes, lowest seq first."""
+    if executor is None and jobs == 1:
+        items = iter(todo)
+        while chunk := list(itertools.islice(items, sizer.size)):
+            finish(chunk, _run_chunk(fn, [dict(p) for _, _, p in chunk]))
+        return
+    own = executor is None
+    ex = executor or process_pool(jobs)
+    try:
+        _drain(ex, fn, todo, max_pending, finish, sizer)
+    finally:
+        if own:
+            ex.shutdown(wait=True, cancel_futures=True)
+
+
 def _drain(
     ex: cf.Executor,
     fn: PointFn,
-    todo: Sequence[tuple[int, str, Mapping[str, Any]]],
+    todo: Iterable[tuple[int, str, Mapping[str, Any]]],
     max_pending: int,
     finish: Callable[..., None],
     sizer: ChunkSizer,
@@ -391,4 +407,4 @@ def dask_executor(address: str, timeout: float = DASK_TIMEOUT_S) -> cf.Executor:
     return _DaskExecutor(box["client"])
 
 
-__all__ = ["DASK_HINT", "DASK_TIMEOUT_S", "ClusterLost", "dask_executor", "die_with_parent", "process_pool", "run_points"]
+__all__ = ["CHUNK_TARGET_S", "DASK_HINT", "DASK_TIMEOUT_S", "ChunkResult", "ChunkSizer", "ClusterLost", "dask_executor", "die_with_parent", "process_pool", "run_chunks", "run_points"]

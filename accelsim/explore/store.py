@@ -382,6 +382,21 @@ class ResultStore:
         row = cur.fetchone()
         return None if row is None else self._decoded(row, timing=False)
 
+    @_guarded
+    def records_for(self, keys: Iterable[str]) -> dict[str, dict[str, Any] | None]:
+        """The stored records of `keys` (absent keys left out; an unreadable row maps to None).
+
+        Batched lookups, so a sweep checks what is done window by window instead of loading every key.
+        """
+        out: dict[str, dict[str, Any] | None] = {}
+        keys = list(dict.fromkeys(keys))
+        for at in range(0, len(keys), _LOOKUP_BATCH):
+            batch = keys[at : at + _LOOKUP_BATCH]
+            marks = ",".join("?" * len(batch))
+            for row in self._conn.execute(f"SELECT {_COLUMNS} FROM points WHERE key IN ({marks})", batch):
+                out[row[0]] = self._decoded(row, timing=False)
+        return out
+
     def _decoded(self, row: tuple[Any, ...], *, timing: bool) -> dict[str, Any] | None:
         try:
             rec = _record(row, timing=timing)
@@ -426,6 +441,9 @@ class ResultStore:
 
 
 _COLUMNS = "key, seq, status, params_json, result_json, error, wall_s"
+
+#: Keys per ``IN (...)`` lookup (SQLite allows 32,766 bound parameters since 3.32; older ones 999).
+_LOOKUP_BATCH = 900
 
 
 class _Transaction:

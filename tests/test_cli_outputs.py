@@ -29,7 +29,7 @@ def run_cli(*argv: str) -> tuple[int, str]:
 def test_a_bad_plot_path_is_refused_before_the_sweep_runs(tmp_path, monkeypatch) -> None:
     (tmp_path / "file").write_text("keep")
     (tmp_path / "dir.png").mkdir()
-    monkeypatch.setattr("accelsim.explore.pool.run_grid", lambda *a, **k: pytest.fail("the sweep ran"))
+    monkeypatch.setattr("accelsim.explore.pool.stream_grid", lambda *a, **k: pytest.fail("the sweep ran"))
     for plot, needle in ((tmp_path / "file" / "x.png", "not a directory"), (tmp_path / "dir.png", "is a directory")):
         code, err = run_cli("sweep", *SMALL, "--no-store", "--plot", str(plot))
         assert code == 2 and err.count("\n") == 1 and "plot=" in err and needle in err, err

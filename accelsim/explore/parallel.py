@@ -11,6 +11,7 @@ depends on scheduling.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import itertools
 import multiprocessing
 import os
@@ -20,7 +21,7 @@ import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from accelsim.errors import AccelsimError, InputError
@@ -157,8 +158,15 @@ def run_points(
     Whatever non-AccelsimError exception `fn` raises (a bug): points finished so far stay committed.
     """
     _check_jobs(jobs)
-    try:
+    with cluster_loss_reported(executor, store):
         return _run_points(points, fn, jobs, executor, store, salt, progress, sweep_id, max_pending)
+
+
+@contextlib.contextmanager
+def cluster_loss_reported(executor: cf.Executor | None, store: ResultStore | None) -> Iterator[None]:
+    """Turn a dead pool or a lost cluster into one `ClusterLost` line naming the store to resume from."""
+    try:
+        yield
     except (cf.CancelledError, cf.BrokenExecutor, OSError) as exc:
         if isinstance(exc, OSError) and executor is None:
             raise  # a local OSError is the point function's own (a bug): keep its traceback
@@ -407,4 +415,4 @@ def dask_executor(address: str, timeout: float = DASK_TIMEOUT_S) -> cf.Executor:
     return _DaskExecutor(box["client"])
 
 
-__all__ = ["CHUNK_TARGET_S", "DASK_HINT", "DASK_TIMEOUT_S", "ChunkResult", "ChunkSizer", "ClusterLost", "dask_executor", "die_with_parent", "process_pool", "run_chunks", "run_points"]
+__all__ = ["CHUNK_TARGET_S", "DASK_HINT", "DASK_TIMEOUT_S", "ChunkResult", "ChunkSizer", "ClusterLost", "cluster_loss_reported", "dask_executor", "die_with_parent", "process_pool", "run_chunks", "run_points"]

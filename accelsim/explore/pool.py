@@ -109,12 +109,16 @@ def stream_grid(
     _check_jobs(jobs)
     plan = plan_points(spec, base=base, scale=scale, first_last_bits=first_last_bits, memory=memory, graphs=graphs)
     with contextlib.ExitStack() as stack:
+        resumable = store is not None
         if store is None:
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="accelsim-sweep-"))
             store = stack.enter_context(ResultStore(Path(scratch) / "scratch.db"))
         elif not hasattr(store, "done_keys"):  # a path: opened only now that the inputs are known to be good
             store = stack.enter_context(ResultStore(store))
-        yield run_plan(plan, jobs=jobs, executor=executor, store=store, progress=progress, max_pending=max_pending, fresh=fresh)
+        yield run_plan(
+            plan, jobs=jobs, executor=executor, store=store, progress=progress, max_pending=max_pending, fresh=fresh,
+            resumable=resumable,
+        )
 
 
 def run_plan(
@@ -126,6 +130,7 @@ def run_plan(
     progress: Progress | None,
     max_pending: int | None,
     fresh: bool = False,
+    resumable: bool = True,
 ) -> GridStream:
     """Run `plan`'s points not yet in `store` (inline, on a pool of `jobs`, or on `executor`)."""
     salt = model_salt()
@@ -148,7 +153,7 @@ def run_plan(
         counts = run_streaming(
             plan, fn, jobs=1 if pool is None and executor is None else workers, executor=executor or pool,
             store=store, salt=salt, sweep_id=sweep_id, progress=progress,
-            max_pending=max_pending or 4 * max(1, workers), fresh=fresh,
+            max_pending=max_pending or 4 * max(1, workers), fresh=fresh, resumable=resumable,
         )
     finally:
         if pool is not None:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from accelsim.explore.assemble import metrics_against
-from accelsim.explore.parallel import ChunkResult, ChunkSizer, PointFn, Progress, run_chunks
+from accelsim.explore.parallel import ChunkResult, ChunkSizer, PointFn, Progress, cluster_loss_reported, run_chunks
 from accelsim.explore.plan import GridPlan
 from accelsim.explore.point import reference_point
 from accelsim.explore.record import SweepRow, row_from_record
@@ -53,8 +53,11 @@ def run_streaming(
     progress: Progress | None,
     max_pending: int,
     fresh: bool = False,
+    resumable: bool = True,
 ) -> StreamCounts:
-    """Run every point of `plan` not already in `store`, committing each chunk as it finishes."""
+    """Run every point of `plan` not already in `store`, committing each chunk as it finishes.
+
+    `resumable` False (a scratch store) leaves the resume hint out of a lost-cluster message."""
     counts = StreamCounts()
     total, done, unreadable = plan.size, 0, 0
     sizer = ChunkSizer()
@@ -99,7 +102,8 @@ def run_streaming(
                 raise bug
 
         if todo:
-            run_chunks(todo, fn, jobs=jobs, executor=executor, max_pending=max_pending, finish=finish, sizer=sizer)
+            with cluster_loss_reported(executor, store if resumable else None):
+                run_chunks(todo, fn, jobs=jobs, executor=executor, max_pending=max_pending, finish=finish, sizer=sizer)
     if unreadable:
         warnings.warn(
             f"{unreadable} stored point(s) in {store.path} had unreadable data and are recomputed", StoreWarning, stacklevel=2

@@ -165,7 +165,7 @@ def _emit(args: argparse.Namespace, spec, base, run, store: str | None, varying:
         if buffered and args.format == "table":
             _print_table(args, spec, base, buffered, varying)
         elif buffered:
-            sys.stdout.write(render(buffered, args.format))
+            sys.stdout.write(render([r.as_dict() for r in buffered], args.format))
     else:
         from dataclasses import fields
 

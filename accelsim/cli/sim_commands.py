@@ -165,6 +165,10 @@ def _register_pareto(subparsers: Any) -> None:
 def add_filter_options(p: argparse.ArgumentParser) -> None:
     """--workload, --bits, --bw, ...: keep only stored points with these axis values (comma lists)."""
     group = p.add_argument_group("filters (comma lists, as for `accelsim sweep`; a point must match every one given)")
+    group.add_argument(
+        "--where", metavar="EXPR", default=None,
+        help="keep rows matching EXPR, e.g. 'bits<=4 and bw==\"64\"' (comparisons == != <= >= < >, and/or/not, parentheses)",
+    )
     for flag, name in AXIS_FLAGS:
         group.add_argument(f"--{flag}", type=axis_type(name), default=None, metavar="LIST", help=f"keep points whose {flag} is one of LIST")
 

@@ -119,6 +119,13 @@ def _filtered(rows: list[dict[str, Any]], args: argparse.Namespace) -> list[dict
             continue
         wanted = {repr(tuple(v) if isinstance(v, (list, tuple)) else v) for v in axis.values}
         rows = [r for r in rows if repr(tuple(r[name]) if isinstance(r.get(name), list) else r.get(name)) in wanted]
+    where = getattr(args, "where", None)
+    if where is not None:
+        from accelsim.explore.where import parse_where
+
+        columns = {c for r in rows for c in r} | set(_AXES) | {"speedup", "peak_ratio", "efficiency"}
+        keep = parse_where(where, columns)
+        rows = [r for r in rows if keep(r)]
     return rows
 
 
@@ -171,7 +178,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
 
 
 def _any_filter(args: argparse.Namespace) -> bool:
-    return any(getattr(args, flag, None) is not None for flag, _ in AXIS_FLAGS)
+    return getattr(args, "where", None) is not None or any(getattr(args, flag, None) is not None for flag, _ in AXIS_FLAGS)
 
 
 def _plot_fronts(args: argparse.Namespace, groups: list, objectives: list[str], varying: list[str]) -> None:  # type: ignore[type-arg]

@@ -28,10 +28,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from accelsim.errors import AccelsimError, InputError
+from accelsim.explore.store_codec import pack, unpack
 
-SCHEMA_VERSION = 1
+#: 2: params and result stored as compressed blobs (`store_codec`), points keyed WITHOUT ROWID and
+#: no seq index (~300 B a point instead of ~1.6 KB). Schema-1 stores are read and extended as they
+#: are (their JSON text rows stay readable); an older accelsim refuses a schema-2 store by its version.
+SCHEMA_VERSION = 2
 
-_SCHEMA = """
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS sweeps (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     spec_json TEXT NOT NULL,
@@ -50,6 +54,26 @@ CREATE TABLE IF NOT EXISTS points (
     wall_s REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS points_seq ON points (seq, key);
+"""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sweeps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    spec_json TEXT NOT NULL,
+    accelsim_version TEXT NOT NULL,
+    salt TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS points (
+    key TEXT PRIMARY KEY,
+    seq INTEGER,
+    sweep_id INTEGER REFERENCES sweeps(id),
+    status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
+    params_json BLOB NOT NULL,
+    result_json BLOB,
+    error TEXT,
+    wall_s REAL NOT NULL
+) WITHOUT ROWID;
 """
 
 #: Columns every accelsim store has; a file without them is not one (or was damaged).
@@ -228,8 +252,8 @@ class ResultStore:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        if version < SCHEMA_VERSION:
-            conn.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+        if version < SCHEMA_VERSION:  # a new file gets schema 2's tables; a schema-1 file keeps its own
+            conn.executescript(f"BEGIN; {_SCHEMA if version == 0 else ''} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
 
     def _check_columns(self) -> None:
         for table, needed in _REQUIRED.items():
@@ -363,7 +387,8 @@ class ResultStore:
         if self.read_only:
             raise InputError("store", self.path, "was opened read-only")
         rows = [
-            (key, seq, sweep_id, status, encode(dict(params)), result_json, error, float(wall_s))
+            (key, seq, sweep_id, status, pack(encode(dict(params))), None if result_json is None else pack(result_json),
+             error, float(wall_s))
             for key, seq, sweep_id, status, params, result_json, error, wall_s in entries
         ]
         before = self._conn.total_changes
@@ -471,8 +496,8 @@ def _record(row: tuple[Any, ...], *, timing: bool) -> dict[str, Any]:
         "key": key,
         "seq": seq,
         "status": status,
-        "params": decode(params_json),
-        "result": None if result_json is None else decode(result_json),
+        "params": decode(unpack(params_json)),
+        "result": None if result_json is None else decode(unpack(result_json)),
         "error": error,
     }
     if timing:

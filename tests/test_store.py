@@ -166,8 +166,8 @@ def test_rows_are_compressed_and_schema_1_stores_stay_readable(tmp_path) -> None
 
 
 def test_a_compressed_row_is_small(tmp_path) -> None:
-    from accelsim.explore.point import evaluate_point
     from accelsim.explore.plan import plan_points
+    from accelsim.explore.point import evaluate_point
 
     plan = plan_points({"workload": "resnet20", "bits": "16,4", "bw": "32,64,inf"})
     with ResultStore(tmp_path / "s.db") as store:

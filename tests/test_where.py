@@ -81,3 +81,4 @@ def test_results_where_on_the_command_line(tmp_path, capsys) -> None:
     assert main(["results", str(store), "--where", "bits <=", "--format", "csv"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "where=" in err
+

@@ -86,6 +86,40 @@ def run_sweep(tree: Path, grid: dict[str, str], workload: Path, store: Path, out
     return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "store_bytes": size, "rows": rows}
 
 
+#: A point function that does no simulation: what is left is the sweep machinery (task submission,
+#: pickling, store commits, keys). Written to a temporary module so both trees' workers import it.
+_NOOP_MODULE = """
+def point(params):
+    x = params["x"]
+    return {f"field_{i}": x * 1.000001 + i for i in range(25)} | {"bound": "compute", "weights_fit": True}
+"""
+
+_MACHINERY = """
+import sys, time
+from accelsim.explore.parallel import run_points
+from accelsim.explore.store import ResultStore
+import noop_point
+n, jobs, db = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+points = [{"x": i, "bits": 4, "bw_gb_per_s": 64.0, "array": [16, 32], "mode": "configurable"} for i in range(n)]
+if __name__ == "__main__":
+    start = time.perf_counter()
+    with ResultStore(db) as store:
+        run_points(points, noop_point.point, jobs=jobs, store=store, salt="bench")
+    print(time.perf_counter() - start)
+"""
+
+
+def machinery_rate(tree: Path, tmp: Path, n: int, jobs: int, tag: str) -> float:
+    """Points/s of `run_points` with the no-op point function in `tree` (a child process)."""
+    (tmp / "noop_point.py").write_text(_NOOP_MODULE)
+    script = tmp / "machinery.py"
+    script.write_text(_MACHINERY)
+    env = {**os.environ, "PYTHONPATH": f"{tree}{os.pathsep}{tmp}"}
+    out = subprocess.run([sys.executable, str(script), str(n), str(jobs), str(tmp / f"m_{tag}.db")],
+                         cwd=tree, env=env, capture_output=True, text=True, check=True)
+    return n / float(out.stdout.strip().splitlines()[-1])
+
+
 def report(label: str, r: dict[str, float], points: int) -> None:
     print(f"{label:<34} {points:>8,} pts {r['wall']:8.1f} s {points / r['wall']:8.0f} pts/s "
           f"{r['rss_mb']:7.0f} MB RSS {r['store_bytes'] / points:7.0f} B/pt", flush=True)
@@ -99,6 +133,7 @@ def main() -> int:
     parser.add_argument("--baseline-points", type=int, help="grid size of the baseline runs (default --points)")
     parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask LocalCluster run")
     parser.add_argument("--skip-serial", action="store_true", help="leave out the serial runs")
+    parser.add_argument("--machinery-points", type=int, default=20_000, help="points of the no-op machinery runs (0: none)")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (the machine is shared)", flush=True)
     results: dict[str, tuple[dict[str, float], int]] = {}
@@ -115,6 +150,14 @@ def main() -> int:
             results[label] = (r, pts)
             report(label, r, pts)
 
+        if args.machinery_points:
+            for jobs in (1, 2):
+                new = machinery_rate(ROOT, tmp, args.machinery_points, jobs, f"new{jobs}")
+                line = f"machinery only (no-op point), --jobs {jobs}: this tree {new:8.0f} pts/s"
+                if args.baseline is not None:
+                    old = machinery_rate(args.baseline, tmp, args.machinery_points, jobs, f"old{jobs}")
+                    line += f", baseline {old:8.0f} pts/s, ratio {new / old:.2f}x"
+                print(line, flush=True)
         if args.baseline is not None:
             bgrid = grid_for(args.baseline_points or args.points)
             one("baseline --jobs 2", args.baseline, bgrid, ["--jobs", "2"])

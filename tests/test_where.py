@@ -82,3 +82,18 @@ def test_results_where_on_the_command_line(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "where=" in err
 
+
+
+def test_parquet_without_pyarrow_is_one_line(tmp_path, capsys) -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("pyarrow is installed: the missing-extra message cannot show")
+    from accelsim.cli.main import main
+
+    out = tmp_path / "r.parquet"
+    assert main(["results", str(tmp_path / "none.db"), "--parquet", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'accelsim[parquet]'" in err and err.count("\n") == 1 and not out.exists()

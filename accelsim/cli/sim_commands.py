@@ -137,6 +137,7 @@ def _register_results(subparsers: Any) -> None:
     )
     p.add_argument("store", metavar="STORE", help=f"a result store written by `accelsim sweep` (e.g. {DEFAULT_STORE})")
     p.add_argument("--stale", action="store_true", help="also show points an older accelsim version or model computed (column model)")
+    p.add_argument("--parquet", metavar="FILE", help="also write the rows to FILE as Parquet (needs: pip install 'accelsim[parquet]')")
     add_filter_options(p)
     add_format_option(p)
     add_table_options(p)

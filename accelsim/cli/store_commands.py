@@ -99,7 +99,12 @@ def cmd_results(args: argparse.Namespace) -> int:
     from accelsim.explore.store import union_columns
     from accelsim.report.tables import render
 
+    parquet = getattr(args, "parquet", None)
+    if parquet is not None:
+        _parquet_writer(parquet)  # refuse a missing extra or a bad path before reading the store
     rows = _filtered(store_rows(args.store, stale=args.stale), args)
+    if parquet is not None:
+        _write_parquet(rows, parquet)
     if args.format != "table":
         sys.stdout.write(render(rows, args.format, columns=union_columns(rows)))
     elif not rows:
@@ -109,6 +114,35 @@ def cmd_results(args: argparse.Namespace) -> int:
         failed = any(r["status"] != "ok" for r in rows)
         write_table(_table_rows(rows), _columns(varying, failed=failed) + (["model"] if args.stale else []), args, keep=len(varying))
     return EXIT_OK
+
+
+PARQUET_HINT = "needs the optional Parquet extra: pip install 'accelsim[parquet]' (pyarrow)"
+
+
+def _parquet_writer(path: str) -> Any:
+    """pyarrow.parquet, after checking `path` can be written; one InputError line when pyarrow is missing."""
+    from accelsim.atomic import check_output_path
+
+    check_output_path(path, field="parquet")
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:
+        raise InputError("parquet", path, PARQUET_HINT) from None
+    return pq
+
+
+def _write_parquet(rows: list[dict[str, Any]], path: str) -> None:
+    """The rows as one Parquet table (arrays as "RxC" text so every column has one type)."""
+    import pyarrow as pa
+
+    from accelsim.explore.store import union_columns
+
+    columns = union_columns(rows)
+    table = pa.Table.from_pylist(
+        [{c: "x".join(map(str, r[c])) if isinstance(r.get(c), list) else r.get(c) for c in columns} for r in rows]
+    )
+    _parquet_writer(path).write_table(table, path)
+    sys.stderr.write(f"accelsim: wrote {len(rows)} rows to {path}\n")
 
 
 def _filtered(rows: list[dict[str, Any]], args: argparse.Namespace) -> list[dict[str, Any]]:

@@ -57,13 +57,26 @@ def relative_metrics(records: Sequence[Mapping[str, Any]]) -> list[dict[str, flo
     return [metrics_against(rec, refs.get(group(rec["params"]))) for rec in records]
 
 
-def metrics_against(rec: Mapping[str, Any], ref: Mapping[str, Any] | None) -> dict[str, float | None]:
+def metrics_against(
+    rec: Mapping[str, Any], ref: Mapping[str, Any] | None, peaks: dict[str, float | None] | None = None
+) -> dict[str, float | None]:
     """Speedup, peak ratio and efficiency of one record against its reference point's result `ref`
-    (None when the reference did not finish)."""
+    (None when the reference did not finish).
+
+    `peaks` caches the reference designs' peaks for the caller (a streamed read passes a fresh dict
+    per window, so no cache outlives the window: long-lived entries scattered over a long read kept
+    the allocator's arenas alive and made memory grow with the grid); without it a shared LRU is used.
+    """
     p, r = rec["params"], rec["result"]
     if rec["status"] != "ok" or "base_w_bits" not in p:
         return {"speedup": None, "peak_ratio": None, "efficiency": None}
-    peak = reference_peak(canonical_json(reference_point(p)))
+    ref_json = canonical_json(reference_point(p))
+    if peaks is None:
+        peak = reference_peak(ref_json)
+    else:
+        if ref_json not in peaks:
+            peaks[ref_json] = reference_peak.__wrapped__(ref_json)
+        peak = peaks[ref_json]
     peak_ratio = r["peak_tmacs"] / peak if peak else None
     ok = ref is not None and r["seconds_per_image"] > 0
     speedup = ref["seconds_per_image"] / r["seconds_per_image"] if ok else None  # type: ignore[index]

@@ -29,6 +29,10 @@ from accelsim.explore.store import ResultStore, StoreWarning, point_key
 WINDOW = 4_096
 
 
+#: Grid points read back at once for the output (each needs its record and its reference's).
+OUTPUT_WINDOW = 1_024
+
+
 @dataclass
 class StreamCounts:
     """Distinct points taken from the store and simulated (the CLI's honesty line)."""
@@ -120,11 +124,12 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str) -> Iterator[O
     """The sweep's rows (with speedups against their reference records) and failures, in grid order,
     read from `store` window by window; then the failed reference points that are not on the grid."""
     axes = plan.spec.axes
-    for window in _windows(plan.iter_points(grid_only=True)):
+    for window in _windows(plan.iter_points(grid_only=True), OUTPUT_WINDOW):
         dicts = [p.to_dict() for p in window]
         keys = [point_key(d, salt) for d in dicts]
         ref_keys = [point_key(reference_point(d), salt) for d in dicts]
         recs = store.records_for(keys + ref_keys)
+        peaks: dict[str, float | None] = {}
         for point, key, ref_key in zip(window, keys, ref_keys):
             labels = {a.name: a.label(getattr(point, a.name)) for a in axes}
             rec = recs.get(key)
@@ -134,7 +139,7 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str) -> Iterator[O
                 yield None, labels, rec["error"]
             else:
                 ref = recs.get(ref_key)
-                extra = metrics_against(rec, ref["result"] if ref is not None and ref["status"] == "ok" else None)
+                extra = metrics_against(rec, ref["result"] if ref is not None and ref["status"] == "ok" else None, peaks)
                 yield row_from_record(rec, extra, labels.get("bw_gb_per_s")), None, None
     for window in _windows(plan.iter_references()):
         keys = [point_key(p.to_dict(), salt) for p in window]

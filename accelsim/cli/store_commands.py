@@ -125,7 +125,7 @@ def _parquet_writer(path: str) -> Any:
 
     check_output_path(path, field="parquet")
     try:
-        import pyarrow.parquet as pq
+        import pyarrow.parquet as pq  # type: ignore[import-not-found]
     except ImportError:
         raise InputError("parquet", path, PARQUET_HINT) from None
     return pq
@@ -133,7 +133,7 @@ def _parquet_writer(path: str) -> Any:
 
 def _write_parquet(rows: list[dict[str, Any]], path: str) -> None:
     """The rows as one Parquet table (arrays as "RxC" text so every column has one type)."""
-    import pyarrow as pa
+    import pyarrow as pa  # type: ignore[import-not-found]
 
     from accelsim.explore.store import union_columns
 

@@ -19,7 +19,7 @@ from accelsim.explore.model_hash import model_salt
 from accelsim.explore.parallel import _check_jobs, process_pool
 from accelsim.explore.plan import GridPlan, plan_points
 from accelsim.explore.point import evaluate_point, evaluate_point_with
-from accelsim.explore.record import GridRun
+from accelsim.explore.record import GridRun, SweepRow
 from accelsim.explore.registry import graph_texts, register_graphs
 from accelsim.explore.store import ResultStore
 from accelsim.explore.stream import Outcome, run_streaming, stored_outcomes
@@ -57,12 +57,13 @@ def run_grid(
         spec, base=base, scale=scale, first_last_bits=first_last_bits, memory=memory, graphs=graphs, jobs=jobs,
         executor=executor, store=store, progress=progress, max_pending=max_pending, fresh=fresh,
     ) as run:
-        rows, failures = [], []
+        rows: list[SweepRow] = []
+        failures: list[tuple[dict[str, str], str]] = []
         for row, labels, error in run.outcomes():
             if row is not None:
                 rows.append(row)
             else:
-                failures.append((labels, error))
+                failures.append((labels or {}, error or ""))
         return GridRun(run.plan.spec, tuple(rows), tuple(failures), run.plan.grid_size, run.from_store, run.simulated)
 
 

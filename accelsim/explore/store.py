@@ -496,8 +496,8 @@ def _record(row: tuple[Any, ...], *, timing: bool) -> dict[str, Any]:
         "key": key,
         "seq": seq,
         "status": status,
-        "params": decode(unpack(params_json)),
-        "result": None if result_json is None else decode(unpack(result_json)),
+        "params": decode(unpack(params_json) or ""),
+        "result": None if result_json is None else decode(unpack(result_json) or ""),
         "error": error,
     }
     if timing:

@@ -166,18 +166,18 @@ def _sim(graph: LayerGraph, accel: Accelerator, **kw):
 
 @PROPERTY
 @given(graphs(), accels, st.sampled_from([2, 4, 8, 16]))
-def test_infinite_bandwidth_is_compute_only_and_layers_respect_both_bounds(graph, accel, bits):
+def test_infinite_bandwidth_is_compute_only_and_runs_respect_both_bounds(graph, accel, bits):
+    # Layers overlap (a core starts its next layer when its data allows) and prefetch moves a
+    # layer's bytes into earlier layers, so the bounds hold for the run, not for each layer.
     g = graph.with_policy(uniform_policy(bits, None))
-    r = _sim(g, accel)
+    r = _sim(g, accel, micro_batching=False)
     if r is None:
         return
-    free = simulate(g, replace(accel, bw_gb_per_s=math.inf))
-    assert free.cycles == free.compute_cycles == sum(layer.compute_cycles for layer in free.layers)
+    free = simulate(g, replace(accel, bw_gb_per_s=math.inf), micro_batching=False)
+    assert free.cycles == free.compute_cycles <= sum(layer.compute_cycles for layer in free.layers)
     assert free.stall_cycles == 0
     assert r.cycles >= free.cycles
-    for layer in r.layers:
-        assert layer.cycles >= layer.compute_cycles
-        assert layer.cycles >= layer.transfer_cycles * (1 - 1e-12)
+    assert r.cycles >= sum(layer.transfer_cycles for layer in r.layers) * (1 - 1e-9)
 
 
 # Time is checked on the result as run (an even batch may run as two halves when that is faster,

@@ -83,6 +83,7 @@ def register(subparsers: Any) -> None:
     )
     p.add_argument("--bits", type=bits_type, default=None, help="body bit-width; the design is iso-area to the base at this precision")
     p.add_argument("--bw", type=bw_type, default=None, help="external bandwidth in GB/s or inf (default: the base's, 64)")
+    p.add_argument("--timeline", default=None, metavar="FILE", help="also draw per-core compute, channel traffic (demand, stores, prefetch) and SRAM occupancy over time (.png/.svg/.pdf)")
     add_common_options(p)
     add_memory_option(p)
     p.set_defaults(func=cmd_run)
@@ -144,7 +145,17 @@ def cmd_run(args: argparse.Namespace) -> int:
     else:
         design, bits = iso_area(base, args.bits, args.mode, args.scale), args.bits
     graph = workload_graph(args).with_policy(policy_for(bits, args.first_last_bits))
+    if args.timeline is not None:
+        from accelsim.report.plot import plot_format
+
+        plot_format(args.timeline)  # a bad suffix fails before any work
     result = simulate(graph, design, memory=args.memory)
+    if args.timeline is not None:
+        from accelsim.model.sim import timeline
+        from accelsim.report.timeline import plot_timeline
+
+        title = f"{graph.name} at {bits} bits: {design.describe()}"
+        plot_timeline(timeline(graph, design), design.clock_hz, args.timeline, title=title)
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     totals = result.totals()
     totals.update({"area_mm2": cost.total_mm2, "compute_area_mm2": cost.compute_mm2, "sram_area_mm2": cost.sram_mm2})

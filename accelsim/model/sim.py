@@ -39,16 +39,29 @@ class Runs:
     events: int
 
 
-def run_plan(graph: LayerGraph, p: Plan, *, trace: bool = False) -> Runs:
-    """Run a plan: the steady state, and the first image when pinned weights make it differ."""
+def run_plan(graph: LayerGraph, p: Plan, *, trace: bool = False, segments: int = 1) -> Runs:
+    """Run a plan: the steady state, and the first image when pinned weights make it differ.
+
+    `trace` records the timeline of the steady-state run; `segments` is the granularity knob of
+    `accelsim.model.engine.run` (tests only).
+    """
     sched = schedule(graph, p)
-    steady = engine.run(p, sched, trace=trace)
+    steady = engine.run(p, sched, trace=trace, segments=segments)
     events = steady.events
     first = steady
     if any(lp.first_traffic != lp.traffic for lp in p.layers):
-        first = engine.run(p, schedule(graph, p, first=True), first=True)
+        first = engine.run(p, schedule(graph, p, first=True), first=True, segments=segments)
         events += first.events
     return Runs(steady, first, engine.compute_only(p, sched), events)
+
+
+def timeline(graph: LayerGraph, accel: Accelerator) -> engine.Trace:
+    """The steady-state run of the whole batch with its trace (`accelsim run --timeline`)."""
+    p = plan(graph, accel)
+    _check_representable(p)
+    trace = run_plan(graph, p, trace=True).steady.trace
+    assert trace is not None
+    return trace
 
 
 def _check_representable(p: Plan) -> None:
@@ -189,4 +202,4 @@ def _layer_result(lp: LayerPlan, span: float, accel: Accelerator) -> LayerResult
     )
 
 
-__all__ = ["LayerPlan", "Plan", "Runs", "plan", "run_plan", "simulate"]
+__all__ = ["LayerPlan", "Plan", "Runs", "plan", "run_plan", "simulate", "timeline"]

@@ -1,0 +1,85 @@
+"""The event engine (accelsim.model.engine): converged granularity, prefetch, arbitration, invariants."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import workloads
+from accelsim.hardware.design import Accelerator, iso_area
+from accelsim.ir import uniform_policy
+from accelsim.model.fit import policy_for
+from accelsim.model.sim import plan, run_plan, simulate
+from tests.test_sim import _sim, accels, graphs
+
+MANY = settings(max_examples=1000, deadline=None, derandomize=True,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@pytest.mark.parametrize(("net", "bits", "bw"), [("resnet50", 16, 64.0), ("resnet50", 4, 32.0), ("vgg16", 8, 64.0)])
+def test_granularity_changes_results_by_under_a_tenth_of_a_percent(net, bits, bw):
+    """Forcing an event every 1/8 and 1/64 of each layer's body moves the run by < 0.1 %."""
+    g = workloads.load(net).with_policy(policy_for(bits, 8))
+    p = plan(g, iso_area(Accelerator(bw_gb_per_s=bw), bits))
+    base = run_plan(g, p)
+    for segments in (8, 64):
+        finer = run_plan(g, p, segments=segments)
+        assert finer.steady.events > base.steady.events  # the knob really adds events
+        for a, b in ((base.steady.makespan, finer.steady.makespan), (base.first.makespan, finer.first.makespan)):
+            assert abs(b - a) <= 1e-3 * a
+
+
+def test_prefetch_zero_prefetches_nothing_and_prefetch_helps_resnet50_at_16_bits():
+    g = workloads.load("resnet50").with_policy(policy_for(16, 8))
+    d = iso_area(Accelerator(bw_gb_per_s=64.0), 16)
+    p0 = plan(g, replace(d, prefetch_layers=0))
+    none = run_plan(g, p0)
+    assert none.steady.prefetched_bits == 0
+    some = run_plan(g, plan(g, d))
+    assert some.steady.prefetched_bits > 0
+    assert some.steady.makespan < none.steady.makespan
+
+
+def test_prefetched_run_is_deterministic_bit_for_bit():
+    g = workloads.load("resnet50").with_policy(policy_for(4, 8))
+    d = iso_area(Accelerator(bw_gb_per_s=32.0), 4)
+    assert simulate(g, d) == simulate(g, d)
+
+
+@MANY
+@given(graphs(), accels, st.sampled_from([2, 4, 8, 16]), st.floats(0.05, 0.95), st.integers(0, 3))
+def test_time_non_increasing_in_bandwidth_with_prefetch_1000_points(graph, accel, bits, factor, lookahead):
+    g = graph.with_policy(uniform_policy(bits, None))
+    fast_design = replace(accel, prefetch_layers=lookahead)
+    fast = _sim(g, fast_design, micro_batching=False)
+    if fast is None:
+        return
+    slow = simulate(g, replace(fast_design, bw_gb_per_s=accel.bw_gb_per_s * factor), micro_batching=False)
+    assert slow.cycles >= fast.cycles * (1 - 1e-9)
+    assert slow.first_cycles >= fast.first_cycles * (1 - 1e-9)
+
+
+@MANY
+@given(graphs(), accels, st.sampled_from([2, 4, 8, 16]), st.floats(0.05, 0.95), st.integers(0, 3))
+def test_time_non_increasing_in_sram_with_prefetch_1000_points(graph, accel, bits, factor, lookahead):
+    g = graph.with_policy(uniform_policy(bits, None))
+    big_design = replace(accel, prefetch_layers=lookahead)
+    small_design = replace(big_design, sram_bytes_per_core=max(1, int(accel.sram_bytes_per_core * factor)))
+    big, small = _sim(g, big_design, micro_batching=False), _sim(g, small_design, micro_batching=False)
+    if big is None or small is None:
+        return
+    assert small.cycles >= big.cycles * (1 - 1e-9)
+
+
+@MANY
+@given(graphs(), accels, st.sampled_from([2, 4, 8, 16]), st.integers(1, 3))
+def test_infinite_bandwidth_is_compute_only_with_prefetch(graph, accel, bits, lookahead):
+    g = graph.with_policy(uniform_policy(bits, None))
+    free = _sim(g, replace(accel, bw_gb_per_s=math.inf, prefetch_layers=lookahead), micro_batching=False)
+    if free is None:
+        return
+    assert free.cycles == free.compute_cycles and free.stall_cycles == 0

@@ -178,21 +178,21 @@ def test_traffic_never_grows_with_more_budget(m, n, k, groups, bits, extra_halve
 
 def test_minimal_tile_that_does_not_fit_is_an_input_error():
     """The refusal threshold is the K-split minimum (issue 10: a full-K panel pair is no longer
-    required). Conv GEMM 3136 x 64 x 576 at 16 bits, split 4 along M, 16x32 OS array:
-    partial sums of one fold 16 x 32 x 42 bits (16 + 16 + ceil(log2 576)) = 21,504 bits;
+    required). Conv GEMM 3136 x 64 x 576 at 16 bits, split 4 along M, 16x32 OS array, whose fold
+    keeps its partial sums in the array: one fold's output block 16 x 32 x 16 = 8,192 bits;
     A chunk: 16 rows x 64 elements per row x 16/576 of K x 16 bits = 455.1 -> 456 bits;
     B chunk: 32 columns x 576 x 16/576 x 16 bits = 8,192 bits;
-    21,504 + 2 x (456 + 8,192) = 38,800 bits = 4,850 bytes."""
+    8,192 + 2 x (456 + 8,192) = 25,488 bits = 3,186 bytes."""
     gemm = GemmView(3136, 64, 576)
 
     def fp_for(sram: int) -> tuple[Accelerator, traffic.TileFootprint]:
         accel = Accelerator(sram_bytes_per_core=sram)
         return accel, traffic.footprint(gemm, Split(1, 4, 1), accel, Operand(3136 * 64, 16), Operand(576 * 64, 16), 16)
 
-    accel, fp = fp_for(4_850)
-    assert fp.k_split_min_bits == 38_800
+    accel, fp = fp_for(3_186)
+    assert fp.k_split_min_bits == 25_488
     traffic.check_tile_fits(accel, "conv", fp)
-    accel, fp = fp_for(4_849)
+    accel, fp = fp_for(3_185)
     with pytest.raises(InputError) as info:
         traffic.check_tile_fits(accel, "conv", fp)
     assert info.value.field == "sram_bytes_per_core" and "conv" in str(info.value)

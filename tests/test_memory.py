@@ -68,25 +68,29 @@ def _gnmt() -> LayerGraph:
     return g
 
 
-def test_gnmt_layer_runs_with_k_split_and_reads_each_operand_once():
+def test_gnmt_layer_runs_with_k_split():
     """GNMT's M=1632, N=1024, K=36548 GEMM on the default system at 16 bits (refused before).
 
     Split: every split costs (16 + 32 + 36548 - 2) cycles per fold; (1,1,4) and (1,2,2) both take
-    816 folds (102 x 8, 51 x 16), (1,4,1) 832; the tie goes to fewer weight copies: (1,1,4).
-    Full-K tile per core: A 16 x 36548 x 2 B + B 36548 x 32 x 2 B + 16 x 32 x 2 B = 3,509,632 B,
-    twice that is over 4 MB -> K split. With the whole per-core output block on chip (1632 x 256
-    partial sums x 48 bits = 2,506,752 B, plus two K-chunks of 16: 2 x (1632 x 16 + 16 x 256) x 2 B
-    = 120,832 B; 2,627,584 B in all) every operand is read once:
-    A 1632 x 36548 x 2 = 119,292,672 B, B 36548 x 1024 x 2 = 74,850,304 B (multicast: once),
-    output 1632 x 1024 x 2 = 3,342,336 B."""
+    816 folds (102 x 8, 51 x 16), (1,4,1) 832. A full-K tile per core is A 16 x 36548 x 2 B +
+    B 36548 x 32 x 2 B + 16 x 32 x 2 B = 3,509,632 B; two do not fit in 4 MB -> K split. Under OS a
+    fold keeps its sums in the array for its whole K, so reuse across folds comes from keeping one
+    operand's full-K panel: B's panel for 32 columns (2,339,072 B) + two 16 x 16 A chunks (1,024 B)
+    + one fold's outputs (1,024 B) = 2,341,120 B fits, 64 columns do not. (1,1,4): A is read once per
+    32 of its 256 columns = 8 times, B once: 8 x 119,292,672 + 74,850,304 = 1,029,191,680 B
+    ((1,2,2) would read A 16 times: the traffic tie-break picks (1,1,4)). Compute-bound at 64 GB/s.
+    Under WS the partial sums of the whole 1632 x 256 block wait in SRAM (48 bits each: 2,506,752 B,
+    plus 120,832 B of chunks = 2,627,584 B) and every operand is read once: 194,142,976 B."""
     r = simulate(_gnmt(), Accelerator())
     layer = r.layers[0]
-    assert layer.split == (1, 1, 4) and layer.order == "k" and layer.refetch == 1
-    assert layer.read_bytes == 119_292_672 + 74_850_304
+    assert layer.split == (1, 1, 4) and layer.order == "k" and layer.refetch == 8
+    assert layer.read_bytes == 8 * 119_292_672 + 74_850_304 == 1_029_191_680
     assert layer.write_bytes == 3_342_336
-    assert plan_memory(_gnmt(), Accelerator()).layers[0].want_bits == 2_627_584 * 8
     assert layer.compute_cycles == (16 + 32 + 36548 - 2) * 816
-    assert layer.bound == "compute"  # 197.5 MB at 64 GB/s = 3.1 ms under 19.9 ms of compute
+    assert layer.bound == "compute"
+    ws = simulate(_gnmt(), Accelerator(dataflow="ws")).layers[0]
+    assert (ws.split, ws.order, ws.refetch, ws.read_bytes) == ((1, 1, 4), "k", 1, 119_292_672 + 74_850_304)
+    assert plan_memory(_gnmt(), Accelerator(dataflow="ws")).layers[0].want_bits == 2_627_584 * 8
     for bits in (8, 4, 2):  # and at every precision on its iso-area design
         g = _gnmt().with_policy(uniform_policy(bits, None))
         assert simulate(g, iso_area(Accelerator(), bits)).layers[0].order == "k"
@@ -105,27 +109,36 @@ def test_vgg16_batch_8_runs_and_fc6_streams_its_weights_once():
     assert 2 * fp.min_tile_bits == 4_015_104 * 8
     assert fc6.split == Split(1, 1, 4) and fc6.traffic.order == "k"
     assert fc6.traffic.read_bits == 205_520_896 * 8 and fc6.traffic.refetch == 1
-    assert p.residency.layers[[lm.name for lm in p.residency.layers].index("fc6")].want_bits == 114_176 * 8
+    assert p.residency.layers[[lm.name for lm in p.residency.layers].index("fc6")].want_bits == 403_968 * 8
     r = simulate(g, Accelerator())
     assert r.batch == 8 and r.seconds_per_image > 0
 
 
 def test_k_split_traffic_by_hand():
-    """One core, GEMM 64 x 64 x 100 at 16 bits, budget 16,128 B (full-K needs 21,248 B).
+    """One core, GEMM 64 x 64 x 100 at 16 bits (input 12,800 B, weights 12,800 B); two full-K tiles
+    need 21,248 B.
 
-    Partial sums are 16 + 16 + 7 = 39 bits. The tallest block for each width: n_o = 32 fits all
-    64 rows (64 x 32 x 39 + 2 x (64 x 16 + 16 x 32) x 16 = 129,024 bits = 16,128 B), so A is read
-    twice (two 32-column blocks) and B once: 2 x 12,800 + 12,800 = 38,400 B; n_o = 64 fits 32 rows
-    (32 x 64 x 39 + 2 x (32 x 16 + 16 x 64) x 16 = 129,024 bits), B twice: the same 38,400 B."""
-    accel = Accelerator(cores=1)
+    OS (a fold's sums stay in the array): with 14,848 B the whole weight panel (100 x 64 x 2 =
+    12,800 B) stays, the input streams in K-chunks of 16 rows (2 x 16 x 16 x 2 = 1,024 B) next to one
+    fold's outputs (1,024 B): each operand read once, 25,600 B. One byte less: keep 32 weight columns
+    (A read twice) or 48 input rows (B read twice): 38,400 B. At the 4,096 B minimum both stream per
+    fold: A twice, B four times, 76,800 B.
+    WS (sums wait in SRAM at 16 + 16 + 7 = 39 bits): with 16,128 B a 64 x 32 block (64 x 32 x 39 +
+    2 x (64 x 16 + 16 x 32) x 16 = 129,024 bits) reads A twice, B once: 38,400 B."""
     a, b, out = Operand(64 * 100, 16), Operand(100 * 64, 16), Operand(64 * 64, 16)
-    fp = traffic.footprint(GemmView(64, 64, 100), Split(), accel, a, b, 16)
-    assert fp.acc_bits == 39 and 2 * fp.min_tile_bits == 21_248 * 8
-    assert traffic.ksplit_tile_bits(fp, 64, 32) == traffic.ksplit_tile_bits(fp, 32, 64) == 129_024
-    t = traffic.gemm_traffic(fp, a, b, out, 129_024)
-    assert (t.read_bits, t.order, t.refetch) == (38_400 * 8, "k", 2)
+    os_fp = traffic.footprint(GemmView(64, 64, 100), Split(), Accelerator(cores=1), a, b, 16)
+    assert 2 * os_fp.min_tile_bits == 21_248 * 8 and os_fp.k_split_min_bits == 4_096 * 8
+    assert traffic.os_panel_bits(os_fp, "b", 64) == 14_848 * 8
+    for room, read, refetch in ((14_848, 25_600, 1), (14_847, 38_400, 2), (4_096, 76_800, 4)):
+        t = traffic.gemm_traffic(os_fp, a, b, out, room * 8)
+        assert (t.read_bits // 8, t.refetch, t.order) == (read, refetch, "k")
     with pytest.raises(InputError):
-        traffic.gemm_traffic(fp, a, b, out, fp.k_split_min_bits - 1)
+        traffic.gemm_traffic(os_fp, a, b, out, os_fp.k_split_min_bits - 1)
+    ws_fp = traffic.footprint(GemmView(64, 64, 100), Split(), Accelerator(cores=1, dataflow="ws"), a, b, 16)
+    assert ws_fp.acc_bits == 39
+    assert traffic.ksplit_tile_bits(ws_fp, 64, 32) == traffic.ksplit_tile_bits(ws_fp, 32, 64) == 129_024
+    t = traffic.gemm_traffic(ws_fp, a, b, out, 129_024)
+    assert (t.read_bits, t.order, t.refetch) == (38_400 * 8, "k", 2)
 
 
 # --- grouped GEMMs ----------------------------------------------------------------------------------

@@ -35,22 +35,29 @@ def test_fit_table_of_section_6():
 
 
 def test_k_split_examples_of_section_7():
-    accel = Accelerator(cores=1)
     a, b, out = traffic.Operand(6400, 16), traffic.Operand(6400, 16), traffic.Operand(4096, 16)
-    fp = traffic.footprint(mapping.GemmView(64, 64, 100), mapping.Split(), accel, a, b, 16)
-    room = traffic.ksplit_tile_bits(fp, 64, 32)
-    _in_doc(f"= {room:,} bits = {room // 8:,} B")
-    _in_doc(f"{traffic.gemm_traffic(fp, a, b, out, room).read_bits // 8:,} B.")
+    gemm = mapping.GemmView(64, 64, 100)
+    os_fp = traffic.footprint(gemm, mapping.Split(), Accelerator(cores=1), a, b, 16)
+    panel = traffic.os_panel_bits(os_fp, "b", 64) // 8
+    _in_doc(f"OS with {panel:,} B")
+    _in_doc(f"read once: {traffic.gemm_traffic(os_fp, a, b, out, panel * 8).read_bits // 8:,} B")
+    low = os_fp.k_split_min_bits // 8
+    _in_doc(f"at the {low:,} B minimum both stream per fold:\n{traffic.gemm_traffic(os_fp, a, b, out, low * 8).read_bits // 8:,} B")
+    ws_fp = traffic.footprint(gemm, mapping.Split(), Accelerator(cores=1, dataflow="ws"), a, b, 16)
+    room = traffic.ksplit_tile_bits(ws_fp, 64, 32)
+    _in_doc(f"= {room:,} bits = {room // 8:,} B and reads A twice, B once: {traffic.gemm_traffic(ws_fp, a, b, out, room).read_bits // 8:,} B")
     gnmt = LayerGraph("gnmt", metadata={"batch": 1})
     gnmt.add(Dense(name="gnmt", in_shape=(1632, 36548), out_features=1024, bias=False))
     layer = simulate(gnmt, Accelerator()).layers[0]
-    _in_doc(f"{int(layer.read_bytes):,} B read; output {int(layer.write_bytes):,} B written")
-    _in_doc(f"chunks: {plan_memory(gnmt, Accelerator()).layers[0].want_bits // 8:,} B)")
+    _in_doc(f"8 x 119,292,672 + 74,850,304 = {int(layer.read_bytes):,} B")
+    ws = simulate(gnmt, Accelerator(dataflow="ws")).layers[0]
+    _in_doc(f"{int(ws.read_bytes):,} B read; output {int(ws.write_bytes):,} B written")
+    _in_doc(f"chunks: {plan_memory(gnmt, Accelerator(dataflow='ws')).layers[0].want_bits // 8:,} B)")
     vgg = plan(workloads.load("vgg16", batch=8), Accelerator())
     fc6 = next(lp for lp in vgg.layers if lp.name == "fc6")
     _in_doc(f"25088 x 4096 x 2 = {fc6.traffic.read_bits // 8:,} B per batch of 8")
     want = next(lm for lm in vgg.residency.layers if lm.name == "fc6").want_bits // 8
-    _in_doc(f"need {want:,} B")
+    _in_doc(f"together they need {want:,} B")
 
 
 def test_network_example_of_section_8():

@@ -15,7 +15,10 @@ from accelsim.errors import InputError
 from accelsim.explore.sweep import first_last_ratio, sweep
 from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.ir import Add, Conv2d, Dense, Flatten, LayerGraph, Pool, uniform_policy
+from accelsim.ir.layers import GemmView
+from accelsim.model import traffic
 from accelsim.model.fit import fit_report
+from accelsim.model.mapping import Split
 from accelsim.model.memory import plan_memory
 from accelsim.model.sim import plan, simulate
 
@@ -39,14 +42,15 @@ class TestSingleGemmByHand:
     of 16 + 32 + 100 - 2 = 146 cycles (scale-sim-v2's OS count, docs/scalesim-accounting.md) = 584 cycles.
 
     Bytes: input 64*100*2 = 12,800 B, weights 100*32*2 = 6,400 B, output 64*32*2 = 4,096 B.
-    With 22,000 B on chip the model does not fit (6,400 weights + 12,800 + 4,096 live = 23,296 B), so
-    weights stream. One double-buffered minimal tile is 2 * (16x100 + 100x32 + 16x32) * 2 B = 21,248 B,
-    which fits; a buffer then holds all 3,200 weights next to a 16-row input panel, so every operand
-    is read once: reads 19,200 B, writes 4,096 B (the output is the graph's output). DES tiles = the
-    4 folds, so each tile loads 4,800 B and stores 1,024 B.
+    The layer reads every operand once with 8,448 B of room (K split: the whole 100 x 32 weight
+    panel, 6,400 B, stays; the input streams in K-chunks of 16, 2 x 512 B; one fold's outputs,
+    1,024 B). With 14,000 B per core (issue 10: SRAM is per core; this test used 22,000 B of pooled
+    memory, which now holds the weights too) the weights do not fit beside that room
+    (8,448 + 6,400 > 14,000), so they stream: reads 19,200 B, writes 4,096 B (the output is the
+    graph's output). DES tiles = the 4 folds, so each tile loads 4,800 B and stores 1,024 B.
     """
 
-    SRAM = 22_000
+    SRAM = 14_000
 
     def run(self, bw: float):
         return simulate(one_dense(32), one_core(sram_bytes_per_core=self.SRAM, bw_gb_per_s=bw))
@@ -77,32 +81,38 @@ class TestSingleGemmByHand:
 
 
 def test_single_gemm_refetch_by_hand():
-    """Dense (64 x 100) @ (100 x 64), 16 bits, one core with exactly one double-buffered minimal tile.
+    """Dense (64 x 100) @ (100 x 64), 16 bits, one OS core with 21,248 B = two full-K minimal tiles.
 
-    Minimal tile: 16x100 input panel + 100x32 weight panel + 16x32 outputs = 5,312 elements = 10,624 B;
-    two of them = 21,248 B = the whole memory. Order "weights stay": a buffer fits 3,200 of the 6,400
-    weights next to the input panel -> 2 weight chunks -> the input (12,800 B) is read twice:
-    2 * 12,800 + 12,800 = 38,400 B. Order "inputs stay": room for 1,600 input elements -> 4 chunks ->
-    weights read 4 times: 12,800 + 4 * 12,800 = 64,000 B. The first wins. Compute: 4 x 2 folds of 146.
-    """
+    Full-K order "weights stay": a buffer fits 3,200 of the 6,400 weights next to a 16-row input
+    panel -> the input (12,800 B) is read twice: 38,400 B (the only schedule before issue 10).
+    The layer's refetch-free room is smaller than that: K split with the whole 100 x 64 weight
+    panel kept (12,800 B), the input streamed in K-chunks of 16 rows (2 x 512 B) and one fold's
+    outputs (1,024 B) = 14,848 B, so the weights do not fit beside it (14,848 + 12,800 > 21,248) and
+    every operand is read once: 12,800 + 12,800 = 25,600 B. Compute: 4 x 2 folds of 146 (the K
+    split keeps each fold's whole K in the array, as SCALE-Sim's OS fold)."""
     r = simulate(one_dense(64), one_core(sram_bytes_per_core=21_248, bw_gb_per_s=math.inf))
     layer = r.layers[0]
-    assert (layer.read_bytes, layer.write_bytes, layer.refetch) == (38_400, 8_192, 2)
+    assert (layer.read_bytes, layer.write_bytes, layer.refetch, layer.order) == (25_600, 8_192, 1, "k")
     assert layer.compute_cycles == 8 * 146
+    a, b, out = traffic.Operand(6400, 16), traffic.Operand(6400, 16), traffic.Operand(4096, 16)
+    fp = traffic.footprint(GemmView(64, 64, 100), Split(), one_core(), a, b, 16)
+    full_k = traffic.gemm_traffic(replace(fp, k=0), a, b, out, 21_248 * 8)  # k=0: no K split
+    assert (full_k.read_bits // 8, full_k.refetch, full_k.order) == (38_400, 2, "b")
 
 
 def test_memory_too_small_for_one_tile():
     """Refused only below the K-split minimum (issue 10 item 3; it used to be two full-K tiles,
-    21,248 B): one fold's partial sums 16 x 32 x 39 bits (16 + 16 + ceil(log2 100)) = 19,968 bits,
-    plus two K-chunks of 16 (the array's 16 rows): A 16 rows x 1,600 bits x 16/100 = 4,096 bits,
-    B 32 columns x 1,600 bits x 16/100 = 8,192 bits -> 19,968 + 2 x 12,288 = 44,544 bits = 5,568 B."""
+    21,248 B). Under OS a fold keeps its sums in the array; it needs its output block
+    16 x 32 x 16 = 8,192 bits and two K-chunks of 16 (the array's 16 rows): A 16 rows x 1,600 bits
+    x 16/100 = 4,096 bits, B 32 columns x 1,600 bits x 16/100 = 8,192 bits ->
+    8,192 + 2 x 12,288 = 32,768 bits = 4,096 B."""
     with pytest.raises(InputError) as info:
-        simulate(one_dense(64), one_core(sram_bytes_per_core=5_567))
-    assert info.value.field == "sram_bytes_per_core" and info.value.value == 5_567
+        simulate(one_dense(64), one_core(sram_bytes_per_core=4_095))
+    assert info.value.field == "sram_bytes_per_core" and info.value.value == 4_095
     assert "fc" in str(info.value)
-    r = simulate(one_dense(64), one_core(sram_bytes_per_core=5_568, bw_gb_per_s=math.inf))
+    r = simulate(one_dense(64), one_core(sram_bytes_per_core=4_096, bw_gb_per_s=math.inf))
     layer = r.layers[0]
-    # K split with one fold's sums on chip: A re-read per 32-column block (2), B per 16-row block (4)
+    # one fold at a time: A re-read per 32-column fold (2), B per 16-row fold (4)
     assert layer.order == "k"
     assert (layer.read_bytes, layer.refetch) == (2 * 12_800 + 4 * 12_800, 4)
     assert r.cycles == r.compute_cycles == 8 * 146

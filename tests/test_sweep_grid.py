@@ -133,16 +133,16 @@ def _load(name):
 
 
 def test_failed_points_are_kept_apart_and_raise_by_default():
-    spec = {"workload": "resnet20", "bits": "8,4", "bw": "inf", "sram": "30KB,16MB", "mode": "dedicated"}
+    spec = {"workload": "resnet20", "bits": "8,4", "bw": "inf", "sram": "20KB,16MB", "mode": "dedicated"}
     run = run_grid(spec)
     assert run.size == 4 and len(run.rows) == 3
     assert [f[0]["bits"] for f in run.failures] == ["8", "16 (reference)"]
     assert "sram_bytes_per_core=" in run.failures[0][1]
-    small = next(r for r in run.rows if r.sram_bytes == 30_000)
+    small = next(r for r in run.rows if r.sram_bytes == 20_000)
     assert small.bits == 4 and small.speedup is None and small.efficiency is None and small.peak_ratio > 1
     with pytest.raises(InputError) as info:
         sweep_grid(spec)
-    assert info.value.field == "design point" and "sram=30KB" in str(info.value)
+    assert info.value.field == "design point" and "sram=20KB" in str(info.value)
     assert sweep_grid(spec, errors="skip") == list(run.rows)
 
 

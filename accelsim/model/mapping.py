@@ -242,8 +242,8 @@ def choose_split(
 ) -> Split:
     """The split that minimises the slowest core's compute cycles on the design-precision array.
 
-    Ties go to the split with the smallest `tie_key` (the memory plan passes replicated weight bits,
-    then off-chip bits), then to more cores along M, then N, then groups — a fixed order, so the
+    Ties go to the split with the smallest `tie_key` (the memory plan passes off-chip bits, then
+    replicated weight bits), then to more cores along M, then N, then groups — a fixed order, so the
     choice never depends on dict or set order. The array is taken at the design precision (no
     ganging) so the split, and with it the traffic, does not change with a layer's bits.
     """

@@ -5,8 +5,8 @@ order (docs/model.md, "The memory plan"; every rule is a threshold or a fixed-or
 more SRAM or fewer bits never evicts anything and results are deterministic):
 
 1. **Split.** Each GEMM layer is cut across cores to minimise the slowest core's cycles
-   (`mapping.choose_split`); ties go to fewer replicated weight bits, then to fewer off-chip bits
-   with every operand streamed through a whole core's SRAM.
+   (`mapping.choose_split`); ties go to fewer off-chip bits with every operand streamed through a
+   whole core's SRAM, then to fewer replicated weight bits.
 2. **Streaming room.** On each core it uses, a layer needs at least `reserve` bits (two minimal
    full-K tiles or the K-split minimum, `traffic.tile_need_bits`) and wants `want` bits (the room
    beyond which more room saves no traffic with every operand streaming,
@@ -164,8 +164,8 @@ def _choose_split(graph: LayerGraph, name: str, accel: Accelerator) -> Split:
         replicas = sum(weight_slices(graph, name, split))
         fp = traffic.footprint(gemm, split, accel, a, b, out_bits)
         if traffic.tile_need_bits(fp) > budget:
-            return replicas, 2**62  # cannot run on this split; keeps the key total
-        return replicas, traffic.gemm_traffic(fp, a, b, out, budget).total_bits
+            return 2**62, replicas  # cannot run on this split; keeps the key total
+        return traffic.gemm_traffic(fp, a, b, out, budget).total_bits, replicas
 
     return mapping.choose_split(gemm, accel, key)
 

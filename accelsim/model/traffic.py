@@ -12,15 +12,15 @@ Example
 >>> from accelsim.model.mapping import Split
 >>> a, b, out = Operand(64 * 100, 16), Operand(100 * 64, 16), Operand(64 * 64, 16)
 >>> fp = footprint(GemmView(64, 64, 100), Split(), Accelerator(cores=1), a, b, 16)
->>> t = gemm_traffic(fp, a, b, out, 129_024)  # 16,128 B: below two full-K tiles, K is split
->>> t.read_bits // 8, t.order
-(38400, 'k')
+>>> t = gemm_traffic(fp, a, b, out, 14_848 * 8)  # below two full-K tiles (21,248 B): K is split
+>>> t.read_bits // 8, t.order  # B's 64 columns stay, A streams in K-chunks: each read once
+(25600, 'k')
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -98,25 +98,29 @@ class TileFootprint:
     a_row_bits: tuple[int, int] = (0, 1)  # A bits per GEMM row over the full K, as a fraction
     b_col_bits: tuple[int, int] = (0, 1)  # B bits per GEMM column over the full K, as a fraction
     acc_bits: int = 0  # partial-sum width held on chip while K is split
+    out_bits: int = 0  # output width (the fold's output block under OS)
+    psum_in_array: bool = False  # OS: a fold's partial sums stay in the array for its whole K
 
     @property
     def k_split_min_bits(self) -> int:
-        """Bits of the smallest K-split working set: one fold's partial sums plus two K-chunks."""
+        """Bits of the smallest K-split working set: one fold's sums (or outputs) plus two K-chunks."""
         return ksplit_tile_bits(self, self.m_tile, self.n_tile)
 
 
 def ksplit_tile_bits(fp: TileFootprint, m_o: int, n_o: int) -> int:
-    """On-chip bits of the K-split schedule with an `m_o x n_o` partial-sum block.
+    """On-chip bits of the K-split schedule with an `m_o x n_o` block.
 
-    The block's partial sums stay (single buffer, accumulator width) while K streams through in
-    chunks of `k_min`: A[m_o, k_min] and B[k_min, n_o], double-buffered.
+    K streams through in chunks of `k_min`: A[m_o, k_min] and B[k_min, n_o], double-buffered. Under
+    WS/IS the block's partial sums wait in SRAM at accumulator width (single buffer); under OS the
+    block is one fold, whose sums stay in the array, and only its output block is buffered.
     """
     if fp.k <= 0:
         return 0
     kc = min(fp.k, fp.k_min)
     a_chunk = -(-fp.a_row_bits[0] * m_o * kc // (fp.a_row_bits[1] * fp.k))
     b_chunk = -(-fp.b_col_bits[0] * n_o * kc // (fp.b_col_bits[1] * fp.k))
-    return m_o * n_o * fp.acc_bits + 2 * (a_chunk + b_chunk)
+    sums = m_o * n_o * (fp.out_bits if fp.psum_in_array else fp.acc_bits)
+    return sums + 2 * (a_chunk + b_chunk)
 
 
 def footprint(gemm: GemmView, split: Split, accel: Accelerator, a: Operand, b: Operand, out_bits: int) -> TileFootprint:
@@ -141,7 +145,8 @@ def footprint(gemm: GemmView, split: Split, accel: Accelerator, a: Operand, b: O
         a_slice, b_slice, a_min, b_min, o_min, a_min * a.bits + b_min * b.bits + o_min * out_bits,
         groups=g_c, m_core=m_c, n_core=n_c, m_tile=rows, n_tile=cols, k=gemm.k,
         k_min=accel.rows * accel.lanes, a_row_bits=(a.elems * a.bits, rows_all),
-        b_col_bits=(b.elems * b.bits, cols_all), acc_bits=acc,
+        b_col_bits=(b.elems * b.bits, cols_all), acc_bits=acc, out_bits=out_bits,
+        psum_in_array=accel.dataflow == "os",
     )
 
 
@@ -172,8 +177,9 @@ def gemm_traffic(fp: TileFootprint, a: Operand, b: Operand, out: Operand, budget
       block, stream A past it -> A is re-read once per B chunk. Order "a": the mirror image. A
       grouped GEMM (depthwise conv, attention heads) is `groups` independent GEMMs: a group's A is
       re-read once per chunk of *that group's* B, so chunks are counted per group.
-    * K-split (order "k", `ksplit_traffic`): partial sums of an output block stay on chip while K
-      streams through in chunks; A is re-read once per block column, B once per block row.
+    * K-split (order "k", `ksplit_traffic`): K streams through in chunks while the partial sums
+      stay on chip — in the array for one fold under OS, in SRAM for a larger block under WS/IS;
+      A is re-read once per block column, B once per block row.
 
     Operands already on chip cost nothing; an operand fetched ``once`` (a pinned weight's first
     image) is read once whatever the order. Shared slices are multicast to the cores that need
@@ -219,14 +225,18 @@ def _full_k_traffic(
 def ksplit_traffic(fp: TileFootprint, a: Operand, b: Operand, out: Operand, budget_bits: int) -> Traffic:
     """Off-chip bits of the K-split schedule alone at `budget_bits` per core (order "k").
 
-    Per core and group, an ``m_o x n_o`` block of partial sums (accumulator width) stays on chip
-    while K streams in chunks of the array's reduction depth: A[m_o, kc] and B[kc, n_o],
-    double-buffered (`ksplit_tile_bits`). A is then read once per block column
-    (``ceil(n_core / n_o)``), B once per block row (``ceil(m_core / m_o)``); no partial sum leaves
-    the chip. For each block width (multiples of the fold's columns) the tallest block that fits is
-    taken, and the cheapest block wins. Works for every dataflow: under OS the array's own
-    accumulators hold one fold's sums and the rest wait in SRAM; under WS/IS the sums pass through
-    SRAM anyway (counted in the energy model) and here stay there between K chunks.
+    K streams through in chunks of the array's reduction depth, A[m_o, kc] and B[kc, n_o]
+    double-buffered (`ksplit_tile_bits`), and no partial sum leaves the chip. A is read once per
+    block column (``ceil(n_core / n_o)``), B once per block row (``ceil(m_core / m_o)``).
+
+    * OS (`_ksplit_os`): a fold's partial sums stay in the array while its whole K streams through
+      — exactly SCALE-Sim's OS fold, so the compute cycles do not change (a block of several folds
+      would have to swap partial sums in and out of the array, which SCALE-Sim's OS does not do).
+      Reuse across folds comes from keeping one operand's full-K panel (`os_panel_bits`).
+    * WS/IS: a fold already covers one K-chunk (the array's rows), and SCALE-Sim accumulates the
+      partial sums through SRAM (counted in the energy model); here an ``m_o x n_o`` block of them
+      waits in SRAM at accumulator width between chunks. For each block width (multiples of the
+      fold's columns) the tallest block that fits is taken, and the cheapest block wins.
     """
     a_read = a.total_bits if a.fetch != ON_CHIP else 0
     b_read = b.total_bits if b.fetch != ON_CHIP else 0
@@ -236,6 +246,8 @@ def ksplit_traffic(fp: TileFootprint, a: Operand, b: Operand, out: Operand, budg
 
 @lru_cache(maxsize=65536)
 def _ksplit_cached(fp: TileFootprint, a_fetch: str, b_fetch: str, budget: int, a_read: int, b_read: int, write: int) -> Traffic:
+    if fp.psum_in_array:
+        return _ksplit_os(fp, a_fetch, b_fetch, budget, a_read, b_read, write)
     best: Traffic | None = None
     for j in range(1, -(-fp.n_core // fp.n_tile) + 1):
         n_o = min(fp.n_core, j * fp.n_tile)
@@ -259,6 +271,62 @@ def _ksplit_cached(fp: TileFootprint, a_fetch: str, b_fetch: str, budget: int, a
     return best
 
 
+def os_panel_bits(fp: TileFootprint, keep: str, extent: int) -> int:
+    """On-chip bits of an OS K-split that keeps one operand's full-K panel.
+
+    ``keep="b"``: B[:, extent] (extent columns, a multiple of the fold's) stays in one buffer and
+    feeds every row fold, while A streams in K-chunks of the fold's rows (double-buffered);
+    ``keep="a"``: A[extent, :] stays and B streams. One fold's output block waits at output width.
+    """
+    kc = min(fp.k, fp.k_min)
+    out = fp.m_tile * fp.n_tile * fp.out_bits
+    if keep == "b":
+        panel = -(-fp.b_col_bits[0] * extent // fp.b_col_bits[1])
+        chunk = -(-fp.a_row_bits[0] * fp.m_tile * kc // (fp.a_row_bits[1] * fp.k))
+    else:
+        panel = -(-fp.a_row_bits[0] * extent // fp.a_row_bits[1])
+        chunk = -(-fp.b_col_bits[0] * fp.n_tile * kc // (fp.b_col_bits[1] * fp.k))
+    return panel + 2 * chunk + out
+
+
+def _largest_fitting(step: int, limit: int, fits: Callable[[int], bool]) -> int:
+    """The largest multiple of `step` (capped at `limit`) for which `fits` holds, or 0."""
+    lo, hi = 0, -(-limit // step)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if fits(min(limit, mid * step)):
+            lo = mid
+        else:
+            hi = mid - 1
+    return min(limit, lo * step)
+
+
+def _ksplit_os(fp: TileFootprint, a_fetch: str, b_fetch: str, budget: int, a_read: int, b_read: int, write: int) -> Traffic:
+    """OS K-split: each fold's partial sums stay in the array for its whole K (SCALE-Sim's OS fold).
+
+    Three schedules, the cheapest feasible wins: both operands stream in K-chunks per fold (A read
+    once per column fold, B once per row fold); B's full-K panel for `n_o` columns stays and A
+    streams (A read once per `n_o` columns, B once); or A's panel for `m_o` rows stays (the mirror).
+    """
+    if ksplit_tile_bits(fp, fp.m_tile, fp.n_tile) > budget:
+        raise InputError("sram_bytes_per_core", budget // 8, "leaves no room for the K-split tile")
+    col_folds, row_folds = -(-fp.n_core // fp.n_tile), -(-fp.m_core // fp.m_tile)
+    ra = col_folds if a_fetch == STREAM else 1
+    rb = row_folds if b_fetch == STREAM else 1
+    best = Traffic(a_read * ra + b_read * rb, write, max(ra, rb), "k")
+    n_o = _largest_fitting(fp.n_tile, fp.n_core, lambda n: os_panel_bits(fp, "b", n) <= budget)
+    if n_o:
+        ra_b = -(-fp.n_core // n_o) if a_fetch == STREAM else 1
+        t = Traffic(a_read * ra_b + b_read, write, ra_b, "k")
+        best = t if t.total_bits < best.total_bits else best
+    m_o = _largest_fitting(fp.m_tile, fp.m_core, lambda m: os_panel_bits(fp, "a", m) <= budget)
+    if m_o:
+        rb_a = -(-fp.m_core // m_o) if b_fetch == STREAM else 1
+        t = Traffic(a_read + b_read * rb_a, write, rb_a, "k")
+        best = t if t.total_bits < best.total_bits else best
+    return best
+
+
 def refetch_free_bits(fp: TileFootprint, a: Operand, b: Operand, out: Operand) -> int:
     """Streaming bits per core from which more room no longer lowers the layer's traffic.
 
@@ -278,7 +346,10 @@ def refetch_free_bits(fp: TileFootprint, a: Operand, b: Operand, out: Operand) -
     if fp.k > 0:
         rows = fp.m_core if b.fetch == STREAM else fp.m_tile
         cols = fp.n_core if a.fetch == STREAM else fp.n_tile
-        need = min(need, ksplit_tile_bits(fp, rows, cols))
+        if not fp.psum_in_array:
+            need = min(need, ksplit_tile_bits(fp, rows, cols))
+        else:  # OS: keep one operand's panel (all of the other's reuse), stream the other once
+            need = min(need, os_panel_bits(fp, "b", cols), os_panel_bits(fp, "a", rows))
     return need
 
 
@@ -299,6 +370,7 @@ __all__ = [
     "gemm_traffic",
     "ksplit_tile_bits",
     "ksplit_traffic",
+    "os_panel_bits",
     "refetch_free_bits",
     "tile_extents",
     "tile_need_bits",

@@ -112,6 +112,9 @@ class Outcome:
 def _waterfill(total: float, wants: list[tuple[float, int]]) -> dict[int, float]:
     """Max-min fair shares of `total` among (want, key) pairs; deterministic (sorted by want, key)."""
     out: dict[int, float] = {}
+    if len(wants) == 1:
+        want, key = wants[0]
+        return {key: want if want < total else total}
     left = total
     ordered = sorted(wants)
     for i, (want, key) in enumerate(ordered):
@@ -164,6 +167,7 @@ class _Engine:
         self.current: _Prefetch | None = None
         self.last = 0.0
         self.generation = 0
+        self.pending = False
         self.trace = Trace(accel.cores, capacity_bits=p.residency.capacity_bits, channel_bits_per_cycle=self.bw) if trace else None
         self.step_of = [0] * accel.cores
         self.body_start: dict[tuple[int, int], float] = {}
@@ -220,7 +224,15 @@ class _Engine:
             task.body_work, task.remaining = task.remaining, fill
         else:
             self._enter_body(task, task.remaining)
+        task.rate = 0.0
         self.active.append(task)
+        if not self.pending:  # cores starting at the same instant share one re-arbitration
+            self.pending = True
+            self.env.timeout(0).callbacks.append(self._deferred_settle)
+
+    def _deferred_settle(self, _event: simpy.Event) -> None:
+        self.pending = False
+        self.advance()
         self.settle()
 
     # --- phases -------------------------------------------------------------------------------
@@ -294,33 +306,35 @@ class _Engine:
         return None
 
     def allocate(self) -> None:
+        """Share the network, then the channel, by the arbitration policy (module docstring)."""
+        active = self.active
         if self.unconstrained:
-            for task in self.active:
+            for task in active:
                 task.rate = task.work_cap if task.phase == "body" else math.inf
             return
-        bodies = [t for t in self.active if t.phase == "body"]
-        caps = {id(t): t.work_cap for t in bodies}
+        bodies = [t for t in active if t.phase == "body"]
+        caps = [t.work_cap for t in bodies]
         if math.isfinite(self.noc):
-            noc_users = [t for t in bodies if t.per_work_noc > 0]
-            shares = _waterfill(self.noc, [(t.per_work_noc * caps[id(t)], i) for i, t in enumerate(noc_users)])
-            for i, t in enumerate(noc_users):
-                caps[id(t)] = min(caps[id(t)], shares[i] / t.per_work_noc)
-        loads = [t for t in self.active if t.phase in ("fill", "body")]
-        wants = [
-            ((t.per_work_bits * caps[id(t)] if t.phase == "body" else math.inf), i) for i, t in enumerate(loads)
-        ]
+            users = [i for i, t in enumerate(bodies) if t.per_work_noc > 0]
+            if users:
+                shares = _waterfill(self.noc, [(bodies[i].per_work_noc * caps[i], k) for k, i in enumerate(users)])
+                for k, i in enumerate(users):
+                    caps[i] = min(caps[i], shares[k] / bodies[i].per_work_noc)
+        fills = [t for t in active if t.phase == "fill"]
+        wants = [(t.per_work_bits * caps[i], i) for i, t in enumerate(bodies)]
+        wants += [(math.inf, len(bodies) + j) for j in range(len(fills))]
         shares = _waterfill(self.bw, wants)
         used = 0.0
-        for i, t in enumerate(loads):
-            give = shares[i]
-            if t.phase == "body":
-                rate = caps[id(t)] if t.per_work_bits == 0 else min(caps[id(t)], give / t.per_work_bits)
-                t.rate = rate
-                used += rate * t.per_work_bits
+        for i, t in enumerate(bodies):
+            if t.per_work_bits == 0:
+                t.rate = caps[i]
             else:
-                t.rate = give
-                used += give
-        drains = [t for t in self.active if t.phase == "drain"]
+                t.rate = min(caps[i], shares[i] / t.per_work_bits)
+                used += t.rate * t.per_work_bits
+        for j, t in enumerate(fills):
+            t.rate = shares[len(bodies) + j]
+            used += t.rate
+        drains = [t for t in active if t.phase == "drain"]
         left = max(0.0, self.bw - used)
         for t in drains:
             t.rate = left / len(drains)
@@ -328,36 +342,46 @@ class _Engine:
             left = 0.0
         if self.current is not None:
             self.current.rate = 0.0
-        self.current = self._eligible_prefetch() if left > 0 else None
+        self.current = self._eligible_prefetch() if left > 0 and self.prefetches else None
         if self.current is not None:
             self.current.rate = left
 
     def set_timer(self) -> None:
-        soonest = math.inf
+        """Set one timer for the soonest phase end (or forced segment event); stale timers are ignored."""
+        soonest, due = math.inf, []
         for task in self.active:
             if task.rate > 0:
-                soonest = min(soonest, task.remaining / task.rate)
-                if task.phase == "body" and task.segment < task.remaining:  # a forced event
+                dt = task.remaining / task.rate
+                if dt < soonest * (1 - _SAME_TIME):
+                    soonest, due = dt, [task]
+                elif dt <= soonest * (1 + _SAME_TIME):
+                    due.append(task)
+                if task.phase == "body" and task.segment < task.remaining:  # a forced event, no phase end
                     step = task.remaining - task.segment * (math.ceil(task.remaining / task.segment * (1 - 1e-12)) - 1)
-                    if step > 1e-9 * task.segment:
-                        soonest = min(soonest, step / task.rate)
+                    if step > 1e-9 * task.segment and step / task.rate < soonest * (1 - _SAME_TIME):
+                        soonest, due = step / task.rate, []
         cur = self.current
         if cur is not None and cur.rate > 0:
-            soonest = min(soonest, (cur.bits - cur.done) / cur.rate)
+            dt = (cur.bits - cur.done) / cur.rate
+            if dt < soonest * (1 - _SAME_TIME):
+                soonest, due = dt, [cur]
+            elif dt <= soonest * (1 + _SAME_TIME):
+                due.append(cur)
         self.generation += 1
         if math.isfinite(soonest):
             timer = self.env.timeout(max(0.0, soonest))
             generation = self.generation
-            timer.callbacks.append(lambda _ev: self._on_timer(generation))
+            timer.callbacks.append(lambda _ev: self._on_timer(generation, due))
 
-    def _on_timer(self, generation: int) -> None:
+    def _on_timer(self, generation: int, due: list) -> None:  # type: ignore[type-arg]
         if generation != self.generation:
             return  # a start re-planned the rates since this timer was set
-        elapsed = self.env.now - self.last
         self.advance()
-        for task in self.active:  # the flow(s) this timer was set for end now, exactly
-            if task.rate > 0 and task.remaining <= task.rate * elapsed * _SAME_TIME * 4 + 1e-9:
-                task.remaining = 0.0
+        for flow in due:  # the flows this timer was set for end now, exactly (float time may not resolve them)
+            if isinstance(flow, _Prefetch):
+                flow.done = flow.bits
+            else:
+                flow.remaining = 0.0
         self.settle()
 
     def record(self) -> None:

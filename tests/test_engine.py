@@ -83,3 +83,30 @@ def test_infinite_bandwidth_is_compute_only_with_prefetch(graph, accel, bits, lo
     if free is None:
         return
     assert free.cycles == free.compute_cycles and free.stall_cycles == 0
+
+
+def test_run_timeline_draws_a_png_and_its_trace_is_consistent(tmp_path, capsys):
+    from accelsim.cli.main import main
+    from accelsim.model.sim import timeline
+
+    out = tmp_path / "t.png"
+    assert main(["run", "--workload", "resnet18", "--bits", "4", "--bw", "64", "--timeline", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    g = workloads.load("resnet18").with_policy(policy_for(16, 8))  # weights stream at 16 bits: prefetch runs
+    d = Accelerator(bw_gb_per_s=64.0)
+    trace = timeline(g, d)
+    result = simulate(g, d, micro_batching=False)
+    assert max(end for *_, end in trace.compute) <= result.cycles * (1 + 1e-12)
+    assert all(max(held) <= trace.capacity_bits for _, held in trace.sram)  # prefetch never overfills SRAM
+    bw = d.bytes_per_cycle * 8
+    assert all(dem + st + pre <= bw * (1 + 1e-9) for _, dem, st, pre in trace.channel)
+    assert any(pre > 0 for *_, pre in trace.channel)
+
+
+def test_run_timeline_bad_suffix_is_one_line_and_exit_2(tmp_path, capsys):
+    from accelsim.cli.main import main
+
+    assert main(["run", "--workload", "resnet18", "--timeline", str(tmp_path / "t.bmp")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "plot" in err[0]
+    assert not (tmp_path / "t.bmp").exists()

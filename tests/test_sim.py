@@ -17,7 +17,7 @@ from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.ir import Add, Conv2d, Dense, Flatten, LayerGraph, Pool, uniform_policy
 from accelsim.ir.layers import GemmView
 from accelsim.model import traffic
-from accelsim.model.fit import fit_report
+from accelsim.model.fit import fit_report, policy_for
 from accelsim.model.mapping import Split
 from accelsim.model.memory import plan_memory
 from accelsim.model.sim import plan, simulate
@@ -312,11 +312,20 @@ def test_fit_columns_explain_the_low_precision_gain(resnet_rows):
 
 
 def test_super_linear_where_the_model_produces_it(resnet_rows):
-    """Super-linear 16->4 speedup: at 32 GB/s with the default (array) growth; at 64 GB/s the bigger
-    arrays' fill/drain loss outweighs the saved traffic (docs/model.md reports both)."""
+    """Super-linear 16->4 speedup at 32 GB/s. At 64 GB/s it hinges on prefetch (issue 11): with a
+    layer barrier the 4-bit design is above the peak ratio, but prefetch helps the bandwidth-bound
+    16-bit baseline more than the mostly-pinned 4-bit design, which brings the speedup down to it."""
     assert resnet_rows[(4, "32")].speedup > resnet_rows[(4, "32")].peak_ratio
-    cores = {r.bw: r for r in sweep("resnet50", bits=[16, 4], bw=["64"], scale="cores") if r.bits == 4}
-    assert cores["64"].speedup > cores["64"].peak_ratio
+    g = workloads.load("resnet50")
+    speedups = {}
+    for lookahead in (0, 2):
+        base = Accelerator(bw_gb_per_s=64.0, prefetch_layers=lookahead)
+        t16 = simulate(g.with_policy(policy_for(16, 8)), base).seconds_per_image
+        t4 = simulate(g.with_policy(policy_for(4, 8)), iso_area(base, 4)).seconds_per_image
+        speedups[lookahead] = t16 / t4
+    peak = iso_area(Accelerator(), 4).macs_per_cycle / Accelerator().macs_per_cycle
+    assert speedups[0] > peak
+    assert speedups[2] < speedups[0]
 
 
 def test_first_and_last_layers_cost_more_at_narrower_bodies():

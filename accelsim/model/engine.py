@@ -206,8 +206,9 @@ class _Engine:
                 self.current = None
         self.step_of[task.core] = li
         used = len(self.tasks[li])
-        reads = max(0.0, task.reads - self.prefetched[li] / used)
-        fill = min(reads, task.reads / task.tiles)
+        prefetched = self.prefetched[li] / used
+        reads = max(0.0, task.reads - prefetched)
+        fill = max(0.0, min(reads, task.reads / task.tiles - prefetched))  # prefetch fetches the first tiles first
         task.drain_bits = task.writes / task.tiles
         body_bits = reads - fill + task.writes - task.drain_bits
         if task.compute > 0:

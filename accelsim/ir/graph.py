@@ -9,7 +9,6 @@ from run to run (set order changes with PYTHONHASHSEED).
 from __future__ import annotations
 
 import functools
-
 import json
 import math
 import os

@@ -349,23 +349,23 @@ class _Engine:
 
     def set_timer(self) -> None:
         """Set one timer for the soonest phase end (or forced segment event); stale timers are ignored."""
-        soonest, due = math.inf, []
+        soonest, due = math.inf, list[_Task | _Prefetch]()
         for task in self.active:
             if task.rate > 0:
                 dt = task.remaining / task.rate
                 if dt < soonest * (1 - _SAME_TIME):
-                    soonest, due = dt, [task]
+                    soonest, due = dt, list[_Task | _Prefetch]([task])
                 elif dt <= soonest * (1 + _SAME_TIME):
                     due.append(task)
                 if task.phase == "body" and task.segment < task.remaining:  # a forced event, no phase end
                     step = task.remaining - task.segment * (math.ceil(task.remaining / task.segment * (1 - 1e-12)) - 1)
                     if step > 1e-9 * task.segment and step / task.rate < soonest * (1 - _SAME_TIME):
-                        soonest, due = step / task.rate, []
+                        soonest, due = step / task.rate, list[_Task | _Prefetch]()
         cur = self.current
         if cur is not None and cur.rate > 0:
             dt = (cur.bits - cur.done) / cur.rate
             if dt < soonest * (1 - _SAME_TIME):
-                soonest, due = dt, [cur]
+                soonest, due = dt, list[_Task | _Prefetch]([cur])
             elif dt <= soonest * (1 + _SAME_TIME):
                 due.append(cur)
         self.generation += 1
@@ -374,7 +374,7 @@ class _Engine:
             generation = self.generation
             timer.callbacks.append(lambda _ev: self._on_timer(generation, due))
 
-    def _on_timer(self, generation: int, due: list) -> None:  # type: ignore[type-arg]
+    def _on_timer(self, generation: int, due: list[_Task | _Prefetch]) -> None:
         if generation != self.generation:
             return  # a start re-planned the rates since this timer was set
         self.advance()

@@ -30,6 +30,7 @@ from accelsim.model.mapping import Split
 from accelsim.model.memory import MemoryPlan, plan_memory
 from accelsim.model.traffic import ON_CHIP, ONCE, STREAM, Operand, Traffic
 
+
 @dataclass(frozen=True, slots=True)
 class LayerPlan:
     """One layer, ready to simulate: per-core compute cycles, off-chip bits and network bits."""

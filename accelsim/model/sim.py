@@ -155,7 +155,7 @@ def _simulate_whole(graph: LayerGraph, accel: Accelerator, memory: str) -> SimRe
         macs=sum(lp.macs for lp in p.layers),
         cycles=total,
         first_cycles=runs.first.makespan,
-        compute_cycles=runs.compute_cycles,
+        compute_cycles=round(runs.compute_cycles),  # whole cycles: sums and maxima of integer core cycles
         stall_cycles=total - runs.compute_cycles,
         read_bytes=sum(lp.traffic.read_bits for lp in p.layers) / 8,
         write_bytes=sum(lp.traffic.write_bits for lp in p.layers) / 8,

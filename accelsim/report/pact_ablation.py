@@ -87,7 +87,8 @@ def ablation_section(name: str, graph: LayerGraph, opts: Options, number: str) -
         ["model variant (16-bit baseline gets it too)", "4-bit speedup @ 32 GB/s", "4-bit speedup @ 64 GB/s", "peak ratio", "super-linear @ 32 / 64"],
         [
             (r["label"], times(float(r["speedup_32"])), times(float(r["speedup_64"])), times(float(r["peak"])),
-             f"{'yes' if r['speedup_32'] > r['peak'] else 'no'} / {'yes' if r['speedup_64'] > r['peak'] else 'no'}")
+             f"{'yes' if float(r['speedup_32']) > float(r['peak']) else 'no'} / "
+             f"{'yes' if float(r['speedup_64']) > float(r['peak']) else 'no'}")
             for r in rows
         ],
     )
@@ -129,7 +130,7 @@ def ablation_section(name: str, graph: LayerGraph, opts: Options, number: str) -
         "ablation_band_64_lo": lo64, "ablation_band_64_hi": hi64,
         "ablation_barrier_64": float(rows[1]["speedup_64"]),
     }
-    for mode, bits, g64, ginf in edges:
+    for mode, bits, _, ginf in edges:
         numbers[f"edge_{mode}_{bits}_inf"] = ginf
     return "\n".join(text), numbers
 

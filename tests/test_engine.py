@@ -75,7 +75,7 @@ def test_time_non_increasing_in_sram_with_prefetch_1000_points(graph, accel, bit
     big, small = _sim(g, big_design, micro_batching=False), _sim(g, small_design, micro_batching=False)
     if big is None or small is None:
         return
-    # Rare anomaly (docs/model.md section 12): more SRAM keeps a tensor on chip, which turns a
+    # Rare anomaly (docs/model.md section 12), likely: more SRAM keeps a tensor on chip, which turns a
     # barrier into per-core waits; an earlier start can then take channel share from a slower core
     # (a list-scheduling anomaly). Seen twice in ~6,000 random points (1.5 % and 0.1 %); bounded here.
     assert small.cycles >= big.cycles * (1 - ANOMALY_BOUND)

@@ -64,21 +64,26 @@ def timeline(graph: LayerGraph, accel: Accelerator) -> engine.Trace:
     return trace
 
 
-def _check_representable(p: Plan) -> None:
-    """InputError when a bandwidth this small (for the clock) would take a transfer past a float's range.
+#: Most cycles a run may take: beyond 2**53 a float no longer counts whole cycles exactly, so
+#: compute cycles added to transfer time would be rounded away.
+MAX_CYCLES = 2.0**53
 
-    Such values pass the accelerator's checks (any bandwidth > 0) but the DES cannot represent the
-    time: this turns what would be an OverflowError deep in the run into a clear message.
+
+def _check_representable(p: Plan) -> None:
+    """InputError when a bandwidth this small (for the clock) would take a run past `MAX_CYCLES`.
+
+    Such values pass the accelerator's checks (any bandwidth > 0) but the engine cannot count the
+    time exactly: this turns a silently rounded (or overflowing) run into a clear message.
     """
     accel = p.accel
     bpc = accel.bytes_per_cycle * 8
     if math.isinf(bpc):
         return
-    most = max((max(lp.traffic.total_bits, lp.first_traffic.total_bits) for lp in p.layers), default=0)
-    if most and (bpc <= 0 or not math.isfinite(most / bpc)):
+    bits = sum(max(lp.traffic.total_bits, lp.first_traffic.total_bits) for lp in p.layers)
+    if bits and (bpc <= 0 or not bits / bpc < MAX_CYCLES):
         raise InputError(
             "bw_gb_per_s", accel.bw_gb_per_s,
-            f"is too small for clock_hz={accel.clock_hz!r}: a transfer would take longer than the simulator can represent",
+            f"is too small for clock_hz={accel.clock_hz!r}: the run would take more than 2**53 cycles, past what the engine counts exactly",
         )
 
 

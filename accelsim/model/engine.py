@@ -211,14 +211,15 @@ class _Engine:
         fill = max(0.0, min(reads, task.reads / task.tiles - prefetched))  # prefetch fetches the first tiles first
         task.drain_bits = task.writes / task.tiles
         body_bits = reads - fill + task.writes - task.drain_bits
+        body_noc = max(0.0, task.noc - fill - task.drain_bits) if task.noc > 0 else 0.0  # fill, drain: own phases
         if task.compute > 0:
             task.remaining, task.work_cap = float(task.compute), 1.0
-            task.per_work_bits, task.per_work_noc = body_bits / task.compute, task.noc / task.compute
+            task.per_work_bits, task.per_work_noc = body_bits / task.compute, body_noc / task.compute
         elif body_bits > 0:
             task.remaining, task.work_cap = body_bits, math.inf
-            task.per_work_bits, task.per_work_noc = 1.0, task.noc / body_bits
+            task.per_work_bits, task.per_work_noc = 1.0, body_noc / body_bits
         else:
-            task.remaining, task.work_cap = task.noc, math.inf
+            task.remaining, task.work_cap = body_noc, math.inf
             task.per_work_bits, task.per_work_noc = 0.0, 1.0
         task.phase = "fill"
         if fill > 0:
@@ -314,16 +315,26 @@ class _Engine:
                 task.rate = task.work_cap if task.phase == "body" else math.inf
             return
         bodies = [t for t in active if t.phase == "body"]
-        caps = [t.work_cap for t in bodies]
-        if math.isfinite(self.noc):
-            users = [i for i, t in enumerate(bodies) if t.per_work_noc > 0]
-            if users:
-                shares = _waterfill(self.noc, [(bodies[i].per_work_noc * caps[i], k) for k, i in enumerate(users)])
-                for k, i in enumerate(users):
-                    caps[i] = min(caps[i], shares[k] / bodies[i].per_work_noc)
         fills = [t for t in active if t.phase == "fill"]
+        drains = [t for t in active if t.phase == "drain"]
+        caps = [t.work_cap for t in bodies]
+        fill_caps = [math.inf] * len(fills)
+        drain_caps = [math.inf] * len(drains)
+        if math.isfinite(self.noc):  # fills and drains cross the network too, at whatever it gives them
+            wants = [(t.per_work_noc * caps[i], i) for i, t in enumerate(bodies) if t.per_work_noc > 0]
+            wants += [(math.inf, len(bodies) + j) for j, t in enumerate(fills) if t.noc > 0]
+            wants += [(math.inf, len(bodies) + len(fills) + j) for j, t in enumerate(drains) if t.noc > 0]
+            if wants:
+                shares = _waterfill(self.noc, wants)
+                for key, share in shares.items():
+                    if key < len(bodies):
+                        caps[key] = min(caps[key], share / bodies[key].per_work_noc)
+                    elif key < len(bodies) + len(fills):
+                        fill_caps[key - len(bodies)] = share
+                    else:
+                        drain_caps[key - len(bodies) - len(fills)] = share
         wants = [(t.per_work_bits * caps[i], i) for i, t in enumerate(bodies)]
-        wants += [(math.inf, len(bodies) + j) for j in range(len(fills))]
+        wants += [(fill_caps[j], len(bodies) + j) for j in range(len(fills))]
         shares = _waterfill(self.bw, wants)
         used = 0.0
         for i, t in enumerate(bodies):
@@ -335,12 +346,13 @@ class _Engine:
         for j, t in enumerate(fills):
             t.rate = shares[len(bodies) + j]
             used += t.rate
-        drains = [t for t in active if t.phase == "drain"]
         left = max(0.0, self.bw - used)
-        for t in drains:
-            t.rate = left / len(drains)
         if drains:
-            left = 0.0
+            shares = _waterfill(left, [(cap, j) for j, cap in enumerate(drain_caps)])
+            for j, t in enumerate(drains):
+                t.rate = shares[j]
+                left -= shares[j]
+            left = max(0.0, left)
         if self.current is not None:
             self.current.rate = 0.0
         self.current = self._eligible_prefetch() if left > 0 and self.prefetches else None

@@ -85,6 +85,13 @@ def _check_representable(p: Plan) -> None:
             "bw_gb_per_s", accel.bw_gb_per_s,
             f"is too small for clock_hz={accel.clock_hz!r}: the run would take more than 2**53 cycles, past what the engine counts exactly",
         )
+    noc = accel.noc_bytes_per_cycle * 8
+    noc_bits = sum(lp.noc_bits for lp in p.layers)
+    if noc_bits and math.isfinite(noc) and (noc <= 0 or not noc_bits / noc < MAX_CYCLES):
+        raise InputError(
+            "noc_gb_per_s", accel.noc_gb_per_s,
+            f"is too small for clock_hz={accel.clock_hz!r}: the run would take more than 2**53 cycles, past what the engine counts exactly",
+        )
 
 
 def simulate(

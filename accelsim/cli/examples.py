@@ -28,6 +28,7 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("TPU v1 on an ONNX model, with per-layer and roofline figures",
          "accelsim run --config configs/tpu-v1.toml --workload model.onnx --plot layers.png --roofline roof.png"),
         ("only some columns", "accelsim run --bits 8 --columns name,cycles,bound,read_bytes"),
+        ("per-core compute, channel traffic and SRAM held over time", "accelsim run --bits 16 --timeline timeline.png"),
     ),
     "fit": (
         ("what fits in the default 16 MB at each precision", "accelsim fit"),

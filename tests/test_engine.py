@@ -16,7 +16,6 @@ from accelsim.model.fit import policy_for
 from accelsim.model.sim import plan, run_plan, simulate
 from tests.test_sim import ANOMALY_BOUND, _sim, accels, graphs
 
-
 MANY = settings(max_examples=1000, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 

@@ -1,67 +1,192 @@
-"""Time a 500-point sweep serially and on a process pool, and check both give identical rows.
+"""Scale of a big sweep: points/s, coordinator peak RSS and store bytes per point, serial vs
+``--jobs 2`` vs a 2-worker Dask LocalCluster, with ratios to a baseline checkout in the same run.
 
-The grid (bits x bandwidth x total SRAM x cores x base array = 5 x 5 x 5 x 2 x 2 = 500 points of
-ResNet-20 by default) runs twice through `accelsim.explore.sweep.sweep_grid`, the function behind
-`accelsim sweep`: once with ``jobs=1`` (inline, what ``--jobs 1`` does) and once with ``jobs=N``
-(a spawned process pool, what ``--jobs N`` does; pool start-up is included in its time). No result
-store is used, so both runs compute every point. Prints the wall times, their ratio, and whether
-the rows are identical (they must be: the per-point function is pure and rows come back in grid
-order whatever order the workers finish in).
+Each run is the real command, ``accelsim sweep ... --store FILE --format csv -q``, started as a child
+process, so its peak RSS (``wait4``'s ru_maxrss: the coordinator alone; pool and Dask workers are
+other processes) and wall time are measured from outside. The graph is a cheap 4-layer one (conv,
+pool, flatten, dense on an 8x8 image) so the machinery, not the simulation, is what scales. The grid
+is bits x bandwidth x SRAM x cores x array, trimmed to --points (10^5 by default).
 
-    python bench/sweep_scale.py [--jobs 2] [--workload resnet20] [--store DIR]
+With ``--baseline DIR`` (a checkout of another accelsim, e.g. ``git archive main | tar -x -C DIR``)
+the same grid, or the first --baseline-points of it, runs there too and the ratios are printed. CSV
+outputs of serial, pool and Dask runs of this tree must be byte-identical.
+
+    PYTHONPATH=$PWD python bench/sweep_scale.py [--points 100000] [--baseline DIR] [--skip-dask]
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from accelsim.explore.plan import plan_points
-from accelsim.explore.sweep import sweep_grid
+ROOT = Path(__file__).resolve().parents[1]
 
-SPEC = {
-    "bits": "16,8,6,4,2",
-    "bw": "16,32,64,128,inf",
-    "sram": "2MB,4MB,8MB,16MB,32MB",
-    "cores": "2,4",
-    "array": "16x32,32x32",
+#: Axis values; the grid is the product, cut to --points by dropping values from the last axes.
+AXES = {
+    "bits": "16,12,10,8,7,6,5,4,3,2",
+    "bw": "4,8,12,16,24,32,48,64,96,128,192,256,384,512,768,1024,1536,2048,3072,inf",
+    "sram": "1MB,2MB,3MB,4MB,6MB,8MB,12MB,16MB,24MB,32MB",
+    "cores": "1,2,3,4,5,6,8,10,12,16",
+    "array": "8x8,8x16,16x16,16x32,32x32",
+    "efficiency": "0.5,0.6,0.7,0.8,0.9,1.0",
 }
 
 
-def _timed(label: str, **kwargs):  # type: ignore[no-untyped-def]
+def grid_for(points: int) -> dict[str, str]:
+    """The axes, with the last ones shortened until the product is at most `points`."""
+    axes = {k: v.split(",") for k, v in AXES.items()}
+    for name in reversed(list(axes)):
+        while len(axes[name]) > 1 and _size(axes) > points:
+            axes[name].pop()
+    return {k: ",".join(v) for k, v in axes.items()}
+
+
+def _size(axes: dict[str, list[str]]) -> int:
+    n = 1
+    for v in axes.values():
+        n *= len(v)
+    return n
+
+
+def tiny_graph_file(path: Path) -> Path:
+    from accelsim.ir import Conv2d, Dense, Flatten, LayerGraph, Pool
+
+    g = LayerGraph("tiny")
+    g.add(Conv2d(name="conv1", in_shape=(1, 3, 8, 8), out_channels=4, kernel=(3, 3), padding=(1, 1)))
+    g.add(Pool(name="gap", in_shape=(1, 4, 8, 8), mode="avg", kernel=(8, 8), stride=(1, 1)), ["conv1"])
+    g.add(Flatten(name="flat", in_shape=(1, 4, 1, 1)), ["gap"])
+    g.add(Dense(name="fc", in_shape=(1, 4), out_features=10), ["flat"])
+    g.save(path)
+    return path
+
+
+def run_sweep(tree: Path, grid: dict[str, str], workload: Path, store: Path, out: Path, extra: list[str]) -> dict[str, float]:
+    """One `accelsim sweep` in `tree` as a child process: wall s, peak RSS MB, store bytes, rows."""
+    argv = [sys.executable, "-m", "accelsim", "sweep", "--workload", str(workload), "--store", str(store),
+            "--format", "csv", "-q", "--max-points", "10000000"]
+    for k, v in grid.items():
+        argv += [f"--{k}", v]
+    env = {**os.environ, "PYTHONPATH": str(tree)}
     start = time.perf_counter()
-    rows = sweep_grid(errors="skip", **kwargs)
+    with open(out, "wb") as sink:
+        proc = subprocess.Popen(argv + extra, cwd=tree, env=env, stdout=sink, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - start
-    print(f"{label:<22} {wall:8.2f} s  ({len(rows)} rows, {wall / max(1, len(rows)) * 1e3:.1f} ms per point)", flush=True)
-    return rows, wall
+    err = proc.stderr.read().decode() if proc.stderr else ""
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"sweep failed in {tree}: {err.strip()[-500:]}")
+    rows = sum(1 for _ in open(out, "rb")) - 1
+    size = sum(p.stat().st_size for p in store.parent.glob(store.name + "*"))
+    return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "store_bytes": size, "rows": rows}
+
+
+#: A point function that does no simulation: what is left is the sweep machinery (task submission,
+#: pickling, store commits, keys). Written to a temporary module so both trees' workers import it.
+_NOOP_MODULE = """
+def point(params):
+    x = params["x"]
+    return {f"field_{i}": x * 1.000001 + i for i in range(25)} | {"bound": "compute", "weights_fit": True}
+"""
+
+_MACHINERY = """
+import sys, time
+from accelsim.explore.parallel import run_points
+from accelsim.explore.store import ResultStore
+import noop_point
+n, jobs, db = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+points = [{"x": i, "bits": 4, "bw_gb_per_s": 64.0, "array": [16, 32], "mode": "configurable"} for i in range(n)]
+if __name__ == "__main__":
+    start = time.perf_counter()
+    with ResultStore(db) as store:
+        run_points(points, noop_point.point, jobs=jobs, store=store, salt="bench")
+    print(time.perf_counter() - start)
+"""
+
+
+def machinery_rate(tree: Path, tmp: Path, n: int, jobs: int, tag: str) -> float:
+    """Points/s of `run_points` with the no-op point function in `tree` (a child process)."""
+    (tmp / "noop_point.py").write_text(_NOOP_MODULE)
+    script = tmp / "machinery.py"
+    script.write_text(_MACHINERY)
+    env = {**os.environ, "PYTHONPATH": f"{tree}{os.pathsep}{tmp}"}
+    out = subprocess.run([sys.executable, str(script), str(n), str(jobs), str(tmp / f"m_{tag}.db")],
+                         cwd=tree, env=env, capture_output=True, text=True, check=True)
+    return n / float(out.stdout.strip().splitlines()[-1])
+
+
+def report(label: str, r: dict[str, float], points: int) -> None:
+    print(f"{label:<34} {points:>8,} pts {r['wall']:8.1f} s {points / r['wall']:8.0f} pts/s "
+          f"{r['rss_mb']:7.0f} MB RSS {r['store_bytes'] / points:7.0f} B/pt", flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--jobs", type=int, default=2, help="pool size of the parallel run (default 2)")
-    parser.add_argument("--workload", default="resnet20", help="zoo network or LayerGraph JSON (default resnet20)")
-    parser.add_argument("--store", metavar="DIR", help="also commit every point to a fresh SQLite store in DIR (one per run)")
+    parser.add_argument("--points", type=int, default=100_000, help="grid size of this tree's runs (default 10^5)")
+    parser.add_argument("--rss-points", type=int, default=0, help="also run this tree serially at this size (RSS vs grid size)")
+    parser.add_argument("--baseline", type=Path, help="another accelsim checkout to compare with")
+    parser.add_argument("--baseline-points", type=int, help="grid size of the baseline runs (default --points)")
+    parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask LocalCluster run")
+    parser.add_argument("--skip-serial", action="store_true", help="leave out the serial runs")
+    parser.add_argument("--machinery-points", type=int, default=20_000, help="points of the no-op machinery runs (0: none)")
     args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (the machine is shared)", flush=True)
+    results: dict[str, tuple[dict[str, float], int]] = {}
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        workload = tiny_graph_file(tmp / "tiny.json")
+        grid = grid_for(args.points)
+        n = _grid_points(grid)
 
-    spec = {"workload": args.workload, **SPEC}
-    plan = plan_points(spec)  # loads the workload once, so neither timed run pays for it
-    print(
-        f"{args.workload}: {plan.grid_size} design points ({' x '.join(str(len(v.split(','))) for v in SPEC.values())}), "
-        f"{len(plan.points) - plan.grid_size} extra reference points; {os.cpu_count()} CPUs reported",
-        flush=True,
-    )
-    with tempfile.TemporaryDirectory(dir=args.store) as tmp:
-        stores = [None, None] if args.store is None else [Path(tmp) / "serial.db", Path(tmp) / "parallel.db"]
-        serial, t1 = _timed("serial (--jobs 1)", spec=spec, jobs=1, store=stores[0])
-        parallel, tn = _timed(f"parallel (--jobs {args.jobs})", spec=spec, jobs=args.jobs, store=stores[1])
-    same = serial == parallel
-    print(f"ratio serial / parallel {t1 / tn:8.2f} x")
-    print(f"identical rows          {'yes' if same else 'NO'}")
-    return 0 if same else 1
+        def one(label: str, tree: Path, g: dict[str, str], extra: list[str]) -> None:
+            tag = label.replace(" ", "_")
+            r = run_sweep(tree, g, workload, tmp / f"{tag}.db", tmp / f"{tag}.csv", extra)
+            pts = _grid_points(g)
+            results[label] = (r, pts)
+            report(label, r, pts)
+
+        if args.machinery_points:
+            for jobs in (1, 2):
+                new = machinery_rate(ROOT, tmp, args.machinery_points, jobs, f"new{jobs}")
+                line = f"machinery only (no-op point), --jobs {jobs}: this tree {new:8.0f} pts/s"
+                if args.baseline is not None:
+                    old = machinery_rate(args.baseline, tmp, args.machinery_points, jobs, f"old{jobs}")
+                    line += f", baseline {old:8.0f} pts/s, ratio {new / old:.2f}x"
+                print(line, flush=True)
+        if args.baseline is not None:
+            bgrid = grid_for(args.baseline_points or args.points)
+            one("baseline --jobs 2", args.baseline, bgrid, ["--jobs", "2"])
+            if not args.skip_serial:
+                one("baseline serial", args.baseline, bgrid, ["--jobs", "1"])
+        if args.rss_points:
+            one("this tree serial (small grid)", ROOT, grid_for(args.rss_points), ["--jobs", "1"])
+        one("this tree --jobs 2", ROOT, grid, ["--jobs", "2"])
+        if not args.skip_serial:
+            one("this tree serial", ROOT, grid, ["--jobs", "1"])
+        if not args.skip_dask:
+            from distributed import LocalCluster
+
+            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+                one("this tree Dask 2 workers", ROOT, grid, ["--dask", cluster.scheduler_address, "--jobs", "2"])
+        digests = {k: hashlib.sha256((tmp / f"{k.replace(' ', '_')}.csv").read_bytes()).hexdigest()
+                   for k in results if k.startswith("this tree") and "small" not in k}
+    print(f"grid {n:,} points: {' x '.join(str(len(v.split(','))) for v in grid.values())}")
+    print(f"CSV of this tree's runs identical: {'yes' if len(set(digests.values())) == 1 else 'NO'}")
+    rate = {k: pts / r["wall"] for k, (r, pts) in results.items()}
+    if "baseline --jobs 2" in rate:
+        print(f"points/s --jobs 2, this tree / baseline: {rate['this tree --jobs 2'] / rate['baseline --jobs 2']:.2f}x")
+    if "this tree Dask 2 workers" in rate:
+        print(f"points/s Dask / pool: {rate['this tree Dask 2 workers'] / rate['this tree --jobs 2']:.2f}")
+    return 0 if len(set(digests.values())) <= 1 else 1
+
+
+def _grid_points(grid: dict[str, str]) -> int:
+    return _size({k: v.split(",") for k, v in grid.items()})
 
 
 if __name__ == "__main__":

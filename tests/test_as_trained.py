@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from _graphs import tiny_graph
 
 from accelsim.cli.main import main
 from accelsim.explore.plan import plan_points
+from accelsim.explore.store import ResultStore
 from accelsim.ir import Precision
 
 
@@ -71,8 +71,8 @@ def test_sweep_as_trained_is_the_default_and_part_of_the_store_key(tmp_path, cap
     assert [r["bits"] for r in rows] == ["as-trained"] and rows[0]["body_bits"] == 8
     assert "note" not in err and "2 design points: 0 from store" in err  # main's store line, nothing re-quantized
     assert rows[0]["speedup"] is not None  # against the 16-bit reference of the same graph
-    with sqlite3.connect(tmp_path / "accelsim-sweep.db") as db:
-        params = [json.loads(p) for (p,) in db.execute("SELECT params_json FROM points")]
+    with ResultStore(tmp_path / "accelsim-sweep.db", read_only=True) as store:  # params are stored compressed
+        params = [rec["params"] for rec in store.rows()]
     assert {p["bits"] for p in params} == {"as-trained", 16}
     assert main(["sweep", "--workload", str(path), "--bw", "inf", "--bits", "as-trained,4", "--format", "json",
                  "--jobs", "1"]) == 0

@@ -29,7 +29,7 @@ def run_cli(*argv: str) -> tuple[int, str]:
 def test_a_bad_plot_path_is_refused_before_the_sweep_runs(tmp_path, monkeypatch) -> None:
     (tmp_path / "file").write_text("keep")
     (tmp_path / "dir.png").mkdir()
-    monkeypatch.setattr("accelsim.explore.pool.run_grid", lambda *a, **k: pytest.fail("the sweep ran"))
+    monkeypatch.setattr("accelsim.explore.pool.stream_grid", lambda *a, **k: pytest.fail("the sweep ran"))
     for plot, needle in ((tmp_path / "file" / "x.png", "not a directory"), (tmp_path / "dir.png", "is a directory")):
         code, err = run_cli("sweep", *SMALL, "--no-store", "--plot", str(plot))
         assert code == 2 and err.count("\n") == 1 and "plot=" in err and needle in err, err
@@ -72,3 +72,18 @@ def test_stdout_on_dev_full_or_closed_is_one_line_exit_2(tmp_path) -> None:
     code = subprocess.run(f"{sys.executable} -m accelsim workloads >&- 2>{err}", shell=True, timeout=120, check=False,
                           env={**os.environ, "PYTHONPATH": str(ROOT)}).returncode
     assert code == 2 and err.read_text() == "accelsim: error: standard output is closed\n"
+
+
+def test_import_and_export_topology_check_the_output_before_work(tmp_path, monkeypatch, capsys) -> None:
+    """A directory as -o / OUT is refused before the model is read (issue 15: validate outputs first)."""
+    from accelsim.cli.main import main
+
+    monkeypatch.setattr("accelsim.io.inputs.load_workload", lambda *a, **k: pytest.fail("the workload was read"))
+    assert main(["export-topology", "resnet20", str(tmp_path)]) == 2
+    assert "out=" in capsys.readouterr().err
+    model = tmp_path / "t.csv"
+    model.write_text("Layer name,IFMAP Height,IFMAP Width,Filter Height,Filter Width,Channels,Num Filter,Strides,\n")
+    monkeypatch.setattr("accelsim.io.scalesim.read_topology", lambda *a, **k: pytest.fail("the model was read"))
+    assert main(["import", str(model), "-o", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "output=" in err and err.count("\n") == 1

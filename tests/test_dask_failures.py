@@ -65,7 +65,7 @@ def test_dask_timeout_is_checked_and_needs_dask() -> None:
 
 
 class _LostScheduler(cf.Executor):
-    """Runs the first `ok` points, then every future comes back cancelled, as Dask's do when the
+    """Runs the first `ok` tasks (chunks of points), then every future comes back cancelled, as Dask's do when the
     scheduler is killed."""
 
     def __init__(self, ok: int) -> None:
@@ -86,8 +86,8 @@ def test_a_lost_scheduler_ends_in_one_message_with_the_resume_hint(tmp_path) -> 
     points = toy_points(20)
     with ResultStore(tmp_path / "s.db") as store:
         with pytest.raises(ClusterLost, match=r"the cluster went away mid-sweep \(CancelledError.*rerun the same command to resume"):
-            run_points(points, toy_point, executor=_LostScheduler(5), store=store, salt=SALT, max_pending=2)
-        assert len(store) == 5  # the finished points are kept
+            run_points(points, toy_point, executor=_LostScheduler(3), store=store, salt=SALT, max_pending=2)
+        assert 0 < len(store) < len(points)  # the points of the finished chunks are kept
         again = run_points(points, toy_point, store=store, salt=SALT)  # and a rerun resumes
     assert again == run_points(points, toy_point, salt=SALT)
 

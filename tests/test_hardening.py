@@ -231,7 +231,16 @@ def test_random_layers_on_random_accelerators(args, accel, bits, first_last):
     _check_invariants(r, accel)
     unconstrained = simulate(g, replace(accel, bw_gb_per_s=math.inf))
     assert unconstrained.seconds_per_image <= r.seconds_per_image * (1 + 1e-12)
-    assert unconstrained.energy_breakdown() == r.energy_breakdown()
+    # Energy does not depend on bandwidth for a fixed plan. With micro-batching on, an even batch may
+    # run whole at one bandwidth and as two halves at another (the choice is by time, docs/model.md),
+    # and the two plans move different bytes: so the energy claim is checked on the fixed-batch plan.
+    try:
+        fixed = simulate(g, accel, micro_batching=False)
+    except InputError as exc:  # the whole batch may not fit where its halves do
+        assert exc.field == "sram" and "too small" in str(exc)
+        return
+    fixed_unconstrained = simulate(g, replace(accel, bw_gb_per_s=math.inf), micro_batching=False)
+    assert fixed_unconstrained.energy_breakdown() == fixed.energy_breakdown()
 
 
 @FAST

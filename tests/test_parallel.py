@@ -163,3 +163,30 @@ def test_dask_local_cluster_matches_local_bytes(tmp_path) -> None:
     assert encode(remote) == encode(local)  # strict JSON (inf as "inf"), byte for byte
     assert (tmp_path / "dask.json").read_bytes() == (tmp_path / "local.json").read_bytes()
     assert via_address == local[:6]
+
+
+def test_chunk_size_follows_the_measured_point_time() -> None:
+    from accelsim.explore.parallel import ChunkSizer
+
+    sizer = ChunkSizer(target_s=0.25, most=512)
+    assert sizer.size == 1  # the first chunk measures
+    sizer.observe(1, 0.01)  # 10 ms a point: 25 points make 0.25 s, reached by doubling
+    assert sizer.size == 2
+    for _ in range(10):
+        sizer.observe(sizer.size, 0.01 * sizer.size)
+    assert sizer.size == 25
+    slow = ChunkSizer(target_s=0.25)
+    slow.observe(1, 2.0)  # a point slower than the target runs alone
+    assert slow.size == 1
+    fast = ChunkSizer(target_s=0.25, most=64)
+    for _ in range(20):
+        fast.observe(fast.size, 1e-6 * fast.size)
+    assert fast.size == 64  # never past the cap
+
+
+def test_a_chunk_is_one_transaction(tmp_path) -> None:
+    with ResultStore(tmp_path / "c.db") as store:
+        entries = [(f"k{i}", i, None, "ok", {"x": i}, '{"y":1}', None, 0.0) for i in range(100)]
+        assert store.put_many(entries) == 100
+        assert store.put_many(entries[:10]) == 0  # duplicates never land twice
+        assert len(store) == 100

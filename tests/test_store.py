@@ -13,7 +13,7 @@ import pytest
 
 from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
-from accelsim.explore.store import ResultStore, canonical_json, decode, encode, point_key
+from accelsim.explore.store import ResultStore, StoreWarning, canonical_json, decode, encode, point_key
 from accelsim.report.tables import export_store
 
 POINT = {"bits": 4, "bw_gb_per_s": math.inf, "array": (16, 32), "sram_bytes": 8_000_000}
@@ -143,3 +143,50 @@ def test_refuses_files_that_are_not_stores(tmp_path) -> None:
         conn.execute("PRAGMA user_version = 99")
     with pytest.raises(InputError, match="schema 99"):
         ResultStore(newer)
+
+
+def test_rows_are_compressed_and_schema_1_stores_stay_readable(tmp_path) -> None:
+    import sqlite3
+
+    from accelsim.explore.store import _SCHEMA_V1, SCHEMA_VERSION, encode
+
+    old = tmp_path / "v1.db"
+    with closing(sqlite3.connect(old)) as conn:  # a store as accelsim wrote it before schema 2
+        conn.executescript(_SCHEMA_V1 + "PRAGMA user_version = 1;")
+        conn.execute("INSERT INTO points VALUES (?, 0, NULL, 'ok', ?, ?, NULL, 0.0)",
+                     (point_key({"x": 0}), encode({"x": 0}), encode({"y": math.inf})))
+        conn.commit()
+    with ResultStore(old) as store:
+        store.put(point_key({"x": 1}), {"x": 1}, {"y": 1.5}, 0.0, seq=1)
+        assert [(r["params"], r["result"]) for r in store.rows()] == [({"x": 0}, {"y": math.inf}), ({"x": 1}, {"y": 1.5})]
+    with closing(sqlite3.connect(old)) as conn:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        kinds = [t for (t,) in conn.execute("SELECT typeof(result_json) FROM points ORDER BY seq")]
+    assert kinds == ["text", "blob"]  # the old row as it was, the new one compressed
+
+
+def test_a_compressed_row_is_small(tmp_path) -> None:
+    from accelsim.explore.plan import plan_points
+    from accelsim.explore.point import evaluate_point
+
+    plan = plan_points({"workload": "resnet20", "bits": "16,4", "bw": "32,64,inf"})
+    with ResultStore(tmp_path / "s.db") as store:
+        for seq, p in enumerate(plan.iter_points()):
+            d = p.to_dict()
+            store.put(point_key(d), d, evaluate_point(d), 0.0, seq=seq)
+        with closing(__import__("sqlite3").connect(tmp_path / "s.db")) as conn:
+            stored = conn.execute("SELECT sum(length(params_json) + length(result_json)) FROM points").fetchone()[0]
+    assert stored / 6 < 300  # JSON text was ~1.4 KB a point
+
+
+def test_a_damaged_blob_is_an_unreadable_row(tmp_path) -> None:
+    import sqlite3
+
+    db = tmp_path / "s.db"
+    with ResultStore(db) as store:
+        store.put(point_key({"x": 1}), {"x": 1}, {"y": 1}, 0.0, seq=0)
+    with closing(sqlite3.connect(db)) as conn:
+        conn.execute("UPDATE points SET result_json = X'01FFFF00'")
+        conn.commit()
+    with ResultStore(db, read_only=True) as store, pytest.warns(StoreWarning):
+        assert store.rows() == []

@@ -33,9 +33,11 @@ def _group_reasons(skipped: dict[str, str]) -> str:
 
 
 def _cmd_export_topology(args: argparse.Namespace) -> int:
+    from accelsim.atomic import check_output_path
     from accelsim.io.inputs import load_workload
     from accelsim.io.scalesim import write_topology
 
+    check_output_path(args.out, field="out")  # a bad place to write is refused before the workload is read
     graph = load_workload(args.workload, batch=args.batch)
     done = write_topology(graph, args.out, form="gemm" if args.gemm else "conv", skip_unsupported=True)
     if done.skipped:
@@ -59,6 +61,9 @@ def _cmd_export_topology(args: argparse.Namespace) -> int:
 
 
 def _cmd_import(args: argparse.Namespace) -> int:
+    from accelsim.atomic import check_output_path
+
+    check_output_path(args.output, field="output")  # before the (possibly long) import
     source = Path(args.model)
     suffix = source.suffix.lower()
     if not source.is_file():

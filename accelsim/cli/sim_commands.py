@@ -140,6 +140,7 @@ def _register_results(subparsers: Any) -> None:
     )
     p.add_argument("store", metavar="STORE", help=f"a result store written by `accelsim sweep` (e.g. {DEFAULT_STORE})")
     p.add_argument("--stale", action="store_true", help="also show points an older accelsim version or model computed (column model)")
+    p.add_argument("--parquet", metavar="FILE", help="also write the rows to FILE as Parquet (needs: pip install 'accelsim[parquet]')")
     add_filter_options(p)
     add_format_option(p)
     add_table_options(p)
@@ -168,6 +169,10 @@ def _register_pareto(subparsers: Any) -> None:
 def add_filter_options(p: argparse.ArgumentParser) -> None:
     """--workload, --bits, --bw, ...: keep only stored points with these axis values (comma lists)."""
     group = p.add_argument_group("filters (comma lists, as for `accelsim sweep`; a point must match every one given)")
+    group.add_argument(
+        "--where", metavar="EXPR", default=None,
+        help="keep rows matching EXPR, e.g. 'bits<=4 and bw==\"64\"' (comparisons == != <= >= < >, and/or/not, parentheses)",
+    )
     for flag, name in AXIS_FLAGS:
         group.add_argument(f"--{flag}", type=axis_type(name), default=None, metavar="LIST", help=f"keep points whose {flag} is one of LIST")
 

@@ -99,7 +99,12 @@ def cmd_results(args: argparse.Namespace) -> int:
     from accelsim.explore.store import union_columns
     from accelsim.report.tables import render
 
+    parquet = getattr(args, "parquet", None)
+    if parquet is not None:
+        _parquet_writer(parquet)  # refuse a missing extra or a bad path before reading the store
     rows = _filtered(store_rows(args.store, stale=args.stale), args)
+    if parquet is not None:
+        _write_parquet(rows, parquet)
     if args.format != "table":
         sys.stdout.write(render(rows, args.format, columns=union_columns(rows)))
     elif not rows:
@@ -111,6 +116,35 @@ def cmd_results(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+PARQUET_HINT = "needs the optional Parquet extra: pip install 'accelsim[parquet]' (pyarrow)"
+
+
+def _parquet_writer(path: str) -> Any:
+    """pyarrow.parquet, after checking `path` can be written; one InputError line when pyarrow is missing."""
+    from accelsim.atomic import check_output_path
+
+    check_output_path(path, field="parquet")
+    try:
+        import pyarrow.parquet as pq  # type: ignore[import-not-found]
+    except ImportError:
+        raise InputError("parquet", path, PARQUET_HINT) from None
+    return pq
+
+
+def _write_parquet(rows: list[dict[str, Any]], path: str) -> None:
+    """The rows as one Parquet table (arrays as "RxC" text so every column has one type)."""
+    import pyarrow as pa  # type: ignore[import-not-found]
+
+    from accelsim.explore.store import union_columns
+
+    columns = union_columns(rows)
+    table = pa.Table.from_pylist(
+        [{c: "x".join(map(str, r[c])) if isinstance(r.get(c), list) else r.get(c) for c in columns} for r in rows]
+    )
+    _parquet_writer(path).write_table(table, path)
+    sys.stderr.write(f"accelsim: wrote {len(rows)} rows to {path}\n")
+
+
 def _filtered(rows: list[dict[str, Any]], args: argparse.Namespace) -> list[dict[str, Any]]:
     """The rows whose axis values are among those given with --workload, --bits, --bw, ... (if any)."""
     for flag, name in AXIS_FLAGS:
@@ -119,6 +153,13 @@ def _filtered(rows: list[dict[str, Any]], args: argparse.Namespace) -> list[dict
             continue
         wanted = {repr(tuple(v) if isinstance(v, (list, tuple)) else v) for v in axis.values}
         rows = [r for r in rows if repr(tuple(r[name]) if isinstance(r.get(name), list) else r.get(name)) in wanted]
+    where = getattr(args, "where", None)
+    if where is not None:
+        from accelsim.explore.where import parse_where
+
+        columns = {c for r in rows for c in r} | set(_AXES) | {"speedup", "peak_ratio", "efficiency"}
+        keep = parse_where(where, columns)
+        rows = [r for r in rows if keep(r)]
     return rows
 
 
@@ -171,7 +212,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
 
 
 def _any_filter(args: argparse.Namespace) -> bool:
-    return any(getattr(args, flag, None) is not None for flag, _ in AXIS_FLAGS)
+    return getattr(args, "where", None) is not None or any(getattr(args, flag, None) is not None for flag, _ in AXIS_FLAGS)
 
 
 def _plot_fronts(args: argparse.Namespace, groups: list, objectives: list[str], varying: list[str]) -> None:  # type: ignore[type-arg]

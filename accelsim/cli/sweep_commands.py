@@ -90,9 +90,7 @@ LLM_COLUMNS = ("tokens_per_s", "kv_mb", "kv_on_chip")
 def cmd_sweep(args: argparse.Namespace) -> int:
     from accelsim.atomic import check_output_path
     from accelsim.explore.grid import MAX_POINTS, check_grid_size
-    from accelsim.explore.pool import run_grid
-    from accelsim.explore.record import describe_labels, strip_error_type
-    from accelsim.report.tables import render
+    from accelsim.explore.pool import stream_grid
 
     spec = sweep_spec(args)
     check_grid_size(spec, MAX_POINTS if args.max_points is None else args.max_points)  # before expanding it
@@ -120,11 +118,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             from accelsim.explore.parallel import DASK_TIMEOUT_S, dask_executor
 
             executor = dask_executor(args.dask, DASK_TIMEOUT_S if args.dask_timeout is None else args.dask_timeout)
-        run = run_grid(
+        with stream_grid(
             spec, base=base, scale=args.scale, first_last_bits=args.first_last_bits, memory=args.memory,
             jobs=jobs, executor=executor, store=store, progress=bar, max_pending=max(64, 4 * jobs) if executor else None,
             fresh=args.fresh,
-        )
+        ) as run:
+            bar.close()
+            return _emit(args, spec, base, run, store, varying)
     except KeyboardInterrupt:
         bar.close()
         where = f"; finished points are in {store}, rerun the same command to resume" if store else ""
@@ -134,28 +134,60 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         bar.close()
         if executor is not None:
             executor.shutdown(wait=True)
-    rows = run.rows
-    for note in run.notes:
+
+
+def _emit(args: argparse.Namespace, spec, base, run, store: str | None, varying: list[str]) -> int:  # type: ignore[no-untyped-def]
+    """Print the sweep's rows as they are read back from its store (CSV and JSON stream; a table or
+    a plot needs every row first), then the failures' summary."""
+    from accelsim.explore.record import describe_labels, strip_error_type
+    from accelsim.report.tables import render, render_stream
+
+    for note in run.plan.notes:  # e.g. a trained graph re-quantized by numeric bits
         sys.stderr.write(f"accelsim: note: {note}\n")
-    if store is not None and rows:  # (when every point failed, the error line is the whole story)
-        sys.stderr.write(store_line(run, store, args.fresh))
-    if run.failures and not rows:
-        labels, message = run.failures[0]
+    failures = 0
+    first_failure: tuple[dict[str, str], str] | None = None
+    found_row = False
+
+    def rows():  # type: ignore[no-untyped-def]
+        nonlocal failures, first_failure, found_row
+        for row, labels, message in run.outcomes():
+            if row is None:
+                failures += 1
+                first_failure = first_failure or (labels, message)
+                continue
+            if not found_row and store is not None:  # (when every point failed, the error line is the whole story)
+                sys.stderr.write(store_line(run, store, args.fresh))
+            found_row = True
+            yield row
+
+    if args.format == "table" or args.plot:
+        buffered = list(rows())
+        if buffered and args.plot:
+            _plot(args, base, buffered)
+        if buffered and args.format == "table":
+            _print_table(args, spec, base, buffered, varying)
+        elif buffered:
+            sys.stdout.write(render([r.as_dict() for r in buffered], args.format))
+    else:
+        from dataclasses import fields
+
+        from accelsim.explore.record import SweepRow
+
+        columns = [f.name for f in fields(SweepRow) if f.name != "bw_gb_per_s"]  # as `SweepRow.as_dict`
+        for text in render_stream((r.as_dict() for r in rows()), args.format, columns):
+            if found_row:  # nothing on stdout when every point failed
+                sys.stdout.write(text)
+    if failures and not found_row:
+        labels, message = first_failure  # type: ignore[misc]
         sys.stderr.write(
             f"accelsim: error: {strip_error_type(message)} (all {run.size} design points failed; first: {describe_labels(labels)})\n"
         )
         return EXIT_INPUT
-    if args.plot:
-        _plot(args, base, rows)
-    if args.format == "table":
-        _print_table(args, spec, base, rows, varying)
-    else:
-        sys.stdout.write(render([r.as_dict() for r in rows], args.format))
-    if run.failures:
-        labels, message = run.failures[0]
+    if failures:
+        labels, message = first_failure  # type: ignore[misc]
         where = " (stored as errors)" if store else ""
         sys.stderr.write(
-            f"accelsim: warning: {len(run.failures)} design points failed{where}; first: "
+            f"accelsim: warning: {failures} design points failed{where}; first: "
             f"{describe_labels(labels)}: {strip_error_type(message)}\n"
         )
     return EXIT_OK

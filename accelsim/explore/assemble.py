@@ -54,21 +54,34 @@ def relative_metrics(records: Sequence[Mapping[str, Any]]) -> list[dict[str, flo
         p = rec["params"]
         if rec["status"] == "ok" and "base_w_bits" in p and p.get("bits") == p["base_w_bits"]:
             refs.setdefault(group(p), rec["result"])
-    out: list[dict[str, float | None]] = []
-    for rec in records:
-        p, r = rec["params"], rec["result"]
-        none: dict[str, float | None] = {"speedup": None, "peak_ratio": None, "efficiency": None}
-        if rec["status"] != "ok" or "base_w_bits" not in p:
-            out.append(none)
-            continue
-        ref = refs.get(group(p))
-        peak = reference_peak(canonical_json(reference_point(p)))
-        peak_ratio = r["peak_tmacs"] / peak if peak else None
-        ok = ref is not None and r["seconds_per_image"] > 0
-        speedup = ref["seconds_per_image"] / r["seconds_per_image"] if ok else None  # type: ignore[index]
-        efficiency = speedup / peak_ratio if speedup is not None and peak_ratio else None
-        out.append({"speedup": speedup, "peak_ratio": peak_ratio, "efficiency": efficiency})
-    return out
+    return [metrics_against(rec, refs.get(group(rec["params"]))) for rec in records]
+
+
+def metrics_against(
+    rec: Mapping[str, Any], ref: Mapping[str, Any] | None, peaks: dict[str, float | None] | None = None
+) -> dict[str, float | None]:
+    """Speedup, peak ratio and efficiency of one record against its reference point's result `ref`
+    (None when the reference did not finish).
+
+    `peaks` caches the reference designs' peaks for the caller (a streamed read passes a fresh dict
+    per window, so no cache outlives the window: long-lived entries scattered over a long read kept
+    the allocator's arenas alive and made memory grow with the grid); without it a shared LRU is used.
+    """
+    p, r = rec["params"], rec["result"]
+    if rec["status"] != "ok" or "base_w_bits" not in p:
+        return {"speedup": None, "peak_ratio": None, "efficiency": None}
+    ref_json = canonical_json(reference_point(p))
+    if peaks is None:
+        peak = reference_peak(ref_json)
+    else:
+        if ref_json not in peaks:
+            peaks[ref_json] = reference_peak.__wrapped__(ref_json)
+        peak = peaks[ref_json]
+    peak_ratio = r["peak_tmacs"] / peak if peak else None
+    ok = ref is not None and r["seconds_per_image"] > 0
+    speedup = ref["seconds_per_image"] / r["seconds_per_image"] if ok else None  # type: ignore[index]
+    efficiency = speedup / peak_ratio if speedup is not None and peak_ratio else None
+    return {"speedup": speedup, "peak_ratio": peak_ratio, "efficiency": efficiency}
 
 
 @functools.lru_cache(maxsize=4096)
@@ -79,4 +92,4 @@ def reference_peak(point_json: str) -> float | None:
         return None
 
 
-__all__ = ["assemble", "reference_peak", "relative_metrics"]
+__all__ = ["assemble", "metrics_against", "reference_peak", "relative_metrics"]

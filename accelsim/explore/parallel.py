@@ -3,7 +3,7 @@
 One code path for all three: anything that implements `concurrent.futures.Executor` (a
 `ProcessPoolExecutor`, or Dask's `Client.get_executor()`, whose futures are stdlib futures). Workers
 only compute and return JSON text; the coordinator alone writes the store, one transaction per
-finished point, so a killed sweep resumes where it stopped and parallel runs never clobber a file.
+finished chunk of points (sized to ~0.25 s of work), so a killed sweep resumes where it stopped and parallel runs never clobber a file.
 Results come back in completion order but are returned in the points' order, so output never
 depends on scheduling.
 """
@@ -11,6 +11,8 @@ depends on scheduling.
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
+import itertools
 import multiprocessing
 import os
 import signal
@@ -19,7 +21,7 @@ import threading
 import time
 import warnings
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from accelsim.errors import AccelsimError, InputError
@@ -142,7 +144,7 @@ def run_points(
     store : skip points already stored (ok or error) and commit each new one as it finishes.
     salt : mixed into every key (workload hash + accelsim version), see `accelsim.explore.store.point_key`.
     progress : called as ``progress(done, total)`` once before work starts and after every point.
-    max_pending : most points submitted at once (default ``4 * jobs``), so memory stays flat on
+    max_pending : most chunks (tasks) submitted at once (default ``4 * jobs``), so memory stays flat on
         huge grids; with a Dask executor, set it to a few times the cluster's worker count.
 
     Returns
@@ -156,8 +158,15 @@ def run_points(
     Whatever non-AccelsimError exception `fn` raises (a bug): points finished so far stay committed.
     """
     _check_jobs(jobs)
-    try:
+    with cluster_loss_reported(executor, store):
         return _run_points(points, fn, jobs, executor, store, salt, progress, sweep_id, max_pending)
+
+
+@contextlib.contextmanager
+def cluster_loss_reported(executor: cf.Executor | None, store: ResultStore | None) -> Iterator[None]:
+    """Turn a dead pool or a lost cluster into one `ClusterLost` line naming the store to resume from."""
+    try:
+        yield
     except (cf.CancelledError, cf.BrokenExecutor, OSError) as exc:
         if isinstance(exc, OSError) and executor is None:
             raise  # a local OSError is the point function's own (a bug): keep its traceback
@@ -212,31 +221,28 @@ def _run_points(
     if progress is not None:
         progress(done, total)
 
-    def finish(i: int, key: str, point: Mapping[str, Any], status: str, payload: str, wall_s: float) -> None:
-        nonlocal done
-        if status == "ok":
-            if store is not None:
-                store.put(key, point, payload, wall_s, seq=i, sweep_id=sweep_id)
-            outcome[key] = ("ok", decode(payload), None)
-        else:
-            if store is not None:
-                store.put_error(key, point, payload, wall_s, seq=i, sweep_id=sweep_id)
-            outcome[key] = ("error", None, payload)
-        done += counts[key]
-        if progress is not None:
-            progress(done, total)
+    sizer = ChunkSizer()
 
-    if executor is None and jobs == 1:
-        for i, key, point in todo:
-            finish(i, key, point, *_run_one(fn, dict(point)))
-    elif todo:
-        own = executor is None
-        ex = executor or process_pool(jobs)
-        try:
-            _drain(ex, fn, todo, max_pending or 4 * jobs, finish)
-        finally:
-            if own:
-                ex.shutdown(wait=True, cancel_futures=True)
+    def finish(chunk: Sequence[tuple[int, str, Mapping[str, Any]]], outcome_of_chunk: ChunkResult) -> None:
+        nonlocal done
+        results, bug = outcome_of_chunk
+        chunk = chunk[: len(results)]
+        sizer.observe(len(chunk), sum(r[2] for r in results))
+        if store is not None:
+            store.put_many(
+                (key, i, sweep_id, status, point, payload if status == "ok" else None, None if status == "ok" else payload, wall_s)
+                for (i, key, point), (status, payload, wall_s) in zip(chunk, results)
+            )
+        for (_, key, _), (status, payload, _) in zip(chunk, results):
+            outcome[key] = ("ok", decode(payload), None) if status == "ok" else ("error", None, payload)
+            done += counts[key]
+            if progress is not None:
+                progress(done, total)
+        if bug is not None:
+            raise bug
+
+    if todo:
+        run_chunks(todo, fn, jobs=jobs, executor=executor, max_pending=max_pending or 4 * jobs, finish=finish, sizer=sizer)
 
     records = []
     for i, (key, point) in enumerate(zip(keys, points)):
@@ -247,30 +253,105 @@ def _run_points(
     return records
 
 
+#: Wall time one task (a chunk of points) aims at: long enough that a pool's or Dask's per-task
+#: overhead (~1 ms) is amortised, short enough that a kill loses little and workers stay balanced.
+CHUNK_TARGET_S = 0.25
+
+#: Most points in one chunk (bounds what a kill loses and what one task holds).
+MAX_CHUNK = 512
+
+
+class ChunkSizer:
+    """Chunk size adapted to the measured time per point: ``CHUNK_TARGET_S / mean point time``.
+
+    Starts at one point (the first chunks measure), then follows the running mean, clamped to
+    1..`MAX_CHUNK`. Results do not depend on the chunking: each point is still evaluated alone.
+    """
+
+    def __init__(self, target_s: float = CHUNK_TARGET_S, most: int = MAX_CHUNK) -> None:
+        self.target_s, self.most = target_s, most
+        self.points, self.seconds = 0, 0.0
+        self.size = 1
+
+    def observe(self, points: int, seconds: float) -> None:
+        self.points += points
+        self.seconds += seconds
+        mean = self.seconds / self.points if self.points else 0.0
+        want = self.most if mean <= 0 else int(self.target_s / mean)
+        self.size = max(1, min(self.most, want, 2 * self.size))  # grow at most 2x per chunk
+
+
+ChunkResult = tuple[list[tuple[str, str, float]], BaseException | None]
+
+
+def _run_chunk(fn: PointFn, chunk: Sequence[dict[str, Any]]) -> ChunkResult:
+    """`_run_one` on every point of a chunk (one task): per-point results and failures.
+
+    A bug (a non-AccelsimError exception) stops the chunk; it comes back with the results before
+    it, so the coordinator commits those and then raises it, as it did point by point.
+    """
+    results: list[tuple[str, str, float]] = []
+    for p in chunk:
+        try:
+            results.append(_run_one(fn, p))
+        except Exception as exc:  # re-raised by the coordinator after committing `results`
+            return results, exc
+    return results, None
+
+
+def run_chunks(
+    todo: Iterable[tuple[int, str, Mapping[str, Any]]],
+    fn: PointFn,
+    *,
+    jobs: int,
+    executor: cf.Executor | None,
+    max_pending: int,
+    finish: Callable[[Sequence[tuple[int, str, Mapping[str, Any]]], ChunkResult], None],
+    sizer: ChunkSizer,
+) -> None:
+    """Evaluate `(seq, key, point)` items in chunks (inline, on a pool of `jobs`, or on `executor`),
+    calling ``finish(chunk, (results, bug))`` for each chunk as it completes, lowest seq first."""
+    if executor is None and jobs == 1:
+        items = iter(todo)
+        while chunk := list(itertools.islice(items, sizer.size)):
+            finish(chunk, _run_chunk(fn, [dict(p) for _, _, p in chunk]))
+        return
+    own = executor is None
+    ex = executor or process_pool(jobs)
+    try:
+        _drain(ex, fn, todo, max_pending, finish, sizer)
+    finally:
+        if own:
+            ex.shutdown(wait=True, cancel_futures=True)
+
+
 def _drain(
     ex: cf.Executor,
     fn: PointFn,
-    todo: Sequence[tuple[int, str, Mapping[str, Any]]],
+    todo: Iterable[tuple[int, str, Mapping[str, Any]]],
     max_pending: int,
     finish: Callable[..., None],
+    sizer: ChunkSizer,
 ) -> None:
-    """Keep at most `max_pending` points in flight; commit each as it completes (lowest index first)."""
+    """Keep at most `max_pending` chunks in flight; commit each as it completes (lowest index first)."""
     items = iter(todo)
-    pending: dict[cf.Future[tuple[str, str, float]], tuple[int, str, Mapping[str, Any]]] = {}
+    Chunk = list[tuple[int, str, Mapping[str, Any]]]
+    pending: dict[cf.Future[ChunkResult], Chunk] = {}
 
     def refill() -> None:
-        for item in items:
-            pending[ex.submit(_run_one, fn, dict(item[2]))] = item
-            if len(pending) >= max_pending:
+        while len(pending) < max_pending:
+            chunk = list(itertools.islice(items, sizer.size))
+            if not chunk:
                 return
+            pending[ex.submit(_run_chunk, fn, [dict(p) for _, _, p in chunk])] = chunk
 
     try:
         refill()
         while pending:
             finished, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
-            for fut in sorted(finished, key=lambda f: pending[f][0]):
-                i, key, point = pending.pop(fut)
-                finish(i, key, point, *fut.result())
+            for fut in sorted(finished, key=lambda f: pending[f][0][0]):
+                chunk = pending.pop(fut)
+                finish(chunk, fut.result())
             refill()
     finally:
         for fut in pending:
@@ -334,4 +415,4 @@ def dask_executor(address: str, timeout: float = DASK_TIMEOUT_S) -> cf.Executor:
     return _DaskExecutor(box["client"])
 
 
-__all__ = ["DASK_HINT", "DASK_TIMEOUT_S", "ClusterLost", "dask_executor", "die_with_parent", "process_pool", "run_points"]
+__all__ = ["CHUNK_TARGET_S", "DASK_HINT", "DASK_TIMEOUT_S", "ChunkResult", "ChunkSizer", "ClusterLost", "cluster_loss_reported", "dask_executor", "die_with_parent", "process_pool", "run_chunks", "run_points"]

@@ -4,13 +4,13 @@ before any work starts.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from accelsim.errors import InputError
 from accelsim.explore.design_point import DesignPoint
-from accelsim.explore.grid import Axis, SweepSpec, canonical_axis, expand
+from accelsim.explore.grid import Axis, SweepSpec, canonical_axis, iter_points
 from accelsim.explore.model_hash import graph_sha256
 from accelsim.explore.registry import load_graph
 from accelsim.hardware.design import SCALES, Accelerator, default_scale
@@ -41,15 +41,67 @@ def full_spec(spec: SweepSpec | Mapping[str, Any] | None, *, with_bits: bool = T
 
 @dataclass(frozen=True, slots=True)
 class GridPlan:
-    """A validated sweep before it runs: its axes, every point (the grid, then the reference points
-    not on it) and the workload graphs by hash."""
+    """A validated sweep before it runs: its axes, the fixed settings and the workload graphs by hash.
+
+    The points are never held: `iter_points` generates them (the grid, then the reference points
+    not on it) in the same order every time, so a sweep's memory does not grow with its grid.
+    """
 
     spec: SweepSpec
-    points: list[DesignPoint]  # the grid, then reference points not on it
+    base: Accelerator
+    settings: dict[str, Any]  # scale (None: per mode), first_last_bits, memory
     grid_size: int
     graphs: dict[str, LayerGraph]  # sha -> graph
     shas: dict[tuple[str, int], str]
     notes: tuple[str, ...] = ()  # what the caller should tell the user (re-quantized trained graphs)
+
+    @property
+    def reference_spec(self) -> SweepSpec | None:
+        """The axes of the reference points off the grid (bits = the base's), or None when the grid
+        holds them all (its bits axis has the base precision)."""
+        base_bits = self.base.mac_w_bits
+        bits = self.spec.axis("bits")
+        if any(type(v) is int and v == base_bits for v in bits.values):
+            return None
+        axes = tuple(Axis("bits", (base_bits,), (str(base_bits),)) if a.name == "bits" else a for a in self.spec.axes)
+        return SweepSpec(axes)
+
+    @property
+    def size(self) -> int:
+        """Grid points plus reference points off the grid."""
+        ref = self.reference_spec
+        return self.grid_size + (ref.size if ref is not None else 0)
+
+    def iter_points(self, *, grid_only: bool = False) -> Iterator[DesignPoint]:
+        """Every point, one at a time: the grid (first axis slowest), then the references off it.
+
+        A point's position in this sequence is its ``seq`` in the store.
+        """
+        yield from self._points_of(self.spec)
+        ref = self.reference_spec
+        if ref is not None and not grid_only:
+            yield from self._points_of(ref)
+
+    def iter_references(self) -> Iterator[DesignPoint]:
+        """The reference points off the grid alone (the tail of `iter_points`)."""
+        ref = self.reference_spec
+        if ref is not None:
+            yield from self._points_of(ref)
+
+    def _points_of(self, spec: SweepSpec) -> Iterator[DesignPoint]:
+        base, settings = self.base, self.settings
+        for values in iter_points(spec):  # the base's values, then the axes' (mode defaults to the base's `mode`)
+            mode = values.get("mode", base.mac_mode)
+            sha = self.shas[(values["workload"], values.get("batch", 1))]
+            yield DesignPoint.of(
+                base, scale=settings["scale"] or default_scale(mode), first_last_bits=settings["first_last_bits"],
+                memory=settings["memory"], **values, workload_sha256=sha,
+            )
+
+    @property
+    def points(self) -> list[DesignPoint]:
+        """Every point as a list (small plans and tests; a sweep iterates `iter_points`)."""
+        return list(self.iter_points())
 
 
 def plan_points(
@@ -102,20 +154,8 @@ def plan_points(
             shas[(w, b)] = sha
     spec, notes = _trained_bits_axis(spec, bits_given, {w: by_sha[shas[(w, b)]] for w in workload_axis for b in batch_axis})
 
-    points = []
-    for values in expand(spec):  # the base's values, then the axes' (mode defaults to the base's `mode`)
-        mode = values.get("mode", base.mac_mode)
-        settings = {"scale": scale or default_scale(mode), "first_last_bits": first_last_bits, "memory": memory}
-        sha = shas[(values["workload"], values.get("batch", 1))]
-        points.append(DesignPoint.of(base, **settings, **values, workload_sha256=sha))
-    seen = {p.to_json() for p in points}
-    extra = []
-    for p in points:
-        ref = p.reference()
-        if ref.to_json() not in seen:
-            seen.add(ref.to_json())
-            extra.append(ref)
-    return GridPlan(spec, points + extra, len(points), by_sha, shas, notes)
+    settings = {"scale": scale, "first_last_bits": first_last_bits, "memory": memory}
+    return GridPlan(spec, base, settings, spec.size, by_sha, shas, notes)
 
 
 def _has_axis(spec: SweepSpec | Mapping[str, Any] | None, name: str) -> bool:

@@ -5,21 +5,24 @@ skipping finished points (`run_grid` is the entry the CLI uses).
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import functools
-from collections.abc import Callable, Mapping
-from dataclasses import replace
+import tempfile
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from accelsim._version import __version__
-from accelsim.explore.assemble import assemble
 from accelsim.explore.grid import SweepSpec
 from accelsim.explore.model_hash import model_salt
-from accelsim.explore.parallel import _check_jobs, process_pool, run_points
+from accelsim.explore.parallel import _check_jobs, process_pool
 from accelsim.explore.plan import GridPlan, plan_points
 from accelsim.explore.point import evaluate_point, evaluate_point_with
-from accelsim.explore.record import GridRun
+from accelsim.explore.record import GridRun, SweepRow
 from accelsim.explore.registry import graph_texts, register_graphs
-from accelsim.explore.store import ResultStore, point_key
+from accelsim.explore.store import ResultStore
+from accelsim.explore.stream import Outcome, run_streaming, stored_outcomes
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
 from accelsim.model.energy import DEFAULT_MEMORY
@@ -47,14 +50,76 @@ def run_grid(
 
     `store` may be a `ResultStore` or a path, opened after every input is validated (so bad input
     creates no file) and closed at the end. `fresh` deletes the sweep's points from the store first,
-    so every one is simulated again (and stored anew).
+    so every one is simulated again (and stored anew). The rows are collected in a list: the CLI
+    iterates `stream_grid` instead, which holds none of them.
+    """
+    with stream_grid(
+        spec, base=base, scale=scale, first_last_bits=first_last_bits, memory=memory, graphs=graphs, jobs=jobs,
+        executor=executor, store=store, progress=progress, max_pending=max_pending, fresh=fresh,
+    ) as run:
+        rows: list[SweepRow] = []
+        failures: list[tuple[dict[str, str], str]] = []
+        for row, labels, error in run.outcomes():
+            if row is not None:
+                rows.append(row)
+            else:
+                failures.append((labels or {}, error or ""))
+        return GridRun(run.plan.spec, tuple(rows), tuple(failures), run.plan.grid_size, run.from_store, run.simulated)
+
+
+@dataclass
+class GridStream:
+    """A finished sweep whose rows are read back from its store on demand (`outcomes`)."""
+
+    plan: GridPlan
+    store: ResultStore
+    salt: str
+    from_store: int
+    simulated: int
+
+    @property
+    def size(self) -> int:
+        return self.plan.grid_size
+
+    def outcomes(self) -> Iterator[Outcome]:
+        """``(row, None, None)`` per finished grid point and ``(None, labels, message)`` per failed
+        point, in grid order (failed references off the grid last)."""
+        return stored_outcomes(self.plan, self.store, self.salt)
+
+
+@contextlib.contextmanager
+def stream_grid(
+    spec: SweepSpec | Mapping[str, Any] | None = None,
+    *,
+    base: Accelerator | None = None,
+    scale: str | None = None,
+    first_last_bits: int | None = 8,
+    memory: str = DEFAULT_MEMORY,
+    graphs: Mapping[str, LayerGraph] | None = None,
+    jobs: int = 1,
+    executor: cf.Executor | None = None,
+    store: Any = None,
+    progress: Progress | None = None,
+    max_pending: int | None = None,
+    fresh: bool = False,
+) -> Iterator[GridStream]:
+    """Run a sweep (arguments as `run_grid`) and yield a `GridStream` to read its rows from.
+
+    Without a store the sweep runs through a scratch store in a temporary directory, removed on exit.
     """
     _check_jobs(jobs)
     plan = plan_points(spec, base=base, scale=scale, first_last_bits=first_last_bits, memory=memory, graphs=graphs)
-    if store is None or hasattr(store, "done_keys"):
-        return run_plan(plan, jobs=jobs, executor=executor, store=store, progress=progress, max_pending=max_pending, fresh=fresh)
-    with ResultStore(store) as opened:  # a path: opened only now that the inputs are known to be good
-        return run_plan(plan, jobs=jobs, executor=executor, store=opened, progress=progress, max_pending=max_pending, fresh=fresh)
+    with contextlib.ExitStack() as stack:
+        resumable = store is not None
+        if store is None:
+            scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="accelsim-sweep-"))
+            store = stack.enter_context(ResultStore(Path(scratch) / "scratch.db"))
+        elif not hasattr(store, "done_keys"):  # a path: opened only now that the inputs are known to be good
+            store = stack.enter_context(ResultStore(store))
+        yield run_plan(
+            plan, jobs=jobs, executor=executor, store=store, progress=progress, max_pending=max_pending, fresh=fresh,
+            resumable=resumable,
+        )
 
 
 def run_plan(
@@ -62,23 +127,17 @@ def run_plan(
     *,
     jobs: int,
     executor: cf.Executor | None,
-    store: Any,
+    store: ResultStore,
     progress: Progress | None,
     max_pending: int | None,
     fresh: bool = False,
-) -> GridRun:
+    resumable: bool = True,
+) -> GridStream:
+    """Run `plan`'s points not yet in `store` (inline, on a pool of `jobs`, or on `executor`)."""
     salt = model_salt()
-    sweep_id = None
-    points = [p.to_dict() for p in plan.points]  # plain dicts cross to workers and into the store
-    keys = {point_key(p, salt) for p in points}
-    from_store = 0
-    if store is not None:
-        if fresh:
-            store.forget(keys)
-        from_store = len(keys & store.done_keys())
-        settings = {k: v for k, v in points[0].items() if k not in plan.spec.names and k != "workload_sha256"}
-        sweep_id = store.begin_sweep({"axes": plan.spec.to_dict(), "settings": settings}, __version__, salt)
-
+    first = next(plan.iter_points()).to_dict()
+    settings = {k: v for k, v in first.items() if k not in plan.spec.names and k != "workload_sha256"}
+    sweep_id = store.begin_sweep({"axes": plan.spec.to_dict(), "settings": settings}, __version__, salt)
     fn: Callable[[dict[str, Any]], Mapping[str, Any]] = evaluate_point
     pool = None
     workers = 1
@@ -86,23 +145,38 @@ def run_plan(
         fn = functools.partial(evaluate_point_with, graph_texts(plan.graphs))
         workers = jobs
     elif jobs > 1:
-        done = store.done_keys() if store is not None else set()
-        todo = keys - done
-        workers = min(jobs, len(todo))
-        if workers > 1:
-            pool = process_pool(workers, register_graphs, (graph_texts(plan.graphs),))
+        workers = min(jobs, plan.size)
+        if workers > 1:  # started lazily: a sweep whose points are all stored starts no process
+            pool = _LazyPool(workers, plan.graphs)
     if pool is None and executor is None:
         register_graphs(plan.graphs)
     try:
-        records = run_points(
-            points, fn, jobs=1 if pool is None and executor is None else workers,
-            executor=executor or pool, store=store, salt=salt, progress=progress, sweep_id=sweep_id,
-            max_pending=max_pending or 4 * max(1, workers),
+        counts = run_streaming(
+            plan, fn, jobs=1 if pool is None and executor is None else workers, executor=executor or pool,
+            store=store, salt=salt, sweep_id=sweep_id, progress=progress,
+            max_pending=max_pending or 4 * max(1, workers), fresh=fresh, resumable=resumable,
         )
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-    return replace(assemble(plan, records), from_store=from_store, simulated=len(keys) - from_store)
+    return GridStream(plan, store, salt, counts.from_store, counts.simulated)
 
 
-__all__ = ["Progress", "run_grid", "run_plan"]
+class _LazyPool(cf.Executor):
+    """A process pool started on the first submit (resumed sweeps with nothing left start none)."""
+
+    def __init__(self, workers: int, graphs: Mapping[str, LayerGraph]) -> None:
+        self._workers, self._graphs = workers, graphs
+        self._pool: cf.ProcessPoolExecutor | None = None
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> cf.Future[Any]:
+        if self._pool is None:
+            self._pool = process_pool(self._workers, register_graphs, (graph_texts(self._graphs),))
+        return self._pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
+__all__ = ["GridStream", "Progress", "run_grid", "run_plan", "stream_grid"]

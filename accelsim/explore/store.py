@@ -28,10 +28,14 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from accelsim.errors import AccelsimError, InputError
+from accelsim.explore.store_codec import pack, unpack
 
-SCHEMA_VERSION = 1
+#: 2: params and result stored as compressed blobs (`store_codec`), points keyed WITHOUT ROWID and
+#: no seq index (~300 B a point instead of ~1.6 KB). Schema-1 stores are read and extended as they
+#: are (their JSON text rows stay readable); an older accelsim refuses a schema-2 store by its version.
+SCHEMA_VERSION = 2
 
-_SCHEMA = """
+_SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS sweeps (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     spec_json TEXT NOT NULL,
@@ -50,6 +54,26 @@ CREATE TABLE IF NOT EXISTS points (
     wall_s REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS points_seq ON points (seq, key);
+"""
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sweeps (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    spec_json TEXT NOT NULL,
+    accelsim_version TEXT NOT NULL,
+    salt TEXT NOT NULL,
+    created TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS points (
+    key TEXT PRIMARY KEY,
+    seq INTEGER,
+    sweep_id INTEGER REFERENCES sweeps(id),
+    status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
+    params_json BLOB NOT NULL,
+    result_json BLOB,
+    error TEXT,
+    wall_s REAL NOT NULL
+) WITHOUT ROWID;
 """
 
 #: Columns every accelsim store has; a file without them is not one (or was damaged).
@@ -228,8 +252,8 @@ class ResultStore:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
-        if version < SCHEMA_VERSION:
-            conn.executescript(f"BEGIN; {_SCHEMA} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+        if version < SCHEMA_VERSION:  # a new file gets schema 2's tables; a schema-1 file keeps its own
+            conn.executescript(f"BEGIN; {_SCHEMA if version == 0 else ''} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
 
     def _check_columns(self) -> None:
         for table, needed in _REQUIRED.items():
@@ -339,7 +363,6 @@ class ResultStore:
         """Commit a point whose evaluation raised an AccelsimError (e.g. a design that cannot be built)."""
         return self._insert(key, seq, sweep_id, "error", params, None, str(error), wall_s)
 
-    @_guarded
     def _insert(
         self,
         key: str,
@@ -351,15 +374,31 @@ class ResultStore:
         error: str | None,
         wall_s: float,
     ) -> bool:
+        return self.put_many([(key, seq, sweep_id, status, params, result_json, error, wall_s)]) == 1
+
+    @_guarded
+    def put_many(self, entries: Iterable[tuple[str, int | None, int | None, str, Mapping[str, Any], str | None, str | None, float]]) -> int:
+        """Commit a chunk of finished points in one transaction; returns how many were new.
+
+        Each entry is ``(key, seq, sweep_id, status, params, result_json, error, wall_s)``. One
+        transaction per chunk instead of per point: a kill still loses only whole chunks (the ones
+        not yet committed), which a rerun recomputes.
+        """
         if self.read_only:
             raise InputError("store", self.path, "was opened read-only")
+        rows = [
+            (key, seq, sweep_id, status, pack(encode(dict(params))), None if result_json is None else pack(result_json),
+             error, float(wall_s))
+            for key, seq, sweep_id, status, params, result_json, error, wall_s in entries
+        ]
+        before = self._conn.total_changes
         with self._transaction():
-            cur = self._conn.execute(
+            self._conn.executemany(
                 "INSERT OR IGNORE INTO points (key, seq, sweep_id, status, params_json, result_json, error, wall_s)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (key, seq, sweep_id, status, encode(dict(params)), result_json, error, float(wall_s)),
+                rows,
             )
-        return cur.rowcount == 1
+        return self._conn.total_changes - before
 
     @_guarded
     def get(self, key: str) -> dict[str, Any] | None:
@@ -367,6 +406,21 @@ class ResultStore:
         cur = self._conn.execute(f"SELECT {_COLUMNS} FROM points WHERE key = ?", (key,))
         row = cur.fetchone()
         return None if row is None else self._decoded(row, timing=False)
+
+    @_guarded
+    def records_for(self, keys: Iterable[str]) -> dict[str, dict[str, Any] | None]:
+        """The stored records of `keys` (absent keys left out; an unreadable row maps to None).
+
+        Batched lookups, so a sweep checks what is done window by window instead of loading every key.
+        """
+        out: dict[str, dict[str, Any] | None] = {}
+        keys = list(dict.fromkeys(keys))
+        for at in range(0, len(keys), _LOOKUP_BATCH):
+            batch = keys[at : at + _LOOKUP_BATCH]
+            marks = ",".join("?" * len(batch))
+            for row in self._conn.execute(f"SELECT {_COLUMNS} FROM points WHERE key IN ({marks})", batch):
+                out[row[0]] = self._decoded(row, timing=False)
+        return out
 
     def _decoded(self, row: tuple[Any, ...], *, timing: bool) -> dict[str, Any] | None:
         try:
@@ -413,6 +467,9 @@ class ResultStore:
 
 _COLUMNS = "key, seq, status, params_json, result_json, error, wall_s"
 
+#: Keys per ``IN (...)`` lookup (SQLite allows 32,766 bound parameters since 3.32; older ones 999).
+_LOOKUP_BATCH = 900
+
 
 class _Transaction:
     """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (the connection is in autocommit mode)."""
@@ -439,8 +496,8 @@ def _record(row: tuple[Any, ...], *, timing: bool) -> dict[str, Any]:
         "key": key,
         "seq": seq,
         "status": status,
-        "params": decode(params_json),
-        "result": None if result_json is None else decode(result_json),
+        "params": decode(unpack(params_json) or ""),
+        "result": None if result_json is None else decode(unpack(result_json) or ""),
         "error": error,
     }
     if timing:

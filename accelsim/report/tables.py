@@ -10,7 +10,7 @@ import csv
 import io
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,17 +49,8 @@ def render(rows: Sequence[dict[str, Any]], fmt: str = "table", *, columns: Seque
     """Rows as text in `fmt`; `columns` fixes the order (default: keys of the first row)."""
     check_format(fmt)
     cols = list(columns) if columns is not None else (list(rows[0]) if rows else [])
-    if fmt == "json":
-        from accelsim.explore.store import json_safe
-
-        return json.dumps([json_safe({c: r.get(c) for c in cols}) for r in rows], indent=1, allow_nan=False) + "\n"
-    if fmt == "csv":
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(cols)
-        for r in rows:
-            writer.writerow([_csv_cell(r.get(c)) for c in cols])
-        return buf.getvalue()
+    if fmt != "table":
+        return "".join(render_stream(rows, fmt, cols))
     cells = [[_cell(r.get(c)) for c in cols] for r in rows]
     widths = [max([len(c)] + [len(row[i]) for row in cells]) for i, c in enumerate(cols)]
     numeric = [all(_is_number(r.get(c)) for r in rows) for c in cols]
@@ -71,6 +62,34 @@ def render(rows: Sequence[dict[str, Any]], fmt: str = "table", *, columns: Seque
     out = [line(cols), line(["-" * w for w in widths])]
     out.extend(line(row) for row in cells)
     return "\n".join(out) + "\n"
+
+
+def render_stream(rows: Iterable[dict[str, Any]], fmt: str, columns: Sequence[str]) -> Iterator[str]:
+    """CSV or JSON text of `rows`, piece by piece (the same bytes as `render`): a sweep's or a store's
+    rows are written as they are read, never all held."""
+    cols = list(columns)
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(cols)
+        for r in rows:
+            writer.writerow([_csv_cell(r.get(c)) for c in cols])
+            if buf.tell() > 1 << 16:
+                yield buf.getvalue()
+                buf.seek(0)
+                buf.truncate()
+        yield buf.getvalue()
+        return
+    if fmt != "json":
+        raise InputError("format", fmt, "streams only as csv or json")
+    from accelsim.explore.store import json_safe
+
+    first = True
+    for r in rows:  # json.dumps(list, indent=1) element by element: each item one space in
+        item = json.dumps(json_safe({c: r.get(c) for c in cols}), indent=1, allow_nan=False)
+        yield ("[\n" if first else ",\n") + "\n".join(" " + line for line in item.split("\n"))
+        first = False
+    yield "[]\n" if first else "\n]\n"
 
 
 def _csv_cell(value: Any) -> Any:
@@ -105,4 +124,4 @@ def export_store(
     atomic_write(path, render(flat, fmt, columns=cols))
 
 
-__all__ = ["FORMATS", "check_format", "export_store", "render"]
+__all__ = ["FORMATS", "check_format", "export_store", "render", "render_stream"]

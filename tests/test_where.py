@@ -1,0 +1,99 @@
+"""--where: a small grammar over result rows (no eval); bad expressions are one InputError line."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from accelsim.errors import InputError
+from accelsim.explore.where import parse_where
+
+ROWS = [
+    {"bits": b, "bw_gb_per_s": bw, "sram_bytes": 8_000_000, "array": [16, 32], "speedup": s, "weights_fit": b <= 4}
+    for b, s in ((16, 1.0), (8, 1.9), (4, 3.5), (2, None))
+    for bw in (64.0, math.inf)
+]
+COLUMNS = set(ROWS[0])
+
+
+def keep(text: str) -> list[tuple[object, float]]:
+    pred = parse_where(text, COLUMNS)
+    return [(r["bits"], r["bw_gb_per_s"]) for r in ROWS if pred(r)]
+
+
+def test_comparisons_read_values_as_their_column_does() -> None:
+    assert keep('bits<=4 and bw=="64"') == [(4, 64.0), (2, 64.0)]
+    assert keep("bw == inf and bits > 8") == [(16, math.inf)]
+    assert keep("sram >= 8MB and array == '16x32' and bits == 16") == [(16, 64.0), (16, math.inf)]
+    assert keep("weights_fit == true and bw != inf") == [(4, 64.0), (2, 64.0)]
+
+
+def test_and_binds_tighter_than_or_and_parentheses_and_not() -> None:
+    assert keep("bits == 16 or bits == 2 and bw == 64") == [(16, 64.0), (16, math.inf), (2, 64.0)]
+    assert keep("(bits == 16 or bits == 2) and bw == 64") == [(16, 64.0), (2, 64.0)]
+    assert keep("not bits < 16") == [(16, 64.0), (16, math.inf)]
+
+
+def test_a_missing_value_never_matches() -> None:
+    assert keep("speedup > 0") == [(b, bw) for b in (16, 8, 4) for bw in (64.0, math.inf)]  # bits 2 has no speedup
+    assert keep("not speedup > 0") == [(2, 64.0), (2, math.inf)]
+
+
+@pytest.mark.parametrize(
+    "text, needle",
+    [
+        ("", "is empty"),
+        ("bogus < 3", "is not a column"),
+        ("__import__('os').system('true')", "is not a column"),
+        ("bits <=", "ends early"),
+        ("bits 4", "expected a comparison"),
+        ("bits <= 4 bw == 64", "where 'and', 'or' or the end was expected"),
+        ("(bits <= 4", "ends early"),
+        ("bits <= 4;", "cannot read it"),
+        ("(" * 60 + "bits == 4" + ")" * 60, "nests parentheses"),
+        ("x" * 3000, "longer than"),
+    ],
+)
+def test_bad_expressions_are_one_input_error(text: str, needle: str) -> None:
+    with pytest.raises(InputError, match="where") as info:
+        parse_where(text, COLUMNS)
+    assert needle in str(info.value) and "\n" not in str(info.value)
+
+
+def test_a_number_column_refuses_a_word() -> None:
+    with pytest.raises(InputError, match="bits is a number"):
+        keep("bits <= four")
+
+
+def test_results_where_on_the_command_line(tmp_path, capsys) -> None:
+    from accelsim.cli.main import main
+
+    store = tmp_path / "s.db"
+    assert main(["sweep", "-q", "--store", str(store), "--workload", "resnet20", "--bits", "16,4,2", "--bw", "32,64",
+                 "--jobs", "1", "--format", "csv"]) == 0
+    capsys.readouterr()
+    assert main(["results", str(store), "--where", 'bits<=4 and bw=="64"', "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    header = lines[0].split(",")
+    got = sorted((int(r.split(",")[header.index("bits")]), r.split(",")[header.index("bw_gb_per_s")]) for r in lines[1:])
+    assert got == [(2, "64.0"), (4, "64.0")]
+    assert main(["results", str(store), "--where", "bits <=", "--format", "csv"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "where=" in err
+
+
+
+def test_parquet_without_pyarrow_is_one_line(tmp_path, capsys) -> None:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("pyarrow is installed: the missing-extra message cannot show")
+    from accelsim.cli.main import main
+
+    out = tmp_path / "r.parquet"
+    assert main(["results", str(tmp_path / "none.db"), "--parquet", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "pip install 'accelsim[parquet]'" in err and err.count("\n") == 1 and not out.exists()

@@ -41,11 +41,13 @@ class _Bar:
 
 def sweep_spec(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     """The sweep's axes: the --spec file's (in its order), each replaced or extended by the flags given."""
-    from accelsim.explore.grid import SweepSpec, load_spec
+    from accelsim.explore.grid import Axis, SweepSpec, load_spec
 
     axes = {a.name: a for a in load_spec(args.spec).axes} if args.spec else {}
     for flag, name in AXIS_FLAGS:
         value = getattr(args, flag)
+        if isinstance(value, list):  # argparse strips a lone '--' (`--bits=--`) to an empty list
+            value = Axis.parse(name, "--")  # the axis parser's own one-line refusal
         if value is not None:
             axes[name] = value
     from accelsim.explore.plan import full_spec

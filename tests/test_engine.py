@@ -122,3 +122,14 @@ def test_run_timeline_bad_suffix_is_one_line_and_exit_2(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "plot" in err[0]
     assert not (tmp_path / "t.bmp").exists()
+
+
+def test_run_timeline_unwritable_place_is_one_line_before_any_work(tmp_path, capsys):
+    from accelsim.cli.main import main
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    target = blocker / "t.png"  # its parent is a regular file
+    assert main(["run", "--workload", "resnet18", "--timeline", str(target)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "timeline=" in err[0] and "not a directory" in err[0]

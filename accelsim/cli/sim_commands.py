@@ -208,15 +208,17 @@ def run_design(args: argparse.Namespace, graph: Any):  # type: ignore[no-untyped
 def cmd_run(args: argparse.Namespace) -> int:
     import json
 
+    from accelsim.atomic import check_output_path
     from accelsim.explore.store import json_safe
     from accelsim.model.energy import area
     from accelsim.model.sim import simulate
     from accelsim.report.tables import render
     from accelsim.report.views import run_summary
 
-    for path in (args.plot, args.roofline, args.timeline):
+    for field, path in (("plot", args.plot), ("roofline", args.roofline), ("timeline", args.timeline)):
         if path:
-            check_plot_path(path)  # a bad suffix fails before the simulation
+            check_plot_path(path)  # a bad suffix, a directory or an unwritable place fails before the simulation
+            check_output_path(path, field=field)
     base, graph, design, body, precision = run_design(args, workload_graph(args))
     result = simulate(graph, design, memory=args.memory)
     if args.timeline is not None:

@@ -61,8 +61,8 @@ class PointTiming:
 def sweep_timings(graph: Any, repeat: int = 3) -> tuple[list[float], list[PointTiming]]:
     """Wall seconds of `repeat` 12-point sweeps of `graph`, then each point timed once on its own.
 
-    Per point: `simulate()` (planning included) and the simpy run alone (`run_plan`, plus the
-    first-batch run when it differs), counting the events simpy schedules.
+    Per point: `simulate()` (planning included) and the simpy run alone (`run_plan`: the steady state
+    and the first-batch run when it differs), counting the events simpy schedules.
     """
     from accelsim.explore.sweep import sweep
     from accelsim.hardware.design import Accelerator, iso_area
@@ -84,9 +84,7 @@ def sweep_timings(graph: Any, repeat: int = 3) -> tuple[list[float], list[PointT
             simulate_s = time.perf_counter() - start
             p = plan(g, design)
             start = time.perf_counter()
-            run_plan(p)
-            if result.first_cycles != result.cycles:
-                run_plan(p, first=True)
+            run_plan(g, p)  # the steady state and, when pinned weights make it differ, the first image
             points.append(PointTiming(bits, bw, result.events, simulate_s, time.perf_counter() - start))
     return walls, points
 

@@ -101,3 +101,14 @@ def test_axis_flags_are_parsed_or_refused_in_one_line(flag, value) -> None:
     text = err.getvalue()
     assert code == 2 and text.count("\n") == 1 and "Traceback" not in text, text
     assert f"{expected.field}=" in text, (text, expected)
+
+
+@pytest.mark.parametrize("flag", ["--bits", "--bw", "--sram"])
+def test_a_lone_double_dash_value_is_refused_in_one_line(flag) -> None:
+    """argparse turns `--bits=--` into an empty list (it strips the '--'); a hypothesis draw found
+    the AttributeError traceback this gave; it is the axis parser's one-line refusal instead."""
+    err = io.StringIO()
+    with redirect_stdout(io.StringIO()), redirect_stderr(err):
+        code = accelsim_main(["sweep", "--no-store", "-q", f"{flag}=--"])
+    text = err.getvalue()
+    assert code == 2 and text.count("\n") == 1 and "Traceback" not in text, text

@@ -29,6 +29,7 @@ def test_planned_points_are_records_whose_json_is_the_old_store_key_plus_the_vec
         "memory": "lpddr4", "tech_node": "14nm", "clock_hz": 1.5e9, "lanes": 1, "dataflow": "os",
         "base_w_bits": 16, "base_a_bits": 16, "dram_efficiency": 1.0, "noc_gb_per_s": 192.0, "noc_pj_per_bit": 0.1,
         "vector_lanes": 0, "vector_ops_per_cycle": 1.0,  # issue 13's vector unit: a base's lanes reach the result
+        "prefetch_layers": 2,  # issue 11's event-engine lookahead: a base's prefetch reaches the result
         "dataflows": [], "mapper": "fixed", "objective": "latency",  # issue 12's mapper: its choice reaches the result
         "workload_sha256": first.workload_sha256,
     }

@@ -17,10 +17,14 @@ from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.ir import Add, Conv2d, Dense, Flatten, LayerGraph, Pool, uniform_policy
 from accelsim.ir.layers import GemmView
 from accelsim.model import traffic
-from accelsim.model.fit import fit_report
+from accelsim.model.fit import fit_report, policy_for
 from accelsim.model.mapping import Split
 from accelsim.model.memory import plan_memory
 from accelsim.model.sim import plan, simulate
+
+#: Largest relative time gain the event engine may show from less bandwidth or SRAM (a rare
+#: list-scheduling anomaly, docs/model.md section 12; the largest seen is 1.5 %).
+ANOMALY_BOUND = 0.02
 
 
 def one_dense(n_out: int) -> LayerGraph:
@@ -176,18 +180,18 @@ def _sim(graph: LayerGraph, accel: Accelerator, **kw):
 
 @PROPERTY
 @given(graphs(), accels, st.sampled_from([2, 4, 8, 16]))
-def test_infinite_bandwidth_is_compute_only_and_layers_respect_both_bounds(graph, accel, bits):
+def test_infinite_bandwidth_is_compute_only_and_runs_respect_both_bounds(graph, accel, bits):
+    # Layers overlap (a core starts its next layer when its data allows) and prefetch moves a
+    # layer's bytes into earlier layers, so the bounds hold for the run, not for each layer.
     g = graph.with_policy(uniform_policy(bits, None))
-    r = _sim(g, accel)
+    r = _sim(g, accel, micro_batching=False)
     if r is None:
         return
-    free = simulate(g, replace(accel, bw_gb_per_s=math.inf))
-    assert free.cycles == free.compute_cycles == sum(layer.compute_cycles for layer in free.layers)
+    free = simulate(g, replace(accel, bw_gb_per_s=math.inf), micro_batching=False)
+    assert free.cycles == free.compute_cycles <= sum(layer.compute_cycles for layer in free.layers)
     assert free.stall_cycles == 0
     assert r.cycles >= free.cycles
-    for layer in r.layers:
-        assert layer.cycles >= layer.compute_cycles
-        assert layer.cycles >= layer.transfer_cycles * (1 - 1e-12)
+    assert r.cycles >= sum(layer.transfer_cycles for layer in r.layers) * (1 - 1e-9)
 
 
 # Time is checked on the result as run (an even batch may run as two halves when that is faster,
@@ -203,7 +207,9 @@ def test_time_never_decreases_when_bandwidth_decreases(graph, accel, bits, facto
         if fast is None:
             return
         slow = simulate(g, slower, **kw)
-        assert slow.cycles >= fast.cycles * (1 - 1e-12)
+        # strict for the barrier engine; the event engine's rare scheduling anomaly is bounded
+        # (docs/model.md section 12, tests/test_engine.py)
+        assert slow.cycles >= fast.cycles * (1 - ANOMALY_BOUND)
     assert slow.offchip_bytes == fast.offchip_bytes  # the fixed-batch plan's traffic ignores bandwidth
 
 
@@ -216,7 +222,7 @@ def test_time_never_decreases_when_memory_shrinks(graph, accel, bits, factor):
         big, small = _sim(g, accel, **kw), _sim(g, smaller, **kw)
         if big is None or small is None:
             return
-        assert small.cycles >= big.cycles * (1 - 1e-12)
+        assert small.cycles >= big.cycles * (1 - ANOMALY_BOUND)
     assert small.offchip_bytes >= big.offchip_bytes
 
 
@@ -312,11 +318,20 @@ def test_fit_columns_explain_the_low_precision_gain(resnet_rows):
 
 
 def test_super_linear_where_the_model_produces_it(resnet_rows):
-    """Super-linear 16->4 speedup: at 32 GB/s with the default (array) growth; at 64 GB/s the bigger
-    arrays' fill/drain loss outweighs the saved traffic (docs/model.md reports both)."""
+    """Super-linear 16->4 speedup at 32 GB/s. At 64 GB/s it hinges on prefetch (issue 11): with a
+    layer barrier the 4-bit design is above the peak ratio, but prefetch helps the bandwidth-bound
+    16-bit baseline more than the mostly-pinned 4-bit design, which brings the speedup down to it."""
     assert resnet_rows[(4, "32")].speedup > resnet_rows[(4, "32")].peak_ratio
-    cores = {r.bw: r for r in sweep("resnet50", bits=[16, 4], bw=["64"], scale="cores") if r.bits == 4}
-    assert cores["64"].speedup > cores["64"].peak_ratio
+    g = workloads.load("resnet50")
+    speedups = {}
+    for lookahead in (0, 2):
+        base = Accelerator(bw_gb_per_s=64.0, prefetch_layers=lookahead)
+        t16 = simulate(g.with_policy(policy_for(16, 8)), base).seconds_per_image
+        t4 = simulate(g.with_policy(policy_for(4, 8)), iso_area(base, 4)).seconds_per_image
+        speedups[lookahead] = t16 / t4
+    peak = iso_area(Accelerator(), 4).macs_per_cycle / Accelerator().macs_per_cycle
+    assert speedups[0] > peak
+    assert speedups[2] < speedups[0]
 
 
 def test_first_and_last_layers_cost_more_at_narrower_bodies():

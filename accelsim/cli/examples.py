@@ -24,7 +24,8 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
          "accelsim sweep --bits 16,4 --bw 64 --fresh --format csv"),
     ),
     "run": (
-        ("one design point layer by layer: ResNet-50 at 4 bits, 64 GB/s", "accelsim run --bits 4 --bw 64"),
+        ("ResNet-50 at 4 bits, 64 GB/s, layer by layer, plus per-core compute, traffic and SRAM over time",
+         "accelsim run --bits 4 --bw 64 --timeline timeline.png"),
         ("TPU v1 on an ONNX model, with per-layer and roofline figures",
          "accelsim run --config configs/tpu-v1.toml --workload model.onnx --plot layers.png --roofline roof.png"),
         ("each layer's mapping searched on a flexible OS/WS/IS array (docs/mapper.md); some columns",

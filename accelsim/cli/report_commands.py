@@ -52,6 +52,15 @@ NUMBER_LABELS = {
     "first_last_share_time": ("share of time in the first/last layers at 8 bits", ""),
     "first_layer_utilization": ("array utilization of the first layer", ""),
     "body_utilization": ("array utilization of the body layers", ""),
+    "ablation_default_32": ("ablation: 4-bit speedup at 32 GB/s, every mechanism on", "x"),
+    "ablation_default_64": ("ablation: 4-bit speedup at 64 GB/s, every mechanism on", "x"),
+    "ablation_band_64_lo": ("ablation: lowest 4-bit speedup at 64 GB/s over the rows", "x"),
+    "ablation_band_64_hi": ("ablation: highest 4-bit speedup at 64 GB/s over the rows", "x"),
+    "ablation_barrier_64": ("ablation: 4-bit speedup at 64 GB/s without prefetch", "x"),
+    "edge_configurable_4_inf": ("first/last-layer gain at 4 bits, configurable MACs, inf", "x"),
+    "edge_configurable_2_inf": ("first/last-layer gain at 2 bits, configurable MACs, inf", "x"),
+    "edge_dedicated_4_inf": ("first/last-layer gain at 4 bits, dedicated MACs, inf", "x"),
+    "edge_dedicated_2_inf": ("first/last-layer gain at 2 bits, dedicated MACs, inf", "x"),
 }
 
 

@@ -110,6 +110,7 @@ def _register_run(subparsers: Any) -> None:
     p.add_argument("--bits", type=bits_type, default=None, help="body bit-width or token (4, w4a16, w8a8; the design is iso-area to the base at this precision) "
                         "or as-trained, the default for a graph that carries per-layer bits (a pact-train export); a width or token re-quantizes it")
     p.add_argument("--bw", type=bw_type, default=None, help="external bandwidth in GB/s or inf (default: the base's, 64)")
+    p.add_argument("--timeline", default=None, metavar="FILE", help="also draw per-core compute, channel traffic (demand, stores, prefetch) and SRAM occupancy over time (.png/.svg/.pdf)")
     add_common_options(p)
     add_memory_option(p)
     add_table_options(p)
@@ -211,17 +212,26 @@ def run_design(args: argparse.Namespace, graph: Any):  # type: ignore[no-untyped
 def cmd_run(args: argparse.Namespace) -> int:
     import json
 
+    from accelsim.atomic import check_output_path
     from accelsim.explore.store import json_safe
     from accelsim.model.energy import area
     from accelsim.model.sim import simulate
     from accelsim.report.tables import render
     from accelsim.report.views import run_summary
 
-    for path in (args.plot, args.roofline):
+    for field, path in (("plot", args.plot), ("roofline", args.roofline), ("timeline", args.timeline)):
         if path:
-            check_plot_path(path)  # a bad suffix fails before the simulation
+            check_plot_path(path)  # a bad suffix, a directory or an unwritable place fails before the simulation
+            check_output_path(path, field=field)
     base, graph, design, body, precision = run_design(args, workload_graph(args))
     result = simulate(graph, design, memory=args.memory, mapper=mapper_config(args))
+    if args.timeline is not None:
+        from accelsim.model.sim import timeline
+        from accelsim.report.timeline import plot_timeline
+
+        title = f"{graph.name}, {body} body: {design.describe()}"
+        plot_timeline(timeline(graph, design, mapper_config(args), args.memory), design.clock_hz, args.timeline, title=title)
+        sys.stderr.write(f"accelsim: wrote {args.timeline}\n")
     cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     totals = result.totals()
     if graph.metadata.get("phase") in ("prefill", "decode"):  # an LLM step: tokens/s, TTFT, where the bytes go

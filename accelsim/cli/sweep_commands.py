@@ -47,8 +47,8 @@ def sweep_spec(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     axes = {a.name: a for a in load_spec(args.spec).axes} if args.spec else {}
     for flag, name in AXIS_FLAGS:
         value = getattr(args, flag)
-        if isinstance(value, list):  # argparse (3.11) turns `--bits=--` into [] without calling the type
-            value = Axis.parse(name, "--")  # the axis's own one-line refusal
+        if isinstance(value, list):  # argparse strips a lone '--' (`--bits=--`) to an empty list
+            value = Axis.parse(name, "--")  # the axis parser's own one-line refusal
         if value is not None:
             axes[name] = value
     from accelsim.explore.plan import full_spec

@@ -67,6 +67,7 @@ class DesignPoint:
     noc_pj_per_bit: float = field(default_factory=lambda: Accelerator().noc_pj_per_bit)
     vector_lanes: int = 0
     vector_ops_per_cycle: float = 1.0
+    prefetch_layers: int = 2
     workload_sha256: str = ""
 
     def __post_init__(self) -> None:
@@ -107,7 +108,7 @@ class DesignPoint:
             "base_w_bits": base.mac_w_bits, "base_a_bits": base.mac_a_bits,
             "dram_efficiency": base.dram_efficiency, "noc_gb_per_s": base.noc_gb_per_s,
             "noc_pj_per_bit": base.noc_pj_per_bit, "vector_lanes": base.vector_lanes,
-            "vector_ops_per_cycle": base.vector_ops_per_cycle,
+            "vector_ops_per_cycle": base.vector_ops_per_cycle, "prefetch_layers": base.prefetch_layers,
         }
         values.update(axes)
         return cls(**values)
@@ -122,6 +123,7 @@ class DesignPoint:
             dataflows=self.dataflows, mac_w_bits=self.base_w_bits, mac_a_bits=self.base_a_bits, mac_mode=self.mode,
             dram_efficiency=self.dram_efficiency, noc_gb_per_s=self.noc_gb_per_s, noc_pj_per_bit=self.noc_pj_per_bit,
             vector_lanes=self.vector_lanes, vector_ops_per_cycle=self.vector_ops_per_cycle,
+            prefetch_layers=self.prefetch_layers,
         )
 
     def design(self, body_bits: int | str | None = None) -> Accelerator:

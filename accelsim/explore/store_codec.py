@@ -29,8 +29,16 @@ _ZDICT_V1 = (
     '"sram_area_mm2":16.0,"tokens_per_s":0.0,"kv_mb":0.0,"kv_on_chip":false}'
 ).encode("ascii")
 
-_DICTS = {1: _ZDICT_V1}
-_CURRENT = 1
+#: Version 2: version 1 with the mapper's fields (issue 12: mapper, objective, dataflows) and the
+#: event engine's lookahead (issue 11: prefetch_layers) where `DesignPoint.to_dict` writes them.
+_ZDICT_V2 = (
+    _ZDICT_V1.replace(b'"memory":"lpddr4",', b'"memory":"lpddr4","mapper":"fixed","objective":"latency",')
+    .replace(b'"dataflow":"os",', b'"dataflow":"os","dataflows":[],')
+    .replace(b'"workload_sha256":""}', b'"prefetch_layers":2,"workload_sha256":""}')
+)
+
+_DICTS = {1: _ZDICT_V1, 2: _ZDICT_V2}
+_CURRENT = 2
 
 #: Largest JSON text a blob may inflate to (a row is ~1.5 KB; this refuses a decompression bomb).
 MAX_JSON_BYTES = 1 << 24

@@ -8,6 +8,7 @@ from run to run (set order changes with PYTHONHASHSEED).
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -190,7 +191,8 @@ class LayerGraph:
     # --- precision ----------------------------------------------------------------------------
     def precision(self, name: str) -> Precision:
         self.layer(name)
-        return self._precision.get(name, _UNSET_PRECISION)
+        found = self._precision.get(name)
+        return found if found is not None else _default_precision()
 
     def set_precision(self, name: str, precision: Precision) -> None:
         self.layer(name)
@@ -385,3 +387,9 @@ __all__ = [
     "check_bits",
     "uniform_policy",
 ]
+
+
+@functools.lru_cache(maxsize=1)
+def _default_precision() -> Precision:
+    """The precision of a layer no policy set (one shared frozen instance: building it validates)."""
+    return Precision()

@@ -31,11 +31,6 @@ from accelsim.model.mapspace import LayerMapping, packed_gemm, reduction_bits
 from accelsim.model.memory import MemoryPlan, plan_memory
 from accelsim.model.traffic import ON_CHIP, ONCE, STREAM, Operand, Traffic
 
-#: Most DES tiles per core and layer. Eight keeps the exposed first load of a layer at <= 1/8 of
-#: its traffic while ResNet-50 stays under ~10k simpy events per design point (issue 11 replaces
-#: this constant by converged granularity).
-TILE_CAP = 8
-
 
 @dataclass(frozen=True, slots=True)
 class LayerPlan:
@@ -50,7 +45,7 @@ class LayerPlan:
     split: Split
     gang: int
     core_cycles: tuple[int, ...]  # one entry per core; 0 = idle
-    tiles: int
+    tiles: int  # physical tiles per core: a GEMM's folds (groups x row x column), a row for other layers
     traffic: Traffic  # steady state
     first_traffic: Traffic  # first image (pinned weights fetched once)
     output_on_chip: bool
@@ -96,7 +91,7 @@ def _input_operands(graph: LayerGraph, name: str, mem: MemoryPlan) -> list[Opera
     ]
 
 
-def _aligned(producer: Split, consumer: Split) -> bool:
+def aligned(producer: Split, consumer: Split) -> bool:
     """Same row partition on both sides: a consumer core finds its input rows in its own SRAM."""
     return producer == consumer and producer.n == 1
 
@@ -110,7 +105,7 @@ def moved_bits(graph: LayerGraph, name: str, mem: MemoryPlan, splits: dict[str, 
     gemm = graph.layer(name).gemm() is not None
     out = 0
     for i, (src, op) in enumerate(zip(graph.inputs_of(name), _input_operands(graph, name, mem))):
-        if op.fetch == ON_CHIP and ((gemm and i > 0) or not _aligned(splits[src], splits[name])):
+        if op.fetch == ON_CHIP and ((gemm and i > 0) or not aligned(splits[src], splits[name])):
             out += op.total_bits - -(-op.total_bits // cores)
     return out
 
@@ -156,7 +151,7 @@ def _plan_gemm(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem:
         split=split,
         gang=view.gang,
         core_cycles=cycles + (0,) * (accel.cores - len(cycles)),
-        tiles=min(TILE_CAP, g_c * row_folds * col_folds),
+        tiles=g_c * row_folds * col_folds,
         traffic=steady,
         first_traffic=first,
         output_on_chip=out.fetch == ON_CHIP,
@@ -193,7 +188,7 @@ def _plan_other(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem
         split=mem.layers[step].split,
         gang=1,
         core_cycles=(per_core,) * accel.cores,
-        tiles=TILE_CAP if steady.total_bits else 1,
+        tiles=max(1, math.prod(layer.out_shape[:-1]) // max(1, accel.cores)),  # streamed row by row
         traffic=steady,
         first_traffic=steady,
         output_on_chip=on_chip,
@@ -230,4 +225,4 @@ def _with_noc(lp: LayerPlan, noc_bits: int) -> LayerPlan:
     return replace(lp, noc_bits=noc_bits)
 
 
-__all__ = ["TILE_CAP", "LayerPlan", "Plan", "graph_batch", "moved_bits", "plan"]
+__all__ = ["LayerPlan", "Plan", "aligned", "graph_batch", "moved_bits", "plan"]

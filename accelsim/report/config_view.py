@@ -33,6 +33,7 @@ MEANINGS = {
     "noc_pj_per_bit": "on-chip network energy, pJ per bit",
     "vector_lanes": "vector-unit lanes per core (0: tech/vector.toml)",
     "vector_ops_per_cycle": "vector-unit operations per lane per cycle",
+    "prefetch_layers": "lookahead in layers for DRAM prefetch (0: none)",
 }
 
 

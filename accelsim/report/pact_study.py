@@ -28,6 +28,7 @@ from pathlib import Path
 
 from accelsim.atomic import atomic_write
 from accelsim.hardware.design import default_scale
+from accelsim.report.pact_ablation import ablation_section
 from accelsim.report.pact_analysis import (
     load_graph,
     row_at,
@@ -93,6 +94,10 @@ def reproduce(
     numbers.update(more)
     numbers["peak_4bit"] = row_at(main.rows, 4, "inf").peak_ratio
 
+    say(f"{opts.main}: ablation")
+    ablation_text, ablation_numbers = ablation_section(opts.main, graph, opts, "2.3")
+    numbers.update(ablation_numbers)
+
     say(f"{opts.main}: first and last layers")
     fl_text, fl_fig, fl_numbers, fl_summary = first_last_section(main, opts, figdir, 3)
     numbers.update(fl_numbers)
@@ -127,6 +132,7 @@ def reproduce(
         "",
         statements,
         sensitivity_section(opts.main, graph, opts, studies),
+        ablation_text,
     ]
     sections_md = [
         header(opts),

@@ -1,0 +1,469 @@
+"""The event engine: cores as simpy processes, the external channel and the on-chip network as
+shared, arbitrated resources, and cross-layer prefetch (docs/model.md, "The event engine").
+
+**Work.** Core ``c``'s part of layer ``l`` (a *task*) has three phases:
+
+1. *fill*: its first physical tile's reads (``reads / tiles``) arrive before the array starts —
+   less whatever was prefetched;
+2. *body*: compute (the core's analytical cycles) with the rest of its reads and writes and its
+   on-chip-network bits moving alongside, double-buffered. Between two events every rate is
+   constant, so the body advances in closed form: its progress rate is the least of the array's
+   (one cycle of work per cycle), the channel share over the body's bits per cycle of work, and
+   the network share over its network bits per cycle of work. Nothing is cut into an internal
+   number of pieces: events happen only where a rate changes (a task starts or ends a phase, a
+   prefetch starts or ends), so no result depends on a granularity constant;
+3. *drain*: its last physical tile's writes leave after the array stops.
+
+**Arbitration** (deterministic, fixed priority by class, fair within a class): the channel's
+bandwidth goes first to demand loads (fills and bodies: a core that waits for them is stalled),
+shared max-min fairly — the fluid limit of a round-robin arbiter — a body never taking more than
+it can use at full compute speed; then to stores (drains), equally; then what is left to at most
+one prefetch at a time, earliest consumer layer first (weights before inputs). Prefetch only ever
+takes bandwidth that demand leaves idle, so it never delays demand at the instant it runs. The
+on-chip network is shared max-min fairly by the bodies that move bits over it; with
+``bw_gb_per_s = inf`` the whole memory system is unconstrained (channel and network) and a run
+is its compute-only time exactly.
+
+Dependencies and the prefetch reservation come from `accelsim.model.schedule`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import simpy
+
+from accelsim.model.layer_plan import Plan
+from accelsim.model.schedule import Schedule
+
+#: Relative tolerance under which two finish times are the same event (float sums of rates).
+_SAME_TIME = 1e-12
+
+
+class CountingEnvironment(simpy.Environment):
+    """simpy's environment, counting every event it schedules (the cost unit of a DES)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scheduled = 0
+
+    def schedule(self, event, priority=simpy.core.NORMAL, delay=0):  # type: ignore[no-untyped-def]
+        self.scheduled += 1
+        super().schedule(event, priority, delay)
+
+
+@dataclass(slots=True)
+class _Task:
+    layer: int
+    core: int
+    compute: int
+    reads: float  # per-core share of the layer's off-chip reads (bits)
+    writes: float
+    noc: float
+    tiles: int
+    done: simpy.Event
+    phase: str = "wait"  # wait, fill, body, drain, done
+    remaining: float = 0.0  # fill/drain: bits; body: work units
+    per_work_bits: float = 0.0  # body: channel bits per unit of work
+    per_work_noc: float = 0.0
+    work_cap: float = math.inf  # body: most work per cycle (1 when it computes)
+    drain_bits: float = 0.0
+    body_work: float = 0.0  # body work waiting behind the fill
+    segment: float = math.inf  # body work between forced events (tests of granularity only)
+    rate: float = 0.0  # fill/drain: bits per cycle; body: work per cycle
+    end: float = 0.0
+
+
+@dataclass(slots=True)
+class _Prefetch:
+    layer: int
+    kind: str  # "weights" or "inputs"
+    bits: float
+    after: tuple[int, ...]  # layers whose writes must be done (inputs)
+    done: float = 0.0
+    rate: float = 0.0
+
+
+@dataclass
+class Trace:
+    """What the timeline plot draws; times in cycles, bandwidths in bits per cycle."""
+
+    cores: int
+    compute: list[tuple[int, int, float, float]] = field(default_factory=list)  # core, layer, start, end
+    channel: list[tuple[float, float, float, float]] = field(default_factory=list)  # t, demand, store, prefetch
+    sram: list[tuple[float, tuple[int, ...]]] = field(default_factory=list)  # t, bits held per core
+    capacity_bits: int = 0
+    channel_bits_per_cycle: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One run: each layer's end (cycles), the makespan, the events simpy scheduled."""
+
+    ends: tuple[float, ...]
+    makespan: float
+    events: int
+    prefetched_bits: float
+    trace: Trace | None
+
+
+def _waterfill(total: float, wants: list[tuple[float, int]]) -> dict[int, float]:
+    """Max-min fair shares of `total` among (want, key) pairs; deterministic (sorted by want, key)."""
+    out: dict[int, float] = {}
+    if len(wants) == 1:
+        want, key = wants[0]
+        return {key: want if want < total else total}
+    left = total
+    ordered = sorted(wants)
+    for i, (want, key) in enumerate(ordered):
+        share = left / (len(ordered) - i)
+        give = want if want < share else share
+        out[key] = give
+        left -= give
+    return out
+
+
+class _Engine:
+    def __init__(self, p: Plan, sched: Schedule, first: bool, trace: bool, segments: int = 1) -> None:
+        self.env = CountingEnvironment()
+        self.segments = segments
+        self.plan = p
+        self.sched = sched
+        accel = p.accel
+        self.bw = accel.bytes_per_cycle * 8
+        self.unconstrained = not math.isfinite(self.bw)
+        noc = accel.noc_bytes_per_cycle * 8
+        self.noc = math.inf if self.unconstrained else noc
+        self.tasks: list[list[_Task]] = []
+        for li, lp in enumerate(p.layers):
+            traffic = lp.first_traffic if first else lp.traffic
+            used = lp.split.cores_used
+            moving = not self.unconstrained
+            row = []
+            for c in range(used):
+                row.append(_Task(
+                    li, c, lp.core_cycles[c],
+                    traffic.read_bits / used if moving else 0.0,
+                    traffic.write_bits / used if moving else 0.0,
+                    lp.noc_bits / used if moving and math.isfinite(self.noc) else 0.0,
+                    max(1, lp.tiles), self.env.event(),
+                ))
+            self.tasks.append(row)
+        self.left = [len(row) for row in self.tasks]
+        self.all_done = [self.env.event() for _ in p.layers]
+        self.started = [False] * len(p.layers)
+        self.prefetched = [0.0] * len(p.layers)
+        self.lowest = 0
+        self.prefetches: list[_Prefetch] = []
+        if not self.unconstrained:
+            for li, pf in enumerate(sched.prefetch):
+                if pf.weight_bits:
+                    self.prefetches.append(_Prefetch(li, "weights", float(pf.weight_bits), ()))
+                if pf.input_bits:
+                    self.prefetches.append(_Prefetch(li, "inputs", float(pf.input_bits), sched.offchip_inputs[li]))
+        self.active: list[_Task] = []
+        self.current: _Prefetch | None = None
+        self.last = 0.0
+        self.generation = 0
+        self.pending = False
+        self.trace = Trace(accel.cores, capacity_bits=p.residency.capacity_bits, channel_bits_per_cycle=self.bw) if trace else None
+        self.step_of = [0] * accel.cores
+        self.body_start: dict[tuple[int, int], float] = {}
+
+    # --- core processes -----------------------------------------------------------------------
+    def core(self, c: int):  # type: ignore[no-untyped-def]
+        env = self.env
+        for li, row in enumerate(self.tasks):
+            if c >= len(row):
+                continue
+            waits = [self.tasks[j][c].done for j in self.sched.local[li] if c < len(self.tasks[j])]
+            waits += [self.all_done[j] for j in self.sched.wait_all[li]]
+            waits = [ev for ev in waits if not ev.triggered]
+            if len(waits) == 1:
+                yield waits[0]
+            elif waits:
+                yield env.all_of(waits)
+            task = row[c]
+            self.start(task)
+            if task.phase != "done":
+                yield task.done
+
+    def start(self, task: _Task) -> None:
+        self.advance()
+        li = task.layer
+        if not self.started[li]:
+            self.started[li] = True
+            kept = []
+            for pf in self.prefetches:
+                if pf.layer == li:
+                    self.prefetched[li] += pf.done
+                else:
+                    kept.append(pf)
+            self.prefetches = kept
+            if self.current is not None and self.current.layer == li:
+                self.current = None
+        self.step_of[task.core] = li
+        used = len(self.tasks[li])
+        prefetched = self.prefetched[li] / used
+        reads = max(0.0, task.reads - prefetched)
+        fill = max(0.0, min(reads, task.reads / task.tiles - prefetched))  # prefetch fetches the first tiles first
+        task.drain_bits = task.writes / task.tiles
+        body_bits = reads - fill + task.writes - task.drain_bits
+        body_noc = max(0.0, task.noc - fill - task.drain_bits) if task.noc > 0 else 0.0  # fill, drain: own phases
+        if task.compute > 0:
+            task.remaining, task.work_cap = float(task.compute), 1.0
+            task.per_work_bits, task.per_work_noc = body_bits / task.compute, body_noc / task.compute
+        elif body_bits > 0:
+            task.remaining, task.work_cap = body_bits, math.inf
+            task.per_work_bits, task.per_work_noc = 1.0, body_noc / body_bits
+        else:
+            task.remaining, task.work_cap = body_noc, math.inf
+            task.per_work_bits, task.per_work_noc = 0.0, 1.0
+        task.phase = "fill"
+        if fill > 0:
+            task.body_work, task.remaining = task.remaining, fill
+        else:
+            self._enter_body(task, task.remaining)
+        task.rate = 0.0
+        self.active.append(task)
+        if not self.pending:  # cores starting at the same instant share one re-arbitration
+            self.pending = True
+            self.env.timeout(0).callbacks.append(self._deferred_settle)
+
+    def _deferred_settle(self, _event: simpy.Event) -> None:
+        self.pending = False
+        self.advance()
+        self.settle()
+
+    # --- phases -------------------------------------------------------------------------------
+    def _enter_body(self, task: _Task, work: float) -> None:
+        task.phase, task.remaining = "body", work
+        task.segment = work / self.segments if self.segments > 1 and work > 0 else math.inf
+        self.body_start[(task.layer, task.core)] = self.env.now
+
+    def _next_phase(self, task: _Task) -> None:
+        if task.phase == "fill":
+            self._enter_body(task, task.body_work)
+        elif task.phase == "body":
+            if self.trace is not None:
+                self.trace.compute.append((task.core, task.layer, self.body_start[(task.layer, task.core)], self.env.now))
+            task.phase, task.remaining = "drain", task.drain_bits
+        else:
+            task.phase = "done"
+        if task.phase != "done" and task.remaining <= 0:
+            self._next_phase(task)
+
+    def _finish(self, task: _Task) -> None:
+        task.end = self.env.now
+        task.done.succeed()
+        li = task.layer
+        self.left[li] -= 1
+        if self.left[li] == 0:
+            self.all_done[li].succeed()
+            while self.lowest < len(self.left) and self.left[self.lowest] == 0:
+                self.lowest += 1
+
+    # --- the arbiter --------------------------------------------------------------------------
+    def advance(self) -> None:
+        """Move every flow forward at its current rate to now."""
+        dt = self.env.now - self.last
+        self.last = self.env.now
+        if dt <= 0:
+            return
+        for task in self.active:
+            task.remaining -= task.rate * dt
+        if self.current is not None:
+            self.current.done += self.current.rate * dt
+
+    def settle(self) -> None:
+        """Close phases that are over, share the resources again, set the timer for the next event."""
+        changed = True
+        while changed:
+            changed = False
+            for task in list(self.active):
+                if task.remaining <= 0 or (task.phase != "body" and task.remaining <= 1e-9 * max(1.0, task.reads + task.writes)):
+                    self._next_phase(task)
+                    if task.phase == "done":
+                        self.active.remove(task)
+                        self._finish(task)
+                    changed = True
+        cur = self.current
+        if cur is not None and cur.done >= cur.bits * (1 - _SAME_TIME):
+            cur.done = cur.bits
+            self.prefetches.remove(cur)
+            self.current = None
+        self.allocate()
+        self.record()
+        self.set_timer()
+
+    def _eligible_prefetch(self) -> _Prefetch | None:
+        limit = self.lowest + self.sched.lookahead
+        for pf in self.prefetches:
+            if pf.layer > limit:
+                return None
+            if all(self.left[j] == 0 for j in pf.after):
+                return pf
+        return None
+
+    def allocate(self) -> None:
+        """Share the network, then the channel, by the arbitration policy (module docstring)."""
+        active = self.active
+        if self.unconstrained:
+            for task in active:
+                task.rate = task.work_cap if task.phase == "body" else math.inf
+            return
+        bodies = [t for t in active if t.phase == "body"]
+        fills = [t for t in active if t.phase == "fill"]
+        drains = [t for t in active if t.phase == "drain"]
+        caps = [t.work_cap for t in bodies]
+        fill_caps = [math.inf] * len(fills)
+        drain_caps = [math.inf] * len(drains)
+        if math.isfinite(self.noc):  # fills and drains cross the network too, at whatever it gives them
+            wants = [(t.per_work_noc * caps[i], i) for i, t in enumerate(bodies) if t.per_work_noc > 0]
+            wants += [(math.inf, len(bodies) + j) for j, t in enumerate(fills) if t.noc > 0]
+            wants += [(math.inf, len(bodies) + len(fills) + j) for j, t in enumerate(drains) if t.noc > 0]
+            if wants:
+                shares = _waterfill(self.noc, wants)
+                for key, share in shares.items():
+                    if key < len(bodies):
+                        caps[key] = min(caps[key], share / bodies[key].per_work_noc)
+                    elif key < len(bodies) + len(fills):
+                        fill_caps[key - len(bodies)] = share
+                    else:
+                        drain_caps[key - len(bodies) - len(fills)] = share
+        wants = [(t.per_work_bits * caps[i], i) for i, t in enumerate(bodies)]
+        wants += [(fill_caps[j], len(bodies) + j) for j in range(len(fills))]
+        shares = _waterfill(self.bw, wants)
+        used = 0.0
+        for i, t in enumerate(bodies):
+            if t.per_work_bits == 0:
+                t.rate = caps[i]
+            else:
+                t.rate = min(caps[i], shares[i] / t.per_work_bits)
+                used += t.rate * t.per_work_bits
+        for j, t in enumerate(fills):
+            t.rate = shares[len(bodies) + j]
+            used += t.rate
+        left = max(0.0, self.bw - used)
+        if drains:
+            shares = _waterfill(left, [(cap, j) for j, cap in enumerate(drain_caps)])
+            for j, t in enumerate(drains):
+                t.rate = shares[j]
+                left -= shares[j]
+            left = max(0.0, left)
+        if self.current is not None:
+            self.current.rate = 0.0
+        self.current = self._eligible_prefetch() if left > 0 and self.prefetches else None
+        if self.current is not None:
+            self.current.rate = left
+
+    def set_timer(self) -> None:
+        """Set one timer for the soonest phase end (or forced segment event); stale timers are ignored."""
+        soonest, due = math.inf, list[_Task | _Prefetch]()
+        for task in self.active:
+            if task.rate > 0:
+                dt = task.remaining / task.rate
+                if dt < soonest * (1 - _SAME_TIME):
+                    soonest, due = dt, list[_Task | _Prefetch]([task])
+                elif dt <= soonest * (1 + _SAME_TIME):
+                    due.append(task)
+                if task.phase == "body" and task.segment < task.remaining:  # a forced event, no phase end
+                    step = task.remaining - task.segment * (math.ceil(task.remaining / task.segment * (1 - 1e-12)) - 1)
+                    if step > 1e-9 * task.segment and step / task.rate < soonest * (1 - _SAME_TIME):
+                        soonest, due = step / task.rate, list[_Task | _Prefetch]()
+        cur = self.current
+        if cur is not None and cur.rate > 0:
+            dt = (cur.bits - cur.done) / cur.rate
+            if dt < soonest * (1 - _SAME_TIME):
+                soonest, due = dt, list[_Task | _Prefetch]([cur])
+            elif dt <= soonest * (1 + _SAME_TIME):
+                due.append(cur)
+        self.generation += 1
+        if math.isfinite(soonest):
+            timer = self.env.timeout(max(0.0, soonest))
+            generation = self.generation
+            timer.callbacks.append(lambda _ev: self._on_timer(generation, due))
+
+    def _on_timer(self, generation: int, due: list[_Task | _Prefetch]) -> None:
+        if generation != self.generation:
+            return  # a start re-planned the rates since this timer was set
+        self.advance()
+        for flow in due:  # the flows this timer was set for end now, exactly (float time may not resolve them)
+            if isinstance(flow, _Prefetch):
+                flow.done = flow.bits
+            else:
+                flow.remaining = 0.0
+        self.settle()
+
+    def record(self) -> None:
+        if self.trace is None:
+            return
+        now = self.env.now
+        demand = sum(t.rate * (t.per_work_bits if t.phase == "body" else 1.0) for t in self.active if t.phase in ("fill", "body"))
+        store = sum(t.rate for t in self.active if t.phase == "drain")
+        pre = self.current.rate if self.current is not None else 0.0
+        if self.unconstrained:
+            demand = store = pre = 0.0
+        self.trace.channel.append((now, demand, store, pre))
+        mem = self.plan.residency
+        held = [0.0] * self.trace.cores
+        for li, pf in enumerate(self.sched.prefetch):
+            if pf.core_bits and not self.started[li]:
+                total = pf.weight_bits + pf.input_bits
+                got = sum(x.done for x in self.prefetches if x.layer == li)
+                for c in range(len(self.tasks[li])):
+                    held[c] += pf.core_bits * got / total
+        self.trace.sram.append((now, tuple(int(mem.occupancy[self.step_of[c]][c] + held[c]) for c in range(self.trace.cores))))
+
+
+def run(p: Plan, sched: Schedule, *, first: bool = False, trace: bool = False, segments: int = 1) -> Outcome:
+    """Run a plan as events; `first` uses first-image traffic (pinned weights loaded once).
+
+    `segments` > 1 forces an event (a re-arbitration) every 1/segments of each layer's body: the
+    closed-form steady state makes this change nothing, which the granularity test checks.
+    """
+    eng = _Engine(p, sched, first, trace, segments)
+    for c in range(p.accel.cores):
+        eng.env.process(eng.core(c))
+    eng.env.run()
+    if any(eng.left):  # a dependency was never met: a bug, not bad input
+        raise RuntimeError(f"simulation stalled with {sum(1 for x in eng.left if x)} layers unfinished")
+    ends = tuple(max((t.end for t in row), default=0.0) for row in eng.tasks)
+    ends = _carry(ends)
+    return Outcome(ends, ends[-1] if ends else 0.0, eng.env.scheduled, sum(eng.prefetched), eng.trace)
+
+
+def _carry(ends: Sequence[float]) -> tuple[float, ...]:
+    """Each layer's end as the latest end so far in the plan's order (an empty layer ends with its predecessor)."""
+    out, latest = [], 0.0
+    for e in ends:
+        latest = max(latest, e)
+        out.append(latest)
+    return tuple(out)
+
+
+def compute_only(p: Plan, sched: Schedule) -> float:
+    """Makespan with an unconstrained memory system, by the same dependency rules, without events."""
+    cores = p.accel.cores
+    free = [0.0] * cores
+    ends: list[list[float]] = []
+    for li, lp in enumerate(p.layers):
+        used = lp.split.cores_used
+        row = []
+        for c in range(used):
+            ready = free[c]
+            for j in sched.local[li]:
+                if c < len(ends[j]):
+                    ready = max(ready, ends[j][c])
+            for j in sched.wait_all[li]:
+                ready = max(ready, max(ends[j], default=0.0))
+            end = ready + lp.core_cycles[c]
+            free[c] = end
+            row.append(end)
+        ends.append(row)
+    return max((max(r, default=0.0) for r in ends), default=0.0)
+
+
+__all__ = ["CountingEnvironment", "Outcome", "Trace", "compute_only", "run"]

@@ -35,7 +35,8 @@ from accelsim.explore.store_codec import pack, unpack
 #: are (their JSON text rows stay readable); an older accelsim refuses a schema-2 store by its version.
 SCHEMA_VERSION = 2
 
-_SCHEMA_V1 = """
+#: The sweeps table, the same in both schemas.
+_SWEEPS_TABLE = """
 CREATE TABLE IF NOT EXISTS sweeps (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     spec_json TEXT NOT NULL,
@@ -43,6 +44,10 @@ CREATE TABLE IF NOT EXISTS sweeps (
     salt TEXT NOT NULL,
     created TEXT NOT NULL
 );
+"""
+
+#: Schema 1 (JSON text rows): what older stores hold; tests build one to check they stay readable.
+_SCHEMA_V1 = _SWEEPS_TABLE + """
 CREATE TABLE IF NOT EXISTS points (
     key TEXT PRIMARY KEY,
     seq INTEGER,
@@ -56,14 +61,7 @@ CREATE TABLE IF NOT EXISTS points (
 CREATE INDEX IF NOT EXISTS points_seq ON points (seq, key);
 """
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS sweeps (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    spec_json TEXT NOT NULL,
-    accelsim_version TEXT NOT NULL,
-    salt TEXT NOT NULL,
-    created TEXT NOT NULL
-);
+_SCHEMA = _SWEEPS_TABLE + """
 CREATE TABLE IF NOT EXISTS points (
     key TEXT PRIMARY KEY,
     seq INTEGER,

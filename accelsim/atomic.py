@@ -106,7 +106,7 @@ def _resolve(path: Path, field: str) -> Path:
 
 
 def _kind(target: Path) -> str:
-    """"regular" (or absent), "through" (write into it), or a description of what is refused."""
+    """ "regular" (or absent), "through" (write into it), or a description of what is refused."""
     if str(target).startswith(_WRITE_THROUGH_PREFIXES):
         return "through"
     try:
@@ -204,7 +204,7 @@ def _remove_stale_temps(target: Path) -> None:
     for name in names:
         if not (name.startswith(prefix) and name.endswith(".tmp")):
             continue
-        pid_text = name[len(prefix):].split(".", 1)[0]
+        pid_text = name[len(prefix) :].split(".", 1)[0]
         if not pid_text.isdigit() or _alive(int(pid_text)):
             continue
         try:

@@ -82,7 +82,9 @@ def read_bytes(path: str | os.PathLike[str], field: str, *, limit: int | None = 
     except OSError as exc:
         raise InputError(field, str(path), f"cannot be read ({exc.strerror})") from None
     if len(data) > limit:
-        raise InputError(field, str(path), f"is larger than {limit} bytes (see docs/limits.md; ACCELSIM_MAX_INPUT_BYTES raises it)")
+        raise InputError(
+            field, str(path), f"is larger than {limit} bytes (see docs/limits.md; ACCELSIM_MAX_INPUT_BYTES raises it)"
+        )
     return data
 
 
@@ -92,7 +94,9 @@ def read_text(path: str | os.PathLike[str], field: str, *, encoding: str = "utf-
     try:
         return raw.decode(encoding)
     except UnicodeDecodeError as exc:
-        raise InputError(field, str(path), f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})") from None
+        raise InputError(
+            field, str(path), f"is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start})"
+        ) from None
 
 
 def parse_json(text: str, field: str, where: str) -> Any:

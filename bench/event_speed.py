@@ -43,13 +43,17 @@ def main() -> None:
         simulate(graph, design)
         times.append((time.perf_counter() - start) * 1e3)
     med = statistics.median(times)
-    print(f"ResNet-50 default point (16 b, 64 GB/s): {med:.1f} ms median of {args.repeat} "
-          f"({result.events:,d} events/point); {med / OLD_POINT_MS:.2f}x the old {OLD_POINT_MS} ms; "
-          f"target <= {TARGET_POINT_MS:g} ms: {'met' if med <= TARGET_POINT_MS else 'NOT met'}")
+    print(
+        f"ResNet-50 default point (16 b, 64 GB/s): {med:.1f} ms median of {args.repeat} "
+        f"({result.events:,d} events/point); {med / OLD_POINT_MS:.2f}x the old {OLD_POINT_MS} ms; "
+        f"target <= {TARGET_POINT_MS:g} ms: {'met' if med <= TARGET_POINT_MS else 'NOT met'}"
+    )
     walls, points = sweep_timings(load_workload("resnet50"), 3)
     best = min(walls)
-    print(f"12-point default sweep: {best:.3f} s best of 3 ({sum(p.events for p in points) / len(points):,.0f} "
-          f"events/point); target < {TARGET_SWEEP_S:g} s: {'met' if best < TARGET_SWEEP_S else 'NOT met'}")
+    print(
+        f"12-point default sweep: {best:.3f} s best of 3 ({sum(p.events for p in points) / len(points):,.0f} "
+        f"events/point); target < {TARGET_SWEEP_S:g} s: {'met' if best < TARGET_SWEEP_S else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

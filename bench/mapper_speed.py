@@ -47,7 +47,11 @@ def measure(workload: str, mapper: str, flows: str, repeat: int) -> dict[str, fl
     """Cold and best warm seconds of one configuration, measured in a fresh process."""
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, workload, mapper, flows, str(repeat)],
-        capture_output=True, text=True, check=True, cwd=ROOT, env={"PYTHONPATH": str(ROOT), "PATH": ""},
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+        env={"PYTHONPATH": str(ROOT), "PATH": ""},
     )
     return json.loads(out.stdout)
 

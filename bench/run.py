@@ -139,9 +139,11 @@ def _in_child(name: str, repeat: int) -> dict[str, Any]:
 def table(rows: list[dict[str, Any]]) -> str:
     """The printed table; ratios are to the reference network's row of the same run."""
     ref = next((r for r in rows if r["network"] == REFERENCE), rows[0])
-    head = (f"{'network':<15} {'layers':>6} {'GMAC':>6} {'ms/point':>9} {'x ' + ref['network']:>11} "
-            f"{'events/pt':>9} {'events/s':>9} {'x ' + ref['network']:>11} {'DES ev/s':>9} "
-            f"{'peak RSS MiB':>12} {'py peak MiB':>11}")
+    head = (
+        f"{'network':<15} {'layers':>6} {'GMAC':>6} {'ms/point':>9} {'x ' + ref['network']:>11} "
+        f"{'events/pt':>9} {'events/s':>9} {'x ' + ref['network']:>11} {'DES ev/s':>9} "
+        f"{'peak RSS MiB':>12} {'py peak MiB':>11}"
+    )
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
@@ -171,8 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         print(f"bench: {name}", file=sys.stderr)
         rows.append(measure(name, args.repeat) if args.inline else _in_child(name, args.repeat))
-    print(f"12-point sweep per network (bits {'/'.join(map(str, BITS))} x 32, 64, inf GB/s), best of {args.repeat}; "
-          f"{'one process' if args.inline else 'one fresh process per network'}, Python {sys.version.split()[0]}")
+    print(
+        f"12-point sweep per network (bits {'/'.join(map(str, BITS))} x 32, 64, inf GB/s), best of {args.repeat}; "
+        f"{'one process' if args.inline else 'one fresh process per network'}, Python {sys.version.split()[0]}"
+    )
     print(table(rows))
     return 0
 

@@ -45,7 +45,9 @@ def wall_times(args: list[str], repeat: int) -> list[float]:
 
 def import_costs(args: list[str]) -> Counter[str]:
     """Self time per top-level package (ms) of one `python -X importtime` run."""
-    done = subprocess.run([sys.executable, "-X", "importtime", *args], env=_env(), capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *args], env=_env(), capture_output=True, text=True, check=True
+    )
     costs: Counter[str] = Counter()
     for line in done.stderr.splitlines():
         m = _LINE.match(line)
@@ -68,7 +70,11 @@ def main() -> None:
     print(f"imports of `accelsim --help` by self time ({sum(costs.values()):.0f} ms in all):")
     for name, ms in costs.most_common(8):
         print(f"  {name:20s} {ms:6.1f} ms")
-    heavy = [name for name in ("networkx", "numpy", "scipy", "matplotlib", "simpy", "onnx", "dask", "pandas") if name in costs]
+    heavy = [
+        name
+        for name in ("networkx", "numpy", "scipy", "matplotlib", "simpy", "onnx", "dask", "pandas")
+        if name in costs
+    ]
     print("heavy packages imported:", ", ".join(heavy) or "none")
 
 

@@ -66,10 +66,25 @@ def tiny_graph_file(path: Path) -> Path:
     return path
 
 
-def run_sweep(tree: Path, grid: dict[str, str], workload: Path, store: Path, out: Path, extra: list[str]) -> dict[str, float]:
+def run_sweep(
+    tree: Path, grid: dict[str, str], workload: Path, store: Path, out: Path, extra: list[str]
+) -> dict[str, float]:
     """One `accelsim sweep` in `tree` as a child process: wall s, peak RSS MB, store bytes, rows."""
-    argv = [sys.executable, "-m", "accelsim", "sweep", "--workload", str(workload), "--store", str(store),
-            "--format", "csv", "-q", "--max-points", "10000000"]
+    argv = [
+        sys.executable,
+        "-m",
+        "accelsim",
+        "sweep",
+        "--workload",
+        str(workload),
+        "--store",
+        str(store),
+        "--format",
+        "csv",
+        "-q",
+        "--max-points",
+        "10000000",
+    ]
     for k, v in grid.items():
         argv += [f"--{k}", v]
     env = {**os.environ, "PYTHONPATH": str(tree)}
@@ -115,25 +130,38 @@ def machinery_rate(tree: Path, tmp: Path, n: int, jobs: int, tag: str) -> float:
     script = tmp / "machinery.py"
     script.write_text(_MACHINERY)
     env = {**os.environ, "PYTHONPATH": f"{tree}{os.pathsep}{tmp}"}
-    out = subprocess.run([sys.executable, str(script), str(n), str(jobs), str(tmp / f"m_{tag}.db")],
-                         cwd=tree, env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, str(script), str(n), str(jobs), str(tmp / f"m_{tag}.db")],
+        cwd=tree,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return n / float(out.stdout.strip().splitlines()[-1])
 
 
 def report(label: str, r: dict[str, float], points: int) -> None:
-    print(f"{label:<34} {points:>8,} pts {r['wall']:8.1f} s {points / r['wall']:8.0f} pts/s "
-          f"{r['rss_mb']:7.0f} MB RSS {r['store_bytes'] / points:7.0f} B/pt", flush=True)
+    print(
+        f"{label:<34} {points:>8,} pts {r['wall']:8.1f} s {points / r['wall']:8.0f} pts/s "
+        f"{r['rss_mb']:7.0f} MB RSS {r['store_bytes'] / points:7.0f} B/pt",
+        flush=True,
+    )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=100_000, help="grid size of this tree's runs (default 10^5)")
-    parser.add_argument("--rss-points", type=int, default=0, help="also run this tree serially at this size (RSS vs grid size)")
+    parser.add_argument(
+        "--rss-points", type=int, default=0, help="also run this tree serially at this size (RSS vs grid size)"
+    )
     parser.add_argument("--baseline", type=Path, help="another accelsim checkout to compare with")
     parser.add_argument("--baseline-points", type=int, help="grid size of the baseline runs (default --points)")
     parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask LocalCluster run")
     parser.add_argument("--skip-serial", action="store_true", help="leave out the serial runs")
-    parser.add_argument("--machinery-points", type=int, default=20_000, help="points of the no-op machinery runs (0: none)")
+    parser.add_argument(
+        "--machinery-points", type=int, default=20_000, help="points of the no-op machinery runs (0: none)"
+    )
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (the machine is shared)", flush=True)
     results: dict[str, tuple[dict[str, float], int]] = {}
@@ -173,8 +201,11 @@ def main() -> int:
 
             with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
                 one("this tree Dask 2 workers", ROOT, grid, ["--dask", cluster.scheduler_address, "--jobs", "2"])
-        digests = {k: hashlib.sha256((tmp / f"{k.replace(' ', '_')}.csv").read_bytes()).hexdigest()
-                   for k in results if k.startswith("this tree") and "small" not in k}
+        digests = {
+            k: hashlib.sha256((tmp / f"{k.replace(' ', '_')}.csv").read_bytes()).hexdigest()
+            for k in results
+            if k.startswith("this tree") and "small" not in k
+        }
     print(f"grid {n:,} points: {' x '.join(str(len(v.split(','))) for v in grid.values())}")
     print(f"CSV of this tree's runs identical: {'yes' if len(set(digests.values())) == 1 else 'NO'}")
     rate = {k: pts / r["wall"] for k, (r, pts) in results.items()}

@@ -41,11 +41,17 @@ def main() -> None:
     des_s = sum(p.simpy_s for p in per_point)
 
     print(f"workload {graph.name}: {points} design points, best of {args.repeat}")
-    print(f"sweep wall time      {best:.3f} s  (runs, the first with cold caches: {', '.join(f'{w:.3f}' for w in walls)})")
-    print(f"vs before issue 10   {best / OLD_SWEEP_S:.2f}x the old {OLD_SWEEP_S:.2f} s; target < {TARGET_S} s: {'met' if best < TARGET_S else 'NOT met'}")
+    print(
+        f"sweep wall time      {best:.3f} s  (runs, the first with cold caches: {', '.join(f'{w:.3f}' for w in walls)})"
+    )
+    print(
+        f"vs before issue 10   {best / OLD_SWEEP_S:.2f}x the old {OLD_SWEEP_S:.2f} s; target < {TARGET_S} s: {'met' if best < TARGET_S else 'NOT met'}"
+    )
     print(f"per design point     {best / points * 1e3:.1f} ms")
     print(f"simpy events         {events:,} in one pass ({events / points:,.0f} per point)")
-    print(f"events per second    {events / sim_s:,.0f} per simulate() second (planning included), {events / des_s:,.0f} in the simpy run alone")
+    print(
+        f"events per second    {events / sim_s:,.0f} per simulate() second (planning included), {events / des_s:,.0f} in the simpy run alone"
+    )
     for p in per_point:
         print(f"  bits {p.bits:2d}  bw {p.bw:>5g} GB/s  {p.events:6,d} events  {p.simulate_s * 1e3:6.1f} ms")
 

@@ -176,14 +176,20 @@ def main() -> int:
     peak = max(peak, sgemm_peak(args.gemm_n, args.steps))
     conv_s = sum(timer.best.values())
     conv_f = sum(timer.flops.values())
-    print(f"float32 sgemm peak ({args.gemm_n}^3, CPU time, best of 2x{args.steps}, before and after the steps): "
-          f"{peak:.1f} GFLOP/s")
-    print(f"ResNet20 training step, batch {args.batch}, 32x32x3, {args.quant}: best {min(cpu) * 1e3:.0f} ms CPU "
-          f"(median {np.median(cpu) * 1e3:.0f}; wall best {min(wall) * 1e3:.0f}) of {args.steps} -> "
-          f"{args.batch / min(cpu):.1f} images per CPU-second")
-    print(f"conv layers: {conv_f / 1e9:.2f} GFLOP fwd+bwd in {conv_s * 1e3:.0f} ms (sum of per-layer bests, "
-          f"{conv_s / min(cpu):.0%} of the best step) -> {conv_f / conv_s / 1e9:.1f} GFLOP/s = "
-          f"{conv_f / conv_s / 1e9 / peak:.0%} of sgemm")
+    print(
+        f"float32 sgemm peak ({args.gemm_n}^3, CPU time, best of 2x{args.steps}, before and after the steps): "
+        f"{peak:.1f} GFLOP/s"
+    )
+    print(
+        f"ResNet20 training step, batch {args.batch}, 32x32x3, {args.quant}: best {min(cpu) * 1e3:.0f} ms CPU "
+        f"(median {np.median(cpu) * 1e3:.0f}; wall best {min(wall) * 1e3:.0f}) of {args.steps} -> "
+        f"{args.batch / min(cpu):.1f} images per CPU-second"
+    )
+    print(
+        f"conv layers: {conv_f / 1e9:.2f} GFLOP fwd+bwd in {conv_s * 1e3:.0f} ms (sum of per-layer bests, "
+        f"{conv_s / min(cpu):.0%} of the best step) -> {conv_f / conv_s / 1e9:.1f} GFLOP/s = "
+        f"{conv_f / conv_s / 1e9 / peak:.0%} of sgemm"
+    )
     print()
     print("| layer | in (NHWC) | kernel/stride | GFLOP | ms | GFLOP/s | % of sgemm | GEMMs alone, % of sgemm |")
     print("|---|---|---|---|---|---|---|---|")
@@ -191,8 +197,10 @@ def main() -> int:
         s, f = timer.best[name], timer.flops[name]
         xs, ys = timer.shapes[name]
         g = layer_gemms_seconds(conv, xs, ys, args.steps)
-        print(f"| {name.removesuffix('.conv')} | {xs} | {conv.kernel[0]}x{conv.kernel[1]}/{conv.stride} | {f / 1e9:.3f} | "
-              f"{s * 1e3:.1f} | {f / s / 1e9:.1f} | {f / s / 1e9 / peak:.0%} | {f / g / 1e9 / peak:.0%} |")
+        print(
+            f"| {name.removesuffix('.conv')} | {xs} | {conv.kernel[0]}x{conv.kernel[1]}/{conv.stride} | {f / 1e9:.3f} | "
+            f"{s * 1e3:.1f} | {f / s / 1e9:.1f} | {f / s / 1e9 / peak:.0%} | {f / g / 1e9 / peak:.0%} |"
+        )
     print(f"\n({_load()} after)")
     return 0
 

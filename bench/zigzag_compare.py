@@ -61,19 +61,23 @@ def run_zigzag() -> dict[str, object]:
         workload=str(inputs / "workload" / "resnet18.onnx"),
         accelerator=str(inputs / "hardware" / "tpu_like.yaml"),
         mapping=str(inputs / "mapping" / "tpu_like.yaml"),
-        opt="latency", dump_folder=out, loma_show_progress_bar=False,
+        opt="latency",
+        dump_folder=out,
+        loma_show_progress_bar=False,
     )
     layers = []
     for cme, _ in cmes[0][1]:
-        layers.append({
-            "onnx_name": cme.layer.name,
-            "name": accelsim_name(cme.layer.name),
-            "latency": float(cme.latency_total2),
-            "ideal": float(cme.ideal_cycle),
-            "onloading": float(cme.data_onloading_cycle),
-            "offloading": float(cme.data_offloading_cycle),
-            "spatial": str(cme.spatial_mapping),
-        })
+        layers.append(
+            {
+                "onnx_name": cme.layer.name,
+                "name": accelsim_name(cme.layer.name),
+                "latency": float(cme.latency_total2),
+                "ideal": float(cme.ideal_cycle),
+                "onloading": float(cme.data_onloading_cycle),
+                "offloading": float(cme.data_offloading_cycle),
+                "spatial": str(cme.spatial_mapping),
+            }
+        )
     return {"zigzag_cpu_s": time.process_time() - cpu, "zigzag_wall_s": time.time() - wall, "layers": layers}
 
 
@@ -88,7 +92,9 @@ def zigzag_results(path: str | None) -> dict[str, object]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--zigzag-json", metavar="FILE", help="ZigZag's per-layer results: read if present, else written")
+    parser.add_argument(
+        "--zigzag-json", metavar="FILE", help="ZigZag's per-layer results: read if present, else written"
+    )
     parser.add_argument("--objective", default="latency", choices=("latency", "energy", "edp"))
     args = parser.parse_args()
     zz = zigzag_results(args.zigzag_json)

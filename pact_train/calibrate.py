@@ -50,6 +50,7 @@ def _recording(model: Net) -> Iterator[dict[str, list[np.ndarray]]]:
         def forward(x: np.ndarray, train: bool = True) -> np.ndarray:
             seen.setdefault(name, []).append(np.maximum(x, 0))
             return fwd(x, train)
+
         return forward
 
     for name, act in acts:
@@ -61,9 +62,14 @@ def _recording(model: Net) -> Iterator[dict[str, list[np.ndarray]]]:
             del act.forward  # back to the class's method
 
 
-def activation_levels(float_model: Net, images: np.ndarray, method: str = "percentile",
-                      percentile: float = DEFAULT_PERCENTILE, per_channel: bool = False,
-                      batch: int = 256) -> dict[str, np.ndarray]:
+def activation_levels(
+    float_model: Net,
+    images: np.ndarray,
+    method: str = "percentile",
+    percentile: float = DEFAULT_PERCENTILE,
+    per_channel: bool = False,
+    batch: int = 256,
+) -> dict[str, np.ndarray]:
     """Per activation (module name): the calibrated clipping level of its (post-ReLU) input."""
     if method not in CALIB_METHODS:
         raise InputError("calib", method, f"must be one of {', '.join(CALIB_METHODS)}")
@@ -75,15 +81,20 @@ def activation_levels(float_model: Net, images: np.ndarray, method: str = "perce
     levels = {}
     for name, chunks in seen.items():
         c = chunks[0].shape[-1]
-        values = np.concatenate([v.reshape(-1, c) for v in chunks]) if per_channel else np.concatenate([v.ravel() for v in chunks])
+        values = (
+            np.concatenate([v.reshape(-1, c) for v in chunks])
+            if per_channel
+            else np.concatenate([v.ravel() for v in chunks])
+        )
         axis = 0 if per_channel else None
         level = values.max(axis=axis) if method == "max" else np.percentile(values, percentile, axis=axis)
         levels[name] = np.maximum(np.asarray(level, np.float32), np.float32(1e-3))  # all-zero channel: keep alpha > 0
     return levels
 
 
-def init_from_float(model: Net, float_model: Net, data: Dataset, method: str = "percentile",
-                    percentile: float = DEFAULT_PERCENTILE) -> dict[str, Any]:
+def init_from_float(
+    model: Net, float_model: Net, data: Dataset, method: str = "percentile", percentile: float = DEFAULT_PERCENTILE
+) -> dict[str, Any]:
     """Copy a float network's weights and BN statistics into `model`, then calibrate its clipping levels.
 
     Returns a summary: the parameters the float network does not have (the alphas) and the level
@@ -96,8 +107,9 @@ def init_from_float(model: Net, float_model: Net, data: Dataset, method: str = "
             missing.append(name)
             continue
         if source[name].data.shape != p.data.shape:
-            raise InputError("init", name, f"has shape {source[name].data.shape} in the float network, "
-                                           f"{p.data.shape} here")
+            raise InputError(
+                "init", name, f"has shape {source[name].data.shape} in the float network, {p.data.shape} here"
+            )
         p.data[...] = source[name].data
     float_buffers = dict(float_model.named_buffers())
     for name, _ in list(model.named_buffers()):

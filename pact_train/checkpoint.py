@@ -37,10 +37,16 @@ class EpochProgress:
     seconds: float = 0.0
 
 
-
-def save_checkpoint(path: Path, model: Net, opt: Optimizer, epoch: int, config: Any,
-                    test_acc: float = float("nan"), history: Sequence[dict[str, Any]] = (),
-                    progress: EpochProgress = EpochProgress()) -> None:
+def save_checkpoint(
+    path: Path,
+    model: Net,
+    opt: Optimizer,
+    epoch: int,
+    config: Any,
+    test_acc: float = float("nan"),
+    history: Sequence[dict[str, Any]] = (),
+    progress: EpochProgress = EpochProgress(),
+) -> None:
     """Write parameters, buffers, optimizer state, the epoch count and the log rows to an .npz (no pickle).
 
     The log rows ride in the checkpoint so it is the single source of truth: a kill between this
@@ -49,11 +55,15 @@ def save_checkpoint(path: Path, model: Net, opt: Optimizer, epoch: int, config: 
     an epoch's end).
     """
     arrays: dict[str, np.ndarray] = {
-        "format": np.asarray(CHECKPOINT_FORMAT), "epoch": np.asarray(epoch, np.int64),
-        "config": np.asarray(json.dumps(config.to_dict(), sort_keys=True)), "test_acc": np.asarray(test_acc),
+        "format": np.asarray(CHECKPOINT_FORMAT),
+        "epoch": np.asarray(epoch, np.int64),
+        "config": np.asarray(json.dumps(config.to_dict(), sort_keys=True)),
+        "test_acc": np.asarray(test_acc),
         "log": np.asarray(json.dumps(list(history))),
-        "step": np.asarray(progress.step, np.int64), "epoch_loss_sum": np.asarray(progress.loss_sum, np.float64),
-        "epoch_correct": np.asarray(progress.correct, np.int64), "epoch_seconds": np.asarray(progress.seconds, np.float64),
+        "step": np.asarray(progress.step, np.int64),
+        "epoch_loss_sum": np.asarray(progress.loss_sum, np.float64),
+        "epoch_correct": np.asarray(progress.correct, np.int64),
+        "epoch_seconds": np.asarray(progress.seconds, np.float64),
     }
     arrays.update({f"param:{n}": p.data for n, p in model.named_params()})
     arrays.update({f"buffer:{n}": b for n, b in model.named_buffers()})
@@ -74,7 +84,9 @@ def read_npz(path: Path) -> dict[str, np.ndarray]:
         with np.load(path, allow_pickle=False) as z:
             return {k: z[k] for k in z.files}
     except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as exc:
-        raise InputError("checkpoint", str(path), f"cannot be read, damaged or truncated ({type(exc).__name__}: {exc})") from None
+        raise InputError(
+            "checkpoint", str(path), f"cannot be read, damaged or truncated ({type(exc).__name__}: {exc})"
+        ) from None
 
 
 def scalar(arrays: dict[str, np.ndarray], key: str, kind: str, path: Path) -> np.ndarray:
@@ -89,7 +101,11 @@ def _matching(arrays: dict[str, np.ndarray], key: str, like: np.ndarray, what: s
     value = arrays.get(key)
     if value is None or value.shape != like.shape or value.dtype != like.dtype:
         got = "missing" if value is None else f"{value.dtype}{list(value.shape)}"
-        raise InputError("checkpoint", str(path), f"does not match the model ({what}: {got}, model has {like.dtype}{list(like.shape)})")
+        raise InputError(
+            "checkpoint",
+            str(path),
+            f"does not match the model ({what}: {got}, model has {like.dtype}{list(like.shape)})",
+        )
     return value
 
 
@@ -113,15 +129,19 @@ def load_checkpoint(path: Path, model: Net, opt: Optimizer | None = None) -> dic
         raise InputError("checkpoint", str(path), "holds an unreadable config or log entry") from None
     if epoch < 0 or (log is not None and (not isinstance(log, list) or len(log) != epoch)):
         raise InputError("checkpoint", str(path), f"is inconsistent (epoch {epoch}, {len(log or [])} log rows)")
-    params = {name: _matching(arrays, f"param:{name}", p.data, f"parameter {name}", path) for name, p in model.named_params()}
-    buffers = {name: _matching(arrays, f"buffer:{name}", b, f"buffer {name}", path) for name, b in model.named_buffers()}
+    params = {
+        name: _matching(arrays, f"param:{name}", p.data, f"parameter {name}", path) for name, p in model.named_params()
+    }
+    buffers = {
+        name: _matching(arrays, f"buffer:{name}", b, f"buffer {name}", path) for name, b in model.named_buffers()
+    }
     for name, p in model.named_params():
         p.data[...] = params[name]
     for name, value in buffers.items():
         model.set_buffer(name, value)
     if opt is not None:
         try:
-            opt.load_state_arrays({k[len("optim:"):]: v for k, v in arrays.items() if k.startswith("optim:")})
+            opt.load_state_arrays({k[len("optim:") :]: v for k, v in arrays.items() if k.startswith("optim:")})
         except (KeyError, ValueError, TypeError) as exc:
             raise InputError("checkpoint", str(path), f"has optimizer state that does not match ({exc})") from None
     test_acc = float(scalar(arrays, "test_acc", "f", path))

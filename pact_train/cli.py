@@ -44,7 +44,9 @@ def _bits(text: str) -> int | None:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"bits={text!r}: must be an integer in {MIN_BITS}..{MAX_BITS} or none") from None
+        raise argparse.ArgumentTypeError(
+            f"bits={text!r}: must be an integer in {MIN_BITS}..{MAX_BITS} or none"
+        ) from None
     if not MIN_BITS <= value <= MAX_BITS:
         raise argparse.ArgumentTypeError(f"bits={text!r}: must be an integer in {MIN_BITS}..{MAX_BITS} or none")
     return value
@@ -55,7 +57,9 @@ def _bits_list(text: str) -> list[int]:
     for token in text.split(","):
         b = _bits(token.strip())
         if b is None:
-            raise argparse.ArgumentTypeError(f"bits={token!r}: the list takes integers in {MIN_BITS}..{MAX_BITS} (FP is always run)")
+            raise argparse.ArgumentTypeError(
+                f"bits={token!r}: the list takes integers in {MIN_BITS}..{MAX_BITS} (FP is always run)"
+            )
         out.append(b)
     return out
 
@@ -122,9 +126,13 @@ def _add_train_options(p: argparse.ArgumentParser, *, for_compare: bool = False)
     q.add_argument("--first-bits", type=_bits, default=8, help="first conv's weights and input image (8; none = float)")
     q.add_argument("--last-bits", type=_bits, default=8, help="last layer's weights and input activations (8)")
     if not for_compare:
-        q.add_argument("--bits-per-layer", type=Path, metavar="GRAPH_JSON",
-                       help="per-layer w_bits/a_bits from an accelsim layer graph (e.g. a pact-train export or a "
-                            "design-space study's pick); overrides --bits/--first-bits/--last-bits layer by layer")
+        q.add_argument(
+            "--bits-per-layer",
+            type=Path,
+            metavar="GRAPH_JSON",
+            help="per-layer w_bits/a_bits from an accelsim layer graph (e.g. a pact-train export or a "
+            "design-space study's pick); overrides --bits/--first-bits/--last-bits layer by layer",
+        )
     q.add_argument("--alpha-init", type=float, default=10.0, help="PACT's initial alpha (10, as in the paper)")
     q.add_argument("--alpha-per-channel", action="store_true", help="one alpha per channel instead of per layer")
     o = p.add_argument_group("optimization")
@@ -146,10 +154,18 @@ def _add_train_options(p: argparse.ArgumentParser, *, for_compare: bool = False)
 def _add_calib_options(g: Any) -> None:
     from pact_train.calibrate import CALIB_METHODS, DEFAULT_PERCENTILE
 
-    g.add_argument("--calib", choices=CALIB_METHODS, default="percentile",
-                   help="with --init / ptq: clipping levels from a percentile of the float activations, or their max")
-    g.add_argument("--percentile", type=float, default=DEFAULT_PERCENTILE,
-                   help=f"the percentile of --calib percentile ({DEFAULT_PERCENTILE}, NVIDIA's calibrator default)")
+    g.add_argument(
+        "--calib",
+        choices=CALIB_METHODS,
+        default="percentile",
+        help="with --init / ptq: clipping levels from a percentile of the float activations, or their max",
+    )
+    g.add_argument(
+        "--percentile",
+        type=float,
+        default=DEFAULT_PERCENTILE,
+        help=f"the percentile of --calib percentile ({DEFAULT_PERCENTILE}, NVIDIA's calibrator default)",
+    )
 
 
 def _config_from(args: argparse.Namespace, quant: Any = None) -> Any:
@@ -158,16 +174,36 @@ def _config_from(args: argparse.Namespace, quant: Any = None) -> Any:
 
     if quant is None:
         quant = QuantConfig(
-            act_quant=args.act_quant, weight_quant=args.weight_quant, bits=args.bits, first_bits=args.first_bits,
-            last_bits=args.last_bits, alpha_init=args.alpha_init, alpha_per_channel=args.alpha_per_channel,
+            act_quant=args.act_quant,
+            weight_quant=args.weight_quant,
+            bits=args.bits,
+            first_bits=args.first_bits,
+            last_bits=args.last_bits,
+            alpha_init=args.alpha_init,
+            alpha_per_channel=args.alpha_per_channel,
         )
     return TrainConfig(
-        model=args.model, dataset=args.dataset, data_dir=args.data_dir, train_limit=args.train_limit,
-        test_limit=args.test_limit, width=args.width, quant=quant, epochs=args.epochs, batch_size=args.batch_size,
-        optimizer=args.optimizer, lr=args.lr, momentum=args.momentum, weight_decay=args.weight_decay,
-        lambda_alpha=args.lambda_alpha, alpha_lr_mult=args.alpha_lr_mult, lr_steps=tuple(args.lr_steps),
-        lr_gamma=args.lr_gamma, seed=args.seed, init=getattr(args, "init", None),
-        init_calib=getattr(args, "calib", "percentile"), init_percentile=getattr(args, "percentile", 99.99),
+        model=args.model,
+        dataset=args.dataset,
+        data_dir=args.data_dir,
+        train_limit=args.train_limit,
+        test_limit=args.test_limit,
+        width=args.width,
+        quant=quant,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+        lr=args.lr,
+        momentum=args.momentum,
+        weight_decay=args.weight_decay,
+        lambda_alpha=args.lambda_alpha,
+        alpha_lr_mult=args.alpha_lr_mult,
+        lr_steps=tuple(args.lr_steps),
+        lr_gamma=args.lr_gamma,
+        seed=args.seed,
+        init=getattr(args, "init", None),
+        init_calib=getattr(args, "calib", "percentile"),
+        init_percentile=getattr(args, "percentile", 99.99),
         layer_bits=_layer_bits(getattr(args, "bits_per_layer", None)),
     )
 
@@ -181,47 +217,79 @@ def _layer_bits(path: Path | None) -> dict[str, list[int]] | None:
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=PROG, description="NumPy PACT / DoReFa / SAWB quantization-aware training.")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bar or per-epoch lines")
-    parser.add_argument("--threads", type=_positive_int, default=1,
-                        help="BLAS threads (1: best on a shared 2-core box; needs threadpoolctl to take effect)")
+    parser.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=1,
+        help="BLAS threads (1: best on a shared 2-core box; needs threadpoolctl to take effect)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     t = sub.add_parser("train", help="train one network", description="Train one network; writes a run folder.")
     _add_train_options(t)
-    t.add_argument("--init", metavar="RUN_OR_NPZ",
-                   help="start from a trained float network (run folder or checkpoint .npz): its weights and BN "
-                        "statistics, clipping levels calibrated from its activations (--calib)")
-    t.add_argument("--checkpoint-every", type=_non_negative_int, default=DEFAULT_CHECKPOINT_EVERY, metavar="N",
-                   help="also checkpoint every N training steps, mid-epoch, so a kill loses at most N steps "
-                        f"(0: at epoch ends only; default {DEFAULT_CHECKPOINT_EVERY}, about a minute of the slowest "
-                        "example on a 2-core machine); resuming from one gives the same weights and log as an "
-                        "uninterrupted run, bit for bit")
+    t.add_argument(
+        "--init",
+        metavar="RUN_OR_NPZ",
+        help="start from a trained float network (run folder or checkpoint .npz): its weights and BN "
+        "statistics, clipping levels calibrated from its activations (--calib)",
+    )
+    t.add_argument(
+        "--checkpoint-every",
+        type=_non_negative_int,
+        default=DEFAULT_CHECKPOINT_EVERY,
+        metavar="N",
+        help="also checkpoint every N training steps, mid-epoch, so a kill loses at most N steps "
+        f"(0: at epoch ends only; default {DEFAULT_CHECKPOINT_EVERY}, about a minute of the slowest "
+        "example on a 2-core machine); resuming from one gives the same weights and log as an "
+        "uninterrupted run, bit for bit",
+    )
     where = t.add_mutually_exclusive_group(required=True)
     where.add_argument("--out", type=Path, help="new run folder (config.json, log.csv, checkpoint.npz)")
-    where.add_argument("--resume", type=Path, metavar="RUN_DIR",
-                       help="continue a run from its last checkpoint; its config.json rules, except that "
-                            "--epochs may raise the total")
+    where.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="continue a run from its last checkpoint; its config.json rules, except that --epochs may raise the total",
+    )
 
-    c = sub.add_parser("compare", help="FP vs DoReFa vs PACT at several bit widths (PACT Table 1)",
-                       description="Train FP, DoReFa and PACT at each bit width with one budget and seed; "
-                                   "print a table shaped like PACT's Table 1.")
+    c = sub.add_parser(
+        "compare",
+        help="FP vs DoReFa vs PACT at several bit widths (PACT Table 1)",
+        description="Train FP, DoReFa and PACT at each bit width with one budget and seed; "
+        "print a table shaped like PACT's Table 1.",
+    )
     _add_train_options(c, for_compare=True)
     c.add_argument("--bits", type=_bits_list, default=[2, 3, 4, 5], help="bit widths (2,3,4,5)")
-    c.add_argument("--out", type=Path, help="keep every run folder under this folder, plus compare.csv; "
-                                            "a rerun reuses the finished runs there")
-    c.add_argument("--bw", type=_bandwidth, default="64",
-                   help="external bandwidth (GB/s or inf) of the simulated accelerator for the speedup row; "
-                        "none skips the simulation (64)")
+    c.add_argument(
+        "--out",
+        type=Path,
+        help="keep every run folder under this folder, plus compare.csv; a rerun reuses the finished runs there",
+    )
+    c.add_argument(
+        "--bw",
+        type=_bandwidth,
+        default="64",
+        help="external bandwidth (GB/s or inf) of the simulated accelerator for the speedup row; "
+        "none skips the simulation (64)",
+    )
 
-    pt = sub.add_parser("ptq", help="post-training quantization of a float run (no training): its test accuracy",
-                        description="Quantize a trained float network without training: weights by the weight "
-                                    "quantizer (SAWB by default: its scale is fitted to the weights), clipping "
-                                    "levels calibrated from the float activations; prints the test accuracy.")
+    pt = sub.add_parser(
+        "ptq",
+        help="post-training quantization of a float run (no training): its test accuracy",
+        description="Quantize a trained float network without training: weights by the weight "
+        "quantizer (SAWB by default: its scale is fitted to the weights), clipping "
+        "levels calibrated from the float activations; prints the test accuracy.",
+    )
     pt.add_argument("run_dir", type=Path, metavar="RUN_OR_NPZ")
     pt.add_argument("--bits", type=_bits, required=True, help="body weights and activations")
     pt.add_argument("--first-bits", type=_bits, default=8)
     pt.add_argument("--last-bits", type=_bits, default=8)
-    pt.add_argument("--act-quant", choices=("pact", "relu-max"), default="pact",
-                    help="activation quantizer whose level is calibrated (pact: alpha; relu-max: running max)")
+    pt.add_argument(
+        "--act-quant",
+        choices=("pact", "relu-max"),
+        default="pact",
+        help="activation quantizer whose level is calibrated (pact: alpha; relu-max: running max)",
+    )
     pt.add_argument("--weight-quant", choices=("sawb", "dorefa"), default="sawb")
     pt.add_argument("--test-limit", type=_positive_int, help="use only the first N test images")
     _add_calib_options(pt)
@@ -230,17 +298,25 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("run_dir", type=Path)
     e.add_argument("-o", "--output", type=Path, required=True, help="model.json to write")
     e.add_argument("--batch", type=_positive_int, default=1, help="batch size of the graph's shapes (1)")
-    e.add_argument("--deploy", type=Path, metavar="NPZ",
-                   help="also write the deployable integer model: integer weights, per-layer scales, alphas, "
-                        "BatchNorm folded, fixed-point requantization (.npz, no pickle)")
+    e.add_argument(
+        "--deploy",
+        type=Path,
+        metavar="NPZ",
+        help="also write the deployable integer model: integer weights, per-layer scales, alphas, "
+        "BatchNorm folded, fixed-point requantization (.npz, no pickle)",
+    )
 
-    v = sub.add_parser("verify-int", help="integer-only inference from a deployable export vs the fake-quantized net",
-                       description="Run the exported network in integer arithmetic on the test set it was exported "
-                                   "with; print its accuracy next to the fake-quantized one. Exit 1 when they differ "
-                                   "by more than the tolerance.")
+    v = sub.add_parser(
+        "verify-int",
+        help="integer-only inference from a deployable export vs the fake-quantized net",
+        description="Run the exported network in integer arithmetic on the test set it was exported "
+        "with; print its accuracy next to the fake-quantized one. Exit 1 when they differ "
+        "by more than the tolerance.",
+    )
     v.add_argument("export", type=Path, metavar="EXPORT_NPZ")
-    v.add_argument("--tolerance", type=float, default=None,
-                   help="accepted |accuracy difference| in points (default 0.5)")
+    v.add_argument(
+        "--tolerance", type=float, default=None, help="accepted |accuracy difference| in points (default 0.5)"
+    )
     return parser
 
 
@@ -248,15 +324,24 @@ def _progress(total: int, quiet: bool, desc: str, leave: bool = False) -> Any:
     """A tqdm bar on stderr: off with -q, and (tqdm's disable=None) when stderr is not a terminal."""
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="img", desc=desc, file=sys.stderr, disable=True if quiet else None,
-                dynamic_ncols=True, leave=leave)
+    return tqdm(
+        total=total,
+        unit="img",
+        desc=desc,
+        file=sys.stderr,
+        disable=True if quiet else None,
+        dynamic_ncols=True,
+        leave=leave,
+    )
 
 
 def _epoch_line(row: dict[str, float]) -> str:
     alphas = [v for k, v in row.items() if k.startswith("alpha:")]
     a = f" alpha {min(alphas):.2f}..{max(alphas):.2f}" if alphas else ""
-    return (f"epoch {int(row['epoch'])}: loss {row['train_loss']:.4f} train {row['train_acc']:.4f} "
-            f"test {row['test_acc']:.4f} ({row['seconds']:.1f} s){a}")
+    return (
+        f"epoch {int(row['epoch'])}: loss {row['train_loss']:.4f} train {row['train_acc']:.4f} "
+        f"test {row['test_acc']:.4f} ({row['seconds']:.1f} s){a}"
+    )
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
@@ -271,7 +356,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
         run_dir, resume = args.resume, True
         done = completed_epochs(run_dir)
         if config.epochs <= done:  # nothing would run: say so rather than exit 0 having done nothing
-            raise InputError("epochs", config.epochs, f"{run_dir} already holds {done} epochs; give a larger --epochs to continue")
+            raise InputError(
+                "epochs", config.epochs, f"{run_dir} already holds {done} epochs; give a larger --epochs to continue"
+            )
     else:
         config, run_dir, resume, done = _config_from(args), args.out, False, 0
         if config.epochs < 1:  # the library allows 0 (build without training); a training run does not
@@ -290,8 +377,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
         bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
 
     try:
-        result = train(config, run_dir, resume=resume, data=data, on_batch=on_batch, on_epoch=on_epoch,
-                       checkpoint_every=args.checkpoint_every)
+        result = train(
+            config,
+            run_dir,
+            resume=resume,
+            data=data,
+            on_batch=on_batch,
+            on_epoch=on_epoch,
+            checkpoint_every=args.checkpoint_every,
+        )
     finally:
         bar.close()
     print(f"{run_dir}: {len(result.history)} epochs, test accuracy {result.test_acc:.4f}")
@@ -307,8 +401,11 @@ def _refuse_flags_on_resume(argv: Sequence[str]) -> None:
     for token in argv:
         flag = token.split("=", 1)[0]
         if flag.startswith("-") and flag not in _RESUME_OPTIONS and flag not in ("train", "-h", "--help"):
-            raise InputError(flag.lstrip("-").replace("-", "_"), token,
-                             "cannot change a resumed run (its config.json rules; only --epochs may grow)")
+            raise InputError(
+                flag.lstrip("-").replace("-", "_"),
+                token,
+                "cannot change a resumed run (its config.json rules; only --epochs may grow)",
+            )
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -316,8 +413,12 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     from pact_train.data import load_dataset
     from pact_train.models import QuantConfig
 
-    base_q = QuantConfig(first_bits=args.first_bits, last_bits=args.last_bits, alpha_init=args.alpha_init,
-                         alpha_per_channel=args.alpha_per_channel)
+    base_q = QuantConfig(
+        first_bits=args.first_bits,
+        last_bits=args.last_bits,
+        alpha_init=args.alpha_init,
+        alpha_per_channel=args.alpha_per_channel,
+    )
     base = _config_from(args, quant=base_q)
     data = load_dataset(base.dataset, base.data_dir).subset(base.train_limit, base.test_limit)
     runs, n = 1 + 2 * len(args.bits), len(data.y_train)
@@ -330,21 +431,32 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         bars.append(_progress(base.epochs * n, args.quiet, label, leave=True))  # finished runs stay listed
 
     try:
-        results = compare(base, args.bits, out_dir=args.out, data=data, bw=args.bw, on_run=on_run,
-                          on_batch=lambda images, loss: bars[-1].update(images))
+        results = compare(
+            base,
+            args.bits,
+            out_dir=args.out,
+            data=data,
+            bw=args.bw,
+            on_run=on_run,
+            on_batch=lambda images, loss: bars[-1].update(images),
+        )
     finally:
         for bar in bars:
             bar.close()
     table = format_table(results, f"{base.model}/{base.dataset}", args.bw)
     print(table)
-    print(f"({base.epochs} epochs, batch {base.batch_size}, {base.optimizer} lr {base.lr}, seed {base.seed}, "
-          f"{len(data.y_train)} train / {len(data.y_test)} test images; first/last layers "
-          f"{args.first_bits or 'fp'}/{args.last_bits or 'fp'} bits; weights DoReFa)")
+    print(
+        f"({base.epochs} epochs, batch {base.batch_size}, {base.optimizer} lr {base.lr}, seed {base.seed}, "
+        f"{len(data.y_train)} train / {len(data.y_test)} test images; first/last layers "
+        f"{args.first_bits or 'fp'}/{args.last_bits or 'fp'} bits; weights DoReFa)"
+    )
     if args.bw is not None:
         from accelsim.hardware.bandwidth import describe_bw
 
-        print(f"(speedup: accelsim, each trained network at batch 1 with its per-layer bits on the iso-area design "
-              f"at its body bits vs. all layers at 16 bits on the default 16-bit system, {describe_bw(args.bw)})")
+        print(
+            f"(speedup: accelsim, each trained network at batch 1 with its per-layer bits on the iso-area design "
+            f"at its body bits vs. all layers at 16 bits on the default 16-bit system, {describe_bw(args.bw)})"
+        )
     if args.out is not None:
         from accelsim.atomic import atomic_write
 
@@ -358,14 +470,23 @@ def _cmd_ptq(args: argparse.Namespace) -> int:
     from pact_train.models import QuantConfig
     from pact_train.train import float_config, post_training_quantize
 
-    quant = QuantConfig(act_quant=args.act_quant, weight_quant=args.weight_quant, bits=args.bits,
-                        first_bits=args.first_bits, last_bits=args.last_bits)
+    quant = QuantConfig(
+        act_quant=args.act_quant,
+        weight_quant=args.weight_quant,
+        bits=args.bits,
+        first_bits=args.first_bits,
+        last_bits=args.last_bits,
+    )
     stored = float_config(args.run_dir)
-    data = load_dataset(stored.dataset, stored.data_dir).subset(stored.train_limit, args.test_limit or stored.test_limit)
+    data = load_dataset(stored.dataset, stored.data_dir).subset(
+        stored.train_limit, args.test_limit or stored.test_limit
+    )
     _, acc = post_training_quantize(args.run_dir, quant, data, args.calib, args.percentile)
     level = "max" if args.calib == "max" else f"p{args.percentile:g}"
-    print(f"| PTQ {args.bits}b ({args.weight_quant} weights, {args.act_quant} alpha {level}, first/last "
-          f"{args.first_bits or 'fp'}/{args.last_bits or 'fp'}) | {acc:.4f} | {len(data.y_test)} test images |")
+    print(
+        f"| PTQ {args.bits}b ({args.weight_quant} weights, {args.act_quant} alpha {level}, first/last "
+        f"{args.first_bits or 'fp'}/{args.last_bits or 'fp'}) | {acc:.4f} | {len(data.y_test)} test images |"
+    )
     return EXIT_OK
 
 
@@ -379,8 +500,10 @@ def _cmd_export(args: argparse.Namespace) -> int:
         from pact_train.deploy import export_deployable
 
         program = export_deployable(args.run_dir, args.deploy)
-        print(f"{args.deploy}: integer model, {len(program['units'])} units, fake-quantized test accuracy "
-              f"{program['fake_quant_test_acc']:.4f}")
+        print(
+            f"{args.deploy}: integer model, {len(program['units'])} units, fake-quantized test accuracy "
+            f"{program['fake_quant_test_acc']:.4f}"
+        )
     return EXIT_OK
 
 
@@ -402,8 +525,10 @@ def _cmd_verify_int(args: argparse.Namespace) -> int:
         bar.close()
     print(f"integer inference:     test accuracy {r.int_acc:.4f} ({r.images} images)")
     print(f"fake-quantized (fp32): test accuracy {r.fake_quant_acc:.4f}")
-    print(f"difference {r.gap_points:+.2f} points (tolerance {tol:g}); same prediction on {r.agreement:.2%} of images: "
-          f"{'OK' if r.ok else 'FAIL'}")
+    print(
+        f"difference {r.gap_points:+.2f} points (tolerance {tol:g}); same prediction on {r.agreement:.2%} of images: "
+        f"{'OK' if r.ok else 'FAIL'}"
+    )
     return EXIT_OK if r.ok else EXIT_INTERNAL
 
 

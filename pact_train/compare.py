@@ -45,8 +45,9 @@ class CompareRun:
     speedup: float | None = None
 
 
-def simulated_speedup(graph: LayerGraph, bits: int | None, bw: str | float = "64",
-                      base: Accelerator | None = None) -> float:
+def simulated_speedup(
+    graph: LayerGraph, bits: int | None, bw: str | float = "64", base: Accelerator | None = None
+) -> float:
     """Iso-area speedup of `graph` (its own per-layer bits) at body precision `bits` over 16 bits.
 
     Reference: every layer at the base precision on `base` (default: accelsim's default system) at
@@ -127,10 +128,19 @@ def compare(
             on_batch(min(resumed_images(run_dir, config, n), config.epochs * n), math.nan)
         r: RunResult = train(config, run_dir, resume=resume, data=data, on_batch=on_batch)
         last = r.history[-1] if r.history else {}
-        alphas = {k[len("alpha:"):]: v for k, v in last.items() if k.startswith("alpha:")}
+        alphas = {k[len("alpha:") :]: v for k, v in last.items() if k.startswith("alpha:")}
         speedup = None if bw is None else _speedup(r.model.to_graph(1), b, bw)
-        results.append(CompareRun(scheme, b, r.test_acc, float(last.get("train_acc", math.nan)), alphas,
-                                  sum(h["seconds"] for h in r.history), speedup))
+        results.append(
+            CompareRun(
+                scheme,
+                b,
+                r.test_acc,
+                float(last.get("train_acc", math.nan)),
+                alphas,
+                sum(h["seconds"] for h in r.history),
+                speedup,
+            )
+        )
     return results
 
 
@@ -166,10 +176,11 @@ def results_csv(results: Sequence[CompareRun]) -> str:
     lines = ["scheme,bits,test_acc,train_acc,seconds,sim_speedup"]
     for r in results:
         speedup = "" if r.speedup is None else f"{r.speedup:.4f}"
-        lines.append(f"{r.scheme},{'' if r.bits is None else r.bits},{r.test_acc:.6f},{r.train_acc:.6f},"
-                     f"{r.seconds:.2f},{speedup}")
+        lines.append(
+            f"{r.scheme},{'' if r.bits is None else r.bits},{r.test_acc:.6f},{r.train_acc:.6f},"
+            f"{r.seconds:.2f},{speedup}"
+        )
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["CompareRun", "SCHEMES", "compare", "format_table", "quant_for", "results_csv",
-           "simulated_speedup"]
+__all__ = ["CompareRun", "SCHEMES", "compare", "format_table", "quant_for", "results_csv", "simulated_speedup"]

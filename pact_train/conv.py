@@ -67,14 +67,13 @@ def _windows(xp: np.ndarray, kernel: Pair, stride: Pair, out_hw: Pair) -> np.nda
 BLOCK_BYTES = 3 << 20
 
 
-
-
 def _block_images(per_image_bytes: int, n: int) -> int:
     return max(1, min(n, BLOCK_BYTES // max(per_image_bytes, 1)))
 
 
-def _im2col_block(x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, groups: int, nb: int,
-                  out_hw: Pair) -> np.ndarray:
+def _im2col_block(
+    x: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, groups: int, nb: int, out_hw: Pair
+) -> np.ndarray:
     """Columns of a block of images, written into a reused buffer sized for `nb` images.
 
     Returns (b*Ho*Wo, kh*kw*C) for one group, else (groups, b*Ho*Wo, kh*kw*C/groups).
@@ -123,8 +122,16 @@ def _gemm_block(cols: np.ndarray, wmat: np.ndarray, out: np.ndarray) -> None:
         out.reshape(m, g, -1)[...] = np.matmul(cols, wmat).transpose(1, 0, 2)
 
 
-def _conv_blocks(x: np.ndarray, wmat: np.ndarray, kernel: Pair, stride: Pair, padding: Pair, groups: int,
-                 k: int, out: np.ndarray | None = None) -> np.ndarray:
+def _conv_blocks(
+    x: np.ndarray,
+    wmat: np.ndarray,
+    kernel: Pair,
+    stride: Pair,
+    padding: Pair,
+    groups: int,
+    k: int,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
     """Blocked im2col + GEMM over the batch: (N, H, W, C) -> (N, Ho, Wo, k)."""
     n, h, w, c = x.shape
     ho, wo = conv_out_hw(h, w, kernel, stride, padding)
@@ -211,8 +218,9 @@ def conv2d_backward(ctx: Ctx, dy: np.ndarray) -> tuple[np.ndarray | None, np.nda
     return _col2im_input_grad(x.shape, w, stride, padding, groups, dy), dw
 
 
-def _pointwise_backward(cols: np.ndarray, x: np.ndarray, w: np.ndarray, stride: Pair, dy: np.ndarray,
-                        need_dx: bool) -> tuple[np.ndarray | None, np.ndarray]:
+def _pointwise_backward(
+    cols: np.ndarray, x: np.ndarray, w: np.ndarray, stride: Pair, dy: np.ndarray, need_dx: bool
+) -> tuple[np.ndarray | None, np.ndarray]:
     c, k = w.shape[2], w.shape[3]
     dy2 = dy.reshape(-1, k)
     dw = (cols.T @ dy2).reshape(w.shape)
@@ -248,8 +256,7 @@ def _stride1_backward(x: np.ndarray, w: np.ndarray, padding: Pair, dy: np.ndarra
     return dx, dw
 
 
-def _weight_grad(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair, groups: int,
-                 dy: np.ndarray) -> np.ndarray:
+def _weight_grad(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair, groups: int, dy: np.ndarray) -> np.ndarray:
     """dW = cols(X)^T @ dY, the columns rebuilt per cache block (cheaper than keeping them)."""
     kh, kw, cg, k = w.shape
     kg = k // groups
@@ -271,8 +278,9 @@ def _weight_grad(x: np.ndarray, w: np.ndarray, stride: Pair, padding: Pair, grou
     return dw.transpose(1, 0, 2).reshape(kh, kw, cg, k)
 
 
-def _col2im_input_grad(x_shape: tuple[int, ...], w: np.ndarray, stride: Pair, padding: Pair, groups: int,
-                       dy: np.ndarray) -> np.ndarray:
+def _col2im_input_grad(
+    x_shape: tuple[int, ...], w: np.ndarray, stride: Pair, padding: Pair, groups: int, dy: np.ndarray
+) -> np.ndarray:
     """dX of a strided conv: column gradients dY @ W^T scattered back with one strided add per tap.
 
     Runs over cache-sized blocks of images, like the forward, so the columns and the padded
@@ -295,7 +303,11 @@ def _col2im_input_grad(x_shape: tuple[int, ...], w: np.ndarray, stride: Pair, pa
             dcols = (dyb @ wmat_t).reshape(b, ho, wo, kh, kw, c)
         else:
             dcols = np.matmul(dyb.reshape(-1, groups, kg).transpose(1, 0, 2), wmat_t)
-            dcols = dcols.reshape(groups, b, ho, wo, kh, kw, cg).transpose(1, 2, 3, 4, 5, 0, 6).reshape(b, ho, wo, kh, kw, c)
+            dcols = (
+                dcols.reshape(groups, b, ho, wo, kh, kw, cg)
+                .transpose(1, 2, 3, 4, 5, 0, 6)
+                .reshape(b, ho, wo, kh, kw, c)
+            )
         dxp = buffer("col2im", (nb, h + 2 * ph, wd + 2 * pw, c), dy.dtype)[:b]
         dxp.fill(0)
         for i in range(kh):

@@ -47,11 +47,16 @@ class _Grid:
 
     def taps(self, w: np.ndarray) -> Taps:
         sh, sw = self.stride
-        return [((i % sh) * sw + j % sw, (i // sh) * self.wq + j // sw, w[i, j])
-                for i in range(self.kernel[0]) for j in range(self.kernel[1])]
+        return [
+            ((i % sh) * sw + j % sw, (i // sh) * self.wq + j // sw, w[i, j])
+            for i in range(self.kernel[0])
+            for j in range(self.kernel[1])
+        ]
 
     def block(self, n: int, c: int, itemsize: int) -> int:
-        return max(1, min(n, FLAT_BLOCK_BYTES // max(self.hq * self.wq * self.stride[0] * self.stride[1] * c * itemsize, 1)))
+        return max(
+            1, min(n, FLAT_BLOCK_BYTES // max(self.hq * self.wq * self.stride[0] * self.stride[1] * c * itemsize, 1))
+        )
 
     def phases(self, x: np.ndarray, s: int, b: int, nb: int) -> list[np.ndarray]:
         """Images s..s+b of `x`, padded and phase-split, each phase as (nb*Hq*Wq + tail, C) rows."""
@@ -151,17 +156,24 @@ def _phase_pad(phases: list[tuple[int, list[tuple[int, int]], int]], out_len: in
     return max(need)
 
 
-def polyphase_input_grad(x_shape: tuple[int, ...], w: np.ndarray, stride: Pair, padding: Pair,
-                         dy: np.ndarray) -> np.ndarray:
+def polyphase_input_grad(
+    x_shape: tuple[int, ...], w: np.ndarray, stride: Pair, padding: Pair, dy: np.ndarray
+) -> np.ndarray:
     """dX of a conv (any stride and padding, one group): per input phase, the flat conv of dY with its taps."""
     n, h, wd, c = x_shape
     kh, kw, _, k = w.shape
     ho, wo = dy.shape[1:3]
-    rows = [(p, _phase_taps(p, padding[0], stride[0], kh), len(range(p, h, stride[0]))) for p in range(min(stride[0], h))]
-    cols = [(p, _phase_taps(p, padding[1], stride[1], kw), len(range(p, wd, stride[1]))) for p in range(min(stride[1], wd))]
+    rows = [
+        (p, _phase_taps(p, padding[0], stride[0], kh), len(range(p, h, stride[0]))) for p in range(min(stride[0], h))
+    ]
+    cols = [
+        (p, _phase_taps(p, padding[1], stride[1], kw), len(range(p, wd, stride[1]))) for p in range(min(stride[1], wd))
+    ]
     pad = (_phase_pad(rows, ho), _phase_pad(cols, wo))
-    reach = (max([d for _, t, _ in rows for _, d in t], default=0) + pad[0] + 1,
-             max([d for _, t, _ in cols for _, d in t], default=0) + pad[1] + 1)
+    reach = (
+        max([d for _, t, _ in rows for _, d in t], default=0) + pad[0] + 1,
+        max([d for _, t, _ in cols for _, d in t], default=0) + pad[1] + 1,
+    )
     g = _Grid(ho, wo, reach, (1, 1), pad)  # `reach` only sizes the zero tail after the last row
     nb = g.block(n, max(c, k), dy.itemsize)
     acc = buffer("phase_acc", (nb * g.hq * g.wq, c), dy.dtype)
@@ -180,5 +192,12 @@ def polyphase_input_grad(x_shape: tuple[int, ...], w: np.ndarray, stride: Pair, 
     return dx
 
 
-__all__ = ["FLAT_BLOCK_BYTES", "FLAT_MAX_CHANNELS", "flat_conv", "flat_weight_grad", "flipped",
-           "polyphase_input_grad", "use_flat"]
+__all__ = [
+    "FLAT_BLOCK_BYTES",
+    "FLAT_MAX_CHANNELS",
+    "flat_conv",
+    "flat_weight_grad",
+    "flipped",
+    "polyphase_input_grad",
+    "use_flat",
+]

@@ -29,8 +29,18 @@ from accelsim.errors import InputError
 
 DATASETS = ("digits", "fashion-mnist")
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
-FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-                         "Ankle boot")
+FASHION_MNIST_CLASSES = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
 
 #: how the digits' fixed train/test split is drawn (never the training seed)
 DIGITS_SPLIT_SEED = 0
@@ -58,16 +68,26 @@ class Dataset:
     def subset(self, train: int | None = None, test: int | None = None) -> Dataset:
         """The first `train` / `test` examples (the split is already shuffled or class-mixed)."""
         return Dataset(
-            self.name, self.x_train[:train], self.y_train[:train], self.x_test[:test], self.y_test[:test],
-            self.classes, self.source, self.license,
+            self.name,
+            self.x_train[:train],
+            self.y_train[:train],
+            self.x_test[:test],
+            self.y_test[:test],
+            self.classes,
+            self.source,
+            self.license,
         )
 
 
 # --- IDX (MNIST-family) files --------------------------------------------------------------------
 
 _IDX_TYPES: dict[int, np.dtype[Any]] = {
-    0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
-    0x0D: np.dtype(">f4"), 0x0E: np.dtype(">f8"),
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
 }
 
 
@@ -113,7 +133,8 @@ def load_fashion_mnist(data_dir: str | os.PathLike[str] | None = None) -> Datase
             if (root / name).is_file():
                 return root / name
         raise InputError(
-            "data_dir", str(root),
+            "data_dir",
+            str(root),
             f"has no {stem}[.gz] (install Debian's dataset-fashion-mnist, pass --data-dir, or use --dataset digits)",
         )
 
@@ -125,9 +146,14 @@ def load_fashion_mnist(data_dir: str | os.PathLike[str] | None = None) -> Datase
         raise InputError("data_dir", str(root), "IDX image/label files do not match in count or rank")
     scale = np.float32(1 / 255)
     return Dataset(
-        "fashion-mnist", (xtr[..., None] * scale).astype(np.float32), ytr.astype(np.int64),
-        (xte[..., None] * scale).astype(np.float32), yte.astype(np.int64), 10,
-        f"Fashion-MNIST IDX files in {root}", "MIT (Zalando SE 2017)",
+        "fashion-mnist",
+        (xtr[..., None] * scale).astype(np.float32),
+        ytr.astype(np.int64),
+        (xte[..., None] * scale).astype(np.float32),
+        yte.astype(np.int64),
+        10,
+        f"Fashion-MNIST IDX files in {root}",
+        "MIT (Zalando SE 2017)",
     )
 
 
@@ -155,7 +181,12 @@ def load_digits() -> Dataset:
     n_test = int(round(len(y) * DIGITS_TEST_FRACTION))
     test, train = order[:n_test], order[n_test:]
     return Dataset(
-        "digits", x[train], y[train], x[test], y[test], 10,
+        "digits",
+        x[train],
+        y[train],
+        x[test],
+        y[test],
+        10,
         "scikit-learn bundled UCI optdigits (sklearn/datasets/data/digits.csv.gz)",
         "scikit-learn BSD-3-Clause; data CC BY 4.0 (UCI)",
     )
@@ -176,5 +207,13 @@ def batches(n: int, batch_size: int, rng: np.random.Generator | None) -> list[np
     return [order[i : i + batch_size] for i in range(0, n, batch_size)]
 
 
-__all__ = ["DATASETS", "Dataset", "batches", "load_dataset", "load_digits", "load_fashion_mnist", "read_idx",
-           "write_idx"]
+__all__ = [
+    "DATASETS",
+    "Dataset",
+    "batches",
+    "load_dataset",
+    "load_digits",
+    "load_fashion_mnist",
+    "read_idx",
+    "write_idx",
+]

@@ -51,8 +51,11 @@ def act_scale(act: L.Activation, where: str) -> tuple[np.ndarray, int]:
     alpha = np.asarray(act.alpha_value(), np.float64)
     if alpha.ndim:
         # the next layer sums over input channels: a per-channel step cannot leave the integer GEMM
-        raise InputError("deploy", where, "has per-channel alphas; integer export needs one alpha per layer "
-                                          "(the PACT paper's choice)")
+        raise InputError(
+            "deploy",
+            where,
+            "has per-channel alphas; integer export needs one alpha per layer (the PACT paper's choice)",
+        )
     if np.any(alpha <= 0):
         raise InputError("deploy", where, "has no clipping level yet (ReLU-max before any training step)")
     return alpha, (1 << act.bits) - 1
@@ -107,18 +110,34 @@ class _Writer:
     def __init__(self) -> None:
         self.arrays: dict[str, np.ndarray] = {}
 
-    def conv(self, name: str, unit: ConvUnit, in_scale: np.ndarray, out: tuple[np.ndarray, int] | None,
-             ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
+    def conv(
+        self,
+        name: str,
+        unit: ConvUnit,
+        in_scale: np.ndarray,
+        out: tuple[np.ndarray, int] | None,
+    ) -> tuple[dict[str, Any], np.ndarray, np.ndarray]:
         """Weights, folded BN; returns (program entry, real multiplier, real offset) toward `out`'s grid."""
         conv: L.Conv2d = unit.conv
         w_int, w_scale = integer_weights(conv, name)
         bn_scale, bn_shift = _bn_affine(unit, conv.out_channels)
-        self.arrays.update({f"{name}.w": w_int, f"{name}.w_scale": np.asarray(w_scale, np.float64),
-                            f"{name}.bn_scale": bn_scale, f"{name}.bn_shift": bn_shift})
+        self.arrays.update(
+            {
+                f"{name}.w": w_int,
+                f"{name}.w_scale": np.asarray(w_scale, np.float64),
+                f"{name}.bn_scale": bn_scale,
+                f"{name}.bn_shift": bn_shift,
+            }
+        )
         to_grid = 1.0 if out is None else out[1] / out[0]
         mult = np.asarray(in_scale, np.float64) * w_scale * bn_scale * to_grid
-        entry: dict[str, Any] = {"name": name, "stride": conv.stride, "padding": conv.padding, "groups": conv.groups,
-                                 "kernel": list(conv.kernel)}
+        entry: dict[str, Any] = {
+            "name": name,
+            "stride": conv.stride,
+            "padding": conv.padding,
+            "groups": conv.groups,
+            "kernel": list(conv.kernel),
+        }
         if hasattr(unit, "pool"):
             p: L.MaxPool = unit.pool
             if isinstance(p, L.AvgPool):
@@ -194,7 +213,9 @@ def _head(wr: _Writer, name: str, head: Head, in_scale: np.ndarray) -> dict[str,
     fc: L.Dense = head.fc
     w_int, w_scale = integer_weights(fc, f"{name}.fc")
     bias = fc.bias.data.astype(np.float64) if hasattr(fc, "bias") else np.zeros(fc.out_features)
-    wr.arrays.update({f"{name}.fc.w": w_int, f"{name}.fc.w_scale": np.asarray(w_scale, np.float64), f"{name}.fc.bias": bias})
+    wr.arrays.update(
+        {f"{name}.fc.w": w_int, f"{name}.fc.w_scale": np.asarray(w_scale, np.float64), f"{name}.fc.bias": bias}
+    )
     gap = isinstance(head.pool, L.GlobalAvgPool)
     # GAP sums the integers; its 1/(H*W) is folded in at inference, where H*W is known
     mult = np.asarray(in_scale, np.float64) * w_scale * np.ones(fc.out_features)
@@ -214,14 +235,29 @@ def export_deployable(run_dir: str | os.PathLike[str], out: str | os.PathLike[st
     config, model, info, data = load_run(run_dir, data)
     program, arrays = deploy_arrays(model)
     logits_acc = evaluate(model, data.x_test, data.y_test)
-    predictions = np.concatenate([model.forward(data.x_test[s : s + 500], train=False).argmax(1)
-                                  for s in range(0, len(data.y_test), 500)]) if len(data.y_test) else np.zeros(0)
-    program.update({
-        "format": FORMAT, "model": model.arch, "input_shape_nhwc": list(model.in_shape),
-        "dataset": {"name": config.dataset, "data_dir": config.data_dir, "train_limit": config.train_limit,
-                    "test_limit": config.test_limit},
-        "fake_quant_test_acc": logits_acc[1], "epochs_trained": info["epoch"], "quant": config.quant.to_dict(),
-    })
+    predictions = (
+        np.concatenate(
+            [model.forward(data.x_test[s : s + 500], train=False).argmax(1) for s in range(0, len(data.y_test), 500)]
+        )
+        if len(data.y_test)
+        else np.zeros(0)
+    )
+    program.update(
+        {
+            "format": FORMAT,
+            "model": model.arch,
+            "input_shape_nhwc": list(model.in_shape),
+            "dataset": {
+                "name": config.dataset,
+                "data_dir": config.data_dir,
+                "train_limit": config.train_limit,
+                "test_limit": config.test_limit,
+            },
+            "fake_quant_test_acc": logits_acc[1],
+            "epochs_trained": info["epoch"],
+            "quant": config.quant.to_dict(),
+        }
+    )
     arrays["program"] = np.asarray(json.dumps(program, sort_keys=True))
     arrays["fake_quant_predictions"] = predictions.astype(np.int16)
     atomic_write_with(Path(out), lambda f: np.savez(f, **arrays))

@@ -30,22 +30,32 @@ def graph_for_run(run_dir: str | os.PathLike[str], batch: int = 1) -> Any:
     tag = "fp" if not q.quantized else f"{q.act_quant}-a{q.bits or 32}-w{q.weight_quant}"
     g = model.to_graph(batch, name=f"{model.arch}-{config.dataset}-{tag}")
     rows = read_log(Path(run_dir) / LOG)
-    g.metadata.update({
-        "producer": "pact_train",
-        "model": model.arch,
-        "input_shape_nhwc": list(model.in_shape),
-        "dataset": {"name": data.name, "source": data.source, "license": data.license,
-                    "train_images": int(len(data.y_train)), "test_images": int(len(data.y_test))},
-        "quant": q.to_dict(),
-        "alpha_meaning": {"pact": "learned clipping level (PACT)", "dorefa": "fixed clip at 1 (DoReFa)",
-                          "relu-max": "running maximum (ReLU quantized without clipping)",
-                          "none": "no clipping (float ReLU)"}[q.act_quant],
-        "epochs_trained": info["epoch"],
-        "test_accuracy": info["test_acc"],
-        "train_accuracy": rows[-1]["train_acc"] if rows else None,
-        "seed": config.seed,
-        "notes": FORMAT_NOTES,
-    })
+    g.metadata.update(
+        {
+            "producer": "pact_train",
+            "model": model.arch,
+            "input_shape_nhwc": list(model.in_shape),
+            "dataset": {
+                "name": data.name,
+                "source": data.source,
+                "license": data.license,
+                "train_images": int(len(data.y_train)),
+                "test_images": int(len(data.y_test)),
+            },
+            "quant": q.to_dict(),
+            "alpha_meaning": {
+                "pact": "learned clipping level (PACT)",
+                "dorefa": "fixed clip at 1 (DoReFa)",
+                "relu-max": "running maximum (ReLU quantized without clipping)",
+                "none": "no clipping (float ReLU)",
+            }[q.act_quant],
+            "epochs_trained": info["epoch"],
+            "test_accuracy": info["test_acc"],
+            "train_accuracy": rows[-1]["train_acc"] if rows else None,
+            "seed": config.seed,
+            "notes": FORMAT_NOTES,
+        }
+    )
     g.metadata.setdefault("alphas", {})
     return g
 

@@ -11,8 +11,9 @@ from collections.abc import Callable
 import numpy as np
 
 
-def numerical_grad(f: Callable[[], float], x: np.ndarray, eps: float = 1e-6,
-                   index: list[tuple[int, ...]] | None = None) -> np.ndarray:
+def numerical_grad(
+    f: Callable[[], float], x: np.ndarray, eps: float = 1e-6, index: list[tuple[int, ...]] | None = None
+) -> np.ndarray:
     """d f / d x by central differences, perturbing `x` in place (restored afterwards).
 
     With `index`, only those entries are computed (the rest stay 0): for checks on big tensors.

@@ -53,8 +53,9 @@ def _int_gemm_conv(a: np.ndarray, w: np.ndarray, entry: dict[str, Any]) -> np.nd
     bound = k * int(np.max(np.abs(a), initial=0)) * int(np.max(np.abs(w), initial=0))
     if bound >= EXACT:
         raise InputError("export", entry["name"], f"accumulator bound {bound} exceeds 2^53 (exact float64 GEMM)")
-    y, _ = ops.conv2d_forward(a.astype(np.float64), w.astype(np.float64), entry["stride"], entry["padding"],
-                              entry["groups"])
+    y, _ = ops.conv2d_forward(
+        a.astype(np.float64), w.astype(np.float64), entry["stride"], entry["padding"], entry["groups"]
+    )
     return np.rint(y).astype(np.int64)
 
 
@@ -129,8 +130,13 @@ class IntCheck:
         return abs(self.gap_points) <= self.tolerance
 
 
-def verify_int(path: str | os.PathLike[str], tolerance: float = DEFAULT_TOLERANCE, batch: int = 500,
-               data: Any = None, on_batch: Callable[[int, int], None] | None = None) -> IntCheck:
+def verify_int(
+    path: str | os.PathLike[str],
+    tolerance: float = DEFAULT_TOLERANCE,
+    batch: int = 500,
+    data: Any = None,
+    on_batch: Callable[[int, int], None] | None = None,
+) -> IntCheck:
     """Integer inference on the export's test set vs the fake-quantized predictions stored with it.
 
     `on_batch(done, total)` reports progress in images.
@@ -144,7 +150,9 @@ def verify_int(path: str | os.PathLike[str], tolerance: float = DEFAULT_TOLERANC
     data = data.subset(ds["train_limit"], ds["test_limit"])
     fq = arrays["fake_quant_predictions"]
     if len(fq) != len(data.y_test):
-        raise InputError("export", str(path), f"was exported with {len(fq)} test images, the data set has {len(data.y_test)}")
+        raise InputError(
+            "export", str(path), f"was exported with {len(fq)} test images, the data set has {len(data.y_test)}"
+        )
     chunks = []
     for s in range(0, len(data.y_test), batch):
         chunks.append(integer_logits(program, arrays, data.x_test[s : s + batch]).argmax(1))
@@ -152,8 +160,7 @@ def verify_int(path: str | os.PathLike[str], tolerance: float = DEFAULT_TOLERANC
             on_batch(min(s + batch, len(data.y_test)), len(data.y_test))
     preds = np.concatenate(chunks) if chunks else np.zeros(0, np.int64)
     y = data.y_test
-    return IntCheck(len(y), float(np.mean(preds == y)), float(np.mean(fq == y)), float(np.mean(preds == fq)),
-                    tolerance)
+    return IntCheck(len(y), float(np.mean(preds == y)), float(np.mean(fq == y)), float(np.mean(preds == fq)), tolerance)
 
 
 __all__ = ["DEFAULT_TOLERANCE", "IntCheck", "integer_logits", "load_export", "verify_int"]

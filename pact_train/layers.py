@@ -174,7 +174,12 @@ class Dense(Module):
     """Fully connected layer ``x @ W + b`` with W (in, out); optional weight quantizer."""
 
     def __init__(
-        self, in_features: int, out_features: int, *, rng: np.random.Generator, bias: bool = True,
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        rng: np.random.Generator,
+        bias: bool = True,
         wq: WeightQuantizer | None = None,
     ) -> None:
         w = rng.standard_normal((in_features, out_features)) * np.sqrt(1.0 / in_features)
@@ -397,7 +402,9 @@ class InputQuant(Module):
 ACT_SCHEMES = ("none", "pact", "dorefa", "relu-max")
 
 
-def make_activation(scheme: str, bits: int | None, *, alpha_init: float = 10.0, channels: int | None = None) -> Activation:
+def make_activation(
+    scheme: str, bits: int | None, *, alpha_init: float = 10.0, channels: int | None = None
+) -> Activation:
     """The activation module of a scheme: none = FP ReLU, pact, dorefa = clip at 1, relu-max."""
     if scheme == "none":
         return ReLU()

@@ -102,7 +102,9 @@ def _record_alpha(g: Any, layer: str, act: L.Activation | None) -> None:
 class Unit(L.Sequential):
     """A Sequential that can also write itself into a LayerGraph."""
 
-    def emit(self, g: Any, name: str, src: list[str], shape: tuple[int, ...], bits: int | None) -> tuple[list[str], tuple[int, ...], int | None]:
+    def emit(
+        self, g: Any, name: str, src: list[str], shape: tuple[int, ...], bits: int | None
+    ) -> tuple[list[str], tuple[int, ...], int | None]:
         """Add this unit's layers to `g` reading `src` (NCHW `shape`, `bits` wide); return (outputs, shape, bits)."""
         raise NotImplementedError
 
@@ -121,8 +123,13 @@ class Unit(L.Sequential):
 class ConvUnit(Unit):
     """conv -> [BatchNorm] -> [pool] -> [activation] (tensorpack order: pool before the activation)."""
 
-    def __init__(self, conv: L.Conv2d, bn: L.BatchNorm | None = None, pool: L.MaxPool | None = None,
-                 act: L.Activation | None = None) -> None:
+    def __init__(
+        self,
+        conv: L.Conv2d,
+        bn: L.BatchNorm | None = None,
+        pool: L.MaxPool | None = None,
+        act: L.Activation | None = None,
+    ) -> None:
         parts: dict[str, L.Module] = {"conv": conv}
         if bn is not None:
             parts["bn"] = bn
@@ -146,12 +153,21 @@ class ConvUnit(Unit):
         conv: L.Conv2d = self.conv
         act: L.Activation | None = getattr(self, "act", None)
         node = Conv2d(
-            name=name, in_shape=shape, out_channels=conv.out_channels, kernel=conv.kernel,
-            stride=(conv.stride, conv.stride), padding=(conv.padding, conv.padding), groups=conv.groups,
-            bias=hasattr(conv, "bias"), batchnorm=hasattr(self, "bn"), act=act.ir_act if act else "none",
+            name=name,
+            in_shape=shape,
+            out_channels=conv.out_channels,
+            kernel=conv.kernel,
+            stride=(conv.stride, conv.stride),
+            padding=(conv.padding, conv.padding),
+            groups=conv.groups,
+            bias=hasattr(conv, "bias"),
+            batchnorm=hasattr(self, "bn"),
+            act=act.ir_act if act else "none",
         )
         g.add(node, inputs=src)
-        g.set_precision(name, Precision(w_bits=_ir_bits(conv.wq.bits if conv.wq.active else None), a_bits=_ir_bits(bits)))
+        g.set_precision(
+            name, Precision(w_bits=_ir_bits(conv.wq.bits if conv.wq.active else None), a_bits=_ir_bits(bits))
+        )
         out_bits = act.bits if act is not None else None
         _record_alpha(g, name, act)
         out, last = node.out_shape, name
@@ -159,8 +175,14 @@ class ConvUnit(Unit):
             # max-pooling commutes with a monotone activation, so "pool then act" (trained) is the
             # same function as the conv's act followed by the pool (what the IR records)
             p: L.MaxPool = self.pool
-            pool = Pool(name=f"{name}.pool", in_shape=out, mode="avg" if isinstance(p, L.AvgPool) else "max",
-                        kernel=(p.kernel, p.kernel), stride=(p.stride, p.stride), padding=(p.padding, p.padding))
+            pool = Pool(
+                name=f"{name}.pool",
+                in_shape=out,
+                mode="avg" if isinstance(p, L.AvgPool) else "max",
+                kernel=(p.kernel, p.kernel),
+                stride=(p.stride, p.stride),
+                padding=(p.padding, p.padding),
+            )
             g.add(pool, inputs=[name])
             g.set_precision(pool.name, Precision(w_bits=_ir_bits(out_bits), a_bits=_ir_bits(out_bits)))
             out, last = pool.out_shape, pool.name
@@ -170,16 +192,21 @@ class ConvUnit(Unit):
 class BasicBlock(Unit):
     """ResNet basic block: conv-BN-act, conv-BN, + shortcut (identity or 1x1 conv-BN projection), act."""
 
-    def __init__(self, cin: int, cout: int, stride: int, q: QuantConfig, rng: np.random.Generator,
-                 out_bits: int | None) -> None:
+    def __init__(
+        self, cin: int, cout: int, stride: int, q: QuantConfig, rng: np.random.Generator, out_bits: int | None
+    ) -> None:
         parts: dict[str, L.Module] = {
-            "conv1": ConvUnit(L.Conv2d(cin, cout, 3, rng=rng, stride=stride, padding=1, wq=q.wq(q.bits)),
-                              L.BatchNorm(cout), act=q.act(q.bits, cout)),
+            "conv1": ConvUnit(
+                L.Conv2d(cin, cout, 3, rng=rng, stride=stride, padding=1, wq=q.wq(q.bits)),
+                L.BatchNorm(cout),
+                act=q.act(q.bits, cout),
+            ),
             "conv2": ConvUnit(L.Conv2d(cout, cout, 3, rng=rng, padding=1, wq=q.wq(q.bits)), L.BatchNorm(cout)),
         }
         if stride != 1 or cin != cout:
-            parts["shortcut"] = ConvUnit(L.Conv2d(cin, cout, 1, rng=rng, stride=stride, wq=q.wq(q.bits)),
-                                         L.BatchNorm(cout))
+            parts["shortcut"] = ConvUnit(
+                L.Conv2d(cin, cout, 1, rng=rng, stride=stride, wq=q.wq(q.bits)), L.BatchNorm(cout)
+            )
         parts["act"] = q.act(out_bits, cout)
         super().__init__(**parts)
 
@@ -244,10 +271,17 @@ class Head(Unit):
         g.add(flat, inputs=src)
         g.set_precision(flat.name, fp)
         fc: L.Dense = self.fc
-        dense = Dense(name=f"{name}.fc", in_shape=flat.out_shape, out_features=fc.out_features,
-                      bias=hasattr(fc, "bias"), act="none")
+        dense = Dense(
+            name=f"{name}.fc",
+            in_shape=flat.out_shape,
+            out_features=fc.out_features,
+            bias=hasattr(fc, "bias"),
+            act="none",
+        )
         g.add(dense, inputs=[flat.name])
-        g.set_precision(dense.name, Precision(w_bits=_ir_bits(fc.wq.bits if fc.wq.active else None), a_bits=_ir_bits(bits)))
+        g.set_precision(
+            dense.name, Precision(w_bits=_ir_bits(fc.wq.bits if fc.wq.active else None), a_bits=_ir_bits(bits))
+        )
         return [dense.name], dense.out_shape, None
 
 
@@ -297,8 +331,14 @@ def _first_conv(cin: int, cout: int, k: int, q: QuantConfig, rng: np.random.Gene
     return L.Conv2d(cin, cout, k, rng=rng, wq=q.wq(q.first_bits), need_dx=False, **kw)
 
 
-def resnet20(in_shape: tuple[int, int, int], classes: int, q: QuantConfig, rng: np.random.Generator,
-             width: int = 16, blocks: int = 3) -> Net:
+def resnet20(
+    in_shape: tuple[int, int, int],
+    classes: int,
+    q: QuantConfig,
+    rng: np.random.Generator,
+    width: int = 16,
+    blocks: int = 3,
+) -> Net:
     """CIFAR ResNet (He et al. 2016): conv, 3 stages of `blocks` basic blocks (width, 2w, 4w), GAP, FC.
 
     blocks=3 is ResNet20 (19 convs + FC). Down-sampling blocks use a 1x1 conv-BN projection
@@ -335,8 +375,12 @@ def svhn_net(in_shape: tuple[int, int, int], classes: int, q: QuantConfig, rng: 
     k6 = min(5, size)
 
     def unit(cin: int, cout: int, k: int, pad: int, pool: bool = False, bits: int | None = q.bits) -> ConvUnit:
-        return ConvUnit(L.Conv2d(cin, cout, k, rng=rng, padding=pad, wq=q.wq(q.bits)), L.BatchNorm(cout),
-                        L.MaxPool(2) if pool else None, q.act(bits, cout))
+        return ConvUnit(
+            L.Conv2d(cin, cout, k, rng=rng, padding=pad, wq=q.wq(q.bits)),
+            L.BatchNorm(cout),
+            L.MaxPool(2) if pool else None,
+            q.act(bits, cout),
+        )
 
     units: dict[str, Unit] = {
         "conv0": ConvUnit(_first_conv(c, 48, 5, q, rng, bias=True), None, L.MaxPool(2), q.act(q.bits, 48)),
@@ -353,17 +397,26 @@ def svhn_net(in_shape: tuple[int, int, int], classes: int, q: QuantConfig, rng: 
     return Net("svhn", in_shape, classes, q, **units)
 
 
-def small_cnn(in_shape: tuple[int, int, int], classes: int, q: QuantConfig, rng: np.random.Generator,
-              width: int = 16) -> Net:
+def small_cnn(
+    in_shape: tuple[int, int, int], classes: int, q: QuantConfig, rng: np.random.Generator, width: int = 16
+) -> Net:
     """Quick-run CNN: three 3x3 conv-BN-act layers (w, 2w, 4w; max-pool after the first two), GAP, FC."""
     h, w, c = in_shape
     units: dict[str, Unit] = {
-        "conv0": ConvUnit(_first_conv(c, width, 3, q, rng, padding=1), L.BatchNorm(width), L.MaxPool(2),
-                          q.act(q.bits, width)),
-        "conv1": ConvUnit(L.Conv2d(width, 2 * width, 3, rng=rng, padding=1, wq=q.wq(q.bits)), L.BatchNorm(2 * width),
-                          L.MaxPool(2), q.act(q.bits, 2 * width)),
-        "conv2": ConvUnit(L.Conv2d(2 * width, 4 * width, 3, rng=rng, padding=1, wq=q.wq(q.bits)),
-                          L.BatchNorm(4 * width), act=q.act(q.last_bits, 4 * width)),
+        "conv0": ConvUnit(
+            _first_conv(c, width, 3, q, rng, padding=1), L.BatchNorm(width), L.MaxPool(2), q.act(q.bits, width)
+        ),
+        "conv1": ConvUnit(
+            L.Conv2d(width, 2 * width, 3, rng=rng, padding=1, wq=q.wq(q.bits)),
+            L.BatchNorm(2 * width),
+            L.MaxPool(2),
+            q.act(q.bits, 2 * width),
+        ),
+        "conv2": ConvUnit(
+            L.Conv2d(2 * width, 4 * width, 3, rng=rng, padding=1, wq=q.wq(q.bits)),
+            L.BatchNorm(4 * width),
+            act=q.act(q.last_bits, 4 * width),
+        ),
         "head": Head(L.GlobalAvgPool(), L.Dense(4 * width, classes, rng=rng, wq=q.wq(q.last_bits))),
     }
     if min(h, w) < 4:
@@ -374,8 +427,7 @@ def small_cnn(in_shape: tuple[int, int, int], classes: int, q: QuantConfig, rng:
 MODELS = {"small": small_cnn, "resnet20": resnet20, "svhn": svhn_net}
 
 
-def build_model(arch: str, in_shape: tuple[int, int, int], classes: int, q: QuantConfig, seed: int,
-                **kw: Any) -> Net:
+def build_model(arch: str, in_shape: tuple[int, int, int], classes: int, q: QuantConfig, seed: int, **kw: Any) -> Net:
     """Build a model by name with weights drawn from ``np.random.default_rng(seed)``; `kw` goes to the builder."""
     if arch not in MODELS:
         raise InputError("model", arch, f"must be one of {', '.join(MODELS)}")

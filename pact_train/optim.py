@@ -102,7 +102,12 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba 2015) with coupled L2; PACT's SVHN setting uses eps = 1e-5."""
 
     def __init__(
-        self, params: Sequence[tuple[str, Param]], *, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-5,
+        self,
+        params: Sequence[tuple[str, Param]],
+        *,
+        beta1: float = 0.9,
+        beta2: float = 0.999,
+        eps: float = 1e-5,
         **kw: float | None,
     ) -> None:
         super().__init__(params, **kw)  # type: ignore[arg-type]

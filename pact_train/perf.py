@@ -78,8 +78,10 @@ def machine_summary() -> str:
         return "; ".join(parts + ["BLAS unknown (no threadpoolctl)"])
     for lib in threadpool_info():
         if lib.get("user_api") == "blas":
-            parts.append(f"{lib.get('internal_api')} {lib.get('version')} kernel {lib.get('architecture', '?')}, "
-                         f"{lib.get('num_threads')} threads")
+            parts.append(
+                f"{lib.get('internal_api')} {lib.get('version')} kernel {lib.get('architecture', '?')}, "
+                f"{lib.get('num_threads')} threads"
+            )
     return "; ".join(parts)
 
 

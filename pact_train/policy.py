@@ -33,8 +33,11 @@ def read_layer_bits(path: str | os.PathLike[str]) -> LayerBits:
         if exc.field == "workload":  # LayerGraph.load's name for the file it reads
             raise InputError("bits_per_layer", str(path), exc.rule) from None
         raise
-    return {layer.name: [graph.precision(layer.name).w_bits, graph.precision(layer.name).a_bits]
-            for layer in graph.layers() if layer.has_weights}
+    return {
+        layer.name: [graph.precision(layer.name).w_bits, graph.precision(layer.name).a_bits]
+        for layer in graph.layers()
+        if layer.has_weights
+    }
 
 
 def _bits(value: int) -> int | None:
@@ -60,11 +63,14 @@ def apply_layer_bits(net: Net, layer_bits: LayerBits) -> None:
     weight_nodes = {node: mod for name, unit in net.units() for node, mod in unit.weight_nodes(name)}
     unknown = sorted(set(layer_bits) - set(weight_nodes))
     if unknown:
-        raise InputError("bits_per_layer", unknown[0], f"is not a weight layer of {net.arch} "
-                                                        f"(layers: {', '.join(weight_nodes)})")
+        raise InputError(
+            "bits_per_layer", unknown[0], f"is not a weight layer of {net.arch} (layers: {', '.join(weight_nodes)})"
+        )
     missing = [n for n in weight_nodes if n not in layer_bits]
     if missing:
-        raise InputError("bits_per_layer", missing[0], "has no bits in the policy (every weight layer needs w_bits, a_bits)")
+        raise InputError(
+            "bits_per_layer", missing[0], "has no bits in the policy (every weight layer needs w_bits, a_bits)"
+        )
     scheme = net.q.weight_quant
     for node, mod in weight_nodes.items():
         w_bits = _bits(layer_bits[node][0])
@@ -76,7 +82,9 @@ def apply_layer_bits(net: Net, layer_bits: LayerBits) -> None:
             readers = _readers(graph, node)
             wanted = {_bits(layer_bits[r][1]) for r in readers}
             if len(wanted) > 1:
-                raise InputError("bits_per_layer", ", ".join(readers), "read one activation, so their a_bits must match")
+                raise InputError(
+                    "bits_per_layer", ", ".join(readers), "read one activation, so their a_bits must match"
+                )
             if wanted:
                 _set_act_bits(act, wanted.pop(), node)
     first = next(iter(weight_nodes))
@@ -85,16 +93,22 @@ def apply_layer_bits(net: Net, layer_bits: LayerBits) -> None:
 
 def _set_act_bits(act: L.Activation, bits: int | None, node: str) -> None:
     if isinstance(act, L.ReLU) and bits is not None:
-        raise InputError(f"bits_per_layer.{node}.a_bits", bits, "would quantize a float ReLU; use --act-quant pact, "
-                                                                 "dorefa or relu-max")
+        raise InputError(
+            f"bits_per_layer.{node}.a_bits",
+            bits,
+            "would quantize a float ReLU; use --act-quant pact, dorefa or relu-max",
+        )
     act.bits = check_bits(f"bits_per_layer.{node}.a_bits", bits)
 
 
 def layer_bits_of(net: Net) -> dict[str, Any]:
     """The per-layer bits `net` trains with, as written to its graph (for tests and reports)."""
     g = net.to_graph()
-    return {layer.name: [g.precision(layer.name).w_bits, g.precision(layer.name).a_bits]
-            for layer in g.layers() if layer.has_weights}
+    return {
+        layer.name: [g.precision(layer.name).w_bits, g.precision(layer.name).a_bits]
+        for layer in g.layers()
+        if layer.has_weights
+    }
 
 
 __all__ = ["LayerBits", "apply_layer_bits", "layer_bits_of", "read_layer_bits"]

@@ -238,7 +238,9 @@ class WeightQuantizer:
         self.scheme = scheme
         self.bits = check_bits("w_bits", bits)
         if scheme == "sawb" and self.bits is not None and self.bits not in SAWB_COEFFS:
-            raise InputError("w_bits", self.bits, f"SAWB has published coefficients for {sorted(SAWB_COEFFS)} bits only")
+            raise InputError(
+                "w_bits", self.bits, f"SAWB has published coefficients for {sorted(SAWB_COEFFS)} bits only"
+            )
 
     @property
     def active(self) -> bool:

@@ -82,7 +82,9 @@ class TrainConfig:
         for name in ("epochs", "batch_size", "width", "eval_batch"):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < (0 if name == "epochs" else 1):
-                raise InputError(name, v, "must be a positive integer" if name != "epochs" else "must be an integer >= 0")
+                raise InputError(
+                    name, v, "must be a positive integer" if name != "epochs" else "must be an integer >= 0"
+                )
         for name in ("train_limit", "test_limit"):
             v = getattr(self, name)
             if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v < 1):
@@ -145,7 +147,9 @@ class RunResult:
 
 def make_optimizer(config: TrainConfig, model: Net) -> Optimizer:
     kw: dict[str, Any] = {
-        "weight_decay": config.weight_decay, "lambda_alpha": config.lambda_alpha, "alpha_lr_mult": config.alpha_lr_mult,
+        "weight_decay": config.weight_decay,
+        "lambda_alpha": config.lambda_alpha,
+        "alpha_lr_mult": config.alpha_lr_mult,
     }
     if config.optimizer == "sgd":
         kw["momentum"] = config.momentum
@@ -289,11 +293,15 @@ def train(
             start, progress = info["epoch"], info["progress"]
             # the checkpoint's own rows (older checkpoints: the log file's), rewritten to log.csv so a
             # kill between the last checkpoint and its log write loses no row
-            history = info["log"] if info["log"] is not None else [r for r in read_log(run_path / LOG) if r["epoch"] <= start]
+            history = (
+                info["log"] if info["log"] is not None else [r for r in read_log(run_path / LOG) if r["epoch"] <= start]
+            )
             write_log(run_path / LOG, history)
         else:
             if ckpt.exists():
-                raise InputError("out", str(run_path), f"already holds a run ({CHECKPOINT}); use --resume or a new folder")
+                raise InputError(
+                    "out", str(run_path), f"already holds a run ({CHECKPOINT}); use --resume or a new folder"
+                )
             if run_path.exists() and not run_path.is_dir():
                 raise InputError("out", str(run_path), "is an existing file; give a new folder")
     if config.init is not None and not resume:  # before the folder is made: a bad --init writes nothing
@@ -332,7 +340,9 @@ class _Loop:
         lr = step_lr(config.lr, epoch, config.lr_steps, config.lr_gamma)
         order = batches(n, config.batch_size, epoch_rng(config.seed, epoch))
         if resumed.step >= len(order):
-            raise InputError("checkpoint", str(self.run_path), f"is at step {resumed.step} of an epoch of {len(order)} steps")
+            raise InputError(
+                "checkpoint", str(self.run_path), f"is at step {resumed.step} of an epoch of {len(order)} steps"
+            )
         loss_sum, correct, t0 = resumed.loss_sum, resumed.correct, time.perf_counter() - resumed.seconds
         for step in range(resumed.step, len(order)):
             idx = order[step]
@@ -347,8 +357,15 @@ class _Loop:
             if self.checkpoint_every and global_step % self.checkpoint_every == 0 and step + 1 < len(order):
                 self._save(epoch, EpochProgress(step + 1, loss_sum, correct, time.perf_counter() - t0))
         test_loss, test_acc = evaluate(self.model, self.data.x_test, self.data.y_test, config.eval_batch)
-        row = {"epoch": epoch + 1, "lr": lr, "train_loss": loss_sum / n, "train_acc": correct / n,
-               "test_loss": test_loss, "test_acc": test_acc, "seconds": time.perf_counter() - t0}
+        row = {
+            "epoch": epoch + 1,
+            "lr": lr,
+            "train_loss": loss_sum / n,
+            "train_acc": correct / n,
+            "test_loss": test_loss,
+            "test_acc": test_acc,
+            "seconds": time.perf_counter() - t0,
+        }
         row.update(_alpha_columns(self.model))
         self.history.append(row)
         self._save(epoch + 1, EpochProgress())
@@ -359,13 +376,16 @@ class _Loop:
         if self.run_path is None:
             return
         test_acc = self.history[-1]["test_acc"] if self.history else float("nan")
-        save_checkpoint(self.run_path / CHECKPOINT, self.model, self.opt, epochs_done, self.config, test_acc,
-                        self.history, progress)
+        save_checkpoint(
+            self.run_path / CHECKPOINT, self.model, self.opt, epochs_done, self.config, test_acc, self.history, progress
+        )
         if progress.step == 0:
             write_log(self.run_path / LOG, self.history)
 
 
-def load_run(run_dir: str | os.PathLike[str], data: Dataset | None = None) -> tuple[TrainConfig, Net, dict[str, Any], Dataset]:
+def load_run(
+    run_dir: str | os.PathLike[str], data: Dataset | None = None
+) -> tuple[TrainConfig, Net, dict[str, Any], Dataset]:
     """Rebuild a trained model from a run directory: (config, model with weights, checkpoint info, data).
 
     `data` overrides the data set named in the config (tests).
@@ -400,8 +420,11 @@ def float_config(run_or_npz: str | os.PathLike[str]) -> TrainConfig:
     except (OSError, KeyError, ValueError, TypeError) as exc:
         raise InputError("init", str(ckpt), f"is not a pact_train checkpoint ({exc})") from None
     if stored.quant.quantized:
-        raise InputError("init", str(ckpt), "holds a quantized network; start from a float run (--act-quant none "
-                                            "--weight-quant none)")
+        raise InputError(
+            "init",
+            str(ckpt),
+            "holds a quantized network; start from a float run (--act-quant none --weight-quant none)",
+        )
     return stored
 
 
@@ -413,14 +436,24 @@ def load_float_model(run_or_npz: str | os.PathLike[str], in_shape: tuple[int, in
     return model
 
 
-def init_from_checkpoint(model: Net, run_or_npz: str | os.PathLike[str], data: Dataset, method: str = "percentile",
-                         percentile: float = DEFAULT_PERCENTILE) -> dict[str, Any]:
+def init_from_checkpoint(
+    model: Net,
+    run_or_npz: str | os.PathLike[str],
+    data: Dataset,
+    method: str = "percentile",
+    percentile: float = DEFAULT_PERCENTILE,
+) -> dict[str, Any]:
     """`calibrate.init_from_float` from a float run folder or checkpoint (``--init``)."""
     return init_from_float(model, load_float_model(run_or_npz, data.in_shape, data.classes), data, method, percentile)
 
 
-def post_training_quantize(run_or_npz: str | os.PathLike[str], quant: QuantConfig, data: Dataset,
-                           method: str = "percentile", percentile: float = DEFAULT_PERCENTILE) -> tuple[Net, float]:
+def post_training_quantize(
+    run_or_npz: str | os.PathLike[str],
+    quant: QuantConfig,
+    data: Dataset,
+    method: str = "percentile",
+    percentile: float = DEFAULT_PERCENTILE,
+) -> tuple[Net, float]:
     """The float network of `run_or_npz` quantized by `quant` with no training: (model, test accuracy)."""
     stored = float_config(run_or_npz)
     model = _build(replace(stored, quant=quant), data.in_shape, data.classes)
@@ -437,7 +470,27 @@ def _build(config: TrainConfig, in_shape: tuple[int, int, int], classes: int) ->
 
 
 __all__ = [
-    "CHECKPOINT", "CONFIG", "DEFAULT_CHECKPOINT_EVERY", "LOG", "EpochProgress", "RunResult", "TrainConfig", "checkpoint_path", "completed_epochs", "evaluate",
-    "float_config", "init_from_checkpoint", "load_checkpoint", "load_float_model", "load_run", "make_optimizer",
-    "post_training_quantize", "read_config", "read_log", "resumed_images", "save_checkpoint", "train", "train_step",
+    "CHECKPOINT",
+    "CONFIG",
+    "DEFAULT_CHECKPOINT_EVERY",
+    "LOG",
+    "EpochProgress",
+    "RunResult",
+    "TrainConfig",
+    "checkpoint_path",
+    "completed_epochs",
+    "evaluate",
+    "float_config",
+    "init_from_checkpoint",
+    "load_checkpoint",
+    "load_float_model",
+    "load_run",
+    "make_optimizer",
+    "post_training_quantize",
+    "read_config",
+    "read_log",
+    "resumed_images",
+    "save_checkpoint",
+    "train",
+    "train_step",
 ]

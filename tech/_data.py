@@ -144,16 +144,22 @@ def memory_presets() -> tuple[ExternalMemory, ...]:
         bandwidth = _field(doc, MEMORIES_FILE, name, "bandwidth")
         energy = _field(doc, MEMORIES_FILE, name, "energy")
         efficiency = doc[name].get("efficiency")
-        presets.append(ExternalMemory(
-            name=name,
-            efficiency=efficiency["value"] if isinstance(efficiency, dict) else 1.0,
-            bw_gb_per_s=_field(doc[name], f"{MEMORIES_FILE}:{name}", "bandwidth", "value"),
-            energy_pj_per_bit=_field(doc[name], f"{MEMORIES_FILE}:{name}", "energy", "value"),
-            source=f"bandwidth ({bandwidth['basis']}): {bandwidth['source']} | "
-            f"energy ({energy['basis']}): {energy['source']}"
-            + (f" | efficiency ({efficiency['basis']}): {efficiency['source']}" if isinstance(efficiency, dict) else ""),
-            description=str(doc[name].get("description", "")),
-        ))
+        presets.append(
+            ExternalMemory(
+                name=name,
+                efficiency=efficiency["value"] if isinstance(efficiency, dict) else 1.0,
+                bw_gb_per_s=_field(doc[name], f"{MEMORIES_FILE}:{name}", "bandwidth", "value"),
+                energy_pj_per_bit=_field(doc[name], f"{MEMORIES_FILE}:{name}", "energy", "value"),
+                source=f"bandwidth ({bandwidth['basis']}): {bandwidth['source']} | "
+                f"energy ({energy['basis']}): {energy['source']}"
+                + (
+                    f" | efficiency ({efficiency['basis']}): {efficiency['source']}"
+                    if isinstance(efficiency, dict)
+                    else ""
+                ),
+                description=str(doc[name].get("description", "")),
+            )
+        )
     return tuple(presets)
 
 
@@ -165,12 +171,14 @@ def noc_presets() -> tuple[OnChipNetwork, ...]:
     for name in doc:
         bandwidth = _field(doc, NOC_FILE, name, "bandwidth")
         energy = _field(doc, NOC_FILE, name, "energy")
-        out.append(OnChipNetwork(
-            name=name,
-            bw_gb_per_s=bandwidth["value"],
-            energy_pj_per_bit=energy["value"],
-            source=f"bandwidth ({bandwidth['basis']}): {bandwidth['source']} | energy ({energy['basis']}): {energy['source']}",
-        ))
+        out.append(
+            OnChipNetwork(
+                name=name,
+                bw_gb_per_s=bandwidth["value"],
+                energy_pj_per_bit=energy["value"],
+                source=f"bandwidth ({bandwidth['basis']}): {bandwidth['source']} | energy ({energy['basis']}): {energy['source']}",
+            )
+        )
     return tuple(out)
 
 

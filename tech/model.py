@@ -60,9 +60,7 @@ class TechNode:
             "sram_read_energy_pj_per_bit",
         ):
             object.__setattr__(self, field, check_positive(field, getattr(self, field)))
-        object.__setattr__(
-            self, "mac_area_coeffs_um2", _check_coeffs("mac_area_coeffs_um2", self.mac_area_coeffs_um2)
-        )
+        object.__setattr__(self, "mac_area_coeffs_um2", _check_coeffs("mac_area_coeffs_um2", self.mac_area_coeffs_um2))
         object.__setattr__(
             self,
             "mac_energy_coeffs_fj",

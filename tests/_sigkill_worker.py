@@ -19,7 +19,12 @@ SALT = "toy-v1"
 def toy_points(n: int, sleep_ms: float = 0.0) -> list[dict[str, Any]]:
     """`n` design points; every 4th has infinite bandwidth, like the `inf` point of a real sweep."""
     return [
-        {"x": i, "bw_gb_per_s": math.inf if i % 4 == 0 else float(8 * (i % 4)), "array": (i % 3 + 1, 4), "sleep_ms": sleep_ms}
+        {
+            "x": i,
+            "bw_gb_per_s": math.inf if i % 4 == 0 else float(8 * (i % 4)),
+            "array": (i % 3 + 1, 4),
+            "sleep_ms": sleep_ms,
+        }
         for i in range(n)
     ]
 

@@ -23,10 +23,19 @@ from pathlib import Path
 
 #: A valid three-layer graph the JSON cases start from (conv, pool, flatten, dense).
 GRAPH = {
-    "schema_version": 1, "name": "tiny", "metadata": {},
+    "schema_version": 1,
+    "name": "tiny",
+    "metadata": {},
     "layers": [
-        {"type": "Conv2d", "name": "conv1", "in_shape": [1, 3, 8, 8], "out_channels": 4, "kernel": [3, 3],
-         "padding": [1, 1], "inputs": []},
+        {
+            "type": "Conv2d",
+            "name": "conv1",
+            "in_shape": [1, 3, 8, 8],
+            "out_channels": 4,
+            "kernel": [3, 3],
+            "padding": [1, 1],
+            "inputs": [],
+        },
         {"type": "Pool", "name": "gap", "in_shape": [1, 4, 8, 8], "mode": "avg", "kernel": [8, 8], "inputs": ["conv1"]},
         {"type": "Flatten", "name": "flat", "in_shape": [1, 4, 1, 1], "inputs": ["gap"]},
         {"type": "Dense", "name": "fc", "in_shape": [1, 4], "out_features": 10, "inputs": ["flat"]},
@@ -170,8 +179,13 @@ def _onnx_cases() -> dict[str, tuple[bytes | str, str]]:
         w = numpy_helper.from_array(np.zeros(w_shape, np.float32), "w")
         attrs = {"kernel_shape": list(w_shape[2:])} if op == "Conv" else {}
         node = helper.make_node(op, ["x", "w"], ["y"], name="n1", **attrs)
-        graph = helper.make_graph([node], "g", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
-                                  [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w])
+        graph = helper.make_graph(
+            [node],
+            "g",
+            [helper.make_tensor_value_info("x", TensorProto.FLOAT, x_shape)],
+            [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+            [w],
+        )
         return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString()
 
     good = model([1, 3, 8, 8], (8, 3, 3, 3))
@@ -194,10 +208,20 @@ def _store_cases(folder: Path) -> dict[str, tuple[bytes | str, str]]:
         return data
 
     def accelsim_like(conn: sqlite3.Connection, drop: str | None = None, version: int = 1) -> None:
-        cols = ["key TEXT PRIMARY KEY", "seq INTEGER", "sweep_id INTEGER", "status TEXT", "params_json TEXT",
-                "result_json TEXT", "error TEXT", "wall_s REAL"]
+        cols = [
+            "key TEXT PRIMARY KEY",
+            "seq INTEGER",
+            "sweep_id INTEGER",
+            "status TEXT",
+            "params_json TEXT",
+            "result_json TEXT",
+            "error TEXT",
+            "wall_s REAL",
+        ]
         cols = [c for c in cols if not (drop and c.startswith(drop + " "))]
-        conn.execute("CREATE TABLE sweeps (id INTEGER PRIMARY KEY, spec_json TEXT, accelsim_version TEXT, salt TEXT, created TEXT)")
+        conn.execute(
+            "CREATE TABLE sweeps (id INTEGER PRIMARY KEY, spec_json TEXT, accelsim_version TEXT, salt TEXT, created TEXT)"
+        )
         conn.execute(f"CREATE TABLE points ({', '.join(cols)})")
         conn.execute(f"PRAGMA user_version = {version}")
 
@@ -215,7 +239,10 @@ def _store_cases(folder: Path) -> dict[str, tuple[bytes | str, str]]:
 
 def _checkpoint_cases(run: Path | None) -> dict[str, tuple[bytes | str, str]]:
     """Damaged copies of a real checkpoint (`run` holds a trained run), plus files that are not one."""
-    out: dict[str, tuple[bytes | str, str]] = {"garbage": (b"PK\x03\x04garbage", "checkpoint"), "empty": (b"", "checkpoint")}
+    out: dict[str, tuple[bytes | str, str]] = {
+        "garbage": (b"PK\x03\x04garbage", "checkpoint"),
+        "empty": (b"", "checkpoint"),
+    }
     if run is None:
         return out
     good = (run / "checkpoint.npz").read_bytes()
@@ -223,7 +250,7 @@ def _checkpoint_cases(run: Path | None) -> dict[str, tuple[bytes | str, str]]:
     with zipfile.ZipFile(io.BytesIO(good)) as z:
         info = max(z.infolist(), key=lambda i: i.file_size)
     data = bytearray(good)
-    fn_len, extra_len = struct.unpack("<HH", bytes(data[info.header_offset + 26: info.header_offset + 30]))
+    fn_len, extra_len = struct.unpack("<HH", bytes(data[info.header_offset + 26 : info.header_offset + 30]))
     data[info.header_offset + 30 + fn_len + extra_len + 200] ^= 0xFF
     out["bad_crc"] = (bytes(data), "checkpoint")
 
@@ -251,7 +278,9 @@ def cases(folder: Path, trained_run: Path | None = None) -> list[Case]:
     folder.mkdir(parents=True, exist_ok=True)
     out: list[Case] = []
 
-    def add(kind: str, suffix: str, table: dict[str, tuple[bytes | str, str]], argv: tuple[str, ...], tool: str = "accelsim") -> None:
+    def add(
+        kind: str, suffix: str, table: dict[str, tuple[bytes | str, str]], argv: tuple[str, ...], tool: str = "accelsim"
+    ) -> None:
         for name, (content, field) in table.items():
             path = folder / kind / f"{name}{suffix}"
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -273,10 +302,24 @@ def cases(folder: Path, trained_run: Path | None = None) -> list[Case]:
                 if p.name != "checkpoint.npz":
                     (run / p.name).write_bytes(p.read_bytes())
             (run / "checkpoint.npz").write_bytes(content.encode() if isinstance(content, str) else content)
-            out.append(Case("checkpoint", name, ("-q", "export", str(run), "-o", str(folder / "never-written.json")),
-                            field, "pact-train"))
-            out.append(Case("checkpoint", name + "_resume", ("-q", "train", "--resume", str(run), "--epochs", "9"),
-                            field, "pact-train"))
+            out.append(
+                Case(
+                    "checkpoint",
+                    name,
+                    ("-q", "export", str(run), "-o", str(folder / "never-written.json")),
+                    field,
+                    "pact-train",
+                )
+            )
+            out.append(
+                Case(
+                    "checkpoint",
+                    name + "_resume",
+                    ("-q", "train", "--resume", str(run), "--epochs", "9"),
+                    field,
+                    "pact-train",
+                )
+            )
     return out
 
 

@@ -74,8 +74,24 @@ def test_sweep_as_trained_is_the_default_and_part_of_the_store_key(tmp_path, cap
     with ResultStore(tmp_path / "accelsim-sweep.db", read_only=True) as store:  # params are stored compressed
         params = [rec["params"] for rec in store.rows()]
     assert {p["bits"] for p in params} == {"as-trained", 16}
-    assert main(["sweep", "--workload", str(path), "--bw", "inf", "--bits", "as-trained,4", "--format", "json",
-                 "--jobs", "1"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "--workload",
+                str(path),
+                "--bw",
+                "inf",
+                "--bits",
+                "as-trained,4",
+                "--format",
+                "json",
+                "--jobs",
+                "1",
+            ]
+        )
+        == 0
+    )
     out, err = capsys.readouterr()
     assert [r["bits"] for r in json.loads(out)] == ["as-trained", 4]
     assert "re-quantize" in err and "--bits as-trained" in err
@@ -105,7 +121,10 @@ def test_design_point_carries_as_trained_in_its_key():
     register_graphs({sha: g})
     p = DesignPoint(workload="tiny", workload_sha256=sha, bits="as-trained", bw_gb_per_s=64.0)
     assert json.loads(p.to_json())["bits"] == "as-trained" and DesignPoint.from_dict(json.loads(p.to_json())) == p
-    assert p.to_json() != DesignPoint(workload="tiny", workload_sha256=p.workload_sha256, bits=16, bw_gb_per_s=64.0).to_json()
+    assert (
+        p.to_json()
+        != DesignPoint(workload="tiny", workload_sha256=p.workload_sha256, bits=16, bw_gb_per_s=64.0).to_json()
+    )
     with pytest.raises(InputError, match="body precision"):
         p.design()  # only the graph knows the body precision
     assert p.design(8).macs_per_cycle == 2 * p.base().macs_per_cycle

@@ -133,7 +133,9 @@ def test_dash_and_dev_stdout_write_to_standard_output(tmp_path) -> None:
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env = {**os.environ, "PYTHONPATH": root}
     for target in ("-", "/dev/stdout"):
-        out = subprocess.run([sys.executable, "-c", code, target], capture_output=True, env=env, timeout=60, check=False)
+        out = subprocess.run(
+            [sys.executable, "-c", code, target], capture_output=True, env=env, timeout=60, check=False
+        )
         assert out.returncode == 0 and out.stdout == b"hello\n", (target, out.stderr)
     redirected = tmp_path / "log.txt"
     redirected.write_text("first\n")
@@ -143,7 +145,9 @@ def test_dash_and_dev_stdout_write_to_standard_output(tmp_path) -> None:
 
 
 def test_a_temp_file_left_by_a_dead_writer_is_removed_by_the_next_write(tmp_path) -> None:
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True
+    )
     stale = tmp_path / f".out.csv.{int(dead.stdout)}.abc123.tmp"
     stale.write_text("half")
     live = tmp_path / f".out.csv.{os.getppid()}.def456.tmp"  # a live process's temp file is left alone

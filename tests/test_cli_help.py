@@ -28,8 +28,20 @@ def test_every_command_has_a_description_and_examples() -> None:
         text = sub.format_help()
         assert "examples:" in text, name
         assert 2 <= len(EXAMPLES[name]) <= 3, name
-    assert seen >= {"sweep", "run", "fit", "results", "pareto", "workloads", "layers", "config", "config show",
-                    "export-topology", "import", "reproduce"}
+    assert seen >= {
+        "sweep",
+        "run",
+        "fit",
+        "results",
+        "pareto",
+        "workloads",
+        "layers",
+        "config",
+        "config show",
+        "export-topology",
+        "import",
+        "reproduce",
+    }
 
 
 @pytest.mark.parametrize(("command", "line"), [(c, line) for c, ex in EXAMPLES.items() for _, line in ex])

@@ -46,8 +46,12 @@ def test_a_grid_over_the_maximum_is_refused_at_once_and_max_points_raises_it() -
     cores = ",".join(str(c) for c in range(1, 2001))
     batch = ",".join(str(b) for b in range(1, 1251))
     start = time.monotonic()
-    code, err = run_cli("sweep", "--no-store", "-q", "--bits", ",".join(map(str, range(1, 33))), "--cores", cores, "--batch", batch)
-    assert time.monotonic() - start < 20  # 240 million points (with the 3 default bandwidths): refused before any expansion
+    code, err = run_cli(
+        "sweep", "--no-store", "-q", "--bits", ",".join(map(str, range(1, 33))), "--cores", cores, "--batch", batch
+    )
+    assert (
+        time.monotonic() - start < 20
+    )  # 240 million points (with the 3 default bandwidths): refused before any expansion
     assert code == 2 and "240,000,000 points" in err and "--max-points" in err, err
     code, err = run_cli("sweep", *SMALL, "--no-store", "--max-points", "1")
     assert code == 2 and "2 points" in err
@@ -57,8 +61,9 @@ def test_a_grid_over_the_maximum_is_refused_at_once_and_max_points_raises_it() -
 
 def _accelsim(*args: str, **kw) -> subprocess.CompletedProcess:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "accelsim", *args], env=env, capture_output=False, timeout=120,
-                          check=False, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "accelsim", *args], env=env, capture_output=False, timeout=120, check=False, **kw
+    )
 
 
 def test_stdout_on_dev_full_or_closed_is_one_line_exit_2(tmp_path) -> None:
@@ -69,8 +74,13 @@ def test_stdout_on_dev_full_or_closed_is_one_line_exit_2(tmp_path) -> None:
     with err.open("w") as e:
         code = _accelsim("workloads", stdout=subprocess.DEVNULL, stderr=e).returncode
     assert code == 0
-    code = subprocess.run(f"{sys.executable} -m accelsim workloads >&- 2>{err}", shell=True, timeout=120, check=False,
-                          env={**os.environ, "PYTHONPATH": str(ROOT)}).returncode
+    code = subprocess.run(
+        f"{sys.executable} -m accelsim workloads >&- 2>{err}",
+        shell=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    ).returncode
     assert code == 2 and err.read_text() == "accelsim: error: standard output is closed\n"
 
 

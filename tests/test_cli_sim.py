@@ -12,8 +12,19 @@ from _graphs import tiny_graph
 from accelsim.cli.main import main
 
 REQUIRED = [
-    "workload", "bits", "first_last_bits", "bw", "peak_tmacs", "seconds_per_image", "speedup", "peak_ratio",
-    "efficiency", "bound", "offchip_mb", "weights_fit", "activations_fit",
+    "workload",
+    "bits",
+    "first_last_bits",
+    "bw",
+    "peak_tmacs",
+    "seconds_per_image",
+    "speedup",
+    "peak_ratio",
+    "efficiency",
+    "bound",
+    "offchip_mb",
+    "weights_fit",
+    "activations_fit",
 ]
 
 
@@ -56,11 +67,17 @@ def test_sweep_default_table(tmp_path, capsys):
 
 
 def test_sweep_csv_and_json(capsys):
-    assert main(["sweep", "--workload", "resnet20", "--bits", "8,4", "--bw", "64,inf", "--format", "csv", "--jobs", "1"]) == 0
+    assert (
+        main(["sweep", "--workload", "resnet20", "--bits", "8,4", "--bw", "64,inf", "--format", "csv", "--jobs", "1"])
+        == 0
+    )
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [(r["bits"], r["bw"]) for r in rows] == [("8", "64"), ("8", "inf"), ("4", "64"), ("4", "inf")]
     assert set(REQUIRED) <= set(rows[0])
-    assert main(["sweep", "--workload", "resnet20", "--bits", "16,4", "--bw", "inf", "--format", "json", "--jobs", "1"]) == 0
+    assert (
+        main(["sweep", "--workload", "resnet20", "--bits", "16,4", "--bw", "inf", "--format", "json", "--jobs", "1"])
+        == 0
+    )
     text = capsys.readouterr().out
     assert "Infinity" not in text
     data = json.loads(text)
@@ -69,14 +86,51 @@ def test_sweep_csv_and_json(capsys):
 
 def test_sweep_first_last_none_and_a_graph_file(tmp_path, capsys):
     path = _tiny(tmp_path)
-    assert main(["sweep", "--workload", str(path), "--bits", "4", "--bw", "inf", "--first-last-bits", "none", "--format", "json", "--jobs", "1"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "--workload",
+                str(path),
+                "--bits",
+                "4",
+                "--bw",
+                "inf",
+                "--first-last-bits",
+                "none",
+                "--format",
+                "json",
+                "--jobs",
+                "1",
+            ]
+        )
+        == 0
+    )
     row = json.loads(capsys.readouterr().out)[0]
     assert (row["workload"], row["first_last_bits"]) == ("tiny", 4)
 
 
 def test_sweep_plot(tmp_path, capsys):
     target = tmp_path / "fig" / "speedup.svg"
-    assert main(["sweep", "--workload", "resnet20", "--bits", "16,4", "--bw", "64,inf", "--plot", str(target), "-q", "--jobs", "1"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "--workload",
+                "resnet20",
+                "--bits",
+                "16,4",
+                "--bw",
+                "64,inf",
+                "--plot",
+                str(target),
+                "-q",
+                "--jobs",
+                "1",
+            ]
+        )
+        == 0
+    )
     assert target.read_bytes().startswith(b"<?xml")
     capsys.readouterr()
 
@@ -96,7 +150,9 @@ def test_run_breakdown_and_totals(capsys):
     assert "ms/image steady state" in summary["time"] and "dynamic (no leakage term)" in summary["energy"]
     assert main(["run", "--bits", "4", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["accelerator"]["cores"] == 16 and data["totals"]["weights_fit"] is False  # 16 x 1 MB per core: not every replicated slice fits (issue 10)
+    assert (
+        data["accelerator"]["cores"] == 16 and data["totals"]["weights_fit"] is False
+    )  # 16 x 1 MB per core: not every replicated slice fits (issue 10)
     assert len(data["layers"]) == 73
     assert main(["run", "--workload", "resnet20", "--format", "csv"]) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
@@ -108,7 +164,11 @@ def test_run_with_a_config_file(tmp_path, capsys):
     cfg.write_text('cores = 2\narray = "8x8"\nbw = "inf"\nsram = "4MB"\n')
     assert main(["run", "--workload", "resnet20", "--config", str(cfg), "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
-    assert data["accelerator"]["cores"] == 2 and data["accelerator"]["bw"] == "inf" and data["accelerator"]["sram"] == "4MB"
+    assert (
+        data["accelerator"]["cores"] == 2
+        and data["accelerator"]["bw"] == "inf"
+        and data["accelerator"]["sram"] == "4MB"
+    )
     assert data["totals"]["stall_cycles"] == 0
 
 
@@ -203,9 +263,26 @@ def _csv(text):
 def test_sweep_over_every_axis_flag(tmp_path, capsys):
     graph = _tiny(tmp_path)
     argv = [
-        "sweep", "--workload", f"resnet20,{graph}", "--bits", "8,4", "--bw", "inf", "--sram", "8MB,16MB",
-        "--cores", "2,4", "--array", "16x32,32x32", "--mode", "configurable,dedicated", "--jobs", "1",
-        "--format", "csv", "--no-store",
+        "sweep",
+        "--workload",
+        f"resnet20,{graph}",
+        "--bits",
+        "8,4",
+        "--bw",
+        "inf",
+        "--sram",
+        "8MB,16MB",
+        "--cores",
+        "2,4",
+        "--array",
+        "16x32,32x32",
+        "--mode",
+        "configurable,dedicated",
+        "--jobs",
+        "1",
+        "--format",
+        "csv",
+        "--no-store",
     ]
     assert main(argv) == 0
     rows = _csv(capsys.readouterr().out)
@@ -213,8 +290,10 @@ def test_sweep_over_every_axis_flag(tmp_path, capsys):
     assert [r["workload"] for r in rows[:: len(rows) // 2]] == ["resnet20", "tiny"]
     first = [(r["bits"], r["sram_bytes"], r["cores"], r["array"], r["mode"]) for r in rows[:4]]
     assert first == [
-        ("8", "8000000", "2", "16x32", "configurable"), ("8", "8000000", "2", "16x32", "dedicated"),
-        ("8", "8000000", "2", "32x32", "configurable"), ("8", "8000000", "2", "32x32", "dedicated"),
+        ("8", "8000000", "2", "16x32", "configurable"),
+        ("8", "8000000", "2", "16x32", "dedicated"),
+        ("8", "8000000", "2", "32x32", "configurable"),
+        ("8", "8000000", "2", "32x32", "dedicated"),
     ]
     assert {"energy_per_image_uj", "mac_energy_per_image_uj", "area_mm2", "key"} <= set(rows[0])
     assert not (tmp_path / "accelsim-sweep.db").exists()  # --no-store writes nothing
@@ -240,7 +319,20 @@ def test_sweep_spec_file_and_flags_override_it(tmp_path, capsys):
 
 def test_rerun_reuses_the_store_and_results_reads_it_back(tmp_path, capsys):
     db = tmp_path / "s.db"
-    argv = ["sweep", *SMALL, "--bits", "16,4", "--bw", "64,inf", "--sram", "4MB,16MB", "--store", str(db), "--format", "json"]
+    argv = [
+        "sweep",
+        *SMALL,
+        "--bits",
+        "16,4",
+        "--bw",
+        "64,inf",
+        "--sram",
+        "4MB,16MB",
+        "--store",
+        str(db),
+        "--format",
+        "json",
+    ]
     assert main(argv) == 0
     first = json.loads(capsys.readouterr().out)
     with_more = argv[:-2] + ["--format", "json", "--cores", "2,4"]
@@ -291,7 +383,25 @@ def test_results_hide_points_of_another_model_unless_asked(tmp_path, capsys):
 
 def test_pareto_front_and_plot(tmp_path, capsys):
     db = tmp_path / "s.db"
-    assert main(["sweep", *SMALL, "--bits", "16,8,4", "--bw", "64", "--sram", "2MB,16MB", "--cores", "2,4", "--store", str(db)]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                *SMALL,
+                "--bits",
+                "16,8,4",
+                "--bw",
+                "64",
+                "--sram",
+                "2MB,16MB",
+                "--cores",
+                "2,4",
+                "--store",
+                str(db),
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     plot = tmp_path / "front.png"
     assert main(["pareto", str(db), "--plot", str(plot), "--format", "json"]) == 0
@@ -303,9 +413,7 @@ def test_pareto_front_and_plot(tmp_path, capsys):
     assert main(["results", str(db), "--format", "json"]) == 0
     every = json.loads(capsys.readouterr().out)
     for f in front:  # nothing in the store dominates a front point
-        assert not any(
-            all(o[k] <= f[k] for k in objectives) and any(o[k] < f[k] for k in objectives) for o in every
-        )
+        assert not any(all(o[k] <= f[k] for k in objectives) and any(o[k] < f[k] for k in objectives) for o in every)
     assert main(["pareto", str(db), "--objectives", "seconds_per_image,energy_per_image_uj"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split()[:4] == ["sram", "MB", "cores", "bits"]  # every varying axis is shown
@@ -315,7 +423,20 @@ def test_pareto_front_and_plot(tmp_path, capsys):
 def test_pareto_keeps_one_front_per_workload(tmp_path, capsys):
     """A cheaper network must not hide the other's front (issue 14: six 'optimal' points, all resnet18)."""
     db = tmp_path / "s.db"
-    argv = ["sweep", "--workload", "resnet20,resnet18", "--jobs", "1", "-q", "--bits", "16,4", "--bw", "64", "--store", str(db)]
+    argv = [
+        "sweep",
+        "--workload",
+        "resnet20,resnet18",
+        "--jobs",
+        "1",
+        "-q",
+        "--bits",
+        "16,4",
+        "--bw",
+        "64",
+        "--store",
+        str(db),
+    ]
     assert main(argv) == 0
     capsys.readouterr()
     assert main(["pareto", str(db), "--format", "json"]) == 0
@@ -333,7 +454,9 @@ def test_run_reports_energy_and_area(capsys):
     data = json.loads(capsys.readouterr().out)
     t = data["totals"]
     assert t["memory"] == "hbm2" and t["energy_per_image_uj"] > 0
-    assert t["offchip_energy_per_image_uj"] == pytest.approx(t["offchip_mb_per_image"] * 8 * 3.9, rel=1e-12)  # MB x 8 x pJ/bit
+    assert t["offchip_energy_per_image_uj"] == pytest.approx(
+        t["offchip_mb_per_image"] * 8 * 3.9, rel=1e-12
+    )  # MB x 8 x pJ/bit
     assert t["area_mm2"] == t["compute_area_mm2"] + t["sram_area_mm2"]
     assert {"mac_energy_uj", "sram_energy_uj", "offchip_energy_uj"} <= set(data["layers"][0])
     assert main(["run", "--workload", "resnet20", "--bits", "4"]) == 0
@@ -348,7 +471,9 @@ def test_dask_flag_uses_the_scheduler(capsys):
     argv = ["sweep", "--workload", "resnet20", "--bits", "16,4", "--bw", "inf", "-q", "--no-store", "--format", "json"]
     assert main([*argv, "--jobs", "1"]) == 0
     local = capsys.readouterr().out
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+    ) as cluster:
         assert main([*argv, "--dask", cluster.scheduler_address]) == 0
         assert capsys.readouterr().out == local
         assert main([*argv, "--scheduler", cluster.scheduler_address]) == 0  # the same flag, its other name
@@ -356,7 +481,21 @@ def test_dask_flag_uses_the_scheduler(capsys):
 
 
 def test_some_points_fail_others_print(capsys):
-    argv = ["sweep", *SMALL, "--bits", "8,4", "--bw", "inf", "--sram", "20KB,16MB", "--mode", "dedicated", "--format", "csv", "--no-store"]
+    argv = [
+        "sweep",
+        *SMALL,
+        "--bits",
+        "8,4",
+        "--bw",
+        "inf",
+        "--sram",
+        "20KB,16MB",
+        "--mode",
+        "dedicated",
+        "--format",
+        "csv",
+        "--no-store",
+    ]
     assert main(argv) == 0
     out, err = capsys.readouterr()
     rows = _csv(out)
@@ -402,7 +541,10 @@ def _spec_bad_axis(tmp_path):
         (["sweep", "--store", "NOTASTORE", "--workload", "resnet20", "--bits", "4", "--bw", "inf"], "notes.db"),
         (["sweep", "--store", "no/such/dir/s.db", "--workload", "resnet20", "--bits", "4", "--bw", "inf"], "store="),
         (["sweep", "--sram", "8MB,16MB", "--plot", "x.png"], "plot='x.png'"),
-        (["sweep", "--workload", "resnet20", "--bits", "4", "--bw", "inf", "--sram", "1KB", "--jobs", "1"], "sram='1KB'"),
+        (
+            ["sweep", "--workload", "resnet20", "--bits", "4", "--bw", "inf", "--sram", "1KB", "--jobs", "1"],
+            "sram='1KB'",
+        ),
         (["sweep", "--dask", "foo:bar", "--workload", "resnet20", "--bits", "4", "--bw", "inf"], "dask='foo:bar'"),
         (["run", "--memory", "sdram"], "memory='sdram'"),
         (["results", "missing.db"], "missing.db"),

@@ -16,7 +16,13 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
 def test_every_example_loads_and_round_trips() -> None:
     paths = sorted(CONFIGS.glob("*.toml"))
-    assert [p.name for p in paths] == ["edge-npu.toml", "hbm-datacenter.toml", "pact-default.toml", "tpu-like.toml", "tpu-v1.toml"]
+    assert [p.name for p in paths] == [
+        "edge-npu.toml",
+        "hbm-datacenter.toml",
+        "pact-default.toml",
+        "tpu-like.toml",
+        "tpu-v1.toml",
+    ]
     for path in paths:
         accel = load_accelerator(path)
         assert Accelerator.from_dict(accel.to_dict()) == accel

@@ -49,15 +49,32 @@ def test_a_closed_port_fails_within_the_timeout_in_one_cli_line() -> None:
     err = io.StringIO()
     start = time.monotonic()
     with redirect_stdout(io.StringIO()), redirect_stderr(err):
-        code = main(["sweep", "--no-store", "-q", "--workload", "resnet20", "--bits", "4", "--bw", "inf",
-                     "--dask", f"tcp://127.0.0.1:{_free_port()}", "--dask-timeout", "1"])
+        code = main(
+            [
+                "sweep",
+                "--no-store",
+                "-q",
+                "--workload",
+                "resnet20",
+                "--bits",
+                "4",
+                "--bw",
+                "inf",
+                "--dask",
+                f"tcp://127.0.0.1:{_free_port()}",
+                "--dask-timeout",
+                "1",
+            ]
+        )
     assert time.monotonic() - start < 15  # Dask's default was ~31 s
     assert code == 2 and err.getvalue().count("\n") == 1 and "dask=" in err.getvalue(), err.getvalue()
 
 
 def test_dask_timeout_is_checked_and_needs_dask() -> None:
-    for argv, needle in ((["--dask-timeout", "5"], "applies only with --dask"),
-                         (["--dask", "tcp://127.0.0.1:1", "--dask-timeout", "-1"], "dask_timeout=-1.0")):
+    for argv, needle in (
+        (["--dask-timeout", "5"], "applies only with --dask"),
+        (["--dask", "tcp://127.0.0.1:1", "--dask-timeout", "-1"], "dask_timeout=-1.0"),
+    ):
         err = io.StringIO()
         with redirect_stdout(io.StringIO()), redirect_stderr(err):
             code = main(["sweep", "--no-store", "-q", "--workload", "resnet20", "--bits", "4", *argv])
@@ -85,7 +102,9 @@ class _LostScheduler(cf.Executor):
 def test_a_lost_scheduler_ends_in_one_message_with_the_resume_hint(tmp_path) -> None:
     points = toy_points(20)
     with ResultStore(tmp_path / "s.db") as store:
-        with pytest.raises(ClusterLost, match=r"the cluster went away mid-sweep \(CancelledError.*rerun the same command to resume"):
+        with pytest.raises(
+            ClusterLost, match=r"the cluster went away mid-sweep \(CancelledError.*rerun the same command to resume"
+        ):
             run_points(points, toy_point, executor=_LostScheduler(3), store=store, salt=SALT, max_pending=2)
         assert 0 < len(store) < len(points)  # the points of the finished chunks are kept
         again = run_points(points, toy_point, store=store, salt=SALT)  # and a rerun resumes
@@ -99,8 +118,22 @@ def test_a_killed_local_cluster_mid_sweep_is_one_line_exit_1(tmp_path) -> None:
     threading.Timer(3.0, cluster.close).start()  # the scheduler goes away a few points in
     err = io.StringIO()
     with redirect_stdout(io.StringIO()), redirect_stderr(err):
-        code = main(["sweep", "-q", "--store", str(store), "--workload", "resnet20,resnet50", "--bits", "16,8,4,2",
-                     "--bw", "8,16,32,64,inf", "--dask", cluster.scheduler_address])
+        code = main(
+            [
+                "sweep",
+                "-q",
+                "--store",
+                str(store),
+                "--workload",
+                "resnet20,resnet50",
+                "--bits",
+                "16,8,4,2",
+                "--bw",
+                "8,16,32,64,inf",
+                "--dask",
+                cluster.scheduler_address,
+            ]
+        )
     text = err.getvalue()
     if code == 0:
         pytest.skip("the sweep finished before the cluster closed (fast machine)")

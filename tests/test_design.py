@@ -115,7 +115,9 @@ def test_load_errors_name_the_file(tmp_path):
 
 
 # --- iso-area -------------------------------------------------------------------------------------
-@pytest.mark.parametrize(("bits", "shape", "ratio"), [(16, (16, 32), 1), (8, (32, 32), 2), (4, (32, 64), 4), (2, (64, 64), 8)])
+@pytest.mark.parametrize(
+    ("bits", "shape", "ratio"), [(16, (16, 32), 1), (8, (32, 32), 2), (4, (32, 64), 4), (2, (64, 64), 8)]
+)
 def test_configurable_array_growth(bits, shape, ratio):
     """PACT's configurable MAC: peak ~ 16/b; the array grows 16x32 -> 32x32 -> 32x64 -> 64x64."""
     base = Accelerator()
@@ -169,8 +171,13 @@ def test_scale_cores_and_lanes_keep_total_memory(mode):
 
 def test_iso_area_rejects_bad_arguments():
     base = Accelerator()
-    for kwargs, field in [({"bits": 0}, "bits"), ({"bits": 33}, "bits"), ({"bits": 4, "scale": "chips"}, "scale"),
-                          ({"bits": 4, "mode": "magic"}, "mode"), ({"bits": 4, "a_bits": 40}, "a_bits")]:
+    for kwargs, field in [
+        ({"bits": 0}, "bits"),
+        ({"bits": 33}, "bits"),
+        ({"bits": 4, "scale": "chips"}, "scale"),
+        ({"bits": 4, "mode": "magic"}, "mode"),
+        ({"bits": 4, "a_bits": 40}, "a_bits"),
+    ]:
         with pytest.raises(InputError) as info:
             iso_area(base, **kwargs)
         assert info.value.field == field

@@ -35,14 +35,29 @@ def _run(graph, bits, bw=64.0, **kw):
 
 def test_breakdown_adds_up_and_is_reported(resnet20):
     r = _run(resnet20, 4)
-    parts = r.mac_energy_per_image_uj + r.sram_energy_per_image_uj + r.offchip_energy_per_image_uj + r.noc_energy_per_image_uj
+    parts = (
+        r.mac_energy_per_image_uj
+        + r.sram_energy_per_image_uj
+        + r.offchip_energy_per_image_uj
+        + r.noc_energy_per_image_uj
+    )
     assert r.energy_per_image_uj == parts
-    assert min(r.mac_energy_per_image_uj, r.sram_energy_per_image_uj, r.offchip_energy_per_image_uj, r.noc_energy_per_image_uj) > 0
+    assert (
+        min(
+            r.mac_energy_per_image_uj,
+            r.sram_energy_per_image_uj,
+            r.offchip_energy_per_image_uj,
+            r.noc_energy_per_image_uj,
+        )
+        > 0
+    )
     assert math.fsum(layer.mac_energy_uj for layer in r.layers) == pytest.approx(r.mac_energy_uj, rel=1e-12)
     assert math.fsum(layer.energy_uj for layer in r.layers) == pytest.approx(r.energy_per_image_uj, rel=1e-9)
     totals = r.totals()
     assert totals["energy_per_image_uj"] == r.energy_per_image_uj and totals["memory"] == "lpddr4"
-    assert {"mac_energy_uj", "sram_energy_uj", "offchip_energy_uj", "noc_energy_uj", "sram_access_bits"} <= set(r.layers[0].as_dict())
+    assert {"mac_energy_uj", "sram_energy_uj", "offchip_energy_uj", "noc_energy_uj", "sram_access_bits"} <= set(
+        r.layers[0].as_dict()
+    )
     # the network's energy is its bytes at the design's pJ/bit, exactly
     for layer in r.layers:
         assert layer.noc_energy_uj == layer.noc_bytes * 8 * r.accelerator.noc_pj_per_bit / 1e6
@@ -62,7 +77,11 @@ def test_offchip_energy_is_bytes_times_8_times_pj_per_bit_exactly(resnet20, memo
 
 def test_memory_preset_changes_only_offchip_energy(resnet20):
     lp, hbm = _run(resnet20, 8, memory="lpddr4"), _run(resnet20, 8, memory="HBM2")
-    assert (lp.mac_energy_uj, lp.sram_energy_uj, lp.seconds_per_image) == (hbm.mac_energy_uj, hbm.sram_energy_uj, hbm.seconds_per_image)
+    assert (lp.mac_energy_uj, lp.sram_energy_uj, lp.seconds_per_image) == (
+        hbm.mac_energy_uj,
+        hbm.sram_energy_uj,
+        hbm.seconds_per_image,
+    )
     assert hbm.offchip_energy_per_image_uj == pytest.approx(lp.offchip_energy_per_image_uj * 3.9 / 8.0, rel=1e-12)
     assert hbm.memory == "hbm2"
     with pytest.raises(InputError) as info:
@@ -151,7 +170,9 @@ def test_iso_area_designs_keep_the_compute_area():
         dedicated = area(iso_area(base, bits, "dedicated"), built_bits=built).compute_mm2
         assert 0.97 * ref.compute_mm2 <= dedicated <= ref.compute_mm2 * (1 + 1e-12)  # floored counts
     bigger = area(Accelerator(cores=8, sram_bytes=32_000_000), built_bits=built)
-    assert bigger.compute_mm2 == pytest.approx(2 * ref.compute_mm2) and bigger.sram_mm2 == pytest.approx(2 * ref.sram_mm2)
+    assert bigger.compute_mm2 == pytest.approx(2 * ref.compute_mm2) and bigger.sram_mm2 == pytest.approx(
+        2 * ref.sram_mm2
+    )
 
 
 def test_sweep_rows_carry_the_simulated_energy_and_area(resnet20):

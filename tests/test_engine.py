@@ -21,10 +21,16 @@ from tests.test_sim import ANOMALY_BOUND, _sim, accels, graphs
 #: 1,000 B per core. There, in the merge of event and main, hypothesis found a bandwidth anomaly beyond
 #: ANOMALY_BOUND: 2 cores of 2x1 dedicated 2-bit MACs, 4,000 B in all, a 4-layer graph at 4 bits,
 #: lookahead 3: 0.5 -> 0.25 GB/s took 14,115 -> 12,940 cycles (8.3 % faster). Open (integration report).
-engine_accels = st.builds(lambda a, per_core: replace(a, sram_bytes=per_core * a.cores), accels, st.integers(4_000, 80_000))
+engine_accels = st.builds(
+    lambda a, per_core: replace(a, sram_bytes=per_core * a.cores), accels, st.integers(4_000, 80_000)
+)
 
-MANY = settings(max_examples=1000, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+MANY = settings(
+    max_examples=1000,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @pytest.mark.parametrize(("net", "bits", "bw"), [("resnet50", 16, 64.0), ("resnet50", 4, 32.0), ("vgg16", 8, 64.0)])

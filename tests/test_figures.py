@@ -37,10 +37,41 @@ def test_every_roofline_point_lies_under_both_roofs(bw) -> None:
 
 def test_run_and_sweep_write_print_resolution_figures(tmp_path, capsys) -> None:
     layers, roof, speed = tmp_path / "layers.png", tmp_path / "roof.png", tmp_path / "speed.png"
-    argv = ["run", "--workload", "resnet20", "--bits", "4", "--plot", str(layers), "--roofline", str(roof), "--format", "json"]
+    argv = [
+        "run",
+        "--workload",
+        "resnet20",
+        "--bits",
+        "4",
+        "--plot",
+        str(layers),
+        "--roofline",
+        str(roof),
+        "--format",
+        "json",
+    ]
     assert main(argv) == 0
-    assert main(["sweep", "--workload", "resnet20", "--bits", "16,4", "--bw", "64", "--no-store", "--jobs", "1",
-                 "--plot", str(speed), "--format", "csv"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "--workload",
+                "resnet20",
+                "--bits",
+                "16,4",
+                "--bw",
+                "64",
+                "--no-store",
+                "--jobs",
+                "1",
+                "--plot",
+                str(speed),
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert DPI >= 200
     for path in (layers, roof, speed):

@@ -22,8 +22,11 @@ from pact_train.cli import main as pact_main
 
 
 def _snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def _run(case: Case) -> tuple[int, str, str]:
@@ -46,8 +49,24 @@ def corpus(tmp_path_factory) -> tuple[Path, list[Case]]:
 
         run = folder / "_trained"
         with redirect_stdout(io.StringIO()):
-            code = pact_main(["-q", "train", "--train-limit", "64", "--test-limit", "32", "--width", "4",
-                              "--batch-size", "32", "--epochs", "1", "--out", str(run)])
+            code = pact_main(
+                [
+                    "-q",
+                    "train",
+                    "--train-limit",
+                    "64",
+                    "--test-limit",
+                    "32",
+                    "--width",
+                    "4",
+                    "--batch-size",
+                    "32",
+                    "--epochs",
+                    "1",
+                    "--out",
+                    str(run),
+                ]
+            )
         assert code == 0
     except ImportError:
         pass
@@ -63,11 +82,21 @@ def test_every_corpus_case_is_one_line_exit_2_and_touches_nothing(corpus, capsys
         code, out, err = _run(case)
         after = _snapshot(folder)
         prefix = f"{case.tool}: error: "
-        ok = (code == 2 and out == "" and err.count("\n") == 1 and err.startswith(prefix) and "Traceback" not in err
-              and f"{case.field}" in err.split(": error: ", 1)[-1] and "=" in err and after == before)
+        ok = (
+            code == 2
+            and out == ""
+            and err.count("\n") == 1
+            and err.startswith(prefix)
+            and "Traceback" not in err
+            and f"{case.field}" in err.split(": error: ", 1)[-1]
+            and "=" in err
+            and after == before
+        )
         outcomes[(case.kind, "exit 2, one line" if ok else "FAILED")] += 1
         if not ok:
-            failures.append(f"{case.kind}/{case.name}: exit {code}, err {err[:300]!r}, changed {set(after) ^ set(before) or (after != before)}")
+            failures.append(
+                f"{case.kind}/{case.name}: exit {code}, err {err[:300]!r}, changed {set(after) ^ set(before) or (after != before)}"
+            )
     with capsys.disabled():  # the per-class table the issue asks for, in the test log
         print("\nfuzz corpus:", ", ".join(f"{k} {v}: {n}" for (k, v), n in sorted(outcomes.items())))
     assert not failures, "\n".join(failures)
@@ -77,8 +106,29 @@ def test_every_corpus_case_is_one_line_exit_2_and_touches_nothing(corpus, capsys
 # --- flags: hypothesis strategies for axis values ------------------------------------------------
 _TOKENS = st.one_of(
     st.text(alphabet="0123456789,.xXkKMGTBiB -+eEinf", max_size=12),
-    st.sampled_from(["8,,4", ",", "0", "-1", "1e400", "nan", "inf", "16x0", "0x16", "99999x1", "1TB", "65GB",
-                     "100000", "configurable,", "fast", "8MB,8MB", "9" * 30, "", "   "]),
+    st.sampled_from(
+        [
+            "8,,4",
+            ",",
+            "0",
+            "-1",
+            "1e400",
+            "nan",
+            "inf",
+            "16x0",
+            "0x16",
+            "99999x1",
+            "1TB",
+            "65GB",
+            "100000",
+            "configurable,",
+            "fast",
+            "8MB,8MB",
+            "9" * 30,
+            "",
+            "   ",
+        ]
+    ),
 )
 _FLAGS = st.sampled_from(["--bits", "--bw", "--sram", "--cores", "--array", "--batch", "--mode"])
 

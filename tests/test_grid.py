@@ -122,19 +122,23 @@ def test_expand_is_the_product_in_declared_order() -> None:
 def test_to_dict_round_trips() -> None:
     spec = SweepSpec.from_mapping({"workload": ["resnet50", "model.json"], "bw": "32,inf", "array": "16x32,8x8"})
     assert SweepSpec.from_mapping(spec.to_dict()) == spec
-    assert spec.to_dict() == {"workload": ["resnet50", "model.json"], "bw_gb_per_s": ["32", "inf"], "array": ["16x32", "8x8"]}
+    assert spec.to_dict() == {
+        "workload": ["resnet50", "model.json"],
+        "bw_gb_per_s": ["32", "inf"],
+        "array": ["16x32", "8x8"],
+    }
 
 
 def test_load_spec_from_toml(tmp_path) -> None:
     path = tmp_path / "sweep.toml"
     path.write_text(
         "[axes]\n"
-        "workload = [\"resnet50\"]\n"
+        'workload = ["resnet50"]\n'
         "bits = [16, 8, 4, 2]\n"
         "bw = [32, 64.5, inf]\n"  # TOML's own inf; the string "inf" works too
-        "sram = \"8MB,16MB\"\n"
-        "array = [\"16x32\", [8, 8]]\n"
-        "mode = [\"configurable\", \"dedicated\"]\n"
+        'sram = "8MB,16MB"\n'
+        'array = ["16x32", [8, 8]]\n'
+        'mode = ["configurable", "dedicated"]\n'
     )
     spec = load_spec(path)
     assert spec.names == ("workload", "bits", "bw_gb_per_s", "sram_bytes", "array", "mode")

@@ -191,7 +191,9 @@ def _conv_valid(a: dict) -> bool:
         return False
     if min(a["padding"]) < 0 or c % a["groups"] or a["out_channels"] % a["groups"]:
         return False
-    return all(size + 2 * p - d * (k - 1) - 1 >= 0 for size, k, p, d in zip((h, w), a["kernel"], a["padding"], a["dilation"]))
+    return all(
+        size + 2 * p - d * (k - 1) - 1 >= 0 for size, k, p, d in zip((h, w), a["kernel"], a["padding"], a["dilation"])
+    )
 
 
 def _check_invariants(r, accel) -> None:
@@ -258,8 +260,18 @@ def test_precisions_are_checked(w, a):
 
 
 def _json_values():
-    leaves = st.one_of(st.none(), st.booleans(), st.integers(-3, 40), st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=5))
-    return st.recursive(leaves, lambda kids: st.one_of(st.lists(kids, max_size=4), st.dictionaries(st.text(max_size=8), kids, max_size=4)), max_leaves=12)
+    leaves = st.one_of(
+        st.none(),
+        st.booleans(),
+        st.integers(-3, 40),
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.text(max_size=5),
+    )
+    return st.recursive(
+        leaves,
+        lambda kids: st.one_of(st.lists(kids, max_size=4), st.dictionaries(st.text(max_size=8), kids, max_size=4)),
+        max_leaves=12,
+    )
 
 
 def _tiny_dict() -> dict:
@@ -267,7 +279,28 @@ def _tiny_dict() -> dict:
 
 
 @settings(max_examples=120, deadline=None)
-@given(layer=st.integers(0, 3), key=st.sampled_from(["in_shape", "kernel", "stride", "padding", "out_channels", "out_features", "inputs", "type", "name", "w_bits", "a_bits", "mode", "groups", "act"]), value=_json_values())
+@given(
+    layer=st.integers(0, 3),
+    key=st.sampled_from(
+        [
+            "in_shape",
+            "kernel",
+            "stride",
+            "padding",
+            "out_channels",
+            "out_features",
+            "inputs",
+            "type",
+            "name",
+            "w_bits",
+            "a_bits",
+            "mode",
+            "groups",
+            "act",
+        ]
+    ),
+    value=_json_values(),
+)
 def test_mutated_graph_files_load_or_raise_input_error(layer, key, value):
     data = _tiny_dict()
     data["layers"][layer][key] = value
@@ -329,7 +362,18 @@ def test_cli_sweep_tokens_exit_0_or_one_line_exit_2(chosen):
     with tempfile.TemporaryDirectory() as tmp:
         graph = Path(tmp) / "tiny.json"
         graph.write_text(json.dumps(_tiny_dict()))
-        argv = ["sweep", "--workload", str(graph), "--jobs", "1", "-q", "--format", "json", "--store", str(Path(tmp) / "s.db")]
+        argv = [
+            "sweep",
+            "--workload",
+            str(graph),
+            "--jobs",
+            "1",
+            "-q",
+            "--format",
+            "json",
+            "--store",
+            str(Path(tmp) / "s.db"),
+        ]
         size = 1
         for flag, picks in chosen.items():
             tokens = [_TOKENS[flag][i % len(_TOKENS[flag])] for i in picks]
@@ -344,7 +388,11 @@ def test_cli_sweep_tokens_exit_0_or_one_line_exit_2(chosen):
         assert code in (0, 2), (argv, code, err)
         assert "Traceback" not in err
         if code == 2:
-            assert out == "" and len(err.strip().splitlines()) == 1 and err.startswith(("accelsim: error:", "accelsim sweep: error:"))
+            assert (
+                out == ""
+                and len(err.strip().splitlines()) == 1
+                and err.startswith(("accelsim: error:", "accelsim sweep: error:"))
+            )
         else:
             rows = json.loads(out)
             assert 1 <= len(rows) <= size
@@ -355,7 +403,10 @@ def test_cli_sweep_tokens_exit_0_or_one_line_exit_2(chosen):
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(body=st.dictionaries(st.sampled_from([f.name for f in fields(Accelerator)]), _anything, max_size=3), bits=st.sampled_from(["4", "16", "0", "x"]))
+@given(
+    body=st.dictionaries(st.sampled_from([f.name for f in fields(Accelerator)]), _anything, max_size=3),
+    bits=st.sampled_from(["4", "16", "0", "x"]),
+)
 def test_cli_run_with_random_configs(body, bits):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "acc.json"
@@ -365,7 +416,9 @@ def test_cli_run_with_random_configs(body, bits):
             return
         graph = Path(tmp) / "tiny.json"
         graph.write_text(json.dumps(_tiny_dict()))
-        code, out, err = _cli(["run", "--workload", str(graph), "--config", str(path), "--bits", bits, "--format", "json"])
+        code, out, err = _cli(
+            ["run", "--workload", str(graph), "--config", str(path), "--bits", bits, "--format", "json"]
+        )
         assert code in (0, 2) and "Traceback" not in err
         if code == 2:
             assert out == "" and len(err.strip().splitlines()) == 1
@@ -407,7 +460,9 @@ def test_no_load_executes_data():
                 ok = isinstance(flags.get("allow_pickle"), ast.Constant) and flags["allow_pickle"].value is False
                 if not ok:
                     problems.append(f"{where}: np.load without allow_pickle=False")
-            if name in ("eval", "exec") or (owner in ("pickle", "marshal", "dill", "cloudpickle", "shelve") and attr in ("load", "loads", "open")):
+            if name in ("eval", "exec") or (
+                owner in ("pickle", "marshal", "dill", "cloudpickle", "shelve") and attr in ("load", "loads", "open")
+            ):
                 problems.append(f"{where}: {owner + '.' if owner else ''}{attr or name}")
             if owner == "yaml" and attr == "load":
                 flags = {k.arg for k in node.keywords}

@@ -18,7 +18,21 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("accelsim", "tech", "workloads", "pact_train")
 
 #: Layers of the flow, lowest first; a component may import the components before it (see ALLOWED).
-ORDER = ("_version", "errors", "atomic", "inputfiles", "ir", "tech", "workloads", "io", "hardware", "model", "explore", "report", "cli")
+ORDER = (
+    "_version",
+    "errors",
+    "atomic",
+    "inputfiles",
+    "ir",
+    "tech",
+    "workloads",
+    "io",
+    "hardware",
+    "model",
+    "explore",
+    "report",
+    "cli",
+)
 ALLOWED: dict[str, set[str]] = {name: set(ORDER[:i]) for i, name in enumerate(ORDER)}
 ALLOWED["tech"] = {"errors", "ir"}  # the brief: tech data depends on nothing but errors and the IR
 ALLOWED["workloads"] = {"errors", "ir"}

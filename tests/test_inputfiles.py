@@ -62,15 +62,22 @@ def test_a_fifo_is_refused_as_a_fifo_without_blocking(tmp_path, suffix) -> None:
 def test_a_directory_is_named_as_a_directory_not_a_missing_file(tmp_path) -> None:
     for name in ("d.json", "d.toml", "d.csv", "d.onnx"):
         (tmp_path / name).mkdir()
-    for argv, field in _commands(str(tmp_path / "d.json")) + [(["run", "--workload", str(tmp_path / "d.csv")], "workload"),
-                                                               (["run", "--config", str(tmp_path / "d.toml")], "config"),
-                                                               (["sweep", "--no-store", "--spec", str(tmp_path / "d.toml")], "spec")]:
+    for argv, field in _commands(str(tmp_path / "d.json")) + [
+        (["run", "--workload", str(tmp_path / "d.csv")], "workload"),
+        (["run", "--config", str(tmp_path / "d.toml")], "config"),
+        (["sweep", "--no-store", "--spec", str(tmp_path / "d.toml")], "spec"),
+    ]:
         code, err = run_cli(*argv)
         assert_one_line(code, err, field, "is a directory")
 
 
 def test_non_utf8_files_name_the_offending_byte(tmp_path) -> None:
-    for name, flag in (("w.json", "--workload"), ("c.json", "--config"), ("c.toml", "--config"), ("t.csv", "--workload")):
+    for name, flag in (
+        ("w.json", "--workload"),
+        ("c.json", "--config"),
+        ("c.toml", "--config"),
+        ("t.csv", "--workload"),
+    ):
         path = tmp_path / name
         path.write_bytes(b'{"a": "\xff\xfe"}')
         code, err = run_cli("run", flag, str(path))
@@ -102,7 +109,11 @@ def test_deep_toml_is_refused(tmp_path) -> None:
 def test_integer_literals_over_4300_digits_are_refused(tmp_path) -> None:
     huge = "9" * 5000
     cases = [
-        ("w.json", "--workload", json.dumps(tiny_graph().to_dict()).replace('"schema_version": 1', f'"schema_version": {huge}')),
+        (
+            "w.json",
+            "--workload",
+            json.dumps(tiny_graph().to_dict()).replace('"schema_version": 1', f'"schema_version": {huge}'),
+        ),
         ("c.json", "--config", '{"cores": ' + huge + "}"),
         ("c.toml", "--config", f"cores = {huge}\n"),
         ("t.csv", "--workload", f"{HEADER}\nconv,{huge},8,3,3,4,4,1,\n"),

@@ -28,7 +28,15 @@ def test_conv_counts_by_hand() -> None:
 
     MACs = 112*112 * 64 * 3*7*7 = 118,013,952; weights = 64*3*49 = 9,408; GEMM M=12544, N=64, K=147.
     """
-    conv = Conv2d(name="conv1", in_shape=(1, 3, 224, 224), out_channels=64, kernel=(7, 7), stride=(2, 2), padding=(3, 3), batchnorm=True)
+    conv = Conv2d(
+        name="conv1",
+        in_shape=(1, 3, 224, 224),
+        out_channels=64,
+        kernel=(7, 7),
+        stride=(2, 2),
+        padding=(3, 3),
+        batchnorm=True,
+    )
     assert conv.out_shape == (1, 64, 112, 112)
     assert conv.macs == 118_013_952
     assert conv.weight_elems == 9_408
@@ -47,7 +55,9 @@ def test_depthwise_is_groups_of_single_column_gemms() -> None:
 
 
 def test_dilation_and_stride_shape() -> None:
-    conv = Conv2d(name="c", in_shape=(2, 8, 17, 17), out_channels=4, kernel=(3, 3), stride=(2, 2), padding=(2, 2), dilation=(2, 2))
+    conv = Conv2d(
+        name="c", in_shape=(2, 8, 17, 17), out_channels=4, kernel=(3, 3), stride=(2, 2), padding=(2, 2), dilation=(2, 2)
+    )
     # (17 + 4 - 2*2 - 1) // 2 + 1 = 9
     assert conv.out_shape == (2, 4, 9, 9)
 
@@ -69,7 +79,12 @@ def test_matmul_has_no_weights() -> None:
 
 
 def test_pool_concat_flatten_shapes() -> None:
-    assert Pool(name="p", in_shape=(1, 64, 112, 112), kernel=(3, 3), stride=(2, 2), padding=(1, 1)).out_shape == (1, 64, 56, 56)
+    assert Pool(name="p", in_shape=(1, 64, 112, 112), kernel=(3, 3), stride=(2, 2), padding=(1, 1)).out_shape == (
+        1,
+        64,
+        56,
+        56,
+    )
     cat = Concat(name="cat", in_shapes=((1, 8, 4, 4), (1, 24, 4, 4)))
     assert cat.out_shape == (1, 32, 4, 4)
     assert Flatten(name="f", in_shape=(1, 256, 6, 6)).out_shape == (1, 9216)
@@ -98,8 +113,14 @@ def test_bad_layers_name_the_field(build, field) -> None:
 
 def _tiny() -> LayerGraph:
     g = LayerGraph("tiny")
-    g.add(Conv2d(name="c1", in_shape=(1, 3, 8, 8), out_channels=4, kernel=(3, 3), padding=(1, 1), batchnorm=True, act="relu"))
-    g.add(Conv2d(name="c2", in_shape=(1, 4, 8, 8), out_channels=4, kernel=(3, 3), padding=(1, 1), batchnorm=True), ["c1"])
+    g.add(
+        Conv2d(
+            name="c1", in_shape=(1, 3, 8, 8), out_channels=4, kernel=(3, 3), padding=(1, 1), batchnorm=True, act="relu"
+        )
+    )
+    g.add(
+        Conv2d(name="c2", in_shape=(1, 4, 8, 8), out_channels=4, kernel=(3, 3), padding=(1, 1), batchnorm=True), ["c1"]
+    )
     g.add(Add(name="add", shape=(1, 4, 8, 8), act="relu"), ["c1", "c2"])
     g.add(Pool(name="gap", in_shape=(1, 4, 8, 8), mode="avg", kernel=(8, 8), stride=(1, 1)), ["add"])
     g.add(Flatten(name="flat", in_shape=(1, 4, 1, 1)), ["gap"])
@@ -136,7 +157,9 @@ def test_policy_sets_first_and_last_mac_layers() -> None:
     assert g.precision("fc") == Precision(8, 8)
     assert g.weight_bits() == 4 * 27 * 8 + 4 * 36 * 4 + 40 * 8
     assert g.weight_bytes() == (4 * 27 * 8 + 4 * 36 * 4 + 40 * 8) // 8 and isinstance(g.weight_bytes(), int)
-    assert g.with_policy(uniform_policy(3, first_last_bits=None)).weight_bytes() == -(-(4 * 27 + 4 * 36 + 40) * 3 // 8)  # rounds up
+    assert g.with_policy(uniform_policy(3, first_last_bits=None)).weight_bytes() == -(
+        -(4 * 27 + 4 * 36 + 40) * 3 // 8
+    )  # rounds up
     plain = _tiny().with_policy(uniform_policy(2, first_last_bits=None))
     assert {plain.precision(n) for n in plain.names()} == {Precision(2, 2)}
     # the original graph is untouched: policies return copies
@@ -193,6 +216,7 @@ def test_load_reports_bad_json_position(tmp_path) -> None:
 
 # --- property test: random valid chains/branches round-trip losslessly --------------------------
 
+
 @st.composite
 def graphs(draw) -> LayerGraph:
     n = draw(st.integers(1, 2))
@@ -208,8 +232,17 @@ def graphs(draw) -> LayerGraph:
             k = draw(st.integers(1, 3))
             groups = draw(st.sampled_from([1, shape[1]]))
             out_c = shape[1] * draw(st.integers(1, 3)) if groups > 1 else draw(st.integers(1, 8))
-            layer = Conv2d(name=name, in_shape=shape, out_channels=out_c, kernel=(k, k), padding=(k // 2, k // 2), groups=groups,
-                           bias=draw(st.booleans()), batchnorm=draw(st.booleans()), act=draw(st.sampled_from(["none", "relu", "pact"])))
+            layer = Conv2d(
+                name=name,
+                in_shape=shape,
+                out_channels=out_c,
+                kernel=(k, k),
+                padding=(k // 2, k // 2),
+                groups=groups,
+                bias=draw(st.booleans()),
+                batchnorm=draw(st.booleans()),
+                act=draw(st.sampled_from(["none", "relu", "pact"])),
+            )
         elif kind == "pool" and min(shape[2:]) >= 2:
             layer = Pool(name=name, in_shape=shape, mode=draw(st.sampled_from(["max", "avg"])))
         else:

@@ -82,8 +82,13 @@ def test_empty_list_items_are_refused_not_skipped(flag, value) -> None:
 
 
 def test_grid_size_is_checked_without_expanding_and_points_stream_lazily() -> None:
-    big = SweepSpec.from_mapping({"bits": ",".join(map(str, range(1, 33))), "cores": ",".join(map(str, range(1, 2001))),
-                                  "batch": ",".join(map(str, range(1, 1251)))})  # 80 million points
+    big = SweepSpec.from_mapping(
+        {
+            "bits": ",".join(map(str, range(1, 33))),
+            "cores": ",".join(map(str, range(1, 2001))),
+            "batch": ",".join(map(str, range(1, 1251))),
+        }
+    )  # 80 million points
     assert big.size == 80_000_000 > MAX_POINTS
     with pytest.raises(InputError, match="80,000,000 points.*--max-points"):
         check_grid_size(big)

@@ -34,13 +34,29 @@ PUBLISHED_PARAMS = {
 
 #: Hugging Face config.json files of two of the zoo's models, abridged to the fields that set shapes.
 GPT2_CONFIG = {
-    "model_type": "gpt2", "n_layer": 12, "n_embd": 768, "n_head": 12, "n_inner": None, "n_positions": 1024,
-    "vocab_size": 50257, "activation_function": "gelu_new", "layer_norm_epsilon": 1e-05,
+    "model_type": "gpt2",
+    "n_layer": 12,
+    "n_embd": 768,
+    "n_head": 12,
+    "n_inner": None,
+    "n_positions": 1024,
+    "vocab_size": 50257,
+    "activation_function": "gelu_new",
+    "layer_norm_epsilon": 1e-05,
 }
 LLAMA3_CONFIG = {
-    "model_type": "llama", "hidden_size": 4096, "intermediate_size": 14336, "num_attention_heads": 32,
-    "num_key_value_heads": 8, "num_hidden_layers": 32, "vocab_size": 128256, "max_position_embeddings": 8192,
-    "hidden_act": "silu", "rms_norm_eps": 1e-05, "tie_word_embeddings": False, "rope_theta": 500000.0,
+    "model_type": "llama",
+    "hidden_size": 4096,
+    "intermediate_size": 14336,
+    "num_attention_heads": 32,
+    "num_key_value_heads": 8,
+    "num_hidden_layers": 32,
+    "vocab_size": 128256,
+    "max_position_embeddings": 8192,
+    "hidden_act": "silu",
+    "rms_norm_eps": 1e-05,
+    "tie_word_embeddings": False,
+    "rope_theta": 500000.0,
 }
 
 
@@ -220,9 +236,20 @@ def _fields(cfg: LLMConfig) -> dict:
 def test_a_user_config_dict_builds_a_model() -> None:
     """A model the zoo lacks, from its config alone: Mistral-7B (32 layers, 4096, GQA 8, FFN 14336)."""
     mistral = {
-        "name": "mistral_7b", "hidden": 4096, "heads": 32, "kv_heads": 8, "layers": 32, "ffn": 14336, "vocab": 32000,
-        "max_positions": 32768, "gated_ffn": True, "act": "silu", "norm": "rmsnorm", "positions": "rope",
-        "tied_embeddings": False, "bias": False,
+        "name": "mistral_7b",
+        "hidden": 4096,
+        "heads": 32,
+        "kv_heads": 8,
+        "layers": 32,
+        "ffn": 14336,
+        "vocab": 32000,
+        "max_positions": 32768,
+        "gated_ffn": True,
+        "act": "silu",
+        "norm": "rmsnorm",
+        "positions": "rope",
+        "tied_embeddings": False,
+        "bias": False,
     }
     # Mistral-7B-v0.1's published count (mistralai/Mistral-7B-v0.1): 7,241,732,096 parameters
     assert llm(mistral, Phase("decode", ctx=10)).total_params() == 7_241_732_096

@@ -92,7 +92,10 @@ def test_more_vector_lanes_never_slow_a_step() -> None:
     narrow = simulate(graph, Accelerator(vector_lanes=4, bw_gb_per_s=math.inf))
     wide = simulate(graph, Accelerator(vector_lanes=64, bw_gb_per_s=math.inf))
     assert wide.cycles < narrow.cycles
-    assert simulate(graph, Accelerator(bw_gb_per_s=math.inf)).cycles == simulate(graph, Accelerator(vector_lanes=32, bw_gb_per_s=math.inf)).cycles
+    assert (
+        simulate(graph, Accelerator(bw_gb_per_s=math.inf)).cycles
+        == simulate(graph, Accelerator(vector_lanes=32, bw_gb_per_s=math.inf)).cycles
+    )
 
 
 def test_cli_run_takes_bit_tokens_and_reports_llm_totals(capsys) -> None:
@@ -100,7 +103,17 @@ def test_cli_run_takes_bit_tokens_and_reports_llm_totals(capsys) -> None:
 
     from accelsim.cli import main
 
-    argv = ["run", "--workload", "gpt2:decode,ctx=64", "--bits", "w4a16", "--first-last-bits", "none", "--format", "json"]
+    argv = [
+        "run",
+        "--workload",
+        "gpt2:decode,ctx=64",
+        "--bits",
+        "w4a16",
+        "--first-last-bits",
+        "none",
+        "--format",
+        "json",
+    ]
     assert main(argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["accelerator"]["mac_bits"] == "4x16"  # the config vocabulary: weight x activation bits
@@ -117,18 +130,55 @@ def test_sweep_takes_bit_tokens_and_context_axis(capsys) -> None:
 
     from accelsim.cli import main
 
-    argv = ["sweep", "--workload", "gpt2", "--ctx", "32,64", "--bits", "16,w4a16", "--bw", "64", "--no-store", "-q",
-            "--jobs", "1", "--format", "json"]
+    argv = [
+        "sweep",
+        "--workload",
+        "gpt2",
+        "--ctx",
+        "32,64",
+        "--bits",
+        "16,w4a16",
+        "--bw",
+        "64",
+        "--no-store",
+        "-q",
+        "--jobs",
+        "1",
+        "--format",
+        "json",
+    ]
     assert main(argv) == 0
     rows = json.loads(capsys.readouterr().out)
     assert [(r["workload"], r["bits"]) for r in rows] == [
-        ("gpt2:decode,ctx=32", 16), ("gpt2:decode,ctx=32", "w4a16"), ("gpt2:decode,ctx=64", 16), ("gpt2:decode,ctx=64", "w4a16")]
+        ("gpt2:decode,ctx=32", 16),
+        ("gpt2:decode,ctx=32", "w4a16"),
+        ("gpt2:decode,ctx=64", 16),
+        ("gpt2:decode,ctx=64", "w4a16"),
+    ]
     w4 = [r for r in rows if r["bits"] == "w4a16"]
     assert all(r["macs_per_cycle"] == 2048 and r["speedup"] > 2 for r in w4)  # weight-only: same MACs, fewer bytes
     assert all(r["tokens_per_s"] == pytest.approx(1 / r["seconds_per_image"]) and r["kv_on_chip"] for r in rows)
     # the phase's own commas survive the workload axis' comma list
-    assert main(["sweep", "--workload", "gpt2:decode,ctx=32,gpt2:decode,ctx=64", "--bits", "16", "--bw", "64", "--no-store",
-                 "-q", "--jobs", "1", "--format", "json"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "--workload",
+                "gpt2:decode,ctx=32,gpt2:decode,ctx=64",
+                "--bits",
+                "16",
+                "--bw",
+                "64",
+                "--no-store",
+                "-q",
+                "--jobs",
+                "1",
+                "--format",
+                "json",
+            ]
+        )
+        == 0
+    )
     assert [r["workload"] for r in json.loads(capsys.readouterr().out)] == ["gpt2:decode,ctx=32", "gpt2:decode,ctx=64"]
 
 

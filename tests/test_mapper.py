@@ -46,7 +46,9 @@ def test_unmapped_k1_pack1_cycles_equal_the_scalesim_closed_form():
     gemm, view = GemmView(3136, 64, 576), ArrayView(16, 32)
     for flow in ("os", "ws", "is"):
         for split in (Split(1, 4, 1), Split(1, 2, 2), Split(1, 1, 4)):
-            assert mapspace.core_cycles(gemm, mapspace.LayerMapping(flow, split), view) == core_cycles(gemm, split, view, flow)
+            assert mapspace.core_cycles(gemm, mapspace.LayerMapping(flow, split), view) == core_cycles(
+                gemm, split, view, flow
+            )
 
 
 def test_search_is_deterministic_and_the_cache_returns_the_cold_choice():
@@ -71,7 +73,9 @@ def test_packing_depthwise_layers_cuts_mobilenet_v2_time_and_depthwise_share():
     fixed, found = simulate(g), simulate(g, mapper=SEARCH)
 
     def dw_share(r):  # noqa: ANN001, ANN202
-        dw = sum(lr.cycles for lr in r.layers if g.layer(lr.name).gemm() is not None and g.layer(lr.name).gemm().groups > 1)
+        dw = sum(
+            lr.cycles for lr in r.layers if g.layer(lr.name).gemm() is not None and g.layer(lr.name).gemm().groups > 1
+        )
         return dw / r.cycles
 
     assert dw_share(fixed) > 0.85 and dw_share(found) < 0.6  # measured: 87.7 % -> 58.1 % (OS)
@@ -171,15 +175,31 @@ def test_sweep_point_runs_the_search():
     plan = plan_points({"workload": "mobilenet_v2", "bits": "16", "bw": "64"}, mapper=SEARCH)
     register_graphs(plan.graphs)
     fixed_plan = plan_points({"workload": "mobilenet_v2", "bits": "16", "bw": "64"})
-    assert evaluate_point(plan.points[0])["seconds_per_image"] < evaluate_point(fixed_plan.points[0])["seconds_per_image"] / 2
+    assert (
+        evaluate_point(plan.points[0])["seconds_per_image"]
+        < evaluate_point(fixed_plan.points[0])["seconds_per_image"] / 2
+    )
 
 
 def test_cli_run_shows_the_mapping_in_the_table_and_json():
-    cmd = [sys.executable, "-m", "accelsim", "run", "--workload", "resnet18", "--mapper", "search", "--dataflows", "os,ws,is"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "accelsim",
+        "run",
+        "--workload",
+        "resnet18",
+        "--mapper",
+        "search",
+        "--dataflows",
+        "os,ws,is",
+    ]
     env_root = {"cwd": ROOT}
     table = subprocess.run(cmd, capture_output=True, text=True, check=True, **env_root).stdout
     assert "mapping" in table and "(OS/WS/IS)" in table
-    data = json.loads(subprocess.run(cmd + ["--format", "json"], capture_output=True, text=True, check=True, **env_root).stdout)
+    data = json.loads(
+        subprocess.run(cmd + ["--format", "json"], capture_output=True, text=True, check=True, **env_root).stdout
+    )
     conv1 = next(lr for lr in data["layers"] if lr["name"] == "conv1")
     assert conv1["dataflow"] == "ws" and conv1["mapping"].startswith("ws g") and conv1["k_split"] == 1
     assert conv1["mapping"] in next(line for line in table.splitlines() if line.startswith("conv1 "))
@@ -210,7 +230,9 @@ def test_search_is_never_worse_than_fixed_in_the_full_model(name, bits):
 
 def test_cli_sweep_names_the_mapper_in_its_header():
     cmd = [sys.executable, "-m", "accelsim", "sweep", "--no-store", "-q", "--jobs", "1", "--bits", "16", "--bw", "64"]
-    searched = subprocess.run(cmd + ["--mapper", "search", "--objective", "edp"], capture_output=True, text=True, check=True, cwd=ROOT)
+    searched = subprocess.run(
+        cmd + ["--mapper", "search", "--objective", "edp"], capture_output=True, text=True, check=True, cwd=ROOT
+    )
     assert "; mapper search (edp)" in searched.stdout.splitlines()[0]
     fixed = subprocess.run(cmd, capture_output=True, text=True, check=True, cwd=ROOT)
     assert "mapper" not in fixed.stdout.splitlines()[0]
@@ -251,18 +273,36 @@ from accelsim.ir import Conv2d, Flatten  # noqa: E402
     flows=st.sampled_from([("os",), ("ws",), ("is",), ("os", "ws", "is")]),
     bits=st.sampled_from([16, 8, 4]),
 )
-def test_unconstrained_search_never_takes_longer_than_the_fixed_mapping(hw, channels, groups_dw, cout, cores, rows, cols, flows, bits):
+def test_unconstrained_search_never_takes_longer_than_the_fixed_mapping(
+    hw, channels, groups_dw, cout, cores, rows, cols, flows, bits
+):
     # with the memory system unconstrained, time is compute only, the latency estimate is exact and
     # the fixed mapping is a candidate: the search can only equal or beat it
     g = LayerGraph("rand")
     c_out = channels if groups_dw else cout
-    g.add(Conv2d(name="conv", in_shape=(1, channels, hw, hw), out_channels=c_out, kernel=(3, 3), padding=(1, 1),
-                 groups=channels if groups_dw else 1))
+    g.add(
+        Conv2d(
+            name="conv",
+            in_shape=(1, channels, hw, hw),
+            out_channels=c_out,
+            kernel=(3, 3),
+            padding=(1, 1),
+            groups=channels if groups_dw else 1,
+        )
+    )
     g.add(Flatten(name="flat", in_shape=(1, c_out, hw, hw)), ["conv"])
     g.add(Dense(name="fc", in_shape=(1, c_out * hw * hw), out_features=cout), ["flat"])
     g = g.with_policy(policy_for(bits, None))
-    design = Accelerator(cores=cores, rows=rows, cols=cols, dataflow=flows[0], dataflows=flows, bw_gb_per_s=math.inf,
-                         mac_w_bits=bits, mac_a_bits=bits)
+    design = Accelerator(
+        cores=cores,
+        rows=rows,
+        cols=cols,
+        dataflow=flows[0],
+        dataflows=flows,
+        bw_gb_per_s=math.inf,
+        mac_w_bits=bits,
+        mac_a_bits=bits,
+    )
     fixed, found = simulate(g, design), simulate(g, design, mapper=SEARCH)
     assert found.cycles <= fixed.cycles
     assert found.cycles == found.compute_cycles and found.macs == fixed.macs

@@ -96,8 +96,14 @@ def test_balanced_parts():
 
 @pytest.mark.parametrize(
     "gemm",
-    [GemmView(1, 1000, 2048), GemmView(12544, 64, 147), GemmView(49, 512, 4608), GemmView(3136, 1, 9, groups=32),
-     GemmView(3, 5, 7), GemmView(128, 128, 64, groups=12)],
+    [
+        GemmView(1, 1000, 2048),
+        GemmView(12544, 64, 147),
+        GemmView(49, 512, 4608),
+        GemmView(3136, 1, 9, groups=32),
+        GemmView(3, 5, 7),
+        GemmView(128, 128, 64, groups=12),
+    ],
 )
 @pytest.mark.parametrize("dataflow", ["os", "ws", "is"])
 def test_choose_split_minimises_the_slowest_core(gemm, dataflow):
@@ -161,8 +167,13 @@ def test_gemm_traffic_resident_and_once():
 
 @settings(max_examples=200, deadline=None)
 @given(
-    st.integers(1, 400), st.integers(1, 300), st.integers(1, 600), st.integers(1, 4),
-    st.sampled_from([2, 4, 8, 16]), st.integers(1, 8), st.integers(0, 5),
+    st.integers(1, 400),
+    st.integers(1, 300),
+    st.integers(1, 600),
+    st.integers(1, 4),
+    st.sampled_from([2, 4, 8, 16]),
+    st.integers(1, 8),
+    st.integers(0, 5),
 )
 def test_traffic_never_grows_with_more_budget(m, n, k, groups, bits, extra_halves, split_m):
     """Monotone reuse model: more buffer never means more off-chip bits."""

@@ -105,7 +105,9 @@ def test_vgg16_batch_8_runs_and_fc6_streams_its_weights_once():
     g = workloads.load("vgg16", batch=8)
     p = plan(g, Accelerator())
     fc6 = next(lp for lp in p.layers if lp.name == "fc6")
-    fp = traffic.footprint(GemmView(8, 4096, 25088), Split(1, 1, 4), Accelerator(), Operand(8 * 25088, 16), Operand(25088 * 4096, 16), 16)
+    fp = traffic.footprint(
+        GemmView(8, 4096, 25088), Split(1, 1, 4), Accelerator(), Operand(8 * 25088, 16), Operand(25088 * 4096, 16), 16
+    )
     assert 2 * fp.min_tile_bits == 4_015_104 * 8
     assert fc6.split == Split(1, 1, 4) and fc6.traffic.order == "k"
     assert fc6.traffic.read_bits == 205_520_896 * 8 and fc6.traffic.refetch == 1
@@ -261,7 +263,9 @@ def test_a_third_stalled_is_never_compute_bound():
 
 
 # --- batch ------------------------------------------------------------------------------------------------
-PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 @PROPERTY

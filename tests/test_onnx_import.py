@@ -199,8 +199,16 @@ def resnet_ir() -> LayerGraph:
     g = LayerGraph("resnet_ir")
 
     def conv(name, src, shape, c_out, k, stride, pad, act="relu"):
-        layer = Conv2d(name=name, in_shape=shape, out_channels=c_out, kernel=(k, k), stride=(stride, stride),
-                       padding=(pad, pad), batchnorm=True, act=act)
+        layer = Conv2d(
+            name=name,
+            in_shape=shape,
+            out_channels=c_out,
+            kernel=(k, k),
+            stride=(stride, stride),
+            padding=(pad, pad),
+            batchnorm=True,
+            act=act,
+        )
         return g.add(layer, [src] if src else [])
 
     conv("stem", None, (1, 3, 16, 16), 16, 3, 1, 1)

@@ -15,8 +15,14 @@ from pact_train.train import CHECKPOINT, TrainConfig, evaluate, load_float_model
 from pact_train.train import init_from_checkpoint as init_from_float
 from tests.test_pact_train import synthetic
 
-FLOAT = TrainConfig(model="small", width=4, epochs=3, batch_size=32, lr=0.05,
-                    quant=QuantConfig(act_quant="none", weight_quant="none", bits=None))
+FLOAT = TrainConfig(
+    model="small",
+    width=4,
+    epochs=3,
+    batch_size=32,
+    lr=0.05,
+    quant=QuantConfig(act_quant="none", weight_quant="none", bits=None),
+)
 
 
 @pytest.fixture(scope="module")
@@ -78,8 +84,12 @@ def test_ptq_command_prints_a_row(tmp_path, capsys):
     pytest.importorskip("sklearn")
     run = tmp_path / "fp"
     tiny = ["--train-limit", "256", "--test-limit", "64", "--width", "4", "--batch-size", "32"]
-    assert main(["-q", "train", *tiny, "--epochs", "1", "--act-quant", "none", "--weight-quant", "none",
-                 "--out", str(run)]) == 0
+    assert (
+        main(
+            ["-q", "train", *tiny, "--epochs", "1", "--act-quant", "none", "--weight-quant", "none", "--out", str(run)]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["ptq", str(run), "--bits", "4", "--calib", "max"]) == 0
     row = capsys.readouterr().out.strip()

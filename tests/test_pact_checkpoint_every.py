@@ -101,8 +101,26 @@ def test_cli_flag_is_checked_and_allowed_on_resume(tmp_path, capsys):
         main(["train", "--dataset", "digits", "--checkpoint-every", "-3", "--out", str(tmp_path / "r")])
     assert exc.value.code == 2 and "--checkpoint-every: '-3'" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
-    args = ["-q", "train", "--dataset", "digits", "--train-limit", "64", "--test-limit", "32", "--width", "4",
-            "--batch-size", "16", "--epochs", "1", "--checkpoint-every", "3", "--out", str(tmp_path / "r")]
+    args = [
+        "-q",
+        "train",
+        "--dataset",
+        "digits",
+        "--train-limit",
+        "64",
+        "--test-limit",
+        "32",
+        "--width",
+        "4",
+        "--batch-size",
+        "16",
+        "--epochs",
+        "1",
+        "--checkpoint-every",
+        "3",
+        "--out",
+        str(tmp_path / "r"),
+    ]
     assert main(args) == 0
     assert main(["-q", "train", "--resume", str(tmp_path / "r"), "--epochs", "2", "--checkpoint-every", "2"]) == 0
     assert len(read_log(tmp_path / "r" / LOG)) == 2
@@ -111,16 +129,35 @@ def test_cli_flag_is_checked_and_allowed_on_resume(tmp_path, capsys):
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_sigkill_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
     """A real kill: the run is SIGKILLed once a mid-epoch checkpoint of its second epoch is on disk."""
-    common = ["--dataset", "digits", "--train-limit", "480", "--test-limit", "64", "--width", "8",
-              "--batch-size", "16", "--seed", "3"]  # 30 steps an epoch
+    common = [
+        "--dataset",
+        "digits",
+        "--train-limit",
+        "480",
+        "--test-limit",
+        "64",
+        "--width",
+        "8",
+        "--batch-size",
+        "16",
+        "--seed",
+        "3",
+    ]  # 30 steps an epoch
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     cmd = [sys.executable, "-m", "pact_train.cli", "-q", "--threads", "1"]
-    full = subprocess.run([*cmd, "train", *common, "--epochs", "3", "--checkpoint-every", "0",
-                           "--out", str(tmp_path / "full")], env=env, capture_output=True, text=True, timeout=600)
+    full = subprocess.run(
+        [*cmd, "train", *common, "--epochs", "3", "--checkpoint-every", "0", "--out", str(tmp_path / "full")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert full.returncode == 0, full.stderr
     # the killed run would train 100 epochs: it cannot finish before it is killed
-    proc = subprocess.Popen([*cmd, "train", *common, "--epochs", "100", "--checkpoint-every", "4",
-                             "--out", str(tmp_path / "killed")], env=env)
+    proc = subprocess.Popen(
+        [*cmd, "train", *common, "--epochs", "100", "--checkpoint-every", "4", "--out", str(tmp_path / "killed")],
+        env=env,
+    )
     ckpt, deadline = tmp_path / "killed" / CHECKPOINT, time.monotonic() + 300
     try:
         while time.monotonic() < deadline:
@@ -136,8 +173,13 @@ def test_sigkill_mid_epoch_then_resume_equals_an_uninterrupted_run(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
-    resumed = subprocess.run([*cmd, "train", "--resume", str(tmp_path / "killed"), "--epochs", "3"],
-                             env=env, capture_output=True, text=True, timeout=600)
+    resumed = subprocess.run(
+        [*cmd, "train", "--resume", str(tmp_path / "killed"), "--epochs", "3"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert resumed.returncode == 0, resumed.stderr
     config = TrainConfig.from_dict(json.loads((tmp_path / "full" / "config.json").read_text()))
     assert_same_run(tmp_path / "full", tmp_path / "killed", replace(config, epochs=3), classes=10)

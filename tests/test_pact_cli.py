@@ -12,23 +12,26 @@ from pact_train.cli import main
 TINY = ["--train-limit", "128", "--test-limit", "64", "--width", "4", "--batch-size", "32"]
 
 
-@pytest.mark.parametrize("argv,needle", [
-    (["train", "--bits", "7x", "--out", "r"], "bits='7x'"),
-    (["train", "--bits", "33", "--out", "r"], "bits='33'"),
-    (["train", "--lr", "-1", "--out", "r"], "lr=-1.0"),
-    (["train", "--epochs", "-2", "--out", "r"], "epochs=-2"),
-    (["train", "--alpha-init", "0", "--out", "r"], "alpha_init=0.0"),
-    (["train", "--act-quant", "tanh", "--out", "r"], "--act-quant"),
-    (["train", "--lr-steps", "5,x", "--out", "r"], "lr_steps='5,x'"),
-    (["train", "--lr-steps", "5,2", "--out", "r"], "lr_steps=[5, 2]"),
-    (["train"], "--out"),
-    (["compare", "--bits", "2,none"], "bits='none'"),
-    (["export", "no-such-run", "-o", "m.json"], "run_dir="),
-    (["frobnicate"], "frobnicate"),
-    (["train", "--init", "no-such-run", "--out", "r"], "init='no-such-run'"),
-    (["train", "--calib", "mean", "--out", "r"], "--calib"),
-    (["ptq", "no-such-run", "--bits", "2"], "init='no-such-run'"),
-])
+@pytest.mark.parametrize(
+    "argv,needle",
+    [
+        (["train", "--bits", "7x", "--out", "r"], "bits='7x'"),
+        (["train", "--bits", "33", "--out", "r"], "bits='33'"),
+        (["train", "--lr", "-1", "--out", "r"], "lr=-1.0"),
+        (["train", "--epochs", "-2", "--out", "r"], "epochs=-2"),
+        (["train", "--alpha-init", "0", "--out", "r"], "alpha_init=0.0"),
+        (["train", "--act-quant", "tanh", "--out", "r"], "--act-quant"),
+        (["train", "--lr-steps", "5,x", "--out", "r"], "lr_steps='5,x'"),
+        (["train", "--lr-steps", "5,2", "--out", "r"], "lr_steps=[5, 2]"),
+        (["train"], "--out"),
+        (["compare", "--bits", "2,none"], "bits='none'"),
+        (["export", "no-such-run", "-o", "m.json"], "run_dir="),
+        (["frobnicate"], "frobnicate"),
+        (["train", "--init", "no-such-run", "--out", "r"], "init='no-such-run'"),
+        (["train", "--calib", "mean", "--out", "r"], "--calib"),
+        (["ptq", "no-such-run", "--bits", "2"], "init='no-such-run'"),
+    ],
+)
 def test_bad_input_is_one_line_exit_2(tmp_path, monkeypatch, capsys, argv, needle):
     monkeypatch.chdir(tmp_path)
     try:
@@ -68,8 +71,9 @@ def test_train_resume_export(tmp_path, capsys):
 
 def test_compare_prints_a_table_one_row_per_network(tmp_path, capsys):
     pytest.importorskip("sklearn")
-    code = main(["-q", "compare", *TINY, "--epochs", "1", "--bits", "2,4", "--alpha-init", "3",
-                 "--out", str(tmp_path / "cmp")])
+    code = main(
+        ["-q", "compare", *TINY, "--epochs", "1", "--bits", "2,4", "--alpha-init", "3", "--out", str(tmp_path / "cmp")]
+    )
     assert code == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "| Network | FullPrec | DoReFa 2b | DoReFa 4b | PACT 2b | PACT 4b |"
@@ -87,8 +91,24 @@ def test_compare_prints_a_table_one_row_per_network(tmp_path, capsys):
 
     # a rerun reuses the finished runs: nothing retrained, the same table
     before = ckpt.stat().st_mtime_ns
-    assert main(["-q", "compare", *TINY, "--epochs", "1", "--bits", "2,4", "--alpha-init", "3",
-                 "--out", str(tmp_path / "cmp")]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "compare",
+                *TINY,
+                "--epochs",
+                "1",
+                "--bits",
+                "2,4",
+                "--alpha-init",
+                "3",
+                "--out",
+                str(tmp_path / "cmp"),
+            ]
+        )
+        == 0
+    )
     assert ckpt.stat().st_mtime_ns == before
     assert capsys.readouterr().out.splitlines()[:4] == out[:4]
     # ... but a different configuration in the same folder is refused, naming the run folder
@@ -104,8 +124,22 @@ def test_exported_model_runs_in_accelsim_sweep(tmp_path, capsys):
     assert main(["-q", "train", *TINY, "--epochs", "1", "--bits", "4", "--out", str(run)]) == 0
     assert main(["-q", "export", str(run), "-o", str(tmp_path / "model.json")]) == 0
     capsys.readouterr()
-    code = accelsim_main(["sweep", "--workload", str(tmp_path / "model.json"), "--bits", "16,4", "--bw", "64",
-                          "--no-store", "--jobs", "1", "--format", "json"])
+    code = accelsim_main(
+        [
+            "sweep",
+            "--workload",
+            str(tmp_path / "model.json"),
+            "--bits",
+            "16,4",
+            "--bw",
+            "64",
+            "--no-store",
+            "--jobs",
+            "1",
+            "--format",
+            "json",
+        ]
+    )
     assert code == 0
     rows = json.loads(capsys.readouterr().out)
     assert [r["bits"] for r in rows] == [16, 4]

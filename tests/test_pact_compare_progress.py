@@ -15,8 +15,25 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-ARGS = ["compare", "--dataset", "digits", "--train-limit", "64", "--test-limit", "32", "--width", "4",
-        "--batch-size", "16", "--epochs", "1", "--bits", "2", "--bw", "none"]
+ARGS = [
+    "compare",
+    "--dataset",
+    "digits",
+    "--train-limit",
+    "64",
+    "--test-limit",
+    "32",
+    "--width",
+    "4",
+    "--batch-size",
+    "16",
+    "--epochs",
+    "1",
+    "--bits",
+    "2",
+    "--bw",
+    "none",
+]
 
 
 def run(args: list[str], tty: bool) -> tuple[int, str, str]:

@@ -18,12 +18,15 @@ from tests.test_pact_train import synthetic
 CFG = TrainConfig(model="small", width=4, epochs=2, batch_size=32, lr=0.05, quant=QuantConfig(bits=4, alpha_init=3.0))
 
 
-@pytest.mark.parametrize("model,quant", [
-    ("small", QuantConfig(bits=4, alpha_init=3.0)),
-    ("small", QuantConfig(act_quant="relu-max", bits=2)),
-    ("small", QuantConfig(act_quant="dorefa", weight_quant="sawb", bits=3)),
-    ("resnet20", QuantConfig(bits=2, alpha_init=3.0)),  # residual adds: projection and identity shortcuts
-])
+@pytest.mark.parametrize(
+    "model,quant",
+    [
+        ("small", QuantConfig(bits=4, alpha_init=3.0)),
+        ("small", QuantConfig(act_quant="relu-max", bits=2)),
+        ("small", QuantConfig(act_quant="dorefa", weight_quant="sawb", bits=3)),
+        ("resnet20", QuantConfig(bits=2, alpha_init=3.0)),  # residual adds: projection and identity shortcuts
+    ],
+)
 def test_integer_inference_matches_the_fake_quantized_network(tmp_path, model, quant):
     data = synthetic(n_train=96, n_test=64)
     run = tmp_path / "run"
@@ -49,8 +52,11 @@ def test_integer_activations_equal_fake_quantized_levels():
     fq = conv0.forward(r.model.input.forward(data.x_test), train=False)  # conv -> BN -> pool -> PACT
     alpha, n = float(conv0.act.alpha.data), 15
     levels = np.rint(fq * n / alpha).astype(np.int64)
-    a = ii._requant(ii._conv_t(np.rint(data.x_test * 255).astype(np.int64), arrays, program["units"][0]),
-                    program["units"][0]["shift"], 4)
+    a = ii._requant(
+        ii._conv_t(np.rint(data.x_test * 255).astype(np.int64), arrays, program["units"][0]),
+        program["units"][0]["shift"],
+        4,
+    )
     assert a.shape == levels.shape and a.dtype == np.int64 and a.max() <= n
     assert np.mean(a == levels) >= 0.999
 
@@ -90,11 +96,14 @@ def test_verify_int_command_and_a_corrupted_export_fails(tmp_path, capsys):
     assert main(["verify-int", str(tmp_path / "m.json")]) == 2
 
 
-@pytest.mark.parametrize("quant,needle", [
-    (QuantConfig(bits=4, last_bits=None), "float"),
-    (QuantConfig(bits=4, first_bits=None), "not quantized"),
-    (QuantConfig(bits=4, alpha_per_channel=True), "per-channel"),
-])
+@pytest.mark.parametrize(
+    "quant,needle",
+    [
+        (QuantConfig(bits=4, last_bits=None), "float"),
+        (QuantConfig(bits=4, first_bits=None), "not quantized"),
+        (QuantConfig(bits=4, alpha_per_channel=True), "per-channel"),
+    ],
+)
 def test_what_has_no_integer_form_is_refused(quant, needle):
     from accelsim.errors import InputError
 

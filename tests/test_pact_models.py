@@ -85,12 +85,15 @@ def record_conv_shapes(model: L.Module) -> dict[str, tuple[int, ...]]:
     return shapes
 
 
-@pytest.mark.parametrize("arch,in_shape,n_conv", [
-    ("small", (8, 8, 1), 3),
-    ("resnet20", (32, 32, 3), 21),  # 19 convs + 2 projection shortcuts
-    ("svhn", (40, 40, 3), 7),
-    ("svhn", (28, 28, 1), 7),
-])
+@pytest.mark.parametrize(
+    "arch,in_shape,n_conv",
+    [
+        ("small", (8, 8, 1), 3),
+        ("resnet20", (32, 32, 3), 21),  # 19 convs + 2 projection shortcuts
+        ("svhn", (40, 40, 3), 7),
+        ("svhn", (28, 28, 1), 7),
+    ],
+)
 def test_graph_has_the_shapes_the_model_trains_on(arch, in_shape, n_conv):
     model = build_model(arch, in_shape, 10, QuantConfig(), seed=0)
     shapes = record_conv_shapes(model)
@@ -121,12 +124,16 @@ def test_graph_precision_first_last_body_and_fp():
     assert g.precision("head.fc") == Precision(w_bits=8, a_bits=8)  # last layer and its input at 8 bits
     assert g.layer("s1b0.add").act == "pact" and g.layer("s1b0.conv1").act == "pact"
     assert g.layer("s1b0.conv2").act == "none"
-    assert set(g.metadata["alphas"]) == {"conv0", *(f"s{s}b{b}.{k}" for s in (1, 2, 3) for b in range(3)
-                                                      for k in ("conv1", "add"))}
+    assert set(g.metadata["alphas"]) == {
+        "conv0",
+        *(f"s{s}b{b}.{k}" for s in (1, 2, 3) for b in range(3) for k in ("conv1", "add")),
+    }
     fp = build_model("resnet20", (32, 32, 3), 10, QuantConfig(act_quant="none", weight_quant="none"), seed=0).to_graph()
     assert {fp.precision(n) for n in fp.names()} == {Precision(32, 32)}
     assert fp.layer("conv0").act == "relu"
-    first_last_fp = build_model("small", (8, 8, 1), 10, QuantConfig(bits=2, first_bits=None, last_bits=None), 0).to_graph()
+    first_last_fp = build_model(
+        "small", (8, 8, 1), 10, QuantConfig(bits=2, first_bits=None, last_bits=None), 0
+    ).to_graph()
     assert first_last_fp.precision("conv0") == Precision(32, 32)
     assert first_last_fp.precision("conv1") == Precision(2, 2)
     assert first_last_fp.precision("head.fc") == Precision(32, 32)

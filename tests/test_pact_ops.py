@@ -180,7 +180,9 @@ def test_dense_gradients(rng):
 @pytest.mark.parametrize("kind", ["max", "avg"])
 @pytest.mark.parametrize("k,s,p", [(2, 2, 0), (3, 2, 1), (3, 1, 1), (2, 1, 0)])
 def test_pooling_gradients(rng, kind, k, s, p):
-    fwd, bwd = (ops.maxpool_forward, ops.maxpool_backward) if kind == "max" else (ops.avgpool_forward, ops.avgpool_backward)
+    fwd, bwd = (
+        (ops.maxpool_forward, ops.maxpool_backward) if kind == "max" else (ops.avgpool_forward, ops.avgpool_backward)
+    )
     x = rng.standard_normal((2, 6, 7, 3))
     y, ctx = fwd(x, k, s, p)
     r = rng.standard_normal(y.shape)
@@ -204,8 +206,13 @@ def test_global_avgpool_add_relu_gradients(rng):
     y, ctx = ops.global_avgpool_forward(x)
     np.testing.assert_allclose(y, x.mean(axis=(1, 2)))
     r = rng.standard_normal(y.shape)
-    assert rel_error(ops.global_avgpool_backward(ctx, r),
-                     numerical_grad(lambda: float(np.sum(ops.global_avgpool_forward(x)[0] * r)), x)) < TOL
+    assert (
+        rel_error(
+            ops.global_avgpool_backward(ctx, r),
+            numerical_grad(lambda: float(np.sum(ops.global_avgpool_forward(x)[0] * r)), x),
+        )
+        < TOL
+    )
 
     a, b = rng.standard_normal((2, 3)), rng.standard_normal((2, 3))
     y, ctx = ops.add_forward(a, b)
@@ -217,7 +224,9 @@ def test_global_avgpool_add_relu_gradients(rng):
     x = rng.standard_normal((3, 4))
     y, ctx = ops.relu_forward(x)
     r = rng.standard_normal(y.shape)
-    assert rel_error(ops.relu_backward(ctx, r), numerical_grad(lambda: float(np.sum(ops.relu_forward(x)[0] * r)), x)) < TOL
+    assert (
+        rel_error(ops.relu_backward(ctx, r), numerical_grad(lambda: float(np.sum(ops.relu_forward(x)[0] * r)), x)) < TOL
+    )
 
 
 def test_softmax_cross_entropy(rng):

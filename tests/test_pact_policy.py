@@ -18,8 +18,8 @@ def small(q: QuantConfig | None = None):
 
 def test_policy_graph_round_trips_through_the_trainer(tmp_path):
     g = small().to_graph()
-    g.set_precision("conv0", Precision(6, 5))   # first layer: weights 6, image 5
-    g.set_precision("conv1", Precision(3, 2))   # reads conv0's activation at 2 bits
+    g.set_precision("conv0", Precision(6, 5))  # first layer: weights 6, image 5
+    g.set_precision("conv1", Precision(3, 2))  # reads conv0's activation at 2 bits
     g.set_precision("conv2", Precision(5, 3))
     g.set_precision("head.fc", Precision(32, 7))  # float weights, 7-bit activations in
     g.save(tmp_path / "policy.json")
@@ -50,11 +50,14 @@ def test_readers_of_one_activation_must_agree():
         apply_layer_bits(build_model("resnet20", (8, 8, 3), 10, q, seed=0, width=4, blocks=1), policy)
 
 
-@pytest.mark.parametrize("change,needle", [
-    (lambda p: p.update({"conv9": [4, 4]}), "conv9"),
-    (lambda p: p.pop("conv2"), "conv2"),
-    (lambda p: p.update({"conv1": [4, 0]}), "a_bits=0"),
-])
+@pytest.mark.parametrize(
+    "change,needle",
+    [
+        (lambda p: p.update({"conv9": [4, 4]}), "conv9"),
+        (lambda p: p.pop("conv2"), "conv2"),
+        (lambda p: p.update({"conv1": [4, 0]}), "a_bits=0"),
+    ],
+)
 def test_bad_policy_names_the_layer(change, needle):
     policy = layer_bits_of(small())
     change(policy)
@@ -76,13 +79,30 @@ def test_train_and_export_with_bits_per_layer(tmp_path, capsys):
     g.save(tmp_path / "policy.json")
     run = tmp_path / "run"
     tiny = ["--train-limit", "128", "--test-limit", "64", "--width", "4", "--batch-size", "32"]
-    assert main(["-q", "train", *tiny, "--epochs", "1", "--bits-per-layer", str(tmp_path / "policy.json"),
-                 "--out", str(run)]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "train",
+                *tiny,
+                "--epochs",
+                "1",
+                "--bits-per-layer",
+                str(tmp_path / "policy.json"),
+                "--out",
+                str(run),
+            ]
+        )
+        == 0
+    )
     assert main(["-q", "export", str(run), "-o", str(tmp_path / "model.json")]) == 0
     out = LayerGraph.load(tmp_path / "model.json")
     for name in ("conv0", "conv1", "conv2", "head.fc"):
         assert out.precision(name) == g.precision(name), name
     capsys.readouterr()
-    assert main(["-q", "train", *tiny, "--bits-per-layer", str(tmp_path / "nope.json"), "--out", str(tmp_path / "r2")]) == 2
+    assert (
+        main(["-q", "train", *tiny, "--bits-per-layer", str(tmp_path / "nope.json"), "--out", str(tmp_path / "r2")])
+        == 2
+    )
     err = capsys.readouterr().err
     assert err.startswith("pact-train: error: bits_per_layer=") and not (tmp_path / "r2").exists()

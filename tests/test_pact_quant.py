@@ -78,7 +78,10 @@ def test_pact_per_channel_alpha(rng):
     assert np.all(y <= alpha)
     _, dalpha = quant.pact_backward(ctx, r)
     assert dalpha.shape == (4,)
-    assert rel_error(dalpha, numerical_grad(lambda: float(np.sum(quant.pact_forward(x, alpha, None)[0] * r)), alpha)) < 1e-7
+    assert (
+        rel_error(dalpha, numerical_grad(lambda: float(np.sum(quant.pact_forward(x, alpha, None)[0] * r)), alpha))
+        < 1e-7
+    )
     yq, _ = quant.pact_forward(x, alpha, 3)
     steps = yq * 7 / alpha
     np.testing.assert_allclose(steps, np.round(steps), atol=1e-9)

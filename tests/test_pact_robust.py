@@ -67,7 +67,7 @@ def _bad_crc(p: Path) -> None:
     data = bytearray(p.read_bytes())
     with zipfile.ZipFile(p) as z:
         info = max(z.infolist(), key=lambda i: i.file_size)
-    fn_len, extra_len = struct.unpack("<HH", bytes(data[info.header_offset + 26: info.header_offset + 30]))
+    fn_len, extra_len = struct.unpack("<HH", bytes(data[info.header_offset + 26 : info.header_offset + 30]))
     start = info.header_offset + 30 + fn_len + extra_len + 200  # inside the array data, past the .npy header
     data[start] ^= 0xFF  # one byte of the largest array's data: its CRC no longer matches
     p.write_bytes(bytes(data))
@@ -77,6 +77,7 @@ def _wrong_dtype(p: Path) -> None:
     def change(a):
         key = next(k for k in a if k.startswith("param:"))
         a[key] = a[key].astype(np.float16)
+
     _rewrite_npz(p, change)
 
 
@@ -84,6 +85,7 @@ def _wrong_shape(p: Path) -> None:
     def change(a):
         key = next(k for k in a if k.startswith("param:"))
         a[key] = np.zeros((3, 3), a[key].dtype)
+
     _rewrite_npz(p, change)
 
 
@@ -91,20 +93,26 @@ def _not_a_checkpoint(p: Path) -> None:
     p.write_bytes(b"not a zip file at all")
 
 
-@pytest.mark.parametrize(("damage", "needle"), [
-    (_truncate, "damaged or truncated"),
-    (_bad_crc, "damaged or truncated"),
-    (_wrong_dtype, "float16"),
-    (_wrong_shape, "does not match the model"),
-    (_not_a_checkpoint, "checkpoint="),
-])
+@pytest.mark.parametrize(
+    ("damage", "needle"),
+    [
+        (_truncate, "damaged or truncated"),
+        (_bad_crc, "damaged or truncated"),
+        (_wrong_dtype, "float16"),
+        (_wrong_shape, "does not match the model"),
+        (_not_a_checkpoint, "checkpoint="),
+    ],
+)
 @pytest.mark.parametrize("command", ["resume", "export"])
 def test_damaged_checkpoints_are_one_line(trained, tmp_path, capsys, damage, needle, command) -> None:
     run = _copy(trained, tmp_path / "run")
     damage(run / CHECKPOINT)
     before = _digest(run)
-    argv = (["-q", "train", "--resume", str(run), "--epochs", "3"] if command == "resume"
-            else ["-q", "export", str(run), "-o", str(tmp_path / "m.json")])
+    argv = (
+        ["-q", "train", "--resume", str(run), "--epochs", "3"]
+        if command == "resume"
+        else ["-q", "export", str(run), "-o", str(tmp_path / "m.json")]
+    )
     _one_line_exit_2(capsys, argv, needle)
     assert _digest(run) == before and not (tmp_path / "m.json").exists()
 
@@ -146,7 +154,9 @@ def test_a_non_utf8_config_is_one_line(trained, tmp_path, capsys) -> None:
 
 def test_out_an_existing_file_or_under_a_file_is_one_line(tmp_path, capsys) -> None:
     (tmp_path / "f").write_text("keep")
-    _one_line_exit_2(capsys, ["-q", "train", *TINY, "--epochs", "1", "--out", str(tmp_path / "f")], "out=", "existing file")
+    _one_line_exit_2(
+        capsys, ["-q", "train", *TINY, "--epochs", "1", "--out", str(tmp_path / "f")], "out=", "existing file"
+    )
     _one_line_exit_2(capsys, ["-q", "train", *TINY, "--epochs", "1", "--out", str(tmp_path / "f" / "run")], "out=")
     assert (tmp_path / "f").read_text() == "keep"
 
@@ -160,8 +170,9 @@ def test_epochs_0_and_a_resume_that_would_do_nothing_are_refused(trained, tmp_pa
 @pytest.mark.parametrize("flag", [["--bits", "2"], ["--lr", "0.5"], ["--model", "resnet20"], ["--bits=5"]])
 def test_training_flags_with_resume_are_refused_not_ignored(trained, capsys, flag) -> None:
     before = _digest(trained)
-    _one_line_exit_2(capsys, ["-q", "train", "--resume", str(trained), "--epochs", "3", *flag],
-                     "cannot change a resumed run")
+    _one_line_exit_2(
+        capsys, ["-q", "train", "--resume", str(trained), "--epochs", "3", *flag], "cannot change a resumed run"
+    )
     assert _digest(trained) == before
 
 

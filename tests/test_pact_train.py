@@ -39,11 +39,14 @@ def params_of(result) -> dict[str, np.ndarray]:
     return {n: p.data.copy() for n, p in result.model.named_params()}
 
 
-@pytest.mark.parametrize("quant", [
-    QuantConfig(bits=2, alpha_init=2.0),
-    QuantConfig(act_quant="relu-max", weight_quant="sawb", bits=3),
-    QuantConfig(act_quant="dorefa", weight_quant="dorefa", bits=4),
-])
+@pytest.mark.parametrize(
+    "quant",
+    [
+        QuantConfig(bits=2, alpha_init=2.0),
+        QuantConfig(act_quant="relu-max", weight_quant="sawb", bits=3),
+        QuantConfig(act_quant="dorefa", weight_quant="dorefa", bits=4),
+    ],
+)
 def test_same_seed_gives_bit_identical_weights(quant):
     data = synthetic()
     a = params_of(train(replace(BASE, quant=quant), data=data))
@@ -59,8 +62,13 @@ def test_same_seed_gives_bit_identical_weights(quant):
 @pytest.mark.parametrize("optimizer", ["sgd", "adam"])
 def test_resume_from_checkpoint_equals_uninterrupted_run(tmp_path, optimizer):
     data = synthetic()
-    config = replace(BASE, epochs=3, optimizer=optimizer, lr=0.05 if optimizer == "sgd" else 0.01,
-                     quant=QuantConfig(act_quant="relu-max", bits=2))
+    config = replace(
+        BASE,
+        epochs=3,
+        optimizer=optimizer,
+        lr=0.05 if optimizer == "sgd" else 0.01,
+        quant=QuantConfig(act_quant="relu-max", bits=2),
+    )
     full = train(config, tmp_path / "full", data=data)
     train(replace(config, epochs=1), tmp_path / "split", data=data)
     resumed = train(config, tmp_path / "split", resume=True, data=data)
@@ -100,8 +108,17 @@ def test_log_has_accuracies_and_every_alpha(tmp_path):
 def test_smoke_training_on_real_digits_reduces_the_loss():
     """PACT 4-bit small CNN, a few steps on a 256-image slice of the bundled digits."""
     pytest.importorskip("sklearn")
-    config = TrainConfig(model="small", dataset="digits", train_limit=256, test_limit=128, width=8, epochs=3,
-                         batch_size=32, lr=0.05, quant=QuantConfig(bits=4, alpha_init=3.0))
+    config = TrainConfig(
+        model="small",
+        dataset="digits",
+        train_limit=256,
+        test_limit=128,
+        width=8,
+        epochs=3,
+        batch_size=32,
+        lr=0.05,
+        quant=QuantConfig(bits=4, alpha_init=3.0),
+    )
     result = train(config)
     losses = [r["train_loss"] for r in result.history]
     assert losses[-1] < losses[0] * 0.7
@@ -148,10 +165,19 @@ def test_optimizers_and_regularisation():
     assert step_lr(0.1, 5, [2, 4], 0.1) == pytest.approx(0.001)
 
 
-@pytest.mark.parametrize("field,value", [
-    ("epochs", -1), ("batch_size", 0), ("lr", -0.1), ("optimizer", "rmsprop"), ("model", "vgg"),
-    ("lr_steps", (5, 2)), ("weight_decay", float("nan")), ("seed", -3),
-])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("epochs", -1),
+        ("batch_size", 0),
+        ("lr", -0.1),
+        ("optimizer", "rmsprop"),
+        ("model", "vgg"),
+        ("lr_steps", (5, 2)),
+        ("weight_decay", float("nan")),
+        ("seed", -3),
+    ],
+)
 def test_bad_config_names_field_and_value(field, value):
     with pytest.raises(InputError) as info:
         replace(BASE, **{field: value})

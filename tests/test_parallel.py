@@ -108,7 +108,10 @@ def test_sigkill_mid_sweep_then_resume_gives_the_uninterrupted_result(tmp_path) 
     n = 200
     db = tmp_path / "sweep.db"
     # The worker script runs from tests/: put the checkout on its path so it works uninstalled too.
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, (str(WORKER.parents[1]), os.environ.get("PYTHONPATH"))))}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, (str(WORKER.parents[1]), os.environ.get("PYTHONPATH")))),
+    }
     proc = subprocess.Popen([sys.executable, str(WORKER), str(db), str(n)], env=env)
     try:
         deadline = time.monotonic() + 20
@@ -152,11 +155,14 @@ def test_dask_local_cluster_matches_local_bytes(tmp_path) -> None:
     with ResultStore(tmp_path / "local.db") as store:
         local = run_points(points, toy_point, store=store, salt=SALT)
         export_store(store, tmp_path / "local.json", "json")
-    with distributed.LocalCluster(
-        n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
-    ) as cluster, distributed.Client(cluster) as client:
+    with (
+        distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster,
+        distributed.Client(cluster) as client,
+    ):
         with ResultStore(tmp_path / "dask.db") as store:
-            remote = run_points(points, toy_point, executor=client.get_executor(), store=store, salt=SALT, max_pending=8)
+            remote = run_points(
+                points, toy_point, executor=client.get_executor(), store=store, salt=SALT, max_pending=8
+            )
             export_store(store, tmp_path / "dask.json", "json")
         with dask_executor(cluster.scheduler_address) as ex:
             via_address = run_points(points[:6], toy_point, executor=ex, salt=SALT)

@@ -41,7 +41,12 @@ def test_writes_the_markdown_with_every_section(quick) -> None:
         assert any(line.startswith(heading) for line in report.sections), heading
     assert "Quick mode" in text
     # the sensitivity table has every placement, and the dedicated mode
-    for variant in ("configurable / cores (default)", "configurable / array", "configurable / lanes", "dedicated / array"):
+    for variant in (
+        "configurable / cores (default)",
+        "configurable / array",
+        "configurable / lanes",
+        "dedicated / array",
+    ):
         assert variant in text
     # every verdict line is generated, and a mismatch is said as such
     assert "does not match" in text or "matches" in text
@@ -64,8 +69,12 @@ def test_figures_exist_are_linked_and_labelled(quick) -> None:
     out, report = quick
     text = report.markdown.read_text()
     names = [f.name for f in report.figures]
-    assert names == ["mac_density.png", "resnet18_speedup.png", "resnet18_first_last_utilization.png",
-                     "alexnet_speedup.png"]
+    assert names == [
+        "mac_density.png",
+        "resnet18_speedup.png",
+        "resnet18_first_last_utilization.png",
+        "alexnet_speedup.png",
+    ]
     for fig in report.figures:
         assert fig.path == out / FIGURES / fig.name
         assert fig.path.read_bytes()[:8] == PNG_MAGIC

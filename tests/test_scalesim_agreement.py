@@ -151,7 +151,12 @@ HAND = {
 
 def test_hand_numbers_are_what_the_comments_say() -> None:
     assert [HAND[(d, n)] for d in DATAFLOWS for n in ("Conv1", "CB2a_2")] == [
-        158_422, 117_392, 121_940, 108_360, 299_410, 261_648
+        158_422,
+        117_392,
+        121_940,
+        108_360,
+        299_410,
+        261_648,
     ]
 
 

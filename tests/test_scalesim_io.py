@@ -173,7 +173,10 @@ def test_duplicate_names_are_renamed_and_recorded(tmp_path) -> None:
 @pytest.mark.parametrize(
     ("body", "needle"),
     [
-        ("c1,8,8,3,3,4,16,1,\nc2,8,8,3,3,4,16,1,\nc3,8,8,3,3,4,16,x,\n", "bad.csv row 4 Strides='x': must be a positive integer"),
+        (
+            "c1,8,8,3,3,4,16,1,\nc2,8,8,3,3,4,16,1,\nc3,8,8,3,3,4,16,x,\n",
+            "bad.csv row 4 Strides='x': must be a positive integer",
+        ),
         ("c1,8,8,3,3,4,0,1,\n", "bad.csv row 2 Num Filter='0': must be a positive integer"),
         ("c1,8,8,3,3,4,16,\n", "bad.csv row 2 Strides='': must be a positive integer"),
         ("c1,8,8.5,3,3,4,16,1,\n", "bad.csv row 2 IFMAP Width='8.5'"),
@@ -205,8 +208,13 @@ def test_malformed_header_and_empty_files(tmp_path) -> None:
 def small_cnn(batch: int = 1) -> LayerGraph:
     """Padded, strided convs (one whose padded size the stride does not divide), a pool, and a classifier."""
     g = LayerGraph("small_cnn")
-    g.add(Conv2d(name="conv1", in_shape=(batch, 3, 32, 32), out_channels=8, kernel=(7, 7), stride=(2, 2), padding=(3, 3)))
-    g.add(Conv2d(name="conv2", in_shape=(batch, 8, 16, 16), out_channels=16, kernel=(3, 3), padding=(1, 1), act="relu"), ["conv1"])
+    g.add(
+        Conv2d(name="conv1", in_shape=(batch, 3, 32, 32), out_channels=8, kernel=(7, 7), stride=(2, 2), padding=(3, 3))
+    )
+    g.add(
+        Conv2d(name="conv2", in_shape=(batch, 8, 16, 16), out_channels=16, kernel=(3, 3), padding=(1, 1), act="relu"),
+        ["conv1"],
+    )
     g.add(Conv2d(name="down", in_shape=(batch, 16, 16, 16), out_channels=16, kernel=(1, 1), stride=(2, 2)), ["conv2"])
     g.add(Pool(name="gap", in_shape=(batch, 16, 8, 8), mode="avg", kernel=(8, 8), stride=(8, 8)), ["down"])
     g.add(Flatten(name="flat", in_shape=(batch, 16, 1, 1)), ["gap"])
@@ -220,7 +228,9 @@ def test_conv_round_trip_is_lossless_for_mac_layers(tmp_path) -> None:
     done = write_topology(g, out)
     assert done.form == "conv" and done.layers == ("conv1", "conv2", "down", "fc") and done.macs == g.total_macs()
     lines = out.read_text().splitlines()
-    assert lines[0] == "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,"
+    assert (
+        lines[0] == "Layer name, IFMAP Height, IFMAP Width, Filter Height, Filter Width, Channels, Num Filter, Strides,"
+    )
     # 32 + 2*3 = 38, but no window reaches row 38: (16 - 1) * 2 + 7 = 37, else SCALE-Sim would round up to 17
     assert lines[1] == "conv1, 37, 37, 7, 7, 3, 8, 2,"
     assert lines[2] == "conv2, 18, 18, 3, 3, 8, 16, 1,"
@@ -308,7 +318,9 @@ def test_unwritable_layers_raise_naming_the_layer_or_are_skipped(tmp_path) -> No
     assert done.layers == ("pw",) and set(done.skipped) == {"dw"} and done.skipped_macs == g.layer("dw").macs
     assert topology_problem(MatMul(name="m", a_shape=(1, 2, 3), b_shape=(1, 3, 4)), "conv") is not None
     assert topology_problem(MatMul(name="m", a_shape=(1, 2, 3), b_shape=(1, 3, 4)), "gemm") is None
-    assert "DP" in topology_problem(Conv2d(name="blockDP", in_shape=(1, 1, 3, 3), out_channels=1, kernel=(1, 1)), "conv")
+    assert "DP" in topology_problem(
+        Conv2d(name="blockDP", in_shape=(1, 1, 3, 3), out_channels=1, kernel=(1, 1)), "conv"
+    )
     assert "comma" in topology_problem(Dense(name="a,b", in_shape=(1, 3), out_features=2), "gemm")
     only_pool = LayerGraph("p")
     only_pool.add(Pool(name="p", in_shape=(1, 1, 4, 4)))

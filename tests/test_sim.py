@@ -145,11 +145,21 @@ def graphs(draw) -> LayerGraph:
             k = draw(st.sampled_from([1, 3]))
             groups = draw(st.sampled_from([1, shape[1]]))
             out = draw(st.integers(1, 128)) if groups == 1 else groups * draw(st.integers(1, 2))
-            layer = Conv2d(name=f"conv{i}", in_shape=shape, out_channels=out, kernel=(k, k), padding=(k // 2, k // 2), groups=groups)
+            layer = Conv2d(
+                name=f"conv{i}",
+                in_shape=shape,
+                out_channels=out,
+                kernel=(k, k),
+                padding=(k // 2, k // 2),
+                groups=groups,
+            )
         g.add(layer, [prev] if prev else [])
         prev, shape = layer.name, layer.out_shape
     g.add(Flatten(name="flat", in_shape=shape), [prev])
-    g.add(Dense(name="fc", in_shape=(shape[0], shape[1] * shape[2] * shape[3]), out_features=draw(st.integers(1, 20))), ["flat"])
+    g.add(
+        Dense(name="fc", in_shape=(shape[0], shape[1] * shape[2] * shape[3]), out_features=draw(st.integers(1, 20))),
+        ["flat"],
+    )
     return g
 
 
@@ -166,7 +176,9 @@ accels = st.builds(
     mac_a_bits=st.sampled_from([2, 4, 8, 16]),
     mac_mode=st.sampled_from(["configurable", "dedicated"]),
 )
-PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+PROPERTY = settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
 
 
 def _sim(graph: LayerGraph, accel: Accelerator, **kw):

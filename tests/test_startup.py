@@ -34,6 +34,12 @@ def test_building_the_parser_imports_no_heavy_library() -> None:
 
 def test_import_accelsim_is_lazy() -> None:
     probe = f"import sys, accelsim; print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
-    done = subprocess.run([sys.executable, "-c", probe], env={**os.environ, "PYTHONPATH": str(ROOT)},
-                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
     assert done.returncode == 0 and done.stdout.strip() == "", done.stdout + done.stderr

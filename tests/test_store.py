@@ -153,12 +153,17 @@ def test_rows_are_compressed_and_schema_1_stores_stay_readable(tmp_path) -> None
     old = tmp_path / "v1.db"
     with closing(sqlite3.connect(old)) as conn:  # a store as accelsim wrote it before schema 2
         conn.executescript(_SCHEMA_V1 + "PRAGMA user_version = 1;")
-        conn.execute("INSERT INTO points VALUES (?, 0, NULL, 'ok', ?, ?, NULL, 0.0)",
-                     (point_key({"x": 0}), encode({"x": 0}), encode({"y": math.inf})))
+        conn.execute(
+            "INSERT INTO points VALUES (?, 0, NULL, 'ok', ?, ?, NULL, 0.0)",
+            (point_key({"x": 0}), encode({"x": 0}), encode({"y": math.inf})),
+        )
         conn.commit()
     with ResultStore(old) as store:
         store.put(point_key({"x": 1}), {"x": 1}, {"y": 1.5}, 0.0, seq=1)
-        assert [(r["params"], r["result"]) for r in store.rows()] == [({"x": 0}, {"y": math.inf}), ({"x": 1}, {"y": 1.5})]
+        assert [(r["params"], r["result"]) for r in store.rows()] == [
+            ({"x": 0}, {"y": math.inf}),
+            ({"x": 1}, {"y": 1.5}),
+        ]
     with closing(sqlite3.connect(old)) as conn:
         assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         kinds = [t for (t,) in conn.execute("SELECT typeof(result_json) FROM points ORDER BY seq")]

@@ -86,7 +86,7 @@ def test_a_corrupted_page_is_one_line_not_a_traceback(tmp_path) -> None:
     data = bytearray(db.read_bytes())
     page = 4096
     for offset in range(2 * page, len(data), page):  # scribble over every page after the first two
-        data[offset:offset + 64] = b"\xa5" * 64
+        data[offset : offset + 64] = b"\xa5" * 64
     db.write_bytes(bytes(data))
     code, _, err = run_cli("results", str(db))
     assert code == 2 and "Traceback" not in err and err.count("\n") == 1, err
@@ -138,7 +138,9 @@ def test_a_full_disk_is_reported_as_a_full_disk(tmp_path) -> None:
 
 def test_a_directory_as_store_is_named_as_one(tmp_path) -> None:
     (tmp_path / "d.db").mkdir()
-    for argv in (["results", str(tmp_path / "d.db")], ["sweep", "-q", "--workload", "resnet20", "--bits", "4",
-                                                       "--bw", "inf", "--store", str(tmp_path / "d.db")]):
+    for argv in (
+        ["results", str(tmp_path / "d.db")],
+        ["sweep", "-q", "--workload", "resnet20", "--bits", "4", "--bw", "inf", "--store", str(tmp_path / "d.db")],
+    ):
         code, _, err = run_cli(*argv)
         assert code == 2 and "is a directory" in err and err.count("\n") == 1, err

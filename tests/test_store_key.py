@@ -71,13 +71,20 @@ def test_every_module_a_point_runs_is_hashed() -> None:
     g = _graph()
     reached = {m for m in __import__("networkx").descendants(g, "accelsim.explore.point") if m.startswith("accelsim")}
     reached.add("accelsim.explore.point")
-    not_results = {"accelsim._version", "accelsim.atomic", "accelsim.explore.store", "accelsim.explore.store_codec", "accelsim.explore.model_hash"}
+    not_results = {
+        "accelsim._version",
+        "accelsim.atomic",
+        "accelsim.explore.store",
+        "accelsim.explore.store_codec",
+        "accelsim.explore.model_hash",
+    }
     covered = []
     for member in MODEL_SOURCES:
         dotted = "accelsim." + member.removesuffix(".py").replace("/", ".")
         covered.append(dotted)
     missing = sorted(
-        m for m in reached - not_results
+        m
+        for m in reached - not_results
         if not m.startswith("accelsim.io") and not any(m == c or m.startswith(c + ".") for c in covered)
     )
     assert missing == []

@@ -20,8 +20,19 @@ from accelsim.report.plot import plot_speedup, system_title
 from accelsim.report.tables import render
 
 REQUIRED = [
-    "workload", "bits", "first_last_bits", "bw", "peak_tmacs", "seconds_per_image", "speedup", "peak_ratio",
-    "efficiency", "bound", "offchip_mb", "weights_fit", "activations_fit",
+    "workload",
+    "bits",
+    "first_last_bits",
+    "bw",
+    "peak_tmacs",
+    "seconds_per_image",
+    "speedup",
+    "peak_ratio",
+    "efficiency",
+    "bound",
+    "offchip_mb",
+    "weights_fit",
+    "activations_fit",
 ]
 
 
@@ -50,7 +61,9 @@ def test_speedups_are_relative_to_the_base_at_the_same_bandwidth(rows):
 
 def test_rows_match_a_direct_simulation(rows):
     r = rows[-1]  # 4 bits, inf
-    direct = simulate(workloads.load("resnet18").with_policy(policy_for(4, 8)), iso_area(Accelerator(bw_gb_per_s=math.inf), 4))
+    direct = simulate(
+        workloads.load("resnet18").with_policy(policy_for(4, 8)), iso_area(Accelerator(bw_gb_per_s=math.inf), 4)
+    )
     assert r.seconds_per_image == direct.seconds_per_image
     assert r.first_last_bits == 8 and r.offchip_mb == direct.offchip_bytes_per_image / 1e6
 
@@ -144,7 +157,9 @@ def test_rows_carry_energy_area_and_their_store_key(rows):
     for r in rows:
         d = r.as_dict()
         assert d["energy_per_image_uj"] == pytest.approx(
-            d["mac_energy_per_image_uj"] + d["sram_energy_per_image_uj"] + d["offchip_energy_per_image_uj"]
+            d["mac_energy_per_image_uj"]
+            + d["sram_energy_per_image_uj"]
+            + d["offchip_energy_per_image_uj"]
             + d["noc_energy_per_image_uj"]
         )
         assert d["area_mm2"] > d["sram_area_mm2"] > 0 and d["memory"] == "lpddr4"

@@ -59,7 +59,10 @@ def test_axes_set_the_base_design(grid_rows):
         assert r.macs_per_cycle == r.design_cores * 512
         assert r.sram_area_mm2 == node.sram_area_mm2(r.sram_bytes)
         assert r.area_mm2 == r.compute_area_mm2 + r.sram_area_mm2
-    two, four = (next(r for r in grid_rows if (r.bits, r.bw, r.sram_bytes, r.cores) == (16, "inf", 16_000_000, c)) for c in (2, 4))
+    two, four = (
+        next(r for r in grid_rows if (r.bits, r.bw, r.sram_bytes, r.cores) == (16, "inf", 16_000_000, c))
+        for c in (2, 4)
+    )
     assert four.compute_area_mm2 == pytest.approx(2 * two.compute_area_mm2)
     assert four.seconds_per_image < two.seconds_per_image
 
@@ -83,10 +86,14 @@ def test_reference_points_run_when_16_bits_is_not_on_the_grid(grid_rows):
 
 
 def test_the_base_array_axis_and_a_mode_axis():
-    rows = sweep_grid({"workload": "resnet20", "bits": "4", "bw": "inf", "array": "16x32,32x32", "mode": "configurable,dedicated"})
+    rows = sweep_grid(
+        {"workload": "resnet20", "bits": "4", "bw": "inf", "array": "16x32,32x32", "mode": "configurable,dedicated"}
+    )
     assert [(r.array, r.mode, r.scale) for r in rows] == [
-        ("16x32", "configurable", "cores"), ("16x32", "dedicated", "array"),
-        ("32x32", "configurable", "cores"), ("32x32", "dedicated", "array"),
+        ("16x32", "configurable", "cores"),
+        ("16x32", "dedicated", "array"),
+        ("32x32", "configurable", "cores"),
+        ("32x32", "dedicated", "array"),
     ]
     base = Accelerator(rows=32, cols=32, bw_gb_per_s=math.inf)
     assert rows[3].macs_per_cycle == iso_area(base, 4, "dedicated").macs_per_cycle
@@ -103,7 +110,9 @@ def test_workload_and_batch_axes():
 
 def test_spec_file_equals_the_mapping(tmp_path):
     path = tmp_path / "grid.toml"
-    path.write_text('[axes]\nworkload = ["resnet20"]\nbits = [16, 4]\nbw = [32, "inf"]\nsram = "4MB,16MB"\ncores = [2, 4]\n')
+    path.write_text(
+        '[axes]\nworkload = ["resnet20"]\nbits = [16, 4]\nbw = [32, "inf"]\nsram = "4MB,16MB"\ncores = [2, 4]\n'
+    )
     spec = load_spec(path)
     assert sweep_grid(spec) == sweep_grid(GRID)
 
@@ -203,7 +212,9 @@ def test_dask_local_cluster_equals_the_serial_run_exactly(tmp_path):
     with ResultStore(tmp_path / "serial.db") as store:
         serial = sweep_grid(spec, graphs=graphs, store=store)
         serial_records = store.rows()
-    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None) as cluster:
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
         with dask_executor(cluster.scheduler_address) as ex, ResultStore(tmp_path / "dask.db") as store:
             remote = sweep_grid(spec, graphs=graphs, executor=ex, store=store)
             remote_records = store.rows()

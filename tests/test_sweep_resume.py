@@ -37,7 +37,9 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_sweep(tmp_path):
     try:
         deadline = time.monotonic() + 60
         while _count(db) < 5:
-            assert proc.poll() is None, f"sweep ended before it could be killed: {proc.stderr.read() if proc.stderr else ''}"
+            assert proc.poll() is None, (
+                f"sweep ended before it could be killed: {proc.stderr.read() if proc.stderr else ''}"
+            )
             assert time.monotonic() < deadline, "sweep never got going"
             time.sleep(0.01)
         proc.send_signal(signal.SIGKILL)
@@ -54,7 +56,10 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_sweep(tmp_path):
     out, err = resumed.communicate(timeout=120)
     assert resumed.returncode == 0, err
     # the only stderr line says how much came from the store: exactly the points the killed run committed
-    assert err == f"accelsim: {N} design points: {killed_at} from store {db}, {N - killed_at} simulated; --fresh recomputes them\n"
+    assert (
+        err
+        == f"accelsim: {N} design points: {killed_at} from store {db}, {N - killed_at} simulated; --fresh recomputes them\n"
+    )
 
     clean = _sweep(tmp_path / "clean.db", "--jobs", "1")  # a fresh process, like the two above
     clean_out, clean_err = clean.communicate(timeout=120)

@@ -72,8 +72,17 @@ def test_sram_area() -> None:
 
 @pytest.mark.parametrize(
     ("bw", "ba", "k", "bits"),
-    [(16, 16, 4608, 45), (8, 8, 4608, 29), (4, 8, 4608, 25), (2, 2, 4608, 17), (8, 8, 147, 24),
-     (8, 8, 1, 16), (8, 8, 2, 17), (8, 8, 4096, 28), (8, 8, 4097, 29)],
+    [
+        (16, 16, 4608, 45),
+        (8, 8, 4608, 29),
+        (4, 8, 4608, 25),
+        (2, 2, 4608, 17),
+        (8, 8, 147, 24),
+        (8, 8, 1, 16),
+        (8, 8, 2, 17),
+        (8, 8, 4096, 28),
+        (8, 8, 4097, 29),
+    ],
 )
 def test_accumulator_bits(bw: int, ba: int, k: int, bits: int) -> None:
     assert tech.accumulator_bits(bw, ba, k) == bits
@@ -90,8 +99,14 @@ def test_every_node_loads() -> None:
         assert node.name == name
         assert isinstance(node, tech.TechNode)
         assert all(isinstance(x, float) for x in node.mac_area_coeffs_um2 + node.mac_energy_coeffs_fj)
-        assert set(tech.sources(name)) >= {"node_nm", "clock_hz", "mac_area", "mac_energy",
-                                           "sram_density", "sram_read_energy"}
+        assert set(tech.sources(name)) >= {
+            "node_nm",
+            "clock_hz",
+            "mac_area",
+            "mac_energy",
+            "sram_density",
+            "sram_read_energy",
+        }
 
 
 def _walk_numbers(table: dict[str, Any], path: str) -> list[tuple[str, dict[str, Any]]]:
@@ -241,9 +256,15 @@ def test_unknown_node_lists_known_nodes() -> None:
 
 def test_bad_node_data_is_rejected() -> None:
     with pytest.raises(InputError) as info:
-        tech.TechNode(name="x", node_nm=14, clock_hz=0.0, mac_area_coeffs_um2=(1.0, 1.0, 1.0),
-                      mac_energy_coeffs_fj=(1.0, 1.0, 1.0), sram_density_mbit_per_mm2=8.0,
-                      sram_read_energy_pj_per_bit=0.1)
+        tech.TechNode(
+            name="x",
+            node_nm=14,
+            clock_hz=0.0,
+            mac_area_coeffs_um2=(1.0, 1.0, 1.0),
+            mac_energy_coeffs_fj=(1.0, 1.0, 1.0),
+            sram_density_mbit_per_mm2=8.0,
+            sram_read_energy_pj_per_bit=0.1,
+        )
     assert info.value.field == "clock_hz"
     with pytest.raises(InputError) as info:
         tech.ExternalMemory(name="m", bw_gb_per_s=-1.0, energy_pj_per_bit=1.0, source="s")

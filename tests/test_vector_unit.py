@@ -31,7 +31,9 @@ def test_cycles_by_hand() -> None:
     # a fused pipeline retiring 6 softmax operations a cycle is 6x faster
     assert layer_cycles(soft, VectorUnit(lanes=32, per_op={"softmax": 6.0}), 16) == 384
     # the work is split evenly and rounded up per core
-    assert layer_cycles(LayerNorm(name="ln", shape=(1, 1, 768)), unit, 16) == math.ceil(math.ceil(768 * 7 / 16) / 32) == 11
+    assert (
+        layer_cycles(LayerNorm(name="ln", shape=(1, 1, 768)), unit, 16) == math.ceil(math.ceil(768 * 7 / 16) / 32) == 11
+    )
 
 
 def test_data_movement_layers_cost_no_vector_cycles() -> None:
@@ -49,8 +51,14 @@ def test_pointwise_work_hides_under_its_gemm_reductions_do_not() -> None:
     assert exposed_cycles(soft, 500, producer_gemm_cycles=2000) == 500
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [({"lanes": 0}, "vector_lanes"), ({"lanes": 4, "ops_per_cycle": 0}, "vector_ops_per_cycle"),
-                                                ({"lanes": 4, "per_op": {"gelu": -1}}, "gelu")])
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [
+        ({"lanes": 0}, "vector_lanes"),
+        ({"lanes": 4, "ops_per_cycle": 0}, "vector_ops_per_cycle"),
+        ({"lanes": 4, "per_op": {"gelu": -1}}, "gelu"),
+    ],
+)
 def test_bad_units_name_the_field(kwargs, field) -> None:
     with pytest.raises(InputError) as info:
         VectorUnit(**kwargs)

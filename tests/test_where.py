@@ -70,18 +70,38 @@ def test_results_where_on_the_command_line(tmp_path, capsys) -> None:
     from accelsim.cli.main import main
 
     store = tmp_path / "s.db"
-    assert main(["sweep", "-q", "--store", str(store), "--workload", "resnet20", "--bits", "16,4,2", "--bw", "32,64",
-                 "--jobs", "1", "--format", "csv"]) == 0
+    assert (
+        main(
+            [
+                "sweep",
+                "-q",
+                "--store",
+                str(store),
+                "--workload",
+                "resnet20",
+                "--bits",
+                "16,4,2",
+                "--bw",
+                "32,64",
+                "--jobs",
+                "1",
+                "--format",
+                "csv",
+            ]
+        )
+        == 0
+    )
     capsys.readouterr()
     assert main(["results", str(store), "--where", 'bits<=4 and bw=="64"', "--format", "csv"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
     header = lines[0].split(",")
-    got = sorted((int(r.split(",")[header.index("bits")]), r.split(",")[header.index("bw_gb_per_s")]) for r in lines[1:])
+    got = sorted(
+        (int(r.split(",")[header.index("bits")]), r.split(",")[header.index("bw_gb_per_s")]) for r in lines[1:]
+    )
     assert got == [(2, "64.0"), (4, "64.0")]
     assert main(["results", str(store), "--where", "bits <=", "--format", "csv"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "where=" in err
-
 
 
 def test_parquet_without_pyarrow_is_one_line(tmp_path, capsys) -> None:

@@ -139,9 +139,13 @@ def test_bert_base_encoder_counts() -> None:
     assert embeddings == (30522 + 512 + 2) * 768 + 2 * 768 == 23_837_184
     # Embeddings + encoder + pooler (768^2 + 768) is BERT-base's well-known 109,482,240.
     assert g.total_params() + 768 * 768 + 768 == 109_482_240
-    assert all(layer.in_shape == (1, 128, 768) for layer in kinds(g, Dense) if layer.name.endswith(("query", "key", "value")))
+    assert all(
+        layer.in_shape == (1, 128, 768) for layer in kinds(g, Dense) if layer.name.endswith(("query", "key", "value"))
+    )
     # the vector operations are layers: softmax on the scores, GELU, three LayerNorms a layer with the embeddings'
-    assert isinstance(g.layer("layer3.intermediate.gelu"), Activation) and g.layer("layer3.intermediate.gelu").fn == "gelu"
+    assert (
+        isinstance(g.layer("layer3.intermediate.gelu"), Activation) and g.layer("layer3.intermediate.gelu").fn == "gelu"
+    )
     assert g.inputs_of("layer5.attention.softmax") == ("layer5.attention.scores",)
     assert len(kinds(g, Softmax)) == 12 and len(kinds(g, LayerNorm)) == 2 * 12 + 1
     assert not any(layer.batchnorm for layer in kinds(g, Dense))
@@ -180,7 +184,9 @@ def test_batch_scales_macs_not_params(name: str) -> None:
     # attention heads ride in the leading axis: (N * heads, S, 64)
     heads = workloads.LLM_ZOO[name].kv_heads if name in workloads.LLM_ZOO else 12
     headed = ("Reshape", "MatMul", "Softmax", "KVCache")
-    assert all(layer.out_shape[0] == 4 or layer.out_shape[0] == 4 * heads and layer.kind in headed for layer in four.layers())
+    assert all(
+        layer.out_shape[0] == 4 or layer.out_shape[0] == 4 * heads and layer.kind in headed for layer in four.layers()
+    )
     assert four.metadata["batch"] == 4
     assert four.names() == one.names()
 
@@ -208,7 +214,16 @@ def test_batchnorm_and_bias_flags_follow_the_reference() -> None:
 
 def test_layer_names_are_readable() -> None:
     r50 = built("resnet50")
-    for name in ("conv1", "maxpool", "layer1.0.conv1", "layer1.0.downsample", "layer4.2.conv3", "layer4.2.add", "avgpool", "fc"):
+    for name in (
+        "conv1",
+        "maxpool",
+        "layer1.0.conv1",
+        "layer1.0.downsample",
+        "layer4.2.conv3",
+        "layer4.2.add",
+        "avgpool",
+        "fc",
+    ):
         assert name in r50
     mnv2 = built("mobilenet_v2")
     assert "features.1.expand" not in mnv2  # t = 1: no expansion conv

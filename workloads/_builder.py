@@ -61,7 +61,15 @@ class Builder:
         return self._add(layer, [src])
 
     def pool(
-        self, name: str, src: str | None, kernel: int, stride: int, padding: int = 0, *, mode: str = "max", act: str = "none"
+        self,
+        name: str,
+        src: str | None,
+        kernel: int,
+        stride: int,
+        padding: int = 0,
+        *,
+        mode: str = "max",
+        act: str = "none",
     ) -> str:
         layer = Pool(
             name=name,

@@ -26,7 +26,12 @@ from workloads._builder import Builder
 
 def alexnet(batch: int = 1) -> LayerGraph:
     """torchvision AlexNet at 224x224: 61,100,840 params, 714,188,480 MACs."""
-    b = Builder("alexnet", (batch, 3, 224, 224), source="torchvision.models.alexnet; Krizhevsky et al., NIPS 2012", dataset="imagenet")
+    b = Builder(
+        "alexnet",
+        (batch, 3, 224, 224),
+        source="torchvision.models.alexnet; Krizhevsky et al., NIPS 2012",
+        dataset="imagenet",
+    )
     x = b.conv("conv1", None, 64, 11, 4, 2, bias=True, bn=False)
     x = b.pool("pool1", x, 3, 2)
     x = b.conv("conv2", x, 192, 5, 1, 2, bias=True, bn=False)

@@ -53,7 +53,10 @@ def bert_base(batch: int = 1, seq_len: int = SEQ_LEN) -> LayerGraph:
         ffn=FFN,
         layers=LAYERS,
     )
-    parts = [b.embedding(f"embeddings.{kind}", rows, HIDDEN) for kind, rows in (("word", VOCAB), ("position", MAX_POSITIONS), ("token_type", TYPE_VOCAB))]
+    parts = [
+        b.embedding(f"embeddings.{kind}", rows, HIDDEN)
+        for kind, rows in (("word", VOCAB), ("position", MAX_POSITIONS), ("token_type", TYPE_VOCAB))
+    ]
     x = b.vector(LayerNorm, "embeddings.LayerNorm", b.add("embeddings.add", parts))
     for i in range(LAYERS):
         p = f"layer{i}"

@@ -114,14 +114,28 @@ def llm(config: LLMConfig | Mapping[str, Any], phase: Phase | None = None) -> La
     cfg = config if isinstance(config, LLMConfig) else LLMConfig.from_dict(config)
     ph = default_phase(cfg) if phase is None else phase
     if ph.past + ph.tokens > cfg.max_positions:
-        raise InputError("ctx" if ph.kind == "decode" else "prompt", ph.past + ph.tokens - 1 if ph.kind == "decode" else ph.prompt,
-                         f"{cfg.name} holds at most {cfg.max_positions} positions")
+        raise InputError(
+            "ctx" if ph.kind == "decode" else "prompt",
+            ph.past + ph.tokens - 1 if ph.kind == "decode" else ph.prompt,
+            f"{cfg.name} holds at most {cfg.max_positions} positions",
+        )
     n, t = ph.batch, ph.tokens
     size = f"prompt={ph.prompt}" if ph.kind == "prefill" else f"ctx={ph.ctx}"
     b = Builder(
         f"{cfg.name}:{ph.kind},{size}",  # named as a workload spec, so results say which step it is
-        (n, t), source=cfg.source, dataset="text", model=cfg.name, phase=ph.kind, ctx=ph.past, tokens=t,
-        hidden=cfg.hidden, heads=cfg.heads, kv_heads=cfg.kv_heads, layers=cfg.layers, ffn=cfg.ffn, vocab=cfg.vocab,
+        (n, t),
+        source=cfg.source,
+        dataset="text",
+        model=cfg.name,
+        phase=ph.kind,
+        ctx=ph.past,
+        tokens=t,
+        hidden=cfg.hidden,
+        heads=cfg.heads,
+        kv_heads=cfg.kv_heads,
+        layers=cfg.layers,
+        ffn=cfg.ffn,
+        vocab=cfg.vocab,
     )
     x = b.embedding("embed_tokens", cfg.vocab, cfg.hidden, tied=cfg.tied_embeddings)
     if cfg.positions == "learned":

@@ -81,7 +81,11 @@ class LLMConfig:
         _choice("positions", self.positions, POSITIONS)
         for field in ("gated_ffn", "tied_embeddings", "bias"):
             _flag(field, getattr(self, field))
-        if not isinstance(self.position_offset, int) or isinstance(self.position_offset, bool) or self.position_offset < 0:
+        if (
+            not isinstance(self.position_offset, int)
+            or isinstance(self.position_offset, bool)
+            or self.position_offset < 0
+        ):
             raise InputError("position_offset", self.position_offset, "must be an int >= 0")
 
     @property
@@ -129,30 +133,57 @@ def from_hf_config(data: Mapping[str, Any], name: str | None = None) -> LLMConfi
         hidden = _need(data, "n_embd", "hidden_size")
         act = "gelu" if str(data.get("activation_function", "gelu_new")).startswith("gelu") else "relu"
         return LLMConfig(
-            name=label, hidden=hidden, heads=_need(data, "n_head", "num_attention_heads"),
-            layers=_need(data, "n_layer", "num_hidden_layers"), ffn=data.get("n_inner") or 4 * hidden,
-            vocab=_need(data, "vocab_size"), max_positions=_need(data, "n_positions", "max_position_embeddings"),
-            act=act, source="Hugging Face config.json (gpt2)",
+            name=label,
+            hidden=hidden,
+            heads=_need(data, "n_head", "num_attention_heads"),
+            layers=_need(data, "n_layer", "num_hidden_layers"),
+            ffn=data.get("n_inner") or 4 * hidden,
+            vocab=_need(data, "vocab_size"),
+            max_positions=_need(data, "n_positions", "max_position_embeddings"),
+            act=act,
+            source="Hugging Face config.json (gpt2)",
         )
     if model_type == "opt":
         if data.get("word_embed_proj_dim", data.get("hidden_size")) != data.get("hidden_size"):
-            raise InputError("config.json.word_embed_proj_dim", data.get("word_embed_proj_dim"), "must equal hidden_size (no project_in/out)")
+            raise InputError(
+                "config.json.word_embed_proj_dim",
+                data.get("word_embed_proj_dim"),
+                "must equal hidden_size (no project_in/out)",
+            )
         if data.get("do_layer_norm_before", True) is not True:
-            raise InputError("config.json.do_layer_norm_before", data.get("do_layer_norm_before"), "must be true (pre-norm)")
+            raise InputError(
+                "config.json.do_layer_norm_before", data.get("do_layer_norm_before"), "must be true (pre-norm)"
+            )
         return LLMConfig(
-            name=label, hidden=_need(data, "hidden_size"), heads=_need(data, "num_attention_heads"),
-            layers=_need(data, "num_hidden_layers"), ffn=_need(data, "ffn_dim"), vocab=_need(data, "vocab_size"),
-            max_positions=_need(data, "max_position_embeddings"), act=_choice("config.json.activation_function", data.get("activation_function", "relu"), FFN_ACTS),
-            bias=bool(data.get("enable_bias", True)), tied_embeddings=bool(data.get("tie_word_embeddings", True)),
-            position_offset=2, source="Hugging Face config.json (opt)",
+            name=label,
+            hidden=_need(data, "hidden_size"),
+            heads=_need(data, "num_attention_heads"),
+            layers=_need(data, "num_hidden_layers"),
+            ffn=_need(data, "ffn_dim"),
+            vocab=_need(data, "vocab_size"),
+            max_positions=_need(data, "max_position_embeddings"),
+            act=_choice("config.json.activation_function", data.get("activation_function", "relu"), FFN_ACTS),
+            bias=bool(data.get("enable_bias", True)),
+            tied_embeddings=bool(data.get("tie_word_embeddings", True)),
+            position_offset=2,
+            source="Hugging Face config.json (opt)",
         )
     heads = _need(data, "num_attention_heads")
     return LLMConfig(
-        name=label, hidden=_need(data, "hidden_size"), heads=heads, kv_heads=data.get("num_key_value_heads") or heads,
-        layers=_need(data, "num_hidden_layers"), ffn=_need(data, "intermediate_size"), vocab=_need(data, "vocab_size"),
-        max_positions=_need(data, "max_position_embeddings"), gated_ffn=True,
-        act=_choice("config.json.hidden_act", data.get("hidden_act", "silu"), FFN_ACTS), norm="rmsnorm", positions="rope",
-        tied_embeddings=bool(data.get("tie_word_embeddings", False)), bias=bool(data.get("attention_bias", False)),
+        name=label,
+        hidden=_need(data, "hidden_size"),
+        heads=heads,
+        kv_heads=data.get("num_key_value_heads") or heads,
+        layers=_need(data, "num_hidden_layers"),
+        ffn=_need(data, "intermediate_size"),
+        vocab=_need(data, "vocab_size"),
+        max_positions=_need(data, "max_position_embeddings"),
+        gated_ffn=True,
+        act=_choice("config.json.hidden_act", data.get("hidden_act", "silu"), FFN_ACTS),
+        norm="rmsnorm",
+        positions="rope",
+        tied_embeddings=bool(data.get("tie_word_embeddings", False)),
+        bias=bool(data.get("attention_bias", False)),
         source=f"Hugging Face config.json ({model_type})",
     )
 
@@ -163,30 +194,97 @@ ZOO: dict[str, LLMConfig] = {
     for cfg in (
         # openai-community/gpt2 config.json: n_layer 12, n_embd 768, n_head 12, n_positions 1024,
         # vocab_size 50257, activation_function gelu_new; Radford et al. 2019 (GPT-2), 124M.
-        LLMConfig(name="gpt2", hidden=768, heads=12, layers=12, ffn=3072, vocab=50257, max_positions=1024,
-                  source="openai-community/gpt2 config.json; Radford et al. 2019"),
+        LLMConfig(
+            name="gpt2",
+            hidden=768,
+            heads=12,
+            layers=12,
+            ffn=3072,
+            vocab=50257,
+            max_positions=1024,
+            source="openai-community/gpt2 config.json; Radford et al. 2019",
+        ),
         # openai-community/gpt2-medium config.json: n_layer 24, n_embd 1024, n_head 16.
-        LLMConfig(name="gpt2_medium", hidden=1024, heads=16, layers=24, ffn=4096, vocab=50257, max_positions=1024,
-                  source="openai-community/gpt2-medium config.json"),
+        LLMConfig(
+            name="gpt2_medium",
+            hidden=1024,
+            heads=16,
+            layers=24,
+            ffn=4096,
+            vocab=50257,
+            max_positions=1024,
+            source="openai-community/gpt2-medium config.json",
+        ),
         # facebook/opt-1.3b config.json: hidden_size 2048, num_attention_heads 32, num_hidden_layers 24,
         # ffn_dim 8192, vocab_size 50272, max_position_embeddings 2048, relu, enable_bias; Zhang et al. 2022.
-        LLMConfig(name="opt_1_3b", hidden=2048, heads=32, layers=24, ffn=8192, vocab=50272, max_positions=2048,
-                  act="relu", position_offset=2, source="facebook/opt-1.3b config.json; Zhang et al. 2022 (OPT)"),
+        LLMConfig(
+            name="opt_1_3b",
+            hidden=2048,
+            heads=32,
+            layers=24,
+            ffn=8192,
+            vocab=50272,
+            max_positions=2048,
+            act="relu",
+            position_offset=2,
+            source="facebook/opt-1.3b config.json; Zhang et al. 2022 (OPT)",
+        ),
         # TinyLlama/TinyLlama-1.1B-Chat-v1.0 config.json: hidden_size 2048, intermediate_size 5632,
         # num_attention_heads 32, num_key_value_heads 4, num_hidden_layers 22, vocab_size 32000, 2048 positions.
-        LLMConfig(name="tinyllama_1_1b", hidden=2048, heads=32, kv_heads=4, layers=22, ffn=5632, vocab=32000,
-                  max_positions=2048, gated_ffn=True, act="silu", norm="rmsnorm", positions="rope",
-                  tied_embeddings=False, bias=False, source="TinyLlama/TinyLlama-1.1B-Chat-v1.0 config.json; Zhang et al. 2024"),
+        LLMConfig(
+            name="tinyllama_1_1b",
+            hidden=2048,
+            heads=32,
+            kv_heads=4,
+            layers=22,
+            ffn=5632,
+            vocab=32000,
+            max_positions=2048,
+            gated_ffn=True,
+            act="silu",
+            norm="rmsnorm",
+            positions="rope",
+            tied_embeddings=False,
+            bias=False,
+            source="TinyLlama/TinyLlama-1.1B-Chat-v1.0 config.json; Zhang et al. 2024",
+        ),
         # meta-llama/Llama-2-7b-hf config.json: hidden_size 4096, intermediate_size 11008, 32 heads,
         # 32 KV heads, 32 layers, vocab_size 32000, max_position_embeddings 4096; Touvron et al. 2023.
-        LLMConfig(name="llama2_7b", hidden=4096, heads=32, layers=32, ffn=11008, vocab=32000, max_positions=4096,
-                  gated_ffn=True, act="silu", norm="rmsnorm", positions="rope", tied_embeddings=False, bias=False,
-                  source="meta-llama/Llama-2-7b-hf config.json; Touvron et al. 2023 (Llama 2)"),
+        LLMConfig(
+            name="llama2_7b",
+            hidden=4096,
+            heads=32,
+            layers=32,
+            ffn=11008,
+            vocab=32000,
+            max_positions=4096,
+            gated_ffn=True,
+            act="silu",
+            norm="rmsnorm",
+            positions="rope",
+            tied_embeddings=False,
+            bias=False,
+            source="meta-llama/Llama-2-7b-hf config.json; Touvron et al. 2023 (Llama 2)",
+        ),
         # meta-llama/Meta-Llama-3-8B config.json: hidden_size 4096, intermediate_size 14336, 32 heads,
         # num_key_value_heads 8, 32 layers, vocab_size 128256, max_position_embeddings 8192.
-        LLMConfig(name="llama3_8b", hidden=4096, heads=32, kv_heads=8, layers=32, ffn=14336, vocab=128256,
-                  max_positions=8192, gated_ffn=True, act="silu", norm="rmsnorm", positions="rope",
-                  tied_embeddings=False, bias=False, source="meta-llama/Meta-Llama-3-8B config.json; Llama 3 model card"),
+        LLMConfig(
+            name="llama3_8b",
+            hidden=4096,
+            heads=32,
+            kv_heads=8,
+            layers=32,
+            ffn=14336,
+            vocab=128256,
+            max_positions=8192,
+            gated_ffn=True,
+            act="silu",
+            norm="rmsnorm",
+            positions="rope",
+            tied_embeddings=False,
+            bias=False,
+            source="meta-llama/Meta-Llama-3-8B config.json; Llama 3 model card",
+        ),
     )
 }
 

@@ -70,7 +70,9 @@ def resnet18(batch: int = 1) -> LayerGraph:
 
 def resnet50(batch: int = 1) -> LayerGraph:
     """ResNet-50 v1.5 at 224x224: 4,089,184,256 MACs, 25,557,032 params (torchvision)."""
-    b = Builder("resnet50", (batch, 3, 224, 224), source=_TORCHVISION + "; v1.5 (stride on the 3x3)", dataset="imagenet")
+    b = Builder(
+        "resnet50", (batch, 3, 224, 224), source=_TORCHVISION + "; v1.5 (stride on the 3x3)", dataset="imagenet"
+    )
     x = _stem(b)
     for stage, (width, blocks, stride) in enumerate(((64, 3, 1), (128, 4, 2), (256, 6, 2), (512, 3, 2)), start=1):
         for i in range(blocks):

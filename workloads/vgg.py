@@ -18,7 +18,12 @@ _STAGES = ((64, 2), (128, 2), (256, 3), (512, 3), (512, 3))
 
 def vgg16(batch: int = 1) -> LayerGraph:
     """VGG-16: 138,357,544 params, ~15.47 GMAC; every conv is 3x3/1 pad 1 with bias + ReLU."""
-    b = Builder("vgg16", (batch, 3, 224, 224), source="torchvision.models.vgg16; Simonyan & Zisserman, ICLR 2015", dataset="imagenet")
+    b = Builder(
+        "vgg16",
+        (batch, 3, 224, 224),
+        source="torchvision.models.vgg16; Simonyan & Zisserman, ICLR 2015",
+        dataset="imagenet",
+    )
     x: str | None = None
     for stage, (channels, convs) in enumerate(_STAGES, start=1):
         for i in range(1, convs + 1):

@@ -33,18 +33,22 @@ def register(sub: Any) -> None:
     from accelsim.cli.main import _Parser, add_format_option
 
     p = sub.add_parser(
-        "config", help="inspect accelerator config files",
+        "config",
+        help="inspect accelerator config files",
         description="Accelerator config files (TOML or JSON) use the command-line flag names as keys: "
         'sram = "16MB" (total on-chip memory), array = "16x32", bw = 64, ... (configs/ has examples).',
     )
     actions = p.add_subparsers(dest="config_command", metavar="ACTION", parser_class=_Parser, required=True)
     show = actions.add_parser(
-        "show", help="print the effective design of a config file with peak TOPS, area and SRAM per core",
+        "show",
+        help="print the effective design of a config file with peak TOPS, area and SRAM per core",
         description="Every key of the design the file describes (those it leaves out come from the default "
         "system, marked 'default'), then the derived MAC count, peak throughput, on-chip memory per core, "
         "silicon area of the technology model and the ridge point of the roofline.",
     )
-    show.add_argument("file", nargs="?", default=None, metavar="FILE", help="config file (.toml or .json); none: the default system")
+    show.add_argument(
+        "file", nargs="?", default=None, metavar="FILE", help="config file (.toml or .json); none: the default system"
+    )
     add_format_option(show)
     show.set_defaults(func=_cmd_config_show)
 

@@ -18,22 +18,35 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "sweep": (
         ("PACT Fig. 6c: speedup at 16/8/4/2 bits and 32/64/unconstrained GB/s", "accelsim sweep"),
-        ("your accelerator, two networks, three memory sizes, plotted",
-         "accelsim sweep --config configs/tpu-v1.toml --workload resnet50,mobilenet_v2 --bits 8,4 --sram 8MB,16MB,28MiB"),
-        ("recompute instead of reusing the store; every field as CSV",
-         "accelsim sweep --bits 16,4 --bw 64 --fresh --format csv"),
+        (
+            "your accelerator, two networks, three memory sizes, plotted",
+            "accelsim sweep --config configs/tpu-v1.toml --workload resnet50,mobilenet_v2 --bits 8,4 --sram 8MB,16MB,28MiB",
+        ),
+        (
+            "recompute instead of reusing the store; every field as CSV",
+            "accelsim sweep --bits 16,4 --bw 64 --fresh --format csv",
+        ),
     ),
     "run": (
-        ("ResNet-50 at 4 bits, 64 GB/s, layer by layer, plus per-core compute, traffic and SRAM over time",
-         "accelsim run --bits 4 --bw 64 --timeline timeline.png"),
-        ("TPU v1 on an ONNX model, with per-layer and roofline figures",
-         "accelsim run --config configs/tpu-v1.toml --workload model.onnx --plot layers.png --roofline roof.png"),
-        ("each layer's mapping searched on a flexible OS/WS/IS array (docs/mapper.md); some columns",
-         "accelsim run --bits 4 --mapper search --dataflows os,ws,is --columns name,mapping,cycles,bound"),
+        (
+            "ResNet-50 at 4 bits, 64 GB/s, layer by layer, plus per-core compute, traffic and SRAM over time",
+            "accelsim run --bits 4 --bw 64 --timeline timeline.png",
+        ),
+        (
+            "TPU v1 on an ONNX model, with per-layer and roofline figures",
+            "accelsim run --config configs/tpu-v1.toml --workload model.onnx --plot layers.png --roofline roof.png",
+        ),
+        (
+            "each layer's mapping searched on a flexible OS/WS/IS array (docs/mapper.md); some columns",
+            "accelsim run --bits 4 --mapper search --dataflows os,ws,is --columns name,mapping,cycles,bound",
+        ),
     ),
     "fit": (
         ("what fits in the default 16 MB at each precision", "accelsim fit"),
-        ("on your accelerator, for a SCALE-Sim topology", "accelsim fit --config configs/edge-npu.toml --workload net.csv"),
+        (
+            "on your accelerator, for a SCALE-Sim topology",
+            "accelsim fit --config configs/edge-npu.toml --workload net.csv",
+        ),
     ),
     "results": (
         ("every point of a store", "accelsim results dse.db"),
@@ -41,11 +54,16 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "pareto": (
         ("one front per workload in time, area and energy, plotted", "accelsim pareto dse.db --plot front.png"),
-        ("time vs energy for one workload at 64 GB/s",
-         "accelsim pareto dse.db --workload resnet50 --bw 64 --objectives seconds_per_image,energy_per_image_uj"),
+        (
+            "time vs energy for one workload at 64 GB/s",
+            "accelsim pareto dse.db --workload resnet50 --bw 64 --objectives seconds_per_image,energy_per_image_uj",
+        ),
     ),
     "config": (
-        ("the effective TPU v1 design with peak TOPS, area and SRAM per core", "accelsim config show configs/tpu-v1.toml"),
+        (
+            "the effective TPU v1 design with peak TOPS, area and SRAM per core",
+            "accelsim config show configs/tpu-v1.toml",
+        ),
         ("the built-in default system", "accelsim config show"),
     ),
     "export-topology": (
@@ -53,9 +71,14 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("a transformer-like graph in the GEMM (M, N, K) form", "accelsim export-topology model.json mm.csv --gemm"),
     ),
     "import": (
-        ("an ONNX model as a LayerGraph JSON file (pip install 'accelsim[onnx]')", "accelsim import model.onnx -o graph.json"),
-        ("a SCALE-Sim topology whose Num Filter=1 rows are depthwise",
-         "accelsim import mobilenet.csv -o mnv1.json --depthwise num_filter_1"),
+        (
+            "an ONNX model as a LayerGraph JSON file (pip install 'accelsim[onnx]')",
+            "accelsim import model.onnx -o graph.json",
+        ),
+        (
+            "a SCALE-Sim topology whose Num Filter=1 rows are depthwise",
+            "accelsim import mobilenet.csv -o mnv1.json --depthwise num_filter_1",
+        ),
     ),
     "reproduce": (
         ("regenerate docs/reproducing-pact.md and its figures", "accelsim reproduce"),

@@ -42,7 +42,11 @@ def _cmd_export_topology(args: argparse.Namespace) -> int:
     done = write_topology(graph, args.out, form="gemm" if args.gemm else "conv", skip_unsupported=True)
     if done.skipped:
         listed = _group_reasons(done.skipped)
-        hint = "" if args.gemm or not any("MatMul" in w for w in done.skipped.values()) else "; --gemm writes MatMul layers"
+        hint = (
+            ""
+            if args.gemm or not any("MatMul" in w for w in done.skipped.values())
+            else "; --gemm writes MatMul layers"
+        )
         _note(
             f"skipped {len(done.skipped)} layers SCALE-Sim cannot express "
             f"({done.skipped_macs:,} of {done.macs + done.skipped_macs:,} MACs): {listed}{hint}"

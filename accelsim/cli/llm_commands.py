@@ -17,8 +17,12 @@ def _cmd_llm_study(args: argparse.Namespace) -> int:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """llm-study's flags (here, not in `accelsim.report.llm_study`: building the parser imports no simulator)."""
-    parser.add_argument("--out", default="docs", metavar="DIR", help="directory for llm-decode.md and figures/ (default: docs)")
-    parser.add_argument("--quick", action="store_true", help="GPT-2 only, 3 precisions: for tests, not the published report")
+    parser.add_argument(
+        "--out", default="docs", metavar="DIR", help="directory for llm-decode.md and figures/ (default: docs)"
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="GPT-2 only, 3 precisions: for tests, not the published report"
+    )
 
 
 def register(sub: Any) -> None:

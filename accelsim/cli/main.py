@@ -20,8 +20,21 @@ from accelsim.report.tables import FORMATS, render
 WORKLOAD_KINDS = "zoo name (accelsim workloads), LayerGraph .json, SCALE-Sim topology .csv or ONNX .onnx file"
 
 #: What `accelsim layers` shows by default (fitted to the terminal; --all-columns adds the rest).
-LAYER_COLUMNS = ["name", "type", "out_shape", "gemm_m", "gemm_n", "gemm_k", "macs", "weights", "w_bits", "a_bits",
-                 "groups", "in_act", "out_act"]
+LAYER_COLUMNS = [
+    "name",
+    "type",
+    "out_shape",
+    "gemm_m",
+    "gemm_n",
+    "gemm_k",
+    "macs",
+    "weights",
+    "w_bits",
+    "a_bits",
+    "groups",
+    "in_act",
+    "out_act",
+]
 
 #: Bit-widths `accelsim workloads` reports weight storage at.
 LISTED_BITS = (16, 8, 4, 2)
@@ -123,7 +136,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     p = sub.add_parser(
-        "workloads", help="list the built-in networks with MACs, params and weight MB per precision",
+        "workloads",
+        help="list the built-in networks with MACs, params and weight MB per precision",
         description="The networks of the zoo (workloads/), their MACs, parameters and weight storage at 16, 8, 4 "
         "and 2 bits. Any of their names works wherever a command takes --workload.",
     )
@@ -133,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_workloads)
 
     p = sub.add_parser(
-        "layers", help="per-layer table of a network (zoo name, LayerGraph .json, SCALE-Sim .csv or .onnx)",
+        "layers",
+        help="per-layer table of a network (zoo name, LayerGraph .json, SCALE-Sim .csv or .onnx)",
         description="Every layer of a network in execution order: type, output shape, its GEMM view (M, N, K, "
         "groups), MACs, weights, activations and bits.",
     )
@@ -169,8 +184,11 @@ def _extra_commands() -> list[Callable[[Any], None]]:
 
     registers: list[Callable[[Any], None]] = []
     for module in (
-        "accelsim.cli.sim_commands", "accelsim.cli.config_commands", "accelsim.cli.io_commands",
-        "accelsim.cli.report_commands", "accelsim.cli.llm_commands",
+        "accelsim.cli.sim_commands",
+        "accelsim.cli.config_commands",
+        "accelsim.cli.io_commands",
+        "accelsim.cli.report_commands",
+        "accelsim.cli.llm_commands",
     ):
         try:
             registers.append(importlib.import_module(module).register)
@@ -180,7 +198,9 @@ def _extra_commands() -> list[Callable[[Any], None]]:
     return registers
 
 
-def _note(message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+def _note(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, file: Any = None, line: Any = None
+) -> None:
     sys.stderr.write(f"accelsim: note: {message}\n")
 
 

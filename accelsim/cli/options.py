@@ -135,17 +135,32 @@ def add_common_options(p: argparse.ArgumentParser, *, iso_area: bool = True) -> 
 
     p.add_argument("--workload", default="resnet50", help=f"{WORKLOAD_KINDS} (default resnet50)")
     p.add_argument("--batch", type=batch_type, default=1, help="batch size for zoo networks (default 1)")
-    p.add_argument("--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)")
+    p.add_argument(
+        "--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)"
+    )
     if iso_area:
-        p.add_argument("--mode", choices=MAC_MODES, default=None, help="iso-area MAC model (default: the base's `mode`, configurable)")
-        p.add_argument("--scale", choices=SCALES, default=None, help="where iso-area MACs go (default: cores for configurable, array for dedicated; see docs/model.md)")
+        p.add_argument(
+            "--mode",
+            choices=MAC_MODES,
+            default=None,
+            help="iso-area MAC model (default: the base's `mode`, configurable)",
+        )
+        p.add_argument(
+            "--scale",
+            choices=SCALES,
+            default=None,
+            help="where iso-area MACs go (default: cores for configurable, array for dedicated; see docs/model.md)",
+        )
     add_first_last_option(p)
     add_format_option(p)
 
 
 def add_first_last_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--first-last-bits", type=first_last_type, default=8, metavar="BITS|none",
+        "--first-last-bits",
+        type=first_last_type,
+        default=8,
+        metavar="BITS|none",
         help="precision of the first and last layers when the body is narrower (default 8; none = same as body)",
     )
 
@@ -166,13 +181,23 @@ def add_mapper_options(p: argparse.ArgumentParser) -> None:
 
     g = p.add_argument_group("mapping (docs/model.md, 'The mapper')")
     g.add_argument(
-        "--mapper", choices=MAPPERS, default="fixed",
+        "--mapper",
+        choices=MAPPERS,
+        default="fixed",
         help="fixed: the design's dataflow and the closed-form split (SCALE-Sim's mapping, default); "
         "search: per-layer search over dataflow, split incl. K, and group packing",
     )
-    g.add_argument("--objective", choices=OBJECTIVES, default="latency", help="what the search minimises per layer (default latency)")
     g.add_argument(
-        "--dataflows", type=dataflows_type, default=None, metavar="LIST",
+        "--objective",
+        choices=OBJECTIVES,
+        default="latency",
+        help="what the search minimises per layer (default latency)",
+    )
+    g.add_argument(
+        "--dataflows",
+        type=dataflows_type,
+        default=None,
+        metavar="LIST",
         help="dataflows the array supports, e.g. os,ws,is for a flexible array (default: the config's, else its one "
         "dataflow); the fixed mapping keeps the config's dataflow if listed, else takes the first",
     )
@@ -186,7 +211,10 @@ def mapper_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 def add_memory_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "--memory", type=memory_type, default="lpddr4", metavar="NAME",
+        "--memory",
+        type=memory_type,
+        default="lpddr4",
+        metavar="NAME",
         help=f"external memory whose pJ/bit prices off-chip bytes in the energy model (default lpddr4, 8 pJ/bit; one of {memory_names()})",
     )
 
@@ -210,11 +238,37 @@ def workload_graph(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return load_workload(args.workload, batch=args.batch)
 
 
-
 def check_plot_path(path: str) -> None:
     from accelsim.report.plot import plot_format
 
     plot_format(path)
 
 
-__all__ = ["add_table_options", "columns_type", "write_table", "check_plot_path", "AXIS_FLAGS", "DEFAULT_OBJECTIVES", "DEFAULT_STORE", "add_common_options", "add_first_last_option", "add_mapper_options", "add_memory_option", "axis_type", "base_accelerator", "batch_type", "bits_type", "bw_type", "ctx_list_type", "dataflows_type", "first_last_type", "jobs_type", "mapper_config", "max_points_type", "memory_names", "memory_type", "objectives_type", "workload_graph"]
+__all__ = [
+    "add_table_options",
+    "columns_type",
+    "write_table",
+    "check_plot_path",
+    "AXIS_FLAGS",
+    "DEFAULT_OBJECTIVES",
+    "DEFAULT_STORE",
+    "add_common_options",
+    "add_first_last_option",
+    "add_mapper_options",
+    "add_memory_option",
+    "axis_type",
+    "base_accelerator",
+    "batch_type",
+    "bits_type",
+    "bw_type",
+    "ctx_list_type",
+    "dataflows_type",
+    "first_last_type",
+    "jobs_type",
+    "mapper_config",
+    "max_points_type",
+    "memory_names",
+    "memory_type",
+    "objectives_type",
+    "workload_graph",
+]

@@ -14,10 +14,14 @@ from accelsim.errors import EXIT_OK
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `accelsim reproduce`."""
-    parser.add_argument("--out", default="docs", metavar="DIR",
-                        help="directory for reproducing-pact.md and figures/ (default: docs)")
-    parser.add_argument("--quick", action="store_true",
-                        help="reduced set (ResNet-18 main, AlexNet extra) for tests; not the published report")
+    parser.add_argument(
+        "--out", default="docs", metavar="DIR", help="directory for reproducing-pact.md and figures/ (default: docs)"
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="reduced set (ResNet-18 main, AlexNet extra) for tests; not the published report",
+    )
 
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:

@@ -1,5 +1,4 @@
-"""`accelsim results` and `accelsim pareto`: read a sweep store back as tables or a Pareto front.
-"""
+"""`accelsim results` and `accelsim pareto`: read a sweep store back as tables or a Pareto front."""
 
 from __future__ import annotations
 
@@ -12,12 +11,30 @@ from typing import Any
 from accelsim.cli.options import AXIS_FLAGS, check_plot_path, write_table
 from accelsim.errors import EXIT_OK, InputError
 
-_HIDDEN_IN_TABLES = ("workload_sha256", "key", "error", "tech_node", "clock_hz", "lanes", "dataflow", "base_w_bits", "base_a_bits")
+_HIDDEN_IN_TABLES = (
+    "workload_sha256",
+    "key",
+    "error",
+    "tech_node",
+    "clock_hz",
+    "lanes",
+    "dataflow",
+    "base_w_bits",
+    "base_a_bits",
+)
 
 #: Result columns a table shows, after the point's varying fields.
 _TABLE_RESULTS = (
-    "seconds_per_image", "speedup", "peak_ratio", "efficiency", "bound", "offchip_mb", "fits",
-    "energy_per_image_uj", "area_mm2", "status",
+    "seconds_per_image",
+    "speedup",
+    "peak_ratio",
+    "efficiency",
+    "bound",
+    "offchip_mb",
+    "fits",
+    "energy_per_image_uj",
+    "area_mm2",
+    "status",
 )
 
 
@@ -82,7 +99,9 @@ def _table_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
             d["bw"] = bw_label(d["bw_gb_per_s"])
         if isinstance(d.get("array"), (list, tuple)):
             d["array"] = "x".join(map(str, d["array"]))
-        if d.get("weights_fit") is not None:  # as `sweep` and `fit` say it: every weight pinned, every activation on chip
+        if (
+            d.get("weights_fit") is not None
+        ):  # as `sweep` and `fit` say it: every weight pinned, every activation on chip
             d["fits"] = bool(d["weights_fit"]) and bool(d.get("activations_fit"))
         out.append(d)
     return out
@@ -112,7 +131,12 @@ def cmd_results(args: argparse.Namespace) -> int:
     else:
         varying = _varying(rows)
         failed = any(r["status"] != "ok" for r in rows)
-        write_table(_table_rows(rows), _columns(varying, failed=failed) + (["model"] if args.stale else []), args, keep=len(varying))
+        write_table(
+            _table_rows(rows),
+            _columns(varying, failed=failed) + (["model"] if args.stale else []),
+            args,
+            keep=len(varying),
+        )
     return EXIT_OK
 
 
@@ -188,7 +212,11 @@ def cmd_pareto(args: argparse.Namespace) -> int:
             raise InputError("plot", args.plot, "needs at least two objectives to draw")
     rows = _filtered([r for r in store_rows(args.store) if r["status"] == "ok"], args)
     if not rows:
-        raise InputError("store", args.store, "holds no finished design points" + (" that match the filters" if _any_filter(args) else ""))
+        raise InputError(
+            "store",
+            args.store,
+            "holds no finished design points" + (" that match the filters" if _any_filter(args) else ""),
+        )
     objectives = list(args.objectives)
     workloads = list(dict.fromkeys(r["workload"] for r in rows))
     groups = []  # one front per workload: a cheaper network must not hide the other's best designs
@@ -198,7 +226,9 @@ def cmd_pareto(args: argparse.Namespace) -> int:
         groups.append((name, members, front.rows))
         sys.stderr.write(
             f"accelsim: {name}: {len(front.rows)} of {len(members)} design points are Pareto-optimal in "
-            f"{', '.join(objectives)} (all minimised)" + (f"; {front.excluded} without those values left out" if front.excluded else "") + "\n"
+            f"{', '.join(objectives)} (all minimised)"
+            + (f"; {front.excluded} without those values left out" if front.excluded else "")
+            + "\n"
         )
     varying = _varying(rows)
     if args.plot:
@@ -212,7 +242,9 @@ def cmd_pareto(args: argparse.Namespace) -> int:
 
 
 def _any_filter(args: argparse.Namespace) -> bool:
-    return getattr(args, "where", None) is not None or any(getattr(args, flag, None) is not None for flag, _ in AXIS_FLAGS)
+    return getattr(args, "where", None) is not None or any(
+        getattr(args, flag, None) is not None for flag, _ in AXIS_FLAGS
+    )
 
 
 def _plot_fronts(args: argparse.Namespace, groups: list, objectives: list[str], varying: list[str]) -> None:  # type: ignore[type-arg]
@@ -227,23 +259,37 @@ def _plot_fronts(args: argparse.Namespace, groups: list, objectives: list[str], 
         from accelsim.ir.units import format_size
 
         spell = {
-            "bits": lambda v: f"{v}b", "bw_gb_per_s": lambda v: "bw inf" if bw_label(v) == "inf" else f"{bw_label(v)} GB/s",
-            "sram_bytes": format_size, "cores": lambda v: f"{v} cores", "array": lambda v: "x".join(map(str, v)),
-            "batch": lambda v: f"batch {v}", "mode": str,
+            "bits": lambda v: f"{v}b",
+            "bw_gb_per_s": lambda v: "bw inf" if bw_label(v) == "inf" else f"{bw_label(v)} GB/s",
+            "sram_bytes": format_size,
+            "cores": lambda v: f"{v} cores",
+            "array": lambda v: "x".join(map(str, v)),
+            "batch": lambda v: f"batch {v}",
+            "mode": str,
         }
         return ", ".join(spell[k](row[k]) for k in shown)
 
     extra = f"; fronts over all of {', '.join(objectives)}" if len(objectives) > 2 else ""
     to_ms = {"seconds_per_image", "first_image_seconds"}  # times in ms, as every table shows them
     scaled = [
-        (name, *([{**r, **{k: r[k] * 1e3 for k in to_ms & {x, y} if isinstance(r.get(k), (int, float))}} for r in rs]
-                 for rs in (members, front)))
+        (
+            name,
+            *(
+                [{**r, **{k: r[k] * 1e3 for k in to_ms & {x, y} if isinstance(r.get(k), (int, float))}} for r in rs]
+                for rs in (members, front)
+            ),
+        )
         for name, members, front in groups
     ]
     plot_fronts(
-        scaled, x, y, args.plot,
-        x_label=_AXIS_LABELS.get(x) or axis_label(x), y_label=_AXIS_LABELS.get(y) or axis_label(y),
-        point_label=label, title="Pareto fronts per workload",
+        scaled,
+        x,
+        y,
+        args.plot,
+        x_label=_AXIS_LABELS.get(x) or axis_label(x),
+        y_label=_AXIS_LABELS.get(y) or axis_label(y),
+        point_label=label,
+        title="Pareto fronts per workload",
         note=f"store {Path(args.store).name}; point labels: {', '.join({'bw_gb_per_s': 'bw', 'sram_bytes': 'sram'}.get(k, k) for k in shown)}{extra}",
         join=len(objectives) == 2,
     )

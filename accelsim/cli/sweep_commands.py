@@ -1,5 +1,4 @@
-"""`accelsim sweep`: parse the grid, run it with a progress bar, print the rows, optionally plot.
-"""
+"""`accelsim sweep`: parse the grid, run it with a progress bar, print the rows, optionally plot."""
 
 from __future__ import annotations
 
@@ -26,7 +25,9 @@ class _Bar:
         if not quiet:
             from tqdm import tqdm
 
-            self.bar = tqdm(total=None, unit="point", desc=desc, file=sys.stderr, disable=None, leave=False, dynamic_ncols=True)
+            self.bar = tqdm(
+                total=None, unit="point", desc=desc, file=sys.stderr, disable=None, leave=False, dynamic_ncols=True
+            )
 
     def __call__(self, done: int, total: int) -> None:
         if self.bar is not None:
@@ -82,8 +83,17 @@ _ROW_FIELD = {"bw_gb_per_s": "bw"}
 #: activation on chip, as in `accelsim fit`) (fitted to the terminal from the right; the rest
 #: with --columns/--all-columns; CSV and JSON carry every field).
 SWEEP_COLUMNS = (
-    "bits", "bw", "speedup", "peak_ratio", "efficiency", "seconds_per_image", "bound", "offchip_mb",
-    "fits", "energy_per_image_uj", "area_mm2",
+    "bits",
+    "bw",
+    "speedup",
+    "peak_ratio",
+    "efficiency",
+    "seconds_per_image",
+    "bound",
+    "offchip_mb",
+    "fits",
+    "energy_per_image_uj",
+    "area_mm2",
 )
 
 #: Added after `speedup` when the rows are LLM steps (`accelsim.model.llm_metrics`).
@@ -105,7 +115,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         check_output_path(args.plot, field="plot")
         if varying:
             raise InputError(
-                "plot", args.plot,
+                "plot",
+                args.plot,
                 f"draws speedup vs bits per bandwidth; give one value of {', '.join(_SHORT_AXIS.get(v, v) for v in varying)} "
                 "(or plot the store with `accelsim pareto --plot`)",
             )
@@ -122,9 +133,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
             executor = dask_executor(args.dask, DASK_TIMEOUT_S if args.dask_timeout is None else args.dask_timeout)
         with stream_grid(
-            spec, base=base, scale=args.scale, first_last_bits=args.first_last_bits, memory=args.memory,
-            jobs=jobs, executor=executor, store=store, progress=bar, max_pending=max(64, 4 * jobs) if executor else None,
-            fresh=args.fresh, mapper=mapper_config(args),
+            spec,
+            base=base,
+            scale=args.scale,
+            first_last_bits=args.first_last_bits,
+            memory=args.memory,
+            jobs=jobs,
+            executor=executor,
+            store=store,
+            progress=bar,
+            max_pending=max(64, 4 * jobs) if executor else None,
+            fresh=args.fresh,
+            mapper=mapper_config(args),
         ) as run:
             bar.close()
             return _emit(args, spec, base, run, store, varying)
@@ -201,7 +221,9 @@ def _plot(args: argparse.Namespace, base, rows) -> None:  # type: ignore[no-unty
     from accelsim.report.plot import plot_speedup, system_title
 
     if any(r.bits != r.body_bits for r in rows):  # as-trained rows have no place on a bits axis
-        raise InputError("plot", args.plot, "draws speedup against bit-widths; as-trained rows have none, give --bits to plot")
+        raise InputError(
+            "plot", args.plot, "draws speedup against bit-widths; as-trained rows have none, give --bits to plot"
+        )
     first = rows[0]
     note = system_title(base, first.workload, first.mode, first.scale, args.first_last_bits)
     plot_speedup([r for r in rows if r.speedup is not None], args.plot, note=note)

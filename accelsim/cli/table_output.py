@@ -17,8 +17,13 @@ def columns_type(text: str) -> tuple[str, ...]:
 
 def add_table_options(p: argparse.ArgumentParser) -> None:
     """--columns and --all-columns: what a table shows (CSV and JSON always carry every field)."""
-    p.add_argument("--columns", type=columns_type, default=None, metavar="LIST",
-                   help="table columns to show, by field name as in CSV/JSON (e.g. bits,bw,speedup,area_mm2)")
+    p.add_argument(
+        "--columns",
+        type=columns_type,
+        default=None,
+        metavar="LIST",
+        help="table columns to show, by field name as in CSV/JSON (e.g. bits,bw,speedup,area_mm2)",
+    )
     p.add_argument("--all-columns", action="store_true", help="show every field in the table, however wide")
 
 

@@ -46,6 +46,7 @@ def relative_metrics(records: Sequence[Mapping[str, Any]]) -> list[dict[str, flo
     (the reference design is rebuilt); speedup and efficiency are None without a finished
     reference, and everything is None for a failed record or one that is not a sweep point.
     """
+
     def group(params: Mapping[str, Any]) -> str:
         return canonical_json({k: v for k, v in params.items() if k != "bits"})
 

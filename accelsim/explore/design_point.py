@@ -101,14 +101,24 @@ class DesignPoint:
     def of(cls, base: Accelerator, **axes: Any) -> DesignPoint:
         """The point with `base`'s design values, overridden by `axes` (workload, bits, bw_gb_per_s, ...)."""
         values: dict[str, Any] = {
-            "sram_bytes": base.sram_bytes, "cores": base.cores, "array": (base.rows, base.cols),
-            "bw_gb_per_s": base.bw_gb_per_s, "mode": base.mac_mode, "tech_node": base.tech_node,
-            "clock_hz": base.clock_hz, "lanes": base.lanes, "dataflow": base.dataflow,
+            "sram_bytes": base.sram_bytes,
+            "cores": base.cores,
+            "array": (base.rows, base.cols),
+            "bw_gb_per_s": base.bw_gb_per_s,
+            "mode": base.mac_mode,
+            "tech_node": base.tech_node,
+            "clock_hz": base.clock_hz,
+            "lanes": base.lanes,
+            "dataflow": base.dataflow,
             "dataflows": base.dataflows,
-            "base_w_bits": base.mac_w_bits, "base_a_bits": base.mac_a_bits,
-            "dram_efficiency": base.dram_efficiency, "noc_gb_per_s": base.noc_gb_per_s,
-            "noc_pj_per_bit": base.noc_pj_per_bit, "vector_lanes": base.vector_lanes,
-            "vector_ops_per_cycle": base.vector_ops_per_cycle, "prefetch_layers": base.prefetch_layers,
+            "base_w_bits": base.mac_w_bits,
+            "base_a_bits": base.mac_a_bits,
+            "dram_efficiency": base.dram_efficiency,
+            "noc_gb_per_s": base.noc_gb_per_s,
+            "noc_pj_per_bit": base.noc_pj_per_bit,
+            "vector_lanes": base.vector_lanes,
+            "vector_ops_per_cycle": base.vector_ops_per_cycle,
+            "prefetch_layers": base.prefetch_layers,
         }
         values.update(axes)
         return cls(**values)
@@ -118,11 +128,24 @@ class DesignPoint:
         """The base design this point is iso-area to (InputError if it cannot be built)."""
         rows, cols = self.array
         return Accelerator(
-            tech_node=self.tech_node, clock_hz=self.clock_hz, cores=self.cores, rows=rows, cols=cols,
-            lanes=self.lanes, sram_bytes=self.sram_bytes, bw_gb_per_s=self.bw_gb_per_s, dataflow=self.dataflow,
-            dataflows=self.dataflows, mac_w_bits=self.base_w_bits, mac_a_bits=self.base_a_bits, mac_mode=self.mode,
-            dram_efficiency=self.dram_efficiency, noc_gb_per_s=self.noc_gb_per_s, noc_pj_per_bit=self.noc_pj_per_bit,
-            vector_lanes=self.vector_lanes, vector_ops_per_cycle=self.vector_ops_per_cycle,
+            tech_node=self.tech_node,
+            clock_hz=self.clock_hz,
+            cores=self.cores,
+            rows=rows,
+            cols=cols,
+            lanes=self.lanes,
+            sram_bytes=self.sram_bytes,
+            bw_gb_per_s=self.bw_gb_per_s,
+            dataflow=self.dataflow,
+            dataflows=self.dataflows,
+            mac_w_bits=self.base_w_bits,
+            mac_a_bits=self.base_a_bits,
+            mac_mode=self.mode,
+            dram_efficiency=self.dram_efficiency,
+            noc_gb_per_s=self.noc_gb_per_s,
+            noc_pj_per_bit=self.noc_pj_per_bit,
+            vector_lanes=self.vector_lanes,
+            vector_ops_per_cycle=self.vector_ops_per_cycle,
             prefetch_layers=self.prefetch_layers,
         )
 

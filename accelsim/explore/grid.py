@@ -76,7 +76,9 @@ def _under_limit(axis: str, raw: Any, value: float, limit_name: str) -> None:
     limit = design_limit(limit_name)
     if value > limit:
         raise InputError(
-            axis, raw, f"exceeds {limit:,.0f}, beyond any real chip (docs/limits.md; ACCELSIM_MAX_{limit_name.upper()} raises it)"
+            axis,
+            raw,
+            f"exceeds {limit:,.0f}, beyond any real chip (docs/limits.md; ACCELSIM_MAX_{limit_name.upper()} raises it)",
         )
 
 
@@ -147,7 +149,10 @@ PARSERS: dict[str, Callable[[Any], Any]] = {
 
 #: Short names accepted in CLI flags and spec files.
 ALIASES: dict[str, str] = {
-    "bw": "bw_gb_per_s", "sram": "sram_bytes", "workloads": "workload", "efficiency": "dram_efficiency",
+    "bw": "bw_gb_per_s",
+    "sram": "sram_bytes",
+    "workloads": "workload",
+    "efficiency": "dram_efficiency",
 }
 
 
@@ -311,7 +316,8 @@ def check_grid_size(spec: SweepSpec, max_points: int = MAX_POINTS) -> int:
     if size > max_points:
         shape = " x ".join(f"{len(a.values)} {a.name}" for a in spec.axes)
         raise InputError(
-            "grid", f"{size:,} points ({shape})",
+            "grid",
+            f"{size:,} points ({shape})",
             f"exceeds the maximum of {max_points:,} (docs/limits.md); raise it with --max-points",
         )
     return size

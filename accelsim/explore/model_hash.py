@@ -24,7 +24,13 @@ TECH_ROOT = Path(tech.__file__).resolve().parent
 #: Parts of accelsim whose source decides a point's result (folders are walked recursively):
 #: the IR, the hardware and the cost model, plus the sweep's per-point evaluation and graph registry.
 MODEL_SOURCES = (
-    "errors.py", "inputfiles.py", "ir", "hardware", "model", "explore/design_point.py", "explore/point.py",
+    "errors.py",
+    "inputfiles.py",
+    "ir",
+    "hardware",
+    "model",
+    "explore/design_point.py",
+    "explore/point.py",
     "explore/registry.py",
 )
 

@@ -186,7 +186,9 @@ def _run_points(
     sweep_id: int | None,
     max_pending: int | None,
 ) -> list[dict[str, Any]]:
-    if max_pending is not None and (isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1):
+    if max_pending is not None and (
+        isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1
+    ):
         raise InputError("max_pending", max_pending, "must be a positive integer")
     total = len(points)
     keys = [point_key(p, salt) for p in points]
@@ -206,7 +208,8 @@ def _run_points(
         if unreadable:
             warnings.warn(
                 f"{len(unreadable)} stored point(s) in {store.path} had unreadable data and are recomputed",
-                StoreWarning, stacklevel=2,
+                StoreWarning,
+                stacklevel=2,
             )
 
     todo: list[tuple[int, str, Mapping[str, Any]]] = []
@@ -230,7 +233,16 @@ def _run_points(
         sizer.observe(len(chunk), sum(r[2] for r in results))
         if store is not None:
             store.put_many(
-                (key, i, sweep_id, status, point, payload if status == "ok" else None, None if status == "ok" else payload, wall_s)
+                (
+                    key,
+                    i,
+                    sweep_id,
+                    status,
+                    point,
+                    payload if status == "ok" else None,
+                    None if status == "ok" else payload,
+                    wall_s,
+                )
                 for (i, key, point), (status, payload, wall_s) in zip(chunk, results)
             )
         for (_, key, _), (status, payload, _) in zip(chunk, results):
@@ -242,7 +254,9 @@ def _run_points(
             raise bug
 
     if todo:
-        run_chunks(todo, fn, jobs=jobs, executor=executor, max_pending=max_pending or 4 * jobs, finish=finish, sizer=sizer)
+        run_chunks(
+            todo, fn, jobs=jobs, executor=executor, max_pending=max_pending or 4 * jobs, finish=finish, sizer=sizer
+        )
 
     records = []
     for i, (key, point) in enumerate(zip(keys, points)):
@@ -415,4 +429,17 @@ def dask_executor(address: str, timeout: float = DASK_TIMEOUT_S) -> cf.Executor:
     return _DaskExecutor(box["client"])
 
 
-__all__ = ["CHUNK_TARGET_S", "DASK_HINT", "DASK_TIMEOUT_S", "ChunkResult", "ChunkSizer", "ClusterLost", "cluster_loss_reported", "dask_executor", "die_with_parent", "process_pool", "run_chunks", "run_points"]
+__all__ = [
+    "CHUNK_TARGET_S",
+    "DASK_HINT",
+    "DASK_TIMEOUT_S",
+    "ChunkResult",
+    "ChunkSizer",
+    "ClusterLost",
+    "cluster_loss_reported",
+    "dask_executor",
+    "die_with_parent",
+    "process_pool",
+    "run_chunks",
+    "run_points",
+]

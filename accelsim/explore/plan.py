@@ -95,9 +95,14 @@ class GridPlan:
             mode = values.get("mode", base.mac_mode)
             sha = self.shas[(values["workload"], values.get("batch", 1))]
             yield DesignPoint.of(
-                base, scale=settings["scale"] or default_scale(mode), first_last_bits=settings["first_last_bits"],
-                memory=settings["memory"], mapper=settings.get("mapper", "fixed"),
-                objective=settings.get("objective", "latency"), **values, workload_sha256=sha,
+                base,
+                scale=settings["scale"] or default_scale(mode),
+                first_last_bits=settings["first_last_bits"],
+                memory=settings["memory"],
+                mapper=settings.get("mapper", "fixed"),
+                objective=settings.get("objective", "latency"),
+                **values,
+                workload_sha256=sha,
             )
 
     @property
@@ -157,10 +162,17 @@ def plan_points(
             sha = graph_sha256(g)
             by_sha.setdefault(sha, g)
             shas[(w, b)] = sha
-    spec, notes = _trained_bits_axis(spec, bits_given, {w: by_sha[shas[(w, b)]] for w in workload_axis for b in batch_axis})
+    spec, notes = _trained_bits_axis(
+        spec, bits_given, {w: by_sha[shas[(w, b)]] for w in workload_axis for b in batch_axis}
+    )
 
-    settings = {"scale": scale, "first_last_bits": first_last_bits, "memory": memory,
-                "mapper": mapper.mapper, "objective": mapper.objective}
+    settings = {
+        "scale": scale,
+        "first_last_bits": first_last_bits,
+        "memory": memory,
+        "mapper": mapper.mapper,
+        "objective": mapper.objective,
+    }
     return GridPlan(spec, base, settings, spec.size, by_sha, shas, notes)
 
 
@@ -172,7 +184,9 @@ def _has_axis(spec: SweepSpec | Mapping[str, Any] | None, name: str) -> bool:
     return any(canonical_axis(k) == name and v is not None for k, v in spec.items())
 
 
-def _trained_bits_axis(spec: SweepSpec, bits_given: bool, graphs: Mapping[str, LayerGraph]) -> tuple[SweepSpec, tuple[str, ...]]:
+def _trained_bits_axis(
+    spec: SweepSpec, bits_given: bool, graphs: Mapping[str, LayerGraph]
+) -> tuple[SweepSpec, tuple[str, ...]]:
     """Graphs that carry per-layer bits run as trained unless bits were asked for; say when they are not.
 
     Without a bits axis and with every workload carrying its own bits, the axis is ``as-trained``.
@@ -193,9 +207,11 @@ def _trained_bits_axis(spec: SweepSpec, bits_given: bool, graphs: Mapping[str, L
             raise InputError("bits", AS_TRAINED, f"needs per-layer bits in the graph; {plain[0]} has none")
     numeric = [b for b in bits if b != AS_TRAINED]
     if trained and numeric:
-        return spec, (f"{', '.join(trained)} carries per-layer bits (a trained network); bits "
-                      f"{','.join(map(str, numeric))} re-quantize it to a uniform policy. Use --bits {AS_TRAINED} "
-                      "(the default for such graphs) to simulate it as trained.",)
+        return spec, (
+            f"{', '.join(trained)} carries per-layer bits (a trained network); bits "
+            f"{','.join(map(str, numeric))} re-quantize it to a uniform policy. Use --bits {AS_TRAINED} "
+            "(the default for such graphs) to simulate it as trained.",
+        )
     return spec, ()
 
 

@@ -56,8 +56,19 @@ def run_grid(
     iterates `stream_grid` instead, which holds none of them.
     """
     with stream_grid(
-        spec, base=base, scale=scale, first_last_bits=first_last_bits, memory=memory, graphs=graphs, jobs=jobs,
-        executor=executor, store=store, progress=progress, max_pending=max_pending, fresh=fresh, mapper=mapper,
+        spec,
+        base=base,
+        scale=scale,
+        first_last_bits=first_last_bits,
+        memory=memory,
+        graphs=graphs,
+        jobs=jobs,
+        executor=executor,
+        store=store,
+        progress=progress,
+        max_pending=max_pending,
+        fresh=fresh,
+        mapper=mapper,
     ) as run:
         rows: list[SweepRow] = []
         failures: list[tuple[dict[str, str], str]] = []
@@ -111,8 +122,9 @@ def stream_grid(
     Without a store the sweep runs through a scratch store in a temporary directory, removed on exit.
     """
     _check_jobs(jobs)
-    plan = plan_points(spec, base=base, scale=scale, first_last_bits=first_last_bits, memory=memory, graphs=graphs,
-                       mapper=mapper)
+    plan = plan_points(
+        spec, base=base, scale=scale, first_last_bits=first_last_bits, memory=memory, graphs=graphs, mapper=mapper
+    )
     with contextlib.ExitStack() as stack:
         resumable = store is not None
         if store is None:
@@ -121,7 +133,13 @@ def stream_grid(
         elif not hasattr(store, "done_keys"):  # a path: opened only now that the inputs are known to be good
             store = stack.enter_context(ResultStore(store))
         yield run_plan(
-            plan, jobs=jobs, executor=executor, store=store, progress=progress, max_pending=max_pending, fresh=fresh,
+            plan,
+            jobs=jobs,
+            executor=executor,
+            store=store,
+            progress=progress,
+            max_pending=max_pending,
+            fresh=fresh,
             resumable=resumable,
         )
 
@@ -156,9 +174,17 @@ def run_plan(
         register_graphs(plan.graphs)
     try:
         counts = run_streaming(
-            plan, fn, jobs=1 if pool is None and executor is None else workers, executor=executor or pool,
-            store=store, salt=salt, sweep_id=sweep_id, progress=progress,
-            max_pending=max_pending or 4 * max(1, workers), fresh=fresh, resumable=resumable,
+            plan,
+            fn,
+            jobs=1 if pool is None and executor is None else workers,
+            executor=executor or pool,
+            store=store,
+            salt=salt,
+            sweep_id=sweep_id,
+            progress=progress,
+            max_pending=max_pending or 4 * max(1, workers),
+            fresh=fresh,
+            resumable=resumable,
         )
     finally:
         if pool is not None:

@@ -47,7 +47,9 @@ CREATE TABLE IF NOT EXISTS sweeps (
 """
 
 #: Schema 1 (JSON text rows): what older stores hold; tests build one to check they stay readable.
-_SCHEMA_V1 = _SWEEPS_TABLE + """
+_SCHEMA_V1 = (
+    _SWEEPS_TABLE
+    + """
 CREATE TABLE IF NOT EXISTS points (
     key TEXT PRIMARY KEY,
     seq INTEGER,
@@ -60,8 +62,11 @@ CREATE TABLE IF NOT EXISTS points (
 );
 CREATE INDEX IF NOT EXISTS points_seq ON points (seq, key);
 """
+)
 
-_SCHEMA = _SWEEPS_TABLE + """
+_SCHEMA = (
+    _SWEEPS_TABLE
+    + """
 CREATE TABLE IF NOT EXISTS points (
     key TEXT PRIMARY KEY,
     seq INTEGER,
@@ -73,6 +78,7 @@ CREATE TABLE IF NOT EXISTS points (
     wall_s REAL NOT NULL
 ) WITHOUT ROWID;
 """
+)
 
 #: Columns every accelsim store has; a file without them is not one (or was damaged).
 _REQUIRED = {
@@ -189,7 +195,9 @@ class ResultStore:
                 # Without a -wal beside it no writer is active and every commit is in the main file:
                 # `immutable` then reads it without creating -wal/-shm files. With one, read it as WAL.
                 live = os.path.exists(self.path + "-wal")
-                uri = "file:" + urllib.parse.quote(os.path.abspath(self.path)) + ("?mode=ro" if live else "?immutable=1")
+                uri = (
+                    "file:" + urllib.parse.quote(os.path.abspath(self.path)) + ("?mode=ro" if live else "?immutable=1")
+                )
                 self._conn = sqlite3.connect(uri, uri=True, isolation_level=None)
             else:
                 self._conn = sqlite3.connect(self.path, isolation_level=None)
@@ -209,7 +217,9 @@ class ResultStore:
             st = os.stat(self.path)
         except FileNotFoundError:
             if self.read_only:
-                raise InputError("store", self.path, "no such file (write one with `accelsim sweep --store FILE`)") from None
+                raise InputError(
+                    "store", self.path, "no such file (write one with `accelsim sweep --store FILE`)"
+                ) from None
             return
         except OSError as exc:
             raise InputError("store", self.path, f"cannot be read ({exc.strerror})") from None
@@ -222,8 +232,12 @@ class ResultStore:
     def _sqlite_error(self, exc: sqlite3.DatabaseError) -> AccelsimError:
         text = str(exc)
         if "disk is full" in text or getattr(exc, "sqlite_errorcode", None) == 13:  # SQLITE_FULL
-            return InputError("store", self.path, f"cannot be written: the disk is full ({text}); "
-                              "finished points are kept, free space and rerun to resume")
+            return InputError(
+                "store",
+                self.path,
+                f"cannot be written: the disk is full ({text}); "
+                "finished points are kept, free space and rerun to resume",
+            )
         if isinstance(exc, sqlite3.OperationalError) and ("readonly" in text or "unable to open" in text):
             return InputError("store", self.path, f"cannot be written ({text})")
         if "malformed" in text or "corrupt" in text:
@@ -240,7 +254,11 @@ class ResultStore:
             raise InputError("store", self.path, f"has schema {version}; this accelsim reads up to {SCHEMA_VERSION}")
         tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if version == 0 and tables - {"sqlite_sequence"}:
-            raise InputError("store", self.path, f"is a SQLite file of another program (tables: {', '.join(sorted(tables))}), not an accelsim result store")
+            raise InputError(
+                "store",
+                self.path,
+                f"is a SQLite file of another program (tables: {', '.join(sorted(tables))}), not an accelsim result store",
+            )
         if version == 0 and self.read_only:
             raise InputError("store", self.path, "is an empty SQLite file, not an accelsim result store")
         if version:
@@ -251,7 +269,9 @@ class ResultStore:
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         if version < SCHEMA_VERSION:  # a new file gets schema 2's tables; a schema-1 file keeps its own
-            conn.executescript(f"BEGIN; {_SCHEMA if version == 0 else ''} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;")
+            conn.executescript(
+                f"BEGIN; {_SCHEMA if version == 0 else ''} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
+            )
 
     def _check_columns(self) -> None:
         for table, needed in _REQUIRED.items():
@@ -375,7 +395,10 @@ class ResultStore:
         return self.put_many([(key, seq, sweep_id, status, params, result_json, error, wall_s)]) == 1
 
     @_guarded
-    def put_many(self, entries: Iterable[tuple[str, int | None, int | None, str, Mapping[str, Any], str | None, str | None, float]]) -> int:
+    def put_many(
+        self,
+        entries: Iterable[tuple[str, int | None, int | None, str, Mapping[str, Any], str | None, str | None, float]],
+    ) -> int:
         """Commit a chunk of finished points in one transaction; returns how many were new.
 
         Each entry is ``(key, seq, sweep_id, status, params, result_json, error, wall_s)``. One
@@ -385,8 +408,16 @@ class ResultStore:
         if self.read_only:
             raise InputError("store", self.path, "was opened read-only")
         rows = [
-            (key, seq, sweep_id, status, pack(encode(dict(params))), None if result_json is None else pack(result_json),
-             error, float(wall_s))
+            (
+                key,
+                seq,
+                sweep_id,
+                status,
+                pack(encode(dict(params))),
+                None if result_json is None else pack(result_json),
+                error,
+                float(wall_s),
+            )
             for key, seq, sweep_id, status, params, result_json, error, wall_s in entries
         ]
         before = self._conn.total_changes
@@ -436,7 +467,9 @@ class ResultStore:
             first = sorted(self.unreadable)[0]
             warnings.warn(
                 f"{new} stored point(s) in {self.path} have unreadable data (first key {first[:12]}...) and were skipped; "
-                "rerunning the sweep recomputes them", StoreWarning, stacklevel=3,
+                "rerunning the sweep recomputes them",
+                StoreWarning,
+                stacklevel=3,
             )
 
     @_guarded
@@ -453,7 +486,9 @@ class ResultStore:
         wanted = None if keys is None else set(keys)
         before = len(self.unreadable)
         cur = self._conn.execute(f"SELECT {_COLUMNS} FROM points{order}")
-        out = [rec for r in cur if wanted is None or r[0] in wanted if (rec := self._decoded(r, timing=timing)) is not None]
+        out = [
+            rec for r in cur if wanted is None or r[0] in wanted if (rec := self._decoded(r, timing=timing)) is not None
+        ]
         self._warn_unreadable(before)
         return out
 

@@ -90,12 +90,23 @@ def run_streaming(
             progress(done, total)
 
         def finish(
-            chunk: Sequence[tuple[int, str, Mapping[str, Any]]], outcome: ChunkResult, multiplicity: Counter[str] = multiplicity
+            chunk: Sequence[tuple[int, str, Mapping[str, Any]]],
+            outcome: ChunkResult,
+            multiplicity: Counter[str] = multiplicity,
         ) -> None:
             nonlocal done
             results, bug = outcome
             store.put_many(
-                (key, seq, sweep_id, status, point, payload if status == "ok" else None, None if status == "ok" else payload, wall_s)
+                (
+                    key,
+                    seq,
+                    sweep_id,
+                    status,
+                    point,
+                    payload if status == "ok" else None,
+                    None if status == "ok" else payload,
+                    wall_s,
+                )
                 for (seq, key, point), (status, payload, wall_s) in zip(chunk, results)
             )
             sizer.observe(len(results), sum(r[2] for r in results))
@@ -111,7 +122,9 @@ def run_streaming(
                 run_chunks(todo, fn, jobs=jobs, executor=executor, max_pending=max_pending, finish=finish, sizer=sizer)
     if unreadable:
         warnings.warn(
-            f"{unreadable} stored point(s) in {store.path} had unreadable data and are recomputed", StoreWarning, stacklevel=2
+            f"{unreadable} stored point(s) in {store.path} had unreadable data and are recomputed",
+            StoreWarning,
+            stacklevel=2,
         )
     return counts
 
@@ -139,7 +152,9 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str) -> Iterator[O
                 yield None, labels, rec["error"]
             else:
                 ref = recs.get(ref_key)
-                extra = metrics_against(rec, ref["result"] if ref is not None and ref["status"] == "ok" else None, peaks)
+                extra = metrics_against(
+                    rec, ref["result"] if ref is not None and ref["status"] == "ok" else None, peaks
+                )
                 yield row_from_record(rec, extra, labels.get("bw_gb_per_s")), None, None
     for window in _windows(plan.iter_references()):
         keys = [point_key(p.to_dict(), salt) for p in window]

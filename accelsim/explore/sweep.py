@@ -108,14 +108,23 @@ def sweep_grid(
     if errors not in ("raise", "skip"):
         raise InputError("errors", errors, "must be 'raise' or 'skip'")
     run = run_grid(
-        spec, base=base, scale=scale, first_last_bits=first_last_bits, memory=memory, graphs=graphs,
-        jobs=jobs, executor=executor, store=store, progress=progress, max_pending=max_pending, mapper=mapper,
+        spec,
+        base=base,
+        scale=scale,
+        first_last_bits=first_last_bits,
+        memory=memory,
+        graphs=graphs,
+        jobs=jobs,
+        executor=executor,
+        store=store,
+        progress=progress,
+        max_pending=max_pending,
+        mapper=mapper,
     )
     if errors == "raise" and run.failures:
         labels, message = run.failures[0]
         raise InputError("design point", describe_labels(labels), strip_error_type(message))
     return list(run.rows)
-
 
 
 def sweep(
@@ -197,10 +206,16 @@ def sweep(
             progress(done, total)
 
     return sweep_grid(
-        SweepSpec(tuple(axes)), base=base, scale=scale, first_last_bits=first_last_bits, memory=memory,
-        graphs=graphs, jobs=jobs, progress=forward, mapper=mapper,
+        SweepSpec(tuple(axes)),
+        base=base,
+        scale=scale,
+        first_last_bits=first_last_bits,
+        memory=memory,
+        graphs=graphs,
+        jobs=jobs,
+        progress=forward,
+        mapper=mapper,
     )
-
 
 
 def first_last_ratio(

@@ -25,7 +25,12 @@ Predicate = Callable[[Mapping[str, Any]], bool]
 
 _ALIASES = {"bw": "bw_gb_per_s", "sram": "sram_bytes", "efficiency": "dram_efficiency"}
 _OPS: dict[str, Callable[[Any, Any], bool]] = {
-    "==": operator.eq, "!=": operator.ne, "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<=": operator.le,
+    ">=": operator.ge,
+    "<": operator.lt,
+    ">": operator.gt,
 }
 _TOKEN = re.compile(r"\s*(?:(==|!=|<=|>=|<|>|\(|\))|'([^']*)'|\"([^\"]*)\"|([A-Za-z0-9_.+\-]+))")
 
@@ -41,7 +46,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
             break
         m = _TOKEN.match(text, at)
         if m is None:
-            raise InputError("where", text, f"cannot read it at character {at + 1} ({text[at:at + 10]!r})")
+            raise InputError("where", text, f"cannot read it at character {at + 1} ({text[at : at + 10]!r})")
         op, single, double, word = m.groups()
         if op in ("(", ")"):
             out.append(("paren", op))
@@ -124,6 +129,7 @@ def parse_where(text: str, columns: set[str] | None = None) -> Predicate:
 
 def _comparison(text: str, name: str, op: Callable[[Any, Any], bool], raw: str) -> Predicate:
     """`row[name] op value`, the literal read as the column's type (per row: columns are typed by value)."""
+
     def test(row: Mapping[str, Any]) -> bool:
         have = row.get(name)
         if have is None:

@@ -60,7 +60,7 @@ MAX_ASPECT = 2.0
 def _spaced(size: str) -> str:
     """'16MB' -> '16 MB' for prose."""
     number = size.rstrip("KMGTiB")
-    return f"{number} {size[len(number):]}"
+    return f"{number} {size[len(number) :]}"
 
 
 #: Design sizes beyond any real chip of the kind modelled (cores with their own systolic array and
@@ -100,7 +100,9 @@ def _check_limit(field: str, value: float, name: str) -> None:
     limit = design_limit(name)
     if value > limit:
         raise InputError(
-            field, value, f"exceeds {limit:,.0f}, beyond any real chip (docs/limits.md; ACCELSIM_MAX_{name.upper()} raises it)"
+            field,
+            value,
+            f"exceeds {limit:,.0f}, beyond any real chip (docs/limits.md; ACCELSIM_MAX_{name.upper()} raises it)",
         )
 
 
@@ -221,7 +223,9 @@ class Accelerator:
             _check_int(name, getattr(self, name))
         _check_limit("cores", self.cores, "cores")  # before the per-core share: a billion cores is the error
         if self.sram_bytes < self.cores:
-            raise InputError("sram_bytes", self.sram_bytes, f"leaves less than one byte per core for {self.cores} cores")
+            raise InputError(
+                "sram_bytes", self.sram_bytes, f"leaves less than one byte per core for {self.cores} cores"
+            )
         object.__setattr__(self, "bw_gb_per_s", _check_positive_float("bw_gb_per_s", self.bw_gb_per_s, True))
         if self.dataflow not in DATAFLOWS:
             raise InputError("dataflow", self.dataflow, f"must be one of {', '.join(DATAFLOWS)}")
@@ -242,7 +246,9 @@ class Accelerator:
         object.__setattr__(self, "noc_gb_per_s", _check_positive_float("noc_gb_per_s", self.noc_gb_per_s, True))
         object.__setattr__(self, "noc_pj_per_bit", _check_positive_float("noc_pj_per_bit", self.noc_pj_per_bit))
         _check_int("vector_lanes", self.vector_lanes, lo=0)
-        object.__setattr__(self, "vector_ops_per_cycle", _check_positive_float("vector_ops_per_cycle", self.vector_ops_per_cycle))
+        object.__setattr__(
+            self, "vector_ops_per_cycle", _check_positive_float("vector_ops_per_cycle", self.vector_ops_per_cycle)
+        )
         _check_int("prefetch_layers", self.prefetch_layers, lo=0)
         self._check_limits()
 
@@ -306,7 +312,8 @@ class Accelerator:
         return (
             f"{self.tech_node}, {self.clock_hz / 1e9:g} GHz, {self.cores} core{'s' if self.cores != 1 else ''} x {self.rows}x{self.cols}{lanes} "
             f"{self.mac_w_bits}x{self.mac_a_bits}b {self.mac_mode} MACs ({'/'.join(f.upper() for f in self.allowed_dataflows)}), "
-            f"{_spaced(format_size(self.sram_bytes))} on chip" + (f", {bw} GB/s" if with_bw else "")
+            f"{_spaced(format_size(self.sram_bytes))} on chip"
+            + (f", {bw} GB/s" if with_bw else "")
             + (f" at {self.dram_efficiency:.0%} sustained" if with_bw and self.dram_efficiency < 1 else "")
         )
 
@@ -395,9 +402,17 @@ CONFIG_KEYS: dict[str, Any] = {
 
 #: Accelerator field -> the config key that sets it (for error messages).
 FIELD_KEYS: dict[str, str] = {
-    "tech_node": "tech", "clock_hz": "clock", "rows": "array", "cols": "array", "sram_bytes": "sram",
-    "bw_gb_per_s": "bw", "mac_w_bits": "mac_bits", "mac_a_bits": "mac_bits", "mac_mode": "mode",
-    "dram_efficiency": "efficiency", "noc_gb_per_s": "noc_bw",
+    "tech_node": "tech",
+    "clock_hz": "clock",
+    "rows": "array",
+    "cols": "array",
+    "sram_bytes": "sram",
+    "bw_gb_per_s": "bw",
+    "mac_w_bits": "mac_bits",
+    "mac_a_bits": "mac_bits",
+    "mac_mode": "mode",
+    "dram_efficiency": "efficiency",
+    "noc_gb_per_s": "noc_bw",
 }
 
 #: Keys of the old config format, and what to write instead.
@@ -408,7 +423,7 @@ RENAMED_KEYS: dict[str, str] = {
     "cols": 'write array = "ROWSxCOLS", e.g. array = "16x32"',
     "sram_bytes_per_core": 'write sram = "16MB", the TOTAL on-chip memory (split evenly over the cores)',
     "sram_bytes": 'write sram = "16MB" (total on-chip memory, with its unit)',
-    "bw_gb_per_s": "write bw = 64 (GB/s) or bw = \"inf\"",
+    "bw_gb_per_s": 'write bw = 64 (GB/s) or bw = "inf"',
     "mac_w_bits": 'write mac_bits = 8, or "WxA" such as "8x16" for mixed operands',
     "mac_a_bits": 'write mac_bits = 8, or "WxA" such as "8x16" for mixed operands',
     "mac_mode": 'write mode = "configurable" or "dedicated"',

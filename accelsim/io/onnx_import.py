@@ -51,16 +51,34 @@ INSTALL_HINT = "pip install 'accelsim[onnx]'"
 #: Ops that multiply-accumulate but have no accelsim layer: importing without them would hide work.
 MAC_OPS = frozenset(
     {
-        "ConvTranspose", "ConvInteger", "QLinearConv", "DeformConv", "MatMulInteger", "QLinearMatMul",
-        "Einsum", "LSTM", "GRU", "RNN", "Attention", "MultiHeadAttention", "FusedConv", "FusedGemm",
-        "FusedMatMul", "QGemm", "MatMulNBits", "DynamicQuantizeMatMul",
+        "ConvTranspose",
+        "ConvInteger",
+        "QLinearConv",
+        "DeformConv",
+        "MatMulInteger",
+        "QLinearMatMul",
+        "Einsum",
+        "LSTM",
+        "GRU",
+        "RNN",
+        "Attention",
+        "MultiHeadAttention",
+        "FusedConv",
+        "FusedGemm",
+        "FusedMatMul",
+        "QGemm",
+        "MatMulNBits",
+        "DynamicQuantizeMatMul",
     }
 )
 #: Pure data-movement ops: mapped through silently (counted in metadata["passthrough_ops"]).
 LAYOUT_OPS = frozenset({"Reshape", "Transpose", "Squeeze", "Unsqueeze", "Identity", "Dropout", "Cast", "CastLike"})
 #: ONNX ops that become vector layers (normalised over the last axis).
 VECTOR_OPS: dict[str, type[Layer]] = {
-    "Softmax": Softmax, "LayerNormalization": LayerNorm, "RMSNormalization": RMSNorm, "SimplifiedLayerNormalization": RMSNorm,
+    "Softmax": Softmax,
+    "LayerNormalization": LayerNorm,
+    "RMSNormalization": RMSNorm,
+    "SimplifiedLayerNormalization": RMSNorm,
 }
 #: Ops whose output is shape metadata, not an activation.
 SHAPE_OPS = frozenset({"Shape", "Size"})
@@ -93,7 +111,9 @@ def import_onnx(source: str | os.PathLike[str] | Any, batch: int = 1, *, name: s
         except FileNotFoundError:
             raise InputError("workload", str(path), "no such file") from None
         except Exception as exc:  # protobuf DecodeError and friends: not an ONNX file
-            raise InputError("workload", str(path), f"is not a readable ONNX model ({type(exc).__name__}: {exc})") from None
+            raise InputError(
+                "workload", str(path), f"is not a readable ONNX model ({type(exc).__name__}: {exc})"
+            ) from None
         label = name or model_name(model) or path.stem
     return _Importer(onnx, model, batch, label).run()
 
@@ -155,7 +175,9 @@ class _Importer:
                 dim.Clear()
                 dim.dim_value = value
         if self.batch != 1 and not dynamic_batch:
-            raise InputError("batch", self.batch, f"{self.label} fixes its own batch (its inputs have no dynamic first axis)")
+            raise InputError(
+                "batch", self.batch, f"{self.label} fixes its own batch (its inputs have no dynamic first axis)"
+            )
         for vi in [*graph.output, *graph.value_info]:  # stale symbolic shapes would clash with the pinned ones
             tt = vi.type.tensor_type
             if tt.HasField("shape") and not all(d.HasField("dim_value") for d in tt.shape.dim):
@@ -306,8 +328,15 @@ class _Importer:
         return [self.reshape_memo[key]]
 
     def _fit_padding(
-        self, nname: str, op: str, attrs: dict[str, Any], size: tuple[int, ...], kernel: tuple[int, ...],
-        stride: tuple[int, ...], dilation: tuple[int, ...], want: tuple[int, ...],
+        self,
+        nname: str,
+        op: str,
+        attrs: dict[str, Any],
+        size: tuple[int, ...],
+        kernel: tuple[int, ...],
+        stride: tuple[int, ...],
+        dilation: tuple[int, ...],
+        want: tuple[int, ...],
     ) -> tuple[int, int]:
         """Symmetric per-axis padding that gives ONNX's output size (MACs depend only on that size)."""
         auto = attrs.get("auto_pad", "NOTSET")
@@ -346,14 +375,30 @@ class _Importer:
         dilation = tuple(a.get("dilations", (1, 1)))
         padding = self._fit_padding(nname, op, a, xs[2:], kernel, stride, dilation, out[2:])
         layer = self._build(
-            Conv2d, nname, op, name=nname, in_shape=xs, out_channels=ws[0], kernel=kernel, stride=stride,
-            padding=padding, dilation=dilation, groups=int(a.get("group", 1)),
+            Conv2d,
+            nname,
+            op,
+            name=nname,
+            in_shape=xs,
+            out_channels=ws[0],
+            kernel=kernel,
+            stride=stride,
+            padding=padding,
+            dilation=dilation,
+            groups=int(a.get("group", 1)),
             bias=len(node.input) > 2 and bool(node.input[2]),
         )
         self._emit(node, layer, [x], nname, op)
 
     def _check_conv_weights(
-        self, node: Any, nname: str, op: str, xs: tuple[int, ...], ws: tuple[int, ...], kernel: tuple[int, ...], groups: int
+        self,
+        node: Any,
+        nname: str,
+        op: str,
+        xs: tuple[int, ...],
+        ws: tuple[int, ...],
+        kernel: tuple[int, ...],
+        groups: int,
     ) -> None:
         """The weight (and bias) tensors hold what the input needs: a 3-channel kernel on a 4-channel
         input would otherwise import as more weights than the file holds (lenient inference allows it)."""
@@ -361,12 +406,17 @@ class _Importer:
             raise InputError(self._where(nname, op), groups, f"group must divide the {xs[1]} input channels")
         want = (ws[0] if ws else 0, xs[1] // groups, *kernel)
         if tuple(ws) != want:
-            raise InputError(self._where(nname, op), f"weight {node.input[1]} {tuple(ws)}",
-                             f"does not match input {node.input[0]} {xs} (expects {want})")
+            raise InputError(
+                self._where(nname, op),
+                f"weight {node.input[1]} {tuple(ws)}",
+                f"does not match input {node.input[0]} {xs} (expects {want})",
+            )
         if len(node.input) > 2 and node.input[2] and node.input[2] in self.shapes:
             bias = self.shapes[node.input[2]]
             if tuple(bias) != (ws[0],):
-                raise InputError(self._where(nname, op), f"bias {node.input[2]} {tuple(bias)}", f"must have shape ({ws[0]},)")
+                raise InputError(
+                    self._where(nname, op), f"bias {node.input[2]} {tuple(bias)}", f"must have shape ({ws[0]},)"
+                )
 
     def _emit(self, node: Any, layer: Layer, tensors: list[str], nname: str, op: str, multi: bool = False) -> None:
         inputs: list[str] = []
@@ -387,7 +437,11 @@ class _Importer:
         if len(sa) < 2 or len(sb) < 2:
             raise InputError(self._where(nname, op), (sa, sb), "1-D operands have no layer; reshape them to 2-D")
         if sa[-1] != sb[-2]:  # checked here: lenient shape inference lets a mismatched initializer through
-            raise InputError(self._where(nname, op), f"{b} {tuple(sb)}", f"does not match {a} {tuple(sa)}: inner sizes {sa[-1]} != {sb[-2]}")
+            raise InputError(
+                self._where(nname, op),
+                f"{b} {tuple(sb)}",
+                f"does not match {a} {tuple(sa)}: inner sizes {sa[-1]} != {sb[-2]}",
+            )
         if b in self.const and a not in self.const:
             if math.prod(sb[:-2]) != 1:
                 raise InputError(self._where(nname, op), sb, "a batched constant operand has no layer")
@@ -420,7 +474,9 @@ class _Importer:
             stride = tuple(a.get("strides", (1, 1)))
             out = self._shape(node.output[0], nname, op)
             padding = self._fit_padding(nname, op, a, xs[2:], kernel, stride, (1, 1), out[2:])
-        layer = self._build(Pool, nname, op, name=nname, in_shape=xs, mode=mode, kernel=kernel, stride=stride, padding=padding)
+        layer = self._build(
+            Pool, nname, op, name=nname, in_shape=xs, mode=mode, kernel=kernel, stride=stride, padding=padding
+        )
         self._emit(node, layer, [x], nname, op)
 
     def _reduce(self, node: Any, nname: str, op: str) -> None:
@@ -546,7 +602,9 @@ class _Importer:
                 continue
             nname = self._unique(node.name or f"{op}_{i}")
             if op in MAC_OPS:
-                raise InputError(self._where(nname, op), op, "carries MACs but has no accelsim layer (Conv, Gemm, MatMul do)")
+                raise InputError(
+                    self._where(nname, op), op, "carries MACs but has no accelsim layer (Conv, Gemm, MatMul do)"
+                )
             if op == "Conv":
                 self._conv(node, nname, op)
             elif op in ("Gemm", "MatMul"):
@@ -586,7 +644,9 @@ class _Importer:
             "file": self.label,
             "batch": self.graph_batch if self.graph_batch is not None else self.batch,
             "input_shapes": {
-                vi.name: list(self.shapes[vi.name]) for vi in graph.input if self.src.get(vi.name, ("", ""))[0] == "input"
+                vi.name: list(self.shapes[vi.name])
+                for vi in graph.input
+                if self.src.get(vi.name, ("", ""))[0] == "input"
             },
             "opset": {(o.domain or "ai.onnx"): o.version for o in self.model.opset_import},
             "skipped_ops": self.skipped,

@@ -73,23 +73,44 @@ DEPTHWISE_MODES = ("scalesim", "num_filter_1")
 FORMS = ("auto", "conv", "gemm")
 
 CONV_HEADER = (
-    "Layer name", "IFMAP Height", "IFMAP Width", "Filter Height", "Filter Width", "Channels", "Num Filter", "Strides"
+    "Layer name",
+    "IFMAP Height",
+    "IFMAP Width",
+    "Filter Height",
+    "Filter Width",
+    "Channels",
+    "Num Filter",
+    "Strides",
 )
 GEMM_HEADER = ("Layer", "M", "N", "K")
 
 # normalised header text -> canonical column key
 _ALIASES = {
-    "layer name": "name", "layer": "name", "name": "name", "layer names": "name",
-    "ifmap height": "ifmap_h", "ifmap h": "ifmap_h",
-    "ifmap width": "ifmap_w", "ifmap w": "ifmap_w",
-    "filter height": "filter_h", "filter h": "filter_h",
-    "filter width": "filter_w", "filter w": "filter_w",
-    "channels": "channels", "num channels": "channels",
-    "num filter": "num_filter", "num filters": "num_filter",
-    "strides": "stride", "stride": "stride",
-    "stride height": "stride_h", "stride h": "stride_h",
-    "stride width": "stride_w", "stride w": "stride_w",
-    "m": "m", "n": "n", "k": "k",
+    "layer name": "name",
+    "layer": "name",
+    "name": "name",
+    "layer names": "name",
+    "ifmap height": "ifmap_h",
+    "ifmap h": "ifmap_h",
+    "ifmap width": "ifmap_w",
+    "ifmap w": "ifmap_w",
+    "filter height": "filter_h",
+    "filter h": "filter_h",
+    "filter width": "filter_w",
+    "filter w": "filter_w",
+    "channels": "channels",
+    "num channels": "channels",
+    "num filter": "num_filter",
+    "num filters": "num_filter",
+    "strides": "stride",
+    "stride": "stride",
+    "stride height": "stride_h",
+    "stride h": "stride_h",
+    "stride width": "stride_w",
+    "stride w": "stride_w",
+    "m": "m",
+    "n": "n",
+    "k": "k",
 }
 _CONV_KEYS = ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filter")
 _GEMM_KEYS = ("m", "n", "k")
@@ -152,7 +173,9 @@ def _positive(row: list[str], cols: _Columns, key: str, where: str) -> int:
     text = _cell(row, cols.index[key])
     if len(text) > _MAX_DIGITS:  # int() of a 4,300-digit cell raises; no dimension needs 19 digits
         shown = text[:12] + f"...({len(text)} characters)"
-        raise InputError(f"{where} {cols.titles[key]}", shown, f"must be a positive integer of at most {_MAX_DIGITS} digits")
+        raise InputError(
+            f"{where} {cols.titles[key]}", shown, f"must be a positive integer of at most {_MAX_DIGITS} digits"
+        )
     if not _INT_RE.match(text) or int(text) < 1:
         raise InputError(f"{where} {cols.titles[key]}", text, "must be a positive integer")
     return int(text)
@@ -161,9 +184,7 @@ def _positive(row: list[str], cols: _Columns, key: str, where: str) -> int:
 _MAX_DIGITS = 18
 
 
-def read_topology(
-    path: str | os.PathLike[str], batch: int = 1, *, depthwise: str = "scalesim"
-) -> LayerGraph:
+def read_topology(path: str | os.PathLike[str], batch: int = 1, *, depthwise: str = "scalesim") -> LayerGraph:
     """Read a SCALE-Sim topology CSV (conv or GEMM form) as a `LayerGraph` of independent layers.
 
     `batch` becomes the N of every conv input and the leading axis of every GEMM (SCALE-Sim itself
@@ -188,10 +209,7 @@ def read_topology(
 
     used = set(cols.index.values())
     width = max(len(r) for _, r in rows)
-    ignored = [
-        i for i in range(width)
-        if i not in used and (_cell(header, i) or any(_cell(r, i) for _, r in body))
-    ]
+    ignored = [i for i in range(width) if i not in used and (_cell(header, i) or any(_cell(r, i) for _, r in body))]
     ignored_names = [_cell(header, i) or f"column {i + 1}" for i in ignored]
 
     metadata: dict[str, Any] = {
@@ -280,7 +298,10 @@ def _conv_row(row: list[str], cols: _Columns, at: str, name: str, batch: int, de
                 v[f"filter_{axis}"],
                 f"is larger than {cols.titles[f'ifmap_{axis}']} {v[f'ifmap_{axis}']} (SCALE-Sim does no padding)",
             )
-    padding = (_overhang_pad(v["ifmap_h"], v["filter_h"], stride_h), _overhang_pad(v["ifmap_w"], v["filter_w"], stride_w))
+    padding = (
+        _overhang_pad(v["ifmap_h"], v["filter_h"], stride_h),
+        _overhang_pad(v["ifmap_w"], v["filter_w"], stride_w),
+    )
     c, f = v["channels"], v["num_filter"]
     groups, out = 1, f
     if "DP" in name:  # SCALE-Sim: C one-channel layers of F filters each
@@ -444,7 +465,9 @@ def write_topology(
         problem = topology_problem(layer, form)
         if problem is not None:
             if not skip_unsupported:
-                raise InputError(f"{layer.name}", layer.kind, f"cannot be written as a SCALE-Sim topology row: {problem}")
+                raise InputError(
+                    f"{layer.name}", layer.kind, f"cannot be written as a SCALE-Sim topology row: {problem}"
+                )
             skipped[layer.name] = problem
             skipped_macs += layer.macs
             continue

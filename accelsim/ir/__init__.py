@@ -14,7 +14,19 @@ _PUBLIC = {
         "accelsim.ir.graph",
     ),
     **dict.fromkeys(
-        ("ACTIVATIONS", "Add", "Concat", "Conv2d", "Dense", "Flatten", "GemmView", "Layer", "MatMul", "Pool", "Reshape"),
+        (
+            "ACTIVATIONS",
+            "Add",
+            "Concat",
+            "Conv2d",
+            "Dense",
+            "Flatten",
+            "GemmView",
+            "Layer",
+            "MatMul",
+            "Pool",
+            "Reshape",
+        ),
         "accelsim.ir.layers",
     ),
 }

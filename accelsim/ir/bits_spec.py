@@ -45,7 +45,9 @@ class BitsSpec:
 
     def policy(self, first_last_bits: int | None = None) -> PrecisionPolicy:
         """The graph policy: these bits everywhere, first and last MAC layers at `first_last_bits`."""
-        return PrecisionPolicy(bits=self.w_bits, a_bits=self.a_bits, kv_bits=self.kv_bits, first_last_bits=first_last_bits)
+        return PrecisionPolicy(
+            bits=self.w_bits, a_bits=self.a_bits, kv_bits=self.kv_bits, first_last_bits=first_last_bits
+        )
 
 
 def parse_bits_token(raw: Any, field: str = "bits") -> BitsSpec:

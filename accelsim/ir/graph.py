@@ -286,9 +286,7 @@ class LayerGraph:
 
     def input_bytes(self) -> float:
         """Bytes of the network input tensor(s), read at the first layers' a_bits."""
-        return sum(
-            math.prod(self.layer(n).input_shapes[0]) * self.precision(n).a_bits / 8 for n in self.input_layers()
-        )
+        return sum(math.prod(self.layer(n).input_shapes[0]) * self.precision(n).a_bits / 8 for n in self.input_layers())
 
     # --- validation and JSON ------------------------------------------------------------------
     def validate(self) -> None:
@@ -339,14 +337,18 @@ class LayerGraph:
             layer = layer_from_dict(entry, where)
             for src in inputs:
                 if src not in graph:
-                    raise InputError(f"{where}.inputs", src, "is not an earlier layer (layers are listed producers first)")
+                    raise InputError(
+                        f"{where}.inputs", src, "is not an earlier layer (layers are listed producers first)"
+                    )
             try:
                 graph.add(layer, inputs)
             except InputError as exc:
                 raise InputError(f"{where}.{exc.field}", exc.value, exc.rule) from None
             if bits:
                 try:
-                    graph.set_precision(layer.name, Precision(**{"w_bits": DEFAULT_BITS, "a_bits": DEFAULT_BITS, **bits}))
+                    graph.set_precision(
+                        layer.name, Precision(**{"w_bits": DEFAULT_BITS, "a_bits": DEFAULT_BITS, **bits})
+                    )
                 except InputError as exc:
                     raise InputError(f"{where}.{exc.field}", exc.value, exc.rule) from None
         graph.validate()

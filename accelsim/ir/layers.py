@@ -360,7 +360,9 @@ class Reshape(Layer):
         _check_shape(self.name, "in_shape", self.in_shape, (1, 2, 3, 4, 5))
         _check_shape(self.name, "to_shape", self.to_shape, (1, 2, 3, 4, 5))
         if _prod(self.in_shape) != _prod(self.to_shape):
-            raise InputError(f"{self.name}.to_shape", self.to_shape, f"holds a different element count than {self.in_shape}")
+            raise InputError(
+                f"{self.name}.to_shape", self.to_shape, f"holds a different element count than {self.in_shape}"
+            )
 
     @property
     def input_shapes(self) -> tuple[Shape, ...]:
@@ -417,7 +419,9 @@ class Concat(Layer):
             raise InputError(f"{self.name}.axis", self.axis, f"must be in 1..{rank - 1}")
         for i, s in enumerate(self.in_shapes):
             if any(a != b for d, (a, b) in enumerate(zip(s, self.in_shapes[0])) if d != self.axis):
-                raise InputError(f"{self.name}.in_shapes[{i}]", s, f"differs from {self.in_shapes[0]} off axis {self.axis}")
+                raise InputError(
+                    f"{self.name}.in_shapes[{i}]", s, f"differs from {self.in_shapes[0]} off axis {self.axis}"
+                )
 
     @property
     def input_shapes(self) -> tuple[Shape, ...]:

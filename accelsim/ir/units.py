@@ -168,8 +168,10 @@ def parse_array(raw: Any, field: str = "array") -> tuple[int, int]:
         if not m:
             raise InputError(field, raw, rule)
         rows, cols = int(m.group(1)), int(m.group(2))
-    elif isinstance(raw, (list, tuple)) and len(raw) == 2 and all(
-        isinstance(v, int) and not isinstance(v, bool) for v in raw
+    elif (
+        isinstance(raw, (list, tuple))
+        and len(raw) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in raw)
     ):
         rows, cols = raw
     else:

@@ -180,7 +180,9 @@ class Rotary(VectorLayer):
         _check_positive(self.name, "head_dim", self.head_dim)
         if len(self.shape) != 3 or self.shape[-1] % self.head_dim or self.head_dim % 2:
             raise InputError(
-                f"{self.name}.head_dim", self.head_dim, f"must be even and divide the last axis of (N, T, features) {self.shape}"
+                f"{self.name}.head_dim",
+                self.head_dim,
+                f"must be even and divide the last axis of (N, T, features) {self.shape}",
             )
 
     @property

@@ -143,13 +143,18 @@ class _Engine:
             moving = not self.unconstrained
             row = []
             for c in range(used):
-                row.append(_Task(
-                    li, c, lp.core_cycles[c],
-                    traffic.read_bits / used if moving else 0.0,
-                    traffic.write_bits / used if moving else 0.0,
-                    lp.noc_bits / used if moving and math.isfinite(self.noc) else 0.0,
-                    max(1, lp.tiles), self.env.event(),
-                ))
+                row.append(
+                    _Task(
+                        li,
+                        c,
+                        lp.core_cycles[c],
+                        traffic.read_bits / used if moving else 0.0,
+                        traffic.write_bits / used if moving else 0.0,
+                        lp.noc_bits / used if moving and math.isfinite(self.noc) else 0.0,
+                        max(1, lp.tiles),
+                        self.env.event(),
+                    )
+                )
             self.tasks.append(row)
         self.left = [len(row) for row in self.tasks]
         self.all_done = [self.env.event() for _ in p.layers]
@@ -168,7 +173,11 @@ class _Engine:
         self.last = 0.0
         self.generation = 0
         self.pending = False
-        self.trace = Trace(accel.cores, capacity_bits=p.residency.capacity_bits, channel_bits_per_cycle=self.bw) if trace else None
+        self.trace = (
+            Trace(accel.cores, capacity_bits=p.residency.capacity_bits, channel_bits_per_cycle=self.bw)
+            if trace
+            else None
+        )
         self.step_of = [0] * accel.cores
         self.body_start: dict[tuple[int, int], float] = {}
 
@@ -248,7 +257,9 @@ class _Engine:
             self._enter_body(task, task.body_work)
         elif task.phase == "body":
             if self.trace is not None:
-                self.trace.compute.append((task.core, task.layer, self.body_start[(task.layer, task.core)], self.env.now))
+                self.trace.compute.append(
+                    (task.core, task.layer, self.body_start[(task.layer, task.core)], self.env.now)
+                )
             task.phase, task.remaining = "drain", task.drain_bits
         else:
             task.phase = "done"
@@ -283,7 +294,9 @@ class _Engine:
         while changed:
             changed = False
             for task in list(self.active):
-                if task.remaining <= 0 or (task.phase != "body" and task.remaining <= 1e-9 * max(1.0, task.reads + task.writes)):
+                if task.remaining <= 0 or (
+                    task.phase != "body" and task.remaining <= 1e-9 * max(1.0, task.reads + task.writes)
+                ):
                     self._next_phase(task)
                     if task.phase == "done":
                         self.active.remove(task)
@@ -401,7 +414,9 @@ class _Engine:
         if self.trace is None:
             return
         now = self.env.now
-        demand = sum(t.rate * (t.per_work_bits if t.phase == "body" else 1.0) for t in self.active if t.phase in ("fill", "body"))
+        demand = sum(
+            t.rate * (t.per_work_bits if t.phase == "body" else 1.0) for t in self.active if t.phase in ("fill", "body")
+        )
         store = sum(t.rate for t in self.active if t.phase == "drain")
         pre = self.current.rate if self.current is not None else 0.0
         if self.unconstrained:
@@ -415,7 +430,9 @@ class _Engine:
                 got = sum(x.done for x in self.prefetches if x.layer == li)
                 for c in range(len(self.tasks[li])):
                     held[c] += pf.core_bits * got / total
-        self.trace.sram.append((now, tuple(int(mem.occupancy[self.step_of[c]][c] + held[c]) for c in range(self.trace.cores))))
+        self.trace.sram.append(
+            (now, tuple(int(mem.occupancy[self.step_of[c]][c] + held[c]) for c in range(self.trace.cores)))
+        )
 
 
 def run(p: Plan, sched: Schedule, *, first: bool = False, trace: bool = False, segments: int = 1) -> Outcome:

@@ -70,4 +70,13 @@ def place(graph: LayerGraph, pin_room: list[int], resident: dict[str, bool], ten
     return [room - kept for room in pin_room], kept
 
 
-__all__ = ["is_kv_cache", "kv_append_bits", "kv_append_bits_of", "kv_cache_bits", "kv_layers", "kv_read_bits", "kv_share_bits", "place"]
+__all__ = [
+    "is_kv_cache",
+    "kv_append_bits",
+    "kv_append_bits_of",
+    "kv_cache_bits",
+    "kv_layers",
+    "kv_read_bits",
+    "kv_share_bits",
+    "place",
+]

@@ -133,7 +133,9 @@ def _plan_gemm(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem:
     first = steady
     if lm.pinned:
         once = Operand(b.elems, b.bits, ONCE)
-        first = traffic.gemm_traffic(traffic.footprint(pg, split, accel, a, once, out_bits, flow), a, once, out, lm.budget_bits)
+        first = traffic.gemm_traffic(
+            traffic.footprint(pg, split, accel, a, once, out_bits, flow), a, once, out, lm.budget_bits
+        )
     view = mapping.array_view(accel, p.w_bits, p.a_bits)
     if choice.pack == 1 and split.k == 1:
         cycles = mapping.core_cycles(gemm, split, view, flow)

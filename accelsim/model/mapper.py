@@ -207,8 +207,15 @@ def _cost(layer: _Layer, lm: LayerMapping, cycles: int, accel: Accelerator, pj: 
         if math.isfinite(noc_bpc):
             latency = max(latency, noc / noc_bpc)
     access = energy.gemm_access_bits(
-        layer.gemm, lm.split.as_tuple() + (lm.split.k,), accel, layer.w_bits, layer.a_bits, layer.b.bits,
-        layer.out.bits, lm.dataflow, lm.pack,
+        layer.gemm,
+        lm.split.as_tuple() + (lm.split.k,),
+        accel,
+        layer.w_bits,
+        layer.a_bits,
+        layer.b.bits,
+        layer.out.bits,
+        lm.dataflow,
+        lm.pack,
     )
     node = tech.load(accel.tech_node)
     gang = mapping.array_view(accel, layer.w_bits, layer.a_bits).gang
@@ -230,4 +237,13 @@ def _score(cost: tuple[float, float], objective: str) -> tuple[float, ...]:
     return (latency * pj, latency)
 
 
-__all__ = ["MAPPERS", "MAX_CANDIDATES", "OBJECTIVES", "MapperConfig", "best_mapping", "cache_clear", "cache_info", "map_graph"]
+__all__ = [
+    "MAPPERS",
+    "MAX_CANDIDATES",
+    "OBJECTIVES",
+    "MapperConfig",
+    "best_mapping",
+    "cache_clear",
+    "cache_info",
+    "map_graph",
+]

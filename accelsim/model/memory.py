@@ -293,7 +293,8 @@ def plan_memory(graph: LayerGraph, accel: Accelerator, mappings: dict[str, Layer
         for s, name in enumerate(live.order)
     )
     occupancy = tuple(
-        tuple(pinned_per_core[c] + kv_share + res_live[s][c] + buffers[s][c] for c in range(cores)) for s in range(steps)
+        tuple(pinned_per_core[c] + kv_share + res_live[s][c] + buffers[s][c] for c in range(cores))
+        for s in range(steps)
     )
     return MemoryPlan(
         capacity_bits=cap,

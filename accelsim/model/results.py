@@ -23,7 +23,7 @@ MEMORY_BOUND_STALL = 0.5
 
 
 def bound_of(cycles: float, compute_cycles: float) -> str:
-    """"compute", "balanced" or "memory" from the stalled share of a span ("none": empty span).
+    """ "compute", "balanced" or "memory" from the stalled share of a span ("none": empty span).
 
     The rule reads the simulated span, not a comparison of two totals, so a run that stalls a
     third of its time is "balanced", never "compute".

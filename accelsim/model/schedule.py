@@ -54,7 +54,9 @@ class Schedule:
     lookahead: int
 
 
-def _dependencies(graph: LayerGraph, p: Plan) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]], list[tuple[int, ...]]]:
+def _dependencies(
+    graph: LayerGraph, p: Plan
+) -> tuple[list[tuple[int, ...]], list[tuple[int, ...]], list[tuple[int, ...]]]:
     index = {lp.name: i for i, lp in enumerate(p.layers)}
     local, wait_all, offchip = [], [], []
     for lp in p.layers:
@@ -66,7 +68,11 @@ def _dependencies(graph: LayerGraph, p: Plan) -> tuple[list[tuple[int, ...]], li
             if not p.residency.resident[src]:
                 off.append(j)
                 alls.append(j)
-            elif aligned(src_plan.split, lp.split) and not (gemm and i > 0) and src_plan.split.cores_used == lp.split.cores_used:
+            elif (
+                aligned(src_plan.split, lp.split)
+                and not (gemm and i > 0)
+                and src_plan.split.cores_used == lp.split.cores_used
+            ):
                 loc.append(j)
             else:
                 alls.append(j)
@@ -87,7 +93,9 @@ def _prefetchable(graph: LayerGraph, p: Plan, step: int, first: bool) -> tuple[i
     weight_core = 0 if lm.pinned else max(lm.slice_bits, default=0)
     producers = graph.inputs_of(lp.name)
     if producers:
-        inputs = [graph.layer(src).out_elems * graph.output_bits(src) for src in producers if not p.residency.resident[src]]
+        inputs = [
+            graph.layer(src).out_elems * graph.output_bits(src) for src in producers if not p.residency.resident[src]
+        ]
     else:
         inputs = [math.prod(layer.input_shapes[0]) * graph.precision(lp.name).a_bits]
     input_bits = sum(inputs)
@@ -112,7 +120,8 @@ def schedule(graph: LayerGraph, p: Plan, *, first: bool = False) -> Schedule:
     cores = p.accel.cores
     free = [[mem.capacity_bits - mem.occupancy[s][c] for c in range(cores)] for s in range(steps)]
     buffers = [
-        [mem.occupancy[s][c] - mem.pinned_per_core[c] - mem.live_per_core[s][c] for c in range(cores)] for s in range(steps)
+        [mem.occupancy[s][c] - mem.pinned_per_core[c] - mem.live_per_core[s][c] for c in range(cores)]
+        for s in range(steps)
     ]
     out = []
     for j in range(steps):

@@ -85,14 +85,16 @@ def _check_representable(p: Plan) -> None:
     bits = sum(max(lp.traffic.total_bits, lp.first_traffic.total_bits) for lp in p.layers)
     if bits and (bpc <= 0 or not bits / bpc < MAX_CYCLES):
         raise InputError(
-            "bw_gb_per_s", accel.bw_gb_per_s,
+            "bw_gb_per_s",
+            accel.bw_gb_per_s,
             f"is too small for clock_hz={accel.clock_hz!r}: the run would take more than 2**53 cycles, past what the engine counts exactly",
         )
     noc = accel.noc_bytes_per_cycle * 8
     noc_bits = sum(lp.noc_bits for lp in p.layers)
     if noc_bits and math.isfinite(noc) and (noc <= 0 or not noc_bits / noc < MAX_CYCLES):
         raise InputError(
-            "noc_gb_per_s", accel.noc_gb_per_s,
+            "noc_gb_per_s",
+            accel.noc_gb_per_s,
             f"is too small for clock_hz={accel.clock_hz!r}: the run would take more than 2**53 cycles, past what the engine counts exactly",
         )
 

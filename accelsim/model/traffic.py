@@ -147,10 +147,23 @@ def footprint(
     o_min = rows * cols
     acc = tech.accumulator_bits(min(a.bits, 32), min(b.bits, 32), max(1, gemm.k))
     return TileFootprint(
-        a_slice, b_slice, a_min, b_min, o_min, a_min * a.bits + b_min * b.bits + o_min * out_bits,
-        groups=g_c, m_core=m_c, n_core=n_c, m_tile=rows, n_tile=cols, k=-(-gemm.k // ks),
-        k_min=accel.rows * accel.lanes, a_row_bits=(a.elems * a.bits, rows_all * ks),
-        b_col_bits=(b.elems * b.bits, cols_all * ks), acc_bits=acc, out_bits=out_bits,
+        a_slice,
+        b_slice,
+        a_min,
+        b_min,
+        o_min,
+        a_min * a.bits + b_min * b.bits + o_min * out_bits,
+        groups=g_c,
+        m_core=m_c,
+        n_core=n_c,
+        m_tile=rows,
+        n_tile=cols,
+        k=-(-gemm.k // ks),
+        k_min=accel.rows * accel.lanes,
+        a_row_bits=(a.elems * a.bits, rows_all * ks),
+        b_col_bits=(b.elems * b.bits, cols_all * ks),
+        acc_bits=acc,
+        out_bits=out_bits,
         psum_in_array=(dataflow or accel.dataflow) == "os",
     )
 
@@ -251,7 +264,9 @@ def ksplit_traffic(fp: TileFootprint, a: Operand, b: Operand, out: Operand, budg
 
 
 @lru_cache(maxsize=65536)
-def _ksplit_cached(fp: TileFootprint, a_fetch: str, b_fetch: str, budget: int, a_read: int, b_read: int, write: int) -> Traffic:
+def _ksplit_cached(
+    fp: TileFootprint, a_fetch: str, b_fetch: str, budget: int, a_read: int, b_read: int, write: int
+) -> Traffic:
     if fp.psum_in_array:
         return _ksplit_os(fp, a_fetch, b_fetch, budget, a_read, b_read, write)
     best: Traffic | None = None
@@ -307,7 +322,9 @@ def _largest_fitting(step: int, limit: int, fits: Callable[[int], bool]) -> int:
     return min(limit, lo * step)
 
 
-def _ksplit_os(fp: TileFootprint, a_fetch: str, b_fetch: str, budget: int, a_read: int, b_read: int, write: int) -> Traffic:
+def _ksplit_os(
+    fp: TileFootprint, a_fetch: str, b_fetch: str, budget: int, a_read: int, b_read: int, write: int
+) -> Traffic:
     """OS K-split: each fold's partial sums stay in the array for its whole K (SCALE-Sim's OS fold).
 
     Three schedules, the cheapest feasible wins: both operands stream in K-chunks per fold (A read

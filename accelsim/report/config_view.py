@@ -46,8 +46,9 @@ def config_rows(accel: Accelerator, given: Mapping[str, Any] | None = None) -> l
     rows: list[dict[str, Any]] = []
     for key, value in accel.to_dict().items():
         text = (",".join(value) or "[]") if isinstance(value, list) else str(value)  # dataflows: os,ws,is
-        rows.append({"key": key, "value": text, "from": "file" if key in given else "default",
-                     "meaning": MEANINGS.get(key, "")})
+        rows.append(
+            {"key": key, "value": text, "from": "file" if key in given else "default", "meaning": MEANINGS.get(key, "")}
+        )
     cost = area(accel)
     vector = design_vector_unit(accel)
     ops_per_s = 2 * accel.peak_macs_per_s
@@ -55,9 +56,17 @@ def config_rows(accel: Accelerator, given: Mapping[str, Any] | None = None) -> l
     ridge = "none" if math.isinf(bw) else f"{accel.peak_macs_per_s / (bw * 1e9):,.0f} MAC/B"
     derived = [
         ("MACs", f"{accel.macs_per_cycle:,}", f"{accel.cores} x {accel.rows}x{accel.cols} PEs x {accel.lanes} lanes"),
-        ("peak", f"{ops_per_s / 1e12:.3g} TOPS", f"{accel.peak_tmacs:.3g} TMAC/s at {accel.mac_w_bits}x{accel.mac_a_bits} bits"),
+        (
+            "peak",
+            f"{ops_per_s / 1e12:.3g} TOPS",
+            f"{accel.peak_tmacs:.3g} TMAC/s at {accel.mac_w_bits}x{accel.mac_a_bits} bits",
+        ),
         ("sram/core", f"{accel.sram_bytes_per_core / 1e6:.4g} MB", f"{accel.sram_bytes_per_core:,} bytes"),
-        ("vector/core", f"{vector.lanes:,} lanes", f"x {vector.ops_per_cycle:g} ops/cycle: softmax, norms, activations"),
+        (
+            "vector/core",
+            f"{vector.lanes:,} lanes",
+            f"x {vector.ops_per_cycle:g} ops/cycle: softmax, norms, activations",
+        ),
         ("area", f"{cost.total_mm2:.3g} mm2", f"MACs {cost.compute_mm2:.3g} + SRAM {cost.sram_mm2:.3g} (cells only)"),
         ("ridge", ridge, "MACs per off-chip byte to be compute-bound"),
     ]

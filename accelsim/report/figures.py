@@ -102,11 +102,20 @@ def roofline_figure(runs: Sequence[tuple[str, Any]], *, title: str = "", note: s
         on = [p for p in points if math.isfinite(p.intensity)]
         off = [p for p in points if not math.isfinite(p.intensity)]
         ax.scatter([p.intensity for p in on], [p.tmacs for p in on], s=14, color=colour, alpha=0.75, linewidths=0)
-        ax.scatter([hi / 1.15] * len(off), [p.tmacs for p in off], s=22, marker=">", color=colour, alpha=0.75, linewidths=0)
+        ax.scatter(
+            [hi / 1.15] * len(off), [p.tmacs for p in off], s=22, marker=">", color=colour, alpha=0.75, linewidths=0
+        )
     bw = runs[0][1].accelerator.bw_gb_per_s
     roof = "no bandwidth roof (unconstrained)" if math.isinf(bw) else f"bandwidth roof: {bw:g} GB/s"
-    ax.text(0.02, 0.97, f"{roof}\n> at the right edge: all operands on chip", transform=ax.transAxes,
-            fontsize=7, va="top", color="0.3")
+    ax.text(
+        0.02,
+        0.97,
+        f"{roof}\n> at the right edge: all operands on chip",
+        transform=ax.transAxes,
+        fontsize=7,
+        va="top",
+        color="0.3",
+    )
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlim(lo, hi)
@@ -129,11 +138,18 @@ def plot_roofline(runs: Sequence[tuple[str, Any]], path: str | Path, **kwargs: A
     return save_figure(roofline_figure(runs, **kwargs), path)
 
 
-
-
-def front_figure(groups: Sequence[tuple[str, Sequence[Any], Sequence[Any]]], x: str, y: str, *,
-                 x_label: str, y_label: str, point_label: Any, title: str = "", note: str = "",
-                 join: bool = True):  # type: ignore[no-untyped-def]
+def front_figure(
+    groups: Sequence[tuple[str, Sequence[Any], Sequence[Any]]],
+    x: str,
+    y: str,
+    *,
+    x_label: str,
+    y_label: str,
+    point_label: Any,
+    title: str = "",
+    note: str = "",
+    join: bool = True,
+):  # type: ignore[no-untyped-def]
     """Pareto fronts, one colour per group (workload): every point in light colour, the front joined
     and each front point labelled with `point_label(row)` (`join=False` when the front is over more
     than these two objectives: its points need not form a line in this plane). A time axis is logarithmic (speedups
@@ -148,11 +164,19 @@ def front_figure(groups: Sequence[tuple[str, Sequence[Any], Sequence[Any]]], x: 
         for axis_name, k in ((x, 0), (y, 1)):
             spans[axis_name].extend(p[k] for p in pts)
         ax.scatter([p[0] for p in pts], [p[1] for p in pts], s=10, color=colour, alpha=0.25, linewidths=0)
-        ax.plot([b[0] for b in best], [b[1] for b in best], marker="o", markersize=4, color=colour,
-                linewidth=1.2 if join else 0,
-                label=f"{name}: front of {len(best)} / {len(pts)} points")
+        ax.plot(
+            [b[0] for b in best],
+            [b[1] for b in best],
+            marker="o",
+            markersize=4,
+            color=colour,
+            linewidth=1.2 if join else 0,
+            label=f"{name}: front of {len(best)} / {len(pts)} points",
+        )
         for bx, by, row in best:
-            ax.annotate(point_label(row), (bx, by), textcoords="offset points", xytext=(4, 3), fontsize=5.5, color=colour)
+            ax.annotate(
+                point_label(row), (bx, by), textcoords="offset points", xytext=(4, 3), fontsize=5.5, color=colour
+            )
     for name, setter in ((x, ax.set_xscale), (y, ax.set_yscale)):
         values = [v for v in spans[name] if v > 0]
         if values and ("second" in name or max(values) / min(values) > 20):
@@ -172,7 +196,9 @@ def _finite_pair(row: Any, x: str, y: str) -> bool:
     return bool(ok)
 
 
-def plot_fronts(groups: Sequence[tuple[str, Sequence[Any], Sequence[Any]]], x: str, y: str, path: str | Path, **kwargs: Any) -> Path:
+def plot_fronts(
+    groups: Sequence[tuple[str, Sequence[Any], Sequence[Any]]], x: str, y: str, path: str | Path, **kwargs: Any
+) -> Path:
     plot_format(path)
     return save_figure(front_figure(groups, x, y, **kwargs), path)
 

@@ -53,8 +53,10 @@ def _default_systems() -> tuple[System, ...]:
     import tech
 
     hbm = tech.memory("hbm2")
-    return (System("default (64 GB/s, LPDDR4-class)", "lpddr4", 64.0),
-            System(f"HBM-class ({hbm.bw_gb_per_s:g} GB/s, one HBM2 stack)", "hbm2", hbm.bw_gb_per_s))
+    return (
+        System("default (64 GB/s, LPDDR4-class)", "lpddr4", 64.0),
+        System(f"HBM-class ({hbm.bw_gb_per_s:g} GB/s, one HBM2 stack)", "hbm2", hbm.bw_gb_per_s),
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,16 +99,41 @@ def _decode_table(points: Sequence[Point]) -> str:
     rows = []
     for p in points:
         s, ref = p.step, base[(p.system, p.step.ctx)]
-        rows.append([
-            p.label, p.design.macs_per_cycle, f"{s.tokens_per_s:,.1f}", f"{s.tokens_per_s / ref.tokens_per_s:.2f}x",
-            f"{ref.offchip_bytes / s.offchip_bytes:.2f}x", "all" if s.weights_on_chip else _mb(s.pinned_weight_bytes),
-            "yes" if s.kv_on_chip else "no",
-            _mb(s.weight_bytes), _mb(s.kv_bytes), _mb(s.other_bytes), f"{s.roofline_tokens_per_s:,.1f}",
-            f"{s.compute_bound_tokens_per_s:,.0f}", f"{s.roofline_ratio:.3f}",
-        ])
-    return _table(["bits", "MACs/cycle", "tokens/s", "speedup vs 16 b", "fewer bytes vs 16 b", "weight MB pinned", "KV on chip",
-                   "weight MB/token", "KV MB/token", "other MB/token", "bytes/bw bound tokens/s", "compute-only tokens/s",
-                   "sim / bound"], rows)
+        rows.append(
+            [
+                p.label,
+                p.design.macs_per_cycle,
+                f"{s.tokens_per_s:,.1f}",
+                f"{s.tokens_per_s / ref.tokens_per_s:.2f}x",
+                f"{ref.offchip_bytes / s.offchip_bytes:.2f}x",
+                "all" if s.weights_on_chip else _mb(s.pinned_weight_bytes),
+                "yes" if s.kv_on_chip else "no",
+                _mb(s.weight_bytes),
+                _mb(s.kv_bytes),
+                _mb(s.other_bytes),
+                f"{s.roofline_tokens_per_s:,.1f}",
+                f"{s.compute_bound_tokens_per_s:,.0f}",
+                f"{s.roofline_ratio:.3f}",
+            ]
+        )
+    return _table(
+        [
+            "bits",
+            "MACs/cycle",
+            "tokens/s",
+            "speedup vs 16 b",
+            "fewer bytes vs 16 b",
+            "weight MB pinned",
+            "KV on chip",
+            "weight MB/token",
+            "KV MB/token",
+            "other MB/token",
+            "bytes/bw bound tokens/s",
+            "compute-only tokens/s",
+            "sim / bound",
+        ],
+        rows,
+    )
 
 
 def _figure(points: Sequence[Point], model: str, path: Path) -> None:
@@ -119,9 +146,11 @@ def _figure(points: Sequence[Point], model: str, path: Path) -> None:
     ctx = max(p.step.ctx for p in points)
     fig = Figure(figsize=(6.4, 4.4), dpi=100)
     ax = fig.add_subplot()
-    kinds = (("uniform wXaXkvX", "-", lambda p: p.bits.uniform),
-             ("weight-only wXa16, configurable", "--", lambda p: not p.bits.uniform and p.design.mac_mode == "configurable"),
-             ("weight-only wXa16, dedicated", ":", lambda p: not p.bits.uniform and p.design.mac_mode == "dedicated"))
+    kinds = (
+        ("uniform wXaXkvX", "-", lambda p: p.bits.uniform),
+        ("weight-only wXa16, configurable", "--", lambda p: not p.bits.uniform and p.design.mac_mode == "configurable"),
+        ("weight-only wXa16, dedicated", ":", lambda p: not p.bits.uniform and p.design.mac_mode == "dedicated"),
+    )
     colours = ("tab:blue", "tab:red", "tab:green", "tab:purple")
     for colour, system in zip(colours, dict.fromkeys(p.system for p in points)):
         sel = [p for p in points if p.system == system and p.step.ctx == ctx]
@@ -129,8 +158,14 @@ def _figure(points: Sequence[Point], model: str, path: Path) -> None:
         for name, style, keep in kinds:
             line = sorted([start, *(p for p in sel if keep(p) and p is not start)], key=lambda p: -p.bits.w_bits)
             if len(line) > 1:
-                ax.plot([p.bits.w_bits for p in line], [p.step.tokens_per_s for p in line], style, marker="o",
-                        color=colour, label=f"{system.label.split(' (')[0]}: {name}")
+                ax.plot(
+                    [p.bits.w_bits for p in line],
+                    [p.step.tokens_per_s for p in line],
+                    style,
+                    marker="o",
+                    color=colour,
+                    label=f"{system.label.split(' (')[0]}: {name}",
+                )
     ax.set_xscale("log", base=2)
     ax.set_xticks([16, 8, 4, 2], ["16", "8", "4", "2"])
     ax.invert_xaxis()
@@ -150,8 +185,9 @@ class StudyReport:
     numbers: dict[str, float]
 
 
-def llm_study(out: str | Path = "docs", *, options: StudyOptions | None = None,
-              log: Callable[[str], None] | None = None) -> StudyReport:
+def llm_study(
+    out: str | Path = "docs", *, options: StudyOptions | None = None, log: Callable[[str], None] | None = None
+) -> StudyReport:
     """Run the study and write the report and figures under `out`; returns paths and key numbers."""
     opts = options or StudyOptions()
     say = log or (lambda _m: None)
@@ -161,8 +197,13 @@ def llm_study(out: str | Path = "docs", *, options: StudyOptions | None = None,
     sections, figures, numbers = [_header(opts)], list[Path](), dict[str, float]()
     for model, contexts in opts.models:
         say(f"{model}: decode, {len(specs)} precisions x {len(opts.systems)} systems x {len(contexts)} contexts")
-        points = [run_point(model, f"decode,ctx={ctx}", spec, system, mode)
-                  for system in opts.systems for ctx in contexts for spec in specs for mode in _modes(spec)]
+        points = [
+            run_point(model, f"decode,ctx={ctx}", spec, system, mode)
+            for system in opts.systems
+            for ctx in contexts
+            for spec in specs
+            for mode in _modes(spec)
+        ]
         fig = out / FIGURES / f"llm_{model}_decode.png"
         _figure(points, model, fig)
         figures.append(fig)
@@ -206,7 +247,9 @@ def _model_section(model: str, points: Sequence[Point], figure: str, numbers: di
     numbers[f"{model}_16b_tokens_per_s"] = ref.step.tokens_per_s
     numbers[f"{model}_16b_roofline_ratio"] = ref.step.roofline_ratio
     parts.append(_check_text(ref))
-    parts.append(_speedup_text([p for p in points if p.system == default and p.step.ctx == ref.step.ctx], default.label))
+    parts.append(
+        _speedup_text([p for p in points if p.system == default and p.step.ctx == ref.step.ctx], default.label)
+    )
     hbm = [p for p in points if p.system != default and p.step.ctx == ref.step.ctx]
     if hbm:
         parts.append(_compute_text(hbm, ref.design.bw_gb_per_s))
@@ -238,15 +281,23 @@ def _speedup_text(points: Sequence[Point], label: str) -> str:
             continue
         speed, fewer = p.step.tokens_per_s / ref.tokens_per_s, ref.offchip_bytes / p.step.offchip_bytes
         ratio = 16 / p.bits.w_bits
-        kind = "super-linear" if speed > 1.03 * ratio else "sub-linear" if speed < 0.97 * ratio else "about linear (within 3%)"
-        lines.append(f"- {p.label}: {speed:.2f}x for {fewer:.2f}x fewer bytes ({kind} against 16/w = {ratio:g}x)"
-                     + (", KV cache on chip" if p.step.kv_on_chip and not ref.kv_on_chip else ""))
+        kind = (
+            "super-linear"
+            if speed > 1.03 * ratio
+            else "sub-linear"
+            if speed < 0.97 * ratio
+            else "about linear (within 3%)"
+        )
+        lines.append(
+            f"- {p.label}: {speed:.2f}x for {fewer:.2f}x fewer bytes ({kind} against 16/w = {ratio:g}x)"
+            + (", KV cache on chip" if p.step.kv_on_chip and not ref.kv_on_chip else "")
+        )
     return f"""### Super-linear or not ({label}, context {ref.ctx})
 
 Decode at batch 1 is memory-bound, so a precision speeds it up by the ratio of bytes per token, not
 of MACs. A speedup beyond 16/w needs traffic to vanish beyond the weights' shrinking: the KV cache
 coming to fit on chip, a larger share of the weights pinned, or operands no longer re-read once
-their tiles fit. All weights on chip ({points[0].design.sram_bytes / MB:g} MB): {', '.join(w_fit) if w_fit else 'at none of these precisions'}.
+their tiles fit. All weights on chip ({points[0].design.sram_bytes / MB:g} MB): {", ".join(w_fit) if w_fit else "at none of these precisions"}.
 
 """ + "\n".join(lines)
 
@@ -255,9 +306,14 @@ def _compute_text(points: Sequence[Point], base_bw: float) -> str:
     worst = min((p for p in points if p.design.mac_mode == "configurable"), key=lambda p: p.step.roofline_ratio)
     s = worst.step
     dedicated = next((p for p in points if p.design.mac_mode == "dedicated" and p.bits == worst.bits), None)
-    extra = "" if dedicated is None else (
-        f" MACs dedicated to w{worst.bits.w_bits} x 16-bit operands fit {dedicated.design.macs_per_cycle} per cycle in the same"
-        f" area and reach {dedicated.step.tokens_per_s:,.1f} tokens/s ({dedicated.step.roofline_ratio:.0%} of the bound).")
+    extra = (
+        ""
+        if dedicated is None
+        else (
+            f" MACs dedicated to w{worst.bits.w_bits} x 16-bit operands fit {dedicated.design.macs_per_cycle} per cycle in the same"
+            f" area and reach {dedicated.step.tokens_per_s:,.1f} tokens/s ({dedicated.step.roofline_ratio:.0%} of the bound)."
+        )
+    )
     return f"""### When decode stops being memory-bound ({worst.system.label}, context {s.ctx})
 
 With {worst.design.bw_gb_per_s / base_bw:g}x the bandwidth, weight-only points hit the array instead: {worst.label} reaches only
@@ -274,10 +330,29 @@ def _batch_section(opts: StudyOptions) -> str:
     for token in ("16", "4", "w4a16"):
         for batch in opts.batches:
             s = run_point(model, f"decode,ctx={ctx},batch={batch}", parse_bits_token(token), system).step
-            rows.append([token, batch, f"{s.tokens_per_s:,.1f}", f"{s.roofline_tokens_per_s:,.1f}",
-                         f"{s.compute_bound_tokens_per_s:,.1f}", _mb(s.weight_bytes), _mb(s.kv_bytes)])
-    table = _table(["bits", "batch", "tokens/s", "bytes/bw bound tokens/s", "compute-only tokens/s", "weight MB/step",
-                    "KV MB/step"], rows)
+            rows.append(
+                [
+                    token,
+                    batch,
+                    f"{s.tokens_per_s:,.1f}",
+                    f"{s.roofline_tokens_per_s:,.1f}",
+                    f"{s.compute_bound_tokens_per_s:,.1f}",
+                    _mb(s.weight_bytes),
+                    _mb(s.kv_bytes),
+                ]
+            )
+    table = _table(
+        [
+            "bits",
+            "batch",
+            "tokens/s",
+            "bytes/bw bound tokens/s",
+            "compute-only tokens/s",
+            "weight MB/step",
+            "KV MB/step",
+        ],
+        rows,
+    )
     return f"""## Decode batch ({model}, {system.label}, context {ctx})
 
 A step of batch B reads the weights once for B tokens (the KV cache once per sequence) and gives the
@@ -295,11 +370,30 @@ def _prefill_section(opts: StudyOptions, specs: Sequence[BitsSpec]) -> str:
                 continue
             p = run_point(model, f"prefill,prompt={opts.prompt}", spec, system)
             s = p.step
-            rows.append([model, spec.label, f"{s.seconds * 1e3:,.2f}", f"{s.tokens_per_s:,.0f}",
-                         f"{s.compute_bound_tokens_per_s:,.0f}", _mb(s.weight_bytes), _mb(s.other_bytes)])
+            rows.append(
+                [
+                    model,
+                    spec.label,
+                    f"{s.seconds * 1e3:,.2f}",
+                    f"{s.tokens_per_s:,.0f}",
+                    f"{s.compute_bound_tokens_per_s:,.0f}",
+                    _mb(s.weight_bytes),
+                    _mb(s.other_bytes),
+                ]
+            )
             verdicts.append(f"{model} {spec.label}: {s.tokens_per_s / s.compute_bound_tokens_per_s:.0%}")
-    table = _table(["model", "bits", "time to first token (ms)", "prompt tokens/s", "compute-bound tokens/s",
-                    "weight MB", "other MB"], rows)
+    table = _table(
+        [
+            "model",
+            "bits",
+            "time to first token (ms)",
+            "prompt tokens/s",
+            "compute-bound tokens/s",
+            "weight MB",
+            "other MB",
+        ],
+        rows,
+    )
     return f"""## Prefill: time to first token ({system.label}, prompt {opts.prompt}, batch 1)
 
 A prefill step needs every weight only once for the whole prompt, so in principle it is compute-bound.
@@ -307,7 +401,7 @@ What the model moves is in the table: "other" counts activations spilled off chi
 re-read because their tiles do not fit the 16 MB chip (scores of P x P per head, wide FFN
 activations); where it dwarfs the weights, prefill is memory-bound after all, and lower bits help
 twice (denser MACs, and tiles that fit). Compute-only time as a share of the time to first token
-(100% = compute-bound): {'; '.join(verdicts)}.
+(100% = compute-bound): {"; ".join(verdicts)}.
 
 {table}"""
 
@@ -315,8 +409,9 @@ twice (denser MACs, and tiles that fit). Compute-only time as a share of the tim
 def run_from_args(args, log: Callable[[str], None] | None = None) -> int:  # type: ignore[no-untyped-def]
     import sys
 
-    report = llm_study(args.out, options=StudyOptions.quick() if args.quick else None,
-                       log=log or (lambda m: print(m, file=sys.stderr)))
+    report = llm_study(
+        args.out, options=StudyOptions.quick() if args.quick else None, log=log or (lambda m: print(m, file=sys.stderr))
+    )
     print(report.markdown)
     for fig in report.figures:
         print(fig)

@@ -84,11 +84,22 @@ def ablation_section(name: str, graph: LayerGraph, opts: Options, number: str) -
     """Markdown for the ablation and the first/last-layer MAC-mode table, and the key numbers."""
     rows = ablation_rows(graph, opts)
     table = md_table(
-        ["model variant (16-bit baseline gets it too)", "4-bit speedup @ 32 GB/s", "4-bit speedup @ 64 GB/s", "peak ratio", "super-linear @ 32 / 64"],
         [
-            (r["label"], times(float(r["speedup_32"])), times(float(r["speedup_64"])), times(float(r["peak"])),
-             f"{'yes' if float(r['speedup_32']) > float(r['peak']) else 'no'} / "
-             f"{'yes' if float(r['speedup_64']) > float(r['peak']) else 'no'}")
+            "model variant (16-bit baseline gets it too)",
+            "4-bit speedup @ 32 GB/s",
+            "4-bit speedup @ 64 GB/s",
+            "peak ratio",
+            "super-linear @ 32 / 64",
+        ],
+        [
+            (
+                r["label"],
+                times(float(r["speedup_32"])),
+                times(float(r["speedup_64"])),
+                times(float(r["peak"])),
+                f"{'yes' if float(r['speedup_32']) > float(r['peak']) else 'no'} / "
+                f"{'yes' if float(r['speedup_64']) > float(r['peak']) else 'no'}",
+            )
             for r in rows
         ],
     )
@@ -126,8 +137,10 @@ def ablation_section(name: str, graph: LayerGraph, opts: Options, number: str) -
         "",
     ]
     numbers = {
-        "ablation_default_32": float(default["speedup_32"]), "ablation_default_64": float(default["speedup_64"]),
-        "ablation_band_64_lo": lo64, "ablation_band_64_hi": hi64,
+        "ablation_default_32": float(default["speedup_32"]),
+        "ablation_default_64": float(default["speedup_64"]),
+        "ablation_band_64_lo": lo64,
+        "ablation_band_64_hi": hi64,
         "ablation_barrier_64": float(rows[1]["speedup_64"]),
     }
     for mode, bits, _, ginf in edges:

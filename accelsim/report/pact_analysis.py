@@ -68,8 +68,9 @@ def utilization(result: SimResult, names: set[str]) -> float:
 
 
 def run_study(name: str, graph: LayerGraph, opts: Options, mode: str, scale: str) -> Study:
-    rows = sweep(graph, opts.bits, opts.bandwidths, base=opts.base, mode=mode, scale=scale,
-                 first_last_bits=opts.first_last_bits)
+    rows = sweep(
+        graph, opts.bits, opts.bandwidths, base=opts.base, mode=mode, scale=scale, first_last_bits=opts.first_last_bits
+    )
     return Study(name, graph, rows, mode, scale)
 
 
@@ -79,9 +80,20 @@ def edge_layers(result: SimResult, body_bits: int) -> set[str]:
 
 def layer_time(result: SimResult, names: set[str] | None = None, exclude: set[str] | None = None) -> float:
     return sum(
-        layer.cycles for layer in result.layers
+        layer.cycles
+        for layer in result.layers
         if layer.macs and (names is None or layer.name in names) and (exclude is None or layer.name not in exclude)
     )
 
 
-__all__ = ["Study", "edge_layers", "efficiency_of", "layer_time", "load_graph", "row_at", "run_study", "speedup_of", "utilization"]
+__all__ = [
+    "Study",
+    "edge_layers",
+    "efficiency_of",
+    "layer_time",
+    "load_graph",
+    "row_at",
+    "run_study",
+    "speedup_of",
+    "utilization",
+]

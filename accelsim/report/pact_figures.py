@@ -1,5 +1,4 @@
-"""Saving the PACT report's figures with the metadata the report cites (path, caption, number).
-"""
+"""Saving the PACT report's figures with the metadata the report cites (path, caption, number)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,4 @@
-"""What PACT says (the numbers quoted from the paper), the study's settings, and the report's records.
-"""
+"""What PACT says (the numbers quoted from the paper), the study's settings, and the report's records."""
 
 from __future__ import annotations
 
@@ -88,4 +87,25 @@ class Report:
     numbers: dict[str, float]
 
 
-__all__ = ["BANDWIDTHS", "BITS", "DENSITY_BITS", "DISPLAY", "FIGURES", "FigureInfo", "MAIN", "MATCH_TOL", "NEAR_LINEAR", "OTHERS", "Options", "PAPER_BW_CONSTRAINED", "PAPER_DENSITY_2BIT", "PAPER_FIRST_LAST_GAIN", "PAPER_PEAK_4BIT", "PAPER_SPEEDUP_4BIT_64", "PLACEMENTS", "REPORT", "Report", "display"]
+__all__ = [
+    "BANDWIDTHS",
+    "BITS",
+    "DENSITY_BITS",
+    "DISPLAY",
+    "FIGURES",
+    "FigureInfo",
+    "MAIN",
+    "MATCH_TOL",
+    "NEAR_LINEAR",
+    "OTHERS",
+    "Options",
+    "PAPER_BW_CONSTRAINED",
+    "PAPER_DENSITY_2BIT",
+    "PAPER_FIRST_LAST_GAIN",
+    "PAPER_PEAK_4BIT",
+    "PAPER_SPEEDUP_4BIT_64",
+    "PLACEMENTS",
+    "REPORT",
+    "Report",
+    "display",
+]

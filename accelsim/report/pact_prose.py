@@ -59,7 +59,12 @@ def shape(d: Accelerator) -> str:
 
 def sweep_table(study: Study, opts: Options) -> str:
     headers = ["bits", "MACs", "peak ratio"] + [f"speedup {describe_bw(b)}" for b in opts.bandwidths]
-    headers += ["efficiency (unconstr.)", "weights on chip", "off-chip MB/image", f"stalled @ {PAPER_BW_CONSTRAINED} GB/s"]
+    headers += [
+        "efficiency (unconstr.)",
+        "weights on chip",
+        "off-chip MB/image",
+        f"stalled @ {PAPER_BW_CONSTRAINED} GB/s",
+    ]
     rows = []
     for b in opts.bits:
         inf = row_at(study.rows, b, "inf")
@@ -67,7 +72,12 @@ def sweep_table(study: Study, opts: Options) -> str:
         rows.append(
             [b, inf.macs_per_cycle, times(inf.peak_ratio)]
             + [times(speedup_of(row_at(study.rows, b, bw))) for bw in opts.bandwidths]
-            + [f"{efficiency_of(inf):.2f}", "yes" if inf.weights_fit else "no", f"{inf.offchip_mb:.2f}", percent(mid.stall_fraction)]
+            + [
+                f"{efficiency_of(inf):.2f}",
+                "yes" if inf.weights_fit else "no",
+                f"{inf.offchip_mb:.2f}",
+                percent(mid.stall_fraction),
+            ]
         )
     return md_table(headers, rows)
 
@@ -98,8 +108,8 @@ def paper_statements(study: Study, opts: Options) -> tuple[str, list[tuple[str, 
     elif not super_linear:
         verdict = "does not match (not super-linear)"
     out += [
-        f"**1. \"16 to 4 bits leads to a {PAPER_PEAK_4BIT:g}x increase in peak FLOPs but a {PAPER_SPEEDUP_4BIT_64:g}x "
-        f"improvement in performance\" ({bwc} GB/s).** Model: {times(r4.peak_ratio)} peak, {times(speedup_of(r4))} "
+        f'**1. "16 to 4 bits leads to a {PAPER_PEAK_4BIT:g}x increase in peak FLOPs but a {PAPER_SPEEDUP_4BIT_64:g}x '
+        f'improvement in performance" ({bwc} GB/s).** Model: {times(r4.peak_ratio)} peak, {times(speedup_of(r4))} '
         f"({relative_to_paper(speedup_of(r4), PAPER_SPEEDUP_4BIT_64)} vs the paper) — {verdict}.",
         "",
         f"Why: the speedup at {bwc} GB/s is exactly the unconstrained speedup times the ratio of how much the "
@@ -119,15 +129,20 @@ def paper_statements(study: Study, opts: Options) -> tuple[str, list[tuple[str, 
         f"section 2), not tuned to the paper.",
         "",
     ]
-    summary.append((f"{PAPER_PEAK_4BIT:g}x peak -> {PAPER_SPEEDUP_4BIT_64:g}x speedup at 16 -> 4 bits, {bwc} GB/s",
-                    f"{times(r4.peak_ratio)} peak -> {times(speedup_of(r4))} (other iso-area variants: section 2.3)", verdict))
+    summary.append(
+        (
+            f"{PAPER_PEAK_4BIT:g}x peak -> {PAPER_SPEEDUP_4BIT_64:g}x speedup at 16 -> 4 bits, {bwc} GB/s",
+            f"{times(r4.peak_ratio)} peak -> {times(speedup_of(r4))} (other iso-area variants: section 2.3)",
+            verdict,
+        )
+    )
 
     # 2. near-linear to 4 bits, unconstrained
     effs = ", ".join(f"{eff[b]:.2f} at {b} bits" for b in near)
     verdict = "matches" if near_ok else "does not match"
     out += [
-        f"**2. \"In the bandwidth unconstrained scenario ... a near-linear increase in performance for up-to 4 "
-        f"bits\".** Model efficiency (speedup / peak ratio, unconstrained): {effs}. Reading near-linear as an "
+        f'**2. "In the bandwidth unconstrained scenario ... a near-linear increase in performance for up-to 4 '
+        f'bits".** Model efficiency (speedup / peak ratio, unconstrained): {effs}. Reading near-linear as an '
         f"efficiency of at least {NEAR_LINEAR:g}: {verdict}.",
         "",
     ]
@@ -156,12 +171,15 @@ def paper_statements(study: Study, opts: Options) -> tuple[str, list[tuple[str, 
         f"the first and last layers stay at {opts.first_last_bits} bits, i.e. run at 1/{g2} of the 2-bit design's "
         f"peak rate (1/{g4} at 4 bits), so their share of the time grows from {percent(sh4)} at 4 bits to "
         f"{percent(sh2)} at 2 bits; "
-        + (f"and the body's utilization falls from {u4:.2f} to {u2:.2f} as twice the MACs leave more of them "
-           f"idle on layers that do not divide evenly." if u2 < u4 else
-           f"the body's utilization itself does not fall ({u4:.2f} -> {u2:.2f}).")
+        + (
+            f"and the body's utilization falls from {u4:.2f} to {u2:.2f} as twice the MACs leave more of them "
+            f"idle on layers that do not divide evenly."
+            if u2 < u4
+            else f"the body's utilization itself does not fall ({u4:.2f} -> {u2:.2f})."
+        )
     )
     out += [
-        f"**3. \"... and a small drop at extreme quantization levels (2 bits)\".** Model: efficiency "
+        f'**3. "... and a small drop at extreme quantization levels (2 bits)".** Model: efficiency '
         f"{eff[4]:.2f} at 4 bits -> {eff[2]:.2f} at 2 bits (speedup {times(speedup_of(row_at(rows, 2, 'inf')))} of "
         f"{times(row_at(rows, 2, 'inf').peak_ratio)} peak) — {verdict}"
         + (f"; the drop is {drop:.2f} of efficiency." if drop > 0 else "."),
@@ -172,22 +190,31 @@ def paper_statements(study: Study, opts: Options) -> tuple[str, list[tuple[str, 
     summary.append(("small drop at 2 bits, unconstrained", f"efficiency {eff[4]:.2f} -> {eff[2]:.2f}", verdict))
 
     # 4. constrained systems super-linear
-    sl = [(bw, b) for bw in opts.bandwidths if bw != "inf" for b in opts.bits if b < top
-          and speedup_of(row_at(rows, b, bw)) > row_at(rows, b, bw).peak_ratio]
+    sl = [
+        (bw, b)
+        for bw in opts.bandwidths
+        if bw != "inf"
+        for b in opts.bits
+        if b < top and speedup_of(row_at(rows, b, bw)) > row_at(rows, b, bw).peak_ratio
+    ]
     listed = ", ".join(f"{b} bits @ {bw} GB/s ({times(speedup_of(row_at(rows, b, bw)))})" for bw, b in sl) or "none"
     verdict = "matches" if sl else "does not match"
     fit_flip = [(bw, b) for bw, b in sl if row_at(rows, b, bw).weights_fit and not row_at(rows, top, bw).weights_fit]
     if sl and fit_flip == sl:
-        mechanism = (f"Every one of them is a point whose weights fit on chip while the {top}-bit baseline's do "
-                     f"not: the saved traffic, not the extra MACs, makes the difference.")
+        mechanism = (
+            f"Every one of them is a point whose weights fit on chip while the {top}-bit baseline's do "
+            f"not: the saved traffic, not the extra MACs, makes the difference."
+        )
     elif sl:
-        mechanism = (f"{len(fit_flip)} of the {len(sl)} are points whose weights fit on chip while the {top}-bit "
-                     f"baseline's do not; the others gain from less traffic per image at fewer bits.")
+        mechanism = (
+            f"{len(fit_flip)} of the {len(sl)} are points whose weights fit on chip while the {top}-bit "
+            f"baseline's do not; the others gain from less traffic per image at fewer bits."
+        )
     else:
         mechanism = "No design point beats its peak ratio at a constrained bandwidth."
     out += [
-        f"**4. \"Practical systems, whose bandwidths are constrained, (surprisingly) exhibit a super-linear "
-        f"growth in performance with quantization.\"** Super-linear points in the model: {listed} — {verdict}. "
+        f'**4. "Practical systems, whose bandwidths are constrained, (surprisingly) exhibit a super-linear '
+        f'growth in performance with quantization."** Super-linear points in the model: {listed} — {verdict}. '
         + mechanism,
         "",
     ]
@@ -215,7 +242,7 @@ def header(opts: Options) -> str:
         "",
         "Every number in this file comes from runs of this repository's simulator made by the generator; the only "
         "numbers typed into it are PACT's own statements, quoted with the paper's words, and the threshold used "
-        f"to read \"near-linear\" (efficiency >= {NEAR_LINEAR:g}). A model number \"matches\" a paper number when "
+        f'to read "near-linear" (efficiency >= {NEAR_LINEAR:g}). A model number "matches" a paper number when '
         f"within {percent(MATCH_TOL)}. Where it does not, the text says so and why. Nothing is tuned to the paper.",
         "",
         "## System",
@@ -223,7 +250,7 @@ def header(opts: Options) -> str:
         f"* Base (16-bit) system: {b.describe(with_bw=False)}; {b.peak_tmacs:.2f} TMAC/s peak. Each value and its "
         "source: docs/model.md section 2.",
         "* Iso-area design points keep the base's compute area, total on-chip memory and external bandwidth "
-        "(PACT: \"the total on-chip memory and external bandwidth remains constant at all precisions\"). "
+        '(PACT: "the total on-chip memory and external bandwidth remains constant at all precisions"). '
         "Default: precision-configurable MACs split 16/b ways, placed as more base-size cores: "
         + ", ".join(f"{bits} b: {shape(d)} ({d.macs_per_cycle} MACs)" for bits, d in cores.items())
         + ".",
@@ -235,9 +262,22 @@ def header(opts: Options) -> str:
     ]
     if opts != Options():
         extra = ", ".join(display(o) for o in opts.others) or "none"
-        lines += [f"> **{'Quick mode' if opts.quick else 'Custom run'}**: {display(opts.main)} as the main network, "
-                  f"extra networks: {extra}. Not the published report (`accelsim reproduce`).", ""]
+        lines += [
+            f"> **{'Quick mode' if opts.quick else 'Custom run'}**: {display(opts.main)} as the main network, "
+            f"extra networks: {extra}. Not the published report (`accelsim reproduce`).",
+            "",
+        ]
     return "\n".join(lines)
 
 
-__all__ = ["header", "md_table", "paper_statements", "paper_verdict", "percent", "relative_to_paper", "shape", "sweep_table", "times"]
+__all__ = [
+    "header",
+    "md_table",
+    "paper_statements",
+    "paper_verdict",
+    "percent",
+    "relative_to_paper",
+    "shape",
+    "sweep_table",
+    "times",
+]

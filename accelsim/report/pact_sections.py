@@ -57,11 +57,25 @@ def density_section(opts: Options, figdir: Path) -> tuple[str, FigureInfo, dict[
     ax = fig.add_subplot()
     xs = range(len(bits))
     ax.plot(xs, dedicated, marker="o", linewidth=1.6, label="dedicated w x a MAC (tech area model)")
-    ax.plot(xs, configurable, marker="s", linestyle="--", linewidth=1.2, color="0.35",
-            label=f"precision-configurable MAC: floor({ref}/b) sub-word MACs")
+    ax.plot(
+        xs,
+        configurable,
+        marker="s",
+        linestyle="--",
+        linewidth=1.2,
+        color="0.35",
+        label=f"precision-configurable MAC: floor({ref}/b) sub-word MACs",
+    )
     j2 = bits.index(2) if 2 in bits else len(bits) - 1
-    ax.plot([j2], [PAPER_DENSITY_2BIT], marker="*", markersize=14, linestyle="none", color="tab:red",
-            label=f"PACT Fig. 6(b): ~{PAPER_DENSITY_2BIT:g}x at 2 bits")
+    ax.plot(
+        [j2],
+        [PAPER_DENSITY_2BIT],
+        marker="*",
+        markersize=14,
+        linestyle="none",
+        color="tab:red",
+        label=f"PACT Fig. 6(b): ~{PAPER_DENSITY_2BIT:g}x at 2 bits",
+    )
     ax.set_yscale("log", base=2)
     ticks = [2**k for k in range(0, 1 + math.ceil(math.log2(max(dedicated + [PAPER_DENSITY_2BIT]))))]
     ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
@@ -84,14 +98,13 @@ def density_section(opts: Options, figdir: Path) -> tuple[str, FigureInfo, dict[
 
     d2 = dedicated[j2]
     rows = [
-        (b, f"{node.mac_area_um2(b, b):.1f}", times(dv), times(cv))
-        for b, dv, cv in zip(bits, dedicated, configurable)
+        (b, f"{node.mac_area_um2(b, b):.1f}", times(dv), times(cv)) for b, dv, cv in zip(bits, dedicated, configurable)
     ]
     text = [
         "## 1. MAC density vs precision (PACT Fig. 6(b))",
         "",
-        f"PACT: \"we achieve ~{PAPER_DENSITY_2BIT:g}x improvement in density when the bit-precisions of both "
-        f"activations and weights are uniformly reduced from 16 bits to 2 bits\" (14 nm, real hardware "
+        f'PACT: "we achieve ~{PAPER_DENSITY_2BIT:g}x improvement in density when the bit-precisions of both '
+        f'activations and weights are uniformly reduced from 16 bits to 2 bits" (14 nm, real hardware '
         f"implementations; the curve itself is an image with no text copy).",
         "",
         f"![MAC density vs precision](figures/{info.name})",
@@ -99,8 +112,12 @@ def density_section(opts: Options, figdir: Path) -> tuple[str, FigureInfo, dict[
         f"*Figure 1. {caption}*",
         "",
         md_table(
-            ["bits (w = a)", f"dedicated MAC area ({node.name}, um^2)", f"dedicated density vs {ref}x{ref}",
-             "configurable sub-word MACs"],
+            [
+                "bits (w = a)",
+                f"dedicated MAC area ({node.name}, um^2)",
+                f"dedicated density vs {ref}x{ref}",
+                "configurable sub-word MACs",
+            ],
             rows,
         ),
         "",
@@ -111,7 +128,7 @@ def density_section(opts: Options, figdir: Path) -> tuple[str, FigureInfo, dict[
         f"(a Bit Fusion 45 nm synthesis fit scaled to {node.name}), not read off Fig. 6(b).",
         "",
         f"The dedicated curve is *not* what Fig. 6(c) runs. PACT's speedup study uses a precision-configurable "
-        f"MAC whose \"peak compute capability ... varied such that we achieve iso-area\", and its text gives "
+        f'MAC whose "peak compute capability ... varied such that we achieve iso-area", and its text gives '
         f"{PAPER_PEAK_4BIT:g}x peak at 4 bits — the configurable column ({times(configurable[bits.index(4)])} at 4 bits), "
         f"not the dedicated one ({times(dedicated[bits.index(4)])}). Both readings cannot be one area curve "
         f"(tech-data section 1.1); section 2.3 runs both.",
@@ -163,8 +180,12 @@ def sensitivity_section(name: str, graph: LayerGraph, opts: Options, studies: di
         f"{times(speedup_of(hi[1]))} ({hi[0][0]} / {hi[0][1]}); super-linear (above their own peak ratio) there: "
         f"{', '.join(sl) if sl else 'none'}. The configurable placements alone span "
         f"{times(min(speedup_of(r) for r in conf.values()))} to {times(max(speedup_of(r) for r in conf.values()))}"
-        + (f", while the default's 4-bit speedup over the three bandwidths spans {times(bw_spread[0])} to "
-           f"{times(bw_spread[1])}" if bw_spread else "")
+        + (
+            f", while the default's 4-bit speedup over the three bandwidths spans {times(bw_spread[0])} to "
+            f"{times(bw_spread[1])}"
+            if bw_spread
+            else ""
+        )
         + ". Why they differ: a bigger array pays a longer fill and drain (R + C - 2 cycles) on every fold and "
         f"leaves more PEs idle on layers smaller than it; more lanes shorten each fold's streaming (K / L) but "
         f"not its fill and drain, so the fixed per-fold cost weighs more; more base-size cores keep the 16-bit "
@@ -176,7 +197,9 @@ def sensitivity_section(name: str, graph: LayerGraph, opts: Options, studies: di
     return "\n".join(text)
 
 
-def first_last_section(study: Study, opts: Options, figdir: Path, number: int) -> tuple[str, FigureInfo, dict[str, float], tuple[str, str, str]]:
+def first_last_section(
+    study: Study, opts: Options, figdir: Path, number: int
+) -> tuple[str, FigureInfo, dict[str, float], tuple[str, str, str]]:
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
@@ -232,8 +255,13 @@ def first_last_section(study: Study, opts: Options, figdir: Path, number: int) -
     u_keep = [layer.array_utilization for layer in mac_layers]
     u_quant = [qlayers[layer.name].array_utilization for layer in mac_layers]
     ax.bar([x - 0.2 for x in xs], u_quant, width=0.4, color="tab:blue", label="all layers at 4 bits")
-    ax.bar([x + 0.2 for x in xs], u_keep, width=0.4, color="tab:orange",
-           label=f"first/last layers at {opts.first_last_bits} bits (PACT's runs)")
+    ax.bar(
+        [x + 0.2 for x in xs],
+        u_keep,
+        width=0.4,
+        color="tab:orange",
+        label=f"first/last layers at {opts.first_last_bits} bits (PACT's runs)",
+    )
     body_u = util(keep, body)
     ax.axhline(body_u, color="black", linestyle="--", linewidth=1.0, label=f"body average ({body_u:.2f})")
     ax.set_xlabel(f"MAC layer of {display(study.name)} in execution order (first: {first.name}, last: {last.name})")
@@ -261,19 +289,21 @@ def first_last_section(study: Study, opts: Options, figdir: Path, number: int) -
     gain_rows = [[b] + [times(gains[(b, bw)]) for bw in opts.bandwidths] + [times(g)] for b in (4, 2)]
     layer_rows = []
     for label, names in ((f"first ({first.name})", {first.name}), ("body", body), (f"last ({last.name})", {last.name})):
-        layer_rows.append([
-            label,
-            percent(sum(layer.macs for layer in mac_layers if layer.name in names) / macs_total),
-            f"{util(keep, names):.3f}",
-            f"{util(quant, names):.3f}",
-            percent(layer_time(keep, names) / t_keep),
-            percent(layer_time(quant, names) / t_quant),
-        ])
+        layer_rows.append(
+            [
+                label,
+                percent(sum(layer.macs for layer in mac_layers if layer.name in names) / macs_total),
+                f"{util(keep, names):.3f}",
+                f"{util(quant, names):.3f}",
+                percent(layer_time(keep, names) / t_keep),
+                percent(layer_time(quant, names) / t_quant),
+            ]
+        )
     text = [
         "## 3. Quantizing the first and last layers (PACT's 1.24x)",
         "",
-        f"PACT keeps the first and last layers at 8 bits in its 4- and 2-bit runs and estimates \"an additional "
-        f"{g:g}x improvement in performance\" if they were quantized too. Model: time per image with them at "
+        f'PACT keeps the first and last layers at 8 bits in its 4- and 2-bit runs and estimates "an additional '
+        f'{g:g}x improvement in performance" if they were quantized too. Model: time per image with them at '
         f"{opts.first_last_bits} bits / time with every layer at the body's bits, on the same design "
         f"({mode} MACs as more {scale}):",
         "",
@@ -284,9 +314,17 @@ def first_last_section(study: Study, opts: Options, figdir: Path, number: int) -
         "Why: the gain is set by how much of the time the first and last layers take and how much faster they "
         "get. Per layer group on the 4-bit design (unconstrained bandwidth, so utilization is the mapping alone):",
         "",
-        md_table(["layers", "share of MACs", f"utilization (first/last at {opts.first_last_bits} b)",
-                "utilization (all at 4 b)", f"share of time ({opts.first_last_bits} b)", "share of time (4 b)"],
-               layer_rows),
+        md_table(
+            [
+                "layers",
+                "share of MACs",
+                f"utilization (first/last at {opts.first_last_bits} b)",
+                "utilization (all at 4 b)",
+                f"share of time ({opts.first_last_bits} b)",
+                "share of time (4 b)",
+            ],
+            layer_rows,
+        ),
         "",
         f"The first and last layers hold {percent(edge_macs / macs_total)} of the MACs and take {percent(share8)} of the "
         f"time at {opts.first_last_bits} bits; quantizing them makes them {s:.2f}x faster, so the whole network "
@@ -311,12 +349,17 @@ def first_last_section(study: Study, opts: Options, figdir: Path, number: int) -
         "first_layer_utilization": util(quant, {first.name}),
         "body_utilization": util(quant, body),
     }
-    summary = (f"{g:g}x more from quantizing the first/last layers (4 or 2 bits)",
-               f"{times(model)} at 4 bits, {times(gains[(2, bwc)])} at 2 bits ({bwc} GB/s)", verdict)
+    summary = (
+        f"{g:g}x more from quantizing the first/last layers (4 or 2 bits)",
+        f"{times(model)} at 4 bits, {times(gains[(2, bwc)])} at 2 bits ({bwc} GB/s)",
+        verdict,
+    )
     return "\n".join(text), info, numbers, summary
 
 
-def others_section(studies: list[Study], opts: Options, figdir: Path, first_number: int) -> tuple[str, list[FigureInfo]]:
+def others_section(
+    studies: list[Study], opts: Options, figdir: Path, first_number: int
+) -> tuple[str, list[FigureInfo]]:
     bwc = PAPER_BW_CONSTRAINED
     top = max(opts.bits)
     low = [b for b in opts.bits if b < top]
@@ -337,11 +380,17 @@ def others_section(studies: list[Study], opts: Options, figdir: Path, first_numb
         base_bw = row_at(st.rows, top, bwc)
         eff2 = efficiency_of(row_at(st.rows, min(low), "inf"))
         note = f"* **{display(st.name)}**: "
-        note += (f"weights fit on chip from {max(fits)} bits" if fits else
-                 f"weights never fit in {opts.base.sram_bytes / MB:g} MB")
+        note += (
+            f"weights fit on chip from {max(fits)} bits"
+            if fits
+            else f"weights never fit in {opts.base.sram_bytes / MB:g} MB"
+        )
         note += f"; the {top}-bit design is {percent(base_bw.stall_fraction)} stalled at {bwc} GB/s"
-        note += (f"; super-linear at {bwc} GB/s at {', '.join(f'{b}' for b in sl)} bits" if sl else
-                 f"; never super-linear at {bwc} GB/s")
+        note += (
+            f"; super-linear at {bwc} GB/s at {', '.join(f'{b}' for b in sl)} bits"
+            if sl
+            else f"; never super-linear at {bwc} GB/s"
+        )
         note += f"; unconstrained, {min(low)} bits reach {eff2:.2f} of the peak ratio."
         notes.append(note)
         infos.append(study_speedup_figure(st, opts, figdir, first_number + i))
@@ -359,9 +408,11 @@ def others_section(studies: list[Study], opts: Options, figdir: Path, first_numb
     if studies:
         necessary = all(p in flip_points for p in sl_points)
         if sl_points and necessary:
-            closing = (f"Every point that beats its peak ratio at {bwc} GB/s is one whose weights fit on chip while "
-                       f"the {top}-bit baseline's stream: the super-linear effect needs a network that stops "
-                       f"streaming its weights when quantized.")
+            closing = (
+                f"Every point that beats its peak ratio at {bwc} GB/s is one whose weights fit on chip while "
+                f"the {top}-bit baseline's stream: the super-linear effect needs a network that stops "
+                f"streaming its weights when quantized."
+            )
         elif sl_points:
             odd = [f"{display(st.name)} at {b} bits" for st, b in sl_points if (st, b) not in flip_points]
             closing = f"Super-linear points without the weights starting to fit on chip: {', '.join(odd)}."
@@ -369,12 +420,16 @@ def others_section(studies: list[Study], opts: Options, figdir: Path, first_numb
             closing = f"No network here beats its peak ratio at {bwc} GB/s."
         short = [(st, b) for st, b in flip_points if (st, b) not in sl_points]
         if short:
-            closing += " The converse does not always hold: " + "; ".join(
-                f"{display(st.name)} at {b} bits fits but reaches {times(speedup_of(row_at(st.rows, b, bwc)))} of "
-                f"{times(row_at(st.rows, b, bwc).peak_ratio)} peak (unconstrained efficiency "
-                f"{efficiency_of(row_at(st.rows, b, 'inf')):.2f}: the mapping loses more than the saved traffic gains)"
-                for st, b in short
-            ) + "."
+            closing += (
+                " The converse does not always hold: "
+                + "; ".join(
+                    f"{display(st.name)} at {b} bits fits but reaches {times(speedup_of(row_at(st.rows, b, bwc)))} of "
+                    f"{times(row_at(st.rows, b, bwc).peak_ratio)} peak (unconstrained efficiency "
+                    f"{efficiency_of(row_at(st.rows, b, 'inf')):.2f}: the mapping loses more than the saved traffic gains)"
+                    for st, b in short
+                )
+                + "."
+            )
         if never:
             closing += f" Weights never fit: {', '.join(never)}."
         if always:

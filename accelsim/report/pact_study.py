@@ -110,8 +110,11 @@ def reproduce(
 
     name = display(opts.main)
     summary_rows = [
-        (f"~{PAPER_DENSITY_2BIT:g}x MAC density 16 -> 2 bits (Fig. 6(b))", times(numbers["density_2bit"]),
-         f"{paper_verdict(numbers['density_2bit'], PAPER_DENSITY_2BIT)} (calibrated to it)"),
+        (
+            f"~{PAPER_DENSITY_2BIT:g}x MAC density 16 -> 2 bits (Fig. 6(b))",
+            times(numbers["density_2bit"]),
+            f"{paper_verdict(numbers['density_2bit'], PAPER_DENSITY_2BIT)} (calibrated to it)",
+        ),
         *summary,
         fl_summary,
     ]
@@ -127,7 +130,7 @@ def reproduce(
         sweep_table(main, opts),
         "",
         "Efficiency = speedup / peak ratio at unconstrained bandwidth (1 = the ideal iso-area gain); "
-        f"\"stalled\" = share of the time the cores wait on the external memory at {PAPER_BW_CONSTRAINED} GB/s; "
+        f'"stalled" = share of the time the cores wait on the external memory at {PAPER_BW_CONSTRAINED} GB/s; '
         "off-chip MB/image is the steady state (a model whose weights fit loads them once).",
         "",
         statements,

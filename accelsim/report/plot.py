@@ -84,8 +84,15 @@ def speedup_figure(rows: Sequence[SweepRow], title: str = "", note: str = ""):  
     ax.plot(range(len(bits)), ideal, linestyle="--", color="black", linewidth=1.2, label="ideal (peak MAC/s ratio)")
     top = max([*ideal, *(r.speedup for r in rows if r.speedup is not None)]) * 1.12
     ax.fill_between(range(len(bits)), ideal, [top] * len(bits), color="#2ca02c", alpha=0.08, linewidth=0)
-    ax.text(0.02, 0.97, "super-linear: faster than the peak ratio", transform=ax.transAxes, fontsize=7,
-            va="top", color="#2ca02c")
+    ax.text(
+        0.02,
+        0.97,
+        "super-linear: faster than the peak ratio",
+        transform=ax.transAxes,
+        fontsize=7,
+        va="top",
+        color="#2ca02c",
+    )
     ax.set_ylim(0, top)
     markers = "osD^v<>"
     for i, label in enumerate(labels):
@@ -95,16 +102,31 @@ def speedup_figure(rows: Sequence[SweepRow], title: str = "", note: str = ""):  
         (line,) = ax.plot(xs, ys, marker=markers[i % len(markers)], linewidth=1.6, label=describe_bw(label))
         for j in xs:
             if not points[bits[j]].weights_fit:
-                ax.plot([j], [points[bits[j]].speedup], marker=line.get_marker(), markerfacecolor="white",
-                        color=line.get_color(), markeredgecolor=line.get_color(), linestyle="none")
+                ax.plot(
+                    [j],
+                    [points[bits[j]].speedup],
+                    marker=line.get_marker(),
+                    markerfacecolor="white",
+                    color=line.get_color(),
+                    markeredgecolor=line.get_color(),
+                    linestyle="none",
+                )
     ax.set_xticks(range(len(bits)), [str(b) for b in bits])
     ax.set_xlabel("precision of weights and activations (bits)")
     ax.set_ylabel("speedup over 16-bit at the same bandwidth (x)")
     ax.grid(True, linewidth=0.4, alpha=0.6)
     ax.legend(title="external bandwidth", fontsize=8, title_fontsize=8, loc="upper left", bbox_to_anchor=(0, 0.93))
     ax.set_title(title or f"{rows[0].workload}: iso-area speedup", fontsize=10)
-    ax.text(0.99, 0.01, "hollow marker: some weights stream from off-chip", transform=ax.transAxes,
-            ha="right", va="bottom", fontsize=7, color="0.35")
+    ax.text(
+        0.99,
+        0.01,
+        "hollow marker: some weights stream from off-chip",
+        transform=ax.transAxes,
+        ha="right",
+        va="bottom",
+        fontsize=7,
+        color="0.35",
+    )
     caption(fig, note)
     return fig
 
@@ -138,4 +160,13 @@ def plot_speedup(rows: Sequence[SweepRow], path: str | Path, *, title: str = "",
     return save_figure(speedup_figure(rows, title, note), path)
 
 
-__all__ = ["DPI", "caption", "new_figure", "plot_format", "plot_speedup", "save_figure", "speedup_figure", "system_title"]
+__all__ = [
+    "DPI",
+    "caption",
+    "new_figure",
+    "plot_format",
+    "plot_speedup",
+    "save_figure",
+    "speedup_figure",
+    "system_title",
+]

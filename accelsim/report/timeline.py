@@ -39,10 +39,16 @@ def timeline_figure(trace: Trace, clock_hz: float, title: str = ""):  # type: ig
     ax_c.set_ylabel("array busy\n(layers alternate shade)")
     ax_c.invert_yaxis()
     gbs = clock_hz / 8 / 1e9  # bits per cycle -> GB/s
-    for index, label, color in ((1, "demand: fills and layer bodies (loads + stores)", "tab:red"), (2, "drains (last tile's stores)", "tab:orange"), (3, "prefetch", "tab:green")):
+    for index, label, color in (
+        (1, "demand: fills and layer bodies (loads + stores)", "tab:red"),
+        (2, "drains (last tile's stores)", "tab:orange"),
+        (3, "prefetch", "tab:green"),
+    ):
         xs, ys = _steps([(row[0], row[index] * gbs) for row in trace.channel], end)
         ax_ch.plot([x * us for x in xs], ys, color=color, linewidth=0.9, label=label)
-    ax_ch.axhline(trace.channel_bits_per_cycle * gbs, color="black", linestyle="--", linewidth=0.8, label="channel peak")
+    ax_ch.axhline(
+        trace.channel_bits_per_cycle * gbs, color="black", linestyle="--", linewidth=0.8, label="channel peak"
+    )
     ax_ch.set_ylabel("external channel\n(GB/s)")
     ax_ch.legend(fontsize=7, loc="upper right", ncol=2)
     for c in range(trace.cores):

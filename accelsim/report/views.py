@@ -184,7 +184,11 @@ def cell(column: Column, value: Any) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, (list, tuple)):
-        return "x".join(str(v) for v in value) if column.key in ("split", "array", "out_shape") else " ".join(map(str, value))
+        return (
+            "x".join(str(v) for v in value)
+            if column.key in ("split", "array", "out_shape")
+            else " ".join(map(str, value))
+        )
     if isinstance(value, (int, float)) and column.style in ("sig", "int"):
         scaled = value * column.scale
         if column.style == "int" and math.isfinite(scaled):
@@ -238,7 +242,9 @@ def render_view(
 def terminal_width() -> int:
     """Columns of the terminal stdout writes to; `DEFAULT_WIDTH` for pipes and files."""
     if not sys.stdout.isatty():
-        return int(os.environ.get("COLUMNS", DEFAULT_WIDTH)) if os.environ.get("COLUMNS", "").isdigit() else DEFAULT_WIDTH
+        return (
+            int(os.environ.get("COLUMNS", DEFAULT_WIDTH)) if os.environ.get("COLUMNS", "").isdigit() else DEFAULT_WIDTH
+        )
     return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
 
 

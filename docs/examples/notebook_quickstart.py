@@ -17,12 +17,7 @@ from accelsim import Accelerator, iso_area, rows_to_frame, simulate, sweep, unif
 rows = sweep("resnet18", bits=[16, 8, 4], bw=[32, "inf"])
 frame = rows_to_frame(rows)
 print(f"{len(frame)} design points, {len(frame.columns)} columns")
-print(
-    frame.pivot(index="bits", columns="bw", values="speedup")
-    .sort_index(ascending=False)
-    .round(2)
-    .to_string()
-)
+print(frame.pivot(index="bits", columns="bw", values="speedup").sort_index(ascending=False).round(2).to_string())
 
 # 2. One design point: the per-layer records of a simulation, as a DataFrame.
 design = iso_area(Accelerator(), 4)

@@ -397,7 +397,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from accelsim.atomic import check_output_path
     from accelsim.explore.store import json_safe
-    from accelsim.model.energy import area
     from accelsim.model.sim import simulate
     from accelsim.report.tables import render
     from accelsim.report.views import run_summary
@@ -407,7 +406,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             check_plot_path(path)  # a bad suffix, a directory or an unwritable place fails before the simulation
             check_output_path(path, field=field)
     base, graph, design, body, precision = run_design(args, workload_graph(args))
-    result = simulate(graph, design, memory=args.memory, mapper=mapper_config(args))
+    built = (base.mac_w_bits, base.mac_a_bits)  # the iso-area design's MACs are the base's, split
+    result = simulate(graph, design, memory=args.memory, mapper=mapper_config(args), built_bits=built)
     if args.timeline is not None:
         from accelsim.model.sim import timeline
         from accelsim.report.timeline import plot_timeline
@@ -417,7 +417,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             timeline(graph, design, mapper_config(args), args.memory), design.clock_hz, args.timeline, title=title
         )
         sys.stderr.write(f"accelsim: wrote {args.timeline}\n")
-    cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     totals = result.totals()
     if graph.metadata.get("phase") in ("prefill", "decode"):  # an LLM step: tokens/s, TTFT, where the bytes go
         from accelsim.model.llm_metrics import llm_step
@@ -440,7 +439,6 @@ def cmd_run(args: argparse.Namespace) -> int:
                 )
             }
         )
-    totals.update({"area_mm2": cost.total_mm2, "compute_area_mm2": cost.compute_mm2, "sram_area_mm2": cost.sram_mm2})
     totals.update({"mapper": args.mapper, "objective": args.objective if args.mapper != "fixed" else ""})
     if args.plot or args.roofline:
         _run_figures(args, base, graph, result)

@@ -568,15 +568,15 @@ def iso_area(
     if scale not in SCALES:
         raise InputError("scale", scale, f"must be one of {', '.join(SCALES)}")
     multiplier = mac_multiplier(base, w, a, mode)
-    common = {"mac_w_bits": w, "mac_a_bits": a, "mac_mode": mode}
     if scale == "array":
         rows, cols = grow_array(base.rows, base.cols, _count(base.rows * base.cols, multiplier))
-        return replace(base, rows=rows, cols=cols, **common)
+        return replace(base, rows=rows, cols=cols, mac_w_bits=w, mac_a_bits=a, mac_mode=mode)
     if scale == "cores":
         cores = _count(base.cores, multiplier, "cores")
         # Same total on-chip memory, re-divided among more cores (`sram_bytes_per_core`).
-        return replace(base, cores=cores, **common)
-    return replace(base, lanes=_count(base.lanes, multiplier, "lanes"), **common)
+        return replace(base, cores=cores, mac_w_bits=w, mac_a_bits=a, mac_mode=mode)
+    lanes = _count(base.lanes, multiplier, "lanes")
+    return replace(base, lanes=lanes, mac_w_bits=w, mac_a_bits=a, mac_mode=mode)
 
 
 __all__ = [

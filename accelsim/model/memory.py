@@ -223,7 +223,7 @@ def _rooms(
     rooms = _Rooms([], [], [], [], [])
     for name in order:
         if graph.layer(name).gemm() is None:
-            split, reserve, want, want_with = Split(1, accel.cores, 1), 0, 0, {}
+            split, reserve, want, want_with = Split(1, accel.cores, 1), 0, 0, dict[str, int]()
         else:
             lm = mappings[name] if mappings is not None else None
             split = lm.split if lm is not None else _choose_split(graph, name, accel)

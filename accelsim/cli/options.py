@@ -215,7 +215,8 @@ def add_memory_option(p: argparse.ArgumentParser) -> None:
         type=memory_type,
         default="lpddr4",
         metavar="NAME",
-        help=f"external memory whose pJ/bit prices off-chip bytes in the energy model (default lpddr4, 8 pJ/bit; one of {memory_names()})",
+        help="external memory whose pJ/bit prices off-chip bytes in the energy model (default lpddr4, 8 pJ/bit; "
+        f"one of {memory_names()})",
     )
 
 

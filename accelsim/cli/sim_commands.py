@@ -71,14 +71,17 @@ def _register_sweep(subparsers: Any) -> None:
         type=axis_type("workload"),
         default=None,
         metavar="LIST",
-        help="zoo names, LLM steps (gpt2:decode,ctx=512), LayerGraph .json, SCALE-Sim .csv or ONNX .onnx files (default resnet50)",
+        help="zoo names, LLM steps (gpt2:decode,ctx=512), LayerGraph .json, SCALE-Sim .csv or ONNX .onnx files "
+        "(default resnet50)",
     )
     axes.add_argument(
         "--bits",
         type=axis_type("bits"),
         default=None,
         metavar="LIST",
-        help="body bit-widths, e.g. 16,8,4,2 (default), tokens such as w4a16,w8a8,w4a16kv8, or as-trained: the graph's own per-layer bits (the default for graphs that carry them; bits or tokens re-quantize those)",
+        help="body bit-widths, e.g. 16,8,4,2 (default), tokens such as w4a16,w8a8,w4a16kv8, or as-trained: the "
+        "graph's own per-layer bits (the default for graphs that carry them; bits or tokens re-quantize "
+        "those)",
     )
     axes.add_argument(
         "--bw",
@@ -140,7 +143,8 @@ def _register_sweep(subparsers: Any) -> None:
     axes.add_argument(
         "--spec",
         metavar="FILE.toml",
-        help="axes from a TOML file's [axes] table (in its order); flags above replace the file's axis of the same name",
+        help="axes from a TOML file's [axes] table (in its order); flags above replace the file's axis of the same "
+        "name",
     )
     p.add_argument(
         "--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)"
@@ -187,7 +191,8 @@ def _register_sweep(subparsers: Any) -> None:
         "--store",
         metavar="FILE",
         default=None,
-        help=f"SQLite result store; finished points are skipped on a rerun (default: ./{DEFAULT_STORE} in the working directory)",
+        help=f"SQLite result store; finished points are skipped on a rerun (default: ./{DEFAULT_STORE} in the "
+        "working directory)",
     )
     run.add_argument(
         "--no-store", action="store_true", help="keep no result store (nothing is written, nothing reused)"
@@ -219,7 +224,8 @@ def _register_run(subparsers: Any) -> None:
         type=bits_type,
         default=None,
         help="body bit-width or token (4, w4a16, w8a8; the design is iso-area to the base at this precision) "
-        "or as-trained, the default for a graph that carries per-layer bits (a pact-train export); a width or token re-quantizes it",
+        "or as-trained, the default for a graph that carries per-layer bits (a pact-train export); a width or token "
+        "re-quantizes it",
     )
     p.add_argument(
         "--bw", type=bw_type, default=None, help="external bandwidth in GB/s or inf (default: the base's, 64)"
@@ -228,7 +234,8 @@ def _register_run(subparsers: Any) -> None:
         "--timeline",
         default=None,
         metavar="FILE",
-        help="also draw per-core compute, channel traffic (demand, stores, prefetch) and SRAM occupancy over time (.png/.svg/.pdf)",
+        help="also draw per-core compute, channel traffic (demand, stores, prefetch) and SRAM occupancy over time "
+        "(.png/.svg/.pdf)",
     )
     add_common_options(p)
     add_memory_option(p)
@@ -299,7 +306,8 @@ def _register_pareto(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "pareto",
         help="the non-dominated design points of a result store, optionally plotted",
-        description="Design points no other point beats in every objective (all minimised); failed points are left out.",
+        description="Design points no other point beats in every objective (all minimised); failed points are left "
+        "out.",
     )
     p.add_argument("store", metavar="STORE", help="a result store written by `accelsim sweep`")
     p.add_argument(
@@ -328,7 +336,8 @@ def add_filter_options(p: argparse.ArgumentParser) -> None:
         "--where",
         metavar="EXPR",
         default=None,
-        help="keep rows matching EXPR, e.g. 'bits<=4 and bw==\"64\"' (comparisons == != <= >= < >, and/or/not, parentheses)",
+        help="keep rows matching EXPR, e.g. 'bits<=4 and bw==\"64\"' (comparisons == != <= >= < >, and/or/not, "
+        "parentheses)",
     )
     for flag, name in AXIS_FLAGS:
         group.add_argument(

@@ -63,7 +63,7 @@ def store_rows(path: str, *, stale: bool = False) -> list[dict[str, Any]]:
     rel: dict[str, dict[str, Any]] = {}
     for salt in dict.fromkeys(salts.get(r["key"]) for r in records):
         group = [r for r in records if salts.get(r["key"]) == salt]
-        rel.update({r["key"]: m for r, m in zip(group, relative_metrics(group))})
+        rel.update({r["key"]: m for r, m in zip(group, relative_metrics(group), strict=True)})
     out = []
     for rec in records:
         row: dict[str, Any] = dict(rec["params"])
@@ -290,7 +290,8 @@ def _plot_fronts(args: argparse.Namespace, groups: list, objectives: list[str], 
         y_label=_AXIS_LABELS.get(y) or axis_label(y),
         point_label=label,
         title="Pareto fronts per workload",
-        note=f"store {Path(args.store).name}; point labels: {', '.join({'bw_gb_per_s': 'bw', 'sram_bytes': 'sram'}.get(k, k) for k in shown)}{extra}",
+        note=f"store {Path(args.store).name}; point labels: "
+        f"{', '.join({'bw_gb_per_s': 'bw', 'sram_bytes': 'sram'}.get(k, k) for k in shown)}{extra}",
         join=len(objectives) == 2,
     )
     sys.stderr.write(f"accelsim: wrote {args.plot}\n")

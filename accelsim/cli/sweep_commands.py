@@ -117,7 +117,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             raise InputError(
                 "plot",
                 args.plot,
-                f"draws speedup vs bits per bandwidth; give one value of {', '.join(_SHORT_AXIS.get(v, v) for v in varying)} "
+                "draws speedup vs bits per bandwidth; give one value of "
+                f"{', '.join(_SHORT_AXIS.get(v, v) for v in varying)} "
                 "(or plot the store with `accelsim pareto --plot`)",
             )
     if args.dask_timeout is not None and not args.dask:
@@ -203,7 +204,8 @@ def _emit(args: argparse.Namespace, spec, base, run, store: str | None, varying:
     if failures and not found_row:
         labels, message = first_failure  # type: ignore[misc]
         sys.stderr.write(
-            f"accelsim: error: {strip_error_type(message)} (all {run.size} design points failed; first: {describe_labels(labels)})\n"
+            f"accelsim: error: {strip_error_type(message)} (all {run.size} design points failed; first: "
+            f"{describe_labels(labels)})\n"
         )
         return EXIT_INPUT
     if failures:

@@ -310,8 +310,10 @@ class Accelerator:
         bw = "inf" if math.isinf(self.bw_gb_per_s) else f"{self.bw_gb_per_s:g}"
         lanes = f"x{self.lanes} lanes" if self.lanes > 1 else ""
         return (
-            f"{self.tech_node}, {self.clock_hz / 1e9:g} GHz, {self.cores} core{'s' if self.cores != 1 else ''} x {self.rows}x{self.cols}{lanes} "
-            f"{self.mac_w_bits}x{self.mac_a_bits}b {self.mac_mode} MACs ({'/'.join(f.upper() for f in self.allowed_dataflows)}), "
+            f"{self.tech_node}, {self.clock_hz / 1e9:g} GHz, {self.cores} core{'s' if self.cores != 1 else ''} x "
+            f"{self.rows}x{self.cols}{lanes} "
+            f"{self.mac_w_bits}x{self.mac_a_bits}b {self.mac_mode} MACs "
+            f"({'/'.join(f.upper() for f in self.allowed_dataflows)}), "
             f"{_spaced(format_size(self.sram_bytes))} on chip"
             + (f", {bw} GB/s" if with_bw else "")
             + (f" at {self.dram_efficiency:.0%} sustained" if with_bw and self.dram_efficiency < 1 else "")
@@ -543,7 +545,8 @@ def iso_area(
         MAC count from sub-word splitting (peak ~ 16/bits) or from the technology area model
         (``tech.density_gain``). Never exceeds the base area: counts are floored.
     scale : {"array", "cores", "lanes"}, optional
-        Default `default_scale(mode)`. Where the extra MACs go: a bigger near-square array per core, more cores (each with the base
+        Default `default_scale(mode)`. Where the extra MACs go: a bigger near-square array per core,
+        more cores (each with the base
         array; the total memory is re-divided), or more MACs per PE.
     a_bits : int, optional
         Activation precision for mixed designs (the wider operand sets the configurable count).

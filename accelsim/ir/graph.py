@@ -134,7 +134,7 @@ class LayerGraph:
             raise InputError(f"{name}.inputs", inputs, f"{layer.kind} reads {len(expected)} tensors")
         if not inputs and len(expected) != 1:
             raise InputError(f"{name}.inputs", inputs, f"{layer.kind} needs {len(expected)} producers")
-        for position, (src, shape) in enumerate(zip(inputs, expected)):
+        for position, (src, shape) in enumerate(zip(inputs, expected, strict=False)):
             if src not in self._order:
                 raise InputError(f"{name}.inputs[{position}]", src, "is not a layer of this graph")
             produced = self.layer(src).out_shape

@@ -115,7 +115,10 @@ class MemoryPlan:
         """The most any core holds at any step in pinned weights and resident activations."""
         peak = 0
         for row in self.live_per_core:
-            peak = max(peak, max((p + self.kv_share_bits + a for p, a in zip(self.pinned_per_core, row)), default=0))
+            peak = max(
+                peak,
+                max((p + self.kv_share_bits + a for p, a in zip(self.pinned_per_core, row, strict=True)), default=0),
+            )
         return peak
 
 

@@ -87,7 +87,8 @@ def _check_representable(p: Plan) -> None:
         raise InputError(
             "bw_gb_per_s",
             accel.bw_gb_per_s,
-            f"is too small for clock_hz={accel.clock_hz!r}: the run would take more than 2**53 cycles, past what the engine counts exactly",
+            f"is too small for clock_hz={accel.clock_hz!r}: the run would take more than 2**53 cycles, past what "
+            "the engine counts exactly",
         )
     noc = accel.noc_bytes_per_cycle * 8
     noc_bits = sum(lp.noc_bits for lp in p.layers)
@@ -95,7 +96,8 @@ def _check_representable(p: Plan) -> None:
         raise InputError(
             "noc_gb_per_s",
             accel.noc_gb_per_s,
-            f"is too small for clock_hz={accel.clock_hz!r}: the run would take more than 2**53 cycles, past what the engine counts exactly",
+            f"is too small for clock_hz={accel.clock_hz!r}: the run would take more than 2**53 cycles, past what "
+            "the engine counts exactly",
         )
 
 

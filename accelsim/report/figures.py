@@ -66,7 +66,7 @@ def layers_figure(result: Any, *, title: str = "", note: str = "") -> Figure:
     step = max(1, len(layers) // 40)
     ax.set_xticks(list(xs)[::step], [layer.name for layer in layers][::step], rotation=90, fontsize=6)
     ax.set_xlim(-0.6, len(layers) - 0.4)
-    ax.set_ylim(0, max(c + st for c, st in zip(compute_us, stall_us)) * 1.35)  # headroom for the legend
+    ax.set_ylim(0, max(c + st for c, st in zip(compute_us, stall_us, strict=True)) * 1.35)  # headroom for the legend
     ax.set_ylabel("time per batch (µs)")
     ax.grid(True, axis="y", linewidth=0.4, alpha=0.6)
     from matplotlib.patches import Patch

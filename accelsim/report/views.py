@@ -231,7 +231,7 @@ def render_view(
     numeric = [all(_is_number(r.get(c.key)) or r.get(c.key) is None for r in rows) for c in specs]
 
     def line(values: Sequence[str]) -> str:
-        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values[:shown], widths, numeric)]
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values[:shown], widths, numeric, strict=False)]
         return "  ".join(parts).rstrip()
 
     out = [line([c.header for c in specs]), line(["-" * w for w in widths])]

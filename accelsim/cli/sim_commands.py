@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accelsim.cli.options import (
     AXIS_FLAGS,
@@ -41,6 +41,11 @@ from accelsim.cli.options import (
 from accelsim.cli.store_commands import cmd_pareto, cmd_results
 from accelsim.cli.sweep_commands import cmd_sweep
 from accelsim.errors import EXIT_OK, InputError
+
+if TYPE_CHECKING:  # the CLI imports the layers below lazily (`accelsim --help` stays fast)
+    from accelsim.hardware.design import Accelerator
+    from accelsim.ir.graph import LayerGraph
+    from accelsim.model.results import SimResult
 
 
 def register(subparsers: Any) -> None:
@@ -388,7 +393,7 @@ FIT_COLUMNS = (
 )
 
 
-def run_design(args: argparse.Namespace, graph: Any):  # type: ignore[no-untyped-def]
+def run_design(args: argparse.Namespace, graph: LayerGraph) -> tuple[Accelerator, LayerGraph, Accelerator, str, str]:
     """(base, graph that runs, design, body label, precision line) of `run`: the base (config, --bw)
     and its iso-area design at --bits, or at the body precision of a graph run as trained."""
     from dataclasses import replace
@@ -533,7 +538,7 @@ def _run_precision(args: argparse.Namespace, graph: Any, base: Any) -> tuple[Any
     return graph.with_policy(policy), design, label, line
 
 
-def _run_figures(args: argparse.Namespace, base, graph, result) -> None:  # type: ignore[no-untyped-def]
+def _run_figures(args: argparse.Namespace, base: Accelerator, graph: LayerGraph, result: SimResult) -> None:
     """--plot: time per layer of this run; --roofline: every layer at each precision (iso-area to the base)."""
     from accelsim.hardware.design import iso_area
     from accelsim.model.fit import policy_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -149,7 +149,7 @@ def _parquet_writer(path: str) -> Any:
 
     check_output_path(path, field="parquet")
     try:
-        import pyarrow.parquet as pq  # type: ignore[import-not-found]
+        import pyarrow.parquet as pq
     except ImportError:
         raise InputError("parquet", path, PARQUET_HINT) from None
     return pq
@@ -157,7 +157,7 @@ def _parquet_writer(path: str) -> Any:
 
 def _write_parquet(rows: list[dict[str, Any]], path: str) -> None:
     """The rows as one Parquet table (arrays as "RxC" text so every column has one type)."""
-    import pyarrow as pa  # type: ignore[import-not-found]
+    import pyarrow as pa
 
     from accelsim.explore.store import union_columns
 
@@ -219,7 +219,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
         )
     objectives = list(args.objectives)
     workloads = list(dict.fromkeys(r["workload"] for r in rows))
-    groups = []  # one front per workload: a cheaper network must not hide the other's best designs
+    groups: list[FrontGroup] = []  # one front per workload: a cheaper network must not hide the other's best designs
     for name in workloads:
         members = [r for r in rows if r["workload"] == name]
         front = pareto(members, objectives)
@@ -247,7 +247,11 @@ def _any_filter(args: argparse.Namespace) -> bool:
     )
 
 
-def _plot_fronts(args: argparse.Namespace, groups: list, objectives: list[str], varying: list[str]) -> None:  # type: ignore[type-arg]
+#: One workload's points and its Pareto front (rows as `store_rows` gives them).
+FrontGroup = tuple[str, Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]
+
+
+def _plot_fronts(args: argparse.Namespace, groups: list[FrontGroup], objectives: list[str], varying: list[str]) -> None:
     from accelsim.explore.pareto import axis_label
     from accelsim.report.figures import plot_fronts
 
@@ -271,16 +275,11 @@ def _plot_fronts(args: argparse.Namespace, groups: list, objectives: list[str], 
 
     extra = f"; fronts over all of {', '.join(objectives)}" if len(objectives) > 2 else ""
     to_ms = {"seconds_per_image", "first_image_seconds"}  # times in ms, as every table shows them
-    scaled = [
-        (
-            name,
-            *(
-                [{**r, **{k: r[k] * 1e3 for k in to_ms & {x, y} if isinstance(r.get(k), (int, float))}} for r in rs]
-                for rs in (members, front)
-            ),
-        )
-        for name, members, front in groups
-    ]
+
+    def in_ms(rs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        return [{**r, **{k: r[k] * 1e3 for k in to_ms & {x, y} if isinstance(r.get(k), (int, float))}} for r in rs]
+
+    scaled = [(name, in_ms(members), in_ms(front)) for name, members, front in groups]
     plot_fronts(
         scaled,
         x,

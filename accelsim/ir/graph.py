@@ -321,7 +321,7 @@ class LayerGraph:
         metadata = data.get("metadata", {})
         if not isinstance(metadata, dict):
             raise InputError("metadata", metadata, "must be an object")
-        graph = cls(data.get("name"), metadata=metadata)  # type: ignore[arg-type]
+        graph = cls(data.get("name"), metadata=metadata)  # type: ignore[arg-type]  # __init__ refuses a non-string
         entries = data.get("layers")
         if not isinstance(entries, list) or not entries:
             raise InputError("layers", entries, "must be a non-empty list")

@@ -10,6 +10,7 @@ bytes per token / bandwidth.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -413,7 +414,7 @@ twice (denser MACs, and tiles that fit). Compute-only time as a share of the tim
 {table}"""
 
 
-def run_from_args(args, log: Callable[[str], None] | None = None) -> int:  # type: ignore[no-untyped-def]
+def run_from_args(args: argparse.Namespace, log: Callable[[str], None] | None = None) -> int:
     import sys
 
     report = llm_study(

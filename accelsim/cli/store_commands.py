@@ -39,44 +39,17 @@ _TABLE_RESULTS = (
 
 
 def store_rows(path: str, *, stale: bool = False) -> list[dict[str, Any]]:
-    """The records of the store at `path` as flat rows (point, result, speedup...), sweep by sweep in grid order.
+    """The store's rows with their speedups (`accelsim.explore.stored_rows`), saying on stderr how
+    many points of another model were left out."""
+    from accelsim.explore.stored_rows import read_store_rows
 
-    Only points this accelsim would reuse (same model salt) unless `stale`: a store kept across
-    upgrades also holds results of older models, which are then marked ``model = stale``. Speedups
-    are always taken against a reference computed by the same model.
-    """
-    from accelsim.explore.assemble import relative_metrics
-    from accelsim.explore.model_hash import model_salt
-    from accelsim.explore.store import ResultStore
-
-    with ResultStore(path, read_only=True) as store:  # a reader never writes (nor converts a foreign file)
-        records = store.rows(by_sweep=True)
-        salts = store.point_salts()
-    current = model_salt()
-    hidden = sum(1 for r in records if salts.get(r["key"]) != current)
-    if hidden and not stale:
-        records = [r for r in records if salts.get(r["key"]) == current]
+    read = read_store_rows(path, stale=stale)
+    if read.hidden:
         sys.stderr.write(
-            f"accelsim: note: {hidden} stored points were computed by another accelsim version or model and are "
-            "not shown (--stale shows them)\n"
+            f"accelsim: note: {read.hidden} stored points were computed by another accelsim version or model and "
+            "are not shown (--stale shows them)\n"
         )
-    rel: dict[str, dict[str, Any]] = {}
-    for salt in dict.fromkeys(salts.get(r["key"]) for r in records):
-        group = [r for r in records if salts.get(r["key"]) == salt]
-        rel.update({r["key"]: m for r, m in zip(group, relative_metrics(group), strict=True)})
-    out = []
-    for rec in records:
-        row: dict[str, Any] = dict(rec["params"])
-        row.update(rec.get("result") or {})
-        if rec["status"] == "ok":
-            row.update(rel[rec["key"]])
-        row["status"] = rec["status"]
-        row["error"] = rec["error"]
-        if stale:
-            row["model"] = "current" if salts.get(rec["key"]) == current else "stale"
-        row["key"] = rec["key"]
-        out.append(row)
-    return out
+    return read.rows
 
 
 #: Store fields that name an axis, in the order a table shows them, and the row field to show.

@@ -75,7 +75,8 @@ def main() -> None:
         f"\nsearch on the default design: cold {s['cold']:.3f} s (target <= {COLD_TARGET_S} s: "
         f"{'met' if s['cold'] <= COLD_TARGET_S else 'NOT met'}), warm {s['warm'] * 1e3:.1f} ms (target <= "
         f"{WARM_TARGET_S * 1e3:.0f} ms: {'met' if s['warm'] <= WARM_TARGET_S else 'NOT met'}); "
-        f"cold search / cold fixed = {s['cold'] / f['cold']:.2f}x, warm search / warm fixed = {s['warm'] / f['warm']:.2f}x"
+        f"cold search / cold fixed = {s['cold'] / f['cold']:.2f}x, warm search / warm fixed = "
+        f"{s['warm'] / f['warm']:.2f}x"
     )
 
 

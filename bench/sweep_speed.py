@@ -45,12 +45,14 @@ def main() -> None:
         f"sweep wall time      {best:.3f} s  (runs, the first with cold caches: {', '.join(f'{w:.3f}' for w in walls)})"
     )
     print(
-        f"vs before issue 10   {best / OLD_SWEEP_S:.2f}x the old {OLD_SWEEP_S:.2f} s; target < {TARGET_S} s: {'met' if best < TARGET_S else 'NOT met'}"
+        f"vs before issue 10   {best / OLD_SWEEP_S:.2f}x the old {OLD_SWEEP_S:.2f} s; target < {TARGET_S} s: "
+        f"{'met' if best < TARGET_S else 'NOT met'}"
     )
     print(f"per design point     {best / points * 1e3:.1f} ms")
     print(f"simpy events         {events:,} in one pass ({events / points:,.0f} per point)")
     print(
-        f"events per second    {events / sim_s:,.0f} per simulate() second (planning included), {events / des_s:,.0f} in the simpy run alone"
+        f"events per second    {events / sim_s:,.0f} per simulate() second (planning included), "
+        f"{events / des_s:,.0f} in the simpy run alone"
     )
     for p in per_point:
         print(f"  bits {p.bits:2d}  bw {p.bw:>5g} GB/s  {p.events:6,d} events  {p.simulate_s * 1e3:6.1f} ms")

@@ -198,7 +198,8 @@ def main() -> int:
         xs, ys = timer.shapes[name]
         g = layer_gemms_seconds(conv, xs, ys, args.steps)
         print(
-            f"| {name.removesuffix('.conv')} | {xs} | {conv.kernel[0]}x{conv.kernel[1]}/{conv.stride} | {f / 1e9:.3f} | "
+            f"| {name.removesuffix('.conv')} | {xs} | {conv.kernel[0]}x{conv.kernel[1]}/{conv.stride} | "
+            f"{f / 1e9:.3f} | "
             f"{s * 1e3:.1f} | {f / s / 1e9:.1f} | {f / s / 1e9 / peak:.0%} | {f / g / 1e9 / peak:.0%} |"
         )
     print(f"\n({_load()} after)")

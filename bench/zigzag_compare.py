@@ -107,7 +107,10 @@ def main() -> None:
     found = simulate(graph, design, mapper=MapperConfig("search", args.objective))
     t_search = time.perf_counter() - t
     print(f"ZigZag TPU-like vs accelsim ({design.describe()}), ResNet-18 at 8 bits, cycles per layer")
-    head = f"{'layer':22s} {'zigzag':>9s} {'zz ideal':>9s} {'fixed':>9s} {'search':>9s} {'mapping':18s} {'fix/zz':>6s} {'srch/zz':>7s}"
+    head = (
+        f"{'layer':22s} {'zigzag':>9s} {'zz ideal':>9s} {'fixed':>9s} {'search':>9s} {'mapping':18s} "
+        f"{'fix/zz':>6s} {'srch/zz':>7s}"
+    )
     print(head)
     print("-" * len(head))
     tot = {"zz": 0.0, "fixed": 0.0, "search": 0.0}

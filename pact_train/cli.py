@@ -9,9 +9,9 @@
     pact-train ptq runs/fp --bits 4               # post-training quantization baseline
     pact-train train --bits-per-layer policy.json --out runs/mixed   # per-layer bits of an accelsim graph
 
-Exit status: 0 success, 1 training diverged (or verify-int outside its tolerance), 2 bad input (one line on stderr naming the field
-and value), 130 interrupted. Progress goes to stderr (tqdm; off when stderr is not a terminal or
-with --quiet); results go to stdout.
+Exit status: 0 success, 1 training diverged (or verify-int outside its tolerance), 2 bad input (one
+line on stderr naming the field and value), 130 interrupted. Progress goes to stderr (tqdm; off when
+stderr is not a terminal or with --quiet); results go to stdout.
 """
 
 from __future__ import annotations

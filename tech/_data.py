@@ -176,7 +176,8 @@ def noc_presets() -> tuple[OnChipNetwork, ...]:
                 name=name,
                 bw_gb_per_s=bandwidth["value"],
                 energy_pj_per_bit=energy["value"],
-                source=f"bandwidth ({bandwidth['basis']}): {bandwidth['source']} | energy ({energy['basis']}): {energy['source']}",
+                source=f"bandwidth ({bandwidth['basis']}): {bandwidth['source']} | energy ({energy['basis']}): "
+                f"{energy['source']}",
             )
         )
     return tuple(out)

@@ -220,7 +220,8 @@ def _store_cases(folder: Path) -> dict[str, tuple[bytes | str, str]]:
         ]
         cols = [c for c in cols if not (drop and c.startswith(drop + " "))]
         conn.execute(
-            "CREATE TABLE sweeps (id INTEGER PRIMARY KEY, spec_json TEXT, accelsim_version TEXT, salt TEXT, created TEXT)"
+            "CREATE TABLE sweeps (id INTEGER PRIMARY KEY, spec_json TEXT, accelsim_version TEXT, salt TEXT, created "
+            "TEXT)"
         )
         conn.execute(f"CREATE TABLE points ({', '.join(cols)})")
         conn.execute(f"PRAGMA user_version = {version}")

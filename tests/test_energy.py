@@ -182,3 +182,44 @@ def test_sweep_rows_carry_the_simulated_energy_and_area(resnet20):
     assert row.offchip_energy_per_image_uj == direct.offchip_energy_per_image_uj
     assert row.area_mm2 == area(iso_area(Accelerator(), 4), built_bits=(16, 16)).total_mm2
     assert row.memory == "lpddr4"
+
+
+def test_simulate_builds_the_record_with_its_energy_and_area_inside(resnet20):
+    """One record, built once: the chip area and the energy totals come with the simulated result
+    (the sweep, the store and `accelsim run` read them from it instead of recomputing)."""
+    design = iso_area(Accelerator(), 4)
+    built = _run(resnet20, 4, built_bits=(16, 16))
+    cost = area(design, built_bits=(16, 16))
+    assert (built.compute_area_mm2, built.sram_area_mm2, built.area_mm2) == (
+        cost.compute_mm2,
+        cost.sram_mm2,
+        cost.total_mm2,
+    )
+    assert {k: built.totals()[k] for k in ("area_mm2", "compute_area_mm2", "sram_area_mm2")} == {
+        "area_mm2": cost.total_mm2,
+        "compute_area_mm2": cost.compute_mm2,
+        "sram_area_mm2": cost.sram_mm2,
+    }
+    for part in ("mac", "sram", "noc"):
+        per_layer = math.fsum(getattr(layer, f"{part}_energy_uj") for layer in built.layers)
+        assert getattr(built, f"{part}_energy_uj") == per_layer
+    # Only the area depends on what the MACs are built for: without built_bits the 4-bit design is
+    # priced as dedicated 4-bit MACs, a smaller compute area, and nothing else moves.
+    own = _run(resnet20, 4)
+    assert own.compute_area_mm2 == area(design).compute_mm2 < built.compute_area_mm2
+    assert own.sram_area_mm2 == built.sram_area_mm2
+    assert {**own.totals(), **built.area_breakdown()} == built.totals()
+    assert own.layers == built.layers
+
+
+def test_energy_and_area_fields_have_no_silent_defaults(resnet20):
+    """A record cannot be built without its energy and area (no zeros standing in for them)."""
+    from accelsim.model.results import LayerResult, SimResult
+
+    r = _run(resnet20, 4)
+    layer_fields = {k: v for k, v in r.layers[0].as_dict().items() if k != "mac_energy_uj"}
+    layer_fields["split"] = tuple(layer_fields["split"])
+    with pytest.raises(TypeError, match="mac_energy_uj"):
+        LayerResult(**layer_fields)
+    with pytest.raises(TypeError, match="compute_area_mm2"):
+        SimResult(**{f: getattr(r, f) for f in SimResult.__dataclass_fields__ if f != "compute_area_mm2"})

@@ -95,7 +95,8 @@ def test_every_corpus_case_is_one_line_exit_2_and_touches_nothing(corpus, capsys
         outcomes[(case.kind, "exit 2, one line" if ok else "FAILED")] += 1
         if not ok:
             failures.append(
-                f"{case.kind}/{case.name}: exit {code}, err {err[:300]!r}, changed {set(after) ^ set(before) or (after != before)}"
+                f"{case.kind}/{case.name}: exit {code}, err {err[:300]!r}, changed "
+                f"{set(after) ^ set(before) or (after != before)}"
             )
     with capsys.disabled():  # the per-class table the issue asks for, in the test log
         print("\nfuzz corpus:", ", ".join(f"{k} {v}: {n}" for (k, v), n in sorted(outcomes.items())))

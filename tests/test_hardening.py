@@ -192,7 +192,8 @@ def _conv_valid(a: dict) -> bool:
     if min(a["padding"]) < 0 or c % a["groups"] or a["out_channels"] % a["groups"]:
         return False
     return all(
-        size + 2 * p - d * (k - 1) - 1 >= 0 for size, k, p, d in zip((h, w), a["kernel"], a["padding"], a["dilation"])
+        size + 2 * p - d * (k - 1) - 1 >= 0
+        for size, k, p, d in zip((h, w), a["kernel"], a["padding"], a["dilation"], strict=True)
     )
 
 

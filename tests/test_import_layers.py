@@ -1,8 +1,9 @@
 """The package layout is the data flow: every import (module-level or inside a function) points down.
 
 ir -> io -> hardware -> model -> explore -> report -> cli, with `accelsim.errors`, `accelsim.atomic`
-(writing outputs) and `accelsim.inputfiles` (reading user files) below everything; `tech` and `workloads` use only errors and ir; `pact_train` never reaches the
-exploration or CLI layers. Imports under ``if TYPE_CHECKING:`` are not run, so they are skipped.
+(writing outputs) and `accelsim.inputfiles` (reading user files) below everything; `tech` and
+`workloads` use only errors and ir; `pact_train` never reaches the exploration or CLI layers.
+Imports under ``if TYPE_CHECKING:`` are not run, so they are skipped.
 The second test finds import cycles between modules, lazy imports included (a lazy import that
 hides a cycle is still a cycle).
 """

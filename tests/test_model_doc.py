@@ -43,12 +43,14 @@ def test_k_split_examples_of_section_7():
     _in_doc(f"read once: {traffic.gemm_traffic(os_fp, a, b, out, panel * 8).read_bits // 8:,} B")
     low = os_fp.k_split_min_bits // 8
     _in_doc(
-        f"at the {low:,} B minimum both stream per fold:\n{traffic.gemm_traffic(os_fp, a, b, out, low * 8).read_bits // 8:,} B"
+        f"at the {low:,} B minimum both stream per "
+        f"fold:\n{traffic.gemm_traffic(os_fp, a, b, out, low * 8).read_bits // 8:,} B"
     )
     ws_fp = traffic.footprint(gemm, mapping.Split(), Accelerator(cores=1, dataflow="ws"), a, b, 16)
     room = traffic.ksplit_tile_bits(ws_fp, 64, 32)
     _in_doc(
-        f"= {room:,} bits = {room // 8:,} B and reads A twice, B once: {traffic.gemm_traffic(ws_fp, a, b, out, room).read_bits // 8:,} B"
+        f"= {room:,} bits = {room // 8:,} B and reads A twice, B once: "
+        f"{traffic.gemm_traffic(ws_fp, a, b, out, room).read_bits // 8:,} B"
     )
     gnmt = LayerGraph("gnmt", metadata={"batch": 1})
     gnmt.add(Dense(name="gnmt", in_shape=(1632, 36548), out_features=1024, bias=False))

@@ -72,13 +72,13 @@ def test_resume_from_checkpoint_equals_uninterrupted_run(tmp_path, optimizer):
     full = train(config, tmp_path / "full", data=data)
     train(replace(config, epochs=1), tmp_path / "split", data=data)
     resumed = train(config, tmp_path / "split", resume=True, data=data)
-    for (name, p), (_, q) in zip(full.model.named_params(), resumed.model.named_params()):
+    for (name, p), (_, q) in zip(full.model.named_params(), resumed.model.named_params(), strict=True):
         np.testing.assert_array_equal(p.data, q.data, err_msg=name)
-    for (name, b), (_, c) in zip(full.model.named_buffers(), resumed.model.named_buffers()):
+    for (name, b), (_, c) in zip(full.model.named_buffers(), resumed.model.named_buffers(), strict=True):
         np.testing.assert_array_equal(b, c, err_msg=name)
     rows_full, rows_split = read_log(tmp_path / "full" / LOG), read_log(tmp_path / "split" / LOG)
     assert [r["epoch"] for r in rows_split] == [1, 2, 3]
-    for a, b in zip(rows_full, rows_split):
+    for a, b in zip(rows_full, rows_split, strict=True):
         assert {k: v for k, v in a.items() if k != "seconds"} == {k: v for k, v in b.items() if k != "seconds"}
 
 

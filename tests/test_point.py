@@ -65,9 +65,8 @@ def test_of_a_base_and_its_reference() -> None:
     assert p.reference() == DesignPoint.of(base, workload="tiny", bits=16)
     assert json.loads(p.to_json())["bw_gb_per_s"] == "inf"
     assert DesignPoint.from_dict(json.loads(p.to_json())) == p
-    assert (
-        copy.deepcopy(p) == p
-    )  # deepcopy goes through __reduce_ex__, as process pools do and hash(p) == hash(DesignPoint.of(base, workload="tiny", bits=4))
+    assert copy.deepcopy(p) == p  # deepcopy goes through __reduce_ex__, as process pools do
+    assert hash(p) == hash(DesignPoint.of(base, workload="tiny", bits=4))
 
 
 @pytest.mark.parametrize(

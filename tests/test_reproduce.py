@@ -99,7 +99,7 @@ def test_output_is_byte_stable(tmp_path: Path) -> None:
     second = reproduce(tmp_path / "b", options=opts)
     assert first.markdown.read_bytes() == second.markdown.read_bytes()
     assert "## 4." not in first.markdown.read_text()  # no extra networks, no section 4
-    for a, b in zip(first.figures, second.figures):
+    for a, b in zip(first.figures, second.figures, strict=True):
         assert a.path.read_bytes() == b.path.read_bytes(), a.name
     assert not re.search(r"\b20\d\d-\d\d-\d\d\b", first.markdown.read_text())  # no dates
 

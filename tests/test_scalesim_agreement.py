@@ -193,7 +193,7 @@ def test_depthwise_and_gemm_rows(tmp_path: Path, dataflow: str) -> None:
         assert reference_cycles(conv, "os", 8, 8)[0] == ("Conv2DP", 32 * 1568 * 23)
 
 
-# --- every layer of SCALE-Sim's sample topologies (tests/data/scalesim) -------------------------------------------------
+# --- every layer of SCALE-Sim's sample topologies (tests/data/scalesim) -----------------------------------------------
 def sample_topologies() -> list[Path]:
     return sorted(SAMPLES.glob("*.csv"))
 
@@ -208,7 +208,7 @@ def test_every_layer_of_the_sample_topologies(dataflow: str, rows: int, cols: in
         expected = reference_cycles(path, dataflow, rows, cols)
         got = simulated_cycles(path, dataflow, rows, cols)
         assert [n for n, _ in got] == [n for n, _ in expected], path.name
-        mismatched = [(n, g, e) for (n, g), (_, e) in zip(got, expected) if g != e]
+        mismatched = [(n, g, e) for (n, g), (_, e) in zip(got, expected, strict=True) if g != e]
         assert not mismatched, f"{path.name} {dataflow} {rows}x{cols}: (layer, ours, SCALE-Sim) {mismatched[:5]}"
         checked += len(got)
     assert checked >= 90  # Resnet50 54 + AlexNet 5 + MobileNet 27 + GPT-2 6 rows

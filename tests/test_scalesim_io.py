@@ -37,7 +37,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     return path
 
 
-# --- SCALE-Sim's sample topologies (tests/data/scalesim) ----------------------------------------------------------------
+# --- SCALE-Sim's sample topologies (tests/data/scalesim) --------------------------------------------------------------
 
 
 def test_resnet50_sample_with_extra_columns_and_an_empty_row() -> None:
@@ -130,7 +130,10 @@ def test_extra_columns_are_ignored_and_counted(tmp_path) -> None:
 
 
 def test_columns_are_found_by_name_in_any_order(tmp_path) -> None:
-    text = "Num Filter, layer name, channels, strides, filter width, filter height, ifmap width, ifmap height\n16,c1,4,1,3,3,8,8\n"
+    text = (
+        "Num Filter, layer name, channels, strides, filter width, filter height, ifmap width, ifmap height\n"
+        "16,c1,4,1,3,3,8,8\n"
+    )
     g = read_topology(write(tmp_path, "x.csv", text))
     assert g.layer("c1").out_shape == (1, 16, 6, 6)
 
@@ -143,7 +146,10 @@ def test_unrecognised_header_falls_back_to_scalesim_positions(tmp_path) -> None:
 
 
 def test_stride_height_and_width_columns(tmp_path) -> None:
-    text = "Layer name,IFMAP height,IFMAP width,Filter height,Filter width,Channels,Num filter,Stride height,Stride width,\nc,9,9,3,3,2,4,2,1,\n"
+    text = (
+        "Layer name,IFMAP height,IFMAP width,Filter height,Filter width,Channels,Num filter,Stride height,"
+        "Stride width,\nc,9,9,3,3,2,4,2,1,\n"
+    )
     g = read_topology(write(tmp_path, "x.csv", text))
     assert g.layer("c").stride == (2, 1) and g.layer("c").out_shape == (1, 4, 4, 7)
 
@@ -247,7 +253,7 @@ def test_conv_round_trip_is_lossless_for_mac_layers(tmp_path) -> None:
             assert read.out_shape == layer.out_shape and read.kernel == layer.kernel and read.stride == layer.stride
     assert back.metadata.get("rounded_up_rows") is None  # the writer trims what SCALE-Sim would round up
     # and the written file means the same to SCALE-Sim's formula
-    for line, layer in zip(lines[1:], mac_layers):
+    for line, layer in zip(lines[1:], mac_layers, strict=True):
         h, w, r, s, c, k, stride = (int(v) for v in line.rstrip(",").split(",")[1:])
         assert scalesim_macs(h, w, r, s, c, k, stride) == layer.macs
 

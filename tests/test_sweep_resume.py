@@ -57,8 +57,8 @@ def test_sigkill_then_rerun_equals_an_uninterrupted_sweep(tmp_path):
     assert resumed.returncode == 0, err
     # the only stderr line says how much came from the store: exactly the points the killed run committed
     assert (
-        err
-        == f"accelsim: {N} design points: {killed_at} from store {db}, {N - killed_at} simulated; --fresh recomputes them\n"
+        err == f"accelsim: {N} design points: {killed_at} from store {db}, {N - killed_at} simulated; --fresh "
+        "recomputes them\n"
     )
 
     clean = _sweep(tmp_path / "clean.db", "--jobs", "1")  # a fresh process, like the two above

@@ -200,7 +200,7 @@ def test_area_and_energy_decrease_with_bits(name: str) -> None:
 def test_larger_nodes_have_larger_macs_and_less_dense_sram() -> None:
     nodes = [tech.load(name) for name in tech.names()]  # largest feature size first
     assert [n.node_nm for n in nodes] == sorted((n.node_nm for n in nodes), reverse=True)
-    for bigger, smaller in zip(nodes, nodes[1:]):
+    for bigger, smaller in zip(nodes, nodes[1:], strict=False):
         for bw, ba in [(16, 16), (8, 8), (4, 8), (4, 4), (2, 2), (1, 1)]:
             assert bigger.mac_area_um2(bw, ba) > smaller.mac_area_um2(bw, ba)
             assert bigger.mac_energy_fj(bw, ba) > smaller.mac_energy_fj(bw, ba)

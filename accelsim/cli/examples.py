@@ -20,7 +20,8 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("PACT Fig. 6c: speedup at 16/8/4/2 bits and 32/64/unconstrained GB/s", "accelsim sweep"),
         (
             "your accelerator, two networks, three memory sizes, plotted",
-            "accelsim sweep --config configs/tpu-v1.toml --workload resnet50,mobilenet_v2 --bits 8,4 --sram 8MB,16MB,28MiB",
+            "accelsim sweep --config configs/tpu-v1.toml --workload resnet50,mobilenet_v2 --bits 8,4 --sram "
+            "8MB,16MB,28MiB",
         ),
         (
             "recompute instead of reusing the store; every field as CSV",

@@ -29,8 +29,10 @@ def register(sub: Any) -> None:
     """Add `llm-study` to the main parser's subcommands."""
     p = sub.add_parser(
         "llm-study",
-        help="decode GPT-2 and Llama-2-7B at 16/8/4/2 bits on the default and an HBM-class system; rewrite docs/llm-decode.md",
-        description="Simulate decoder-LLM decode (and prefill) on iso-area designs and write the markdown report and figures.",
+        help="decode GPT-2 and Llama-2-7B at 16/8/4/2 bits on the default and an HBM-class system; rewrite "
+        "docs/llm-decode.md",
+        description="Simulate decoder-LLM decode (and prefill) on iso-area designs and write the markdown report "
+        "and figures.",
     )
     add_arguments(p)
     p.set_defaults(func=_cmd_llm_study)

@@ -10,7 +10,7 @@ import argparse
 import sys
 import warnings
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from accelsim.cli.table_output import add_table_options, write_table
 from accelsim.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, AccelsimError, InputError
@@ -43,7 +43,7 @@ LISTED_BITS = (16, 8, 4, 2)
 class _Parser(argparse.ArgumentParser):
     """argparse exits 2 on usage errors already; keep its one-line message, drop the usage dump."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(EXIT_INPUT, f"{self.prog}: error: {message}\n")
 
 

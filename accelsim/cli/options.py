@@ -5,9 +5,17 @@ accelerator, the workload graph).
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from accelsim.cli.table_output import add_table_options, columns_type, write_table
 from accelsim.errors import InputError
+
+if TYPE_CHECKING:  # the CLI imports the layers below lazily (`accelsim --help` stays fast)
+    from accelsim.explore.grid import Axis
+    from accelsim.hardware.design import Accelerator
+    from accelsim.ir.graph import LayerGraph
+    from accelsim.model.mapper import MapperConfig
 
 DEFAULT_STORE = "accelsim-sweep.db"
 
@@ -114,7 +122,7 @@ def objectives_type(text: str) -> tuple[str, ...]:
     return names
 
 
-def axis_type(name: str):  # type: ignore[no-untyped-def]
+def axis_type(name: str) -> Callable[[str], Axis]:
     from accelsim.explore.grid import cli_type
 
     return cli_type(name)
@@ -203,7 +211,7 @@ def add_mapper_options(p: argparse.ArgumentParser) -> None:
     )
 
 
-def mapper_config(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def mapper_config(args: argparse.Namespace) -> MapperConfig:
     from accelsim.model.mapper import MapperConfig
 
     return MapperConfig(args.mapper, args.objective)
@@ -215,11 +223,12 @@ def add_memory_option(p: argparse.ArgumentParser) -> None:
         type=memory_type,
         default="lpddr4",
         metavar="NAME",
-        help=f"external memory whose pJ/bit prices off-chip bytes in the energy model (default lpddr4, 8 pJ/bit; one of {memory_names()})",
+        help="external memory whose pJ/bit prices off-chip bytes in the energy model (default lpddr4, 8 pJ/bit; "
+        f"one of {memory_names()})",
     )
 
 
-def base_accelerator(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def base_accelerator(args: argparse.Namespace) -> Accelerator:
     from dataclasses import replace
 
     from accelsim.hardware.design import Accelerator, load_accelerator
@@ -232,7 +241,7 @@ def base_accelerator(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return replace(base, dataflow=base.dataflow if base.dataflow in flows else flows[0], dataflows=flows)
 
 
-def workload_graph(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def workload_graph(args: argparse.Namespace) -> LayerGraph:
     from accelsim.io.inputs import load_workload
 
     return load_workload(args.workload, batch=args.batch)

@@ -1,6 +1,7 @@
 """The `accelsim reproduce` subcommand: regenerate docs/reproducing-pact.md and docs/figures/.
 
-A thin shell over `accelsim.report.pact_study`: parse, call, print the files written and the key numbers to stdout; progress goes to stderr.
+A thin shell over `accelsim.report.pact_study`: parse, call, print the files written and the key
+numbers to stdout; progress goes to stderr.
 """
 
 from __future__ import annotations

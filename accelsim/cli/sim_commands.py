@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accelsim.cli.options import (
     AXIS_FLAGS,
@@ -41,6 +41,11 @@ from accelsim.cli.options import (
 from accelsim.cli.store_commands import cmd_pareto, cmd_results
 from accelsim.cli.sweep_commands import cmd_sweep
 from accelsim.errors import EXIT_OK, InputError
+
+if TYPE_CHECKING:  # the CLI imports the layers below lazily (`accelsim --help` stays fast)
+    from accelsim.hardware.design import Accelerator
+    from accelsim.ir.graph import LayerGraph
+    from accelsim.model.results import SimResult
 
 
 def register(subparsers: Any) -> None:
@@ -71,14 +76,17 @@ def _register_sweep(subparsers: Any) -> None:
         type=axis_type("workload"),
         default=None,
         metavar="LIST",
-        help="zoo names, LLM steps (gpt2:decode,ctx=512), LayerGraph .json, SCALE-Sim .csv or ONNX .onnx files (default resnet50)",
+        help="zoo names, LLM steps (gpt2:decode,ctx=512), LayerGraph .json, SCALE-Sim .csv or ONNX .onnx files "
+        "(default resnet50)",
     )
     axes.add_argument(
         "--bits",
         type=axis_type("bits"),
         default=None,
         metavar="LIST",
-        help="body bit-widths, e.g. 16,8,4,2 (default), tokens such as w4a16,w8a8,w4a16kv8, or as-trained: the graph's own per-layer bits (the default for graphs that carry them; bits or tokens re-quantize those)",
+        help="body bit-widths, e.g. 16,8,4,2 (default), tokens such as w4a16,w8a8,w4a16kv8, or as-trained: the "
+        "graph's own per-layer bits (the default for graphs that carry them; bits or tokens re-quantize "
+        "those)",
     )
     axes.add_argument(
         "--bw",
@@ -140,7 +148,8 @@ def _register_sweep(subparsers: Any) -> None:
     axes.add_argument(
         "--spec",
         metavar="FILE.toml",
-        help="axes from a TOML file's [axes] table (in its order); flags above replace the file's axis of the same name",
+        help="axes from a TOML file's [axes] table (in its order); flags above replace the file's axis of the same "
+        "name",
     )
     p.add_argument(
         "--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)"
@@ -187,7 +196,8 @@ def _register_sweep(subparsers: Any) -> None:
         "--store",
         metavar="FILE",
         default=None,
-        help=f"SQLite result store; finished points are skipped on a rerun (default: ./{DEFAULT_STORE} in the working directory)",
+        help=f"SQLite result store; finished points are skipped on a rerun (default: ./{DEFAULT_STORE} in the "
+        "working directory)",
     )
     run.add_argument(
         "--no-store", action="store_true", help="keep no result store (nothing is written, nothing reused)"
@@ -219,7 +229,8 @@ def _register_run(subparsers: Any) -> None:
         type=bits_type,
         default=None,
         help="body bit-width or token (4, w4a16, w8a8; the design is iso-area to the base at this precision) "
-        "or as-trained, the default for a graph that carries per-layer bits (a pact-train export); a width or token re-quantizes it",
+        "or as-trained, the default for a graph that carries per-layer bits (a pact-train export); a width or token "
+        "re-quantizes it",
     )
     p.add_argument(
         "--bw", type=bw_type, default=None, help="external bandwidth in GB/s or inf (default: the base's, 64)"
@@ -228,7 +239,8 @@ def _register_run(subparsers: Any) -> None:
         "--timeline",
         default=None,
         metavar="FILE",
-        help="also draw per-core compute, channel traffic (demand, stores, prefetch) and SRAM occupancy over time (.png/.svg/.pdf)",
+        help="also draw per-core compute, channel traffic (demand, stores, prefetch) and SRAM occupancy over time "
+        "(.png/.svg/.pdf)",
     )
     add_common_options(p)
     add_memory_option(p)
@@ -299,7 +311,8 @@ def _register_pareto(subparsers: Any) -> None:
     p = subparsers.add_parser(
         "pareto",
         help="the non-dominated design points of a result store, optionally plotted",
-        description="Design points no other point beats in every objective (all minimised); failed points are left out.",
+        description="Design points no other point beats in every objective (all minimised); failed points are left "
+        "out.",
     )
     p.add_argument("store", metavar="STORE", help="a result store written by `accelsim sweep`")
     p.add_argument(
@@ -328,7 +341,8 @@ def add_filter_options(p: argparse.ArgumentParser) -> None:
         "--where",
         metavar="EXPR",
         default=None,
-        help="keep rows matching EXPR, e.g. 'bits<=4 and bw==\"64\"' (comparisons == != <= >= < >, and/or/not, parentheses)",
+        help="keep rows matching EXPR, e.g. 'bits<=4 and bw==\"64\"' (comparisons == != <= >= < >, and/or/not, "
+        "parentheses)",
     )
     for flag, name in AXIS_FLAGS:
         group.add_argument(
@@ -379,7 +393,7 @@ FIT_COLUMNS = (
 )
 
 
-def run_design(args: argparse.Namespace, graph: Any):  # type: ignore[no-untyped-def]
+def run_design(args: argparse.Namespace, graph: LayerGraph) -> tuple[Accelerator, LayerGraph, Accelerator, str, str]:
     """(base, graph that runs, design, body label, precision line) of `run`: the base (config, --bw)
     and its iso-area design at --bits, or at the body precision of a graph run as trained."""
     from dataclasses import replace
@@ -397,7 +411,6 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     from accelsim.atomic import check_output_path
     from accelsim.explore.store import json_safe
-    from accelsim.model.energy import area
     from accelsim.model.sim import simulate
     from accelsim.report.tables import render
     from accelsim.report.views import run_summary
@@ -407,7 +420,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             check_plot_path(path)  # a bad suffix, a directory or an unwritable place fails before the simulation
             check_output_path(path, field=field)
     base, graph, design, body, precision = run_design(args, workload_graph(args))
-    result = simulate(graph, design, memory=args.memory, mapper=mapper_config(args))
+    built = (base.mac_w_bits, base.mac_a_bits)  # the iso-area design's MACs are the base's, split
+    result = simulate(graph, design, memory=args.memory, mapper=mapper_config(args), built_bits=built)
     if args.timeline is not None:
         from accelsim.model.sim import timeline
         from accelsim.report.timeline import plot_timeline
@@ -417,7 +431,6 @@ def cmd_run(args: argparse.Namespace) -> int:
             timeline(graph, design, mapper_config(args), args.memory), design.clock_hz, args.timeline, title=title
         )
         sys.stderr.write(f"accelsim: wrote {args.timeline}\n")
-    cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
     totals = result.totals()
     if graph.metadata.get("phase") in ("prefill", "decode"):  # an LLM step: tokens/s, TTFT, where the bytes go
         from accelsim.model.llm_metrics import llm_step
@@ -440,7 +453,6 @@ def cmd_run(args: argparse.Namespace) -> int:
                 )
             }
         )
-    totals.update({"area_mm2": cost.total_mm2, "compute_area_mm2": cost.compute_mm2, "sram_area_mm2": cost.sram_mm2})
     totals.update({"mapper": args.mapper, "objective": args.objective if args.mapper != "fixed" else ""})
     if args.plot or args.roofline:
         _run_figures(args, base, graph, result)
@@ -526,7 +538,7 @@ def _run_precision(args: argparse.Namespace, graph: Any, base: Any) -> tuple[Any
     return graph.with_policy(policy), design, label, line
 
 
-def _run_figures(args: argparse.Namespace, base, graph, result) -> None:  # type: ignore[no-untyped-def]
+def _run_figures(args: argparse.Namespace, base: Accelerator, graph: LayerGraph, result: SimResult) -> None:
     """--plot: time per layer of this run; --roofline: every layer at each precision (iso-area to the base)."""
     from accelsim.hardware.design import iso_area
     from accelsim.model.fit import policy_for

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,44 +39,17 @@ _TABLE_RESULTS = (
 
 
 def store_rows(path: str, *, stale: bool = False) -> list[dict[str, Any]]:
-    """The records of the store at `path` as flat rows (point, result, speedup...), sweep by sweep in grid order.
+    """The store's rows with their speedups (`accelsim.explore.stored_rows`), saying on stderr how
+    many points of another model were left out."""
+    from accelsim.explore.stored_rows import read_store_rows
 
-    Only points this accelsim would reuse (same model salt) unless `stale`: a store kept across
-    upgrades also holds results of older models, which are then marked ``model = stale``. Speedups
-    are always taken against a reference computed by the same model.
-    """
-    from accelsim.explore.assemble import relative_metrics
-    from accelsim.explore.model_hash import model_salt
-    from accelsim.explore.store import ResultStore
-
-    with ResultStore(path, read_only=True) as store:  # a reader never writes (nor converts a foreign file)
-        records = store.rows(by_sweep=True)
-        salts = store.point_salts()
-    current = model_salt()
-    hidden = sum(1 for r in records if salts.get(r["key"]) != current)
-    if hidden and not stale:
-        records = [r for r in records if salts.get(r["key"]) == current]
+    read = read_store_rows(path, stale=stale)
+    if read.hidden:
         sys.stderr.write(
-            f"accelsim: note: {hidden} stored points were computed by another accelsim version or model and are "
-            "not shown (--stale shows them)\n"
+            f"accelsim: note: {read.hidden} stored points were computed by another accelsim version or model and "
+            "are not shown (--stale shows them)\n"
         )
-    rel: dict[str, dict[str, Any]] = {}
-    for salt in dict.fromkeys(salts.get(r["key"]) for r in records):
-        group = [r for r in records if salts.get(r["key"]) == salt]
-        rel.update({r["key"]: m for r, m in zip(group, relative_metrics(group))})
-    out = []
-    for rec in records:
-        row: dict[str, Any] = dict(rec["params"])
-        row.update(rec.get("result") or {})
-        if rec["status"] == "ok":
-            row.update(rel[rec["key"]])
-        row["status"] = rec["status"]
-        row["error"] = rec["error"]
-        if stale:
-            row["model"] = "current" if salts.get(rec["key"]) == current else "stale"
-        row["key"] = rec["key"]
-        out.append(row)
-    return out
+    return read.rows
 
 
 #: Store fields that name an axis, in the order a table shows them, and the row field to show.
@@ -149,7 +122,7 @@ def _parquet_writer(path: str) -> Any:
 
     check_output_path(path, field="parquet")
     try:
-        import pyarrow.parquet as pq  # type: ignore[import-not-found]
+        import pyarrow.parquet as pq
     except ImportError:
         raise InputError("parquet", path, PARQUET_HINT) from None
     return pq
@@ -157,7 +130,7 @@ def _parquet_writer(path: str) -> Any:
 
 def _write_parquet(rows: list[dict[str, Any]], path: str) -> None:
     """The rows as one Parquet table (arrays as "RxC" text so every column has one type)."""
-    import pyarrow as pa  # type: ignore[import-not-found]
+    import pyarrow as pa
 
     from accelsim.explore.store import union_columns
 
@@ -219,7 +192,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
         )
     objectives = list(args.objectives)
     workloads = list(dict.fromkeys(r["workload"] for r in rows))
-    groups = []  # one front per workload: a cheaper network must not hide the other's best designs
+    groups: list[FrontGroup] = []  # one front per workload: a cheaper network must not hide the other's best designs
     for name in workloads:
         members = [r for r in rows if r["workload"] == name]
         front = pareto(members, objectives)
@@ -247,7 +220,11 @@ def _any_filter(args: argparse.Namespace) -> bool:
     )
 
 
-def _plot_fronts(args: argparse.Namespace, groups: list, objectives: list[str], varying: list[str]) -> None:  # type: ignore[type-arg]
+#: One workload's points and its Pareto front (rows as `store_rows` gives them).
+FrontGroup = tuple[str, Sequence[Mapping[str, Any]], Sequence[Mapping[str, Any]]]
+
+
+def _plot_fronts(args: argparse.Namespace, groups: list[FrontGroup], objectives: list[str], varying: list[str]) -> None:
     from accelsim.explore.pareto import axis_label
     from accelsim.report.figures import plot_fronts
 
@@ -258,7 +235,7 @@ def _plot_fronts(args: argparse.Namespace, groups: list, objectives: list[str], 
         from accelsim.hardware.bandwidth import bw_label
         from accelsim.ir.units import format_size
 
-        spell = {
+        spell: dict[str, Callable[[Any], str]] = {
             "bits": lambda v: f"{v}b",
             "bw_gb_per_s": lambda v: "bw inf" if bw_label(v) == "inf" else f"{bw_label(v)} GB/s",
             "sram_bytes": format_size,
@@ -271,16 +248,11 @@ def _plot_fronts(args: argparse.Namespace, groups: list, objectives: list[str], 
 
     extra = f"; fronts over all of {', '.join(objectives)}" if len(objectives) > 2 else ""
     to_ms = {"seconds_per_image", "first_image_seconds"}  # times in ms, as every table shows them
-    scaled = [
-        (
-            name,
-            *(
-                [{**r, **{k: r[k] * 1e3 for k in to_ms & {x, y} if isinstance(r.get(k), (int, float))}} for r in rs]
-                for rs in (members, front)
-            ),
-        )
-        for name, members, front in groups
-    ]
+
+    def in_ms(rs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        return [{**r, **{k: r[k] * 1e3 for k in to_ms & {x, y} if isinstance(r.get(k), (int, float))}} for r in rs]
+
+    scaled = [(name, in_ms(members), in_ms(front)) for name, members, front in groups]
     plot_fronts(
         scaled,
         x,
@@ -290,7 +262,8 @@ def _plot_fronts(args: argparse.Namespace, groups: list, objectives: list[str], 
         y_label=_AXIS_LABELS.get(y) or axis_label(y),
         point_label=label,
         title="Pareto fronts per workload",
-        note=f"store {Path(args.store).name}; point labels: {', '.join({'bw_gb_per_s': 'bw', 'sram_bytes': 'sram'}.get(k, k) for k in shown)}{extra}",
+        note=f"store {Path(args.store).name}; point labels: "
+        f"{', '.join({'bw_gb_per_s': 'bw', 'sram_bytes': 'sram'}.get(k, k) for k in shown)}{extra}",
         join=len(objectives) == 2,
     )
     sys.stderr.write(f"accelsim: wrote {args.plot}\n")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from accelsim.cli.options import (
     AXIS_FLAGS,
@@ -15,6 +17,12 @@ from accelsim.cli.options import (
     write_table,
 )
 from accelsim.errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, InputError
+
+if TYPE_CHECKING:  # the CLI imports the layers below lazily (`accelsim --help` stays fast)
+    from accelsim.explore.grid import Axis, SweepSpec
+    from accelsim.explore.pool import GridStream
+    from accelsim.explore.record import SweepRow
+    from accelsim.hardware.design import Accelerator
 
 
 class _Bar:
@@ -41,7 +49,7 @@ class _Bar:
             self.bar.close()
 
 
-def sweep_spec(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def sweep_spec(args: argparse.Namespace) -> SweepSpec:
     """The sweep's axes: the --spec file's (in its order), each replaced or extended by the flags given."""
     from accelsim.explore.grid import Axis, SweepSpec, load_spec
 
@@ -59,7 +67,7 @@ def sweep_spec(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return full_spec(SweepSpec(tuple(axes.values())) if axes else None, with_bits="bits" in axes)
 
 
-def _with_contexts(workloads_axis, contexts: tuple[int, ...]):  # type: ignore[no-untyped-def]
+def _with_contexts(workloads_axis: Axis | None, contexts: tuple[int, ...]) -> Axis:
     """The workload axis with every LLM workload at each decode context (`--ctx`)."""
     from accelsim.explore.grid import Axis
 
@@ -117,7 +125,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             raise InputError(
                 "plot",
                 args.plot,
-                f"draws speedup vs bits per bandwidth; give one value of {', '.join(_SHORT_AXIS.get(v, v) for v in varying)} "
+                "draws speedup vs bits per bandwidth; give one value of "
+                f"{', '.join(_SHORT_AXIS.get(v, v) for v in varying)} "
                 "(or plot the store with `accelsim pareto --plot`)",
             )
     if args.dask_timeout is not None and not args.dask:
@@ -159,7 +168,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             executor.shutdown(wait=True)
 
 
-def _emit(args: argparse.Namespace, spec, base, run, store: str | None, varying: list[str]) -> int:  # type: ignore[no-untyped-def]
+def _emit(
+    args: argparse.Namespace, spec: SweepSpec, base: Accelerator, run: GridStream, store: str | None, varying: list[str]
+) -> int:
     """Print the sweep's rows as they are read back from its store (CSV and JSON stream; a table or
     a plot needs every row first), then the failures' summary."""
     from accelsim.explore.record import describe_labels, strip_error_type
@@ -171,12 +182,13 @@ def _emit(args: argparse.Namespace, spec, base, run, store: str | None, varying:
     first_failure: tuple[dict[str, str], str] | None = None
     found_row = False
 
-    def rows():  # type: ignore[no-untyped-def]
+    def rows() -> Iterator[SweepRow]:
         nonlocal failures, first_failure, found_row
         for row, labels, message in run.outcomes():
             if row is None:
                 failures += 1
-                first_failure = first_failure or (labels, message)
+                if first_failure is None:  # a failed point always has its labels and message
+                    first_failure = (labels or {}, message or "")
                 continue
             if not found_row and store is not None:  # (when every point failed, the error line is the whole story)
                 sys.stderr.write(store_line(run, store, args.fresh))
@@ -200,23 +212,24 @@ def _emit(args: argparse.Namespace, spec, base, run, store: str | None, varying:
         for text in render_stream((r.as_dict() for r in rows()), args.format, columns):
             if found_row:  # nothing on stdout when every point failed
                 sys.stdout.write(text)
-    if failures and not found_row:
-        labels, message = first_failure  # type: ignore[misc]
+    if first_failure is None:  # no point failed
+        return EXIT_OK
+    labels, message = first_failure
+    if not found_row:
         sys.stderr.write(
-            f"accelsim: error: {strip_error_type(message)} (all {run.size} design points failed; first: {describe_labels(labels)})\n"
+            f"accelsim: error: {strip_error_type(message)} (all {run.size} design points failed; first: "
+            f"{describe_labels(labels)})\n"
         )
         return EXIT_INPUT
-    if failures:
-        labels, message = first_failure  # type: ignore[misc]
-        where = " (stored as errors)" if store else ""
-        sys.stderr.write(
-            f"accelsim: warning: {failures} design points failed{where}; first: "
-            f"{describe_labels(labels)}: {strip_error_type(message)}\n"
-        )
+    where = " (stored as errors)" if store else ""
+    sys.stderr.write(
+        f"accelsim: warning: {failures} design points failed{where}; first: "
+        f"{describe_labels(labels)}: {strip_error_type(message)}\n"
+    )
     return EXIT_OK
 
 
-def _plot(args: argparse.Namespace, base, rows) -> None:  # type: ignore[no-untyped-def]
+def _plot(args: argparse.Namespace, base: Accelerator, rows: Sequence[SweepRow]) -> None:
     """Speedup vs bits per bandwidth, with the configuration in the caption."""
     from accelsim.report.plot import plot_speedup, system_title
 
@@ -229,7 +242,7 @@ def _plot(args: argparse.Namespace, base, rows) -> None:  # type: ignore[no-unty
     plot_speedup([r for r in rows if r.speedup is not None], args.plot, note=note)
 
 
-def store_line(run, store: str, fresh: bool) -> str:  # type: ignore[no-untyped-def]
+def store_line(run: GridStream, store: str, fresh: bool) -> str:
     """'N design points: X from store FILE, Y simulated': a reused result is never silent."""
     again = "" if fresh else "; --fresh recomputes them" if run.from_store else ""
     return (
@@ -238,7 +251,9 @@ def store_line(run, store: str, fresh: bool) -> str:  # type: ignore[no-untyped-
     )
 
 
-def _print_table(args: argparse.Namespace, spec, base, rows, varying: list[str]) -> None:  # type: ignore[no-untyped-def]
+def _print_table(
+    args: argparse.Namespace, spec: SweepSpec, base: Accelerator, rows: Sequence[SweepRow], varying: list[str]
+) -> None:
     """Constant settings in a two-line header; the varying axes lead the rows."""
     from accelsim.hardware.design import default_scale
 

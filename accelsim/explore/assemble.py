@@ -19,7 +19,7 @@ def assemble(plan: GridPlan, records: list[dict[str, Any]]) -> GridRun:
     """SweepRows (with speedups against the reference points) and failures, in grid order."""
     rel = relative_metrics(records)
     rows, failures = [], []
-    for rec, extra in zip(records[: plan.grid_size], rel):
+    for rec, extra in zip(records[: plan.grid_size], rel, strict=False):
         point = plan.points[rec["seq"]]
         labels = {a.name: a.label(getattr(point, a.name)) for a in plan.spec.axes}
         if rec["status"] != "ok":

@@ -193,7 +193,7 @@ class Axis:
         if len(self.labels) != len(self.values):
             raise InputError(self.name, self.labels, "needs one label per value")
         seen: set[Any] = set()  # a set: a long axis is checked in linear time
-        for label, value in zip(self.labels, self.values):
+        for label, value in zip(self.labels, self.values, strict=True):
             if value in seen:
                 raise InputError(self.name, label, "appears twice on this axis")
             seen.add(value)
@@ -214,7 +214,7 @@ class Axis:
         else:
             tokens = list(raw)
         values = tuple(PARSERS[name](t) for t in tokens)
-        return cls(name, values, tuple(_label(t, v) for t, v in zip(tokens, values)))
+        return cls(name, values, tuple(_label(t, v) for t, v in zip(tokens, values, strict=True)))
 
     def label(self, value: Any) -> str:
         return self.labels[self.values.index(value)]
@@ -307,7 +307,7 @@ def iter_points(spec: SweepSpec) -> Iterator[dict[str, Any]]:
     """The points of `expand`, one at a time: memory does not grow with the grid."""
     names = spec.names
     for combo in itertools.product(*(a.values for a in spec.axes)):
-        yield dict(zip(names, combo))
+        yield dict(zip(names, combo, strict=True))
 
 
 def check_grid_size(spec: SweepSpec, max_points: int = MAX_POINTS) -> int:

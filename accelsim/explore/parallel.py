@@ -3,7 +3,8 @@
 One code path for all three: anything that implements `concurrent.futures.Executor` (a
 `ProcessPoolExecutor`, or Dask's `Client.get_executor()`, whose futures are stdlib futures). Workers
 only compute and return JSON text; the coordinator alone writes the store, one transaction per
-finished chunk of points (sized to ~0.25 s of work), so a killed sweep resumes where it stopped and parallel runs never clobber a file.
+finished chunk of points (sized to ~0.25 s of work), so a killed sweep resumes where it stopped
+and parallel runs never clobber a file.
 Results come back in completion order but are returned in the points' order, so output never
 depends on scheduling.
 """
@@ -214,7 +215,7 @@ def _run_points(
 
     todo: list[tuple[int, str, Mapping[str, Any]]] = []
     queued: set[str] = set(outcome)
-    for i, (key, point) in enumerate(zip(keys, points)):
+    for i, (key, point) in enumerate(zip(keys, points, strict=True)):
         if key not in queued:
             queued.add(key)
             todo.append((i, key, point))
@@ -243,9 +244,9 @@ def _run_points(
                     None if status == "ok" else payload,
                     wall_s,
                 )
-                for (i, key, point), (status, payload, wall_s) in zip(chunk, results)
+                for (i, key, point), (status, payload, wall_s) in zip(chunk, results, strict=True)
             )
-        for (_, key, _), (status, payload, _) in zip(chunk, results):
+        for (_, key, _), (status, payload, _) in zip(chunk, results, strict=True):
             outcome[key] = ("ok", decode(payload), None) if status == "ok" else ("error", None, payload)
             done += counts[key]
             if progress is not None:
@@ -259,7 +260,7 @@ def _run_points(
         )
 
     records = []
-    for i, (key, point) in enumerate(zip(keys, points)):
+    for i, (key, point) in enumerate(zip(keys, points, strict=True)):
         status, result, error = outcome[key]
         records.append(
             {"key": key, "seq": i, "status": status, "params": normalize(dict(point)), "result": result, "error": error}

@@ -88,12 +88,12 @@ def pareto(rows: Iterable[Row], objectives: Sequence[str], *, maximize: Iterable
         if any(v is None for v in values):
             excluded += 1
             continue
-        scored.append((tuple(s * v for s, v in zip(sign, values)), i))  # type: ignore[operator]
+        scored.append((tuple(s * v for s, v in zip(sign, values, strict=True)), i))  # type: ignore[operator]
     scored.sort()
     front: list[tuple[tuple[float, ...], int]] = []
     for vec, i in scored:
         # Sorted order means only earlier rows can dominate or equal this one.
-        if not any(all(f <= v for f, v in zip(fvec, vec)) for fvec, _ in front):
+        if not any(all(f <= v for f, v in zip(fvec, vec, strict=True)) for fvec, _ in front):
             front.append((vec, i))
     return Front(rows=tuple(rows[i] for _, i in front), excluded=excluded)
 

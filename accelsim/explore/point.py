@@ -15,7 +15,6 @@ from accelsim.explore.registry import base_graph, policy_graph, register_graphs
 from accelsim.hardware.design import MB, Accelerator
 from accelsim.ir.bits_spec import parse_bits_token
 from accelsim.ir.graph import AS_TRAINED
-from accelsim.model.energy import area
 from accelsim.model.llm_metrics import llm_step
 from accelsim.model.sim import simulate
 
@@ -64,8 +63,9 @@ def evaluate_point(point: DesignPoint | Mapping[str, Any]) -> dict[str, Any]:
         base, design = p.base(), p.design()
         graph = policy_graph(p.workload, p.batch, p.workload_sha256, p.bits, p.first_last_bits)
         body, edges = p.bits, _edge_bits(p.bits, p.first_last_bits)
-    r = simulate(graph, design, memory=p.memory, mapper=p.mapper_config())
-    cost = area(design, built_bits=(base.mac_w_bits, base.mac_a_bits))
+    r = simulate(
+        graph, design, memory=p.memory, mapper=p.mapper_config(), built_bits=(base.mac_w_bits, base.mac_a_bits)
+    )
     return {
         **_llm_fields(graph, r),
         "network": graph.name,
@@ -88,9 +88,7 @@ def evaluate_point(point: DesignPoint | Mapping[str, Any]) -> dict[str, Any]:
         "activations_fit": r.activations_resident,
         "pinned_mb": r.pinned_weight_bytes / MB,
         **r.energy_breakdown(),
-        "area_mm2": cost.total_mm2,
-        "compute_area_mm2": cost.compute_mm2,
-        "sram_area_mm2": cost.sram_mm2,
+        **r.area_breakdown(),
     }
 
 

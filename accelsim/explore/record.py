@@ -39,7 +39,7 @@ class SweepRow:
     pinned_mb : weights kept on chip by partial residency, counted once (`accelsim.model.memory`).
     energy_per_image_uj and its parts (mac, sram, offchip, noc) : `accelsim.model.energy`; `memory` names
         the external memory preset pricing the off-chip bytes.
-    area_mm2 = compute_area_mm2 + sram_area_mm2 : `accelsim.model.energy.area`.
+    area_mm2 = compute_area_mm2 + sram_area_mm2 : the simulated result's (`accelsim.model.energy.area`).
     key : the point's key in the result store.
     tokens_per_s, kv_mb, kv_on_chip : LLM steps only (`accelsim.model.llm_metrics`): tokens made per
         second, KV-cache off-chip MB per step, and whether the KV cache stays on chip; None otherwise.

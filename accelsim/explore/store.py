@@ -257,7 +257,8 @@ class ResultStore:
             raise InputError(
                 "store",
                 self.path,
-                f"is a SQLite file of another program (tables: {', '.join(sorted(tables))}), not an accelsim result store",
+                f"is a SQLite file of another program (tables: {', '.join(sorted(tables))}), not an accelsim result "
+                "store",
             )
         if version == 0 and self.read_only:
             raise InputError("store", self.path, "is an empty SQLite file, not an accelsim result store")
@@ -340,7 +341,8 @@ class ResultStore:
 
     @_guarded
     def forget(self, keys: Iterable[str]) -> int:
-        """Delete the points with these keys (a fresh rerun, or an unreadable row, recomputes them); returns how many went."""
+        """Delete the points with these keys (a fresh rerun, or an unreadable row, recomputes them);
+        returns how many went."""
         keys = list(keys)
         with self._transaction():
             cur = self._conn.executemany("DELETE FROM points WHERE key = ?", [(k,) for k in keys])
@@ -466,7 +468,8 @@ class ResultStore:
         if new:
             first = sorted(self.unreadable)[0]
             warnings.warn(
-                f"{new} stored point(s) in {self.path} have unreadable data (first key {first[:12]}...) and were skipped; "
+                f"{new} stored point(s) in {self.path} have unreadable data (first key {first[:12]}...) and were "
+                "skipped; "
                 "rerunning the sweep recomputes them",
                 StoreWarning,
                 stacklevel=3,

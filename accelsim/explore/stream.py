@@ -107,7 +107,7 @@ def run_streaming(
                     None if status == "ok" else payload,
                     wall_s,
                 )
-                for (seq, key, point), (status, payload, wall_s) in zip(chunk, results)
+                for (seq, key, point), (status, payload, wall_s) in zip(chunk, results, strict=True)
             )
             sizer.observe(len(results), sum(r[2] for r in results))
             for _, key, _ in chunk[: len(results)]:
@@ -143,7 +143,7 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str) -> Iterator[O
         ref_keys = [point_key(reference_point(d), salt) for d in dicts]
         recs = store.records_for(keys + ref_keys)
         peaks: dict[str, float | None] = {}
-        for point, key, ref_key in zip(window, keys, ref_keys):
+        for point, key, ref_key in zip(window, keys, ref_keys, strict=True):
             labels = {a.name: a.label(getattr(point, a.name)) for a in axes}
             rec = recs.get(key)
             if rec is None:
@@ -159,7 +159,7 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str) -> Iterator[O
     for window in _windows(plan.iter_references()):
         keys = [point_key(p.to_dict(), salt) for p in window]
         recs = store.records_for(keys)
-        for point, key in zip(window, keys):
+        for point, key in zip(window, keys, strict=True):
             rec = recs.get(key)
             if rec is not None and rec["status"] != "ok":
                 labels = {

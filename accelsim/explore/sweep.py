@@ -5,7 +5,8 @@ bandwidth, total SRAM, cores, base array, batch, MAC mode) and compares every po
 base-precision (16-bit) design at the same values of every other axis. `sweep` is PACT Fig. 6(c):
 the bits x bandwidth special case, kept with its original signature.
 
-How a point runs (`plan` -> `pool` -> `point` -> `assemble`): `point.evaluate_point` is a module-level, pure function of a plain dict (the design
+How a point runs (`plan` -> `pool` -> `point` -> `assemble`): `point.evaluate_point` is a
+module-level, pure function of a plain dict (the design
 point with every setting that affects its result) returning a plain dict, so the same code runs
 inline, on a process pool or on a Dask cluster (`accelsim.explore.parallel.run_points`), and each result
 is committed to the `ResultStore` under the hash of the point, the workload graph, and the model

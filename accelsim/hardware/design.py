@@ -310,8 +310,10 @@ class Accelerator:
         bw = "inf" if math.isinf(self.bw_gb_per_s) else f"{self.bw_gb_per_s:g}"
         lanes = f"x{self.lanes} lanes" if self.lanes > 1 else ""
         return (
-            f"{self.tech_node}, {self.clock_hz / 1e9:g} GHz, {self.cores} core{'s' if self.cores != 1 else ''} x {self.rows}x{self.cols}{lanes} "
-            f"{self.mac_w_bits}x{self.mac_a_bits}b {self.mac_mode} MACs ({'/'.join(f.upper() for f in self.allowed_dataflows)}), "
+            f"{self.tech_node}, {self.clock_hz / 1e9:g} GHz, {self.cores} core{'s' if self.cores != 1 else ''} x "
+            f"{self.rows}x{self.cols}{lanes} "
+            f"{self.mac_w_bits}x{self.mac_a_bits}b {self.mac_mode} MACs "
+            f"({'/'.join(f.upper() for f in self.allowed_dataflows)}), "
             f"{_spaced(format_size(self.sram_bytes))} on chip"
             + (f", {bw} GB/s" if with_bw else "")
             + (f" at {self.dram_efficiency:.0%} sustained" if with_bw and self.dram_efficiency < 1 else "")
@@ -543,7 +545,8 @@ def iso_area(
         MAC count from sub-word splitting (peak ~ 16/bits) or from the technology area model
         (``tech.density_gain``). Never exceeds the base area: counts are floored.
     scale : {"array", "cores", "lanes"}, optional
-        Default `default_scale(mode)`. Where the extra MACs go: a bigger near-square array per core, more cores (each with the base
+        Default `default_scale(mode)`. Where the extra MACs go: a bigger near-square array per core,
+        more cores (each with the base
         array; the total memory is re-divided), or more MACs per PE.
     a_bits : int, optional
         Activation precision for mixed designs (the wider operand sets the configurable count).
@@ -568,15 +571,15 @@ def iso_area(
     if scale not in SCALES:
         raise InputError("scale", scale, f"must be one of {', '.join(SCALES)}")
     multiplier = mac_multiplier(base, w, a, mode)
-    common = {"mac_w_bits": w, "mac_a_bits": a, "mac_mode": mode}
     if scale == "array":
         rows, cols = grow_array(base.rows, base.cols, _count(base.rows * base.cols, multiplier))
-        return replace(base, rows=rows, cols=cols, **common)
+        return replace(base, rows=rows, cols=cols, mac_w_bits=w, mac_a_bits=a, mac_mode=mode)
     if scale == "cores":
         cores = _count(base.cores, multiplier, "cores")
         # Same total on-chip memory, re-divided among more cores (`sram_bytes_per_core`).
-        return replace(base, cores=cores, **common)
-    return replace(base, lanes=_count(base.lanes, multiplier, "lanes"), **common)
+        return replace(base, cores=cores, mac_w_bits=w, mac_a_bits=a, mac_mode=mode)
+    lanes = _count(base.lanes, multiplier, "lanes")
+    return replace(base, lanes=lanes, mac_w_bits=w, mac_a_bits=a, mac_mode=mode)
 
 
 __all__ = [

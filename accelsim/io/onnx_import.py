@@ -420,7 +420,7 @@ class _Importer:
 
     def _emit(self, node: Any, layer: Layer, tensors: list[str], nname: str, op: str, multi: bool = False) -> None:
         inputs: list[str] = []
-        for t, shape in zip(tensors, layer.input_shapes):
+        for t, shape in zip(tensors, layer.input_shapes, strict=True):
             inputs += self._link(t, shape, nname, op, multi=multi)
         self._stage(layer, inputs)
         self.src[node.output[0]] = ("layer", layer.name)
@@ -510,7 +510,7 @@ class _Importer:
             layer = self._build(Add, nname, op, name=nname, shape=out, n_inputs=len(acts))
             self._emit(node, layer, acts, nname, op, multi=True)
             return
-        full = next((t for t, s in zip(acts, shapes) if s == out), acts[0])
+        full = next((t for t, s in zip(acts, shapes, strict=True) if s == out), acts[0])
         self._skip(node, nname, f"{op} (broadcast)", full)
 
     def _concat(self, node: Any, nname: str, op: str, acts: list[str]) -> None:
@@ -675,7 +675,7 @@ def _is_external(onnx: Any, tensor: Any) -> bool:
 def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
     """numpy broadcasting of two leading-axis tuples, or None when they clash."""
     out = []
-    for x, y in zip((1,) * (len(b) - len(a)) + a, (1,) * (len(a) - len(b)) + b):
+    for x, y in zip((1,) * (len(b) - len(a)) + a, (1,) * (len(a) - len(b)) + b, strict=True):
         if x != y and 1 not in (x, y):
             return None
         out.append(max(x, y))

@@ -149,7 +149,9 @@ def _columns(header: list[str], where: str) -> _Columns:
     elif len([c for c in header[:8] if c.strip()]) == 8:
         # SCALE-Sim reads columns by position and never looks at the header: so do we, as a last resort.
         keys = ("name", *_CONV_KEYS, "stride")
-        return _Columns("conv", dict(zip(keys, range(8))), dict(zip(keys, CONV_HEADER)), by_position=True)
+        return _Columns(
+            "conv", dict(zip(keys, range(8), strict=True)), dict(zip(keys, CONV_HEADER, strict=True)), by_position=True
+        )
     else:
         raise InputError(
             where,
@@ -258,7 +260,7 @@ def read_topology(path: str | os.PathLike[str], batch: int = 1, *, depthwise: st
         try:
             operands: list[str] = []
             if isinstance(layer, MatMul):  # two operands, both read from memory: identity layers stand for them
-                for tag, shape in zip("AB", layer.input_shapes):
+                for tag, shape in zip("AB", layer.input_shapes, strict=True):
                     operand = _unique(graph, f"{unique}/{tag}", next_suffix)
                     operands.append(graph.add(Reshape(name=operand, in_shape=shape, to_shape=shape), []))
             graph.add(layer, operands)
@@ -445,7 +447,8 @@ def write_topology(
     (pools, adds, reshapes) are left out, since SCALE-Sim models only the arrays' GEMM work.
 
     Conv form: dense `Conv2d` (IFMAP = the padded input its windows read) and `Dense` (a 1x1 conv
-    on a 1-pixel, or S-row, input), one row per sample. GEMM form: conv, dense and MatMul as (M, N, K), batch in M; a MatMul
+    on a 1-pixel, or S-row, input), one row per sample. GEMM form: conv, dense and MatMul as
+    (M, N, K), batch in M; a MatMul
     of G groups is G rows ``name#0 .. name#(G-1)``. ``form="auto"`` picks GEMM when every MAC layer
     is Dense or MatMul. A layer SCALE-Sim cannot express raises `InputError` naming it, unless
     `skip_unsupported`, which leaves it out and lists it (with the reason) in the result.

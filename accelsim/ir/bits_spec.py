@@ -70,7 +70,7 @@ def parse_bits_token(raw: Any, field: str = "bits") -> BitsSpec:
             raise InputError(field, raw, _RULE)
         w, a = int(match["w"]), int(match["a"])
         spec_args = (w, a, a if match["kv"] is None else int(match["kv"]))
-    for name, value in zip(("w_bits", "a_bits", "kv_bits"), spec_args):
+    for name, value in zip(("w_bits", "a_bits", "kv_bits"), spec_args, strict=True):
         if not 1 <= value <= 32:
             raise InputError(field, raw, f"{name}={value} must be in 1..32")
     return BitsSpec(*spec_args)

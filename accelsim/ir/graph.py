@@ -134,7 +134,7 @@ class LayerGraph:
             raise InputError(f"{name}.inputs", inputs, f"{layer.kind} reads {len(expected)} tensors")
         if not inputs and len(expected) != 1:
             raise InputError(f"{name}.inputs", inputs, f"{layer.kind} needs {len(expected)} producers")
-        for position, (src, shape) in enumerate(zip(inputs, expected)):
+        for position, (src, shape) in enumerate(zip(inputs, expected, strict=False)):
             if src not in self._order:
                 raise InputError(f"{name}.inputs[{position}]", src, "is not a layer of this graph")
             produced = self.layer(src).out_shape
@@ -321,7 +321,7 @@ class LayerGraph:
         metadata = data.get("metadata", {})
         if not isinstance(metadata, dict):
             raise InputError("metadata", metadata, "must be an object")
-        graph = cls(data.get("name"), metadata=metadata)  # type: ignore[arg-type]
+        graph = cls(data.get("name"), metadata=metadata)  # type: ignore[arg-type]  # __init__ refuses a non-string
         entries = data.get("layers")
         if not isinstance(entries, list) or not entries:
             raise InputError("layers", entries, "must be a non-empty list")

@@ -175,14 +175,14 @@ class Conv2d(Layer):
             raise InputError(
                 f"{n}.groups", self.groups, f"must divide in channels ({c_in}) and out_channels ({self.out_channels})"
             )
-        for axis, size in zip("hw", self._out_hw()):
+        for axis, size in zip("hw", self._out_hw(), strict=True):
             if size < 1:
                 raise InputError(f"{n}.kernel", self.kernel, f"larger than the padded input along {axis}")
 
     def _out_hw(self) -> Pair:
         _, _, h, w = self.in_shape
         hw = []
-        for size, k, s, p, d in zip((h, w), self.kernel, self.stride, self.padding, self.dilation):
+        for size, k, s, p, d in zip((h, w), self.kernel, self.stride, self.padding, self.dilation, strict=True):
             hw.append((size + 2 * p - d * (k - 1) - 1) // s + 1)
         return hw[0], hw[1]
 
@@ -418,7 +418,7 @@ class Concat(Layer):
         if not isinstance(self.axis, int) or not 0 < self.axis < rank:
             raise InputError(f"{self.name}.axis", self.axis, f"must be in 1..{rank - 1}")
         for i, s in enumerate(self.in_shapes):
-            if any(a != b for d, (a, b) in enumerate(zip(s, self.in_shapes[0])) if d != self.axis):
+            if any(a != b for d, (a, b) in enumerate(zip(s, self.in_shapes[0], strict=True)) if d != self.axis):
                 raise InputError(
                     f"{self.name}.in_shapes[{i}]", s, f"differs from {self.in_shapes[0]} off axis {self.axis}"
                 )

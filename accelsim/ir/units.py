@@ -187,8 +187,9 @@ def format_array(rows: int, cols: int) -> str:
 
 def parse_mac_bits(raw: Any, field: str = "mac_bits") -> tuple[int, int]:
     """MAC operand widths (weights, activations): ``16`` -> (16, 16), ``"8x16"`` -> (8, 16)."""
-    if isinstance(raw, str) and _PAIR.match(raw):
-        w, a = (int(v) for v in _PAIR.match(raw).groups())  # type: ignore[union-attr]
+    pair = _PAIR.match(raw) if isinstance(raw, str) else None
+    if pair is not None:
+        w, a = (int(v) for v in pair.groups())
     else:
         w = a = parse_int(field, raw, 1)
     try:

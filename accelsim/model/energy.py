@@ -1,7 +1,8 @@
 """Energy per image and silicon area of a design point, from the technology model (`tech`).
 
-`simulate` calls `annotate` on every result, so `SimResult` and its `LayerResult`s carry the
-energy of the simulated batch; this module holds the model and its assumptions. Everything is
+`simulate` builds every `LayerResult` with its `layer_energy` and the `SimResult` with their sums
+and the design's `area`, so a result carries the energy of the simulated batch and the chip's area
+from the start; this module holds the model and its assumptions. Everything is
 dynamic energy of the steady state (an image after the first): no leakage, no clock tree, no
 control. Why: the tech data has no static-power figures, and leaving static energy out keeps
 energy a function of the work done, independent of how long it took (so an unconstrained and a
@@ -58,7 +59,6 @@ Interconnect, control and I/O are not modelled.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -68,7 +68,7 @@ from accelsim.model import mapping
 
 if TYPE_CHECKING:
     from accelsim.ir.graph import LayerGraph
-    from accelsim.model.results import LayerResult, SimResult
+    from accelsim.model.layer_plan import LayerPlan
 
 #: External memory of the energy model unless told (PACT's 64 GB/s point is ~LPDDR4).
 DEFAULT_MEMORY = "lpddr4"
@@ -150,51 +150,55 @@ def _fold_access_bits(
     return a * a_bits + b * b_bits + out
 
 
-def layer_access_bits(graph: LayerGraph, layer: LayerResult, accel: Accelerator) -> int:
-    """On-chip buffer bits of one simulated layer: array accesses plus DRAM fills and drains."""
-    node = graph.layer(layer.name)
+def layer_access_bits(graph: LayerGraph, lp: LayerPlan, accel: Accelerator) -> int:
+    """On-chip buffer bits of one planned layer: array accesses plus DRAM fills and drains."""
+    node = graph.layer(lp.name)
     gemm = node.gemm()
     if gemm is not None:
-        b_bits = layer.w_bits if node.weight_elems else layer.a_bits
-        split = (*layer.split, layer.k_split)
-        bits = gemm_access_bits(
-            gemm, split, accel, layer.w_bits, layer.a_bits, b_bits, layer.out_bits, layer.dataflow or None, layer.pack
-        )
+        b_bits = lp.w_bits if node.weight_elems else lp.a_bits
+        split = (*lp.split.as_tuple(), lp.split.k)
+        flow = lp.mapping.dataflow if lp.mapping is not None else ""
+        pack = lp.mapping.pack if lp.mapping is not None else 1
+        bits = gemm_access_bits(gemm, split, accel, lp.w_bits, lp.a_bits, b_bits, lp.out_bits, flow or None, pack)
     elif node.kind in LAYOUT_ONLY:
         bits = 0
     else:  # Pool, Add: read the inputs, write the output
-        bits = node.in_elems * layer.a_bits + node.out_elems * layer.out_bits
-    offchip_bits = round(8 * (layer.read_bytes + layer.write_bytes))
+        bits = node.in_elems * lp.a_bits + node.out_elems * lp.out_bits
+    offchip_bits = round(8 * (lp.traffic.read_bits / 8 + lp.traffic.write_bits / 8))
     return bits + offchip_bits
 
 
-def annotate(graph: LayerGraph, result: SimResult, memory: str = DEFAULT_MEMORY) -> SimResult:
-    """`result` with its energy fields filled in (per layer and per batch) for external `memory`."""
-    accel = result.accelerator
-    pj_per_bit = memory_pj_per_bit(memory)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LayerEnergy:
+    """Dynamic energy of one layer for its batch (µJ), and the buffer bits behind its SRAM part."""
+
+    sram_access_bits: int
+    mac_energy_uj: float
+    sram_energy_uj: float
+    offchip_energy_uj: float
+    noc_energy_uj: float
+
+
+def layer_energy(graph: LayerGraph, lp: LayerPlan, accel: Accelerator, offchip_pj_per_bit: float) -> LayerEnergy:
+    """The energy of planned layer `lp` (see the module doc), off-chip bytes at `offchip_pj_per_bit`.
+
+    `accelsim.model.sim` calls it while it builds each `LayerResult`, so a result carries its energy
+    from the start.
+    """
+    access = layer_access_bits(graph, lp, accel)
     sram_pj = tech.load(accel.tech_node).sram_read_energy_pj_per_bit
-    layers = []
-    for lr in result.layers:
-        access = layer_access_bits(graph, lr, accel)
-        layers.append(
-            replace(
-                lr,
-                sram_access_bits=access,
-                mac_energy_uj=lr.macs * mac_energy_fj(accel, lr.gang) / _FJ_PER_UJ,
-                sram_energy_uj=access * sram_pj / _PJ_PER_UJ,
-                offchip_energy_uj=offchip_energy_uj(lr.read_bytes + lr.write_bytes, pj_per_bit),
-                noc_energy_uj=offchip_energy_uj(lr.noc_bytes, accel.noc_pj_per_bit),
-            )
-        )
-    return replace(
-        result,
-        layers=tuple(layers),
-        memory=tech.memory(memory).name,
-        offchip_pj_per_bit=pj_per_bit,
-        mac_energy_uj=math.fsum(lr.mac_energy_uj for lr in layers),
-        sram_energy_uj=math.fsum(lr.sram_energy_uj for lr in layers),
-        noc_energy_uj=math.fsum(lr.noc_energy_uj for lr in layers),
+    return LayerEnergy(
+        sram_access_bits=access,
+        mac_energy_uj=lp.macs * mac_energy_fj(accel, lp.gang) / _FJ_PER_UJ,
+        sram_energy_uj=access * sram_pj / _PJ_PER_UJ,
+        offchip_energy_uj=offchip_energy_uj(lp.traffic.read_bits / 8 + lp.traffic.write_bits / 8, offchip_pj_per_bit),
+        noc_energy_uj=offchip_energy_uj(lp.noc_bits / 8, accel.noc_pj_per_bit),
     )
+
+
+def memory_name(memory: str) -> str:
+    """The canonical name of the external memory preset `memory` (InputError if unknown)."""
+    return tech.memory(memory).name
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -230,11 +234,13 @@ def area(design: Accelerator, *, built_bits: tuple[int, int] | None = None) -> A
 __all__ = [
     "DEFAULT_MEMORY",
     "Area",
-    "annotate",
+    "LayerEnergy",
     "area",
     "gemm_access_bits",
     "layer_access_bits",
+    "layer_energy",
     "mac_energy_fj",
+    "memory_name",
     "memory_pj_per_bit",
     "offchip_energy_uj",
 ]

@@ -87,7 +87,7 @@ def _input_operands(graph: LayerGraph, name: str, mem: MemoryPlan) -> list[Opera
         return [Operand(elems, graph.precision(name).a_bits, STREAM)]
     return [
         Operand(math.prod(shape), graph.output_bits(src), ON_CHIP if mem.resident[src] else STREAM)
-        for src, shape in zip(producers, layer.input_shapes)
+        for src, shape in zip(producers, layer.input_shapes, strict=True)
     ]
 
 
@@ -104,7 +104,7 @@ def moved_bits(graph: LayerGraph, name: str, mem: MemoryPlan, splits: dict[str, 
     """
     gemm = graph.layer(name).gemm() is not None
     out = 0
-    for i, (src, op) in enumerate(zip(graph.inputs_of(name), _input_operands(graph, name, mem))):
+    for i, (src, op) in enumerate(zip(graph.inputs_of(name), _input_operands(graph, name, mem), strict=False)):
         if op.fetch == ON_CHIP and ((gemm and i > 0) or not aligned(splits[src], splits[name])):
             out += op.total_bits - -(-op.total_bits // cores)
     return out

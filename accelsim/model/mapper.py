@@ -10,7 +10,8 @@ that matches SCALE-Sim. ``--mapper search`` searches every layer's mapping space
    A mapping is costed in that context, so a layer whose weights stay on chip is not charged for
    re-reading them. The context holds for a layer spread over the fixed split's cores, so the
    candidates use at least that many (a layer on fewer cores would keep its output on fewer
-   cores, which can push activations off chip — a cost the per-layer estimate cannot see). (The plan is then rebuilt from the chosen mappings and the whole graph is
+   cores, which can push activations off chip — a cost the per-layer estimate cannot see). (The plan
+   is then rebuilt from the chosen mappings and the whole graph is
    evaluated by the same memory plan and event model as the fixed mapping: the search's estimate
    only ranks candidates.)
 2. **Cost of a candidate**, from the pure functions the event model uses: compute cycles of the

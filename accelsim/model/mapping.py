@@ -260,7 +260,7 @@ def choose_split(
     if tie_key is not None and len(tied) > 1:
         keys = [tie_key(s) for s in tied]
         least = min(keys)
-        tied = [s for s, k in zip(tied, keys) if k == least]
+        tied = [s for s, k in zip(tied, keys, strict=True) if k == least]
     return min(tied, key=lambda s: (-s.m, -s.n, -s.groups))
 
 

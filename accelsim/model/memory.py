@@ -33,12 +33,13 @@ construction (`MemoryPlan.occupancy`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
 from accelsim.model import kv_cache, mapping, traffic
-from accelsim.model.liveness import Liveness, gemm_operand_elems, liveness, weight_bits
+from accelsim.model.liveness import Liveness, Tensor, gemm_operand_elems, liveness, weight_bits
 from accelsim.model.mapping import Split
 from accelsim.model.mapspace import LayerMapping, packed_gemm, slowest_cycles
 from accelsim.model.traffic import Operand
@@ -115,11 +116,14 @@ class MemoryPlan:
         """The most any core holds at any step in pinned weights and resident activations."""
         peak = 0
         for row in self.live_per_core:
-            peak = max(peak, max((p + self.kv_share_bits + a for p, a in zip(self.pinned_per_core, row)), default=0))
+            peak = max(
+                peak,
+                max((p + self.kv_share_bits + a for p, a in zip(self.pinned_per_core, row, strict=True)), default=0),
+            )
         return peak
 
 
-def _keepable(t) -> bool:  # type: ignore[no-untyped-def]
+def _keepable(t: Tensor) -> bool:
     """Tensors that may stay on chip: intermediate activations (not inputs, not graph outputs, not
     KV caches, which `accelsim.model.kv_cache` places whole before any weight is pinned)."""
     return not (t.graph_output or t.network_input or t.kv_cache)
@@ -223,7 +227,7 @@ def _rooms(
     rooms = _Rooms([], [], [], [], [])
     for name in order:
         if graph.layer(name).gemm() is None:
-            split, reserve, want, want_with = Split(1, accel.cores, 1), 0, 0, {}
+            split, reserve, want, want_with = Split(1, accel.cores, 1), 0, 0, dict[str, int]()
         else:
             lm = mappings[name] if mappings is not None else None
             split = lm.split if lm is not None else _choose_split(graph, name, accel)
@@ -311,7 +315,9 @@ def plan_memory(graph: LayerGraph, accel: Accelerator, mappings: dict[str, Layer
     )
 
 
-def _live_per_core(live: Liveness, owners: dict[str, int], steps: int, cores: int, keep) -> list[list[int]]:  # type: ignore[no-untyped-def]
+def _live_per_core(
+    live: Liveness, owners: dict[str, int], steps: int, cores: int, keep: Callable[[Tensor], bool]
+) -> list[list[int]]:
     """Bits of the tensors `keep` selects on each core at each step (equal shares on their owners)."""
     out = _per_core(steps, cores)
     for t in live.tensors:

@@ -101,11 +101,11 @@ class LayerResult:
     order: str = "b"
     weights_pinned: bool = False
     noc_bytes: float = 0.0
-    sram_access_bits: int = 0
-    mac_energy_uj: float = 0.0
-    sram_energy_uj: float = 0.0
-    offchip_energy_uj: float = 0.0
-    noc_energy_uj: float = 0.0
+    sram_access_bits: int
+    mac_energy_uj: float
+    sram_energy_uj: float
+    offchip_energy_uj: float
+    noc_energy_uj: float
     dataflow: str = ""
     k_split: int = 1
     pack: int = 1
@@ -133,9 +133,14 @@ class SimResult:
     which is what sweeps compare; `first_image_seconds` is the latency of the first batch,
     including loading the weights of a model that stays on chip.
 
-    Energy (`accelsim.model.energy`, filled in by `simulate`): `mac_energy_uj` and `sram_energy_uj` are
-    per batch, `memory` names the external memory whose `offchip_pj_per_bit` prices the off-chip
-    bytes; `energy_per_image_uj` and the ``*_energy_per_image_uj`` properties are per image.
+    Energy (`accelsim.model.energy`, computed by `simulate` as it builds the record): `mac_energy_uj`
+    and `sram_energy_uj` are per batch, `memory` names the external memory whose
+    `offchip_pj_per_bit` prices the off-chip bytes; `energy_per_image_uj` and the
+    ``*_energy_per_image_uj`` properties are per image.
+
+    Area (`accelsim.model.energy.area`): `compute_area_mm2` (MAC units at the precision the
+    hardware is built for, which `simulate`'s ``built_bits`` names) + `sram_area_mm2` =
+    `area_mm2`, the silicon the design point spends; it depends on the design, not on the run.
     """
 
     workload: str
@@ -159,11 +164,13 @@ class SimResult:
     pinned_weight_bytes: float = 0.0
     noc_bytes: float = 0.0
     micro_batch: int = 0  # images per pass when the batch ran as back-to-back halves (0: whole)
-    memory: str = ""
-    offchip_pj_per_bit: float = 0.0
-    mac_energy_uj: float = 0.0
-    sram_energy_uj: float = 0.0
-    noc_energy_uj: float = 0.0
+    memory: str
+    offchip_pj_per_bit: float
+    mac_energy_uj: float
+    sram_energy_uj: float
+    noc_energy_uj: float
+    compute_area_mm2: float
+    sram_area_mm2: float
 
     # --- per image ---------------------------------------------------------------------------
     @property
@@ -240,6 +247,19 @@ class SimResult:
         }
 
     @property
+    def area_mm2(self) -> float:
+        """Compute + SRAM area (mm²): `accelsim.model.energy.Area.total_mm2`."""
+        return self.compute_area_mm2 + self.sram_area_mm2
+
+    def area_breakdown(self) -> dict[str, float]:
+        """Chip area and its parts, mm², under the names sweep rows use."""
+        return {
+            "area_mm2": self.area_mm2,
+            "compute_area_mm2": self.compute_area_mm2,
+            "sram_area_mm2": self.sram_area_mm2,
+        }
+
+    @property
     def utilization(self) -> float:
         """MACs / (design peak x simulated cycles): stalls included."""
         return self.macs / (self.accelerator.macs_per_cycle * self.cycles) if self.cycles > 0 else 0.0
@@ -267,7 +287,7 @@ class SimResult:
         raise KeyError(name)
 
     def totals(self) -> dict[str, Any]:
-        """Run-level numbers as one flat, JSON-safe dict (decimal MB, seconds)."""
+        """Run-level numbers as one flat, JSON-safe dict (decimal MB, seconds, µJ, mm²)."""
         return {
             "workload": self.workload,
             "batch": self.batch,
@@ -296,6 +316,7 @@ class SimResult:
             "events": self.events,
             **self.energy_breakdown(),
             "memory": self.memory,
+            **self.area_breakdown(),
         }
 
     def as_dict(self) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from accelsim.errors import InputError
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
 from accelsim.model import batching, engine, mapping
-from accelsim.model.energy import DEFAULT_MEMORY, annotate, memory_pj_per_bit
+from accelsim.model.energy import DEFAULT_MEMORY, area, layer_energy, memory_name, memory_pj_per_bit
 from accelsim.model.layer_plan import LayerPlan, Plan, graph_batch, plan
 from accelsim.model.mapper import MapperConfig, map_graph
 from accelsim.model.results import LayerResult, SimResult, bound_of
@@ -87,7 +87,8 @@ def _check_representable(p: Plan) -> None:
         raise InputError(
             "bw_gb_per_s",
             accel.bw_gb_per_s,
-            f"is too small for clock_hz={accel.clock_hz!r}: the run would take more than 2**53 cycles, past what the engine counts exactly",
+            f"is too small for clock_hz={accel.clock_hz!r}: the run would take more than 2**53 cycles, past what "
+            "the engine counts exactly",
         )
     noc = accel.noc_bytes_per_cycle * 8
     noc_bits = sum(lp.noc_bits for lp in p.layers)
@@ -95,7 +96,8 @@ def _check_representable(p: Plan) -> None:
         raise InputError(
             "noc_gb_per_s",
             accel.noc_gb_per_s,
-            f"is too small for clock_hz={accel.clock_hz!r}: the run would take more than 2**53 cycles, past what the engine counts exactly",
+            f"is too small for clock_hz={accel.clock_hz!r}: the run would take more than 2**53 cycles, past what "
+            "the engine counts exactly",
         )
 
 
@@ -106,6 +108,7 @@ def simulate(
     memory: str = DEFAULT_MEMORY,
     micro_batching: bool = True,
     mapper: MapperConfig | None = None,
+    built_bits: tuple[int, int] | None = None,
 ) -> SimResult:
     """Simulate one batch of `graph` on `accel` (default: the default 16-bit system).
 
@@ -128,12 +131,16 @@ def simulate(
     mapper : MapperConfig, optional
         How layers are mapped (`accelsim.model.mapper`): the fixed mapping (default) or a search
         for the least latency, energy or EDP per layer.
+    built_bits : (int, int), optional
+        (w, a) precision the design's MACs are built for, i.e. of the base an iso-area design is
+        sized from (`accelsim.model.energy.area`); only the result's area depends on it (default:
+        the design's own MAC precision).
 
     Returns
     -------
     SimResult
         Steady-state and first-image times, per-layer breakdown, off-chip and on-chip-network
-        bytes, fit flags, energy per image.
+        bytes, fit flags, energy per image, chip area.
 
     Raises
     ------
@@ -155,25 +162,29 @@ def simulate(
     half = batching.rebatch(graph, batch, batch // 2) if micro_batching and batch % 2 == 0 else None
     mapper = mapper if mapper is not None else MapperConfig()
     if half is None:
-        return _simulate_whole(graph, accel, memory, mapper)
-    halves = batching.repeat(simulate(half, accel, memory=memory, mapper=mapper), 2)
+        return _simulate_whole(graph, accel, memory, mapper, built_bits)
+    halves = batching.repeat(simulate(half, accel, memory=memory, mapper=mapper, built_bits=built_bits), 2)
     try:
-        whole = _simulate_whole(graph, accel, memory, mapper)
+        whole = _simulate_whole(graph, accel, memory, mapper, built_bits)
     except InputError:
         return halves
     return whole if batching.no_worse(whole, halves) else halves
 
 
-def _simulate_whole(graph: LayerGraph, accel: Accelerator, memory: str, mapper: MapperConfig) -> SimResult:
+def _simulate_whole(
+    graph: LayerGraph, accel: Accelerator, memory: str, mapper: MapperConfig, built_bits: tuple[int, int] | None
+) -> SimResult:
     p = plan(graph, accel, map_graph(graph, accel, mapper, memory))
     _check_representable(p)
     runs = run_plan(graph, p)
     ends = runs.steady.ends
     spans = [e - (ends[i - 1] if i else 0.0) for i, e in enumerate(ends)]
-    layers = [_layer_result(lp, span, accel) for lp, span in zip(p.layers, spans)]
+    pj_per_bit = memory_pj_per_bit(memory)
+    layers = [_layer_result(graph, lp, span, accel, pj_per_bit) for lp, span in zip(p.layers, spans, strict=True)]
     mem = p.residency
     total = runs.steady.makespan
-    result = SimResult(
+    cost = area(accel, built_bits=built_bits)
+    return SimResult(
         workload=graph.name,
         batch=p.batch,
         accelerator=accel,
@@ -194,13 +205,20 @@ def _simulate_whole(graph: LayerGraph, accel: Accelerator, memory: str, mapper: 
         events=runs.events,
         pinned_weight_bytes=mem.pinned_weight_bits / 8,
         noc_bytes=sum(lp.noc_bits for lp in p.layers) / 8,
+        memory=memory_name(memory),
+        offchip_pj_per_bit=pj_per_bit,
+        mac_energy_uj=math.fsum(lr.mac_energy_uj for lr in layers),
+        sram_energy_uj=math.fsum(lr.sram_energy_uj for lr in layers),
+        noc_energy_uj=math.fsum(lr.noc_energy_uj for lr in layers),
+        compute_area_mm2=cost.compute_mm2,
+        sram_area_mm2=cost.sram_mm2,
     )
-    return annotate(graph, result, memory)
 
 
-def _layer_result(lp: LayerPlan, span: float, accel: Accelerator) -> LayerResult:
+def _layer_result(graph: LayerGraph, lp: LayerPlan, span: float, accel: Accelerator, pj_per_bit: float) -> LayerResult:
     bpc = accel.bytes_per_cycle * 8
     compute = lp.compute_cycles
+    energy = layer_energy(graph, lp, accel, pj_per_bit)
     return LayerResult(
         name=lp.name,
         kind=lp.kind,
@@ -225,6 +243,11 @@ def _layer_result(lp: LayerPlan, span: float, accel: Accelerator) -> LayerResult
         order=lp.traffic.order,
         weights_pinned=lp.weights_pinned,
         noc_bytes=lp.noc_bits / 8,
+        sram_access_bits=energy.sram_access_bits,
+        mac_energy_uj=energy.mac_energy_uj,
+        sram_energy_uj=energy.sram_energy_uj,
+        offchip_energy_uj=energy.offchip_energy_uj,
+        noc_energy_uj=energy.noc_energy_uj,
         dataflow=lp.mapping.dataflow if lp.mapping is not None else "",
         k_split=lp.split.k,
         pack=lp.mapping.pack if lp.mapping is not None else 1,

@@ -14,10 +14,13 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accelsim.errors import InputError
 from accelsim.report.plot import caption, new_figure, plot_format, save_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Colours by bound (matplotlib's tab10: blue, orange, and purple for main's "balanced" layers).
 BOUND_COLOURS = {"compute": "#1f77b4", "balanced": "#9467bd", "memory": "#ff7f0e", "none": "#7f7f7f"}
@@ -47,7 +50,7 @@ def roofline_points(result: Any) -> list[RooflinePoint]:
     return points
 
 
-def layers_figure(result: Any, *, title: str = "", note: str = ""):  # type: ignore[no-untyped-def]
+def layers_figure(result: Any, *, title: str = "", note: str = "") -> Figure:
     """Stacked bars per layer: compute time (solid) and stall time (hatched), coloured by bound."""
     layers = [layer for layer in result.layers if layer.cycles > 0]
     if not layers:
@@ -63,7 +66,7 @@ def layers_figure(result: Any, *, title: str = "", note: str = ""):  # type: ign
     step = max(1, len(layers) // 40)
     ax.set_xticks(list(xs)[::step], [layer.name for layer in layers][::step], rotation=90, fontsize=6)
     ax.set_xlim(-0.6, len(layers) - 0.4)
-    ax.set_ylim(0, max(c + st for c, st in zip(compute_us, stall_us)) * 1.35)  # headroom for the legend
+    ax.set_ylim(0, max(c + st for c, st in zip(compute_us, stall_us, strict=True)) * 1.35)  # headroom for the legend
     ax.set_ylabel("time per batch (µs)")
     ax.grid(True, axis="y", linewidth=0.4, alpha=0.6)
     from matplotlib.patches import Patch
@@ -77,7 +80,7 @@ def layers_figure(result: Any, *, title: str = "", note: str = ""):  # type: ign
     return fig
 
 
-def roofline_figure(runs: Sequence[tuple[str, Any]], *, title: str = "", note: str = ""):  # type: ignore[no-untyped-def]
+def roofline_figure(runs: Sequence[tuple[str, Any]], *, title: str = "", note: str = "") -> Figure:
     """Roofline of every (label, SimResult): roofs and layer points per precision on log-log axes.
 
     Layers whose operands all stay on chip (no off-chip bytes) have infinite intensity; they sit at
@@ -106,11 +109,11 @@ def roofline_figure(runs: Sequence[tuple[str, Any]], *, title: str = "", note: s
             [hi / 1.15] * len(off), [p.tmacs for p in off], s=22, marker=">", color=colour, alpha=0.75, linewidths=0
         )
     bw = runs[0][1].accelerator.bw_gb_per_s
-    roof = "no bandwidth roof (unconstrained)" if math.isinf(bw) else f"bandwidth roof: {bw:g} GB/s"
+    roof_note = "no bandwidth roof (unconstrained)" if math.isinf(bw) else f"bandwidth roof: {bw:g} GB/s"
     ax.text(
         0.02,
         0.97,
-        f"{roof}\n> at the right edge: all operands on chip",
+        f"{roof_note}\n> at the right edge: all operands on chip",
         transform=ax.transAxes,
         fontsize=7,
         va="top",
@@ -149,7 +152,7 @@ def front_figure(
     title: str = "",
     note: str = "",
     join: bool = True,
-):  # type: ignore[no-untyped-def]
+) -> Figure:
     """Pareto fronts, one colour per group (workload): every point in light colour, the front joined
     and each front point labelled with `point_label(row)` (`join=False` when the front is over more
     than these two objectives: its points need not form a line in this plane). A time axis is logarithmic (speedups

@@ -120,16 +120,19 @@ def ablation_section(name: str, graph: LayerGraph, opts: Options, number: str) -
         "",
         table,
         "",
-        f"Headline band over these rows: {times(lo32)}-{times(hi32)} at 32 GB/s, {times(lo64)}-{times(hi64)} at 64 GB/s. "
+        f"Headline band over these rows: {times(lo32)}-{times(hi32)} at 32 GB/s, {times(lo64)}-{times(hi64)} at 64 "
+        "GB/s. "
         f"With every mechanism on, the 4-bit speedup is {times(float(default['speedup_32']))} at 32 GB/s and "
         f"{times(float(default['speedup_64']))} at 64 GB/s against a {times(float(default['peak']))} peak ratio: "
-        f"super-linear {'survives' if verdict[32.0] else 'does not survive'} a prefetching 16-bit baseline at 32 GB/s and "
+        f"super-linear {'survives' if verdict[32.0] else 'does not survive'} a prefetching 16-bit baseline at 32 "
+        "GB/s and "
         f"{'survives' if verdict[64.0] else 'does not survive'} at 64 GB/s.",
         "",
         "Not rows here: pooled SRAM and all-or-nothing residency are no longer in the model (issue 10 replaced them "
         "by the per-core plan with partial residency; docs/model.md quotes their effect when they were removed).",
         "",
-        f"First and last layers: gain from quantizing them to the body's bits (time with them at {opts.first_last_bits} "
+        "First and last layers: gain from quantizing them to the body's bits (time with them at "
+        f"{opts.first_last_bits} "
         "bits over time with them at the body's bits), with configurable MACs (a wider layer gangs PEs) and dedicated "
         "MACs (a wider layer runs bit-serially):",
         "",

@@ -113,7 +113,8 @@ def paper_statements(study: Study, opts: Options) -> tuple[str, list[tuple[str, 
         f"({relative_to_paper(speedup_of(r4), PAPER_SPEEDUP_4BIT_64)} vs the paper) — {verdict}.",
         "",
         f"Why: the speedup at {bwc} GB/s is exactly the unconstrained speedup times the ratio of how much the "
-        f"external memory slows each design down: {times(speedup_of(r4))} = {times(speedup_of(r4inf))} x {slow_base:.3f} / "
+        f"external memory slows each design down: {times(speedup_of(r4))} = {times(speedup_of(r4inf))} x "
+        f"{slow_base:.3f} / "
         f"{slow_4:.3f}. The {top}-bit design's weights "
         f"{'fit on chip' if base_bw.weights_fit else 'do not fit on chip, so they stream every image'} "
         f"({base_bw.offchip_mb:.1f} MB/image off chip), and it is {slow_base:.3f}x slower than unconstrained "

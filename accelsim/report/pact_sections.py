@@ -98,7 +98,8 @@ def density_section(opts: Options, figdir: Path) -> tuple[str, FigureInfo, dict[
 
     d2 = dedicated[j2]
     rows = [
-        (b, f"{node.mac_area_um2(b, b):.1f}", times(dv), times(cv)) for b, dv, cv in zip(bits, dedicated, configurable)
+        (b, f"{node.mac_area_um2(b, b):.1f}", times(dv), times(cv))
+        for b, dv, cv in zip(bits, dedicated, configurable, strict=True)
     ]
     text = [
         "## 1. MAC density vs precision (PACT Fig. 6(b))",
@@ -124,12 +125,14 @@ def density_section(opts: Options, figdir: Path) -> tuple[str, FigureInfo, dict[
         f"**Against the paper.** The model gives {times(d2)} at 2 bits vs PACT's ~{PAPER_DENSITY_2BIT:g}x: "
         f"{paper_verdict(d2, PAPER_DENSITY_2BIT)} — **by construction**, not as a prediction: the constant term of "
         f"the area model is calibrated so that A(16,16)/A(2,2) = 14 (tech/{node.name}.toml, `mac_area`; "
-        f"the Bit Fusion fit and its calibration are in that entry's source line). The points between 16 and 2 bits are the model's "
+        "the Bit Fusion fit and its calibration are in that entry's source line). The points between 16 and 2 bits "
+        "are the model's "
         f"(a Bit Fusion 45 nm synthesis fit scaled to {node.name}), not read off Fig. 6(b).",
         "",
         f"The dedicated curve is *not* what Fig. 6(c) runs. PACT's speedup study uses a precision-configurable "
         f'MAC whose "peak compute capability ... varied such that we achieve iso-area", and its text gives '
-        f"{PAPER_PEAK_4BIT:g}x peak at 4 bits — the configurable column ({times(configurable[bits.index(4)])} at 4 bits), "
+        f"{PAPER_PEAK_4BIT:g}x peak at 4 bits — the configurable column ({times(configurable[bits.index(4)])} at 4 "
+        "bits), "
         f"not the dedicated one ({times(dedicated[bits.index(4)])}). Both readings cannot be one area curve "
         f"(tech-data section 1.1); section 2.3 runs both.",
         "",
@@ -235,7 +238,8 @@ def first_last_section(
         u_needed = util(keep, edge) * t_edge8 / t_needed
         need_text = (
             f"For {g:g}x with the same speed-up s = {s:.2f}x, the first and last layers would have to take "
-            f"{percent(share_needed)} of the time at {opts.first_last_bits} bits instead of {percent(share8)}, i.e. run at "
+            f"{percent(share_needed)} of the time at {opts.first_last_bits} bits instead of {percent(share8)}, i.e. "
+            "run at "
             f"{percent(u_needed)} utilization (against the design peak) instead of {percent(util(keep, edge))}."
         )
     else:
@@ -273,13 +277,15 @@ def first_last_section(
     ax.grid(True, axis="y", linewidth=0.4, alpha=0.6)
     ax.legend(fontsize=8, loc="upper center", ncol=3)
     ax.set_title(
-        f"{display(study.name)} per-layer array utilization on the 4-bit iso-area design ({mode} MACs as more {scale})\n"
+        f"{display(study.name)} per-layer array utilization on the 4-bit iso-area design ({mode} MACs as more "
+        f"{scale})\n"
         f"{design.describe()}",
         fontsize=7.5,
     )
     fig.tight_layout()
     caption = (
-        f"Figure {number}. Per-layer array utilization (MACs / (design peak x compute cycles)) of {display(study.name)} on "
+        f"Figure {number}. Per-layer array utilization (MACs / (design peak x compute cycles)) of "
+        f"{display(study.name)} on "
         f"the 4-bit iso-area design, unconstrained bandwidth, with the first and last layers at "
         f"{opts.first_last_bits} bits (orange) and at 4 bits (blue); dashed: the body's average. System: "
         f"{design.describe()}."
@@ -326,7 +332,8 @@ def first_last_section(
             layer_rows,
         ),
         "",
-        f"The first and last layers hold {percent(edge_macs / macs_total)} of the MACs and take {percent(share8)} of the "
+        f"The first and last layers hold {percent(edge_macs / macs_total)} of the MACs and take {percent(share8)} "
+        "of the "
         f"time at {opts.first_last_bits} bits; quantizing them makes them {s:.2f}x faster, so the whole network "
         f"gains 1 / (1 - {share8:.3f} x (1 - 1/{s:.2f})) = {times(gain)}. {first.name} maps onto the array "
         f"{'about as well as' if util(quant, {first.name}) >= 0.8 * util(quant, body) else 'worse than'} the body "
@@ -425,7 +432,8 @@ def others_section(
                 + "; ".join(
                     f"{display(st.name)} at {b} bits fits but reaches {times(speedup_of(row_at(st.rows, b, bwc)))} of "
                     f"{times(row_at(st.rows, b, bwc).peak_ratio)} peak (unconstrained efficiency "
-                    f"{efficiency_of(row_at(st.rows, b, 'inf')):.2f}: the mapping loses more than the saved traffic gains)"
+                    f"{efficiency_of(row_at(st.rows, b, 'inf')):.2f}: the mapping loses more than the saved traffic "
+                    "gains)"
                     for st, b in short
                 )
                 + "."

@@ -11,14 +11,20 @@ and the full configuration in one small caption line under the axes instead of i
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
 from accelsim.explore.record import SweepRow
 from accelsim.hardware.bandwidth import describe_bw
 from accelsim.hardware.design import MB, Accelerator
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 #: Print resolution of PNG output (vector formats ignore it).
 DPI = 200
@@ -47,7 +53,7 @@ def _bits_order(bits: int | str) -> tuple[int, int, int]:
     return (spec.w_bits, spec.a_bits, spec.kv_bits)
 
 
-def new_figure(width: float = 6.4, height: float = 4.4):  # type: ignore[no-untyped-def]
+def new_figure(width: float = 6.4, height: float = 4.4) -> tuple[Figure, Axes]:
     """A `Figure` (inches) with one axes, at print resolution."""
     from matplotlib.figure import Figure
 
@@ -55,7 +61,7 @@ def new_figure(width: float = 6.4, height: float = 4.4):  # type: ignore[no-unty
     return fig, fig.add_subplot()
 
 
-def caption(fig, text: str) -> None:  # type: ignore[no-untyped-def]
+def caption(fig: Figure, text: str) -> None:
     """Lay the figure out, leaving a strip at the bottom for `text` in small grey type."""
     if text:
         lines = text.count("\n") + 1
@@ -65,7 +71,7 @@ def caption(fig, text: str) -> None:  # type: ignore[no-untyped-def]
         fig.tight_layout()
 
 
-def speedup_figure(rows: Sequence[SweepRow], title: str = "", note: str = ""):  # type: ignore[no-untyped-def]
+def speedup_figure(rows: Sequence[SweepRow], title: str = "", note: str = "") -> Figure:
     """A matplotlib `Figure` of speedup vs bits (one line per bandwidth, ideal peak ratio dashed).
 
     Filled markers: every weight is pinned on chip; hollow: some weights stream from external memory.
@@ -98,13 +104,14 @@ def speedup_figure(rows: Sequence[SweepRow], title: str = "", note: str = ""):  
     for i, label in enumerate(labels):
         points = {r.bits: r for r in rows if r.bw == label}
         xs = [j for j, b in enumerate(bits) if b in points]
-        ys = [points[bits[j]].speedup for j in xs]
+        speedups = [points[bits[j]].speedup for j in xs]
+        ys = [math.nan if s is None else s for s in speedups]  # no reference: a gap, as matplotlib draws None
         (line,) = ax.plot(xs, ys, marker=markers[i % len(markers)], linewidth=1.6, label=describe_bw(label))
-        for j in xs:
+        for j, y in zip(xs, ys, strict=True):
             if not points[bits[j]].weights_fit:
                 ax.plot(
                     [j],
-                    [points[bits[j]].speedup],
+                    [y],
                     marker=line.get_marker(),
                     markerfacecolor="white",
                     color=line.get_color(),
@@ -131,7 +138,7 @@ def speedup_figure(rows: Sequence[SweepRow], title: str = "", note: str = ""):  
     return fig
 
 
-def save_figure(fig, path: str | Path) -> Path:  # type: ignore[no-untyped-def]
+def save_figure(fig: Figure, path: str | Path) -> Path:
     """Render `fig` in the format its suffix names and write it atomically, byte-stable."""
     import matplotlib
 

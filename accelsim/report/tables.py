@@ -56,7 +56,7 @@ def render(rows: Sequence[dict[str, Any]], fmt: str = "table", *, columns: Seque
     numeric = [all(_is_number(r.get(c)) for r in rows) for c in cols]
 
     def line(values: Sequence[str]) -> str:
-        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)]
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)]
         return "  ".join(parts).rstrip()
 
     out = [line(cols), line(["-" * w for w in widths])]

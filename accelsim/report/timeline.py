@@ -8,10 +8,14 @@ Drawn from the steady-state run's trace (`accelsim.model.engine.Trace`); matplot
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from accelsim.hardware.design import MB
 from accelsim.model.engine import Trace
 from accelsim.report.plot import plot_format, save_figure
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def _steps(points: list[tuple[float, float]], end: float) -> tuple[list[float], list[float]]:
@@ -24,7 +28,7 @@ def _steps(points: list[tuple[float, float]], end: float) -> tuple[list[float], 
     return xs, ys
 
 
-def timeline_figure(trace: Trace, clock_hz: float, title: str = ""):  # type: ignore[no-untyped-def]
+def timeline_figure(trace: Trace, clock_hz: float, title: str = "") -> Figure:
     """Three panels sharing the time axis (microseconds): compute per core, channel, SRAM per core."""
     from matplotlib.figure import Figure
 

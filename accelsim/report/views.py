@@ -231,7 +231,7 @@ def render_view(
     numeric = [all(_is_number(r.get(c.key)) or r.get(c.key) is None for r in rows) for c in specs]
 
     def line(values: Sequence[str]) -> str:
-        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values[:shown], widths, numeric)]
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values[:shown], widths, numeric, strict=False)]
         return "  ".join(parts).rstrip()
 
     out = [line([c.header for c in specs]), line(["-" * w for w in widths])]
@@ -317,7 +317,7 @@ def _llm_lines(t: Mapping[str, Any]) -> list[str]:
 def run_summary(totals: Mapping[str, Any]) -> str:
     """The run-level numbers of `accelsim run` as labelled lines (units in the words, each <= 100 columns).
 
-    `totals` is `SimResult.totals()` plus the area keys. Weights are pinned per core and may be
+    `totals` is `SimResult.totals()` (area included), with an LLM step's fields. Weights are pinned per core and may be
     pinned in part (the rest streams); energy is dynamic only: the model has no leakage term yet,
     and the line says so.
     """

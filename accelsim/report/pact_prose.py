@@ -132,7 +132,7 @@ def paper_statements(study: Study, opts: Options) -> tuple[str, list[tuple[str, 
     summary.append(
         (
             f"{PAPER_PEAK_4BIT:g}x peak -> {PAPER_SPEEDUP_4BIT_64:g}x speedup at 16 -> 4 bits, {bwc} GB/s",
-            f"{times(r4.peak_ratio)} peak -> {times(speedup_of(r4))} (other iso-area variants: section 2.3)",
+            f"{times(r4.peak_ratio)} peak -> {times(speedup_of(r4))} (other iso-area variants: section 2.3; modelling choices: section 2.4)",
             verdict,
         )
     )

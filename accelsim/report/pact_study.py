@@ -95,7 +95,7 @@ def reproduce(
     numbers["peak_4bit"] = row_at(main.rows, 4, "inf").peak_ratio
 
     say(f"{opts.main}: ablation")
-    ablation_text, ablation_numbers = ablation_section(opts.main, graph, opts, "2.3")
+    ablation_text, ablation_numbers = ablation_section(opts.main, graph, opts, "2.4")
     numbers.update(ablation_numbers)
 
     say(f"{opts.main}: first and last layers")

@@ -34,9 +34,11 @@ from accelsim.report.pact_analysis import (
     row_at,
     run_study,
 )
+from accelsim.report.pact_density import density_section
 from accelsim.report.pact_figures import (
     study_speedup_figure,
 )
+from accelsim.report.pact_first_last import first_last_section
 from accelsim.report.pact_options import (
     FIGURES,
     PAPER_BW_CONSTRAINED,
@@ -56,8 +58,6 @@ from accelsim.report.pact_prose import (
     times,
 )
 from accelsim.report.pact_sections import (
-    density_section,
-    first_last_section,
     others_section,
     sensitivity_section,
 )

@@ -116,3 +116,15 @@ def test_one_core_pooled_is_the_per_core_plan(graph, accel, bits):
     pooled = plan(g, replace(one, pooled_sram=True))
     assert pooled.layers == per_core.layers
     assert pooled.residency == per_core.residency
+
+
+def test_pooled_kv_cache_is_held_once_and_reported_as_an_even_share():
+    """GPT-2 decode: per core each core keeps a quarter of the cache; pooled, the pool keeps it whole
+    and each core's view is a quarter (rounded up), with every occupancy within its share."""
+    from accelsim.model.kv_cache import kv_cache_bits
+
+    graph = workloads.load("gpt2", phase="decode,ctx=128")
+    per_core = plan(graph, Accelerator()).residency
+    pooled = plan(graph, Accelerator(pooled_sram=True)).residency
+    assert per_core.kv_share_bits == pooled.kv_share_bits == -(-kv_cache_bits(graph) // 4) > 0
+    assert all(bits <= pooled.capacity_bits for row in pooled.occupancy for bits in row)

@@ -300,13 +300,15 @@ def _buffers(pools: _Pools, res_live: list[list[int]]) -> list[list[int]]:
     return buffers
 
 
-def _spread(rows: list[list[int]], cores: int) -> list[list[int]]:
+def _spread(rows: list[list[int]], pools: _Pools, cores: int) -> list[list[int]]:
     """Per-pool bits as per-core bits: one pool's evenly over `cores` (pooled), else as they are.
 
     The pooled plan's per-core view is an even share of the pool (what the event engine's prefetch
     room and timeline read); each core's share of an occupancy stays within its share of the pool.
     """
-    return [row if len(row) == cores else [-(-row[0] // cores)] * cores for row in rows]
+    if pools.count == cores:
+        return rows
+    return [[-(-row[0] // cores)] * cores for row in rows]
 
 
 def plan_memory(graph: LayerGraph, accel: Accelerator, mappings: dict[str, LayerMapping] | None = None) -> MemoryPlan:
@@ -361,11 +363,11 @@ def plan_memory(graph: LayerGraph, accel: Accelerator, mappings: dict[str, Layer
         layers=layers,
         resident=resident,
         owners=owners,
-        pinned_per_core=tuple(_spread([pinned_per_pool], cores)[0]),
-        occupancy=tuple(tuple(row) for row in _spread(occupancy, cores)),
-        live_per_core=tuple(tuple(row) for row in _spread(res_live, cores)),
+        pinned_per_core=tuple(_spread([pinned_per_pool], pools, cores)[0]),
+        occupancy=tuple(tuple(row) for row in _spread(occupancy, pools, cores)),
+        live_per_core=tuple(tuple(row) for row in _spread(res_live, pools, cores)),
         weight_bits=weight_bits(graph),
-        kv_share_bits=_spread([[kv_share]], cores)[0][0],
+        kv_share_bits=_spread([[kv_share]], pools, cores)[0][0],
     )
 
 

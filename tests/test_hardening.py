@@ -76,6 +76,8 @@ def _valid_field(name: str, v: object) -> bool:
         return _is_num(v) and math.isfinite(v) and 0 < v <= 1  # type: ignore[arg-type, operator]
     if name == "prefetch_layers":
         return _is_int(v) and v >= 0  # type: ignore[operator]
+    if name in ("pooled_sram", "all_or_nothing_weights"):  # the ablation switches: a bool, nothing else
+        return isinstance(v, bool)
     if name in ("mac_w_bits", "mac_a_bits"):
         return _is_int(v) and 1 <= v <= 32  # type: ignore[operator]
     if name == "dataflow":

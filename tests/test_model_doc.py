@@ -94,3 +94,14 @@ def test_sweep_figures_of_section_14():
     _in_doc(f"speedup goes from 4.40x to {rows[(4, '64')].speedup:.2f}x")
     _in_doc(f"at 32 GB/s from 5.68x to {rows[(4, '32')].speedup:.2f}x")
     _in_doc(f"traffic 51.3 -> {rows[(16, '64')].offchip_mb:.1f} MB per")
+
+
+def test_ablation_switch_numbers_of_section_6():
+    """The pooled-SRAM paragraph's ResNet-50 4-bit pinned weights, per core and pooled."""
+    from dataclasses import replace
+
+    g = workloads.load("resnet50").with_policy(policy_for(4, 8))
+    design = iso_area(Accelerator(), 4)
+    per_core = plan_memory(g, design).pinned_weight_bits / 8e6
+    pooled = plan_memory(g, replace(design, pooled_sram=True)).pinned_weight_bits / 8e6
+    _in_doc(f"pins all {pooled:.3f} MB of its weights (16 x 1 MB per core: {per_core:.3f} MB)")

@@ -125,3 +125,19 @@ def test_every_number_reproduce_prints_has_a_label(quick) -> None:
 
     _, report = quick
     assert set(report.numbers) <= set(NUMBER_LABELS)
+
+
+def test_ablation_has_the_memory_model_rows_computed_by_the_model(quick) -> None:
+    """Issue 11's pooled-SRAM and all-or-nothing rows are in the table with their numbers, inside
+    the stated band (the switches themselves: tests/test_memory_switches.py)."""
+    from accelsim.report.pact_ablation import ALL_OR_NOTHING, OLD_MEMORY, POOLED
+
+    _, report = quick
+    text = report.markdown.read_text()
+    n = report.numbers
+    for label in (POOLED, ALL_OR_NOTHING, OLD_MEMORY):
+        assert f"| {label} |" in text
+    assert f"{n['ablation_pooled_64']:.2f}x" in text and f"{n['ablation_all_or_nothing_64']:.2f}x" in text
+    assert n["ablation_band_64_lo"] <= n["ablation_all_or_nothing_64"] <= n["ablation_band_64_hi"]
+    assert n["ablation_band_32_lo"] <= n["ablation_default_32"] <= n["ablation_band_32_hi"]
+    assert "### 2.4 Ablation" in text  # its own number, after 2.3 Sensitivity

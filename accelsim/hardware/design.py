@@ -187,6 +187,13 @@ class Accelerator:
         controller may fetch later layers' DRAM operands into free SRAM (0 = no prefetch, layers
         load only when they start). Default 2, the smallest lookahead whose ResNet-50/VGG16/BERT
         results are within 1 % of an unbounded one (docs/model.md, "The event engine").
+    pooled_sram : bool
+        Ablation switch, not a config key (`accelsim reproduce`'s ablation table): True = one SRAM of
+        `sram_bytes` shared by every core, core-to-core traffic free, as the model before issue 10;
+        False (default) = each core owns `sram_bytes_per_core` (docs/model.md, "Ablation switches").
+    all_or_nothing_weights : bool
+        Ablation switch, not a config key: True = every weight is pinned when all of them fit, else
+        every weight streams, as the model before issue 10; False (default) = partial residency.
 
     Raises
     ------
@@ -213,6 +220,8 @@ class Accelerator:
     vector_lanes: int = 0
     vector_ops_per_cycle: float = 1.0
     prefetch_layers: int = 2
+    pooled_sram: bool = False
+    all_or_nothing_weights: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.tech_node, str) or not self.tech_node.strip():
@@ -250,6 +259,9 @@ class Accelerator:
             self, "vector_ops_per_cycle", _check_positive_float("vector_ops_per_cycle", self.vector_ops_per_cycle)
         )
         _check_int("prefetch_layers", self.prefetch_layers, lo=0)
+        for name in ("pooled_sram", "all_or_nothing_weights"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputError(name, getattr(self, name), "must be true or false")
         self._check_limits()
 
     def _check_limits(self) -> None:
@@ -317,6 +329,8 @@ class Accelerator:
             f"{_spaced(format_size(self.sram_bytes))} on chip"
             + (f", {bw} GB/s" if with_bw else "")
             + (f" at {self.dram_efficiency:.0%} sustained" if with_bw and self.dram_efficiency < 1 else "")
+            + (", pooled SRAM" if self.pooled_sram else "")
+            + (", all-or-nothing weights" if self.all_or_nothing_weights else "")
         )
 
     # --- serialisation ------------------------------------------------------------------------
@@ -324,7 +338,8 @@ class Accelerator:
         """The config-file form (`CONFIG_KEYS` order): ``{"tech": "14nm", "sram": "16MB", "bw": 64.0, ...}``.
 
         JSON-safe and exact: `from_dict` of it gives this accelerator back; unconstrained bandwidth
-        is the string ``"inf"``, never Infinity.
+        is the string ``"inf"``, never Infinity. The two ablation switches (`pooled_sram`,
+        `all_or_nothing_weights`) are not config keys and are left out.
         """
         return {
             "tech": self.tech_node,

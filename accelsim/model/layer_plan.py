@@ -15,6 +15,9 @@ sends to anywhere but its own SRAM crosses the network once:
   rows are ignored, as in the footprint); any other consumer, and every reader of a MatMul's second
   operand, receives the tensor over the network, each piece once (multicast), except the
   ``1/cores`` share that is already local.
+
+With `Accelerator.pooled_sram` (an ablation switch) every core reads one shared SRAM, so only the
+DRAM transfers cross the network: core-to-core moves and K-split reductions are free.
 """
 
 from __future__ import annotations
@@ -215,7 +218,9 @@ def plan(graph: LayerGraph, accel: Accelerator, mappings: dict[str, LayerMapping
             lp = _plan_gemm(graph, name, step, accel, mem)
         else:
             lp = _plan_other(graph, name, step, accel, mem)
-        noc = lp.traffic.total_bits + moved_bits(graph, name, mem, splits, accel.cores) + lp.reduce_bits
+        noc = lp.traffic.total_bits
+        if not accel.pooled_sram:  # a pooled SRAM moves nothing between cores (the ablation's premise)
+            noc += moved_bits(graph, name, mem, splits, accel.cores) + lp.reduce_bits
         layers.append(_with_noc(lp, noc))
     layers = vector_unit.overlap_with_producers(graph, layers)
     return Plan(graph.name, graph_batch(graph), accel, tuple(layers), mem)

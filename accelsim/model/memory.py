@@ -29,6 +29,12 @@ more SRAM or fewer bits never evicts anything and results are deterministic):
 
 Occupancy of core c at step s = pinned weights + resident activations + buffer <= SRAM, by
 construction (`MemoryPlan.occupancy`).
+
+Two ablation switches of `Accelerator` (default off; docs/model.md, "Ablation switches") give the
+model before issue 10 under the same rules: `pooled_sram` accounts one pool of every core's share
+(a layer's reserve and want are the sums over its cores, tensors and weights are held once, no
+replicas), and reports it per core as an even share; `all_or_nothing_weights` pins every weight
+when all of them fit the pin room, else none.
 """
 
 from __future__ import annotations
@@ -225,6 +231,7 @@ def _rooms(
     With `mappings` (the mapper's choices), a GEMM layer takes its split from its mapping.
     """
     rooms = _Rooms([], [], [], [], [])
+    want_with: dict[str, int]
     for name in order:
         if graph.layer(name).gemm() is None:
             split, reserve, want, want_with = Split(1, accel.cores, 1), 0, 0, dict[str, int]()
@@ -243,6 +250,71 @@ def _rooms(
     return rooms
 
 
+@dataclass(frozen=True, slots=True)
+class _Pools:
+    """The SRAM as the plan accounts it: `count` pools of `cap` bits, and per step the pools a layer
+    uses, the cores sharing each of them and the room it needs in each. Per core (default): one
+    pool per core. `Accelerator.pooled_sram`: one pool of every core's share, and a layer's room in
+    it the sum of its cores' rooms."""
+
+    count: int
+    cap: int
+    used: list[int]
+    sharing: list[int]  # real cores per pool at each step (1 per core; the layer's cores pooled)
+    reserve: list[int]
+    want: list[int]
+    want_with: list[dict[str, int]]
+
+
+def _pools(accel: Accelerator, rooms: _Rooms) -> _Pools:
+    cap = accel.sram_bytes_per_core * 8
+    if not accel.pooled_sram:
+        return _Pools(accel.cores, cap, rooms.used, [1] * len(rooms.used), rooms.reserve, rooms.want, rooms.want_with)
+    n = rooms.used
+    return _Pools(
+        1,
+        cap * accel.cores,
+        [1] * len(n),
+        n,
+        [r * u for r, u in zip(rooms.reserve, n, strict=True)],
+        [w * u for w, u in zip(rooms.want, n, strict=True)],
+        [{k: v * u for k, v in ww.items()} for ww, u in zip(rooms.want_with, n, strict=True)],
+    )
+
+
+def _resident(live: Liveness, owners: dict[str, int], all_live: list[list[int]], pools: _Pools) -> dict[str, bool]:
+    """Rule 3: a keepable tensor stays on chip when every step of its life leaves its readers' want."""
+    return {
+        t.name: _keepable(t)
+        and all(
+            all_live[s][c] + (pools.want_with[s].get(t.name, pools.want[s]) if c < pools.used[s] else 0) <= pools.cap
+            for s in range(t.start, t.end + 1)
+            for c in range(owners[t.name])
+        )
+        for t in live.tensors
+    }
+
+
+def _buffers(pools: _Pools, res_live: list[list[int]]) -> list[list[int]]:
+    """Rule 4: each used pool streams through its reserve, up to its want, in the room left."""
+    buffers = _per_core(len(pools.used), pools.count)
+    for s, row in enumerate(buffers):
+        for c in range(pools.used[s]):
+            row[c] = max(pools.reserve[s], min(pools.want[s], pools.cap - res_live[s][c]))
+    return buffers
+
+
+def _spread(rows: list[list[int]], pools: _Pools, cores: int) -> list[list[int]]:
+    """Per-pool bits as per-core bits: one pool's evenly over `cores` (pooled), else as they are.
+
+    The pooled plan's per-core view is an even share of the pool (what the event engine's prefetch
+    room and timeline read); each core's share of an occupancy stays within its share of the pool.
+    """
+    if pools.count == cores:
+        return rows
+    return [[-(-row[0] // cores)] * cores for row in rows]
+
+
 def plan_memory(graph: LayerGraph, accel: Accelerator, mappings: dict[str, LayerMapping] | None = None) -> MemoryPlan:
     """The per-core memory plan of `graph` on `accel` (rules in the module docstring).
 
@@ -251,67 +323,73 @@ def plan_memory(graph: LayerGraph, accel: Accelerator, mappings: dict[str, Layer
     Raises InputError when a core cannot hold one layer's minimal streaming tile.
     """
     live = liveness(graph)
-    cap, cores, steps = accel.sram_bytes_per_core * 8, accel.cores, len(live.order)
+    steps = len(live.order)
     rooms = _rooms(graph, live.order, accel, mappings)
-    splits, used, reserve, want, want_with = rooms.splits, rooms.used, rooms.reserve, rooms.want, rooms.want_with
+    pools = _pools(accel, rooms)
     index = {name: i for i, name in enumerate(live.order)}
-    owners = {t.name: (used[index[t.name]] if t.name in index else cores) for t in live.tensors}
-    all_live = _live_per_core(live, owners, steps, cores, lambda t: _keepable(t))
-    resident = {
-        t.name: _keepable(t)
-        and all(
-            all_live[s][c] + (want_with[s].get(t.name, want[s]) if c < used[s] else 0) <= cap
-            for s in range(t.start, t.end + 1)
-            for c in range(owners[t.name])
-        )
-        for t in live.tensors
-    }
-    res_live = _live_per_core(live, owners, steps, cores, lambda t: resident[t.name])
-    buffers = _per_core(steps, cores)
-    for s in range(steps):
-        for c in range(used[s]):
-            buffers[s][c] = max(reserve[s], min(want[s], cap - res_live[s][c]))
+    owners = {t.name: (pools.used[index[t.name]] if t.name in index else pools.count) for t in live.tensors}
+    all_live = _live_per_core(live, owners, steps, pools.count, lambda t: _keepable(t))
+    resident = _resident(live, owners, all_live, pools)
+    res_live = _live_per_core(live, owners, steps, pools.count, lambda t: resident[t.name])
+    buffers = _buffers(pools, res_live)
     # pin room counts every keepable activation (spilled ones too) so that it only grows with SRAM
     pin_room = [
-        min((max(0, cap - all_live[s][c] - buffers[s][c]) for s in range(steps)), default=cap) for c in range(cores)
+        min((max(0, pools.cap - all_live[s][c] - buffers[s][c]) for s in range(steps)), default=pools.cap)
+        for c in range(pools.count)
     ]
     pin_room, kv_share = kv_cache.place(graph, pin_room, resident, live.tensors)  # the cache before weights
     lms = [
-        (mappings[name] if mappings is not None and name in mappings else fixed_mapping(accel, splits[s]))
+        (mappings[name] if mappings is not None and name in mappings else fixed_mapping(accel, rooms.splits[s]))
         for s, name in enumerate(live.order)
     ]
-    pinned, pinned_per_core = _pin_weights(graph, live.order, lms, accel, pin_room)
+    pinned, pinned_per_pool = _pin_weights(graph, live.order, lms, accel, pin_room)
     layers = tuple(
-        LayerMemory(
-            name=name,
-            split=splits[s],
-            cores_used=used[s],
-            reserve_bits=reserve[s],
-            want_bits=want[s],
-            weight_bits=graph.layer(name).weight_elems * graph.precision(name).w_bits,
-            slice_bits=weight_slices(graph, name, splits[s], lms[s].pack),
-            pinned=name in pinned,
-            budget_bits=min(buffers[s][: used[s]], default=0),
-            mapping=lms[s] if graph.layer(name).gemm() is not None else None,
+        _layer_memory(
+            graph,
+            name,
+            rooms,
+            s,
+            lms[s],
+            name in pinned,
+            min(buffers[s][: pools.used[s]], default=0) // pools.sharing[s],
         )
         for s, name in enumerate(live.order)
     )
-    occupancy = tuple(
-        tuple(pinned_per_core[c] + kv_share + res_live[s][c] + buffers[s][c] for c in range(cores))
+    occupancy = [
+        [pinned_per_pool[c] + kv_share + res_live[s][c] + buffers[s][c] for c in range(pools.count)]
         for s in range(steps)
-    )
+    ]
+    cores = accel.cores
     return MemoryPlan(
-        capacity_bits=cap,
+        capacity_bits=accel.sram_bytes_per_core * 8,
         cores=cores,
         liveness=live,
         layers=layers,
         resident=resident,
         owners=owners,
-        pinned_per_core=tuple(pinned_per_core),
-        occupancy=occupancy,
-        live_per_core=tuple(tuple(row) for row in res_live),
+        pinned_per_core=tuple(_spread([pinned_per_pool], pools, cores)[0]),
+        occupancy=tuple(tuple(row) for row in _spread(occupancy, pools, cores)),
+        live_per_core=tuple(tuple(row) for row in _spread(res_live, pools, cores)),
         weight_bits=weight_bits(graph),
-        kv_share_bits=kv_share,
+        kv_share_bits=_spread([[kv_share]], pools, cores)[0][0],
+    )
+
+
+def _layer_memory(
+    graph: LayerGraph, name: str, rooms: _Rooms, s: int, lm: LayerMapping, pinned: bool, budget: int
+) -> LayerMemory:
+    """One layer's decisions (`budget_bits`: its streaming room on its tightest used core)."""
+    return LayerMemory(
+        name=name,
+        split=rooms.splits[s],
+        cores_used=rooms.used[s],
+        reserve_bits=rooms.reserve[s],
+        want_bits=rooms.want[s],
+        weight_bits=graph.layer(name).weight_elems * graph.precision(name).w_bits,
+        slice_bits=weight_slices(graph, name, rooms.splits[s], lm.pack),
+        pinned=pinned,
+        budget_bits=budget,
+        mapping=lm if graph.layer(name).gemm() is not None else None,
     )
 
 
@@ -333,7 +411,11 @@ def _live_per_core(
 def _pin_weights(
     graph: LayerGraph, order: tuple[str, ...], lms: list[LayerMapping], accel: Accelerator, room: list[int]
 ) -> tuple[set[str], list[int]]:
-    """Pin weight slices by benefit per byte into `room` bits per core, stopping at the first miss."""
+    """Pin weight slices by benefit per byte into `room` bits per pool, stopping at the first miss.
+
+    Pooled SRAM keeps one copy of a layer's weights (no replicas, so the key is `cycles`);
+    all-or-nothing keeps every weight or none.
+    """
     view = mapping.array_view(accel)
     items = []
     for s, name in enumerate(order):
@@ -341,17 +423,23 @@ def _pin_weights(
         if gemm is None or not graph.layer(name).weight_elems:
             continue
         cycles = slowest_cycles(gemm, lms[s], view)
-        items.append((max(1, cycles) * lms[s].split.m, s, name))
+        replicas = 1 if accel.pooled_sram else lms[s].split.m
+        items.append((max(1, cycles) * replicas, s, name))
     pinned: set[str] = set()
-    per_core = [0] * accel.cores
+    per_pool = [0] * len(room)
     for _, s, name in sorted(items):
-        slices = weight_slices(graph, name, lms[s].split, lms[s].pack)
-        if any(per_core[c] + bits > room[c] for c, bits in enumerate(slices)):
+        if accel.pooled_sram:
+            slices: tuple[int, ...] = (graph.layer(name).weight_elems * graph.precision(name).w_bits,)
+        else:
+            slices = weight_slices(graph, name, lms[s].split, lms[s].pack)
+        if any(per_pool[c] + bits > room[c] for c, bits in enumerate(slices)):
             break
         for c, bits in enumerate(slices):
-            per_core[c] += bits
+            per_pool[c] += bits
         pinned.add(name)
-    return pinned, per_core
+    if accel.all_or_nothing_weights and len(pinned) < len(items):
+        return set(), [0] * len(room)
+    return pinned, per_pool
 
 
 __all__ = ["LayerMemory", "MemoryPlan", "fixed_mapping", "layer_footprint", "plan_memory", "weight_slices"]

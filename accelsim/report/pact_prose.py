@@ -8,6 +8,7 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
+from accelsim.explore.record import SweepRow
 from accelsim.hardware.bandwidth import describe_bw
 from accelsim.hardware.design import MB, Accelerator, iso_area
 from accelsim.report.pact_analysis import (
@@ -82,32 +83,38 @@ def sweep_table(study: Study, opts: Options) -> str:
     return md_table(headers, rows)
 
 
-def paper_statements(study: Study, opts: Options) -> tuple[str, list[tuple[str, str, str]], dict[str, float]]:
-    """PACT's Fig. 6(c) statements against the main study, each with a generated explanation."""
-    rows = study.rows
-    bwc = PAPER_BW_CONSTRAINED
-    top = max(opts.bits)
+#: One paper statement: its markdown lines and its summary-table row (PACT says, model, verdict).
+Statement = tuple[list[str], tuple[str, str, str]]
+
+
+def _efficiencies(rows: Sequence[SweepRow], opts: Options) -> dict[int, float]:
+    """Speedup / peak ratio at unconstrained bandwidth, per precision."""
+    return {b: efficiency_of(row_at(rows, b, "inf")) for b in opts.bits}
+
+
+def _slowdowns(rows: Sequence[SweepRow], opts: Options) -> tuple[float, float]:
+    """Time at the paper's constrained bandwidth over unconstrained: the widest design's, the 4-bit one's."""
+    bwc, top = PAPER_BW_CONSTRAINED, max(opts.bits)
+    slow_base = row_at(rows, top, bwc).seconds_per_image / row_at(rows, top, "inf").seconds_per_image
+    slow_4 = row_at(rows, 4, bwc).seconds_per_image / row_at(rows, 4, "inf").seconds_per_image
+    return slow_base, slow_4
+
+
+def _peak_statement(rows: Sequence[SweepRow], opts: Options) -> Statement:
+    """1. "4x peak -> 4.5x at 64 GB/s", with the exact identity that explains the model's value."""
+    bwc, top = PAPER_BW_CONSTRAINED, max(opts.bits)
     r4, r4inf = row_at(rows, 4, bwc), row_at(rows, 4, "inf")
-    base_bw, base_inf = row_at(rows, top, bwc), row_at(rows, top, "inf")
+    base_bw = row_at(rows, top, bwc)
     # exact identity: speedup(bw) = speedup(inf) * slowdown_base(bw) / slowdown_design(bw)
-    slow_base = base_bw.seconds_per_image / base_inf.seconds_per_image
-    slow_4 = r4.seconds_per_image / r4inf.seconds_per_image
+    slow_base, slow_4 = _slowdowns(rows, opts)
     need_base = PAPER_SPEEDUP_4BIT_64 / speedup_of(r4inf) * slow_4
     super_linear = speedup_of(r4) > r4.peak_ratio
-    eff = {b: efficiency_of(row_at(rows, b, "inf")) for b in opts.bits}
-    near = [b for b in opts.bits if b >= 4 and b < top]
-    near_ok = all(eff[b] >= NEAR_LINEAR for b in near)
-    drop = eff[4] - eff[2]
-    out: list[str] = ["### 2.2 Against the paper's statements", ""]
-    summary: list[tuple[str, str, str]] = []
-
-    # 1. 4x peak -> 4.5x at 64 GB/s
     verdict = paper_verdict(speedup_of(r4), PAPER_SPEEDUP_4BIT_64)
     if verdict != "matches" and super_linear:
         verdict = "super-linear as in the paper, but the value " + verdict
     elif not super_linear:
         verdict = "does not match (not super-linear)"
-    out += [
+    lines = [
         f'**1. "16 to 4 bits leads to a {PAPER_PEAK_4BIT:g}x increase in peak FLOPs but a {PAPER_SPEEDUP_4BIT_64:g}x '
         f'improvement in performance" ({bwc} GB/s).** Model: {times(r4.peak_ratio)} peak, {times(speedup_of(r4))} '
         f"({relative_to_paper(speedup_of(r4), PAPER_SPEEDUP_4BIT_64)} vs the paper) — {verdict}.",
@@ -130,18 +137,24 @@ def paper_statements(study: Study, opts: Options) -> tuple[str, list[tuple[str, 
         f"section 2), not tuned to the paper.",
         "",
     ]
-    summary.append(
-        (
-            f"{PAPER_PEAK_4BIT:g}x peak -> {PAPER_SPEEDUP_4BIT_64:g}x speedup at 16 -> 4 bits, {bwc} GB/s",
-            f"{times(r4.peak_ratio)} peak -> {times(speedup_of(r4))} (other iso-area variants: section 2.3)",
-            verdict,
-        )
+    summary = (
+        f"{PAPER_PEAK_4BIT:g}x peak -> {PAPER_SPEEDUP_4BIT_64:g}x speedup at 16 -> 4 bits, {bwc} GB/s",
+        f"{times(r4.peak_ratio)} peak -> {times(speedup_of(r4))} "
+        "(other iso-area variants: section 2.3; modelling choices: section 2.4)",
+        verdict,
     )
+    return lines, summary
 
-    # 2. near-linear to 4 bits, unconstrained
+
+def _near_linear_statement(rows: Sequence[SweepRow], opts: Options) -> Statement:
+    """2. "near-linear up to 4 bits" without a bandwidth limit, read as efficiency >= NEAR_LINEAR."""
+    top = max(opts.bits)
+    eff = _efficiencies(rows, opts)
+    near = [b for b in opts.bits if b >= 4 and b < top]
+    near_ok = all(eff[b] >= NEAR_LINEAR for b in near)
     effs = ", ".join(f"{eff[b]:.2f} at {b} bits" for b in near)
     verdict = "matches" if near_ok else "does not match"
-    out += [
+    lines = [
         f'**2. "In the bandwidth unconstrained scenario ... a near-linear increase in performance for up-to 4 '
         f'bits".** Model efficiency (speedup / peak ratio, unconstrained): {effs}. Reading near-linear as an '
         f"efficiency of at least {NEAR_LINEAR:g}: {verdict}.",
@@ -149,25 +162,32 @@ def paper_statements(study: Study, opts: Options) -> tuple[str, list[tuple[str, 
     ]
     if not near_ok:
         worst = min(near, key=lambda b: eff[b])
-        out += [
+        lines += [
             f"Why: at {worst} bits the design keeps {percent(row_at(rows, worst, 'inf').utilization)} of its MAC slots "
-            f"busy vs {percent(base_inf.utilization)} at {top} bits (section 3 shows the per-layer losses: the "
-            f"{opts.first_last_bits}-bit first and last layers and the layers that do not divide evenly over more "
-            f"MACs).",
+            f"busy vs {percent(row_at(rows, top, 'inf').utilization)} at {top} bits (section 3 shows the per-layer "
+            f"losses: the {opts.first_last_bits}-bit first and last layers and the layers that do not divide evenly "
+            f"over more MACs).",
             "",
         ]
-    summary.append(("near-linear speedup up to 4 bits, unconstrained bandwidth", effs, verdict))
+    return lines, ("near-linear speedup up to 4 bits, unconstrained bandwidth", effs, verdict)
 
-    # 3. small drop at 2 bits
+
+def _edge_share(study: Study, opts: Options, bits: int) -> tuple[float, int, float]:
+    """At `bits`, unconstrained: the first/last layers' share of the time, their gang, the body's utilization."""
+    _, res = study.run(opts, bits, "inf", True)
+    edge = edge_layers(res, bits)
+    body = {layer.name for layer in res.layers if layer.macs} - edge
+    gang = max((layer.gang for layer in res.layers if layer.name in edge), default=1)
+    return layer_time(res, edge) / layer_time(res), gang, utilization(res, body)
+
+
+def _drop_statement(study: Study, opts: Options) -> Statement:
+    """3. "a small drop at 2 bits", explained by the first/last layers' share and the body's utilization."""
+    rows = study.rows
+    eff = _efficiencies(rows, opts)
+    drop = eff[4] - eff[2]
     verdict = "matches" if drop > 0 else "does not match"
-    parts = []
-    for b in (4, 2):
-        _, res = study.run(opts, b, "inf", True)
-        edge = edge_layers(res, b)
-        body = {layer.name for layer in res.layers if layer.macs} - edge
-        gang = max((layer.gang for layer in res.layers if layer.name in edge), default=1)
-        parts.append((b, layer_time(res, edge) / layer_time(res), gang, utilization(res, body)))
-    (b4, sh4, g4, u4), (b2, sh2, g2, u2) = parts
+    (sh4, g4, u4), (sh2, g2, u2) = _edge_share(study, opts, 4), _edge_share(study, opts, 2)
     why_drop = (
         f"the first and last layers stay at {opts.first_last_bits} bits, i.e. run at 1/{g2} of the 2-bit design's "
         f"peak rate (1/{g4} at 4 bits), so their share of the time grows from {percent(sh4)} at 4 bits to "
@@ -179,7 +199,7 @@ def paper_statements(study: Study, opts: Options) -> tuple[str, list[tuple[str, 
             else f"the body's utilization itself does not fall ({u4:.2f} -> {u2:.2f})."
         )
     )
-    out += [
+    lines = [
         f'**3. "... and a small drop at extreme quantization levels (2 bits)".** Model: efficiency '
         f"{eff[4]:.2f} at 4 bits -> {eff[2]:.2f} at 2 bits (speedup {times(speedup_of(row_at(rows, 2, 'inf')))} of "
         f"{times(row_at(rows, 2, 'inf').peak_ratio)} peak) — {verdict}"
@@ -188,38 +208,64 @@ def paper_statements(study: Study, opts: Options) -> tuple[str, list[tuple[str, 
         f"Why: {why_drop}",
         "",
     ]
-    summary.append(("small drop at 2 bits, unconstrained", f"efficiency {eff[4]:.2f} -> {eff[2]:.2f}", verdict))
+    return lines, ("small drop at 2 bits, unconstrained", f"efficiency {eff[4]:.2f} -> {eff[2]:.2f}", verdict)
 
-    # 4. constrained systems super-linear
-    sl = [
+
+def _super_linear_mechanism(rows: Sequence[SweepRow], opts: Options, points: list[tuple[str, int]]) -> str:
+    """Whether the super-linear points are the ones whose weights start to fit on chip."""
+    top = max(opts.bits)
+    fit_flip = [
+        (bw, b) for bw, b in points if row_at(rows, b, bw).weights_fit and not row_at(rows, top, bw).weights_fit
+    ]
+    if points and fit_flip == points:
+        return (
+            f"Every one of them is a point whose weights fit on chip while the {top}-bit baseline's do "
+            f"not: the saved traffic, not the extra MACs, makes the difference."
+        )
+    if points:
+        return (
+            f"{len(fit_flip)} of the {len(points)} are points whose weights fit on chip while the {top}-bit "
+            f"baseline's do not; the others gain from less traffic per image at fewer bits."
+        )
+    return "No design point beats its peak ratio at a constrained bandwidth."
+
+
+def _super_linear_statement(rows: Sequence[SweepRow], opts: Options) -> Statement:
+    """4. "constrained systems are super-linear": every constrained point above its peak ratio."""
+    top = max(opts.bits)
+    points = [
         (bw, b)
         for bw in opts.bandwidths
         if bw != "inf"
         for b in opts.bits
         if b < top and speedup_of(row_at(rows, b, bw)) > row_at(rows, b, bw).peak_ratio
     ]
-    listed = ", ".join(f"{b} bits @ {bw} GB/s ({times(speedup_of(row_at(rows, b, bw)))})" for bw, b in sl) or "none"
-    verdict = "matches" if sl else "does not match"
-    fit_flip = [(bw, b) for bw, b in sl if row_at(rows, b, bw).weights_fit and not row_at(rows, top, bw).weights_fit]
-    if sl and fit_flip == sl:
-        mechanism = (
-            f"Every one of them is a point whose weights fit on chip while the {top}-bit baseline's do "
-            f"not: the saved traffic, not the extra MACs, makes the difference."
-        )
-    elif sl:
-        mechanism = (
-            f"{len(fit_flip)} of the {len(sl)} are points whose weights fit on chip while the {top}-bit "
-            f"baseline's do not; the others gain from less traffic per image at fewer bits."
-        )
-    else:
-        mechanism = "No design point beats its peak ratio at a constrained bandwidth."
-    out += [
+    listed = ", ".join(f"{b} bits @ {bw} GB/s ({times(speedup_of(row_at(rows, b, bw)))})" for bw, b in points) or "none"
+    verdict = "matches" if points else "does not match"
+    lines = [
         f'**4. "Practical systems, whose bandwidths are constrained, (surprisingly) exhibit a super-linear '
         f'growth in performance with quantization."** Super-linear points in the model: {listed} — {verdict}. '
-        + mechanism,
+        + _super_linear_mechanism(rows, opts, points),
         "",
     ]
-    summary.append(("super-linear growth when bandwidth is constrained", listed, verdict))
+    return lines, ("super-linear growth when bandwidth is constrained", listed, verdict)
+
+
+def paper_statements(study: Study, opts: Options) -> tuple[str, list[tuple[str, str, str]], dict[str, float]]:
+    """PACT's Fig. 6(c) statements against the main study, each with a generated explanation."""
+    rows = study.rows
+    out: list[str] = ["### 2.2 Against the paper's statements", ""]
+    summary: list[tuple[str, str, str]] = []
+    for lines, row in (
+        _peak_statement(rows, opts),
+        _near_linear_statement(rows, opts),
+        _drop_statement(study, opts),
+        _super_linear_statement(rows, opts),
+    ):
+        out += lines
+        summary.append(row)
+    r4, r4inf = row_at(rows, 4, PAPER_BW_CONSTRAINED), row_at(rows, 4, "inf")
+    eff = _efficiencies(rows, opts)
     numbers = {
         "speedup_4bit_bw": speedup_of(r4),
         "speedup_4bit_inf": speedup_of(r4inf),
@@ -227,7 +273,7 @@ def paper_statements(study: Study, opts: Options) -> tuple[str, list[tuple[str, 
         "efficiency_inf_8bit": eff.get(8, math.nan),
         "efficiency_inf_4bit": eff[4],
         "efficiency_inf_2bit": eff[2],
-        "base_slowdown_bw": slow_base,
+        "base_slowdown_bw": _slowdowns(rows, opts)[0],
     }
     return "\n".join(out), summary, numbers
 

@@ -28,15 +28,19 @@ from pathlib import Path
 
 from accelsim.atomic import atomic_write
 from accelsim.hardware.design import default_scale
+from accelsim.ir.graph import LayerGraph
 from accelsim.report.pact_ablation import ablation_section
 from accelsim.report.pact_analysis import (
+    Study,
     load_graph,
     row_at,
     run_study,
 )
+from accelsim.report.pact_density import density_section
 from accelsim.report.pact_figures import (
     study_speedup_figure,
 )
+from accelsim.report.pact_first_last import first_last_section
 from accelsim.report.pact_options import (
     FIGURES,
     PAPER_BW_CONSTRAINED,
@@ -56,11 +60,67 @@ from accelsim.report.pact_prose import (
     times,
 )
 from accelsim.report.pact_sections import (
-    density_section,
-    first_last_section,
     others_section,
     sensitivity_section,
 )
+
+REGENERATE = "\n".join(
+    [
+        "## 5. How to regenerate",
+        "",
+        "```",
+        "accelsim reproduce --out docs            # or: python -m accelsim reproduce",
+        "```",
+        "",
+        "It rewrites this file and docs/figures/*.png deterministically (no dates or timings in the files; PNGs "
+        "carry no software or date metadata). `--quick` runs a reduced set for tests. Change the model, rerun, "
+        "and the numbers above follow.",
+        "",
+    ]
+)
+
+
+def main_studies(graph: LayerGraph, opts: Options) -> tuple[dict[tuple[str, str], Study], Study]:
+    """The main network's study per placement, and the default placement's (run on its own if not listed)."""
+    studies = {(m, s): run_study(opts.main, graph, opts, m, s) for m, s in opts.placements}
+    default = ("configurable", default_scale("configurable"))
+    main = studies[default] if default in studies else run_study(opts.main, graph, opts, *default)
+    return studies, main
+
+
+def main_section(main: Study, main_fig: FigureInfo, opts: Options, statements: str, rest: list[str]) -> str:
+    """Section 2: the default system's sweep, the paper's statements, then `rest` (sensitivity, ablation)."""
+    name = display(opts.main)
+    text = [
+        f"## 2. {name} iso-area speedup (PACT Fig. 6(c))",
+        "",
+        "### 2.1 The default system",
+        "",
+        f"![{name} speedup](figures/{main_fig.name})",
+        "",
+        f"*{main_fig.caption}*",
+        "",
+        sweep_table(main, opts),
+        "",
+        "Efficiency = speedup / peak ratio at unconstrained bandwidth (1 = the ideal iso-area gain); "
+        f'"stalled" = share of the time the cores wait on the external memory at {PAPER_BW_CONSTRAINED} GB/s; '
+        "off-chip MB/image is the steady state (a model whose weights fit loads them once).",
+        "",
+        statements,
+        *rest,
+    ]
+    return "\n".join(text)
+
+
+def summary_section(opts: Options, density_2bit: float, rows: list[tuple[str, str, str]]) -> str:
+    """The summary table: PACT's density claim, then each statement's row (`rows`)."""
+    density = (
+        f"~{PAPER_DENSITY_2BIT:g}x MAC density 16 -> 2 bits (Fig. 6(b))",
+        times(density_2bit),
+        f"{paper_verdict(density_2bit, PAPER_DENSITY_2BIT)} (calibrated to it)",
+    )
+    table = md_table(["PACT says", f"this model ({display(opts.main)})", "verdict"], [density, *rows])
+    return "\n".join(["## Summary", "", table, ""])
 
 
 def reproduce(
@@ -86,16 +146,14 @@ def reproduce(
 
     say(f"{opts.main}: iso-area sweeps ({len(opts.placements)} placements)")
     graph = load_graph(opts.main)
-    studies = {(m, s): run_study(opts.main, graph, opts, m, s) for m, s in opts.placements}
-    default = ("configurable", default_scale("configurable"))
-    main = studies[default] if default in studies else run_study(opts.main, graph, opts, *default)
+    studies, main = main_studies(graph, opts)
     main_fig = study_speedup_figure(main, opts, figdir, 2)
     statements, summary, more = paper_statements(main, opts)
     numbers.update(more)
     numbers["peak_4bit"] = row_at(main.rows, 4, "inf").peak_ratio
 
     say(f"{opts.main}: ablation")
-    ablation_text, ablation_numbers = ablation_section(opts.main, graph, opts, "2.3")
+    ablation_text, ablation_numbers = ablation_section(opts.main, graph, opts, "2.4")
     numbers.update(ablation_numbers)
 
     say(f"{opts.main}: first and last layers")
@@ -105,58 +163,20 @@ def reproduce(
     others_text, other_figs = "", list[FigureInfo]()
     if opts.others:
         say(f"other networks: {', '.join(opts.others)}")
+        default = ("configurable", default_scale("configurable"))
         others = [run_study(name, load_graph(name), opts, *default) for name in opts.others]
         others_text, other_figs = others_section(others, opts, figdir, 4)
 
-    name = display(opts.main)
-    summary_rows = [
-        (
-            f"~{PAPER_DENSITY_2BIT:g}x MAC density 16 -> 2 bits (Fig. 6(b))",
-            times(numbers["density_2bit"]),
-            f"{paper_verdict(numbers['density_2bit'], PAPER_DENSITY_2BIT)} (calibrated to it)",
-        ),
-        *summary,
-        fl_summary,
-    ]
-    main_text = [
-        f"## 2. {name} iso-area speedup (PACT Fig. 6(c))",
-        "",
-        "### 2.1 The default system",
-        "",
-        f"![{name} speedup](figures/{main_fig.name})",
-        "",
-        f"*{main_fig.caption}*",
-        "",
-        sweep_table(main, opts),
-        "",
-        "Efficiency = speedup / peak ratio at unconstrained bandwidth (1 = the ideal iso-area gain); "
-        f'"stalled" = share of the time the cores wait on the external memory at {PAPER_BW_CONSTRAINED} GB/s; '
-        "off-chip MB/image is the steady state (a model whose weights fit loads them once).",
-        "",
-        statements,
-        sensitivity_section(opts.main, graph, opts, studies),
-        ablation_text,
-    ]
     sections_md = [
         header(opts),
-        "## Summary",
-        "",
-        md_table(["PACT says", f"this model ({name})", "verdict"], summary_rows),
-        "",
+        summary_section(opts, numbers["density_2bit"], [*summary, fl_summary]),
         density_text,
-        "\n".join(main_text),
+        main_section(
+            main, main_fig, opts, statements, [sensitivity_section(opts.main, graph, opts, studies), ablation_text]
+        ),
         fl_text,
         *([others_text] if others_text else []),
-        "## 5. How to regenerate",
-        "",
-        "```",
-        "accelsim reproduce --out docs            # or: python -m accelsim reproduce",
-        "```",
-        "",
-        "It rewrites this file and docs/figures/*.png deterministically (no dates or timings in the files; PNGs "
-        "carry no software or date metadata). `--quick` runs a reduced set for tests. Change the model, rerun, "
-        "and the numbers above follow.",
-        "",
+        REGENERATE,
     ]
     text = "\n".join(sections_md)
     md = out / REPORT

@@ -126,6 +126,8 @@ def test_energy_objective_picks_no_costlier_mapping_on_its_own_estimate():
         e = mapper._cost(layer, by_energy, mapspace.slowest_cycles(layer.gemm, by_energy, _view(layer)), FLEX, 8.0)
         lat = mapper._cost(layer, by_latency, mapspace.slowest_cycles(layer.gemm, by_latency, _view(layer)), FLEX, 8.0)
         assert e is not None and lat is not None
+        (e, e_map), (lat, lat_map) = e, lat
+        assert e_map == by_energy and lat_map == by_latency  # the chosen tiling is the one costed
         assert e[1] <= lat[1] and lat[0] <= e[0]
 
 

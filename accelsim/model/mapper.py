@@ -34,7 +34,7 @@ that matches SCALE-Sim. ``--mapper search`` searches every layer's mapping space
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import tech
@@ -42,7 +42,7 @@ from accelsim.errors import InputError
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
 from accelsim.ir.layers import GemmView
-from accelsim.model import energy, mapping, mapspace, traffic
+from accelsim.model import energy, mapping, mapspace, tiling, traffic
 from accelsim.model.layer_plan import _input_operands
 from accelsim.model.liveness import gemm_operand_elems
 from accelsim.model.mapspace import LayerMapping
@@ -82,7 +82,7 @@ class _Layer:
     out: Operand
     w_bits: int
     a_bits: int
-    budget_bits: int
+    free_bits: int  # SRAM per core not held by resident activations at the layer's step (tightest core)
     macs: int
     fixed: LayerMapping  # the fixed mapper's choice: first in the search order
 
@@ -149,7 +149,8 @@ def _context(graph: LayerGraph, name: str, step: int, mem: MemoryPlan) -> _Layer
     b = Operand(b_elems, b_bits, ON_CHIP if lm.pinned else STREAM) if layer.weight_elems else inputs[1]
     out = Operand(layer.out_elems, graph.output_bits(name), ON_CHIP if mem.resident[name] else STREAM)
     assert lm.mapping is not None  # a GEMM layer's memory record carries its (fixed) mapping
-    return _Layer(gemm, inputs[0], b, out, p.w_bits, p.a_bits, lm.budget_bits, layer.macs, lm.mapping)
+    free = mem.capacity_bits - max(mem.live_per_core[step], default=0)
+    return _Layer(gemm, inputs[0], b, out, p.w_bits, p.a_bits, free, layer.macs, lm.mapping)
 
 
 def best_mapping(layer: _Layer, accel: Accelerator, objective: str, memory_pj_per_bit: float) -> LayerMapping:
@@ -180,25 +181,34 @@ def _search(layer: _Layer, accel: Accelerator, objective: str, pj: float) -> Lay
     for i in order:
         if best is not None and objective == "latency" and cycles[i] > best[0][0]:
             break  # latency >= compute: no later candidate can win
-        cost = _cost(layer, space[i], cycles[i], accel, pj)
-        if cost is None:
+        costed = _cost(layer, space[i], cycles[i], accel, pj)
+        if costed is None:
             continue
+        cost, tiled = costed
         score = _score(cost, objective) + (i,)
         if best is None or score < best[0]:
-            best = (score, space[i])
+            best = (score, tiled)
     if best is None:  # no mapping fits a tile: the memory plan raises the error with the layer's name
         return space[0]
     return best[1]
 
 
-def _cost(layer: _Layer, lm: LayerMapping, cycles: int, accel: Accelerator, pj: float) -> tuple[float, float] | None:
-    """(latency cycles, energy pJ) of one candidate, or None when its minimal tile does not fit."""
+def _cost(
+    layer: _Layer, lm: LayerMapping, cycles: int, accel: Accelerator, pj: float
+) -> tuple[tuple[float, float], LayerMapping] | None:
+    """((latency cycles, energy pJ), `lm` with its best tiling), or None when no tiling fits."""
     pg = mapspace.packed_gemm(layer.gemm, lm.pack)
     fp = traffic.footprint(pg, lm.split, accel, layer.a, layer.b, layer.out.bits, lm.dataflow)
-    budget = max(layer.budget_bits, traffic.tile_need_bits(fp))
-    if traffic.tile_need_bits(fp) > accel.sram_bytes_per_core * 8:
+    need = traffic.tile_need_bits(fp)
+    if need > accel.sram_bytes_per_core * 8:
         return None
-    t = traffic.gemm_traffic(fp, layer.a, layer.b, layer.out, budget)
+    # the room the memory plan would give this candidate (its rule 4): up to where more room saves
+    # no traffic with every operand streamed, within what resident activations leave free
+    want = traffic.refetch_free_bits(fp, _streamed(layer.a), _streamed(layer.b), Operand(0, layer.out.bits))
+    found = tiling.best_tiling(fp, layer.a, layer.b, layer.out, max(need, min(want, layer.free_bits)))
+    if found is None:
+        return None
+    tiled, t, _ = found
     noc = t.total_bits + mapspace.reduction_bits(layer.gemm, lm, fp.acc_bits)
     dram_bpc, noc_bpc = accel.bytes_per_cycle * 8, accel.noc_bytes_per_cycle * 8
     latency = float(cycles)
@@ -225,7 +235,11 @@ def _cost(layer: _Layer, lm: LayerMapping, cycles: int, accel: Accelerator, pj: 
         + t.total_bits * pj
         + noc * accel.noc_pj_per_bit
     )
-    return latency, pj_total
+    return (latency, pj_total), replace(lm, tiling=tiled)
+
+
+def _streamed(op: Operand) -> Operand:
+    return Operand(op.elems, op.bits, STREAM)
 
 
 def _score(cost: tuple[float, float], objective: str) -> tuple[float, ...]:

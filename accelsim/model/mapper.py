@@ -43,8 +43,9 @@ from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
 from accelsim.ir.layers import GemmView
 from accelsim.model import energy, mapping, mapspace, tiling, traffic
-from accelsim.model.layer_plan import _input_operands
+from accelsim.model.layer_plan import Plan, _input_operands, plan
 from accelsim.model.liveness import gemm_operand_elems
+from accelsim.model.mapping import Split
 from accelsim.model.mapspace import LayerMapping
 from accelsim.model.memory import MemoryPlan, plan_memory
 from accelsim.model.traffic import ON_CHIP, STREAM, Operand
@@ -85,6 +86,10 @@ class _Layer:
     free_bits: int  # SRAM per core not held by resident activations at the layer's step (tightest core)
     macs: int
     fixed: LayerMapping  # the fixed mapper's choice: first in the search order
+    # on-chip tensors whose core-to-core move depends on this layer's split (bits, the neighbour's
+    # split in the context): its row-partitioned inputs and the readers of its output
+    moves_in: tuple[tuple[int, Split], ...] = ()
+    moves_out: tuple[tuple[int, Split], ...] = ()
 
 
 _CACHE: dict[tuple[Any, ...], LayerMapping] = {}
@@ -96,6 +101,10 @@ _GRAPHS: dict[tuple[Any, ...], dict[str, LayerMapping]] = {}
 _GRAPHS_MAX = 64
 
 
+#: Layer plans built from those choices: a warm search is a lookup here plus the event run.
+_PLANS: dict[tuple[Any, ...], Plan] = {}
+
+
 def cache_info() -> dict[str, int]:
     """Hits, misses and size of the per-layer mapping cache (this process)."""
     return {**_STATS, "size": len(_CACHE)}
@@ -105,6 +114,7 @@ def cache_clear() -> None:
     """Forget every cached choice (benchmarks measure a cold search with it)."""
     _CACHE.clear()
     _GRAPHS.clear()
+    _PLANS.clear()
     _STATS.update(hits=0, misses=0)
 
 
@@ -131,6 +141,25 @@ def map_graph(
     return dict(out)
 
 
+def mapped_plan(
+    graph: LayerGraph, accel: Accelerator, config: MapperConfig, memory: str = energy.DEFAULT_MEMORY
+) -> Plan:
+    """`layer_plan.plan` of `graph` mapped under `config`; the search's plans are memoised on the
+    same key as its choices (a plan is a pure function of the graph, design and mappings)."""
+    if config.mapper == "fixed":
+        return plan(graph, accel, None)
+    key = (_graph_key(graph), accel, config.objective, energy.memory_pj_per_bit(memory))
+    known = _PLANS.get(key)
+    if known is not None:
+        _STATS["hits"] += sum(1 for lp in known.layers if lp.mapping is not None)
+        return known
+    found = plan(graph, accel, map_graph(graph, accel, config, memory))
+    if len(_PLANS) >= _GRAPHS_MAX:
+        _PLANS.clear()
+    _PLANS[key] = found
+    return found
+
+
 def _graph_key(graph: LayerGraph) -> tuple[Any, ...]:
     """Everything of a graph its layers' contexts depend on: layers (frozen), edges, precisions."""
     return (graph.name, graph.metadata.get("batch")) + tuple(
@@ -150,7 +179,21 @@ def _context(graph: LayerGraph, name: str, step: int, mem: MemoryPlan) -> _Layer
     out = Operand(layer.out_elems, graph.output_bits(name), ON_CHIP if mem.resident[name] else STREAM)
     assert lm.mapping is not None  # a GEMM layer's memory record carries its (fixed) mapping
     free = mem.capacity_bits - max(mem.live_per_core[step], default=0)
-    return _Layer(gemm, inputs[0], b, out, p.w_bits, p.a_bits, free, layer.macs, lm.mapping)
+    splits = {m.name: m.split for m in mem.layers}
+    src = graph.inputs_of(name)
+    moves_in = ((inputs[0].total_bits, splits[src[0]]),) if src and inputs[0].fetch == ON_CHIP else ()
+    moves_out = ()
+    if out.fetch == ON_CHIP:  # readers that find their rows locally only when aligned (`layer_plan.moved_bits`)
+        readers = [
+            c for c in graph.consumers_of(name) if graph.layer(c).gemm() is None or graph.inputs_of(c)[0] == name
+        ]
+        moves_out = tuple((out.total_bits, splits[c]) for c in readers)
+    return _Layer(gemm, inputs[0], b, out, p.w_bits, p.a_bits, free, layer.macs, lm.mapping, moves_in, tuple(moves_out))
+
+
+def _moved(moves: tuple[tuple[int, Split], ...], split: Split, cores: int) -> int:
+    """Bits of `moves` that cross the network when this layer runs on `split` (all but the local share)."""
+    return sum(bits - -(-bits // cores) for bits, other in moves if not (other == split and split.n == 1))
 
 
 def best_mapping(layer: _Layer, accel: Accelerator, objective: str, memory_pj_per_bit: float) -> LayerMapping:
@@ -205,17 +248,24 @@ def _cost(
     # the room the memory plan would give this candidate (its rule 4): up to where more room saves
     # no traffic with every operand streamed, within what resident activations leave free
     want = traffic.refetch_free_bits(fp, _streamed(layer.a), _streamed(layer.b), Operand(0, layer.out.bits))
-    found = tiling.best_tiling(fp, layer.a, layer.b, layer.out, max(need, min(want, layer.free_bits)))
+    b = layer.b
+    if b.fetch == ON_CHIP and fp.b_slice > _fixed_b_slice(layer, accel):
+        b = _streamed(b)  # pinned for the fixed split's slices: more per core may no longer fit
+    found = tiling.best_tiling(fp, layer.a, b, layer.out, max(need, min(want, layer.free_bits)))
     if found is None:
         return None
     tiled, t, _ = found
     noc = t.total_bits + mapspace.reduction_bits(layer.gemm, lm, fp.acc_bits)
+    noc += _moved(layer.moves_in, lm.split, accel.cores)
+    # the readers' moves run in their own steps (after this layer): charged in series, at worst
+    out_moves = _moved(layer.moves_out, lm.split, accel.cores)
     dram_bpc, noc_bpc = accel.bytes_per_cycle * 8, accel.noc_bytes_per_cycle * 8
     latency = float(cycles)
     if math.isfinite(dram_bpc):
         latency = max(latency, t.total_bits / dram_bpc)
-        if math.isfinite(noc_bpc):
-            latency = max(latency, noc / noc_bpc)
+    if math.isfinite(noc_bpc):
+        latency = max(latency, noc / noc_bpc) + out_moves / noc_bpc
+    noc += out_moves
     access = energy.gemm_access_bits(
         layer.gemm,
         lm.split.as_tuple() + (lm.split.k,),
@@ -236,6 +286,13 @@ def _cost(
         + noc * accel.noc_pj_per_bit
     )
     return (latency, pj_total), replace(lm, tiling=tiled)
+
+
+def _fixed_b_slice(layer: _Layer, accel: Accelerator) -> int:
+    """B elements the fixed mapping keeps per core (the slices the context's pinning was sized for)."""
+    fixed = layer.fixed
+    pg = mapspace.packed_gemm(layer.gemm, fixed.pack)
+    return traffic.footprint(pg, fixed.split, accel, layer.a, layer.b, layer.out.bits, fixed.dataflow).b_slice
 
 
 def _streamed(op: Operand) -> Operand:
@@ -260,4 +317,5 @@ __all__ = [
     "cache_clear",
     "cache_info",
     "map_graph",
+    "mapped_plan",
 ]

@@ -83,7 +83,7 @@ class _Layer:
     out: Operand
     w_bits: int
     a_bits: int
-    free_bits: int  # SRAM per core not held by resident activations at the layer's step (tightest core)
+    room_bits: int  # the streaming room the fixed mapping's plan gives the layer
     macs: int
     fixed: LayerMapping  # the fixed mapper's choice: first in the search order
     # on-chip tensors whose core-to-core move depends on this layer's split (bits, the neighbour's
@@ -178,7 +178,6 @@ def _context(graph: LayerGraph, name: str, step: int, mem: MemoryPlan) -> _Layer
     b = Operand(b_elems, b_bits, ON_CHIP if lm.pinned else STREAM) if layer.weight_elems else inputs[1]
     out = Operand(layer.out_elems, graph.output_bits(name), ON_CHIP if mem.resident[name] else STREAM)
     assert lm.mapping is not None  # a GEMM layer's memory record carries its (fixed) mapping
-    free = mem.capacity_bits - max(mem.live_per_core[step], default=0)
     splits = {m.name: m.split for m in mem.layers}
     src = graph.inputs_of(name)
     moves_in = ((inputs[0].total_bits, splits[src[0]]),) if src and inputs[0].fetch == ON_CHIP else ()
@@ -188,7 +187,19 @@ def _context(graph: LayerGraph, name: str, step: int, mem: MemoryPlan) -> _Layer
             c for c in graph.consumers_of(name) if graph.layer(c).gemm() is None or graph.inputs_of(c)[0] == name
         ]
         moves_out = tuple((out.total_bits, splits[c]) for c in readers)
-    return _Layer(gemm, inputs[0], b, out, p.w_bits, p.a_bits, free, layer.macs, lm.mapping, moves_in, tuple(moves_out))
+    return _Layer(
+        gemm,
+        inputs[0],
+        b,
+        out,
+        p.w_bits,
+        p.a_bits,
+        lm.budget_bits,
+        layer.macs,
+        lm.mapping,
+        moves_in,
+        tuple(moves_out),
+    )
 
 
 def _moved(moves: tuple[tuple[int, Split], ...], split: Split, cores: int) -> int:
@@ -245,13 +256,13 @@ def _cost(
     need = traffic.tile_need_bits(fp)
     if need > accel.sram_bytes_per_core * 8:
         return None
-    # the room the memory plan would give this candidate (its rule 4): up to where more room saves
-    # no traffic with every operand streamed, within what resident activations leave free
+    # the fixed mapping's room (the context's: pinning and prefetch were sized around it), or the
+    # candidate's minimal tile if larger, and never beyond where more room saves no traffic
     want = traffic.refetch_free_bits(fp, _streamed(layer.a), _streamed(layer.b), Operand(0, layer.out.bits))
     b = layer.b
     if b.fetch == ON_CHIP and fp.b_slice > _fixed_b_slice(layer, accel):
         b = _streamed(b)  # pinned for the fixed split's slices: more per core may no longer fit
-    found = tiling.best_tiling(fp, layer.a, b, layer.out, max(need, min(want, layer.free_bits)))
+    found = tiling.best_tiling(fp, layer.a, b, layer.out, max(need, min(want, layer.room_bits)))
     if found is None:
         return None
     tiled, t, _ = found

@@ -254,6 +254,28 @@ def test_docs_mapper_md_states_what_the_model_computes():
     r18 = _graph("resnet18")
     base, flex = simulate(r18, FLEX), simulate(r18, FLEX, mapper=SEARCH)
     assert f"| {base.cycles:,.0f} | {flex.cycles:,.0f} ({base.cycles / flex.cycles:.3f}x) |" in doc
+    # the per-layer table of `accelsim run --workload resnet18 --mapper search` vs fixed, every row
+    fixed18, found18 = simulate(r18), simulate(r18, mapper=SEARCH)
+    for a, b in zip(fixed18.layers, found18.layers):
+        if a.macs:
+            row = f"| {a.name} | `{a.mapping}` | {a.cycles:,.0f} | `{b.mapping}` | {b.cycles:,.0f} | {a.cycles / b.cycles:.3f} |"
+            assert row in doc, row
+    total = f"**{fixed18.cycles:,.0f}** | | **{found18.cycles:,.0f}** | **{fixed18.cycles / found18.cycles:.3f}x** |"
+    assert total in doc
+
+
+def test_docs_mapper_md_pact_speedups_at_64_gb_s():
+    from accelsim.explore.point import evaluate_point
+    from accelsim.explore.registry import register_graphs
+
+    doc = (ROOT / "docs" / "mapper.md").read_text()
+    speedup = {}
+    for name, cfg in (("fixed", MapperConfig()), ("search", SEARCH)):
+        plan = plan_points({"bits": "16,4", "bw": "64"}, mapper=cfg)
+        register_graphs(plan.graphs)
+        seconds = {p.bits: evaluate_point(p)["seconds_per_image"] for p in plan.points}
+        speedup[name] = seconds[16] / seconds[4]
+    assert f"| ResNet-50 sweep, 4 b @ 64 GB/s | speedup {speedup['fixed']:.3f} | {speedup['search']:.3f} |" in doc
     assert "(1379840, 261856)" in (ROOT / "accelsim" / "model" / "mapspace.py").read_text()
 
 

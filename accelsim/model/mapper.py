@@ -1,34 +1,42 @@
-"""The mapper: each GEMM layer's dataflow, split (incl. K) and group packing, chosen by search.
+"""The mapper: each GEMM layer's dataflow, split (incl. K), group packing, loop order and tile, by search.
 
 ``--mapper fixed`` (the default) keeps the closed-form mapping of `accelsim.model.memory` (the
-design's dataflow, the split with the fewest slowest-core cycles, one group at a time), the one
-that matches SCALE-Sim. ``--mapper search`` searches every layer's mapping space
-(`accelsim.model.mapspace`) for the least `objective`:
+design's dataflow, the split with the fewest slowest-core cycles, one group at a time, and the
+loop order and chunk `accelsim.model.traffic` takes at the plan's room), the one that matches
+SCALE-Sim. ``--mapper search`` searches every layer's mapping space (`accelsim.model.mapspace`,
+`accelsim.model.tiling`) for the least `objective` (docs/mapper.md, "The search"):
 
 1. **Context.** The fixed mapping's memory plan says, per layer, which operands are already on
-   chip (resident activations, pinned weights) and how much streaming room a core gives the layer.
-   A mapping is costed in that context, so a layer whose weights stay on chip is not charged for
-   re-reading them. The context holds for a layer spread over the fixed split's cores, so the
-   candidates use at least that many (a layer on fewer cores would keep its output on fewer
-   cores, which can push activations off chip — a cost the per-layer estimate cannot see). (The plan is then rebuilt from the chosen mappings and the whole graph is
-   evaluated by the same memory plan and event model as the fixed mapping: the search's estimate
-   only ranks candidates.)
-2. **Cost of a candidate**, from the pure functions the event model uses: compute cycles of the
+   chip (resident activations, pinned weights), how much streaming room a core gives the layer
+   and how its neighbours are split. A mapping is costed in that context, so a layer whose
+   weights stay on chip is not charged for re-reading them. The context holds for a layer spread
+   over the fixed split's cores, so the candidates use at least that many (a layer on fewer cores
+   would keep its output on fewer cores, which can push activations off chip — a cost the
+   per-layer estimate cannot see). The plan is then rebuilt from the chosen mappings and the
+   whole graph is evaluated by the same memory plan and event model as the fixed mapping: the
+   search's estimate only ranks candidates.
+2. **Tiling.** Each (dataflow, split, pack) gets the fixed mapping's room (or its own minimal
+   tile, never beyond its refetch-free room) and the tiling of fewest off-chip bits that fits it
+   (`tiling.best_tiling`; a candidate keeping more weights per core than the fixed split is
+   costed with its pinned weights streamed).
+3. **Cost of a candidate**, from the pure functions the event model uses: compute cycles of the
    slowest core at the layer's precision (`mapspace.slowest_cycles`, K-split reduction included),
-   off-chip bits at the room (`traffic.gemm_traffic`, which also takes the cheapest loop order and
-   chunk sizes), on-chip-network bits (DRAM traffic plus a K split's reduce-scatter). Latency =
-   ``max(compute, DRAM bits / bandwidth, network bits / network bandwidth)`` (the overlap the
-   double-buffered event model achieves at best); energy = MACs + buffer accesses
-   (`energy.gemm_access_bits`) + off-chip + network bits at the design's and memory's pJ/bit.
-3. **Search.** Exhaustive over the candidates in a fixed order, with an exact bound for the
+   the tiling's off-chip bits, on-chip-network bits (DRAM traffic, a K split's reduce-scatter, and
+   on-chip inputs whose producer is split differently). Latency = ``max(compute, DRAM bits /
+   bandwidth, network bits / network bandwidth)`` (the overlap the double-buffered event model
+   achieves at best) plus, in series, the move of its on-chip output to readers it leaves
+   unaligned; energy = MACs + buffer accesses (`energy.gemm_access_bits`) + off-chip + network
+   bits at the design's and memory's pJ/bit.
+4. **Search.** Exhaustive over the candidates in a fixed order, with an exact bound for the
    latency objective (candidates sorted by compute cycles; none whose compute alone exceeds the
    best latency can win). Spaces above `MAX_CANDIDATES` keep the `MAX_CANDIDATES` with the
    fewest compute cycles (a deterministic pruning). Ties go to the earlier candidate in the fixed
    order, with the fixed mapping first, so the search never departs from it for nothing.
-4. **Cache.** A layer's choice depends only on its shape, precisions, operand fetch modes, room,
-   design and objective; it is cached on exactly that key, so repeated layers and sweeps over
-   many design points reuse it (`cache_info`). A graph mapped before on the same design skips
-   the context plan too (its layers, edges and precisions are the key).
+5. **Cache.** A layer's choice depends only on its shape, precisions, operand fetch modes, room,
+   neighbours' splits, design and objective; it is cached on exactly that key, so repeated layers
+   and sweeps over many design points reuse it (`cache_info`). A graph mapped before on the same
+   design skips the context plan too (its layers, edges and precisions are the key), and its
+   layer plan is memoised (`mapped_plan`): a warm search is a lookup plus the event run.
 """
 
 from __future__ import annotations

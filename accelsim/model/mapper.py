@@ -280,10 +280,10 @@ def _cost(
     out_moves = _moved(layer.moves_out, lm.split, accel.cores)
     dram_bpc, noc_bpc = accel.bytes_per_cycle * 8, accel.noc_bytes_per_cycle * 8
     latency = float(cycles)
-    if math.isfinite(dram_bpc):
-        latency = max(latency, t.total_bits / dram_bpc)
-    if math.isfinite(noc_bpc):
-        latency = max(latency, noc / noc_bpc) + out_moves / noc_bpc
+    if math.isfinite(dram_bpc):  # an infinite DRAM bandwidth is an unconstrained memory system: the
+        latency = max(latency, t.total_bits / dram_bpc)  # network is free too (`accelsim.model.engine`)
+        if math.isfinite(noc_bpc):
+            latency = max(latency, noc / noc_bpc) + out_moves / noc_bpc
     noc += out_moves
     access = energy.gemm_access_bits(
         layer.gemm,

@@ -330,3 +330,15 @@ def test_unconstrained_search_never_takes_longer_than_the_fixed_mapping(
     fixed, found = simulate(g, design), simulate(g, design, mapper=SEARCH)
     assert found.cycles <= fixed.cycles
     assert found.cycles == found.compute_cycles and found.macs == fixed.macs
+
+
+@pytest.mark.parametrize("bw", [64.0, math.inf])
+def test_search_never_loses_to_fixed_on_resnet50_iso_area_points(bw):
+    # bw=inf is an unconstrained memory system in the engine (no DRAM or network time); the
+    # estimate must agree, or it pays compute for network alignment that costs nothing there
+    from accelsim.hardware.design import iso_area
+
+    for bits in (16, 8):
+        design = replace(iso_area(Accelerator(), bits), bw_gb_per_s=bw)
+        g = _graph("resnet50", bits)
+        assert simulate(g, design, mapper=SEARCH).cycles <= simulate(g, design).cycles

@@ -43,32 +43,51 @@ print(json.dumps({"cold": cold, "warm": min(warm), "ms": first.seconds_per_image
 """
 
 
-def measure(workload: str, mapper: str, flows: str, repeat: int) -> dict[str, float]:
-    """Cold and best warm seconds of one configuration, measured in a fresh process."""
+def measure(workload: str, mapper: str, flows: str, repeat: int, root: Path = ROOT) -> dict[str, float]:
+    """Cold and best warm seconds of one configuration, measured in a fresh process on the code in `root`."""
     out = subprocess.run(
         [sys.executable, "-c", _CHILD, workload, mapper, flows, str(repeat)],
         capture_output=True,
         text=True,
         check=True,
-        cwd=ROOT,
-        env={"PYTHONPATH": str(ROOT), "PATH": ""},
+        cwd=root,
+        env={"PYTHONPATH": str(root), "PATH": ""},
     )
     return json.loads(out.stdout)
+
+
+def _keep_best(best: dict[tuple[str, str], dict], key: tuple[str, str], new: dict) -> None:
+    old = best.get(key)
+    if old is None:
+        best[key] = new
+    else:
+        old["cold"], old["warm"] = min(old["cold"], new["cold"]), min(old["warm"], new["warm"])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workload", default="resnet50")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds; the best cold and warm of each")
+    parser.add_argument("--baseline", type=Path, help="another checkout to time the same way (e.g. /work/main)")
     args = parser.parse_args()
     rows = [("fixed", "os"), ("search", "os"), ("search", "os,ws,is")]
     print(f"{args.workload}, 16-bit policy, default design (4 cores x 16x32, 16 MB, 64 GB/s); fresh process per row")
     print(f"{'mapper':8s} {'dataflows':10s} {'cold s':>8s} {'warm ms':>8s} {'ms/image':>9s}  cache")
-    results = {}
+    results: dict[tuple[str, str], dict] = {}
+    base: dict[tuple[str, str], dict] = {}
+    for _ in range(args.rounds):  # interleaved rounds; the best of each (load spikes only slow a run down)
+        for mapper, flows in rows:
+            _keep_best(results, (mapper, flows), measure(args.workload, mapper, flows, args.repeat))
+            if args.baseline is not None:
+                b = measure(args.workload, mapper, flows, args.repeat, args.baseline.resolve())
+                _keep_best(base, (mapper, flows), b)
     for mapper, flows in rows:
-        r = measure(args.workload, mapper, flows, args.repeat)
-        results[(mapper, flows)] = r
+        r = results[(mapper, flows)]
         print(f"{mapper:8s} {flows:10s} {r['cold']:8.3f} {r['warm'] * 1e3:8.1f} {r['ms']:9.4f}  {r['cache']}")
+        if (mapper, flows) in base:
+            b = base[(mapper, flows)]
+            print(f"{'  base':8s} {flows:10s} {b['cold']:8.3f} {b['warm'] * 1e3:8.1f} {b['ms']:9.4f}  {b['cache']}")
     s = results[("search", "os")]
     f = results[("fixed", "os")]
     print(
@@ -78,6 +97,12 @@ def main() -> None:
         f"cold search / cold fixed = {s['cold'] / f['cold']:.2f}x, warm search / warm fixed = "
         f"{s['warm'] / f['warm']:.2f}x"
     )
+    for key, b in base.items():
+        r = results[key]
+        print(
+            f"{key[0]} {key[1]}: this tree / baseline = cold {r['cold'] / b['cold']:.2f}x, "
+            f"warm {r['warm'] / b['warm']:.2f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -60,6 +60,7 @@ Interconnect, control and I/O are not modelled.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import tech
@@ -95,6 +96,7 @@ def mac_energy_fj(accel: Accelerator, gang: int) -> float:
     return gang * tech.load(accel.tech_node).mac_energy_fj(accel.mac_w_bits, accel.mac_a_bits)
 
 
+@lru_cache(maxsize=65536)  # the mapper costs the same layer on many candidates, a sweep on many points
 def gemm_access_bits(
     gemm: mapping.GemmView,
     split: tuple[int, ...],

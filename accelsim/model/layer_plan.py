@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
-from accelsim.model import kv_cache, mapping, mapspace, traffic, vector_unit
+from accelsim.model import kv_cache, mapping, mapspace, tiling, traffic, vector_unit
 from accelsim.model.liveness import gemm_operand_elems
 from accelsim.model.mapping import Split
 from accelsim.model.mapspace import LayerMapping, packed_gemm, reduction_bits
@@ -132,12 +132,12 @@ def _plan_gemm(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem:
     choice = lm.mapping if lm.mapping is not None else LayerMapping(accel.dataflow, split)
     flow, pg = choice.dataflow, packed_gemm(gemm, choice.pack)
     fp = traffic.footprint(pg, split, accel, a, b, out_bits, flow)
-    steady = traffic.gemm_traffic(fp, a, b, out, lm.budget_bits)
+    steady = _traffic(fp, a, b, out, lm.budget_bits, choice)
     first = steady
     if lm.pinned:
         once = Operand(b.elems, b.bits, ONCE)
-        first = traffic.gemm_traffic(
-            traffic.footprint(pg, split, accel, a, once, out_bits, flow), a, once, out, lm.budget_bits
+        first = _traffic(
+            traffic.footprint(pg, split, accel, a, once, out_bits, flow), a, once, out, lm.budget_bits, choice
         )
     view = mapping.array_view(accel, p.w_bits, p.a_bits)
     if choice.pack == 1 and split.k == 1:
@@ -165,6 +165,15 @@ def _plan_gemm(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem:
         mapping=choice,
         reduce_bits=reduction_bits(gemm, choice, fp.acc_bits),
     )
+
+
+def _traffic(
+    fp: traffic.TileFootprint, a: Operand, b: Operand, out: Operand, budget_bits: int, choice: LayerMapping
+) -> Traffic:
+    """The mapper's tiling when it chose one (the plan gave it exactly its room), else the closed form."""
+    if choice.tiling is not None:
+        return tiling.tiled_traffic(fp, a, b, out, choice.tiling)
+    return traffic.gemm_traffic(fp, a, b, out, budget_bits)
 
 
 def _plan_other(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem: MemoryPlan) -> LayerPlan:

@@ -1,41 +1,48 @@
-"""The mapper: each GEMM layer's dataflow, split (incl. K) and group packing, chosen by search.
+"""The mapper: each GEMM layer's dataflow, split (incl. K), group packing, loop order and tile, by search.
 
 ``--mapper fixed`` (the default) keeps the closed-form mapping of `accelsim.model.memory` (the
-design's dataflow, the split with the fewest slowest-core cycles, one group at a time), the one
-that matches SCALE-Sim. ``--mapper search`` searches every layer's mapping space
-(`accelsim.model.mapspace`) for the least `objective`:
+design's dataflow, the split with the fewest slowest-core cycles, one group at a time, and the
+loop order and chunk `accelsim.model.traffic` takes at the plan's room), the one that matches
+SCALE-Sim. ``--mapper search`` searches every layer's mapping space (`accelsim.model.mapspace`,
+`accelsim.model.tiling`) for the least `objective` (docs/mapper.md, "The search"):
 
 1. **Context.** The fixed mapping's memory plan says, per layer, which operands are already on
-   chip (resident activations, pinned weights) and how much streaming room a core gives the layer.
-   A mapping is costed in that context, so a layer whose weights stay on chip is not charged for
-   re-reading them. The context holds for a layer spread over the fixed split's cores, so the
-   candidates use at least that many (a layer on fewer cores would keep its output on fewer
-   cores, which can push activations off chip — a cost the per-layer estimate cannot see). (The plan
-   is then rebuilt from the chosen mappings and the whole graph is
-   evaluated by the same memory plan and event model as the fixed mapping: the search's estimate
-   only ranks candidates.)
-2. **Cost of a candidate**, from the pure functions the event model uses: compute cycles of the
+   chip (resident activations, pinned weights), how much streaming room a core gives the layer
+   and how its neighbours are split. A mapping is costed in that context, so a layer whose
+   weights stay on chip is not charged for re-reading them. The context holds for a layer spread
+   over the fixed split's cores, so the candidates use at least that many (a layer on fewer cores
+   would keep its output on fewer cores, which can push activations off chip — a cost the
+   per-layer estimate cannot see). The plan is then rebuilt from the chosen mappings and the
+   whole graph is evaluated by the same memory plan and event model as the fixed mapping: the
+   search's estimate only ranks candidates.
+2. **Tiling.** Each (dataflow, split, pack) gets the fixed mapping's room (or its own minimal
+   tile, never beyond its refetch-free room) and the tiling of fewest off-chip bits that fits it
+   (`tiling.best_tiling`; a candidate keeping more weights per core than the fixed split is
+   costed with its pinned weights streamed).
+3. **Cost of a candidate**, from the pure functions the event model uses: compute cycles of the
    slowest core at the layer's precision (`mapspace.slowest_cycles`, K-split reduction included),
-   off-chip bits at the room (`traffic.gemm_traffic`, which also takes the cheapest loop order and
-   chunk sizes), on-chip-network bits (DRAM traffic plus a K split's reduce-scatter). Latency =
-   ``max(compute, DRAM bits / bandwidth, network bits / network bandwidth)`` (the overlap the
-   double-buffered event model achieves at best); energy = MACs + buffer accesses
-   (`energy.gemm_access_bits`) + off-chip + network bits at the design's and memory's pJ/bit.
-3. **Search.** Exhaustive over the candidates in a fixed order, with an exact bound for the
+   the tiling's off-chip bits, on-chip-network bits (DRAM traffic, a K split's reduce-scatter, and
+   on-chip inputs whose producer is split differently). Latency = ``max(compute, DRAM bits /
+   bandwidth, network bits / network bandwidth)`` (the overlap the double-buffered event model
+   achieves at best) plus, in series, the move of its on-chip output to readers it leaves
+   unaligned; energy = MACs + buffer accesses (`energy.gemm_access_bits`) + off-chip + network
+   bits at the design's and memory's pJ/bit.
+4. **Search.** Exhaustive over the candidates in a fixed order, with an exact bound for the
    latency objective (candidates sorted by compute cycles; none whose compute alone exceeds the
    best latency can win). Spaces above `MAX_CANDIDATES` keep the `MAX_CANDIDATES` with the
    fewest compute cycles (a deterministic pruning). Ties go to the earlier candidate in the fixed
    order, with the fixed mapping first, so the search never departs from it for nothing.
-4. **Cache.** A layer's choice depends only on its shape, precisions, operand fetch modes, room,
-   design and objective; it is cached on exactly that key, so repeated layers and sweeps over
-   many design points reuse it (`cache_info`). A graph mapped before on the same design skips
-   the context plan too (its layers, edges and precisions are the key).
+5. **Cache.** A layer's choice depends only on its shape, precisions, operand fetch modes, room,
+   neighbours' splits, design and objective; it is cached on exactly that key, so repeated layers
+   and sweeps over many design points reuse it (`cache_info`). A graph mapped before on the same
+   design skips the context plan too (its layers, edges and precisions are the key), and its
+   layer plan is memoised (`mapped_plan`): a warm search is a lookup plus the event run.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import tech
@@ -43,9 +50,10 @@ from accelsim.errors import InputError
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
 from accelsim.ir.layers import GemmView
-from accelsim.model import energy, mapping, mapspace, traffic
-from accelsim.model.layer_plan import _input_operands
+from accelsim.model import energy, mapping, mapspace, tiling, traffic
+from accelsim.model.layer_plan import Plan, _input_operands, plan
 from accelsim.model.liveness import gemm_operand_elems
+from accelsim.model.mapping import Split
 from accelsim.model.mapspace import LayerMapping
 from accelsim.model.memory import MemoryPlan, plan_memory
 from accelsim.model.traffic import ON_CHIP, STREAM, Operand
@@ -83,9 +91,13 @@ class _Layer:
     out: Operand
     w_bits: int
     a_bits: int
-    budget_bits: int
+    room_bits: int  # the streaming room the fixed mapping's plan gives the layer
     macs: int
     fixed: LayerMapping  # the fixed mapper's choice: first in the search order
+    # on-chip tensors whose core-to-core move depends on this layer's split (bits, the neighbour's
+    # split in the context): its row-partitioned inputs and the readers of its output
+    moves_in: tuple[tuple[int, Split], ...] = ()
+    moves_out: tuple[tuple[int, Split], ...] = ()
 
 
 _CACHE: dict[tuple[Any, ...], LayerMapping] = {}
@@ -97,6 +109,10 @@ _GRAPHS: dict[tuple[Any, ...], dict[str, LayerMapping]] = {}
 _GRAPHS_MAX = 64
 
 
+#: Layer plans built from those choices: a warm search is a lookup here plus the event run.
+_PLANS: dict[tuple[Any, ...], Plan] = {}
+
+
 def cache_info() -> dict[str, int]:
     """Hits, misses and size of the per-layer mapping cache (this process)."""
     return {**_STATS, "size": len(_CACHE)}
@@ -106,6 +122,7 @@ def cache_clear() -> None:
     """Forget every cached choice (benchmarks measure a cold search with it)."""
     _CACHE.clear()
     _GRAPHS.clear()
+    _PLANS.clear()
     _STATS.update(hits=0, misses=0)
 
 
@@ -132,6 +149,25 @@ def map_graph(
     return dict(out)
 
 
+def mapped_plan(
+    graph: LayerGraph, accel: Accelerator, config: MapperConfig, memory: str = energy.DEFAULT_MEMORY
+) -> Plan:
+    """`layer_plan.plan` of `graph` mapped under `config`; the search's plans are memoised on the
+    same key as its choices (a plan is a pure function of the graph, design and mappings)."""
+    if config.mapper == "fixed":
+        return plan(graph, accel, None)
+    key = (_graph_key(graph), accel, config.objective, energy.memory_pj_per_bit(memory))
+    known = _PLANS.get(key)
+    if known is not None:
+        _STATS["hits"] += sum(1 for lp in known.layers if lp.mapping is not None)
+        return known
+    found = plan(graph, accel, map_graph(graph, accel, config, memory))
+    if len(_PLANS) >= _GRAPHS_MAX:
+        _PLANS.clear()
+    _PLANS[key] = found
+    return found
+
+
 def _graph_key(graph: LayerGraph) -> tuple[Any, ...]:
     """Everything of a graph its layers' contexts depend on: layers (frozen), edges, precisions."""
     return (graph.name, graph.metadata.get("batch")) + tuple(
@@ -150,7 +186,33 @@ def _context(graph: LayerGraph, name: str, step: int, mem: MemoryPlan) -> _Layer
     b = Operand(b_elems, b_bits, ON_CHIP if lm.pinned else STREAM) if layer.weight_elems else inputs[1]
     out = Operand(layer.out_elems, graph.output_bits(name), ON_CHIP if mem.resident[name] else STREAM)
     assert lm.mapping is not None  # a GEMM layer's memory record carries its (fixed) mapping
-    return _Layer(gemm, inputs[0], b, out, p.w_bits, p.a_bits, lm.budget_bits, layer.macs, lm.mapping)
+    splits = {m.name: m.split for m in mem.layers}
+    src = graph.inputs_of(name)
+    moves_in = ((inputs[0].total_bits, splits[src[0]]),) if src and inputs[0].fetch == ON_CHIP else ()
+    moves_out: tuple[tuple[int, Split], ...] = ()
+    if out.fetch == ON_CHIP:  # readers that find their rows locally only when aligned (`layer_plan.moved_bits`)
+        readers = [
+            c for c in graph.consumers_of(name) if graph.layer(c).gemm() is None or graph.inputs_of(c)[0] == name
+        ]
+        moves_out = tuple((out.total_bits, splits[c]) for c in readers)
+    return _Layer(
+        gemm,
+        inputs[0],
+        b,
+        out,
+        p.w_bits,
+        p.a_bits,
+        lm.budget_bits,
+        layer.macs,
+        lm.mapping,
+        moves_in,
+        tuple(moves_out),
+    )
+
+
+def _moved(moves: tuple[tuple[int, Split], ...], split: Split, cores: int) -> int:
+    """Bits of `moves` that cross the network when this layer runs on `split` (all but the local share)."""
+    return sum(bits - -(-bits // cores) for bits, other in moves if not (other == split and split.n == 1))
 
 
 def best_mapping(layer: _Layer, accel: Accelerator, objective: str, memory_pj_per_bit: float) -> LayerMapping:
@@ -181,32 +243,48 @@ def _search(layer: _Layer, accel: Accelerator, objective: str, pj: float) -> Lay
     for i in order:
         if best is not None and objective == "latency" and cycles[i] > best[0][0]:
             break  # latency >= compute: no later candidate can win
-        cost = _cost(layer, space[i], cycles[i], accel, pj)
-        if cost is None:
+        costed = _cost(layer, space[i], cycles[i], accel, pj)
+        if costed is None:
             continue
+        cost, tiled = costed
         score = _score(cost, objective) + (i,)
         if best is None or score < best[0]:
-            best = (score, space[i])
+            best = (score, tiled)
     if best is None:  # no mapping fits a tile: the memory plan raises the error with the layer's name
         return space[0]
     return best[1]
 
 
-def _cost(layer: _Layer, lm: LayerMapping, cycles: int, accel: Accelerator, pj: float) -> tuple[float, float] | None:
-    """(latency cycles, energy pJ) of one candidate, or None when its minimal tile does not fit."""
+def _cost(
+    layer: _Layer, lm: LayerMapping, cycles: int, accel: Accelerator, pj: float
+) -> tuple[tuple[float, float], LayerMapping] | None:
+    """((latency cycles, energy pJ), `lm` with its best tiling), or None when no tiling fits."""
     pg = mapspace.packed_gemm(layer.gemm, lm.pack)
     fp = traffic.footprint(pg, lm.split, accel, layer.a, layer.b, layer.out.bits, lm.dataflow)
-    budget = max(layer.budget_bits, traffic.tile_need_bits(fp))
-    if traffic.tile_need_bits(fp) > accel.sram_bytes_per_core * 8:
+    need = traffic.tile_need_bits(fp)
+    if need > accel.sram_bytes_per_core * 8:
         return None
-    t = traffic.gemm_traffic(fp, layer.a, layer.b, layer.out, budget)
+    # the fixed mapping's room (the context's: pinning and prefetch were sized around it), or the
+    # candidate's minimal tile if larger, and never beyond where more room saves no traffic
+    want = traffic.refetch_free_bits(fp, _streamed(layer.a), _streamed(layer.b), Operand(0, layer.out.bits))
+    b = layer.b
+    if b.fetch == ON_CHIP and fp.b_slice > _fixed_b_slice(layer, accel):
+        b = _streamed(b)  # pinned for the fixed split's slices: more per core may no longer fit
+    found = tiling.best_tiling(fp, layer.a, b, layer.out, max(need, min(want, layer.room_bits)))
+    if found is None:
+        return None
+    tiled, t, _ = found
     noc = t.total_bits + mapspace.reduction_bits(layer.gemm, lm, fp.acc_bits)
+    noc += _moved(layer.moves_in, lm.split, accel.cores)
+    # the readers' moves run in their own steps (after this layer): charged in series, at worst
+    out_moves = _moved(layer.moves_out, lm.split, accel.cores)
     dram_bpc, noc_bpc = accel.bytes_per_cycle * 8, accel.noc_bytes_per_cycle * 8
     latency = float(cycles)
-    if math.isfinite(dram_bpc):
-        latency = max(latency, t.total_bits / dram_bpc)
+    if math.isfinite(dram_bpc):  # an infinite DRAM bandwidth is an unconstrained memory system: the
+        latency = max(latency, t.total_bits / dram_bpc)  # network is free too (`accelsim.model.engine`)
         if math.isfinite(noc_bpc):
-            latency = max(latency, noc / noc_bpc)
+            latency = max(latency, noc / noc_bpc) + out_moves / noc_bpc
+    noc += out_moves
     access = energy.gemm_access_bits(
         layer.gemm,
         lm.split.as_tuple() + (lm.split.k,),
@@ -226,7 +304,18 @@ def _cost(layer: _Layer, lm: LayerMapping, cycles: int, accel: Accelerator, pj: 
         + t.total_bits * pj
         + noc * accel.noc_pj_per_bit
     )
-    return latency, pj_total
+    return (latency, pj_total), replace(lm, tiling=tiled)
+
+
+def _fixed_b_slice(layer: _Layer, accel: Accelerator) -> int:
+    """B elements the fixed mapping keeps per core (the slices the context's pinning was sized for)."""
+    fixed = layer.fixed
+    pg = mapspace.packed_gemm(layer.gemm, fixed.pack)
+    return traffic.footprint(pg, fixed.split, accel, layer.a, layer.b, layer.out.bits, fixed.dataflow).b_slice
+
+
+def _streamed(op: Operand) -> Operand:
+    return Operand(op.elems, op.bits, STREAM)
 
 
 def _score(cost: tuple[float, float], objective: str) -> tuple[float, ...]:
@@ -247,4 +336,5 @@ __all__ = [
     "cache_clear",
     "cache_info",
     "map_graph",
+    "mapped_plan",
 ]

@@ -1,4 +1,4 @@
-"""The mapping space of one GEMM layer: dataflow, split across cores (incl. K), group packing.
+"""The mapping space of one GEMM layer: dataflow, split across cores (incl. K), packing, tiling.
 
 A `LayerMapping` is everything the mapper decides for a layer that the memory plan and the event
 model then consume (`accelsim.model.memory`, `accelsim.model.layer_plan`):
@@ -16,10 +16,12 @@ model then consume (`accelsim.model.memory`, `accelsim.model.layer_plan`):
   ZigZag's grouped-conv spatial unrolling). Packing trades more fill and drain per fold for far
   fewer folds when N = 1.
 
-Loop order (which operand stays in SRAM: "a", "b" or the K-split "k") and the SRAM chunk sizes
-are not enumerated here: for a given mapping and streaming room, `accelsim.model.traffic`
-already takes the cheapest order and the largest chunk that fits (a closed form, exact for its
-model), and reports the order it took in each layer's result.
+* **tiling** — the loop order (which operand, or which block of partial sums, stays in SRAM) and
+  the SRAM tile along M, N and K (`accelsim.model.tiling.Tiling`). The mapper enumerates the
+  tilings that fit the layer's room for each of the choices above (`tiling.tilings`); the memory
+  plan then reserves exactly the chosen tile's SRAM and the layer moves the bits that tile moves.
+  ``None`` (the fixed mapper) leaves the order and chunk to `accelsim.model.traffic`'s closed form
+  at whatever room the memory plan gives.
 
 Example
 -------
@@ -41,21 +43,25 @@ from functools import lru_cache
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.layers import GemmView
 from accelsim.model.mapping import ArrayView, Split, _factor_choices, balanced_parts, systolic_cycles
+from accelsim.model.tiling import Tiling
 
 
 @dataclass(frozen=True, slots=True)
 class LayerMapping:
-    """One GEMM layer's mapping: dataflow, split across cores and groups packed on the array."""
+    """One GEMM layer's mapping: dataflow, split across cores, groups packed on the array, tiling."""
 
     dataflow: str
     split: Split
     pack: int = 1
+    tiling: Tiling | None = None
 
     @property
     def label(self) -> str:
-        """Compact text for tables: ``os g1m4n1k1``, ``+p32`` when groups are packed."""
+        """Compact text for tables: ``os g1m4n1k1``, ``+p32`` when groups are packed, then the tiling
+        (``os g1m4n1k1 b:16x64x576``) when the mapper chose one."""
         s = self.split
-        return f"{self.dataflow} g{s.groups}m{s.m}n{s.n}k{s.k}" + (f"+p{self.pack}" if self.pack > 1 else "")
+        text = f"{self.dataflow} g{s.groups}m{s.m}n{s.n}k{s.k}" + (f"+p{self.pack}" if self.pack > 1 else "")
+        return text + (f" {self.tiling.label}" if self.tiling is not None else "")
 
 
 def packed_gemm(gemm: GemmView, pack: int) -> GemmView:

@@ -42,9 +42,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from accelsim.errors import InputError
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
-from accelsim.model import kv_cache, mapping, traffic
+from accelsim.ir.units import format_size
+from accelsim.model import kv_cache, mapping, tiling, traffic
 from accelsim.model.liveness import Liveness, Tensor, gemm_operand_elems, liveness, weight_bits
 from accelsim.model.mapping import Split
 from accelsim.model.mapspace import LayerMapping, packed_gemm, slowest_cycles
@@ -212,6 +214,21 @@ def _wants(graph: LayerGraph, name: str, fp: traffic.TileFootprint) -> tuple[int
     return full, per_input
 
 
+def _tiling_bits(graph: LayerGraph, name: str, fp: traffic.TileFootprint, lm: LayerMapping, accel: Accelerator) -> int:
+    """SRAM bits per core of the mapper's tiling for layer `name`; InputError when a core cannot hold it."""
+    assert lm.tiling is not None
+    a, b, out_bits = _gemm_operands(graph, name)
+    need = tiling.need_bits(fp, a, b, Operand(0, out_bits), lm.tiling)
+    if need > accel.sram_bytes_per_core * 8:
+        raise InputError(
+            "sram",
+            format_size(accel.sram_bytes),
+            f"gives {accel.sram_bytes_per_core} bytes per core, too small for layer {name}'s tile "
+            f"{lm.tiling.label} (needs {-(-need // 8)} bytes per core)",
+        )
+    return need
+
+
 @dataclass(frozen=True, slots=True)
 class _Rooms:
     """Per-step split, cores used, reserve, want and want-with-each-input-on-chip (bits per core)."""
@@ -228,7 +245,8 @@ def _rooms(
 ) -> _Rooms:
     """Rules 1 and 2: each layer's split and streaming room; InputError when a tile cannot fit.
 
-    With `mappings` (the mapper's choices), a GEMM layer takes its split from its mapping.
+    With `mappings` (the mapper's choices), a GEMM layer takes its split from its mapping, and a
+    mapping with a tiling reserves exactly that tile's SRAM (reserve = want).
     """
     rooms = _Rooms([], [], [], [], [])
     want_with: dict[str, int]
@@ -240,8 +258,12 @@ def _rooms(
             split = lm.split if lm is not None else _choose_split(graph, name, accel)
             fp = layer_footprint(graph, name, accel, split, lm)
             traffic.check_tile_fits(accel, name, fp)
-            reserve = traffic.tile_need_bits(fp)
-            want, want_with = _wants(graph, name, fp)
+            if lm is not None and lm.tiling is not None:  # the mapper's tile: exactly its SRAM, no more
+                reserve = want = _tiling_bits(graph, name, fp, lm, accel)
+                want_with = {src: want for src in graph.inputs_of(name)}
+            else:
+                reserve = traffic.tile_need_bits(fp)
+                want, want_with = _wants(graph, name, fp)
         rooms.splits.append(split)
         rooms.used.append(split.cores_used)
         rooms.reserve.append(reserve)

@@ -62,7 +62,8 @@ class LayerResult:
         Reads of the re-streamed operand (1 = every operand read once).
     order : str
         Loop order of the traffic model: "b" weights stay, "a" inputs stay, "k" K split with
-        partial sums on chip (`accelsim.model.traffic.gemm_traffic`).
+        partial sums on chip (`accelsim.model.traffic.gemm_traffic`); a searched tiling may also
+        name "bk"/"ak" (OS: one operand's full-K panel stays, `accelsim.model.tiling`).
     weights_pinned : bool
         The layer's weights stay on chip (per-core memory plan, `accelsim.model.memory`).
     noc_bytes : float

@@ -25,7 +25,7 @@ from accelsim.ir.graph import LayerGraph
 from accelsim.model import batching, engine, mapping
 from accelsim.model.energy import DEFAULT_MEMORY, area, layer_energy, memory_name, memory_pj_per_bit
 from accelsim.model.layer_plan import LayerPlan, Plan, graph_batch, plan
-from accelsim.model.mapper import MapperConfig, map_graph
+from accelsim.model.mapper import MapperConfig, mapped_plan
 from accelsim.model.results import LayerResult, SimResult, bound_of
 from accelsim.model.schedule import schedule
 
@@ -60,7 +60,7 @@ def timeline(
     graph: LayerGraph, accel: Accelerator, mapper: MapperConfig | None = None, memory: str = DEFAULT_MEMORY
 ) -> engine.Trace:
     """The steady-state run of the whole batch with its trace (`accelsim run --timeline`), mapped by `mapper`."""
-    p = plan(graph, accel, map_graph(graph, accel, mapper if mapper is not None else MapperConfig(), memory))
+    p = mapped_plan(graph, accel, mapper if mapper is not None else MapperConfig(), memory)
     _check_representable(p)
     trace = run_plan(graph, p, trace=True).steady.trace
     assert trace is not None
@@ -174,7 +174,7 @@ def simulate(
 def _simulate_whole(
     graph: LayerGraph, accel: Accelerator, memory: str, mapper: MapperConfig, built_bits: tuple[int, int] | None
 ) -> SimResult:
-    p = plan(graph, accel, map_graph(graph, accel, mapper, memory))
+    p = mapped_plan(graph, accel, mapper, memory)
     _check_representable(p)
     runs = run_plan(graph, p)
     ends = runs.steady.ends

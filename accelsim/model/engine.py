@@ -305,6 +305,7 @@ class _Engine:
         cur = self.current
         if cur is not None and cur.done >= cur.bits * (1 - _SAME_TIME):
             cur.done = cur.bits
+            self.prefetched[cur.layer] += cur.bits  # on chip now: credited to its layer when that starts
             self.prefetches.remove(cur)
             self.current = None
         self.allocate()
@@ -427,7 +428,7 @@ class _Engine:
         for li, pf in enumerate(self.sched.prefetch):
             if pf.core_bits and not self.started[li]:
                 total = pf.weight_bits + pf.input_bits
-                got = sum(x.done for x in self.prefetches if x.layer == li)
+                got = self.prefetched[li] + sum(x.done for x in self.prefetches if x.layer == li)
                 for c in range(len(self.tasks[li])):
                     held[c] += pf.core_bits * got / total
         self.trace.sram.append(

@@ -146,7 +146,9 @@ def schedule(graph: LayerGraph, p: Plan, *, first: bool = False) -> Schedule:
     ]
     out = []
     for j in range(steps):
-        weights, inputs, need = _prefetchable(graph, p, j, first) if lookahead > 0 else (0, 0, 0)
+        # the first layer starts at time 0, before any prefetch could run: room reserved for it
+        # would only be taken from later layers
+        weights, inputs, need = _prefetchable(graph, p, j, first) if lookahead > 0 and j > 0 else (0, 0, 0)
         if weights + inputs == 0 or need == 0:
             out.append(Prefetch(weights if need == 0 and lookahead > 0 else 0, 0, 0))
             continue

@@ -21,6 +21,8 @@ Room is reserved statically, in layer order: layer ``j``'s prefetched bits occup
 step ``j - L`` (the earliest step its prefetch may start) to step ``j`` (where they are its operands;
 there they may also use the layer's own streaming buffers). The fraction of ``j``'s prefetchable
 bits that fits on every one of its cores at all those steps is the most that may be prefetched.
+The first layer gets no room (it starts at time 0: its prefetch could never run), and spilled
+activations count as taken (as in the memory plan's pin room), so the room only grows with SRAM.
 Pinned weights are loaded once into their reserved slots, so in the first image their prefetch
 needs no extra room. ``L = 0``: no prefetch.
 """

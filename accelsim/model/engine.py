@@ -299,18 +299,20 @@ class _Engine:
         waits for them (one re-arbitration per instant, `_defer`).
         """
         finished = False
-        changed = True
         active = self.active
-        while changed:
-            changed = False
-            for task in list(active):
+        candidates = list(active)
+        while candidates:  # a task that moved on may end its next phase at once: look at those again
+            moved = []
+            for task in candidates:
                 if task.remaining <= 0 or (task.phase != "body" and task.remaining <= task.eps):
                     self._next_phase(task)
                     if task.phase == "done":
                         active.remove(task)
                         self._finish(task)
                         finished = True
-                    changed = True
+                    else:
+                        moved.append(task)
+            candidates = moved
         cur = self.current
         if cur is not None and cur.done >= cur.bits * (1 - _SAME_TIME):
             cur.done = cur.bits

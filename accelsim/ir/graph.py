@@ -116,6 +116,7 @@ class LayerGraph:
         self._order: dict[str, int] = {}
         self._layers: dict[str, Layer] = {}  # the node attributes again, as plain dicts: the model reads
         self._inputs: dict[str, tuple[str, ...]] = {}  # them thousands of times per design point
+        self._consumers: dict[str, list[str]] = {}  # readers in insertion order, each once
         self._precision: dict[str, Precision] = {}
         self._names: list[str] | None = None  # the topological order, until the next add
 
@@ -149,6 +150,11 @@ class LayerGraph:
             raise InputError(f"{name}.inputs", inputs, "names a producer twice")
         self._order[name] = len(self._order)
         self._layers[name], self._inputs[name] = layer, tuple(inputs)
+        self._consumers[name] = []
+        for src in inputs:
+            readers = self._consumers[src]
+            if not readers or readers[-1] != name:
+                readers.append(name)
         self._names = None
         self.graph.add_node(name, layer=layer, inputs=tuple(inputs))
         for src in inputs:
@@ -177,7 +183,9 @@ class LayerGraph:
         return self._inputs[name]
 
     def consumers_of(self, name: str) -> list[str]:
-        return sorted(self.graph.successors(name), key=self._order.__getitem__)
+        """Readers of `name`'s output in insertion order (each reader added after its producers)."""
+        self.layer(name)
+        return list(self._consumers[name])
 
     def names(self) -> list[str]:
         """Layer names in a deterministic topological order (insertion order breaks ties)."""

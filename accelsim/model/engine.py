@@ -149,18 +149,20 @@ class _Engine:
             )
         self.left = [len(row) for row in self.tasks]
         waited = {j for row in sched.wait_all for j in row}  # only these layers' ends are events
-        self.all_done = [self.env.event() if li in waited else None for li in range(len(p.layers))]
+        self.all_done: list[simpy.Event | None] = [
+            self.env.event() if li in waited else None for li in range(len(p.layers))
+        ]
         self.started = [False] * len(p.layers)
         self.prefetched = [0.0] * len(p.layers)
         self.lowest = 0
         self.prefetches: list[_Prefetch] = []  # consumer-layer order; dead entries stay, skipped
         self.prefetches_of: list[list[_Prefetch]] = [[] for _ in p.layers]
         if not self.unconstrained:
-            for li, pf in enumerate(sched.prefetch):
-                if pf.weight_bits:
-                    self.prefetches.append(_Prefetch(li, "weights", float(pf.weight_bits), ()))
-                if pf.input_bits:
-                    self.prefetches.append(_Prefetch(li, "inputs", float(pf.input_bits), sched.offchip_inputs[li]))
+            for li, room in enumerate(sched.prefetch):
+                if room.weight_bits:
+                    self.prefetches.append(_Prefetch(li, "weights", float(room.weight_bits), ()))
+                if room.input_bits:
+                    self.prefetches.append(_Prefetch(li, "inputs", float(room.input_bits), sched.offchip_inputs[li]))
         for pf in self.prefetches:
             self.prefetches_of[pf.layer].append(pf)
         self.head = 0  # prefetches before this index are all dead
@@ -188,7 +190,7 @@ class _Engine:
         for li, row in enumerate(self.tasks):
             if c >= len(row):
                 continue
-            waits = [ev for ev in (self.all_done[j] for j in wait_all[li]) if not ev.triggered]  # type: ignore[union-attr]
+            waits = [ev for ev in (self.all_done[j] for j in wait_all[li]) if ev is not None and not ev.triggered]
             if len(waits) == 1:
                 yield waits[0]
             elif waits:

@@ -14,13 +14,11 @@ from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.ir import uniform_policy
 from accelsim.model.fit import policy_for
 from accelsim.model.sim import plan, run_plan, simulate
-from tests.test_sim import ANOMALY_BOUND, _sim, accels, graphs
+from tests._random_points import random_points
+from tests.test_sim import EXACT, PREFETCH_SRAM_BOUND, _sim, accels, graphs
 
-#: The designs these property tests were validated on (branch `event`): 4,000-80,000 B of SRAM *per
-#: core*. `tests.test_sim.accels` draws that range as the *total* (main's vocabulary, issue 14), down to
-#: 1,000 B per core. There, in the merge of event and main, hypothesis found a bandwidth anomaly beyond
-#: ANOMALY_BOUND: 2 cores of 2x1 dedicated 2-bit MACs, 4,000 B in all, a 4-layer graph at 4 bits,
-#: lookahead 3: 0.5 -> 0.25 GB/s took 14,115 -> 12,940 cycles (8.3 % faster). Open (integration report).
+#: 4,000-80,000 B of SRAM *per core* (`tests.test_sim.accels` draws that range in all, down to
+#: 1,000 B per core).
 engine_accels = st.builds(
     lambda a, per_core: replace(a, sram_bytes=per_core * a.cores), accels, st.integers(4_000, 80_000)
 )
@@ -63,34 +61,40 @@ def test_prefetched_run_is_deterministic_bit_for_bit():
     assert simulate(g, d) == simulate(g, d)
 
 
-@MANY
-@given(graphs(), engine_accels, st.sampled_from([2, 4, 8, 16]), st.floats(0.05, 0.95), st.integers(0, 3))
-def test_time_non_increasing_in_bandwidth_with_prefetch_1000_points(graph, accel, bits, factor, lookahead):
-    g = graph.with_policy(uniform_policy(bits, None))
-    fast_design = replace(accel, prefetch_layers=lookahead)
-    fast = _sim(g, fast_design, micro_batching=False)
-    if fast is None:
-        return
-    slow = simulate(g, replace(fast_design, bw_gb_per_s=accel.bw_gb_per_s * factor), micro_batching=False)
-    # rare anomaly, bounded (docs/model.md section 12): seen at 0.13 % with one core and prefetch on
-    assert slow.cycles >= fast.cycles * (1 - ANOMALY_BOUND)
-    # first_cycles (first image, pinned weights loading) is not bounded: 24.69 -> 23.5 cycles (5 %)
-    # was seen on a 4-layer, 24-cycle graph (docs/model.md section 12)
-
-
-@MANY
-@given(graphs(), engine_accels, st.sampled_from([2, 4, 8, 16]), st.floats(0.05, 0.95), st.integers(0, 3))
-def test_time_non_increasing_in_sram_with_prefetch_1000_points(graph, accel, bits, factor, lookahead):
-    g = graph.with_policy(uniform_policy(bits, None))
-    big_design = replace(accel, prefetch_layers=lookahead)
-    small_design = replace(big_design, sram_bytes=max(accel.cores, int(accel.sram_bytes * factor)))
-    big, small = _sim(g, big_design, micro_batching=False), _sim(g, small_design, micro_batching=False)
-    if big is None or small is None:
-        return
-    # Rare anomaly (docs/model.md section 12), likely: more SRAM keeps a tensor on chip, which turns a
-    # barrier into per-core waits; an earlier start can then take channel share from a slower core
-    # (a list-scheduling anomaly). Seen twice in ~6,000 random points (1.5 % and 0.1 %); bounded here.
-    assert small.cycles >= big.cycles * (1 - ANOMALY_BOUND)
+def test_monotone_in_bandwidth_and_sram_over_1000_fixed_random_points():
+    """Issue 11, property 3, over 1,000 fixed random points (`tests/_random_points.py`, the census of
+    bench/monotonicity_census.py): less bandwidth never makes a run faster, steady state or first
+    image, prefetch on or off; less SRAM never does without prefetch; with prefetch, less SRAM may
+    (pinned weights take room the static prefetch reservation had, docs/model.md section 12), rarely
+    and by at most PREFETCH_SRAM_BOUND."""
+    bandwidth, sram, gains = 0, 0, []
+    for pt in random_points(500, seed=11) + random_points(500, seed=12, sram_per_core=False):
+        more = _sim(pt.graph, pt.accel, micro_batching=False)
+        if more is None:
+            continue
+        slow = simulate(
+            pt.graph, replace(pt.accel, bw_gb_per_s=pt.accel.bw_gb_per_s * pt.bw_factor), micro_batching=False
+        )
+        assert slow.cycles >= more.cycles * (1 - EXACT), pt.index
+        assert slow.first_cycles >= more.first_cycles * (1 - EXACT), pt.index
+        bandwidth += 1
+        small = _sim(
+            pt.graph,
+            replace(pt.accel, sram_bytes=max(pt.accel.cores, int(pt.accel.sram_bytes * pt.sram_factor))),
+            micro_batching=False,
+        )
+        if small is None:
+            continue
+        sram += 1
+        for field in ("cycles", "first_cycles"):
+            gain = 1 - getattr(small, field) / getattr(more, field)
+            if pt.accel.prefetch_layers == 0:
+                assert gain <= EXACT, (pt.index, field)
+            elif gain > EXACT:
+                gains.append(gain)
+    assert bandwidth >= 990 and sram >= 950  # the sample really ran
+    assert max(gains, default=0.0) <= PREFETCH_SRAM_BOUND
+    assert len(gains) <= 0.005 * sram  # rare: 6 in 10,000 pairs in the census
 
 
 @MANY

@@ -22,9 +22,12 @@ from accelsim.model.mapping import Split
 from accelsim.model.memory import plan_memory
 from accelsim.model.sim import plan, simulate
 
-#: Largest relative time gain the event engine may show from less bandwidth or SRAM (a rare
-#: list-scheduling anomaly, docs/model.md section 12; the largest seen is 1.5 %).
-ANOMALY_BOUND = 0.02
+#: Relative slack for "never faster": float sums of rates, nothing more.
+EXACT = 1e-12
+#: Largest relative time gain less SRAM may give with prefetch on: more SRAM pins more weights, which
+#: can take room the static prefetch reservation had (docs/model.md section 12). The census
+#: (bench/monotonicity_census.py, 20,000 random pairs) saw 0.93 % at most; without prefetch, none.
+PREFETCH_SRAM_BOUND = 0.01
 
 
 def one_dense(n_out: int) -> LayerGraph:
@@ -210,31 +213,35 @@ def test_infinite_bandwidth_is_compute_only_and_runs_respect_both_bounds(graph, 
 # `accelsim.model.batching`) and on the fixed-batch plan; traffic on the fixed-batch plan, whose bytes are
 # the traffic model's (the micro-batch choice trades bytes for time, so it is judged by time).
 @PROPERTY
-@given(graphs(), accels, st.sampled_from([2, 4, 8, 16]), st.floats(0.05, 0.95))
-def test_time_never_decreases_when_bandwidth_decreases(graph, accel, bits, factor):
+@given(graphs(), accels, st.sampled_from([2, 4, 8, 16]), st.floats(0.05, 0.95), st.integers(0, 3))
+def test_time_never_decreases_when_bandwidth_decreases(graph, accel, bits, factor, lookahead):
     g = graph.with_policy(uniform_policy(bits, None))
+    accel = replace(accel, prefetch_layers=lookahead)
     slower = replace(accel, bw_gb_per_s=accel.bw_gb_per_s * factor)
     for kw in ({}, {"micro_batching": False}):
         fast = _sim(g, accel, **kw)
         if fast is None:
             return
         slow = simulate(g, slower, **kw)
-        # strict for the barrier engine; the event engine's rare scheduling anomaly is bounded
-        # (docs/model.md section 12, tests/test_engine.py)
-        assert slow.cycles >= fast.cycles * (1 - ANOMALY_BOUND)
+        assert slow.cycles >= fast.cycles * (1 - EXACT)  # prefetch on or off (docs/model.md section 12)
+    assert slow.first_cycles >= fast.first_cycles * (1 - EXACT)  # the first image too (fixed batch)
     assert slow.offchip_bytes == fast.offchip_bytes  # the fixed-batch plan's traffic ignores bandwidth
 
 
 @PROPERTY
-@given(graphs(), accels, st.sampled_from([2, 4, 8, 16]), st.floats(0.05, 0.95))
-def test_time_never_decreases_when_memory_shrinks(graph, accel, bits, factor):
+@given(graphs(), accels, st.sampled_from([2, 4, 8, 16]), st.floats(0.05, 0.95), st.integers(0, 3))
+def test_time_never_decreases_when_memory_shrinks(graph, accel, bits, factor, lookahead):
     g = graph.with_policy(uniform_policy(bits, None))
+    accel = replace(accel, prefetch_layers=lookahead)
     smaller = replace(accel, sram_bytes=max(accel.cores, int(accel.sram_bytes * factor)))
+    # exact without prefetch; with it, bounded (pinned weights vs prefetch room, docs/model.md section 12)
+    slack = EXACT if lookahead == 0 else PREFETCH_SRAM_BOUND
     for kw in ({}, {"micro_batching": False}):
         big, small = _sim(g, accel, **kw), _sim(g, smaller, **kw)
         if big is None or small is None:
             return
-        assert small.cycles >= big.cycles * (1 - ANOMALY_BOUND)
+        assert small.cycles >= big.cycles * (1 - slack)
+    assert small.first_cycles >= big.first_cycles * (1 - slack)  # the first image too (fixed batch)
     assert small.offchip_bytes >= big.offchip_bytes
 
 

@@ -28,6 +28,8 @@ def check_bits(field: str, value: object) -> int:
 
     Any integral type passes (NumPy integers included, as the trainer uses them); bool does not.
     """
+    if type(value) is int and MIN_BITS <= value <= MAX_BITS:  # the common case, without the ABC check
+        return value
     if isinstance(value, bool) or not isinstance(value, Integral) or not MIN_BITS <= int(value) <= MAX_BITS:
         raise InputError(field, value, f"must be an integer in {MIN_BITS}..{MAX_BITS}")
     return int(value)

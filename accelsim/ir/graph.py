@@ -114,7 +114,11 @@ class LayerGraph:
         self.graph: nx.DiGraph = networkx.DiGraph()
         self.metadata: dict[str, Any] = dict(metadata or {})
         self._order: dict[str, int] = {}
+        self._layers: dict[str, Layer] = {}  # the node attributes again, as plain dicts: the model reads
+        self._inputs: dict[str, tuple[str, ...]] = {}  # them thousands of times per design point
+        self._consumers: dict[str, list[str]] = {}  # readers in insertion order, each once
         self._precision: dict[str, Precision] = {}
+        self._names: list[str] | None = None  # the topological order, until the next add
 
     # --- building -----------------------------------------------------------------------------
     def add(self, layer: Layer, inputs: Sequence[str] = ()) -> str:
@@ -145,6 +149,13 @@ class LayerGraph:
         if len(set(inputs)) != len(inputs) and layer.kind not in ("Add", "Concat", "MatMul", "Mul"):
             raise InputError(f"{name}.inputs", inputs, "names a producer twice")
         self._order[name] = len(self._order)
+        self._layers[name], self._inputs[name] = layer, tuple(inputs)
+        self._consumers[name] = []
+        for src in inputs:
+            readers = self._consumers[src]
+            if not readers or readers[-1] != name:
+                readers.append(name)
+        self._names = None
         self.graph.add_node(name, layer=layer, inputs=tuple(inputs))
         for src in inputs:
             self.graph.add_edge(src, name)
@@ -161,23 +172,28 @@ class LayerGraph:
         return iter(self.layers())
 
     def layer(self, name: str) -> Layer:
-        if name not in self._order:
+        found = self._layers.get(name)
+        if found is None:
             raise InputError("layer", name, f"is not a layer of {self.name}")
-        return self.graph.nodes[name]["layer"]
+        return found
 
     def inputs_of(self, name: str) -> tuple[str, ...]:
         """Producers of `name` in operand order (empty: reads the network input)."""
         self.layer(name)
-        return self.graph.nodes[name]["inputs"]
+        return self._inputs[name]
 
     def consumers_of(self, name: str) -> list[str]:
-        return sorted(self.graph.successors(name), key=self._order.__getitem__)
+        """Readers of `name`'s output in insertion order (each reader added after its producers)."""
+        self.layer(name)
+        return list(self._consumers[name])
 
     def names(self) -> list[str]:
         """Layer names in a deterministic topological order (insertion order breaks ties)."""
-        import networkx as nx
+        if self._names is None:
+            import networkx as nx
 
-        return list(nx.lexicographical_topological_sort(self.graph, key=self._order.__getitem__))
+            self._names = list(nx.lexicographical_topological_sort(self.graph, key=self._order.__getitem__))
+        return list(self._names)
 
     def layers(self) -> list[Layer]:
         return [self.graph.nodes[n]["layer"] for n in self.names()]

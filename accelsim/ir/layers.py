@@ -181,10 +181,8 @@ class Conv2d(Layer):
 
     def _out_hw(self) -> Pair:
         _, _, h, w = self.in_shape
-        hw = []
-        for size, k, s, p, d in zip((h, w), self.kernel, self.stride, self.padding, self.dilation, strict=True):
-            hw.append((size + 2 * p - d * (k - 1) - 1) // s + 1)
-        return hw[0], hw[1]
+        (kh, kw), (sh, sw), (ph, pw), (dh, dw) = self.kernel, self.stride, self.padding, self.dilation
+        return (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1, (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
 
     @property
     def input_shapes(self) -> tuple[Shape, ...]:

@@ -42,16 +42,8 @@ from accelsim.model.schedule import Schedule
 _SAME_TIME = 1e-12
 
 
-class CountingEnvironment(simpy.Environment):
-    """simpy's environment, counting every event it schedules (the cost unit of a DES)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.scheduled = 0
-
-    def schedule(self, event, priority=simpy.core.NORMAL, delay=0):  # type: ignore[no-untyped-def]
-        self.scheduled += 1
-        super().schedule(event, priority, delay)
+#: The same bounds, precomputed (the timer compares every flow's end against them).
+_EARLIER, _LATER = 1 - _SAME_TIME, 1 + _SAME_TIME
 
 
 @dataclass(slots=True)
@@ -74,6 +66,7 @@ class _Task:
     segment: float = math.inf  # body work between forced events (tests of granularity only)
     rate: float = 0.0  # fill/drain: bits per cycle; body: work per cycle
     end: float = 0.0
+    eps: float = 0.0  # fill/drain bits left that count as none (float sums of rates)
 
 
 @dataclass(slots=True)
@@ -84,6 +77,7 @@ class _Prefetch:
     after: tuple[int, ...]  # layers whose writes must be done (inputs)
     done: float = 0.0
     rate: float = 0.0
+    live: bool = True  # False once complete or once its layer started
 
 
 @dataclass
@@ -127,7 +121,7 @@ def _waterfill(total: float, wants: list[tuple[float, int]]) -> dict[int, float]
 
 class _Engine:
     def __init__(self, p: Plan, sched: Schedule, first: bool, trace: bool, segments: int = 1) -> None:
-        self.env = CountingEnvironment()
+        self.env = simpy.Environment()
         self.segments = segments
         self.plan = p
         self.sched = sched
@@ -136,42 +130,47 @@ class _Engine:
         self.unconstrained = not math.isfinite(self.bw)
         noc = accel.noc_bytes_per_cycle * 8
         self.noc = math.inf if self.unconstrained else noc
+        self.noc_limited = math.isfinite(self.noc)
         self.tasks: list[list[_Task]] = []
+        moving = not self.unconstrained
         for li, lp in enumerate(p.layers):
             traffic = lp.first_traffic if first else lp.traffic
             used = lp.split.cores_used
-            moving = not self.unconstrained
-            row = []
-            for c in range(used):
-                row.append(
-                    _Task(
-                        li,
-                        c,
-                        lp.core_cycles[c],
-                        traffic.read_bits / used if moving else 0.0,
-                        traffic.write_bits / used if moving else 0.0,
-                        lp.noc_bits / used if moving and math.isfinite(self.noc) else 0.0,
-                        max(1, lp.tiles),
-                        self.env.event(),
-                    )
-                )
-            self.tasks.append(row)
+            reads = traffic.read_bits / used if moving else 0.0
+            writes = traffic.write_bits / used if moving else 0.0
+            noc_bits = lp.noc_bits / used if moving and self.noc_limited else 0.0
+            tiles = max(1, lp.tiles)
+            eps = 1e-9 * max(1.0, reads + writes)
+            self.tasks.append(
+                [
+                    _Task(li, c, lp.core_cycles[c], reads, writes, noc_bits, tiles, self.env.event(), eps=eps)
+                    for c in range(used)
+                ]
+            )
         self.left = [len(row) for row in self.tasks]
-        self.all_done = [self.env.event() for _ in p.layers]
+        waited = {j for row in sched.wait_all for j in row}  # only these layers' ends are events
+        self.all_done: list[simpy.Event | None] = [
+            self.env.event() if li in waited else None for li in range(len(p.layers))
+        ]
         self.started = [False] * len(p.layers)
         self.prefetched = [0.0] * len(p.layers)
         self.lowest = 0
-        self.prefetches: list[_Prefetch] = []
+        self.prefetches: list[_Prefetch] = []  # consumer-layer order; dead entries stay, skipped
+        self.prefetches_of: list[list[_Prefetch]] = [[] for _ in p.layers]
         if not self.unconstrained:
-            for li, pf in enumerate(sched.prefetch):
-                if pf.weight_bits:
-                    self.prefetches.append(_Prefetch(li, "weights", float(pf.weight_bits), ()))
-                if pf.input_bits:
-                    self.prefetches.append(_Prefetch(li, "inputs", float(pf.input_bits), sched.offchip_inputs[li]))
+            for li, room in enumerate(sched.prefetch):
+                if room.weight_bits:
+                    self.prefetches.append(_Prefetch(li, "weights", float(room.weight_bits), ()))
+                if room.input_bits:
+                    self.prefetches.append(_Prefetch(li, "inputs", float(room.input_bits), sched.offchip_inputs[li]))
+        for pf in self.prefetches:
+            self.prefetches_of[pf.layer].append(pf)
+        self.head = 0  # prefetches before this index are all dead
         self.active: list[_Task] = []
         self.current: _Prefetch | None = None
         self.last = 0.0
-        self.generation = 0
+        self.timer: simpy.Event | None = None
+        self.due: list[_Task | _Prefetch] = []
         self.pending = False
         self.trace = (
             Trace(accel.cores, capacity_bits=p.residency.capacity_bits, channel_bits_per_cycle=self.bw)
@@ -183,13 +182,15 @@ class _Engine:
 
     # --- core processes -----------------------------------------------------------------------
     def core(self, c: int):  # type: ignore[no-untyped-def]
+        """Core `c` runs its layers in order. A producer waited for on this core only (schedule's
+        `local`) ran earlier on this very core, so it is done already; what is left to wait for
+        are the producers waited for on all their cores."""
         env = self.env
+        wait_all = self.sched.wait_all
         for li, row in enumerate(self.tasks):
             if c >= len(row):
                 continue
-            waits = [self.tasks[j][c].done for j in self.sched.local[li] if c < len(self.tasks[j])]
-            waits += [self.all_done[j] for j in self.sched.wait_all[li]]
-            waits = [ev for ev in waits if not ev.triggered]
+            waits = [ev for ev in (self.all_done[j] for j in wait_all[li]) if ev is not None and not ev.triggered]
             if len(waits) == 1:
                 yield waits[0]
             elif waits:
@@ -204,13 +205,10 @@ class _Engine:
         li = task.layer
         if not self.started[li]:
             self.started[li] = True
-            kept = []
-            for pf in self.prefetches:
-                if pf.layer == li:
+            for pf in self.prefetches_of[li]:
+                if pf.live:
+                    pf.live = False
                     self.prefetched[li] += pf.done
-                else:
-                    kept.append(pf)
-            self.prefetches = kept
             if self.current is not None and self.current.layer == li:
                 self.current = None
         self.step_of[task.core] = li
@@ -237,7 +235,11 @@ class _Engine:
             self._enter_body(task, task.remaining)
         task.rate = 0.0
         self.active.append(task)
-        if not self.pending:  # cores starting at the same instant share one re-arbitration
+        self._defer()  # cores starting at the same instant share one re-arbitration
+
+    def _defer(self) -> None:
+        """Re-arbitrate once this instant's other events (cores resuming, starting layers) are done."""
+        if not self.pending:
             self.pending = True
             self.env.timeout(0).callbacks.append(self._deferred_settle)
 
@@ -250,7 +252,8 @@ class _Engine:
     def _enter_body(self, task: _Task, work: float) -> None:
         task.phase, task.remaining = "body", work
         task.segment = work / self.segments if self.segments > 1 and work > 0 else math.inf
-        self.body_start[(task.layer, task.core)] = self.env.now
+        if self.trace is not None:
+            self.body_start[(task.layer, task.core)] = self.env.now
 
     def _next_phase(self, task: _Task) -> None:
         if task.phase == "fill":
@@ -272,15 +275,18 @@ class _Engine:
         li = task.layer
         self.left[li] -= 1
         if self.left[li] == 0:
-            self.all_done[li].succeed()
+            done = self.all_done[li]
+            if done is not None:
+                done.succeed()
             while self.lowest < len(self.left) and self.left[self.lowest] == 0:
                 self.lowest += 1
 
     # --- the arbiter --------------------------------------------------------------------------
     def advance(self) -> None:
         """Move every flow forward at its current rate to now."""
-        dt = self.env.now - self.last
-        self.last = self.env.now
+        now = self.env.now
+        dt = now - self.last
+        self.last = now
         if dt <= 0:
             return
         for task in self.active:
@@ -289,34 +295,50 @@ class _Engine:
             self.current.done += self.current.rate * dt
 
     def settle(self) -> None:
-        """Close phases that are over, share the resources again, set the timer for the next event."""
-        changed = True
-        while changed:
-            changed = False
-            for task in list(self.active):
-                if task.remaining <= 0 or (
-                    task.phase != "body" and task.remaining <= 1e-9 * max(1.0, task.reads + task.writes)
-                ):
+        """Close phases that are over, share the resources again, set the timer for the next event.
+
+        When a task finished, the cores resume at this instant and may start layers: the sharing
+        waits for them (one re-arbitration per instant, `_defer`).
+        """
+        finished = False
+        active = self.active
+        candidates = list(active)
+        while candidates:  # a task that moved on may end its next phase at once: look at those again
+            moved = []
+            for task in candidates:
+                if task.remaining <= 0 or (task.phase != "body" and task.remaining <= task.eps):
                     self._next_phase(task)
                     if task.phase == "done":
-                        self.active.remove(task)
+                        active.remove(task)
                         self._finish(task)
-                    changed = True
+                        finished = True
+                    else:
+                        moved.append(task)
+            candidates = moved
         cur = self.current
         if cur is not None and cur.done >= cur.bits * (1 - _SAME_TIME):
             cur.done = cur.bits
-            self.prefetches.remove(cur)
+            self.prefetched[cur.layer] += cur.bits  # on chip now: credited to its layer when that starts
+            cur.live = False
             self.current = None
+        if finished:
+            self.timer = None  # no flow ends before the re-arbitration sets the next timer
+            self._defer()
+            return
         self.allocate()
         self.record()
         self.set_timer()
 
     def _eligible_prefetch(self) -> _Prefetch | None:
         limit = self.lowest + self.sched.lookahead
-        for pf in self.prefetches:
+        prefetches = self.prefetches
+        while self.head < len(prefetches) and not prefetches[self.head].live:
+            self.head += 1
+        for i in range(self.head, len(prefetches)):
+            pf = prefetches[i]
             if pf.layer > limit:
                 return None
-            if all(self.left[j] == 0 for j in pf.after):
+            if pf.live and all(self.left[j] == 0 for j in pf.after):
                 return pf
         return None
 
@@ -327,28 +349,36 @@ class _Engine:
             for task in active:
                 task.rate = task.work_cap if task.phase == "body" else math.inf
             return
-        bodies = [t for t in active if t.phase == "body"]
-        fills = [t for t in active if t.phase == "fill"]
-        drains = [t for t in active if t.phase == "drain"]
+        bodies: list[_Task] = []
+        fills: list[_Task] = []
+        drains: list[_Task] = []
+        for t in active:  # an active task is in one of these three phases
+            phase = t.phase
+            if phase == "body":
+                bodies.append(t)
+            elif phase == "fill":
+                fills.append(t)
+            else:
+                drains.append(t)
+        nb, nf = len(bodies), len(fills)
         caps = [t.work_cap for t in bodies]
-        fill_caps = [math.inf] * len(fills)
+        fill_caps = [math.inf] * nf
         drain_caps = [math.inf] * len(drains)
-        if math.isfinite(self.noc):  # fills and drains cross the network too, at whatever it gives them
+        if self.noc_limited:  # fills and drains cross the network too, at whatever it gives them
             wants = [(t.per_work_noc * caps[i], i) for i, t in enumerate(bodies) if t.per_work_noc > 0]
-            wants += [(math.inf, len(bodies) + j) for j, t in enumerate(fills) if t.noc > 0]
-            wants += [(math.inf, len(bodies) + len(fills) + j) for j, t in enumerate(drains) if t.noc > 0]
+            wants += [(math.inf, nb + j) for j, t in enumerate(fills) if t.noc > 0]
+            wants += [(math.inf, nb + nf + j) for j, t in enumerate(drains) if t.noc > 0]
             if wants:
-                shares = _waterfill(self.noc, wants)
-                for key, share in shares.items():
-                    if key < len(bodies):
+                for key, share in _waterfill(self.noc, wants).items():
+                    if key < nb:
                         caps[key] = min(caps[key], share / bodies[key].per_work_noc)
-                    elif key < len(bodies) + len(fills):
-                        fill_caps[key - len(bodies)] = share
+                    elif key < nb + nf:
+                        fill_caps[key - nb] = share
                     else:
-                        drain_caps[key - len(bodies) - len(fills)] = share
+                        drain_caps[key - nb - nf] = share
         wants = [(t.per_work_bits * caps[i], i) for i, t in enumerate(bodies)]
-        wants += [(fill_caps[j], len(bodies) + j) for j in range(len(fills))]
-        shares = _waterfill(self.bw, wants)
+        wants += [(fill_caps[j], nb + j) for j in range(nf)]
+        shares = _waterfill(self.bw, wants) if wants else {}
         used = 0.0
         for i, t in enumerate(bodies):
             if t.per_work_bits == 0:
@@ -357,7 +387,7 @@ class _Engine:
                 t.rate = min(caps[i], shares[i] / t.per_work_bits)
                 used += t.rate * t.per_work_bits
         for j, t in enumerate(fills):
-            t.rate = shares[len(bodies) + j]
+            t.rate = shares[nb + j]
             used += t.rate
         left = max(0.0, self.bw - used)
         if drains:
@@ -368,42 +398,43 @@ class _Engine:
             left = max(0.0, left)
         if self.current is not None:
             self.current.rate = 0.0
-        self.current = self._eligible_prefetch() if left > 0 and self.prefetches else None
+        self.current = self._eligible_prefetch() if left > 0 and self.head < len(self.prefetches) else None
         if self.current is not None:
             self.current.rate = left
 
     def set_timer(self) -> None:
-        """Set one timer for the soonest phase end (or forced segment event); stale timers are ignored."""
+        """Set one timer for the soonest phase end (or forced segment event); an older timer is stale."""
         soonest, due = math.inf, list[_Task | _Prefetch]()
+        segmented = self.segments > 1
         for task in self.active:
-            if task.rate > 0:
-                dt = task.remaining / task.rate
-                if dt < soonest * (1 - _SAME_TIME):
+            rate = task.rate
+            if rate > 0:
+                dt = task.remaining / rate
+                if dt < soonest * _EARLIER:
                     soonest, due = dt, list[_Task | _Prefetch]([task])
-                elif dt <= soonest * (1 + _SAME_TIME):
+                elif dt <= soonest * _LATER:
                     due.append(task)
-                if task.phase == "body" and task.segment < task.remaining:  # a forced event, no phase end
+                if segmented and task.phase == "body" and task.segment < task.remaining:  # a forced event
                     step = task.remaining - task.segment * (math.ceil(task.remaining / task.segment * (1 - 1e-12)) - 1)
-                    if step > 1e-9 * task.segment and step / task.rate < soonest * (1 - _SAME_TIME):
-                        soonest, due = step / task.rate, list[_Task | _Prefetch]()
+                    if step > 1e-9 * task.segment and step / rate < soonest * _EARLIER:
+                        soonest, due = step / rate, list[_Task | _Prefetch]()
         cur = self.current
         if cur is not None and cur.rate > 0:
             dt = (cur.bits - cur.done) / cur.rate
-            if dt < soonest * (1 - _SAME_TIME):
+            if dt < soonest * _EARLIER:
                 soonest, due = dt, list[_Task | _Prefetch]([cur])
-            elif dt <= soonest * (1 + _SAME_TIME):
+            elif dt <= soonest * _LATER:
                 due.append(cur)
-        self.generation += 1
+        self.timer = None
         if math.isfinite(soonest):
-            timer = self.env.timeout(max(0.0, soonest))
-            generation = self.generation
-            timer.callbacks.append(lambda _ev: self._on_timer(generation, due))
+            self.timer, self.due = self.env.timeout(max(0.0, soonest)), due
+            self.timer.callbacks.append(self._on_timer)
 
-    def _on_timer(self, generation: int, due: list[_Task | _Prefetch]) -> None:
-        if generation != self.generation:
+    def _on_timer(self, event: simpy.Event) -> None:
+        if event is not self.timer:
             return  # a start re-planned the rates since this timer was set
         self.advance()
-        for flow in due:  # the flows this timer was set for end now, exactly (float time may not resolve them)
+        for flow in self.due:  # the flows this timer was set for end now, exactly (float time may not resolve them)
             if isinstance(flow, _Prefetch):
                 flow.done = flow.bits
             else:
@@ -427,7 +458,7 @@ class _Engine:
         for li, pf in enumerate(self.sched.prefetch):
             if pf.core_bits and not self.started[li]:
                 total = pf.weight_bits + pf.input_bits
-                got = sum(x.done for x in self.prefetches if x.layer == li)
+                got = self.prefetched[li] + sum(x.done for x in self.prefetches_of[li] if x.live)
                 for c in range(len(self.tasks[li])):
                     held[c] += pf.core_bits * got / total
         self.trace.sram.append(
@@ -442,14 +473,27 @@ def run(p: Plan, sched: Schedule, *, first: bool = False, trace: bool = False, s
     closed-form steady state makes this change nothing, which the granularity test checks.
     """
     eng = _Engine(p, sched, first, trace, segments)
+    env = eng.env
     for c in range(p.accel.cores):
-        eng.env.process(eng.core(c))
-    eng.env.run()
+        env.process(eng.core(c))
+    events = _run_counting(env)
     if any(eng.left):  # a dependency was never met: a bug, not bad input
         raise RuntimeError(f"simulation stalled with {sum(1 for x in eng.left if x)} layers unfinished")
     ends = tuple(max((t.end for t in row), default=0.0) for row in eng.tasks)
     ends = _carry(ends)
-    return Outcome(ends, ends[-1] if ends else 0.0, eng.env.scheduled, sum(eng.prefetched), eng.trace)
+    return Outcome(ends, ends[-1] if ends else 0.0, events, sum(eng.prefetched), eng.trace)
+
+
+def _run_counting(env: simpy.Environment) -> int:
+    """Run `env` until no event is left; the number of events processed (every one scheduled is)."""
+    step = env.step
+    events = 0
+    try:
+        while True:
+            step()
+            events += 1
+    except simpy.core.EmptySchedule:
+        return events
 
 
 def _carry(ends: Sequence[float]) -> tuple[float, ...]:
@@ -483,4 +527,4 @@ def compute_only(p: Plan, sched: Schedule) -> float:
     return max((max(r, default=0.0) for r in ends), default=0.0)
 
 
-__all__ = ["CountingEnvironment", "Outcome", "Trace", "compute_only", "run"]
+__all__ = ["Outcome", "Trace", "compute_only", "run"]

@@ -21,6 +21,8 @@ Room is reserved statically, in layer order: layer ``j``'s prefetched bits occup
 step ``j - L`` (the earliest step its prefetch may start) to step ``j`` (where they are its operands;
 there they may also use the layer's own streaming buffers). The fraction of ``j``'s prefetchable
 bits that fits on every one of its cores at all those steps is the most that may be prefetched.
+The first layer gets no room (it starts at time 0: its prefetch could never run), and spilled
+activations count as taken (as in the memory plan's pin room), so the room only grows with SRAM.
 Pinned weights are loaded once into their reserved slots, so in the first image their prefetch
 needs no extra room. ``L = 0``: no prefetch.
 """
@@ -32,6 +34,7 @@ from dataclasses import dataclass
 
 from accelsim.ir.graph import LayerGraph
 from accelsim.model.layer_plan import Plan, aligned
+from accelsim.model.memory import MemoryPlan
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +114,25 @@ def _prefetchable(graph: LayerGraph, p: Plan, step: int, first: bool) -> tuple[i
     return weights, input_bits, weight_core + input_core
 
 
+def _spilled_per_core(mem: MemoryPlan, steps: int, cores: int) -> list[list[int]]:
+    """Bits of the spilled activations each core would hold at each step were they on chip.
+
+    Prefetch room counts them as taken (as the memory plan's pin room does), so that the room only
+    grows with SRAM: a tensor that more SRAM keeps on chip does not take room prefetch had.
+    """
+    out = [[0] * cores for _ in range(steps)]
+    spilled = set(mem.spilled)
+    for t in mem.liveness.tensors:
+        if t.name in spilled:
+            owners = mem.owners[t.name]
+            share = -(-t.bits // owners)
+            for s in range(t.start, t.end + 1):
+                row = out[s]
+                for c in range(owners):
+                    row[c] += share
+    return out
+
+
 def schedule(graph: LayerGraph, p: Plan, *, first: bool = False) -> Schedule:
     """Dependencies and the static prefetch reservation (module docstring) for one run."""
     local, wait_all, offchip = _dependencies(graph, p)
@@ -118,14 +140,17 @@ def schedule(graph: LayerGraph, p: Plan, *, first: bool = False) -> Schedule:
     mem = p.residency
     steps = len(p.layers)
     cores = p.accel.cores
-    free = [[mem.capacity_bits - mem.occupancy[s][c] for c in range(cores)] for s in range(steps)]
+    spilled = _spilled_per_core(mem, steps, cores)
+    free = [[mem.capacity_bits - mem.occupancy[s][c] - spilled[s][c] for c in range(cores)] for s in range(steps)]
     buffers = [
         [mem.occupancy[s][c] - mem.pinned_per_core[c] - mem.live_per_core[s][c] for c in range(cores)]
         for s in range(steps)
     ]
     out = []
     for j in range(steps):
-        weights, inputs, need = _prefetchable(graph, p, j, first) if lookahead > 0 else (0, 0, 0)
+        # the first layer starts at time 0, before any prefetch could run: room reserved for it
+        # would only be taken from later layers
+        weights, inputs, need = _prefetchable(graph, p, j, first) if lookahead > 0 and j > 0 else (0, 0, 0)
         if weights + inputs == 0 or need == 0:
             out.append(Prefetch(weights if need == 0 and lookahead > 0 else 0, 0, 0))
             continue

@@ -284,26 +284,10 @@ def train(
     opt = make_optimizer(config, model)
     history: list[dict[str, float]] = []
     start, progress = 0, EpochProgress()
-    if run_path is not None:
-        ckpt = run_path / CHECKPOINT
-        if resume:
-            if not ckpt.is_file():
-                raise InputError("resume", str(run_path), f"has no {CHECKPOINT}")
-            info = load_checkpoint(ckpt, model, opt)
-            start, progress = info["epoch"], info["progress"]
-            # the checkpoint's own rows (older checkpoints: the log file's), rewritten to log.csv so a
-            # kill between the last checkpoint and its log write loses no row
-            history = (
-                info["log"] if info["log"] is not None else [r for r in read_log(run_path / LOG) if r["epoch"] <= start]
-            )
-            write_log(run_path / LOG, history)
-        else:
-            if ckpt.exists():
-                raise InputError(
-                    "out", str(run_path), f"already holds a run ({CHECKPOINT}); use --resume or a new folder"
-                )
-            if run_path.exists() and not run_path.is_dir():
-                raise InputError("out", str(run_path), "is an existing file; give a new folder")
+    if run_path is not None and resume:
+        start, progress, history = _resume(run_path, model, opt)
+    elif run_path is not None:
+        _check_new_run(run_path)
     if config.init is not None and not resume:  # before the folder is made: a bad --init writes nothing
         init_from_checkpoint(model, config.init, data, config.init_calib, config.init_percentile)
     if run_path is not None:
@@ -319,6 +303,28 @@ def train(
         if on_epoch is not None:
             on_epoch(row)
     return RunResult(model, history, run_path)
+
+
+def _resume(run_path: Path, model: Net, opt: Optimizer) -> tuple[int, EpochProgress, list[dict[str, float]]]:
+    """Load the run's checkpoint into `model` and `opt`: (epochs done, progress in the next, history)."""
+    ckpt = run_path / CHECKPOINT
+    if not ckpt.is_file():
+        raise InputError("resume", str(run_path), f"has no {CHECKPOINT}")
+    info = load_checkpoint(ckpt, model, opt)
+    start = info["epoch"]
+    # the checkpoint's own rows (older checkpoints: the log file's), rewritten to log.csv so a
+    # kill between the last checkpoint and its log write loses no row
+    history = info["log"] if info["log"] is not None else [r for r in read_log(run_path / LOG) if r["epoch"] <= start]
+    write_log(run_path / LOG, history)
+    return start, info["progress"], history
+
+
+def _check_new_run(run_path: Path) -> None:
+    """A new run needs a folder that holds no run and is not a file."""
+    if (run_path / CHECKPOINT).exists():
+        raise InputError("out", str(run_path), f"already holds a run ({CHECKPOINT}); use --resume or a new folder")
+    if run_path.exists() and not run_path.is_dir():
+        raise InputError("out", str(run_path), "is an existing file; give a new folder")
 
 
 @dataclass(slots=True)

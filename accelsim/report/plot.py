@@ -94,23 +94,7 @@ def speedup_figure(rows: Sequence[SweepRow], title: str = "", note: str = ""):  
         color="#2ca02c",
     )
     ax.set_ylim(0, top)
-    markers = "osD^v<>"
-    for i, label in enumerate(labels):
-        points = {r.bits: r for r in rows if r.bw == label}
-        xs = [j for j, b in enumerate(bits) if b in points]
-        ys = [points[bits[j]].speedup for j in xs]
-        (line,) = ax.plot(xs, ys, marker=markers[i % len(markers)], linewidth=1.6, label=describe_bw(label))
-        for j in xs:
-            if not points[bits[j]].weights_fit:
-                ax.plot(
-                    [j],
-                    [points[bits[j]].speedup],
-                    marker=line.get_marker(),
-                    markerfacecolor="white",
-                    color=line.get_color(),
-                    markeredgecolor=line.get_color(),
-                    linestyle="none",
-                )
+    _speedup_lines(ax, rows, bits, labels)
     ax.set_xticks(range(len(bits)), [str(b) for b in bits])
     ax.set_xlabel("precision of weights and activations (bits)")
     ax.set_ylabel("speedup over 16-bit at the same bandwidth (x)")
@@ -129,6 +113,27 @@ def speedup_figure(rows: Sequence[SweepRow], title: str = "", note: str = ""):  
     )
     caption(fig, note)
     return fig
+
+
+def _speedup_lines(ax, rows: Sequence[SweepRow], bits: list, labels: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """One line per bandwidth over the bit-widths; a hollow marker where some weights stream."""
+    markers = "osD^v<>"
+    for i, label in enumerate(labels):
+        points = {r.bits: r for r in rows if r.bw == label}
+        xs = [j for j, b in enumerate(bits) if b in points]
+        ys = [points[bits[j]].speedup for j in xs]
+        (line,) = ax.plot(xs, ys, marker=markers[i % len(markers)], linewidth=1.6, label=describe_bw(label))
+        for j in xs:
+            if not points[bits[j]].weights_fit:
+                ax.plot(
+                    [j],
+                    [points[bits[j]].speedup],
+                    marker=line.get_marker(),
+                    markerfacecolor="white",
+                    color=line.get_color(),
+                    markeredgecolor=line.get_color(),
+                    linestyle="none",
+                )
 
 
 def save_figure(fig, path: str | Path) -> Path:  # type: ignore[no-untyped-def]

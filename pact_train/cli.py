@@ -26,21 +26,22 @@ from typing import Any
 from accelsim.errors import EXIT_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, EXIT_OK, InputError
 from pact_train.cli_options import PROG, build_parser
 
+#: The quantization options of `train`, each a `QuantConfig` field of the same name.
+_QUANT_OPTIONS = ("act_quant", "weight_quant", "bits", "first_bits", "last_bits", "alpha_init", "alpha_per_channel")
+
+
+def _quant_from(args: argparse.Namespace, *names: str) -> Any:
+    """A `QuantConfig` from the parsed options `names` (same names as its fields; the rest keep their defaults)."""
+    from pact_train.models import QuantConfig
+
+    return QuantConfig(**{name: getattr(args, name) for name in names})
+
 
 def _config_from(args: argparse.Namespace, quant: Any = None) -> Any:
-    from pact_train.models import QuantConfig
     from pact_train.train import TrainConfig
 
     if quant is None:
-        quant = QuantConfig(
-            act_quant=args.act_quant,
-            weight_quant=args.weight_quant,
-            bits=args.bits,
-            first_bits=args.first_bits,
-            last_bits=args.last_bits,
-            alpha_init=args.alpha_init,
-            alpha_per_channel=args.alpha_per_channel,
-        )
+        quant = _quant_from(args, *_QUANT_OPTIONS)
     return TrainConfig(
         model=args.model,
         dataset=args.dataset,
@@ -164,14 +165,8 @@ def _refuse_flags_on_resume(argv: Sequence[str]) -> None:
 def _cmd_compare(args: argparse.Namespace) -> int:
     from pact_train.compare import compare, format_table, results_csv
     from pact_train.data import load_dataset
-    from pact_train.models import QuantConfig
 
-    base_q = QuantConfig(
-        first_bits=args.first_bits,
-        last_bits=args.last_bits,
-        alpha_init=args.alpha_init,
-        alpha_per_channel=args.alpha_per_channel,
-    )
+    base_q = _quant_from(args, "first_bits", "last_bits", "alpha_init", "alpha_per_channel")  # schemes per run
     base = _config_from(args, quant=base_q)
     data = load_dataset(base.dataset, base.data_dir).subset(base.train_limit, base.test_limit)
     runs, n = 1 + 2 * len(args.bits), len(data.y_train)
@@ -220,16 +215,9 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 def _cmd_ptq(args: argparse.Namespace) -> int:
     from pact_train.data import load_dataset
-    from pact_train.models import QuantConfig
     from pact_train.train import float_config, post_training_quantize
 
-    quant = QuantConfig(
-        act_quant=args.act_quant,
-        weight_quant=args.weight_quant,
-        bits=args.bits,
-        first_bits=args.first_bits,
-        last_bits=args.last_bits,
-    )
+    quant = _quant_from(args, "act_quant", "weight_quant", "bits", "first_bits", "last_bits")
     stored = float_config(args.run_dir)
     data = load_dataset(stored.dataset, stored.data_dir).subset(
         stored.train_limit, args.test_limit or stored.test_limit

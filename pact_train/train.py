@@ -12,12 +12,10 @@ uninterrupted one (every logged value but the wall-clock ``seconds``).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from pact_train.data import Dataset, batches, load_dataset
 from pact_train.models import MODELS, Net, QuantConfig, build_model
 from pact_train.optim import OPTIMIZERS, Optimizer, step_lr
 from pact_train.policy import apply_layer_bits
+from pact_train.run_log import read_log, write_log
 
 CHECKPOINT = "checkpoint.npz"
 CONFIG = "config.json"
@@ -223,34 +222,6 @@ def resumed_images(run_dir: Path, config: TrainConfig, n_train: int) -> int:
 
 def _alpha_columns(model: Net) -> dict[str, float]:
     return {f"alpha:{n}": float(np.mean(v)) for n, v in model.alphas().items()}
-
-
-def write_log(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    """Rewrite the whole CSV atomically (a few hundred rows at most)."""
-    if not rows:
-        return
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(path, buf.getvalue())
-
-
-def read_log(path: Path) -> list[dict[str, float]]:
-    """The rows of a log.csv ([] without one); a damaged file is one InputError naming the row."""
-    if not path.is_file():
-        return []
-    from accelsim.inputfiles import read_text
-
-    rows: list[dict[str, float]] = []
-    for n, row in enumerate(csv.DictReader(io.StringIO(read_text(path, "log"), newline="")), start=2):
-        try:
-            parsed = {str(k): float(v) for k, v in row.items()}
-            parsed["epoch"] = int(parsed["epoch"])
-        except (TypeError, ValueError, KeyError, OverflowError):
-            raise InputError("log", str(path), f"row {n} is not a log row of numbers with an epoch") from None
-        rows.append(parsed)
-    return rows
 
 
 # --- the loop ------------------------------------------------------------------------------------

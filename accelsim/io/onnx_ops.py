@@ -9,7 +9,7 @@ import math
 from typing import Any
 
 from accelsim.errors import InputError
-from accelsim.io.onnx_walk import GraphWalk, _broadcast
+from accelsim.io.onnx_walk import GraphWalk
 from accelsim.ir.graph import LayerGraph
 from accelsim.ir.layers import Add, Concat, Conv2d, Dense, Flatten, Layer, MatMul, Pool, Reshape
 from accelsim.ir.vector_layers import LayerNorm, RMSNorm, Softmax
@@ -317,6 +317,16 @@ class Importer(GraphWalk):
         if not self.layers:
             raise InputError("workload", self.label, "has no node accelsim can model (Conv, Gemm, MatMul, Pool, ...)")
         return self._graph()
+
+
+def _broadcast(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, ...] | None:
+    """numpy broadcasting of two leading-axis tuples, or None when they clash."""
+    out = []
+    for x, y in zip((1,) * (len(b) - len(a)) + a, (1,) * (len(a) - len(b)) + b):
+        if x != y and 1 not in (x, y):
+            return None
+        out.append(max(x, y))
+    return tuple(out)
 
 
 __all__ = ["LAYOUT_OPS", "MAC_OPS", "SHAPE_OPS", "VECTOR_OPS", "Importer"]

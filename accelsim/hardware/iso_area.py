@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import replace
+from typing import Any
 
 import tech
 from accelsim.errors import InputError
@@ -128,7 +129,7 @@ def iso_area(
     if scale not in SCALES:
         raise InputError("scale", scale, f"must be one of {', '.join(SCALES)}")
     multiplier = mac_multiplier(base, w, a, mode)
-    common = {"mac_w_bits": w, "mac_a_bits": a, "mac_mode": mode}
+    common: dict[str, Any] = {"mac_w_bits": w, "mac_a_bits": a, "mac_mode": mode}
     if scale == "array":
         rows, cols = grow_array(base.rows, base.cols, _count(base.rows * base.cols, multiplier))
         return replace(base, rows=rows, cols=cols, **common)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -265,7 +265,7 @@ def _plot_fronts(args: argparse.Namespace, groups: list, objectives: list[str], 
         from accelsim.hardware.bandwidth import bw_label
         from accelsim.ir.units import format_size
 
-        spell = {
+        spell: dict[str, Callable[[Any], str]] = {
             "bits": lambda v: f"{v}b",
             "bw_gb_per_s": lambda v: "bw inf" if bw_label(v) == "inf" else f"{bw_label(v)} GB/s",
             "sram_bytes": format_size,

@@ -15,9 +15,9 @@ and `workloads` do) does not pull in the whole model, and no package-level impor
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from accelsim._lazy import lazy_exports
 from accelsim._version import __version__
 
 #: public name -> the module that defines it
@@ -64,18 +64,7 @@ _PUBLIC = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module 'accelsim' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_PUBLIC))
-
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, imported eagerly
     from accelsim.errors import AccelsimError, InputError

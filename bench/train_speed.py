@@ -141,6 +141,22 @@ def _load() -> str:
         return "load average unknown"
 
 
+def _layer_table(timer: ConvTimer, steps: int, peak: float) -> None:
+    """Per conv layer: its best time, GFLOP/s, share of sgemm, and its GEMMs' share timed alone."""
+    print()
+    print("| layer | in (NHWC) | kernel/stride | GFLOP | ms | GFLOP/s | % of sgemm | GEMMs alone, % of sgemm |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, conv in timer.convs:
+        s, f = timer.best[name], timer.flops[name]
+        xs, ys = timer.shapes[name]
+        g = layer_gemms_seconds(conv, xs, ys, steps)
+        print(
+            f"| {name.removesuffix('.conv')} | {xs} | {conv.kernel[0]}x{conv.kernel[1]}/{conv.stride} | "
+            f"{f / 1e9:.3f} | "
+            f"{s * 1e3:.1f} | {f / s / 1e9:.1f} | {f / s / 1e9 / peak:.0%} | {f / g / 1e9 / peak:.0%} |"
+        )
+
+
 def main() -> int:
     args = ARGS
     assert args is not None
@@ -190,18 +206,7 @@ def main() -> int:
         f"{conv_s / min(cpu):.0%} of the best step) -> {conv_f / conv_s / 1e9:.1f} GFLOP/s = "
         f"{conv_f / conv_s / 1e9 / peak:.0%} of sgemm"
     )
-    print()
-    print("| layer | in (NHWC) | kernel/stride | GFLOP | ms | GFLOP/s | % of sgemm | GEMMs alone, % of sgemm |")
-    print("|---|---|---|---|---|---|---|---|")
-    for name, conv in timer.convs:
-        s, f = timer.best[name], timer.flops[name]
-        xs, ys = timer.shapes[name]
-        g = layer_gemms_seconds(conv, xs, ys, args.steps)
-        print(
-            f"| {name.removesuffix('.conv')} | {xs} | {conv.kernel[0]}x{conv.kernel[1]}/{conv.stride} | "
-            f"{f / 1e9:.3f} | "
-            f"{s * 1e3:.1f} | {f / s / 1e9:.1f} | {f / s / 1e9 / peak:.0%} | {f / g / 1e9 / peak:.0%} |"
-        )
+    _layer_table(timer, args.steps, peak)
     print(f"\n({_load()} after)")
     return 0
 

@@ -12,12 +12,10 @@ uninterrupted one (every logged value but the wall-clock ``seconds``).
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from pact_train.data import Dataset, batches, load_dataset
 from pact_train.models import MODELS, Net, QuantConfig, build_model
 from pact_train.optim import OPTIMIZERS, Optimizer, step_lr
 from pact_train.policy import apply_layer_bits
+from pact_train.run_log import read_log, write_log
 
 CHECKPOINT = "checkpoint.npz"
 CONFIG = "config.json"
@@ -225,34 +224,6 @@ def _alpha_columns(model: Net) -> dict[str, float]:
     return {f"alpha:{n}": float(np.mean(v)) for n, v in model.alphas().items()}
 
 
-def write_log(path: Path, rows: Sequence[dict[str, Any]]) -> None:
-    """Rewrite the whole CSV atomically (a few hundred rows at most)."""
-    if not rows:
-        return
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    atomic_write(path, buf.getvalue())
-
-
-def read_log(path: Path) -> list[dict[str, float]]:
-    """The rows of a log.csv ([] without one); a damaged file is one InputError naming the row."""
-    if not path.is_file():
-        return []
-    from accelsim.inputfiles import read_text
-
-    rows: list[dict[str, float]] = []
-    for n, row in enumerate(csv.DictReader(io.StringIO(read_text(path, "log"), newline="")), start=2):
-        try:
-            parsed = {str(k): float(v) for k, v in row.items()}
-            parsed["epoch"] = int(parsed["epoch"])
-        except (TypeError, ValueError, KeyError, OverflowError):
-            raise InputError("log", str(path), f"row {n} is not a log row of numbers with an epoch") from None
-        rows.append(parsed)
-    return rows
-
-
 # --- the loop ------------------------------------------------------------------------------------
 
 
@@ -284,26 +255,10 @@ def train(
     opt = make_optimizer(config, model)
     history: list[dict[str, float]] = []
     start, progress = 0, EpochProgress()
-    if run_path is not None:
-        ckpt = run_path / CHECKPOINT
-        if resume:
-            if not ckpt.is_file():
-                raise InputError("resume", str(run_path), f"has no {CHECKPOINT}")
-            info = load_checkpoint(ckpt, model, opt)
-            start, progress = info["epoch"], info["progress"]
-            # the checkpoint's own rows (older checkpoints: the log file's), rewritten to log.csv so a
-            # kill between the last checkpoint and its log write loses no row
-            history = (
-                info["log"] if info["log"] is not None else [r for r in read_log(run_path / LOG) if r["epoch"] <= start]
-            )
-            write_log(run_path / LOG, history)
-        else:
-            if ckpt.exists():
-                raise InputError(
-                    "out", str(run_path), f"already holds a run ({CHECKPOINT}); use --resume or a new folder"
-                )
-            if run_path.exists() and not run_path.is_dir():
-                raise InputError("out", str(run_path), "is an existing file; give a new folder")
+    if run_path is not None and resume:
+        start, progress, history = _resume(run_path, model, opt)
+    elif run_path is not None:
+        _check_new_run(run_path)
     if config.init is not None and not resume:  # before the folder is made: a bad --init writes nothing
         init_from_checkpoint(model, config.init, data, config.init_calib, config.init_percentile)
     if run_path is not None:
@@ -319,6 +274,28 @@ def train(
         if on_epoch is not None:
             on_epoch(row)
     return RunResult(model, history, run_path)
+
+
+def _resume(run_path: Path, model: Net, opt: Optimizer) -> tuple[int, EpochProgress, list[dict[str, float]]]:
+    """Load the run's checkpoint into `model` and `opt`: (epochs done, progress in the next, history)."""
+    ckpt = run_path / CHECKPOINT
+    if not ckpt.is_file():
+        raise InputError("resume", str(run_path), f"has no {CHECKPOINT}")
+    info = load_checkpoint(ckpt, model, opt)
+    start = info["epoch"]
+    # the checkpoint's own rows (older checkpoints: the log file's), rewritten to log.csv so a
+    # kill between the last checkpoint and its log write loses no row
+    history = info["log"] if info["log"] is not None else [r for r in read_log(run_path / LOG) if r["epoch"] <= start]
+    write_log(run_path / LOG, history)
+    return start, info["progress"], history
+
+
+def _check_new_run(run_path: Path) -> None:
+    """A new run needs a folder that holds no run and is not a file."""
+    if (run_path / CHECKPOINT).exists():
+        raise InputError("out", str(run_path), f"already holds a run ({CHECKPOINT}); use --resume or a new folder")
+    if run_path.exists() and not run_path.is_dir():
+        raise InputError("out", str(run_path), "is an existing file; give a new folder")
 
 
 @dataclass(slots=True)

@@ -21,6 +21,7 @@ PACKAGES = ("accelsim", "tech", "workloads", "pact_train")
 #: Layers of the flow, lowest first; a component may import the components before it (see ALLOWED).
 ORDER = (
     "_version",
+    "_lazy",
     "errors",
     "atomic",
     "inputfiles",

@@ -130,44 +130,56 @@ def from_hf_config(data: Mapping[str, Any], name: str | None = None) -> LLMConfi
     model_type = str(data.get("model_type", "llama"))
     label = name or str(data.get("_name_or_path") or model_type)
     if model_type == "gpt2":
-        hidden = _need(data, "n_embd", "hidden_size")
-        act = "gelu" if str(data.get("activation_function", "gelu_new")).startswith("gelu") else "relu"
-        return LLMConfig(
-            name=label,
-            hidden=hidden,
-            heads=_need(data, "n_head", "num_attention_heads"),
-            layers=_need(data, "n_layer", "num_hidden_layers"),
-            ffn=data.get("n_inner") or 4 * hidden,
-            vocab=_need(data, "vocab_size"),
-            max_positions=_need(data, "n_positions", "max_position_embeddings"),
-            act=act,
-            source="Hugging Face config.json (gpt2)",
-        )
+        return _gpt2_config(data, label)
     if model_type == "opt":
-        if data.get("word_embed_proj_dim", data.get("hidden_size")) != data.get("hidden_size"):
-            raise InputError(
-                "config.json.word_embed_proj_dim",
-                data.get("word_embed_proj_dim"),
-                "must equal hidden_size (no project_in/out)",
-            )
-        if data.get("do_layer_norm_before", True) is not True:
-            raise InputError(
-                "config.json.do_layer_norm_before", data.get("do_layer_norm_before"), "must be true (pre-norm)"
-            )
-        return LLMConfig(
-            name=label,
-            hidden=_need(data, "hidden_size"),
-            heads=_need(data, "num_attention_heads"),
-            layers=_need(data, "num_hidden_layers"),
-            ffn=_need(data, "ffn_dim"),
-            vocab=_need(data, "vocab_size"),
-            max_positions=_need(data, "max_position_embeddings"),
-            act=_choice("config.json.activation_function", data.get("activation_function", "relu"), FFN_ACTS),
-            bias=bool(data.get("enable_bias", True)),
-            tied_embeddings=bool(data.get("tie_word_embeddings", True)),
-            position_offset=2,
-            source="Hugging Face config.json (opt)",
+        return _opt_config(data, label)
+    return _llama_config(data, label, model_type)
+
+
+def _gpt2_config(data: Mapping[str, Any], label: str) -> LLMConfig:
+    hidden = _need(data, "n_embd", "hidden_size")
+    act = "gelu" if str(data.get("activation_function", "gelu_new")).startswith("gelu") else "relu"
+    return LLMConfig(
+        name=label,
+        hidden=hidden,
+        heads=_need(data, "n_head", "num_attention_heads"),
+        layers=_need(data, "n_layer", "num_hidden_layers"),
+        ffn=data.get("n_inner") or 4 * hidden,
+        vocab=_need(data, "vocab_size"),
+        max_positions=_need(data, "n_positions", "max_position_embeddings"),
+        act=act,
+        source="Hugging Face config.json (gpt2)",
+    )
+
+
+def _opt_config(data: Mapping[str, Any], label: str) -> LLMConfig:
+    if data.get("word_embed_proj_dim", data.get("hidden_size")) != data.get("hidden_size"):
+        raise InputError(
+            "config.json.word_embed_proj_dim",
+            data.get("word_embed_proj_dim"),
+            "must equal hidden_size (no project_in/out)",
         )
+    if data.get("do_layer_norm_before", True) is not True:
+        raise InputError(
+            "config.json.do_layer_norm_before", data.get("do_layer_norm_before"), "must be true (pre-norm)"
+        )
+    return LLMConfig(
+        name=label,
+        hidden=_need(data, "hidden_size"),
+        heads=_need(data, "num_attention_heads"),
+        layers=_need(data, "num_hidden_layers"),
+        ffn=_need(data, "ffn_dim"),
+        vocab=_need(data, "vocab_size"),
+        max_positions=_need(data, "max_position_embeddings"),
+        act=_choice("config.json.activation_function", data.get("activation_function", "relu"), FFN_ACTS),
+        bias=bool(data.get("enable_bias", True)),
+        tied_embeddings=bool(data.get("tie_word_embeddings", True)),
+        position_offset=2,
+        source="Hugging Face config.json (opt)",
+    )
+
+
+def _llama_config(data: Mapping[str, Any], label: str, model_type: str) -> LLMConfig:
     heads = _need(data, "num_attention_heads")
     return LLMConfig(
         name=label,
@@ -187,6 +199,17 @@ def from_hf_config(data: Mapping[str, Any], name: str | None = None) -> LLMConfi
         source=f"Hugging Face config.json ({model_type})",
     )
 
+
+#: What the Llama-style zoo entries share (their config.json: gated SiLU FFN, RMSNorm, RoPE, untied
+#: embeddings, no biases); GPT-2/OPT entries keep the `LLMConfig` defaults.
+_LLAMA_FAMILY: dict[str, Any] = {
+    "gated_ffn": True,
+    "act": "silu",
+    "norm": "rmsnorm",
+    "positions": "rope",
+    "tied_embeddings": False,
+    "bias": False,
+}
 
 #: The zoo's decoder LLMs, shapes from each model's published ``config.json`` (Hugging Face hub).
 ZOO: dict[str, LLMConfig] = {
@@ -240,12 +263,7 @@ ZOO: dict[str, LLMConfig] = {
             ffn=5632,
             vocab=32000,
             max_positions=2048,
-            gated_ffn=True,
-            act="silu",
-            norm="rmsnorm",
-            positions="rope",
-            tied_embeddings=False,
-            bias=False,
+            **_LLAMA_FAMILY,
             source="TinyLlama/TinyLlama-1.1B-Chat-v1.0 config.json; Zhang et al. 2024",
         ),
         # meta-llama/Llama-2-7b-hf config.json: hidden_size 4096, intermediate_size 11008, 32 heads,
@@ -258,12 +276,7 @@ ZOO: dict[str, LLMConfig] = {
             ffn=11008,
             vocab=32000,
             max_positions=4096,
-            gated_ffn=True,
-            act="silu",
-            norm="rmsnorm",
-            positions="rope",
-            tied_embeddings=False,
-            bias=False,
+            **_LLAMA_FAMILY,
             source="meta-llama/Llama-2-7b-hf config.json; Touvron et al. 2023 (Llama 2)",
         ),
         # meta-llama/Meta-Llama-3-8B config.json: hidden_size 4096, intermediate_size 14336, 32 heads,
@@ -277,12 +290,7 @@ ZOO: dict[str, LLMConfig] = {
             ffn=14336,
             vocab=128256,
             max_positions=8192,
-            gated_ffn=True,
-            act="silu",
-            norm="rmsnorm",
-            positions="rope",
-            tied_embeddings=False,
-            bias=False,
+            **_LLAMA_FAMILY,
             source="meta-llama/Meta-Llama-3-8B config.json; Llama 3 model card",
         ),
     )

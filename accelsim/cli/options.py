@@ -5,8 +5,9 @@ accelerator, the workload graph).
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from accelsim.cli.table_output import add_table_options, columns_type, write_table
 from accelsim.errors import InputError
@@ -37,22 +38,24 @@ AXIS_FLAGS = (
 
 
 # --- argument types (argparse turns ArgumentTypeError into a one-line usage error, exit 2) --------
+def _parsed(parse: Callable[[str], Any], text: str) -> Any:
+    """parse(text), its InputError turned into argparse's one-line usage error."""
+    try:
+        return parse(text)
+    except InputError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def bits_type(text: str) -> int | str:
     from accelsim.explore.grid import parse_bits
 
-    try:
-        return parse_bits(text)
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return _parsed(parse_bits, text)
 
 
 def bw_type(text: str) -> str:
     from accelsim.hardware.bandwidth import parse_bw
 
-    try:
-        parse_bw(text)
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    _parsed(parse_bw, text)
     return text.strip()
 
 
@@ -80,37 +83,25 @@ def first_last_type(text: str) -> int | None:
 def batch_type(text: str) -> int:
     from accelsim.explore.grid import parse_batch
 
-    try:
-        return parse_batch(text)
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return _parsed(parse_batch, text)
 
 
 def max_points_type(text: str) -> int:
     from accelsim.explore.grid import _int_in
 
-    try:
-        return _int_in("max_points", text, 1, None, "must be a positive integer")
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return _parsed(lambda t: _int_in("max_points", t, 1, None, "must be a positive integer"), text)
 
 
 def jobs_type(text: str) -> int:
     from accelsim.explore.grid import _int_in
 
-    try:
-        return _int_in("jobs", text, 1, None, "must be a positive integer")
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return _parsed(lambda t: _int_in("jobs", t, 1, None, "must be a positive integer"), text)
 
 
 def memory_type(text: str) -> str:
     import tech
 
-    try:
-        return tech.memory(text).name
-    except InputError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+    return _parsed(lambda t: tech.memory(t).name, text)
 
 
 def objectives_type(text: str) -> tuple[str, ...]:
@@ -139,13 +130,11 @@ def memory_names() -> str:
 
 def add_common_options(p: argparse.ArgumentParser, *, iso_area: bool = True) -> None:
     from accelsim.cli.main import WORKLOAD_KINDS, add_format_option
-    from accelsim.hardware import MAC_MODES, SCALES
+    from accelsim.hardware import MAC_MODES
 
     p.add_argument("--workload", default="resnet50", help=f"{WORKLOAD_KINDS} (default resnet50)")
     p.add_argument("--batch", type=batch_type, default=1, help="batch size for zoo networks (default 1)")
-    p.add_argument(
-        "--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)"
-    )
+    add_config_option(p)
     if iso_area:
         p.add_argument(
             "--mode",
@@ -153,12 +142,7 @@ def add_common_options(p: argparse.ArgumentParser, *, iso_area: bool = True) -> 
             default=None,
             help="iso-area MAC model (default: the base's `mode`, configurable)",
         )
-        p.add_argument(
-            "--scale",
-            choices=SCALES,
-            default=None,
-            help="where iso-area MACs go (default: cores for configurable, array for dedicated; see docs/model.md)",
-        )
+        add_scale_option(p)
     add_first_last_option(p)
     add_format_option(p)
 
@@ -247,10 +231,35 @@ def workload_graph(args: argparse.Namespace) -> LayerGraph:
     return load_workload(args.workload, batch=args.batch)
 
 
-def check_plot_path(path: str) -> None:
+def check_plot_path(path: str, field: str = "plot") -> None:
+    """Refuse a figure path before any work: a bad suffix, a directory or an unwritable place (one line, exit 2)."""
+    from accelsim.atomic import check_output_path
     from accelsim.report.plot import plot_format
 
     plot_format(path)
+    check_output_path(path, field=field)
+
+
+def note_written(path: object) -> None:
+    """The one stderr line every command prints after writing a figure or file."""
+    sys.stderr.write(f"accelsim: wrote {path}\n")
+
+
+def add_config_option(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    p.add_argument(
+        "--config", metavar="FILE", help="base accelerator as JSON or TOML (default: the 16-bit default system)"
+    )
+
+
+def add_scale_option(p: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    from accelsim.hardware import SCALES
+
+    p.add_argument(
+        "--scale",
+        choices=SCALES,
+        default=None,
+        help="where iso-area MACs go (default: cores for configurable, array for dedicated; see docs/model.md)",
+    )
 
 
 __all__ = [
@@ -258,6 +267,9 @@ __all__ = [
     "columns_type",
     "write_table",
     "check_plot_path",
+    "note_written",
+    "add_config_option",
+    "add_scale_option",
     "AXIS_FLAGS",
     "DEFAULT_OBJECTIVES",
     "DEFAULT_STORE",

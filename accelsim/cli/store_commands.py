@@ -8,7 +8,17 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from accelsim.cli.options import AXIS_FLAGS, check_plot_path, write_table
+from accelsim.cli.options import (
+    AXIS_FLAGS,
+    DEFAULT_OBJECTIVES,
+    DEFAULT_STORE,
+    add_table_options,
+    axis_type,
+    check_plot_path,
+    note_written,
+    objectives_type,
+    write_table,
+)
 from accelsim.errors import EXIT_OK, InputError
 
 _HIDDEN_IN_TABLES = (
@@ -178,9 +188,6 @@ def cmd_pareto(args: argparse.Namespace) -> int:
 
     if args.plot:
         check_plot_path(args.plot)
-        from accelsim.atomic import check_output_path
-
-        check_output_path(args.plot, field="plot")
         if len(args.objectives) < 2:
             raise InputError("plot", args.plot, "needs at least two objectives to draw")
     rows = _filtered([r for r in store_rows(args.store) if r["status"] == "ok"], args)
@@ -266,7 +273,83 @@ def _plot_fronts(args: argparse.Namespace, groups: list[FrontGroup], objectives:
         f"{', '.join({'bw_gb_per_s': 'bw', 'sram_bytes': 'sram'}.get(k, k) for k in shown)}{extra}",
         join=len(objectives) == 2,
     )
-    sys.stderr.write(f"accelsim: wrote {args.plot}\n")
+    note_written(args.plot)
 
 
-__all__ = ["cmd_pareto", "cmd_results", "store_rows"]
+# --- registering `results` and `pareto` ---------------------------------------------------------------
+def register_results(subparsers: Any) -> None:
+    """Add `results` to the `accelsim` subcommand parsers."""
+    p = subparsers.add_parser(
+        "results",
+        help="read a sweep result store back as a table, CSV or JSON",
+        description="Every design point in the store, in grid order, with speedups against the stored 16-bit points.",
+    )
+    p.add_argument("store", metavar="STORE", help=f"a result store written by `accelsim sweep` (e.g. {DEFAULT_STORE})")
+    p.add_argument(
+        "--stale",
+        action="store_true",
+        help="also show points an older accelsim version or model computed (column model)",
+    )
+    p.add_argument(
+        "--parquet",
+        metavar="FILE",
+        help="also write the rows to FILE as Parquet (needs: pip install 'accelsim[parquet]')",
+    )
+    _add_filters_and_output(p, cmd_results)
+
+
+def register_pareto(subparsers: Any) -> None:
+    """Add `pareto` to the `accelsim` subcommand parsers."""
+    p = subparsers.add_parser(
+        "pareto",
+        help="the non-dominated design points of a result store, optionally plotted",
+        description="Design points no other point beats in every objective (all minimised); failed points are "
+        "left out.",
+    )
+    p.add_argument("store", metavar="STORE", help="a result store written by `accelsim sweep`")
+    p.add_argument(
+        "--objectives",
+        type=objectives_type,
+        default=DEFAULT_OBJECTIVES,
+        metavar="LIST",
+        help=f"columns to minimise (default {','.join(DEFAULT_OBJECTIVES)})",
+    )
+    p.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="draw each workload's front over the first two objectives to FILE (.png, .svg or .pdf), points labelled",
+    )
+    _add_filters_and_output(p, cmd_pareto)
+
+
+def _add_filters_and_output(p: argparse.ArgumentParser, func: Any) -> None:
+    """What `results` and `pareto` share after their own options: filters, --format, table options, the command."""
+    from accelsim.cli.main import add_format_option
+
+    add_filter_options(p)
+    add_format_option(p)
+    add_table_options(p)
+    p.set_defaults(func=func)
+
+
+def add_filter_options(p: argparse.ArgumentParser) -> None:
+    """--workload, --bits, --bw, ...: keep only stored points with these axis values (comma lists)."""
+    group = p.add_argument_group("filters (comma lists, as for `accelsim sweep`; a point must match every one given)")
+    group.add_argument(
+        "--where",
+        metavar="EXPR",
+        default=None,
+        help="keep rows matching EXPR, e.g. 'bits<=4 and bw==\"64\"' (comparisons == != <= >= < >, and/or/not, "
+        "parentheses)",
+    )
+    for flag, name in AXIS_FLAGS:
+        group.add_argument(
+            f"--{flag}",
+            type=axis_type(name),
+            default=None,
+            metavar="LIST",
+            help=f"keep points whose {flag} is one of LIST",
+        )
+
+
+__all__ = ["add_filter_options", "cmd_pareto", "cmd_results", "register_pareto", "register_results", "store_rows"]

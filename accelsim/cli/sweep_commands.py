@@ -6,14 +6,24 @@ import argparse
 import os
 import sys
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from accelsim.cli.options import (
     AXIS_FLAGS,
     DEFAULT_STORE,
+    add_config_option,
+    add_first_last_option,
+    add_mapper_options,
+    add_memory_option,
+    add_scale_option,
+    add_table_options,
+    axis_type,
     base_accelerator,
     check_plot_path,
+    ctx_list_type,
+    jobs_type,
     mapper_config,
+    max_points_type,
     write_table,
 )
 from accelsim.errors import EXIT_INPUT, EXIT_INTERRUPTED, EXIT_OK, InputError
@@ -109,7 +119,6 @@ LLM_COLUMNS = ("tokens_per_s", "kv_mb", "kv_on_chip")
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
-    from accelsim.atomic import check_output_path
     from accelsim.explore.grid import MAX_POINTS, check_grid_size
     from accelsim.explore.pool import stream_grid
 
@@ -120,7 +129,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     varying = [a.name for a in spec.axes if len(a.values) > 1 and a.name not in ("bits", "bw_gb_per_s")]
     if args.plot:
         check_plot_path(args.plot)  # reject a bad suffix, a directory or an unwritable place before simulating
-        check_output_path(args.plot, field="plot")
         if varying:
             raise InputError(
                 "plot",
@@ -282,4 +290,124 @@ def _print_table(
         sys.stdout.write("\n(blank speedup: the 16-bit reference point with the same other values failed)\n")
 
 
-__all__ = ["cmd_sweep", "sweep_spec"]
+# --- registering `sweep` ------------------------------------------------------------------------------
+#: The grid axes of `sweep`, in the order --help lists them: flag and help (types and names from AXIS_FLAGS).
+_AXIS_HELP = (
+    (
+        "workload",
+        "zoo names, LLM steps (gpt2:decode,ctx=512), LayerGraph .json, SCALE-Sim .csv or ONNX .onnx files "
+        "(default resnet50)",
+    ),
+    (
+        "bits",
+        "body bit-widths, e.g. 16,8,4,2 (default), tokens such as w4a16,w8a8,w4a16kv8, or as-trained: the "
+        "graph's own per-layer bits (the default for graphs that carry them; bits or tokens re-quantize those)",
+    ),
+    ("bw", "external bandwidths in GB/s, e.g. 32,64,inf (default)"),
+    ("sram", "total on-chip memory, e.g. 8MB,16MB,32MB (default: the base's, 16MB)"),
+    ("cores", "cores of the base design, e.g. 2,4,8 (default: the base's, 4)"),
+    ("array", "base array per core, e.g. 16x32,32x32 (default: the base's, 16x32)"),
+    ("batch", "batch sizes for zoo networks (default 1)"),
+    ("ctx", "decode context lengths for LLM workloads, e.g. 512,2048 (each workload becomes NAME:decode,ctx=C)"),
+    ("mode", "iso-area MAC models: configurable,dedicated (default configurable)"),
+    (
+        "efficiency",
+        "sustained / peak external bandwidth, e.g. 1,0.8 (default: the base's, 1 = peak as in PACT; presets: "
+        "lpddr4 0.69, ddr4 0.78, gddr5 0.75, hbm2 0.83)",
+    ),
+)
+
+
+def register_sweep(subparsers: Any) -> None:
+    """Add `sweep` to the `accelsim` subcommand parsers."""
+    from accelsim.cli.main import add_format_option
+
+    p = subparsers.add_parser(
+        "sweep",
+        help="speed, energy and area of iso-area design points over any grid of axes (PACT Fig. 6c and more)",
+        description=(
+            "Simulate every point of the grid (the product of the axes) on the iso-area design of the base at each "
+            "precision; speedups are over the 16-bit design with the same values of every other axis. Every finished "
+            "point is committed to a SQLite result store, so an interrupted sweep resumes where it stopped."
+        ),
+    )
+    _add_axis_options(p)
+    add_config_option(p)
+    add_scale_option(p)
+    add_first_last_option(p)
+    add_memory_option(p)
+    add_mapper_options(p)
+    _add_running_options(p)
+    add_format_option(p)
+    add_table_options(p)
+    p.add_argument(
+        "--plot",
+        metavar="FILE",
+        help="also draw speedup vs bits to FILE (.png, .svg or .pdf); needs one value on every axis but bits and bw",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_sweep)
+
+
+def _add_axis_options(p: argparse.ArgumentParser) -> None:
+    """One comma-list flag per grid axis, then --spec (a TOML file of axes)."""
+    axes = p.add_argument_group("axes (comma lists; the grid is their product, first axis varying slowest)")
+    names = dict(AXIS_FLAGS)
+    for flag, text in _AXIS_HELP:
+        kind = ctx_list_type if flag == "ctx" else axis_type(names[flag])
+        axes.add_argument(f"--{flag}", type=kind, default=None, metavar="LIST", help=text)
+    axes.add_argument(
+        "--spec",
+        metavar="FILE.toml",
+        help="axes from a TOML file's [axes] table (in its order); flags above replace the file's axis of the "
+        "same name",
+    )
+
+
+def _add_running_options(p: argparse.ArgumentParser) -> None:
+    """--jobs, --dask, --max-points and the result store."""
+    run = p.add_argument_group("running and storing")
+    run.add_argument(
+        "--jobs",
+        type=jobs_type,
+        default=None,
+        metavar="N",
+        help=f"worker processes (default: the machine's core count, {os.cpu_count() or 1} here; 1 runs inline)",
+    )
+    run.add_argument(
+        "--dask",
+        "--scheduler",
+        dest="dask",
+        metavar="ADDRESS",
+        help="run on the Dask scheduler at ADDRESS, e.g. tcp://host:8786 (needs accelsim[dask])",
+    )
+    run.add_argument(
+        "--dask-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="longest wait for the Dask scheduler to connect and answer (default 10)",
+    )
+    run.add_argument(
+        "--max-points",
+        type=max_points_type,
+        default=None,
+        metavar="N",
+        help="largest grid to run (default 1,000,000; see docs/limits.md)",
+    )
+    run.add_argument(
+        "--store",
+        metavar="FILE",
+        default=None,
+        help=f"SQLite result store; finished points are skipped on a rerun (default: ./{DEFAULT_STORE} in the "
+        f"working directory)",
+    )
+    run.add_argument(
+        "--no-store", action="store_true", help="keep no result store (nothing is written, nothing reused)"
+    )
+    run.add_argument(
+        "--fresh", action="store_true", help="simulate every point again, replacing what the store holds for them"
+    )
+
+
+__all__ = ["cmd_sweep", "register_sweep", "sweep_spec"]

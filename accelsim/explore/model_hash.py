@@ -26,6 +26,7 @@ TECH_ROOT = Path(tech.__file__).resolve().parent
 MODEL_SOURCES = (
     "errors.py",
     "inputfiles.py",
+    "_lazy.py",
     "ir",
     "hardware",
     "model",

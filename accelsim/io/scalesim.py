@@ -47,42 +47,37 @@ The reader also accepts what real files contain: spaces around names and numbers
 case, blank rows, CRLF line ends, and extra columns (ignored and counted in
 ``metadata["ignored_columns"]``). A malformed cell is an `InputError` naming the file, the row (file
 line, header = row 1) and the column: ``Resnet50.csv row 7 Strides='x': must be a positive integer``.
+
+This module reads; the writer (and the headers both share) is `accelsim.io.scalesim_write`, whose
+names are re-exported here.
 """
 
 from __future__ import annotations
 
 import csv
-import math
 import os
 import re
-from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
 from accelsim.inputfiles import read_text
+from accelsim.io.scalesim_write import (
+    CONV_HEADER,
+    FORMS,
+    GEMM_HEADER,
+    GROUP_RE,
+    TopologyWrite,
+    topology_problem,
+    write_topology,
+)
 from accelsim.ir.checks import check_batch
 from accelsim.ir.graph import LayerGraph
 from accelsim.ir.layers import Conv2d, Dense, Layer, MatMul, Reshape
 
 #: How rows with ``Num Filter == 1`` are read: as SCALE-Sim does, or as depthwise convolutions.
 DEPTHWISE_MODES = ("scalesim", "num_filter_1")
-#: Topology forms: ``auto`` writes GEMM when every MAC layer is Dense/MatMul, conv otherwise.
-FORMS = ("auto", "conv", "gemm")
-
-CONV_HEADER = (
-    "Layer name",
-    "IFMAP Height",
-    "IFMAP Width",
-    "Filter Height",
-    "Filter Width",
-    "Channels",
-    "Num Filter",
-    "Strides",
-)
-GEMM_HEADER = ("Layer", "M", "N", "K")
 
 # normalised header text -> canonical column key
 _ALIASES = {
@@ -114,8 +109,6 @@ _ALIASES = {
 }
 _CONV_KEYS = ("ifmap_h", "ifmap_w", "filter_h", "filter_w", "channels", "num_filter")
 _GEMM_KEYS = ("m", "n", "k")
-#: A GEMM-form row named ``base#i`` is group i of a batched MatMul (what the writer emits for one).
-_GROUP_RE = re.compile(r"^(?P<base>.+)#(?P<index>\d+)$")
 _INT_RE = re.compile(r"^\+?\d+$")
 
 
@@ -198,22 +191,37 @@ def read_topology(path: str | os.PathLike[str], batch: int = 1, *, depthwise: st
     if depthwise not in DEPTHWISE_MODES:
         raise InputError("depthwise", depthwise, f"must be one of {', '.join(DEPTHWISE_MODES)}")
     path = Path(path)
-    text = read_text(path, "workload", encoding="utf-8-sig")
-    where = path.name
-    rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines()), start=1) if any(c.strip() for c in row)]
-    if not rows:
-        raise InputError("workload", str(path), "is an empty topology file")
+    rows = _rows(path)
     header_line, header = rows[0]
-    cols = _columns(header, f"{where} row {header_line}")
+    cols = _columns(header, f"{path.name} row {header_line}")
     body = rows[1:]
     if not body:
         raise InputError("workload", str(path), "has a header but no layer rows")
+    metadata = _metadata(path, cols, header, rows, batch, depthwise)
+    parsed, rounded = _parse_rows(body, cols, path.name, batch, depthwise)
+    if rounded:
+        metadata["rounded_up_rows"] = rounded
+    return _graph(LayerGraph(path.stem or "topology", metadata=metadata), parsed, path.name)
 
+
+def _rows(path: Path) -> list[tuple[int, list[str]]]:
+    """(file line, cells) of every non-blank row, header first."""
+    text = read_text(path, "workload", encoding="utf-8-sig")
+    rows = [(n, row) for n, row in enumerate(csv.reader(text.splitlines()), start=1) if any(c.strip() for c in row)]
+    if not rows:
+        raise InputError("workload", str(path), "is an empty topology file")
+    return rows
+
+
+def _metadata(
+    path: Path, cols: _Columns, header: list[str], rows: list[tuple[int, list[str]]], batch: int, depthwise: str
+) -> dict[str, Any]:
+    """Where the graph came from and how it was read (form, ignored columns, depthwise mode, notes)."""
+    body = rows[1:]
     used = set(cols.index.values())
     width = max(len(r) for _, r in rows)
     ignored = [i for i in range(width) if i not in used and (_cell(header, i) or any(_cell(r, i) for _, r in body))]
     ignored_names = [_cell(header, i) or f"column {i + 1}" for i in ignored]
-
     metadata: dict[str, Any] = {
         "source": "scalesim",
         "file": path.name,
@@ -228,7 +236,14 @@ def read_topology(path: str | os.PathLike[str], batch: int = 1, *, depthwise: st
         metadata["depthwise"] = depthwise
     if cols.by_position:
         metadata["notes"] = ["header not recognised: columns read by position, as SCALE-Sim does"]
+    return metadata
 
+
+def _parse_rows(
+    body: list[tuple[int, list[str]]], cols: _Columns, where: str, batch: int, depthwise: str
+) -> tuple[list[tuple[int, str, Layer]], list[str]]:
+    """(file line, name, layer) of every row (GEMM groups folded into MatMuls), and the conv rows
+    whose output size SCALE-Sim rounds up (padded here to keep its MACs)."""
     parsed: list[tuple[int, str, Layer]] = []
     rounded: list[str] = []
     for line, row in body:
@@ -246,10 +261,11 @@ def read_topology(path: str | os.PathLike[str], batch: int = 1, *, depthwise: st
         parsed.append((line, name, layer))
     if cols.form == "gemm":
         parsed = _fold_groups(parsed, batch)
+    return parsed, rounded
 
-    if rounded:
-        metadata["rounded_up_rows"] = rounded
-    graph = LayerGraph(path.stem or "topology", metadata=metadata)
+
+def _graph(graph: LayerGraph, parsed: list[tuple[int, str, Layer]], where: str) -> LayerGraph:
+    """Add every parsed layer with no producer (rows are independent), renaming duplicates."""
     renamed: dict[str, str] = {}
     next_suffix: dict[str, int] = {}
     for line, name, layer in parsed:
@@ -346,7 +362,7 @@ def _fold_groups(parsed: list[tuple[int, str, Layer]], batch: int) -> list[tuple
     i = 0
     while i < len(parsed):
         line, name, layer = parsed[i]
-        match = _GROUP_RE.match(name)
+        match = GROUP_RE.match(name)
         if not match or int(match["index"]) != 0:
             out.append(parsed[i])
             i += 1
@@ -354,7 +370,7 @@ def _fold_groups(parsed: list[tuple[int, str, Layer]], batch: int) -> list[tuple
         base, view = match["base"], layer.gemm()
         j = i + 1
         while j < len(parsed):
-            nxt = _GROUP_RE.match(parsed[j][1])
+            nxt = GROUP_RE.match(parsed[j][1])
             if not nxt or nxt["base"] != base or int(nxt["index"]) != j - i or parsed[j][2].gemm() != view:
                 break
             j += 1
@@ -364,134 +380,6 @@ def _fold_groups(parsed: list[tuple[int, str, Layer]], batch: int) -> list[tuple
         out.append((line, base, MatMul(name=base, a_shape=(g, m, view.k), b_shape=(g, view.k, view.n))))
         i = j
     return out
-
-
-# --- writing ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class TopologyWrite:
-    """What `write_topology` wrote: the form, the layers written (in order), and those skipped."""
-
-    path: str
-    form: str
-    layers: tuple[str, ...]
-    rows: int
-    macs: int
-    skipped: dict[str, str]
-    skipped_macs: int
-
-
-def _check_name(name: str, form: str, layer: Layer) -> str | None:
-    if name != name.strip() or any(ch in name for ch in ',\r\n"'):
-        return f"name {name!r} has a comma, quote, newline or edge space, which SCALE-Sim's CSV reader splits on"
-    if form == "conv" and "DP" in name:
-        return "a name containing 'DP' makes SCALE-Sim read the row as a depthwise layer"
-    if form == "gemm" and _GROUP_RE.match(name) and not isinstance(layer, MatMul):
-        return "a name ending in '#<digits>' reads back as a MatMul group"
-    return None
-
-
-def topology_problem(layer: Layer, form: str) -> str | None:
-    """Why `layer` cannot be a row of a `form` topology (None: it can, or it has no MACs to write)."""
-    if form not in ("conv", "gemm"):
-        raise InputError("form", form, "must be 'conv' or 'gemm'")
-    if isinstance(layer, Conv2d):
-        if layer.groups != 1:
-            kind = "depthwise" if layer.groups == layer.in_shape[1] else "grouped"
-            return f"{kind} convolution (groups={layer.groups}): a SCALE-Sim row is one dense convolution"
-        if layer.dilation != (1, 1):
-            return f"dilation {layer.dilation}: SCALE-Sim has no dilated convolution"
-        if form == "conv" and layer.stride[0] != layer.stride[1]:
-            return f"stride {layer.stride}: a SCALE-Sim row has one stride for both axes"
-    elif isinstance(layer, MatMul):
-        if form == "conv":
-            return "MatMul of two activations: only the GEMM form can express it (--gemm)"
-    elif not isinstance(layer, Dense):
-        return None
-    return _check_name(layer.name, form, layer)
-
-
-def _conv_cells(layer: Layer) -> list[int]:
-    """One conv-form row per sample: the batch is dropped (the reader's `batch` puts it back)."""
-    if isinstance(layer, Conv2d):
-        _, c, ho, wo = layer.out_shape
-        (kh, kw), (sh, sw) = layer.kernel, layer.stride
-        # the padded input less rows no window reaches: SCALE-Sim would round those up into an extra output
-        return [(ho - 1) * sh + kh, (wo - 1) * sw + kw, kh, kw, layer.in_shape[1], layer.out_channels, sh]
-    assert isinstance(layer, Dense)
-    rows = math.prod(layer.in_shape[1:-1])  # (N, K) -> 1 row per sample; (N, S, K) -> S rows
-    return [rows, 1, 1, 1, layer.in_shape[-1], layer.out_features, 1]
-
-
-def _gemm_rows(layer: Layer) -> list[tuple[str, int, int, int]]:
-    """GEMM-form rows: the whole GEMM (batch folded into M); a batched MatMul gives one row per group."""
-    view = layer.gemm()
-    assert view is not None
-    if isinstance(layer, MatMul):
-        return [(f"{layer.name}#{g}", view.m, view.n, view.k) for g in range(view.groups)]
-    return [(layer.name, view.m, view.n, view.k)]
-
-
-def _auto_form(layers: Iterable[Layer]) -> str:
-    mac_layers = [layer for layer in layers if layer.macs]
-    if mac_layers and all(isinstance(layer, (Dense, MatMul)) for layer in mac_layers):
-        return "gemm"
-    return "conv"
-
-
-def write_topology(
-    graph: LayerGraph, path: str | os.PathLike[str], *, form: str = "auto", skip_unsupported: bool = False
-) -> TopologyWrite:
-    """Write the MAC layers of `graph` as a SCALE-Sim topology CSV, atomically; layers without MACs
-    (pools, adds, reshapes) are left out, since SCALE-Sim models only the arrays' GEMM work.
-
-    Conv form: dense `Conv2d` (IFMAP = the padded input its windows read) and `Dense` (a 1x1 conv
-    on a 1-pixel, or S-row, input), one row per sample. GEMM form: conv, dense and MatMul as
-    (M, N, K), batch in M; a MatMul
-    of G groups is G rows ``name#0 .. name#(G-1)``. ``form="auto"`` picks GEMM when every MAC layer
-    is Dense or MatMul. A layer SCALE-Sim cannot express raises `InputError` naming it, unless
-    `skip_unsupported`, which leaves it out and lists it (with the reason) in the result.
-    """
-    if form not in FORMS:
-        raise InputError("form", form, f"must be one of {', '.join(FORMS)}")
-    layers = graph.layers()
-    if form == "auto":
-        form = _auto_form(layers)
-    lines = [", ".join(CONV_HEADER if form == "conv" else GEMM_HEADER) + ","]
-    written: list[str] = []
-    skipped: dict[str, str] = {}
-    macs = skipped_macs = 0
-    for layer in layers:
-        if not layer.macs:
-            continue
-        problem = topology_problem(layer, form)
-        if problem is not None:
-            if not skip_unsupported:
-                raise InputError(
-                    f"{layer.name}", layer.kind, f"cannot be written as a SCALE-Sim topology row: {problem}"
-                )
-            skipped[layer.name] = problem
-            skipped_macs += layer.macs
-            continue
-        if form == "conv":
-            lines.append(", ".join([layer.name, *map(str, _conv_cells(layer))]) + ",")
-        else:
-            lines.extend(f"{name}, {m}, {n}, {k}," for name, m, n, k in _gemm_rows(layer))
-        written.append(layer.name)
-        macs += layer.macs
-    if not written:
-        raise InputError("graph", graph.name, f"has no layer a SCALE-Sim {form}-form topology can express")
-    atomic_write(path, "\n".join(lines) + "\n")
-    return TopologyWrite(
-        path=str(path),
-        form=form,
-        layers=tuple(written),
-        rows=len(lines) - 1,
-        macs=macs,
-        skipped=skipped,
-        skipped_macs=skipped_macs,
-    )
 
 
 __all__ = [

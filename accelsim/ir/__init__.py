@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from accelsim._lazy import lazy_exports
 
 #: public name -> defining module, loaded on first use (PEP 562): `accelsim.ir.checks` and
 #: `accelsim.ir.units` (which `tech` and the CLI's argument parsing use) must not pull in networkx.
@@ -32,18 +33,7 @@ _PUBLIC = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _PUBLIC.get(name)
-    if module is None:
-        raise AttributeError(f"module 'accelsim.ir' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_PUBLIC))
-
+__getattr__, __dir__ = lazy_exports(__name__, _PUBLIC)
 
 if TYPE_CHECKING:
     from accelsim.ir.checks import check_bits

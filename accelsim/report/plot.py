@@ -11,20 +11,14 @@ and the full configuration in one small caption line under the axes instead of i
 from __future__ import annotations
 
 import io
-import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
 from accelsim.explore.record import SweepRow
 from accelsim.hardware.bandwidth import describe_bw
 from accelsim.hardware.design import MB, Accelerator
-
-if TYPE_CHECKING:
-    from matplotlib.axes import Axes
-    from matplotlib.figure import Figure
 
 #: Print resolution of PNG output (vector formats ignore it).
 DPI = 200
@@ -53,7 +47,7 @@ def _bits_order(bits: int | str) -> tuple[int, int, int]:
     return (spec.w_bits, spec.a_bits, spec.kv_bits)
 
 
-def new_figure(width: float = 6.4, height: float = 4.4) -> tuple[Figure, Axes]:
+def new_figure(width: float = 6.4, height: float = 4.4):  # type: ignore[no-untyped-def]
     """A `Figure` (inches) with one axes, at print resolution."""
     from matplotlib.figure import Figure
 
@@ -61,7 +55,7 @@ def new_figure(width: float = 6.4, height: float = 4.4) -> tuple[Figure, Axes]:
     return fig, fig.add_subplot()
 
 
-def caption(fig: Figure, text: str) -> None:
+def caption(fig, text: str) -> None:  # type: ignore[no-untyped-def]
     """Lay the figure out, leaving a strip at the bottom for `text` in small grey type."""
     if text:
         lines = text.count("\n") + 1
@@ -71,7 +65,7 @@ def caption(fig: Figure, text: str) -> None:
         fig.tight_layout()
 
 
-def speedup_figure(rows: Sequence[SweepRow], title: str = "", note: str = "") -> Figure:
+def speedup_figure(rows: Sequence[SweepRow], title: str = "", note: str = ""):  # type: ignore[no-untyped-def]
     """A matplotlib `Figure` of speedup vs bits (one line per bandwidth, ideal peak ratio dashed).
 
     Filled markers: every weight is pinned on chip; hollow: some weights stream from external memory.
@@ -100,24 +94,7 @@ def speedup_figure(rows: Sequence[SweepRow], title: str = "", note: str = "") ->
         color="#2ca02c",
     )
     ax.set_ylim(0, top)
-    markers = "osD^v<>"
-    for i, label in enumerate(labels):
-        points = {r.bits: r for r in rows if r.bw == label}
-        xs = [j for j, b in enumerate(bits) if b in points]
-        speedups = [points[bits[j]].speedup for j in xs]
-        ys = [math.nan if s is None else s for s in speedups]  # no reference: a gap, as matplotlib draws None
-        (line,) = ax.plot(xs, ys, marker=markers[i % len(markers)], linewidth=1.6, label=describe_bw(label))
-        for j, y in zip(xs, ys, strict=True):
-            if not points[bits[j]].weights_fit:
-                ax.plot(
-                    [j],
-                    [y],
-                    marker=line.get_marker(),
-                    markerfacecolor="white",
-                    color=line.get_color(),
-                    markeredgecolor=line.get_color(),
-                    linestyle="none",
-                )
+    _speedup_lines(ax, rows, bits, labels)
     ax.set_xticks(range(len(bits)), [str(b) for b in bits])
     ax.set_xlabel("precision of weights and activations (bits)")
     ax.set_ylabel("speedup over 16-bit at the same bandwidth (x)")
@@ -138,7 +115,28 @@ def speedup_figure(rows: Sequence[SweepRow], title: str = "", note: str = "") ->
     return fig
 
 
-def save_figure(fig: Figure, path: str | Path) -> Path:
+def _speedup_lines(ax, rows: Sequence[SweepRow], bits: list, labels: list[str]) -> None:  # type: ignore[no-untyped-def]
+    """One line per bandwidth over the bit-widths; a hollow marker where some weights stream."""
+    markers = "osD^v<>"
+    for i, label in enumerate(labels):
+        points = {r.bits: r for r in rows if r.bw == label}
+        xs = [j for j, b in enumerate(bits) if b in points]
+        ys = [points[bits[j]].speedup for j in xs]
+        (line,) = ax.plot(xs, ys, marker=markers[i % len(markers)], linewidth=1.6, label=describe_bw(label))
+        for j in xs:
+            if not points[bits[j]].weights_fit:
+                ax.plot(
+                    [j],
+                    [points[bits[j]].speedup],
+                    marker=line.get_marker(),
+                    markerfacecolor="white",
+                    color=line.get_color(),
+                    markeredgecolor=line.get_color(),
+                    linestyle="none",
+                )
+
+
+def save_figure(fig, path: str | Path) -> Path:  # type: ignore[no-untyped-def]
     """Render `fig` in the format its suffix names and write it atomically, byte-stable."""
     import matplotlib
 

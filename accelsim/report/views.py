@@ -43,123 +43,134 @@ class Column:
     style: str = "sig"
 
 
-def _columns(*specs: tuple[Any, ...]) -> dict[str, Column]:
-    return {spec[0]: Column(*spec) for spec in specs}
+def _columns(table: str) -> dict[str, Column]:
+    """Column views from a text table, one line each: ``key | header | style [| scale]`` (scale 1
+    unless given); blank lines, ``#`` lines and trailing ``  # ...`` comments are ignored."""
+    out = {}
+    for line in table.splitlines():
+        line = line.split("  #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        key, header, style, *scale = (cell.strip() for cell in line.split("|"))
+        out[key] = Column(key, header, float(scale[0]) if scale else 1.0, style)
+    return out
 
 
 #: Every field a table may show. Energies are dynamic only (no leakage term yet): "dyn".
 COLUMNS: dict[str, Column] = _columns(
-    # the design point
-    ("workload", "workload", 1.0, "text"),
-    ("bits", "bits", 1.0, "int"),
-    ("body_bits", "body bits", 1.0, "int"),  # what an as-trained row's design is sized for
-    ("first_last_bits", "f/l bits", 1.0, "int"),
-    ("bw", "bw GB/s", 1.0, "text"),
-    ("bw_gb_per_s", "bw GB/s", 1.0, "sig"),
-    ("sram_bytes", "sram MB", 1e-6, "sig"),
-    ("cores", "cores", 1.0, "int"),
-    ("array", "array", 1.0, "text"),
-    ("batch", "batch", 1.0, "int"),
-    ("mode", "mode", 1.0, "text"),
-    ("scale", "scale", 1.0, "text"),
-    ("memory", "memory", 1.0, "text"),
-    ("design_cores", "dcores", 1.0, "int"),
-    ("design_array", "darray", 1.0, "text"),
-    ("design_lanes", "dlanes", 1.0, "int"),
-    ("macs_per_cycle", "MACs", 1.0, "int"),
-    ("peak_tmacs", "TMAC/s", 1.0, "sig"),
-    # sweep results
-    ("speedup", "speedup", 1.0, "sig"),
-    ("peak_ratio", "peak x", 1.0, "sig"),
-    ("efficiency", "eff", 1.0, "sig"),
-    ("seconds_per_image", "ms/img", 1e3, "sig"),
-    ("first_image_seconds", "1st ms", 1e3, "sig"),
-    ("images_per_s", "img/s", 1.0, "sig"),
-    ("tokens_per_s", "tok/s", 1.0, "sig"),  # LLM steps (accelsim.model.llm_metrics)
-    ("kv_mb", "KV MB", 1.0, "sig"),
-    ("kv_on_chip", "KV chip", 1.0, "yesno"),
-    ("utilization", "util %", 100.0, "sig"),
-    ("stall_fraction", "stall %", 100.0, "sig"),
-    ("memory_bound_fraction", "mem-bound %", 100.0, "sig"),
-    ("bound", "bound", 1.0, "text"),
-    ("offchip_mb", "offchip MB", 1.0, "sig"),
-    ("noc_mb", "NoC MB", 1.0, "sig"),
-    ("pinned_mb", "pinned MB", 1.0, "sig"),
-    ("dram_efficiency", "dram eff", 1.0, "sig"),
-    ("fits", "fits", 1.0, "yesno"),
-    ("weights_fit", "w fit", 1.0, "yesno"),
-    ("activations_fit", "acts fit", 1.0, "yesno"),
-    ("energy_per_image_uj", "dyn uJ", 1.0, "sig"),
-    ("mac_energy_per_image_uj", "MAC uJ", 1.0, "sig"),
-    ("sram_energy_per_image_uj", "SRAM uJ", 1.0, "sig"),
-    ("offchip_energy_per_image_uj", "offchip uJ", 1.0, "sig"),
-    ("noc_energy_per_image_uj", "NoC uJ", 1.0, "sig"),
-    ("area_mm2", "area mm2", 1.0, "sig"),
-    ("compute_area_mm2", "MAC mm2", 1.0, "sig"),
-    ("sram_area_mm2", "SRAM mm2", 1.0, "sig"),
-    ("status", "status", 1.0, "text"),
-    ("model", "model", 1.0, "text"),
-    # per-layer results
-    ("name", "layer", 1.0, "text"),
-    ("kind", "kind", 1.0, "text"),
-    ("w_bits", "w", 1.0, "int"),
-    ("a_bits", "a", 1.0, "int"),
-    ("out_bits", "out", 1.0, "int"),
-    ("split", "split", 1.0, "text"),
-    ("mapping", "mapping", 1.0, "text"),
-    ("dataflow", "flow", 1.0, "text"),
-    ("k_split", "k split", 1.0, "int"),
-    ("pack", "pack", 1.0, "int"),
-    ("gang", "gang", 1.0, "int"),
-    ("tiles", "tiles", 1.0, "int"),
-    ("macs", "MMACs", 1e-6, "sig"),
-    ("compute_cycles", "compute cyc", 1.0, "int"),
-    ("cycles", "cycles", 1.0, "int"),
-    ("stall_cycles", "stall cyc", 1.0, "int"),
-    ("transfer_cycles", "xfer cyc", 1.0, "int"),
-    ("array_utilization", "util %", 100.0, "sig"),
-    ("read_bytes", "read MB", 1e-6, "sig"),
-    ("write_bytes", "write MB", 1e-6, "sig"),
-    ("refetch", "refetch", 1.0, "int"),
-    ("order", "order", 1.0, "text"),
-    ("weights_pinned", "w pinned", 1.0, "yesno"),
-    ("output_on_chip", "out on chip", 1.0, "yesno"),
-    ("noc_bytes", "NoC MB", 1e-6, "sig"),
-    ("mac_energy_uj", "MAC uJ", 1.0, "sig"),
-    ("sram_energy_uj", "SRAM uJ", 1.0, "sig"),
-    ("offchip_energy_uj", "offchip uJ", 1.0, "sig"),
-    ("noc_energy_uj", "NoC uJ", 1.0, "sig"),
-    # networks and their layers (`accelsim workloads`, `accelsim layers`)
-    ("type", "type", 1.0, "text"),
-    ("out_shape", "out shape", 1.0, "text"),
-    ("gemm_m", "M", 1.0, "int"),
-    ("gemm_n", "N", 1.0, "int"),
-    ("gemm_k", "K", 1.0, "int"),
-    ("groups", "groups", 1.0, "int"),
-    ("weights", "weights", 1.0, "int"),
-    ("in_act", "in act", 1.0, "int"),
-    ("out_act", "out act", 1.0, "int"),
-    ("layers", "layers", 1.0, "int"),
-    ("gmacs", "GMACs", 1.0, "sig"),
-    ("params_m", "M params", 1.0, "sig"),
-    ("weights_mb_16b", "MB@16b", 1.0, "sig"),
-    ("weights_mb_8b", "MB@8b", 1.0, "sig"),
-    ("weights_mb_4b", "MB@4b", 1.0, "sig"),
-    ("weights_mb_2b", "MB@2b", 1.0, "sig"),
-    # on-chip fit
-    ("capacity_mb", "sram MB", 1.0, "sig"),
-    ("capacity_per_core_mb", "core MB", 1.0, "sig"),
-    ("weights_mb", "weights MB", 1.0, "sig"),
-    ("pinned_per_core_mb", "pin/core MB", 1.0, "sig"),
-    ("streamed_mb", "streamed MB", 1.0, "sig"),
-    ("peak_live_per_core_mb", "live/core MB", 1.0, "sig"),
-    ("largest_layer", "largest layer", 1.0, "text"),
-    ("largest_working_set_mb", "layer MB", 1.0, "sig"),
-    ("peak_live_mb", "live MB", 1.0, "sig"),
-    ("peak_live_at", "live peak at", 1.0, "text"),
-    ("model_fits", "fits", 1.0, "yesno"),
-    ("first_fit", "first fit", 1.0, "yesno"),
-    ("spilled", "spilled", 1.0, "text"),
+    """
+# the design point
+workload                    | workload      | text
+bits                        | bits          | int
+body_bits                   | body bits     | int  # what an as-trained row's design is sized for
+first_last_bits             | f/l bits      | int
+bw                          | bw GB/s       | text
+bw_gb_per_s                 | bw GB/s       | sig
+sram_bytes                  | sram MB       | sig   | 1e-6
+cores                       | cores         | int
+array                       | array         | text
+batch                       | batch         | int
+mode                        | mode          | text
+scale                       | scale         | text
+memory                      | memory        | text
+design_cores                | dcores        | int
+design_array                | darray        | text
+design_lanes                | dlanes        | int
+macs_per_cycle              | MACs          | int
+peak_tmacs                  | TMAC/s        | sig
+# sweep results
+speedup                     | speedup       | sig
+peak_ratio                  | peak x        | sig
+efficiency                  | eff           | sig
+seconds_per_image           | ms/img        | sig   | 1000
+first_image_seconds         | 1st ms        | sig   | 1000
+images_per_s                | img/s         | sig
+tokens_per_s                | tok/s         | sig  # LLM steps (accelsim.model.llm_metrics)
+kv_mb                       | KV MB         | sig
+kv_on_chip                  | KV chip       | yesno
+utilization                 | util %        | sig   | 100
+stall_fraction              | stall %       | sig   | 100
+memory_bound_fraction       | mem-bound %   | sig   | 100
+bound                       | bound         | text
+offchip_mb                  | offchip MB    | sig
+noc_mb                      | NoC MB        | sig
+pinned_mb                   | pinned MB     | sig
+dram_efficiency             | dram eff      | sig
+fits                        | fits          | yesno
+weights_fit                 | w fit         | yesno
+activations_fit             | acts fit      | yesno
+energy_per_image_uj         | dyn uJ        | sig
+mac_energy_per_image_uj     | MAC uJ        | sig
+sram_energy_per_image_uj    | SRAM uJ       | sig
+offchip_energy_per_image_uj | offchip uJ    | sig
+noc_energy_per_image_uj     | NoC uJ        | sig
+area_mm2                    | area mm2      | sig
+compute_area_mm2            | MAC mm2       | sig
+sram_area_mm2               | SRAM mm2      | sig
+status                      | status        | text
+model                       | model         | text
+# per-layer results
+name                        | layer         | text
+kind                        | kind          | text
+w_bits                      | w             | int
+a_bits                      | a             | int
+out_bits                    | out           | int
+split                       | split         | text
+mapping                     | mapping       | text
+dataflow                    | flow          | text
+k_split                     | k split       | int
+pack                        | pack          | int
+gang                        | gang          | int
+tiles                       | tiles         | int
+macs                        | MMACs         | sig   | 1e-6
+compute_cycles              | compute cyc   | int
+cycles                      | cycles        | int
+stall_cycles                | stall cyc     | int
+transfer_cycles             | xfer cyc      | int
+array_utilization           | util %        | sig   | 100
+read_bytes                  | read MB       | sig   | 1e-6
+write_bytes                 | write MB      | sig   | 1e-6
+refetch                     | refetch       | int
+order                       | order         | text
+weights_pinned              | w pinned      | yesno
+output_on_chip              | out on chip   | yesno
+noc_bytes                   | NoC MB        | sig   | 1e-6
+mac_energy_uj               | MAC uJ        | sig
+sram_energy_uj              | SRAM uJ       | sig
+offchip_energy_uj           | offchip uJ    | sig
+noc_energy_uj               | NoC uJ        | sig
+# networks and their layers (`accelsim workloads`, `accelsim layers`)
+type                        | type          | text
+out_shape                   | out shape     | text
+gemm_m                      | M             | int
+gemm_n                      | N             | int
+gemm_k                      | K             | int
+groups                      | groups        | int
+weights                     | weights       | int
+in_act                      | in act        | int
+out_act                     | out act       | int
+layers                      | layers        | int
+gmacs                       | GMACs         | sig
+params_m                    | M params      | sig
+weights_mb_16b              | MB@16b        | sig
+weights_mb_8b               | MB@8b         | sig
+weights_mb_4b               | MB@4b         | sig
+weights_mb_2b               | MB@2b         | sig
+# on-chip fit
+capacity_mb                 | sram MB       | sig
+capacity_per_core_mb        | core MB       | sig
+weights_mb                  | weights MB    | sig
+pinned_per_core_mb          | pin/core MB   | sig
+streamed_mb                 | streamed MB   | sig
+peak_live_per_core_mb       | live/core MB  | sig
+largest_layer               | largest layer | text
+largest_working_set_mb      | layer MB      | sig
+peak_live_mb                | live MB       | sig
+peak_live_at                | live peak at  | text
+model_fits                  | fits          | yesno
+first_fit                   | first fit     | yesno
+spilled                     | spilled       | text
+"""
 )
 
 
@@ -272,22 +283,6 @@ def dropped_note(dropped: Sequence[str]) -> str:
     return line + "\n"
 
 
-__all__ = [
-    "COLUMNS",
-    "DEFAULT_WIDTH",
-    "Column",
-    "View",
-    "cell",
-    "choose_columns",
-    "column",
-    "dropped_note",
-    "render_view",
-    "run_summary",
-    "significant",
-    "terminal_width",
-]
-
-
 def _weights_words(weights_mb: float, pinned_mb: float) -> str:
     """Partial residency in words: how many weight MB stay on chip and how many stream per image."""
     streamed = max(weights_mb - pinned_mb, 0.0)
@@ -347,3 +342,19 @@ def run_summary(totals: Mapping[str, Any]) -> str:
             f"{significant(t['sram_area_mm2'])} (cells only, no wiring or I/O)"
         )
     return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "COLUMNS",
+    "DEFAULT_WIDTH",
+    "Column",
+    "View",
+    "cell",
+    "choose_columns",
+    "column",
+    "dropped_note",
+    "render_view",
+    "run_summary",
+    "significant",
+    "terminal_width",
+]

@@ -1,19 +1,32 @@
-"""Micro-batching: a batch of B images may run as two back-to-back batches of B/2.
+"""Micro-batching: a batch of B images may run as back-to-back micro-batches of B/2, B/4, ...
 
 Why: a compiler picks how many images go through the layers together. A larger batch amortises
-streamed weights over more images, but its activations take more SRAM and may spill; two halves
-keep the smaller batch's residency and pay its weight traffic twice. `accelsim.model.sim.simulate`
-runs an even batch whole only when that is faster per image than the best plan for its halves
-(recursively; equal times: the lower energy), so per-image time never increases when the batch
-doubles (property tested). Energy per image is not promised: a whole batch can be faster and
-still spend more energy than its halves (for instance when the halves keep their weights pinned
-and the whole batch has to stream them) — tests show such a case. Across non-multiples nothing
-is promised either: SCALE-Sim's fold counts are ceilings (M = 8 rows fill one 16-row fold at
-batch 1 and 2, two at batch 3), which this module does not hide.
+streamed weights over more images, but its activations take more SRAM and may spill or unpin
+weights; smaller micro-batches keep the smaller batch's residency and pay its weight traffic
+again. `accelsim.model.sim.simulate` runs every micro-batch of `chain` (B halved down to an odd
+batch) whole and `choose`s one: a doubling is *admitted* only when its energy and off-chip bytes
+per image are no higher than the last admitted micro-batch's, and the fastest admitted one runs.
+
+Promise (property-tested, exact): for every batch B, a batch of 2B is no worse per image than a
+batch of B in time, energy and off-chip bytes — the candidates of 2B are those of B plus the
+whole 2B, which runs only when it is admitted (no costlier than every admitted smaller one) and
+fastest. By induction the same holds for B vs 2^k B. Admission reads energy and bytes, which do
+not depend on the bandwidth (`accelsim.model.energy`: dynamic energy only), so time as run never
+decreases when bandwidth decreases. Not promised:
+
+* More SRAM can make a batch slower as run: it can make a small micro-batch so cheap that the
+  faster larger one is no longer admitted (ResNet-50 at 4 bits, batch 2-8, 1.25 x SRAM: all
+  weights pin at batch 1, which then runs). Bounded (tests/test_sim.py): never slower than the
+  smallest micro-batch at the smaller SRAM, and no slower at all when the choice is unchanged.
+  Any single choice that never raises energy with batch has this: it cannot see that more SRAM
+  will later make the smaller micro-batch cheaper (docs/model.md section 10).
+* Non-multiples: SCALE-Sim's fold counts are ceilings (M = 8 rows fill one 16-row fold at
+  batch 1 and 2, two at batch 3), which this module does not hide.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -102,15 +115,45 @@ def repeat(result: SimResult, k: int) -> SimResult:
     )
 
 
-def no_worse(whole: SimResult, halves: SimResult) -> bool:
-    """Run the batch whole when it is faster per image, or as fast and no costlier in energy.
+def chain(graph: LayerGraph, batch: int) -> list[LayerGraph]:
+    """`graph` (a batch of `batch`) and its halves, quarters, ... down to an odd batch, smallest
+    first: the micro-batches `choose` picks from (a level that does not rebatch ends the chain)."""
+    graphs, micro = [graph], batch
+    while micro % 2 == 0:
+        half = rebatch(graph, batch, micro // 2)
+        if half is None:
+            break
+        graphs.append(half)
+        micro //= 2
+    return graphs[::-1]
 
-    Time decides (the quantity sweeps compare): choosing by the minimum time keeps time monotone
-    in bandwidth and SRAM, which a rule demanding both time and energy to improve would break.
+
+def _no_costlier(run: SimResult, than: SimResult) -> bool:
+    return (
+        run.energy_per_image_uj <= than.energy_per_image_uj
+        and run.offchip_bytes_per_image <= than.offchip_bytes_per_image
+    )
+
+
+def choose(runs: Sequence[SimResult | None]) -> SimResult:
+    """The micro-batch to run: `runs` are the whole runs of the micro-batches of `chain`, smallest
+    first (None where a micro-batch does not fit).
+
+    Admission: the smallest micro-batch, then each doubling whose energy and off-chip bytes per
+    image are no higher than the last admitted one's. Choice: the fastest admitted (ties: the
+    larger). Admission ignores time, so it does not depend on bandwidth.
     """
-    if whole.seconds_per_image != halves.seconds_per_image:
-        return whole.seconds_per_image < halves.seconds_per_image
-    return whole.energy_per_image_uj <= halves.energy_per_image_uj
+    admitted: list[SimResult] = []
+    for run in runs:
+        if run is not None and (not admitted or _no_costlier(run, admitted[-1])):
+            admitted.append(run)
+    if not admitted:
+        raise ValueError("choose needs the smallest micro-batch's run")
+    best = admitted[0]
+    for run in admitted[1:]:
+        if run.seconds_per_image <= best.seconds_per_image:
+            best = run
+    return best
 
 
-__all__ = ["no_worse", "rebatch", "repeat"]
+__all__ = ["chain", "choose", "rebatch", "repeat"]

@@ -441,7 +441,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             }
         )
     totals.update({"area_mm2": cost.total_mm2, "compute_area_mm2": cost.compute_mm2, "sram_area_mm2": cost.sram_mm2})
-    totals.update({"mapper": args.mapper, "objective": args.objective if args.mapper != "fixed" else ""})
+    picks = args.mapper != "fixed" or result.batch % 2 == 0  # the objective picks mappings or a micro-batch
+    totals.update({"mapper": args.mapper, "objective": args.objective if picks else ""})
     if args.plot or args.roofline:
         _run_figures(args, base, graph, result)
     if args.format == "json":

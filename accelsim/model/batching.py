@@ -4,24 +4,19 @@ Why: a compiler picks how many images go through the layers together. A larger b
 streamed weights over more images, but its activations take more SRAM and may spill or unpin
 weights; smaller micro-batches keep the smaller batch's residency and pay its weight traffic
 again. `accelsim.model.sim.simulate` runs every micro-batch of `chain` (B halved down to an odd
-batch) whole and `choose`s one: a doubling is *admitted* only when its energy and off-chip bytes
-per image are no higher than the last admitted micro-batch's, and the fastest admitted one runs.
+batch) whole and `choose`s the one of least objective per image: the run's
+`accelsim.model.mapper.MapperConfig.objective` (latency, energy or EDP), as a compiler is told
+what to optimise.
 
-Promise (property-tested, exact): for every batch B, a batch of 2B is no worse per image than a
-batch of B in time, energy and off-chip bytes — the candidates of 2B are those of B plus the
-whole 2B, which runs only when it is admitted (no costlier than every admitted smaller one) and
-fastest. By induction the same holds for B vs 2^k B. Admission reads energy and bytes, which do
-not depend on the bandwidth (`accelsim.model.energy`: dynamic energy only), so time as run never
-decreases when bandwidth decreases. Not promised:
-
-* More SRAM can make a batch slower as run: it can make a small micro-batch so cheap that the
-  faster larger one is no longer admitted (ResNet-50 at 4 bits, batch 2-8, 1.25 x SRAM: all
-  weights pin at batch 1, which then runs). Bounded (tests/test_sim.py): never slower than the
-  smallest micro-batch at the smaller SRAM, and no slower at all when the choice is unchanged.
-  Any single choice that never raises energy with batch has this: it cannot see that more SRAM
-  will later make the smaller micro-batch cheaper (docs/model.md section 10).
-* Non-multiples: SCALE-Sim's fold counts are ceilings (M = 8 rows fill one 16-row fold at
-  batch 1 and 2, two at batch 3), which this module does not hide.
+Promise (property-tested, exact): the chosen objective per image never rises when the batch
+doubles (`choose` says why). So under ``latency`` (the default) per-image time never rises with
+batch and, as a minimum of plans each monotone in bandwidth and SRAM, time as run is monotone in
+both; under ``energy`` per-image energy never rises with batch; under ``edp`` their product.
+Not promised: the other figures. A faster whole batch can cost more energy (ResNet-50 at 4 bits,
+batch 8 vs 2 x 4), and no single per-design choice keeps time and energy both monotone in batch
+while time stays monotone in SRAM (docs/model.md section 10). Non-multiples: SCALE-Sim's fold
+counts are ceilings (M = 8 rows fill one 16-row fold at batch 1 and 2, two at batch 3), which
+this module does not hide.
 """
 
 from __future__ import annotations
@@ -32,6 +27,7 @@ from typing import Any
 
 from accelsim.errors import InputError
 from accelsim.ir.graph import LayerGraph
+from accelsim.model.mapper import OBJECTIVES
 from accelsim.model.results import LayerResult, SimResult
 
 _SHAPE_KEYS = ("in_shape", "to_shape", "a_shape", "b_shape", "shape", "out_shape")
@@ -128,32 +124,33 @@ def chain(graph: LayerGraph, batch: int) -> list[LayerGraph]:
     return graphs[::-1]
 
 
-def _no_costlier(run: SimResult, than: SimResult) -> bool:
-    return (
-        run.energy_per_image_uj <= than.energy_per_image_uj
-        and run.offchip_bytes_per_image <= than.offchip_bytes_per_image
-    )
+def score(run: SimResult, objective: str) -> tuple[float, ...]:
+    """Per-image figures `choose` minimises, in order: the objective (``latency``: seconds,
+    ``energy``: uJ, ``edp``: uJ x seconds), then time, then energy (the documented ties)."""
+    t, e = run.seconds_per_image, run.energy_per_image_uj
+    if objective == "latency":
+        return (t, e)
+    if objective == "energy":
+        return (e, t)
+    if objective == "edp":
+        return (e * t, t, e)
+    raise InputError("objective", objective, f"must be one of {', '.join(OBJECTIVES)}")
 
 
-def choose(runs: Sequence[SimResult | None]) -> SimResult:
-    """The micro-batch to run: `runs` are the whole runs of the micro-batches of `chain`, smallest
-    first (None where a micro-batch does not fit).
+def choose(runs: Sequence[SimResult | None], objective: str = "latency") -> SimResult:
+    """The micro-batch to run: of the whole runs of `chain`'s micro-batches (smallest first, None
+    where one does not fit), the least `score` per image; full ties go to the larger micro-batch.
 
-    Admission: the smallest micro-batch, then each doubling whose energy and off-chip bytes per
-    image are no higher than the last admitted one's. Choice: the fastest admitted (ties: the
-    larger). Admission ignores time, so it does not depend on bandwidth.
+    Why the objective never rises along doublings: 2B's candidates are B's (each repeated twice,
+    per-image figures unchanged) plus the whole 2B, and a minimum over a superset is no larger.
     """
-    admitted: list[SimResult] = []
-    for run in runs:
-        if run is not None and (not admitted or _no_costlier(run, admitted[-1])):
-            admitted.append(run)
-    if not admitted:
-        raise ValueError("choose needs the smallest micro-batch's run")
-    best = admitted[0]
-    for run in admitted[1:]:
-        if run.seconds_per_image <= best.seconds_per_image:
+    best: SimResult | None = None
+    for run in runs:  # smallest first, so `<=` hands a full tie to the larger
+        if run is not None and (best is None or score(run, objective) <= score(best, objective)):
             best = run
+    if best is None:
+        raise ValueError("choose needs at least one micro-batch's run")
     return best
 
 
-__all__ = ["chain", "choose", "rebatch", "repeat"]
+__all__ = ["chain", "choose", "rebatch", "repeat", "score"]

@@ -109,9 +109,9 @@ def simulate(
 ) -> SimResult:
     """Simulate one batch of `graph` on `accel` (default: the default 16-bit system).
 
-    An even batch runs whole or as back-to-back micro-batches (halves, quarters, ...): the fastest
-    of those no costlier per image in energy and off-chip bytes (`accelsim.model.batching`; the
-    result's `micro_batch` says which).
+    An even batch runs whole or as back-to-back micro-batches (halves, quarters, ...): the one of
+    least ``mapper.objective`` per image (`accelsim.model.batching`; the result's `micro_batch`
+    says which).
 
     Parameters
     ----------
@@ -128,7 +128,7 @@ def simulate(
         fixed-batch plan, whose traffic does not depend on the bandwidth.
     mapper : MapperConfig, optional
         How layers are mapped (`accelsim.model.mapper`): the fixed mapping (default) or a search
-        for the least latency, energy or EDP per layer.
+        for the least latency, energy or EDP per layer. Its objective also picks the micro-batch.
 
     Returns
     -------
@@ -163,7 +163,7 @@ def simulate(
             runs.append(_simulate_whole(micro, accel, memory, mapper))
         except InputError:
             runs.append(None)
-    chosen = batching.choose(runs)
+    chosen = batching.choose(runs, mapper.objective)
     return batching.repeat(chosen, batch // chosen.batch) if chosen.batch < batch else chosen
 
 

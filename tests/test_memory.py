@@ -357,6 +357,23 @@ def test_no_choice_keeps_time_and_energy_monotone_in_batch_and_time_in_sram():
     assert simulate(_resnet50(8), base).seconds_per_image <= simulate(_resnet50(8), less).seconds_per_image
 
 
+def test_the_objective_is_part_of_an_even_batch_point_and_of_run_output(capsys):
+    """A sweep point of the fixed mapper keeps its objective at an even batch (it picks the
+    micro-batch), and collapses to ``latency`` at an odd one (nothing to pick: one store key)."""
+    from accelsim.cli.main import main
+    from accelsim.explore.plan import plan_points
+    from accelsim.explore.store import point_key
+
+    def key(batch, objective):
+        plan = plan_points({"bits": "4", "bw": "64", "batch": batch}, mapper=MapperConfig("fixed", objective))
+        return point_key(plan.points[0].to_dict())
+
+    assert key("8", "energy") != key("8", "latency")
+    assert key("1", "energy") == key("1", "latency")
+    assert main(["run", "--workload", "resnet50", "--batch", "8", "--bits", "4", "--objective", "energy"]) == 0
+    assert "micro-batch: runs 2 x 4, least energy per image" in capsys.readouterr().out
+
+
 def test_choose_takes_the_least_objective_then_time_then_energy_then_the_larger():
     """Four micro-batches of one tiny graph on hand-edited results (seconds, uJ per image)."""
     base = simulate(tiny_graph(), Accelerator())

@@ -472,6 +472,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         extra = f"{precision}\n" if precision else ""  # a trained graph: as trained, or re-quantized
         if args.mapper != "fixed":  # the `mapping` column's choices were searched (docs/mapper.md)
             extra += f"mapping: searched per layer, objective {args.objective}\n"
+        if result.batch % 2 == 0:  # which micro-batch the objective picked (docs/model.md section 10)
+            micro = result.micro_batch or result.batch
+            runs = f"{result.batch // micro} x {micro}" if result.micro_batch else "whole"
+            extra += f"micro-batch: runs {runs}, least {args.objective} per image\n"
         sys.stdout.write(f"{result.workload}, batch {result.batch}, {body} body\n{design.describe()}\n{extra}\n")
         write_table(rows, list(RUN_COLUMNS), args)
         sys.stdout.write("\n" + run_summary(totals))

@@ -209,9 +209,9 @@ def test_infinite_bandwidth_is_compute_only_and_runs_respect_both_bounds(graph, 
     assert r.cycles >= sum(layer.transfer_cycles for layer in r.layers) * (1 - 1e-9)
 
 
-# Time is checked on the result as run (an even batch may run as two halves when that is faster,
-# `accelsim.model.batching`) and on the fixed-batch plan; traffic on the fixed-batch plan, whose bytes are
-# the traffic model's (the micro-batch choice trades bytes for time, so it is judged by time).
+# Time is checked on the result as run (an even batch runs as its fastest micro-batch under the default
+# latency objective, `accelsim.model.batching`) and on the fixed-batch plan; traffic on the fixed-batch plan,
+# whose bytes are the traffic model's (the micro-batch choice trades bytes for time, so it is judged by time).
 @PROPERTY
 @given(graphs(), accels, st.sampled_from([2, 4, 8, 16]), st.floats(0.05, 0.95), st.integers(0, 3))
 def test_time_never_decreases_when_bandwidth_decreases(graph, accel, bits, factor, lookahead):

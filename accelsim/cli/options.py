@@ -183,7 +183,8 @@ def add_mapper_options(p: argparse.ArgumentParser) -> None:
         "--objective",
         choices=OBJECTIVES,
         default="latency",
-        help="what the search minimises per layer (default latency)",
+        help="what the run minimises: per image, which micro-batch an even batch runs as (both mappers); "
+        "per layer, the searched mapping (default latency)",
     )
     g.add_argument(
         "--dataflows",

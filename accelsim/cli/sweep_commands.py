@@ -270,6 +270,8 @@ def _print_table(
     names = ", ".join(dict.fromkeys(r.workload for r in rows))
     batches = ",".join(spec.axis("batch").labels) if "batch" in spec.names else "1"
     mapper = f"; mapper {args.mapper} ({args.objective})" if args.mapper != "fixed" else ""
+    if args.mapper == "fixed" and args.objective != "latency":  # it still picks even batches' micro-batches
+        mapper = f"; objective {args.objective}"
     sys.stdout.write(
         f"{names}, batch {batches}: iso-area {','.join(modes)} MACs grown by {scales}{mapper}\n"
         f"base: {base.describe(with_bw=False)}\n\n"

@@ -39,7 +39,8 @@ class DesignPoint:
     precision (an int, a token such as ``"w4a16"``: `accelsim.ir.bits_spec`, or ``"as-trained"``: the
     graph's own per-layer bits, sized at its body precision); first_last_bits None = first and last
     layers run at the body's precision; mapper and objective as `accelsim.model.mapper.MapperConfig`
-    (the fixed mapper ignores the objective, so its points all hold ``latency``: one key).
+    (the objective also picks an even batch's micro-batch; the fixed mapper at an odd batch has
+    nothing for it to pick, so those points all hold ``latency``: one key).
     """
 
     workload: str
@@ -88,7 +89,7 @@ class DesignPoint:
         object.__setattr__(self, "array", tuple(self.array))
         object.__setattr__(self, "dataflows", tuple(self.dataflows))
         MapperConfig(self.mapper, self.objective)  # InputError names a bad mapper or objective
-        if self.mapper == "fixed":
+        if self.mapper == "fixed" and self.batch % 2:  # one micro-batch: nothing for the objective to pick
             object.__setattr__(self, "objective", "latency")
         object.__setattr__(self, "bw_gb_per_s", float(self.bw_gb_per_s))
         object.__setattr__(self, "clock_hz", float(self.clock_hz))

@@ -1,24 +1,33 @@
-"""Micro-batching: a batch of B images may run as two back-to-back batches of B/2.
+"""Micro-batching: a batch of B images may run as back-to-back micro-batches of B/2, B/4, ...
 
 Why: a compiler picks how many images go through the layers together. A larger batch amortises
-streamed weights over more images, but its activations take more SRAM and may spill; two halves
-keep the smaller batch's residency and pay its weight traffic twice. `accelsim.model.sim.simulate`
-runs an even batch whole only when that is faster per image than the best plan for its halves
-(recursively; equal times: the lower energy), so per-image time never increases when the batch
-doubles (property tested). Energy per image is not promised: a whole batch can be faster and
-still spend more energy than its halves (for instance when the halves keep their weights pinned
-and the whole batch has to stream them) — tests show such a case. Across non-multiples nothing
-is promised either: SCALE-Sim's fold counts are ceilings (M = 8 rows fill one 16-row fold at
-batch 1 and 2, two at batch 3), which this module does not hide.
+streamed weights over more images, but its activations take more SRAM and may spill or unpin
+weights; smaller micro-batches keep the smaller batch's residency and pay its weight traffic
+again. `accelsim.model.sim.simulate` runs every micro-batch of `chain` (B halved down to an odd
+batch) whole and `choose`s the one of least objective per image: the run's
+`accelsim.model.mapper.MapperConfig.objective` (latency, energy or EDP), as a compiler is told
+what to optimise.
+
+Promise (property-tested, exact): the chosen objective per image never rises when the batch
+doubles (`choose` says why). So under ``latency`` (the default) per-image time never rises with
+batch and, as a minimum of plans each monotone in bandwidth and SRAM, time as run is monotone in
+both; under ``energy`` per-image energy never rises with batch; under ``edp`` their product.
+Not promised: the other figures. A faster whole batch can cost more energy (ResNet-50 at 4 bits,
+batch 8 vs 2 x 4), and no single per-design choice keeps time and energy both monotone in batch
+while time stays monotone in SRAM (docs/model.md section 10). Non-multiples: SCALE-Sim's fold
+counts are ceilings (M = 8 rows fill one 16-row fold at batch 1 and 2, two at batch 3), which
+this module does not hide.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from accelsim.errors import InputError
 from accelsim.ir.graph import LayerGraph
+from accelsim.model.mapper import OBJECTIVES
 from accelsim.model.results import LayerResult, SimResult
 
 _SHAPE_KEYS = ("in_shape", "to_shape", "a_shape", "b_shape", "shape", "out_shape")
@@ -102,15 +111,46 @@ def repeat(result: SimResult, k: int) -> SimResult:
     )
 
 
-def no_worse(whole: SimResult, halves: SimResult) -> bool:
-    """Run the batch whole when it is faster per image, or as fast and no costlier in energy.
+def chain(graph: LayerGraph, batch: int) -> list[LayerGraph]:
+    """`graph` (a batch of `batch`) and its halves, quarters, ... down to an odd batch, smallest
+    first: the micro-batches `choose` picks from (a level that does not rebatch ends the chain)."""
+    graphs, micro = [graph], batch
+    while micro % 2 == 0:
+        half = rebatch(graph, batch, micro // 2)
+        if half is None:
+            break
+        graphs.append(half)
+        micro //= 2
+    return graphs[::-1]
 
-    Time decides (the quantity sweeps compare): choosing by the minimum time keeps time monotone
-    in bandwidth and SRAM, which a rule demanding both time and energy to improve would break.
+
+def score(run: SimResult, objective: str) -> tuple[float, ...]:
+    """Per-image figures `choose` minimises, in order: the objective (``latency``: seconds,
+    ``energy``: uJ, ``edp``: uJ x seconds), then time, then energy (the documented ties)."""
+    t, e = run.seconds_per_image, run.energy_per_image_uj
+    if objective == "latency":
+        return (t, e)
+    if objective == "energy":
+        return (e, t)
+    if objective == "edp":
+        return (e * t, t, e)
+    raise InputError("objective", objective, f"must be one of {', '.join(OBJECTIVES)}")
+
+
+def choose(runs: Sequence[SimResult | None], objective: str = "latency") -> SimResult:
+    """The micro-batch to run: of the whole runs of `chain`'s micro-batches (smallest first, None
+    where one does not fit), the least `score` per image; full ties go to the larger micro-batch.
+
+    Why the objective never rises along doublings: 2B's candidates are B's (each repeated twice,
+    per-image figures unchanged) plus the whole 2B, and a minimum over a superset is no larger.
     """
-    if whole.seconds_per_image != halves.seconds_per_image:
-        return whole.seconds_per_image < halves.seconds_per_image
-    return whole.energy_per_image_uj <= halves.energy_per_image_uj
+    best: SimResult | None = None
+    for run in runs:  # smallest first, so `<=` hands a full tie to the larger
+        if run is not None and (best is None or score(run, objective) <= score(best, objective)):
+            best = run
+    if best is None:
+        raise ValueError("choose needs at least one micro-batch's run")
+    return best
 
 
-__all__ = ["no_worse", "rebatch", "repeat"]
+__all__ = ["chain", "choose", "rebatch", "repeat", "score"]

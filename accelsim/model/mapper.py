@@ -69,7 +69,8 @@ MAX_CANDIDATES = 600
 
 @dataclass(frozen=True, slots=True)
 class MapperConfig:
-    """Which mapper runs and what its search minimises (`objective` is ignored by ``fixed``)."""
+    """Which mapper runs and what the run minimises: `objective` picks an even batch's micro-batch
+    under both mappers (`accelsim.model.batching.choose`) and each layer's mapping under ``search``."""
 
     mapper: str = "fixed"
     objective: str = "latency"

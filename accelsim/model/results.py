@@ -164,7 +164,7 @@ class SimResult:
     events: int
     pinned_weight_bytes: float = 0.0
     noc_bytes: float = 0.0
-    micro_batch: int = 0  # images per pass when the batch ran as back-to-back halves (0: whole)
+    micro_batch: int = 0  # images per pass when the batch ran as back-to-back micro-batches (0: whole)
     memory: str
     offchip_pj_per_bit: float
     mac_energy_uj: float

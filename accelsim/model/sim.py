@@ -112,8 +112,9 @@ def simulate(
 ) -> SimResult:
     """Simulate one batch of `graph` on `accel` (default: the default 16-bit system).
 
-    An even batch runs whole, or as two back-to-back halves when that is faster per image
-    (`accelsim.model.batching`; the result's `micro_batch` says which).
+    An even batch runs whole or as back-to-back micro-batches (halves, quarters, ...): the one of
+    least ``mapper.objective`` per image (`accelsim.model.batching`; the result's `micro_batch`
+    says which).
 
     Parameters
     ----------
@@ -126,11 +127,11 @@ def simulate(
         (`accelsim.model.energy`); it does not change timing (the bandwidth is ``accel.bw_gb_per_s``
         times ``accel.dram_efficiency``).
     micro_batching : bool
-        Let an even batch run as two halves when that is faster (default). False runs the batch
-        whole: the fixed-batch plan, whose traffic does not depend on the bandwidth.
+        Let an even batch run as micro-batches (default). False runs the batch whole: the
+        fixed-batch plan, whose traffic does not depend on the bandwidth.
     mapper : MapperConfig, optional
         How layers are mapped (`accelsim.model.mapper`): the fixed mapping (default) or a search
-        for the least latency, energy or EDP per layer.
+        for the least latency, energy or EDP per layer. Its objective also picks the micro-batch.
     built_bits : (int, int), optional
         (w, a) precision the design's MACs are built for, i.e. of the base an iso-area design is
         sized from (`accelsim.model.energy.area`); only the result's area depends on it (default:
@@ -159,16 +160,20 @@ def simulate(
     accel = accel if accel is not None else Accelerator()
     memory_pj_per_bit(memory)  # an unknown preset fails before the simulation, not after
     batch = graph_batch(graph) if isinstance(graph, LayerGraph) else 1
-    half = batching.rebatch(graph, batch, batch // 2) if micro_batching and batch % 2 == 0 else None
     mapper = mapper if mapper is not None else MapperConfig()
-    if half is None:
+    if not micro_batching or batch % 2:
         return _simulate_whole(graph, accel, memory, mapper, built_bits)
-    halves = batching.repeat(simulate(half, accel, memory=memory, mapper=mapper, built_bits=built_bits), 2)
-    try:
-        whole = _simulate_whole(graph, accel, memory, mapper, built_bits)
-    except InputError:
-        return halves
-    return whole if batching.no_worse(whole, halves) else halves
+    smallest, *larger = batching.chain(graph, batch)
+    runs: list[SimResult | None] = [
+        _simulate_whole(smallest, accel, memory, mapper, built_bits)
+    ]  # the smallest must fit
+    for micro in larger:
+        try:
+            runs.append(_simulate_whole(micro, accel, memory, mapper, built_bits))
+        except InputError:
+            runs.append(None)
+    chosen = batching.choose(runs, mapper.objective)
+    return batching.repeat(chosen, batch // chosen.batch) if chosen.batch < batch else chosen
 
 
 def _simulate_whole(

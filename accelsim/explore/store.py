@@ -451,6 +451,12 @@ class ResultStore:
                 out[row[0]] = self._decoded(row, timing=False)
         return out
 
+    def readable_keys(self, keys: Iterable[str]) -> dict[str, bool]:
+        """Which of `keys` are stored (absent keys left out): True for a row that decodes, False for
+        an unreadable one (a resumed sweep deletes and recomputes it). What a resume needs, without
+        keeping the records."""
+        return {key: rec is not None for key, rec in self.records_for(keys).items()}
+
     def _decoded(self, row: tuple[Any, ...], *, timing: bool) -> dict[str, Any] | None:
         try:
             rec = _record(row, timing=timing)

@@ -11,7 +11,8 @@ With ``--baseline DIR`` (a checkout of another accelsim, e.g. ``git archive main
 the same grid, or the first --baseline-points of it, runs there too and the ratios are printed. CSV
 outputs of serial, pool and Dask runs of this tree must be byte-identical.
 
-    PYTHONPATH=$PWD python bench/sweep_scale.py [--points 100000] [--baseline DIR] [--skip-dask]
+    PYTHONPATH=$PWD python bench/sweep_scale.py [--points 100000] [--rss-points 2000,8000,20000]
+        [--compare-points 20000] [--baseline DIR] [--skip-dask]
 """
 
 from __future__ import annotations
@@ -153,8 +154,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=100_000, help="grid size of this tree's runs (default 10^5)")
     parser.add_argument(
-        "--rss-points", type=int, default=0, help="also run this tree serially at this size (RSS vs grid size)"
+        "--rss-points",
+        default="",
+        help="comma list of smaller grid sizes also run with --jobs 2 (coordinator peak RSS vs grid size)",
     )
+    parser.add_argument("--compare-points", type=int, help="grid size of the serial and Dask runs (default --points)")
     parser.add_argument("--baseline", type=Path, help="another accelsim checkout to compare with")
     parser.add_argument("--baseline-points", type=int, help="grid size of the baseline runs (default --points)")
     parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask LocalCluster run")
@@ -191,28 +195,33 @@ def main() -> int:
             one("baseline --jobs 2", args.baseline, bgrid, ["--jobs", "2"])
             if not args.skip_serial:
                 one("baseline serial", args.baseline, bgrid, ["--jobs", "1"])
-        if args.rss_points:
-            one("this tree serial (small grid)", ROOT, grid_for(args.rss_points), ["--jobs", "1"])
+        for small in (int(v) for v in args.rss_points.split(",") if v.strip()):
+            one(f"this tree --jobs 2, {small:,} points", ROOT, grid_for(small), ["--jobs", "2"])
         one("this tree --jobs 2", ROOT, grid, ["--jobs", "2"])
+        cgrid = grid_for(args.compare_points or args.points)
+        if args.compare_points and args.compare_points != args.points:
+            one("this tree --jobs 2 (compare grid)", ROOT, cgrid, ["--jobs", "2"])
         if not args.skip_serial:
-            one("this tree serial", ROOT, grid, ["--jobs", "1"])
+            one("this tree serial", ROOT, cgrid, ["--jobs", "1"])
         if not args.skip_dask:
             from distributed import LocalCluster
 
             with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-                one("this tree Dask 2 workers", ROOT, grid, ["--dask", cluster.scheduler_address, "--jobs", "2"])
-        digests = {
-            k: hashlib.sha256((tmp / f"{k.replace(' ', '_')}.csv").read_bytes()).hexdigest()
-            for k in results
-            if k.startswith("this tree") and "small" not in k
-        }
+                one("this tree Dask 2 workers", ROOT, cgrid, ["--dask", cluster.scheduler_address, "--jobs", "2"])
+        same_grid = [k for k, (_, pts) in results.items() if k.startswith("this tree") and pts == _grid_points(cgrid)]
+        digests = {k: hashlib.sha256((tmp / f"{k.replace(' ', '_')}.csv").read_bytes()).hexdigest() for k in same_grid}
     print(f"grid {n:,} points: {' x '.join(str(len(v.split(','))) for v in grid.values())}")
     print(f"CSV of this tree's runs identical: {'yes' if len(set(digests.values())) == 1 else 'NO'}")
     rate = {k: pts / r["wall"] for k, (r, pts) in results.items()}
     if "baseline --jobs 2" in rate:
         print(f"points/s --jobs 2, this tree / baseline: {rate['this tree --jobs 2'] / rate['baseline --jobs 2']:.2f}x")
-    if "this tree Dask 2 workers" in rate:
-        print(f"points/s Dask / pool: {rate['this tree Dask 2 workers'] / rate['this tree --jobs 2']:.2f}")
+    pool = rate.get("this tree --jobs 2 (compare grid)", rate.get("this tree --jobs 2"))
+    if "this tree Dask 2 workers" in rate and pool:
+        print(f"points/s Dask / pool: {rate['this tree Dask 2 workers'] / pool:.2f}")
+    print("coordinator peak RSS vs grid size (--jobs 2):")
+    for k, (r, pts) in sorted(results.items(), key=lambda kv: kv[1][1]):
+        if k.startswith("this tree --jobs 2"):
+            print(f"  {pts:>9,} points {r['rss_mb']:6.0f} MB")
     return 0 if len(set(digests.values())) <= 1 else 1
 
 

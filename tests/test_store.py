@@ -148,7 +148,8 @@ def test_refuses_files_that_are_not_stores(tmp_path) -> None:
 def test_rows_are_compressed_and_schema_1_stores_stay_readable(tmp_path) -> None:
     import sqlite3
 
-    from accelsim.explore.store import _SCHEMA_V1, SCHEMA_VERSION, encode
+    from accelsim.explore.store import encode
+    from accelsim.explore.store_schema import _SCHEMA_V1, SCHEMA_VERSION
 
     old = tmp_path / "v1.db"
     with closing(sqlite3.connect(old)) as conn:  # a store as accelsim wrote it before schema 2

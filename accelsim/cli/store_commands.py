@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,45 +38,45 @@ _TABLE_RESULTS = (
 )
 
 
-def store_rows(path: str, *, stale: bool = False) -> list[dict[str, Any]]:
-    """The records of the store at `path` as flat rows (point, result, speedup...), sweep by sweep in grid order.
+def store_rows(
+    path: str, args: argparse.Namespace | None = None, *, stale: bool = False, quiet: bool = False
+) -> Iterator[dict[str, Any]]:
+    """The points of the store at `path` as flat rows (point, result, speedup...), sweep by sweep in
+    grid order, streamed, kept by the filters in `args` (--where, --bits, --bw, ...).
 
     Only points this accelsim would reuse (same model salt) unless `stale`: a store kept across
     upgrades also holds results of older models, which are then marked ``model = stale``. Speedups
-    are always taken against a reference computed by the same model.
+    are always taken against a reference computed by the same model. The part of --where that
+    names typed columns (`accelsim.explore.store_schema.TYPED_COLUMNS`) is evaluated by SQLite, so
+    rows it drops are never decoded; the rest is checked here, row by row.
     """
-    from accelsim.explore.assemble import relative_metrics
     from accelsim.explore.model_hash import model_salt
+    from accelsim.explore.readback import flat_rows_with_speedups
     from accelsim.explore.store import ResultStore
 
+    keep, tree = _row_filter(args)
     with ResultStore(path, read_only=True) as store:  # a reader never writes (nor converts a foreign file)
-        records = store.rows(by_sweep=True)
-        salts = store.point_salts()
-    current = model_salt()
-    hidden = sum(1 for r in records if salts.get(r["key"]) != current)
-    if hidden and not stale:
-        records = [r for r in records if salts.get(r["key"]) == current]
-        sys.stderr.write(
-            f"accelsim: note: {hidden} stored points were computed by another accelsim version or model and are "
-            "not shown (--stale shows them)\n"
+        current = model_salt()
+        hidden = 0 if stale or quiet else store.count_other_salts(current)
+        if hidden:
+            sys.stderr.write(
+                f"accelsim: note: {hidden} stored points were computed by another accelsim version or model and are "
+                "not shown (--stale shows them)\n"
+            )
+        condition = _sql_condition(tree, store)
+        rows = flat_rows_with_speedups(
+            store, condition=condition, salt=None if stale else current, model=current if stale else None
         )
-    rel: dict[str, dict[str, Any]] = {}
-    for salt in dict.fromkeys(salts.get(r["key"]) for r in records):
-        group = [r for r in records if salts.get(r["key"]) == salt]
-        rel.update({r["key"]: m for r, m in zip(group, relative_metrics(group))})
-    out = []
-    for rec in records:
-        row: dict[str, Any] = dict(rec["params"])
-        row.update(rec.get("result") or {})
-        if rec["status"] == "ok":
-            row.update(rel[rec["key"]])
-        row["status"] = rec["status"]
-        row["error"] = rec["error"]
-        if stale:
-            row["model"] = "current" if salts.get(rec["key"]) == current else "stale"
-        row["key"] = rec["key"]
-        out.append(row)
-    return out
+        yield from (r for r in rows if keep(r))
+
+
+def _sql_condition(tree: Any, store: Any) -> tuple[str, list[Any]] | None:
+    if tree is None or not store.typed:
+        return None
+    from accelsim.explore.store_schema import TYPED_COLUMNS
+    from accelsim.explore.where import to_sql
+
+    return to_sql(tree, TYPED_COLUMNS)
 
 
 #: Store fields that name an axis, in the order a table shows them, and the row field to show.
@@ -121,7 +121,14 @@ def cmd_results(args: argparse.Namespace) -> int:
     parquet = getattr(args, "parquet", None)
     if parquet is not None:
         _parquet_writer(parquet)  # refuse a missing extra or a bad path before reading the store
-    rows = _filtered(store_rows(args.store, stale=args.stale), args)
+    if args.format != "table" and parquet is None:  # streamed: a first pass finds the columns
+        from accelsim.report.tables import render_stream
+
+        columns = union_columns(store_rows(args.store, args, stale=args.stale))
+        for text in render_stream(store_rows(args.store, args, stale=args.stale, quiet=True), args.format, columns):
+            sys.stdout.write(text)
+        return EXIT_OK
+    rows = list(store_rows(args.store, args, stale=args.stale))
     if parquet is not None:
         _write_parquet(rows, parquet)
     if args.format != "table":
@@ -169,22 +176,38 @@ def _write_parquet(rows: list[dict[str, Any]], path: str) -> None:
     sys.stderr.write(f"accelsim: wrote {len(rows)} rows to {path}\n")
 
 
-def _filtered(rows: list[dict[str, Any]], args: argparse.Namespace) -> list[dict[str, Any]]:
-    """The rows whose axis values are among those given with --workload, --bits, --bw, ... (if any)."""
-    for flag, name in AXIS_FLAGS:
+def _row_filter(args: argparse.Namespace | None) -> tuple[Callable[[Mapping[str, Any]], bool], Any]:
+    """The test a row must pass (axis values among those given with --workload, --bits, --bw, ...,
+    and --where) and the --where syntax tree (None without one), parsed before the store is read."""
+    tests = []
+    for flag, name in AXIS_FLAGS if args is not None else ():
         axis = getattr(args, flag, None)
-        if axis is None:
-            continue
-        wanted = {repr(tuple(v) if isinstance(v, (list, tuple)) else v) for v in axis.values}
-        rows = [r for r in rows if repr(tuple(r[name]) if isinstance(r.get(name), list) else r.get(name)) in wanted]
+        if axis is not None:
+            wanted = {repr(tuple(v) if isinstance(v, (list, tuple)) else v) for v in axis.values}
+            tests.append(lambda r, name=name, wanted=wanted: _axis_repr(r.get(name)) in wanted)
     where = getattr(args, "where", None)
+    tree = None
     if where is not None:
-        from accelsim.explore.where import parse_where
+        from accelsim.explore.where import parse_tree, predicate
 
-        columns = {c for r in rows for c in r} | set(_AXES) | {"speedup", "peak_ratio", "efficiency"}
-        keep = parse_where(where, columns)
-        rows = [r for r in rows if keep(r)]
-    return rows
+        tree = parse_tree(where, _known_columns())
+        tests.append(predicate(tree, where))
+    return (lambda row: all(t(row) for t in tests)), tree
+
+
+def _axis_repr(value: Any) -> str:
+    return repr(tuple(value) if isinstance(value, list) else value)
+
+
+def _known_columns() -> set[str]:
+    """Every column a stored row can have: the point's fields, the sweep row's, the status columns."""
+    from dataclasses import fields
+
+    from accelsim.explore.design_point import DesignPoint
+    from accelsim.explore.record import SweepRow
+
+    named = {f.name for f in fields(DesignPoint)} | {f.name for f in fields(SweepRow)}
+    return named | set(_AXES) | {"status", "error", "key", "model", "network", "body_bits_run", "first_last_bits_run"}
 
 
 #: Plot labels for columns whose unit is not the last part of their name.
@@ -210,7 +233,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
         check_output_path(args.plot, field="plot")
         if len(args.objectives) < 2:
             raise InputError("plot", args.plot, "needs at least two objectives to draw")
-    rows = _filtered([r for r in store_rows(args.store) if r["status"] == "ok"], args)
+    rows = [r for r in store_rows(args.store, args) if r["status"] == "ok"]
     if not rows:
         raise InputError(
             "store",

@@ -30,8 +30,9 @@ from accelsim.explore.store import ResultStore, StoreWarning, point_key
 WINDOW = 4_096
 
 
-#: Grid points read back at once for the output (each needs its record and its reference's).
-OUTPUT_WINDOW = 1_024
+#: Grid points read back at once for the output (each needs its record and its reference's, ~8 KB
+#: each decoded: 256 points hold ~4 MB; 1,024 set the peak of a streamed read at ~20 MB).
+OUTPUT_WINDOW = 256
 
 
 @dataclass

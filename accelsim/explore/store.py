@@ -36,7 +36,7 @@ from accelsim.explore.store_codec import (
     point_key,
     unpack,
 )
-from accelsim.explore.store_schema import SCHEMA_VERSION, TYPED_COLUMNS, prepare, typed_values
+from accelsim.explore.store_schema import SCHEMA_VERSION, TYPED_COLUMNS, prepare, strip_typed, typed_values, with_typed
 
 
 class StoreWarning(UserWarning):
@@ -186,24 +186,24 @@ class ResultStore:
         reader can tell current results from ones an older accelsim left in the same file.
         """
         cur = self._conn.execute("SELECT p.key, s.salt FROM points p LEFT JOIN sweeps s ON p.sweep_id = s.id")
-        return dict(cur.fetchall())
+        return {_key_of(k): salt for k, salt in cur}
 
     @_guarded
     def has(self, key: str) -> bool:
-        return self._conn.execute("SELECT 1 FROM points WHERE key = ?", (key,)).fetchone() is not None
+        return self._conn.execute("SELECT 1 FROM points WHERE key = ?", (self._db_key(key),)).fetchone() is not None
 
     @_guarded
     def forget(self, keys: Iterable[str]) -> int:
         """Delete the points with these keys (a fresh rerun, or an unreadable row, recomputes them); returns how many went."""
         keys = list(keys)
         with self._transaction():
-            cur = self._conn.executemany("DELETE FROM points WHERE key = ?", [(k,) for k in keys])
+            cur = self._conn.executemany("DELETE FROM points WHERE key = ?", [(self._db_key(k),) for k in keys])
         return max(0, cur.rowcount)
 
     @_guarded
     def done_keys(self) -> set[str]:
         """Keys of every recorded point, ok or error: a resumed sweep skips all of them."""
-        return {k for (k,) in self._conn.execute("SELECT key FROM points")}
+        return {_key_of(k) for (k,) in self._conn.execute("SELECT key FROM points")}
 
     def put(
         self,
@@ -264,11 +264,11 @@ class ResultStore:
         typed = self.typed
         rows = [
             (
-                key,
+                self._db_key(key),
                 seq,
                 sweep_id,
                 status,
-                pack(encode(dict(params))),
+                pack(encode(_stored_params(params, typed))),
                 None if result_json is None else pack(result_json),
                 error,
                 float(wall_s),
@@ -285,7 +285,7 @@ class ResultStore:
     @_guarded
     def get(self, key: str) -> dict[str, Any] | None:
         """The record of `key`; None when absent or unreadable (see `unreadable`)."""
-        cur = self._conn.execute(f"SELECT {_COLUMNS} FROM points WHERE key = ?", (key,))
+        cur = self._conn.execute(f"SELECT {self._columns} FROM points WHERE key = ?", (self._db_key(key),))
         row = cur.fetchone()
         return None if row is None else self._decoded(row, timing=False)
 
@@ -298,10 +298,10 @@ class ResultStore:
         out: dict[str, dict[str, Any] | None] = {}
         keys = list(dict.fromkeys(keys))
         for at in range(0, len(keys), _LOOKUP_BATCH):
-            batch = keys[at : at + _LOOKUP_BATCH]
+            batch = [self._db_key(k) for k in keys[at : at + _LOOKUP_BATCH]]
             marks = ",".join("?" * len(batch))
-            for row in self._conn.execute(f"SELECT {_COLUMNS} FROM points WHERE key IN ({marks})", batch):
-                out[row[0]] = self._decoded(row, timing=False)
+            for row in self._conn.execute(f"SELECT {self._columns} FROM points WHERE key IN ({marks})", batch):
+                out[_key_of(row[0])] = self._decoded(row, timing=False)
         return out
 
     @_guarded
@@ -314,10 +314,10 @@ class ResultStore:
         out: dict[str, bool] = {}
         keys = list(dict.fromkeys(keys))
         for at in range(0, len(keys), _LOOKUP_BATCH):
-            batch = keys[at : at + _LOOKUP_BATCH]
+            batch = [self._db_key(k) for k in keys[at : at + _LOOKUP_BATCH]]
             marks = ",".join("?" * len(batch))
-            for row in self._conn.execute(f"SELECT {_COLUMNS} FROM points WHERE key IN ({marks})", batch):
-                out[row[0]] = self._decoded(row, timing=False) is not None
+            for row in self._conn.execute(f"SELECT {self._columns} FROM points WHERE key IN ({marks})", batch):
+                out[_key_of(row[0])] = self._decoded(row, timing=False) is not None
         return out
 
     def _decoded(self, row: tuple[Any, ...], *, timing: bool) -> dict[str, Any] | None:
@@ -326,7 +326,7 @@ class ResultStore:
         except (ValueError, TypeError, RecursionError):  # bad JSON text, or not text at all
             rec = None
         if rec is None or not isinstance(rec["params"], dict) or not isinstance(rec["result"], (dict, type(None))):
-            self.unreadable.add(row[0])
+            self.unreadable.add(_key_of(row[0]))
             return None
         return rec
 
@@ -354,9 +354,12 @@ class ResultStore:
         order = " ORDER BY " + ("sweep_id IS NULL, sweep_id, " if by_sweep else "") + "seq IS NULL, seq, key"
         wanted = None if keys is None else set(keys)
         before = len(self.unreadable)
-        cur = self._conn.execute(f"SELECT {_COLUMNS} FROM points{order}")
+        cur = self._conn.execute(f"SELECT {self._columns} FROM points{order}")
         out = [
-            rec for r in cur if wanted is None or r[0] in wanted if (rec := self._decoded(r, timing=timing)) is not None
+            rec
+            for r in cur
+            if wanted is None or _key_of(r[0]) in wanted
+            if (rec := self._decoded(r, timing=timing)) is not None
         ]
         self._warn_unreadable(before)
         return out
@@ -381,7 +384,7 @@ class ResultStore:
             where.append("s.salt = ?")
             params.append(salt)
         sql = (
-            f"SELECT {_JOINED}, s.salt FROM points p LEFT JOIN sweeps s ON p.sweep_id = s.id"
+            f"SELECT {', '.join('p.' + c for c in self._columns.split(', '))}, s.salt FROM points p LEFT JOIN sweeps s ON p.sweep_id = s.id"
             + (" WHERE " + " AND ".join(where) if where else "")
             + " ORDER BY p.sweep_id IS NULL, p.sweep_id, p.seq IS NULL, p.seq, p.key"
         )
@@ -402,6 +405,23 @@ class ResultStore:
         sql = "SELECT count(*) FROM points p LEFT JOIN sweeps s ON p.sweep_id = s.id WHERE s.salt IS NOT ?"
         return int(self._conn.execute(sql, (salt,)).fetchone()[0])
 
+    def _db_key(self, key: str) -> str | bytes:
+        """A key as schema 3 stores it: a sha256 hex key as its 32 bytes (half the size; every other
+        key, e.g. one a test made up, as text). `_key_of` turns it back."""
+        if self.typed and len(key) == 64:
+            try:
+                raw = bytes.fromhex(key)
+            except ValueError:
+                return key
+            if raw.hex() == key:  # lowercase only, so the text comes back the same
+                return raw
+        return key
+
+    @property
+    def _columns(self) -> str:
+        """The columns a record is read from (the typed ones too: the params blob may lack their values)."""
+        return _COLUMNS_TYPED if self.typed else _COLUMNS
+
     # -- helpers -------------------------------------------------------------------------------------
 
     def _transaction(self) -> _Transaction:
@@ -409,7 +429,8 @@ class ResultStore:
 
 
 _COLUMNS = "key, seq, status, params_json, result_json, error, wall_s"
-_JOINED = ", ".join(f"p.{c}" for c in _COLUMNS.split(", "))
+_COLUMNS_TYPED = _COLUMNS + ", " + ", ".join(TYPED_COLUMNS)
+_TYPED_FIRST = next(iter(TYPED_COLUMNS))
 
 _STORED = "key, seq, sweep_id, status, params_json, result_json, error, wall_s"
 _INSERT = f"INSERT OR IGNORE INTO points ({_STORED}) VALUES ({', '.join('?' * 8)})"
@@ -441,13 +462,29 @@ class _Transaction:
             pass  # SQLite already rolled back (SQLITE_FULL does): keep the original error
 
 
+def _key_of(stored: str | bytes) -> str:
+    """A stored key as the hex text callers use (see `ResultStore._db_key`)."""
+    return stored.hex() if isinstance(stored, bytes) else stored
+
+
+def _stored_params(params: Mapping[str, Any], typed: bool) -> Mapping[str, Any]:
+    """What the params blob holds: without the typed fields when their columns give them back exactly."""
+    rest = strip_typed(params) if typed else None
+    return params if rest is None else rest
+
+
 def _record(row: tuple[Any, ...], *, timing: bool) -> dict[str, Any]:
-    key, seq, status, params_json, result_json, error, wall_s = row
+    key, seq, status, params_json, result_json, error, wall_s = row[:7]
+    key = _key_of(key)
+    params = decode(unpack(params_json) or "")
+    typed = row[7:]
+    if typed and isinstance(params, dict) and None not in typed and _TYPED_FIRST not in params:
+        params = with_typed(params, typed)  # stored once, in the typed columns
     rec = {
         "key": key,
         "seq": seq,
         "status": status,
-        "params": decode(unpack(params_json) or ""),
+        "params": params,
         "result": None if result_json is None else decode(unpack(result_json) or ""),
         "error": error,
     }

@@ -102,12 +102,18 @@ def json_safe(value: Any) -> Any:
 
 def encode(obj: Any) -> str:
     """Compact JSON that keeps key order; non-finite floats become "inf"/"-inf"/"nan", tuples lists."""
-    return json.dumps(json_safe(obj), separators=(",", ":"), allow_nan=False)
+    try:  # finite data (nearly every row) needs no copy: json writes tuples as lists itself
+        return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # a non-finite float somewhere
+        return json.dumps(json_safe(obj), separators=(",", ":"), allow_nan=False)
 
 
 def decode(text: str) -> Any:
     """Inverse of `encode`, reviving "inf"/"-inf"/"nan" strings as floats (tuples come back as lists)."""
-    return _revive(json.loads(text))
+    data = json.loads(text)
+    if "inf" not in text and "nan" not in text and "\\u" not in text:
+        return data  # no string that could be revived (a walk over every value costs more than the parse)
+    return _revive(data)
 
 
 def _revive(obj: Any) -> Any:

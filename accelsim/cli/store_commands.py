@@ -85,7 +85,12 @@ _AXES = ("workload", "sram_bytes", "cores", "array", "batch", "mode", "bits", "b
 
 def _varying(rows: Sequence[dict[str, Any]]) -> list[str]:
     """The axes whose value differs between `rows` (bits and bw always shown)."""
-    return [k for k in _AXES if k in ("bits", "bw_gb_per_s") or len({repr(r.get(k)) for r in rows}) > 1]
+    return _varying_of({k: {repr(r.get(k)) for r in rows} for k in _AXES})
+
+
+def _varying_of(seen: Mapping[str, set[str]]) -> list[str]:
+    """The axes with more than one value in `seen` (axis -> reprs of its values; bits and bw always)."""
+    return [k for k in _AXES if k in ("bits", "bw_gb_per_s") or len(seen[k]) > 1]
 
 
 def _table_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -222,7 +227,7 @@ _AXIS_LABELS = {
 
 
 def cmd_pareto(args: argparse.Namespace) -> int:
-    from accelsim.explore.pareto import pareto
+    from accelsim.explore.pareto import FrontBuilder
     from accelsim.explore.store import union_columns
     from accelsim.report.tables import render
 
@@ -233,27 +238,36 @@ def cmd_pareto(args: argparse.Namespace) -> int:
         check_output_path(args.plot, field="plot")
         if len(args.objectives) < 2:
             raise InputError("plot", args.plot, "needs at least two objectives to draw")
-    rows = [r for r in store_rows(args.store, args) if r["status"] == "ok"]
-    if not rows:
+    objectives = list(args.objectives)
+    FrontBuilder(objectives)  # a bad objective list is refused before the store is read
+    builders: dict[str, FrontBuilder] = {}  # one front per workload: a cheaper network must not hide
+    members: dict[str, list[dict[str, Any]]] = {}  # the other's best designs; members kept only to plot
+    seen: dict[str, set[str]] = {k: set() for k in _AXES}
+    for r in store_rows(args.store, args):  # streamed: only the fronts are held
+        if r["status"] != "ok":
+            continue
+        builders.setdefault(r["workload"], FrontBuilder(objectives)).add(r)
+        for k in _AXES:
+            seen[k].add(repr(r.get(k)))
+        if args.plot:
+            members.setdefault(r["workload"], []).append(r)
+    if not builders:
         raise InputError(
             "store",
             args.store,
             "holds no finished design points" + (" that match the filters" if _any_filter(args) else ""),
         )
-    objectives = list(args.objectives)
-    workloads = list(dict.fromkeys(r["workload"] for r in rows))
-    groups = []  # one front per workload: a cheaper network must not hide the other's best designs
-    for name in workloads:
-        members = [r for r in rows if r["workload"] == name]
-        front = pareto(members, objectives)
-        groups.append((name, members, front.rows))
+    groups = []
+    for name, builder in builders.items():
+        front = builder.front()
+        groups.append((name, members.get(name, []), front.rows))
         sys.stderr.write(
-            f"accelsim: {name}: {len(front.rows)} of {len(members)} design points are Pareto-optimal in "
+            f"accelsim: {name}: {len(front.rows)} of {builder.seen} design points are Pareto-optimal in "
             f"{', '.join(objectives)} (all minimised)"
             + (f"; {front.excluded} without those values left out" if front.excluded else "")
             + "\n"
         )
-    varying = _varying(rows)
+    varying = _varying_of(seen)
     if args.plot:
         _plot_fronts(args, groups, objectives, varying)
     front_rows = [dict(r) for _, _, front in groups for r in front]

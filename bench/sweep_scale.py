@@ -11,7 +11,8 @@ With ``--baseline DIR`` (a checkout of another accelsim, e.g. ``git archive main
 the same grid, or the first --baseline-points of it, runs there too and the ratios are printed. CSV
 outputs of serial, pool and Dask runs of this tree must be byte-identical.
 
-    PYTHONPATH=$PWD python bench/sweep_scale.py [--points 100000] [--baseline DIR] [--skip-dask]
+    PYTHONPATH=$PWD python bench/sweep_scale.py [--points 100000] [--rss-points 2000,8000,20000]
+        [--compare-points 20000] [--baseline DIR] [--skip-dask]
 """
 
 from __future__ import annotations
@@ -149,12 +150,15 @@ def report(label: str, r: dict[str, float], points: int) -> None:
     )
 
 
-def main() -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--points", type=int, default=100_000, help="grid size of this tree's runs (default 10^5)")
     parser.add_argument(
-        "--rss-points", type=int, default=0, help="also run this tree serially at this size (RSS vs grid size)"
+        "--rss-points",
+        default="",
+        help="comma list of smaller grid sizes also run with --jobs 2 (coordinator peak RSS vs grid size)",
     )
+    parser.add_argument("--compare-points", type=int, help="grid size of the serial and Dask runs (default --points)")
     parser.add_argument("--baseline", type=Path, help="another accelsim checkout to compare with")
     parser.add_argument("--baseline-points", type=int, help="grid size of the baseline runs (default --points)")
     parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask LocalCluster run")
@@ -162,57 +166,80 @@ def main() -> int:
     parser.add_argument(
         "--machinery-points", type=int, default=20_000, help="points of the no-op machinery runs (0: none)"
     )
-    args = parser.parse_args()
+    return parser
+
+
+Results = dict[str, tuple[dict[str, float], int]]
+
+
+def main() -> int:
+    args = _parser().parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs (the machine is shared)", flush=True)
-    results: dict[str, tuple[dict[str, float], int]] = {}
+    results: Results = {}
+    grid, cgrid = grid_for(args.points), grid_for(args.compare_points or args.points)
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         workload = tiny_graph_file(tmp / "tiny.json")
-        grid = grid_for(args.points)
-        n = _grid_points(grid)
 
         def one(label: str, tree: Path, g: dict[str, str], extra: list[str]) -> None:
-            tag = label.replace(" ", "_")
+            tag = label.replace(" ", "_").replace(",", "")
             r = run_sweep(tree, g, workload, tmp / f"{tag}.db", tmp / f"{tag}.csv", extra)
-            pts = _grid_points(g)
-            results[label] = (r, pts)
-            report(label, r, pts)
+            results[label] = (r, _grid_points(g))
+            report(label, r, _grid_points(g))
 
         if args.machinery_points:
-            for jobs in (1, 2):
-                new = machinery_rate(ROOT, tmp, args.machinery_points, jobs, f"new{jobs}")
-                line = f"machinery only (no-op point), --jobs {jobs}: this tree {new:8.0f} pts/s"
-                if args.baseline is not None:
-                    old = machinery_rate(args.baseline, tmp, args.machinery_points, jobs, f"old{jobs}")
-                    line += f", baseline {old:8.0f} pts/s, ratio {new / old:.2f}x"
-                print(line, flush=True)
+            _machinery(args, tmp)
         if args.baseline is not None:
             bgrid = grid_for(args.baseline_points or args.points)
             one("baseline --jobs 2", args.baseline, bgrid, ["--jobs", "2"])
             if not args.skip_serial:
                 one("baseline serial", args.baseline, bgrid, ["--jobs", "1"])
-        if args.rss_points:
-            one("this tree serial (small grid)", ROOT, grid_for(args.rss_points), ["--jobs", "1"])
+        sizes = sorted({int(v) for v in args.rss_points.split(",") if v.strip()} | {args.compare_points or args.points})
+        for size in sizes:
+            if size != args.points:
+                one(f"this tree --jobs 2, {size:,} points", ROOT, grid_for(size), ["--jobs", "2"])
         one("this tree --jobs 2", ROOT, grid, ["--jobs", "2"])
         if not args.skip_serial:
-            one("this tree serial", ROOT, grid, ["--jobs", "1"])
+            one("this tree serial", ROOT, cgrid, ["--jobs", "1"])
         if not args.skip_dask:
             from distributed import LocalCluster
 
             with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-                one("this tree Dask 2 workers", ROOT, grid, ["--dask", cluster.scheduler_address, "--jobs", "2"])
+                one("this tree Dask 2 workers", ROOT, cgrid, ["--dask", cluster.scheduler_address, "--jobs", "2"])
+        same = [k for k, (_, pts) in results.items() if k.startswith("this tree") and pts == _grid_points(cgrid)]
         digests = {
-            k: hashlib.sha256((tmp / f"{k.replace(' ', '_')}.csv").read_bytes()).hexdigest()
-            for k in results
-            if k.startswith("this tree") and "small" not in k
+            k: hashlib.sha256((tmp / f"{k.replace(' ', '_').replace(',', '')}.csv").read_bytes()).hexdigest()
+            for k in same
         }
-    print(f"grid {n:,} points: {' x '.join(str(len(v.split(','))) for v in grid.values())}")
-    print(f"CSV of this tree's runs identical: {'yes' if len(set(digests.values())) == 1 else 'NO'}")
+    return _summary(results, digests, grid, _grid_points(cgrid))
+
+
+def _machinery(args: argparse.Namespace, tmp: Path) -> None:
+    for jobs in (1, 2):
+        new = machinery_rate(ROOT, tmp, args.machinery_points, jobs, f"new{jobs}")
+        line = f"machinery only (no-op point), --jobs {jobs}: this tree {new:8.0f} pts/s"
+        if args.baseline is not None:
+            old = machinery_rate(args.baseline, tmp, args.machinery_points, jobs, f"old{jobs}")
+            line += f", baseline {old:8.0f} pts/s, ratio {new / old:.2f}x"
+        print(line, flush=True)
+
+
+def _summary(results: Results, digests: dict[str, str], grid: dict[str, str], compared: int) -> int:
+    """The ratios and the RSS-vs-grid table; exit 1 when the runs on one grid gave different CSV."""
+    print(f"grid {_grid_points(grid):,} points: {' x '.join(str(len(v.split(','))) for v in grid.values())}")
+    print(f"CSV of this tree's {compared:,}-point runs identical: {'yes' if len(set(digests.values())) == 1 else 'NO'}")
     rate = {k: pts / r["wall"] for k, (r, pts) in results.items()}
     if "baseline --jobs 2" in rate:
         print(f"points/s --jobs 2, this tree / baseline: {rate['this tree --jobs 2'] / rate['baseline --jobs 2']:.2f}x")
-    if "this tree Dask 2 workers" in rate:
-        print(f"points/s Dask / pool: {rate['this tree Dask 2 workers'] / rate['this tree --jobs 2']:.2f}")
+    pool = next(
+        (rate[k] for k, (_, pts) in results.items() if k.startswith("this tree --jobs 2") and pts == compared), None
+    )
+    if "this tree Dask 2 workers" in rate and pool:
+        print(f"points/s Dask / pool ({compared:,} points): {rate['this tree Dask 2 workers'] / pool:.2f}")
+    print("coordinator peak RSS vs grid size (--jobs 2):")
+    for k, (r, pts) in sorted(results.items(), key=lambda kv: kv[1][1]):
+        if k.startswith("this tree --jobs 2"):
+            print(f"  {pts:>9,} points {r['rss_mb']:6.0f} MB")
     return 0 if len(set(digests.values())) <= 1 else 1
 
 

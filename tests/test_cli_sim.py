@@ -367,7 +367,7 @@ def test_results_hide_points_of_another_model_unless_asked(tmp_path, capsys):
     with closing(sqlite3.connect(db)) as conn, conn:
         # as an older release left it: its own salt, so its own keys
         conn.execute("UPDATE sweeps SET salt = 'accelsim 0.0.1; model old; tech old'")
-        conn.execute("UPDATE points SET key = 'old-' || key")
+        conn.execute("UPDATE points SET key = 'old-' || hex(key)")
     assert main(["results", str(db), "--format", "json"]) == 0
     out, err = capsys.readouterr()
     assert json.loads(out) == [] and "2 stored points" in err and "--stale" in err

@@ -148,7 +148,8 @@ def test_refuses_files_that_are_not_stores(tmp_path) -> None:
 def test_rows_are_compressed_and_schema_1_stores_stay_readable(tmp_path) -> None:
     import sqlite3
 
-    from accelsim.explore.store import _SCHEMA_V1, SCHEMA_VERSION, encode
+    from accelsim.explore.store import encode
+    from accelsim.explore.store_schema import _SCHEMA_V1, SCHEMA_VERSION
 
     old = tmp_path / "v1.db"
     with closing(sqlite3.connect(old)) as conn:  # a store as accelsim wrote it before schema 2
@@ -195,3 +196,57 @@ def test_a_damaged_blob_is_an_unreadable_row(tmp_path) -> None:
         conn.commit()
     with ResultStore(db, read_only=True) as store, pytest.warns(StoreWarning):
         assert store.rows() == []
+
+
+def test_typed_fields_are_stored_once_and_read_back_exactly(tmp_path) -> None:
+    """Schema 3 keeps the axis values in typed columns only when they come back identical (order, types)."""
+    import sqlite3
+
+    from accelsim.explore.design_point import DesignPoint
+    from accelsim.explore.store_schema import strip_typed
+
+    points = [
+        DesignPoint(workload="resnet20", bits=b, bw_gb_per_s=bw, workload_sha256="ab" * 32).to_dict()
+        for b in (16, 4, "w4a16")
+        for bw in (64.0, math.inf)
+    ]
+    odd = {**points[0], "bw_gb_per_s": 64, "cores": 4.0}  # an int bandwidth and a float core count come back changed
+    assert all(strip_typed(p) is not None for p in points) and strip_typed(odd) is None
+    with ResultStore(tmp_path / "s.db") as store:
+        assert store.typed
+        for seq, p in enumerate([*points, odd]):
+            store.put(point_key(p), p, {"y": seq}, 0.0, seq=seq)
+        back = [r["params"] for r in store.rows()]
+    assert [list(p.items()) for p in back] == [list(p.items()) for p in [*points, odd]]
+    assert [[type(v) for v in p.values()] for p in back] == [[type(v) for v in p.values()] for p in [*points, odd]]
+    with closing(sqlite3.connect(tmp_path / "s.db")) as conn:
+        sizes = [n for (n,) in conn.execute("SELECT length(params_json) FROM points ORDER BY seq")]
+    assert max(sizes[:-1]) < sizes[-1]  # the odd point's blob holds every field
+
+
+def test_schema_2_stores_stay_readable_and_filterable(tmp_path, capsys) -> None:
+    """A store without typed columns is extended as it is, and --where runs on it in Python."""
+    import sqlite3
+
+    from accelsim.cli.main import main
+    from accelsim.explore.design_point import DesignPoint
+    from accelsim.explore.store_schema import _SCHEMA_V2
+
+    old = tmp_path / "v2.db"
+    with closing(sqlite3.connect(old)) as conn:
+        conn.executescript(_SCHEMA_V2 + "PRAGMA user_version = 2;")
+    from accelsim.explore.model_hash import model_salt
+
+    salt = model_salt()
+    with ResultStore(old) as store:
+        assert not store.typed
+        sweep = store.begin_sweep({"axes": {}}, "test", salt)
+        for seq, bits in enumerate((16, 4)):
+            p = DesignPoint(workload="resnet20", bits=bits, bw_gb_per_s=64.0).to_dict()
+            result = {"seconds_per_image": 1.0 / (1 + seq), "peak_tmacs": 1.0 + seq}
+            store.put(point_key(p, salt), p, result, 0.0, seq=seq, sweep_id=sweep)
+    assert main(["results", str(old), "--where", "bits <= 4", "--format", "csv"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    header = out[0].split(",")
+    assert len(out) == 2 and out[1].split(",")[header.index("bits")] == "4"
+    assert float(out[1].split(",")[header.index("speedup")]) == 2.0  # against the 16-bit row, found by key

@@ -76,6 +76,7 @@ def test_every_module_a_point_runs_is_hashed() -> None:
         "accelsim.atomic",
         "accelsim.explore.store",
         "accelsim.explore.store_codec",
+        "accelsim.explore.store_schema",
         "accelsim.explore.model_hash",
     }
     covered = []

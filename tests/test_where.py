@@ -117,3 +117,87 @@ def test_parquet_without_pyarrow_is_one_line(tmp_path, capsys) -> None:
     assert main(["results", str(tmp_path / "none.db"), "--parquet", str(out)]) == 2
     err = capsys.readouterr().err
     assert "pip install 'accelsim[parquet]'" in err and err.count("\n") == 1 and not out.exists()
+
+
+# --- pushed down to SQLite (typed columns, schema 3) --------------------------------------------
+
+STORED = [
+    {"workload": w, "bits": b, "bw_gb_per_s": bw, "sram_bytes": sram, "cores": c, "array": arr, "mode": "configurable"}
+    for w in ("resnet20", "svhn")
+    for b in (16, 8, 4, "w4a16")
+    for bw in (64.0, math.inf)
+    for sram, c, arr in ((4_000_000, 2, [16, 32]), (16_000_000, 4, [8, 8]))
+] + [{"x": 1}]  # a point without any axis field: no filter on an axis keeps it
+
+FILTERS = [
+    'bits<=4 and bw=="64"',
+    "bw == inf or cores > 2",
+    "not bits == 16",
+    "not (sram >= 8MB and array == '16x32')",
+    "array != 8x8",
+    "workload == svhn and bits >= 8 and cores == 4",
+    "bits > 4",
+    "bits < 8 and not workload == resnet20",
+    "mode == configurable and not bw < 100",
+    "speedup > 1 and bits <= 8",  # half pushed down: speedup is not a typed column
+    "speedup > 1 or bits <= 8",  # not pushed down at all
+]
+
+
+def _store_with_typed_columns(tmp_path):
+    from accelsim.explore.store import ResultStore, point_key
+
+    store = ResultStore(tmp_path / "typed.db")
+    for seq, params in enumerate(STORED):
+        store.put(point_key(params), params, {"speedup": seq % 3}, 0.0, seq=seq)
+    return store
+
+
+@pytest.mark.parametrize("text", FILTERS)
+def test_sql_condition_keeps_what_the_python_filter_keeps(tmp_path, text) -> None:
+    from accelsim.explore.store_schema import TYPED_COLUMNS
+    from accelsim.explore.where import parse_tree, predicate, to_sql
+
+    columns = {"workload", "bits", "bw_gb_per_s", "sram_bytes", "cores", "array", "mode", "speedup", "x"}
+    tree = parse_tree(text, columns)
+    test = predicate(tree, text)
+    with _store_with_typed_columns(tmp_path) as store:
+        assert store.typed
+        flat = [{**r["params"], **r["result"], "key": r["key"]} for r in store.iter_records()]
+        python = [r["key"] for r in flat if test(r)]
+        condition = to_sql(tree, TYPED_COLUMNS)
+        if "or bits" in text:
+            assert condition is None
+            return
+        assert condition is not None
+        narrowed = [{**r["params"], **r["result"], "key": r["key"]} for r in store.iter_records(condition=condition)]
+        assert [r["key"] for r in narrowed if test(r)] == python  # nothing the filter keeps is lost
+        if "speedup" not in text:  # wholly typed: SQLite's answer is the answer
+            assert [r["key"] for r in narrowed] == python
+        else:
+            assert len(narrowed) < len(flat)
+
+
+def test_results_where_reads_only_matching_rows(tmp_path, capsys, monkeypatch) -> None:
+    """`results --where` on typed columns decodes the matching rows (and their references), not the store."""
+    from accelsim.cli.main import main
+    from accelsim.explore.store import ResultStore
+
+    store = tmp_path / "s.db"
+    argv = ["sweep", "--workload", "resnet20", "--bits", "16,8,4,2", "--bw", "32,64", "--store", str(store)]
+    assert main([*argv, "--jobs", "1", "--format", "csv"]) == 0
+    capsys.readouterr()
+    assert main(["results", str(store), "--format", "csv"]) == 0
+    every = capsys.readouterr().out.strip().splitlines()
+    decoded = []
+    original = ResultStore._decoded
+
+    def counting(self, row, *, timing):
+        decoded.append(row[0])
+        return original(self, row, timing=timing)
+
+    monkeypatch.setattr(ResultStore, "_decoded", counting)
+    assert main(["results", str(store), "--where", 'bits==2 and bw=="64"', "--format", "csv"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == every[0] and len(lines) == 2 and lines[1] in every  # the same row, speedup included
+    assert len(set(decoded)) == 2  # the row and its 16-bit reference, of the 8 stored

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -48,18 +48,45 @@ _TABLE_RESULTS = (
 )
 
 
-def store_rows(path: str, *, stale: bool = False) -> list[dict[str, Any]]:
-    """The store's rows with their speedups (`accelsim.explore.stored_rows`), saying on stderr how
-    many points of another model were left out."""
-    from accelsim.explore.stored_rows import read_store_rows
+def store_rows(
+    path: str, args: argparse.Namespace | None = None, *, stale: bool = False, quiet: bool = False
+) -> Iterator[dict[str, Any]]:
+    """The points of the store at `path` as flat rows (point, result, speedup...), sweep by sweep in
+    grid order, streamed, kept by the filters in `args` (--where, --bits, --bw, ...).
 
-    read = read_store_rows(path, stale=stale)
-    if read.hidden:
-        sys.stderr.write(
-            f"accelsim: note: {read.hidden} stored points were computed by another accelsim version or model and "
-            "are not shown (--stale shows them)\n"
+    Only points this accelsim would reuse (same model salt) unless `stale`: a store kept across
+    upgrades also holds results of older models, which are then marked ``model = stale``. Speedups
+    are always taken against a reference computed by the same model. The part of --where that
+    names typed columns (`accelsim.explore.store_schema.TYPED_COLUMNS`) is evaluated by SQLite, so
+    rows it drops are never decoded; the rest is checked here, row by row.
+    """
+    from accelsim.explore.model_hash import model_salt
+    from accelsim.explore.readback import flat_rows_with_speedups
+    from accelsim.explore.store import ResultStore
+
+    keep, tree = _row_filter(args)
+    with ResultStore(path, read_only=True) as store:  # a reader never writes (nor converts a foreign file)
+        current = model_salt()
+        hidden = 0 if stale or quiet else store.count_other_salts(current)
+        if hidden:
+            sys.stderr.write(
+                f"accelsim: note: {hidden} stored points were computed by another accelsim version or model and are "
+                "not shown (--stale shows them)\n"
+            )
+        condition = _sql_condition(tree, store)
+        rows = flat_rows_with_speedups(
+            store, condition=condition, salt=None if stale else current, model=current if stale else None
         )
-    return read.rows
+        yield from (r for r in rows if keep(r))
+
+
+def _sql_condition(tree: Any, store: Any) -> tuple[str, list[Any]] | None:
+    if tree is None or not store.typed:
+        return None
+    from accelsim.explore.store_schema import TYPED_COLUMNS
+    from accelsim.explore.where import to_sql
+
+    return to_sql(tree, TYPED_COLUMNS)
 
 
 #: Store fields that name an axis, in the order a table shows them, and the row field to show.
@@ -68,7 +95,12 @@ _AXES = ("workload", "sram_bytes", "cores", "array", "batch", "mode", "bits", "b
 
 def _varying(rows: Sequence[dict[str, Any]]) -> list[str]:
     """The axes whose value differs between `rows` (bits and bw always shown)."""
-    return [k for k in _AXES if k in ("bits", "bw_gb_per_s") or len({repr(r.get(k)) for r in rows}) > 1]
+    return _varying_of({k: {repr(r.get(k)) for r in rows} for k in _AXES})
+
+
+def _varying_of(seen: Mapping[str, set[str]]) -> list[str]:
+    """The axes with more than one value in `seen` (axis -> reprs of its values; bits and bw always)."""
+    return [k for k in _AXES if k in ("bits", "bw_gb_per_s") or len(seen[k]) > 1]
 
 
 def _table_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -104,7 +136,14 @@ def cmd_results(args: argparse.Namespace) -> int:
     parquet = getattr(args, "parquet", None)
     if parquet is not None:
         _parquet_writer(parquet)  # refuse a missing extra or a bad path before reading the store
-    rows = _filtered(store_rows(args.store, stale=args.stale), args)
+    if args.format != "table" and parquet is None:  # streamed: a first pass finds the columns
+        from accelsim.report.tables import render_stream
+
+        columns = union_columns(store_rows(args.store, args, stale=args.stale))
+        for text in render_stream(store_rows(args.store, args, stale=args.stale, quiet=True), args.format, columns):
+            sys.stdout.write(text)
+        return EXIT_OK
+    rows = list(store_rows(args.store, args, stale=args.stale))
     if parquet is not None:
         _write_parquet(rows, parquet)
     if args.format != "table":
@@ -152,22 +191,43 @@ def _write_parquet(rows: list[dict[str, Any]], path: str) -> None:
     sys.stderr.write(f"accelsim: wrote {len(rows)} rows to {path}\n")
 
 
-def _filtered(rows: list[dict[str, Any]], args: argparse.Namespace) -> list[dict[str, Any]]:
-    """The rows whose axis values are among those given with --workload, --bits, --bw, ... (if any)."""
-    for flag, name in AXIS_FLAGS:
-        axis = getattr(args, flag, None)
-        if axis is None:
-            continue
-        wanted = {repr(tuple(v) if isinstance(v, (list, tuple)) else v) for v in axis.values}
-        rows = [r for r in rows if repr(tuple(r[name]) if isinstance(r.get(name), list) else r.get(name)) in wanted]
-    where = getattr(args, "where", None)
-    if where is not None:
-        from accelsim.explore.where import parse_where
+def _axis_test(name: str, wanted: set[str]) -> Callable[[Mapping[str, Any]], bool]:
+    """A row passes when its value of axis `name` is among the `wanted` reprs."""
+    return lambda r: _axis_repr(r.get(name)) in wanted
 
-        columns = {c for r in rows for c in r} | set(_AXES) | {"speedup", "peak_ratio", "efficiency"}
-        keep = parse_where(where, columns)
-        rows = [r for r in rows if keep(r)]
-    return rows
+
+def _row_filter(args: argparse.Namespace | None) -> tuple[Callable[[Mapping[str, Any]], bool], Any]:
+    """The test a row must pass (axis values among those given with --workload, --bits, --bw, ...,
+    and --where) and the --where syntax tree (None without one), parsed before the store is read."""
+    tests: list[Callable[[Mapping[str, Any]], bool]] = []
+    for flag, name in AXIS_FLAGS if args is not None else ():
+        axis = getattr(args, flag, None)
+        if axis is not None:
+            wanted = {repr(tuple(v) if isinstance(v, (list, tuple)) else v) for v in axis.values}
+            tests.append(_axis_test(name, wanted))
+    where = getattr(args, "where", None)
+    tree = None
+    if where is not None:
+        from accelsim.explore.where import parse_tree, predicate
+
+        tree = parse_tree(where, _known_columns())
+        tests.append(predicate(tree, where))
+    return (lambda row: all(t(row) for t in tests)), tree
+
+
+def _axis_repr(value: Any) -> str:
+    return repr(tuple(value) if isinstance(value, list) else value)
+
+
+def _known_columns() -> set[str]:
+    """Every column a stored row can have: the point's fields, the sweep row's, the status columns."""
+    from dataclasses import fields
+
+    from accelsim.explore.design_point import DesignPoint
+    from accelsim.explore.record import SweepRow
+
+    named = {f.name for f in fields(DesignPoint)} | {f.name for f in fields(SweepRow)}
+    return named | set(_AXES) | {"status", "error", "key", "model", "network", "body_bits_run", "first_last_bits_run"}
 
 
 #: Plot labels for columns whose unit is not the last part of their name.
@@ -182,7 +242,7 @@ _AXIS_LABELS = {
 
 
 def cmd_pareto(args: argparse.Namespace) -> int:
-    from accelsim.explore.pareto import pareto
+    from accelsim.explore.pareto import FrontBuilder
     from accelsim.explore.store import union_columns
     from accelsim.report.tables import render
 
@@ -190,27 +250,36 @@ def cmd_pareto(args: argparse.Namespace) -> int:
         check_plot_path(args.plot)
         if len(args.objectives) < 2:
             raise InputError("plot", args.plot, "needs at least two objectives to draw")
-    rows = _filtered([r for r in store_rows(args.store) if r["status"] == "ok"], args)
-    if not rows:
+    objectives = list(args.objectives)
+    FrontBuilder(objectives)  # a bad objective list is refused before the store is read
+    builders: dict[str, FrontBuilder] = {}  # one front per workload: a cheaper network must not hide
+    members: dict[str, list[dict[str, Any]]] = {}  # the other's best designs; members kept only to plot
+    seen: dict[str, set[str]] = {k: set() for k in _AXES}
+    for r in store_rows(args.store, args):  # streamed: only the fronts are held
+        if r["status"] != "ok":
+            continue
+        builders.setdefault(r["workload"], FrontBuilder(objectives)).add(r)
+        for k in _AXES:
+            seen[k].add(repr(r.get(k)))
+        if args.plot:
+            members.setdefault(r["workload"], []).append(r)
+    if not builders:
         raise InputError(
             "store",
             args.store,
             "holds no finished design points" + (" that match the filters" if _any_filter(args) else ""),
         )
-    objectives = list(args.objectives)
-    workloads = list(dict.fromkeys(r["workload"] for r in rows))
-    groups: list[FrontGroup] = []  # one front per workload: a cheaper network must not hide the other's best designs
-    for name in workloads:
-        members = [r for r in rows if r["workload"] == name]
-        front = pareto(members, objectives)
-        groups.append((name, members, front.rows))
+    groups: list[FrontGroup] = []
+    for name, builder in builders.items():
+        front = builder.front()
+        groups.append((name, members.get(name, []), front.rows))
         sys.stderr.write(
-            f"accelsim: {name}: {len(front.rows)} of {len(members)} design points are Pareto-optimal in "
+            f"accelsim: {name}: {len(front.rows)} of {builder.seen} design points are Pareto-optimal in "
             f"{', '.join(objectives)} (all minimised)"
             + (f"; {front.excluded} without those values left out" if front.excluded else "")
             + "\n"
         )
-    varying = _varying(rows)
+    varying = _varying_of(seen)
     if args.plot:
         _plot_fronts(args, groups, objectives, varying)
     front_rows = [dict(r) for _, _, front in groups for r in front]

@@ -120,6 +120,7 @@ LLM_COLUMNS = ("tokens_per_s", "kv_mb", "kv_on_chip")
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     from accelsim.explore.grid import MAX_POINTS, check_grid_size
+    from accelsim.explore.options import SweepOptions
     from accelsim.explore.pool import stream_grid
 
     spec = sweep_spec(args)
@@ -149,8 +150,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             from accelsim.explore.parallel import DASK_TIMEOUT_S, dask_executor
 
             executor = dask_executor(args.dask, DASK_TIMEOUT_S if args.dask_timeout is None else args.dask_timeout)
-        with stream_grid(
-            spec,
+        options = SweepOptions(
             base=base,
             scale=args.scale,
             first_last_bits=args.first_last_bits,
@@ -162,7 +162,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             max_pending=max(64, 4 * jobs) if executor else None,
             fresh=args.fresh,
             mapper=mapper_config(args),
-        ) as run:
+        )
+        with stream_grid(spec, options) as run:
             bar.close()
             return _emit(args, spec, base, run, store, varying)
     except KeyboardInterrupt:

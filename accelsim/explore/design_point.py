@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from accelsim.errors import InputError
@@ -173,8 +173,8 @@ class DesignPoint:
     # --- serialisation (the store key) --------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """Plain values in field order; `array` as a list (JSON has no tuples)."""
-        out = asdict(self)
-        out["array"] = list(self.array)
+        out = {name: getattr(self, name) for name in _FIELD_NAMES}  # not `asdict`: its deep copy cost
+        out["array"] = list(self.array)  # ~0.3 ms a point, on every point of a sweep, twice
         out["dataflows"] = list(self.dataflows)
         return out
 
@@ -198,6 +198,10 @@ class DesignPoint:
             if values.get(key) == "inf":
                 values[key] = math.inf
         return cls(**values)
+
+
+#: Field names in declaration order (`DesignPoint.to_dict`).
+_FIELD_NAMES = tuple(f.name for f in fields(DesignPoint))
 
 
 __all__ = ["DesignPoint"]

@@ -3,8 +3,8 @@
 One code path for all three: anything that implements `concurrent.futures.Executor` (a
 `ProcessPoolExecutor`, or Dask's `Client.get_executor()`, whose futures are stdlib futures). Workers
 only compute and return JSON text; the coordinator alone writes the store, one transaction per
-finished chunk of points (sized to ~0.25 s of work), so a killed sweep resumes where it stopped
-and parallel runs never clobber a file.
+finished chunk of points (sized to ~0.25 s of work), so a killed sweep resumes where it stopped and
+parallel runs never clobber a file.
 Results come back in completion order but are returned in the points' order, so output never
 depends on scheduling.
 """
@@ -191,74 +191,26 @@ def _run_points(
         isinstance(max_pending, bool) or not isinstance(max_pending, int) or max_pending < 1
     ):
         raise InputError("max_pending", max_pending, "must be a positive integer")
-    total = len(points)
     keys = [point_key(p, salt) for p in points]
-    outcome: dict[str, tuple[str, Any, str | None]] = {}  # key -> (status, result, error)
-
-    if store is not None:
-        stored = store.done_keys()
-        unreadable = []
-        for key in dict.fromkeys(keys):
-            if key in stored:
-                rec = store.get(key)
-                if rec is None:  # a damaged row: recompute it rather than make the store unusable
-                    unreadable.append(key)
-                    store.forget([key])
-                    continue
-                outcome[key] = (rec["status"], rec["result"], rec["error"])
-        if unreadable:
-            warnings.warn(
-                f"{len(unreadable)} stored point(s) in {store.path} had unreadable data and are recomputed",
-                StoreWarning,
-                stacklevel=2,
-            )
-
+    outcome = _stored_outcomes(store, keys) if store is not None else {}
     todo: list[tuple[int, str, Mapping[str, Any]]] = []
     queued: set[str] = set(outcome)
     for i, (key, point) in enumerate(zip(keys, points, strict=True)):
         if key not in queued:
             queued.add(key)
             todo.append((i, key, point))
-
-    counts = Counter(keys)
-    done = total - sum(counts[key] for _, key, _ in todo)
-    if progress is not None:
-        progress(done, total)
-
-    sizer = ChunkSizer()
-
-    def finish(chunk: Sequence[tuple[int, str, Mapping[str, Any]]], outcome_of_chunk: ChunkResult) -> None:
-        nonlocal done
-        results, bug = outcome_of_chunk
-        chunk = chunk[: len(results)]
-        sizer.observe(len(chunk), sum(r[2] for r in results))
-        if store is not None:
-            store.put_many(
-                (
-                    key,
-                    i,
-                    sweep_id,
-                    status,
-                    point,
-                    payload if status == "ok" else None,
-                    None if status == "ok" else payload,
-                    wall_s,
-                )
-                for (i, key, point), (status, payload, wall_s) in zip(chunk, results, strict=True)
-            )
-        for (_, key, _), (status, payload, _) in zip(chunk, results, strict=True):
-            outcome[key] = ("ok", decode(payload), None) if status == "ok" else ("error", None, payload)
-            done += counts[key]
-            if progress is not None:
-                progress(done, total)
-        if bug is not None:
-            raise bug
-
+    run = _PointsRun(store, sweep_id, outcome, Counter(keys), progress, len(points))
+    run.advance(len(points) - sum(run.counts[key] for _, key, _ in todo))
     if todo:
         run_chunks(
-            todo, fn, jobs=jobs, executor=executor, max_pending=max_pending or 4 * jobs, finish=finish, sizer=sizer
+            todo,
+            fn,
+            jobs=jobs,
+            executor=executor,
+            max_pending=max_pending or 4 * jobs,
+            finish=run.finish,
+            sizer=run.sizer,
         )
-
     records = []
     for i, (key, point) in enumerate(zip(keys, points, strict=True)):
         status, result, error = outcome[key]
@@ -266,6 +218,74 @@ def _run_points(
             {"key": key, "seq": i, "status": status, "params": normalize(dict(point)), "result": result, "error": error}
         )
     return records
+
+
+def _stored_outcomes(store: ResultStore, keys: list[str]) -> dict[str, tuple[str, Any, str | None]]:
+    """key -> (status, result, error) of the points already in `store`; unreadable rows are deleted
+    (and recomputed) with one warning."""
+    outcome: dict[str, tuple[str, Any, str | None]] = {}
+    stored = store.done_keys()
+    unreadable = []
+    for key in dict.fromkeys(keys):
+        if key in stored:
+            rec = store.get(key)
+            if rec is None:  # a damaged row: recompute it rather than make the store unusable
+                unreadable.append(key)
+                store.forget([key])
+                continue
+            outcome[key] = (rec["status"], rec["result"], rec["error"])
+    if unreadable:
+        warnings.warn(
+            f"{len(unreadable)} stored point(s) in {store.path} had unreadable data and are recomputed",
+            StoreWarning,
+            stacklevel=4,
+        )
+    return outcome
+
+
+class _PointsRun:
+    """`run_points`' bookkeeping: commits each finished chunk, records its outcomes, counts progress."""
+
+    def __init__(
+        self,
+        store: ResultStore | None,
+        sweep_id: int | None,
+        outcome: dict[str, tuple[str, Any, str | None]],
+        counts: Counter[str],
+        progress: Progress | None,
+        total: int,
+    ) -> None:
+        self.store, self.sweep_id, self.outcome, self.counts = store, sweep_id, outcome, counts
+        self.progress, self.total, self.done = progress, total, 0
+        self.sizer = ChunkSizer()
+
+    def advance(self, points: int) -> None:
+        self.done += points
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+    def finish(self, chunk: Sequence[tuple[int, str, Mapping[str, Any]]], outcome_of_chunk: ChunkResult) -> None:
+        results, bug = outcome_of_chunk
+        chunk = chunk[: len(results)]
+        self.sizer.observe(len(chunk), sum(r[2] for r in results))
+        if self.store is not None:
+            self.store.put_many(
+                (
+                    key,
+                    i,
+                    self.sweep_id,
+                    status,
+                    point,
+                    *((payload, None) if status == "ok" else (None, payload)),
+                    wall_s,
+                )
+                for (i, key, point), (status, payload, wall_s) in zip(chunk, results, strict=True)
+            )
+        for (_, key, _), (status, payload, _) in zip(chunk, results, strict=True):
+            self.outcome[key] = ("ok", decode(payload), None) if status == "ok" else ("error", None, payload)
+            self.advance(self.counts[key])
+        if bug is not None:
+            raise bug
 
 
 #: Wall time one task (a chunk of points) aims at: long enough that a pool's or Dask's per-task

@@ -67,35 +67,59 @@ def pareto(rows: Iterable[Row], objectives: Sequence[str], *, maximize: Iterable
     """The Pareto front minimising every objective (those in `maximize` are maximised instead).
 
     Sorted by the objective vector (first objective first, then the next...), ties broken by input
-    order; of rows with equal vectors only the first is kept. O(n log n + n * front size).
+    order; of rows with equal vectors only the first is kept. O(n * front size); the rows are read
+    once and only the front is held (`FrontBuilder`), so `rows` may be a stream.
     """
-    objectives = list(objectives)
-    if not objectives:
-        raise InputError("objectives", objectives, "needs at least one column name")
-    flip = set(maximize)
-    unknown = sorted(flip - set(objectives))
-    if unknown:
-        raise InputError("maximize", unknown, f"must be among the objectives {objectives}")
-    rows = list(rows)
-    for name in objectives:
-        if rows and all(name not in r for r in rows):
-            raise InputError("objective", name, f"is not a column of the rows (have: {', '.join(rows[0])})")
-    sign = [-1.0 if name in flip else 1.0 for name in objectives]
-    scored: list[tuple[tuple[float, ...], int]] = []
-    excluded = 0
-    for i, row in enumerate(rows):
-        values = [_value(row, name, i) for name in objectives]
+    builder = FrontBuilder(objectives, maximize=maximize)
+    for row in rows:
+        builder.add(row)
+    return builder.front()
+
+
+class FrontBuilder:
+    """A Pareto front built row by row, holding only the rows not yet dominated (see `pareto`)."""
+
+    def __init__(self, objectives: Sequence[str], *, maximize: Iterable[str] = ()) -> None:
+        self.objectives = list(objectives)
+        if not self.objectives:
+            raise InputError("objectives", self.objectives, "needs at least one column name")
+        flip = set(maximize)
+        unknown = sorted(flip - set(self.objectives))
+        if unknown:
+            raise InputError("maximize", unknown, f"must be among the objectives {self.objectives}")
+        self.sign = [-1.0 if name in flip else 1.0 for name in self.objectives]
+        self.kept: list[tuple[tuple[float, ...], int, Row]] = []
+        self.seen = 0
+        self.excluded = 0
+        self.first: Row | None = None
+        self.named = {name: False for name in self.objectives}
+
+    def add(self, row: Row) -> None:
+        """Take one row (rows are numbered in the order they are added)."""
+        i = self.seen
+        self.seen += 1
+        self.first = self.first if self.first is not None else row
+        for name in self.objectives:
+            self.named[name] = self.named[name] or name in row
+        values = [_value(row, name, i) for name in self.objectives]
         if any(v is None for v in values):
-            excluded += 1
-            continue
-        scored.append((tuple(s * v for s, v in zip(sign, values, strict=True)), i))  # type: ignore[operator]
-    scored.sort()
-    front: list[tuple[tuple[float, ...], int]] = []
-    for vec, i in scored:
-        # Sorted order means only earlier rows can dominate or equal this one.
-        if not any(all(f <= v for f, v in zip(fvec, vec, strict=True)) for fvec, _ in front):
-            front.append((vec, i))
-    return Front(rows=tuple(rows[i] for _, i in front), excluded=excluded)
+            self.excluded += 1
+            return
+        vec = tuple(s * v for s, v in zip(self.sign, values, strict=True))  # type: ignore[operator]
+        if any(all(f <= v for f, v in zip(fvec, vec, strict=True)) for fvec, _, _ in self.kept):
+            return  # dominated, or equal to an earlier row
+        self.kept = [k for k in self.kept if not all(v <= f for v, f in zip(vec, k[0], strict=True))]
+        self.kept.append((vec, i, row))
+
+    def front(self) -> Front:
+        """The front sorted by objective vector, then input order; InputError for an objective no row has."""
+        for name, present in self.named.items():
+            if self.seen and not present:
+                have = ", ".join(self.first or {})
+                raise InputError("objective", name, f"is not a column of the rows (have: {have})")
+        return Front(
+            rows=tuple(row for _, _, row in sorted(self.kept, key=lambda k: (k[0], k[1]))), excluded=self.excluded
+        )
 
 
 def pareto_front(rows: Iterable[Row], objectives: Sequence[str], *, maximize: Iterable[str] = ()) -> list[Row]:
@@ -193,4 +217,4 @@ def _finite(v: Any) -> float | None:
     return None
 
 
-__all__ = ["Front", "axis_label", "dominates", "pareto", "pareto_front", "plot_front"]
+__all__ = ["Front", "FrontBuilder", "axis_label", "dominates", "pareto", "pareto_front", "plot_front"]

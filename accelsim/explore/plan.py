@@ -12,11 +12,12 @@ from accelsim.errors import InputError
 from accelsim.explore.design_point import DesignPoint
 from accelsim.explore.grid import Axis, SweepSpec, canonical_axis, iter_points
 from accelsim.explore.model_hash import graph_sha256
+from accelsim.explore.options import SweepOptions, options_of
 from accelsim.explore.registry import load_graph
 from accelsim.hardware.design import SCALES, Accelerator, default_scale
 from accelsim.ir.checks import check_bits
 from accelsim.ir.graph import AS_TRAINED, LayerGraph
-from accelsim.model.energy import DEFAULT_MEMORY, memory_pj_per_bit
+from accelsim.model.energy import memory_pj_per_bit
 from accelsim.model.mapper import MapperConfig
 
 #: Axes every sweep has; a spec that leaves one out gets this default, placed before its own axes.
@@ -112,46 +113,68 @@ class GridPlan:
 
 
 def plan_points(
-    spec: SweepSpec | Mapping[str, Any] | None,
-    *,
-    base: Accelerator | None = None,
-    scale: str | None = None,
-    first_last_bits: int | None = 8,
-    memory: str = DEFAULT_MEMORY,
-    graphs: Mapping[str, LayerGraph] | None = None,
-    mapper: MapperConfig | None = None,
+    spec: SweepSpec | Mapping[str, Any] | None, options: SweepOptions | None = None, **changes: Any
 ) -> GridPlan:
-    """Validate everything a sweep needs and build its points (no simulation).
+    """Validate everything a sweep needs and build its plan (no simulation).
 
-    Each point holds every input of its result: the axis values, the fixed settings (scale,
-    first/last bits, external memory, the base's node, clock, lanes, dataflow, MAC precision and
-    on-chip network and dataflows), the mapper and its objective, and the workload graph's hash.
-    Loading a workload or reading a config fails here, before any work starts.
+    `options` (or its fields as keywords): the base, scale, first/last bits, external memory,
+    in-memory graphs and mapper (`SweepOptions`; how the sweep runs is not read here). Each point
+    holds every input of its result: the axis values, the fixed settings (scale, first/last bits,
+    external memory, the base's node, clock, lanes, dataflow, MAC precision and on-chip network and
+    dataflows), the mapper and its objective, and the workload graph's hash. Loading a workload or
+    reading a config fails here, before any work starts.
     """
+    opts = options_of(options, changes)
     bits_given = _has_axis(spec, "bits")
     spec = full_spec(spec, with_bits=bits_given)
-    base = base if base is not None else Accelerator()
+    base, settings = _checked_settings(opts)
+    by_sha, shas = _graphs_by_sha(spec, _checked_graphs(opts.graphs))
+    workloads = spec.axis("workload").values
+    batches = spec.axis("batch").values if "batch" in spec.names else (1,)
+    spec, notes = _trained_bits_axis(spec, bits_given, {w: by_sha[shas[(w, b)]] for w in workloads for b in batches})
+    return GridPlan(spec, base, settings, spec.size, by_sha, shas, notes)
+
+
+def _checked_settings(opts: SweepOptions) -> tuple[Accelerator, dict[str, Any]]:
+    """The base design and the fixed per-point settings, each checked (InputError names a bad one)."""
+    base = opts.base if opts.base is not None else Accelerator()
     if not isinstance(base, Accelerator):
         raise InputError("base", base, "must be an Accelerator")
-    if scale is not None and scale not in SCALES:
-        raise InputError("scale", scale, f"must be one of {', '.join(SCALES)}")
-    if first_last_bits is not None:
-        check_bits("first_last_bits", first_last_bits)
-    memory_pj_per_bit(memory)
-    memory = memory.strip().lower()
-    mapper = mapper if mapper is not None else MapperConfig()
+    if opts.scale is not None and opts.scale not in SCALES:
+        raise InputError("scale", opts.scale, f"must be one of {', '.join(SCALES)}")
+    if opts.first_last_bits is not None:
+        check_bits("first_last_bits", opts.first_last_bits)
+    memory_pj_per_bit(opts.memory)
+    mapper = opts.mapper if opts.mapper is not None else MapperConfig()
     if not isinstance(mapper, MapperConfig):
         raise InputError("mapper", mapper, "must be a MapperConfig")
+    settings = {
+        "scale": opts.scale,
+        "first_last_bits": opts.first_last_bits,
+        "memory": opts.memory.strip().lower(),
+        "mapper": mapper.mapper,
+        "objective": mapper.objective,
+    }
+    return base, settings
+
+
+def _checked_graphs(graphs: Mapping[str, LayerGraph] | None) -> dict[str, LayerGraph]:
     graphs = dict(graphs or {})
     for label, g in graphs.items():
         if not isinstance(g, LayerGraph):
             raise InputError("graphs", label, "must map workload names to LayerGraph objects")
+    return graphs
 
-    workload_axis = spec.axis("workload").values
+
+def _graphs_by_sha(
+    spec: SweepSpec, graphs: Mapping[str, LayerGraph]
+) -> tuple[dict[str, LayerGraph], dict[tuple[str, int], str]]:
+    """Every (workload, batch) of the spec loaded (or taken from `graphs`): graphs by hash, and the
+    hash of each (workload, batch)."""
     batch_axis = spec.axis("batch").values if "batch" in spec.names else (1,)
     by_sha: dict[str, LayerGraph] = {}
     shas: dict[tuple[str, int], str] = {}
-    for w in workload_axis:
+    for w in spec.axis("workload").values:
         for b in batch_axis:
             if w in graphs:
                 if b != 1:
@@ -162,18 +185,7 @@ def plan_points(
             sha = graph_sha256(g)
             by_sha.setdefault(sha, g)
             shas[(w, b)] = sha
-    spec, notes = _trained_bits_axis(
-        spec, bits_given, {w: by_sha[shas[(w, b)]] for w in workload_axis for b in batch_axis}
-    )
-
-    settings = {
-        "scale": scale,
-        "first_last_bits": first_last_bits,
-        "memory": memory,
-        "mapper": mapper.mapper,
-        "objective": mapper.objective,
-    }
-    return GridPlan(spec, base, settings, spec.size, by_sha, shas, notes)
+    return by_sha, shas
 
 
 def _has_axis(spec: SweepSpec | Mapping[str, Any] | None, name: str) -> bool:

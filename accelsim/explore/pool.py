@@ -16,60 +16,29 @@ from typing import Any
 from accelsim._version import __version__
 from accelsim.explore.grid import SweepSpec
 from accelsim.explore.model_hash import model_salt
+from accelsim.explore.options import Progress, SweepOptions, options_of
 from accelsim.explore.parallel import _check_jobs, process_pool
 from accelsim.explore.plan import GridPlan, plan_points
 from accelsim.explore.point import evaluate_point, evaluate_point_with
 from accelsim.explore.record import GridRun, SweepRow
 from accelsim.explore.registry import graph_texts, register_graphs
 from accelsim.explore.store import ResultStore
-from accelsim.explore.stream import Outcome, run_streaming, stored_outcomes
-from accelsim.hardware.design import Accelerator
+from accelsim.explore.stream import Outcome, StreamRun, run_streaming, stored_outcomes
 from accelsim.ir.graph import LayerGraph
-from accelsim.model.energy import DEFAULT_MEMORY
-from accelsim.model.mapper import MapperConfig
-
-#: progress(done, total): called as design points finish (done counts stored points too).
-Progress = Callable[[int, int], None]
 
 
 def run_grid(
-    spec: SweepSpec | Mapping[str, Any] | None = None,
-    *,
-    base: Accelerator | None = None,
-    scale: str | None = None,
-    first_last_bits: int | None = 8,
-    memory: str = DEFAULT_MEMORY,
-    graphs: Mapping[str, LayerGraph] | None = None,
-    jobs: int = 1,
-    executor: cf.Executor | None = None,
-    store: Any = None,
-    progress: Progress | None = None,
-    max_pending: int | None = None,
-    fresh: bool = False,
-    mapper: MapperConfig | None = None,
+    spec: SweepSpec | Mapping[str, Any] | None = None, options: SweepOptions | None = None, **changes: Any
 ) -> GridRun:
     """Plan, run and assemble a sweep; failed points are returned, not raised (see `sweep_grid`).
 
-    `store` may be a `ResultStore` or a path, opened after every input is validated (so bad input
-    creates no file) and closed at the end. `fresh` deletes the sweep's points from the store first,
-    so every one is simulated again (and stored anew). The rows are collected in a list: the CLI
-    iterates `stream_grid` instead, which holds none of them.
+    `options` (`SweepOptions`, with any of its fields given as keywords too): a store may be a
+    `ResultStore` or a path, opened after every input is validated (so bad input creates no file)
+    and closed at the end; `fresh` deletes the sweep's points from the store first, so every one is
+    simulated again. The rows are collected in a list: the CLI iterates `stream_grid` instead,
+    which holds none of them.
     """
-    with stream_grid(
-        spec,
-        base=base,
-        scale=scale,
-        first_last_bits=first_last_bits,
-        memory=memory,
-        graphs=graphs,
-        jobs=jobs,
-        executor=executor,
-        store=store,
-        progress=progress,
-        max_pending=max_pending,
-        fresh=fresh,
-        mapper=mapper,
-    ) as run:
+    with stream_grid(spec, options_of(options, changes)) as run:
         rows: list[SweepRow] = []
         failures: list[tuple[dict[str, str], str]] = []
         for row, labels, error in run.outcomes():
@@ -101,91 +70,57 @@ class GridStream:
 
 
 @contextlib.contextmanager
-def stream_grid(
-    spec: SweepSpec | Mapping[str, Any] | None = None,
-    *,
-    base: Accelerator | None = None,
-    scale: str | None = None,
-    first_last_bits: int | None = 8,
-    memory: str = DEFAULT_MEMORY,
-    graphs: Mapping[str, LayerGraph] | None = None,
-    jobs: int = 1,
-    executor: cf.Executor | None = None,
-    store: Any = None,
-    progress: Progress | None = None,
-    max_pending: int | None = None,
-    fresh: bool = False,
-    mapper: MapperConfig | None = None,
-) -> Iterator[GridStream]:
-    """Run a sweep (arguments as `run_grid`) and yield a `GridStream` to read its rows from.
+def stream_grid(spec: SweepSpec | Mapping[str, Any] | None, options: SweepOptions) -> Iterator[GridStream]:
+    """Run a sweep (see `run_grid`) and yield a `GridStream` to read its rows from.
 
     Without a store the sweep runs through a scratch store in a temporary directory, removed on exit.
     """
-    _check_jobs(jobs)
-    plan = plan_points(
-        spec, base=base, scale=scale, first_last_bits=first_last_bits, memory=memory, graphs=graphs, mapper=mapper
-    )
+    _check_jobs(options.jobs)
+    plan = plan_points(spec, options)
     with contextlib.ExitStack() as stack:
+        store = options.store
         resumable = store is not None
         if store is None:
             scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="accelsim-sweep-"))
             store = stack.enter_context(ResultStore(Path(scratch) / "scratch.db"))
         elif not hasattr(store, "done_keys"):  # a path: opened only now that the inputs are known to be good
             store = stack.enter_context(ResultStore(store))
-        yield run_plan(
-            plan,
-            jobs=jobs,
-            executor=executor,
-            store=store,
-            progress=progress,
-            max_pending=max_pending,
-            fresh=fresh,
-            resumable=resumable,
-        )
+        yield run_plan(plan, options, store, resumable=resumable)
 
 
-def run_plan(
-    plan: GridPlan,
-    *,
-    jobs: int,
-    executor: cf.Executor | None,
-    store: ResultStore,
-    progress: Progress | None,
-    max_pending: int | None,
-    fresh: bool = False,
-    resumable: bool = True,
-) -> GridStream:
-    """Run `plan`'s points not yet in `store` (inline, on a pool of `jobs`, or on `executor`)."""
+def run_plan(plan: GridPlan, options: SweepOptions, store: ResultStore, *, resumable: bool = True) -> GridStream:
+    """Run `plan`'s points not yet in `store` (inline, on a pool of `options.jobs`, or on its executor)."""
     salt = model_salt()
     first = next(plan.iter_points()).to_dict()
     settings = {k: v for k, v in first.items() if k not in plan.spec.names and k != "workload_sha256"}
     sweep_id = store.begin_sweep({"axes": plan.spec.to_dict(), "settings": settings}, __version__, salt)
     fn: Callable[[dict[str, Any]], Mapping[str, Any]] = evaluate_point
+    executor: cf.Executor | None = options.executor
     pool = None
-    workers = 1
+    workers = options.jobs
     if executor is not None:  # another machine may not have the files: ship the graphs with the function
         fn = functools.partial(evaluate_point_with, graph_texts(plan.graphs))
-        workers = jobs
-    elif jobs > 1:
-        workers = min(jobs, plan.size)
+    else:
+        workers = min(options.jobs, plan.size)
         if workers > 1:  # started lazily: a sweep whose points are all stored starts no process
-            pool = _LazyPool(workers, plan.graphs)
-    if pool is None and executor is None:
-        register_graphs(plan.graphs)
+            executor = pool = _LazyPool(workers, plan.graphs)
+        else:
+            workers = 1
+            register_graphs(plan.graphs)
+    run = StreamRun(
+        fn=fn,
+        jobs=workers,
+        executor=executor,
+        store=store,
+        salt=salt,
+        sweep_id=sweep_id,
+        progress=options.progress,
+        max_pending=options.max_pending or 4 * max(1, workers),
+        fresh=options.fresh,
+        resumable=resumable,
+    )
     try:
-        counts = run_streaming(
-            plan,
-            fn,
-            jobs=1 if pool is None and executor is None else workers,
-            executor=executor or pool,
-            store=store,
-            salt=salt,
-            sweep_id=sweep_id,
-            progress=progress,
-            max_pending=max_pending or 4 * max(1, workers),
-            fresh=fresh,
-            resumable=resumable,
-        )
+        counts = run_streaming(plan, run)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -209,4 +144,4 @@ class _LazyPool(cf.Executor):
             self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
-__all__ = ["GridStream", "Progress", "run_grid", "run_plan", "stream_grid"]
+__all__ = ["GridStream", "Progress", "SweepOptions", "run_grid", "run_plan", "stream_grid"]

@@ -1,7 +1,7 @@
 """The SQLite result store of record: one row per design point, safe to kill and resume.
 
-Why SQLite: every finished point is one committed transaction, so a SIGKILL loses at most the points
-still running, never a half-written row (a CSV appended in place can tear its last line). WAL with
+Why SQLite: every finished chunk of points is one committed transaction, so a SIGKILL loses at most
+the points still running, never a half-written row (a CSV appended in place can tear its last line). WAL with
 ``synchronous=NORMAL`` commits thousands of points per second; a power cut may drop the last commits,
 which a rerun recomputes. Only the sweep's coordinator writes (workers return data), so there is one
 writer and no locking between processes.
@@ -9,84 +9,38 @@ writer and no locking between processes.
 A point's key is the sha256 of its canonical JSON plus a salt (workload hash + accelsim version): a
 changed model or input changes the key, so a stale result is never reused. Stored data is JSON text
 only; loading it never executes anything (no pickle, no eval).
+
+Why one module of ~530 lines: it is the one `ResultStore` class, whose methods share one connection,
+its transaction discipline and its read-only mode; the schema (`store_schema`), the row codec
+(`store_codec`) and the read-back with speedups (`readback`) are already their own modules.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
-import math
 import os
 import sqlite3
 import stat
 import urllib.parse
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
 from accelsim.errors import AccelsimError, InputError
-from accelsim.explore.store_codec import pack, unpack
-
-#: 2: params and result stored as compressed blobs (`store_codec`), points keyed WITHOUT ROWID and
-#: no seq index (~300 B a point instead of ~1.6 KB). Schema-1 stores are read and extended as they
-#: are (their JSON text rows stay readable); an older accelsim refuses a schema-2 store by its version.
-SCHEMA_VERSION = 2
-
-#: The sweeps table, the same in both schemas.
-_SWEEPS_TABLE = """
-CREATE TABLE IF NOT EXISTS sweeps (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    spec_json TEXT NOT NULL,
-    accelsim_version TEXT NOT NULL,
-    salt TEXT NOT NULL,
-    created TEXT NOT NULL
-);
-"""
-
-#: Schema 1 (JSON text rows): what older stores hold; tests build one to check they stay readable.
-_SCHEMA_V1 = (
-    _SWEEPS_TABLE
-    + """
-CREATE TABLE IF NOT EXISTS points (
-    key TEXT PRIMARY KEY,
-    seq INTEGER,
-    sweep_id INTEGER REFERENCES sweeps(id),
-    status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
-    params_json TEXT NOT NULL,
-    result_json TEXT,
-    error TEXT,
-    wall_s REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS points_seq ON points (seq, key);
-"""
+from accelsim.explore.store_codec import (
+    canonical_json,
+    decode,
+    encode,
+    json_safe,
+    normalize,
+    pack,
+    point_key,
+    unpack,
 )
-
-_SCHEMA = (
-    _SWEEPS_TABLE
-    + """
-CREATE TABLE IF NOT EXISTS points (
-    key TEXT PRIMARY KEY,
-    seq INTEGER,
-    sweep_id INTEGER REFERENCES sweeps(id),
-    status TEXT NOT NULL CHECK (status IN ('ok', 'error')),
-    params_json BLOB NOT NULL,
-    result_json BLOB,
-    error TEXT,
-    wall_s REAL NOT NULL
-) WITHOUT ROWID;
-"""
-)
-
-#: Columns every accelsim store has; a file without them is not one (or was damaged).
-_REQUIRED = {
-    "sweeps": {"id", "spec_json", "accelsim_version", "salt", "created"},
-    "points": {"key", "seq", "sweep_id", "status", "params_json", "result_json", "error", "wall_s"},
-}
-
-_NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+from accelsim.explore.store_schema import SCHEMA_VERSION, TYPED_COLUMNS, prepare, strip_typed, typed_values, with_typed
 
 
 class StoreWarning(UserWarning):
@@ -107,69 +61,6 @@ def _guarded(method: _F) -> _F:
             raise self._sqlite_error(exc) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def json_safe(value: Any) -> Any:
-    """Replace non-finite floats by strings: `json.dumps(inf)` writes non-standard `Infinity`."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return "inf" if value > 0 else ("-inf" if value < 0 else "nan")
-    if isinstance(value, dict):
-        return {k: json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    return value
-
-
-def encode(obj: Any) -> str:
-    """Compact JSON that keeps key order; non-finite floats become "inf"/"-inf"/"nan", tuples lists."""
-    return json.dumps(json_safe(obj), separators=(",", ":"), allow_nan=False)
-
-
-def decode(text: str) -> Any:
-    """Inverse of `encode`, reviving "inf"/"-inf"/"nan" strings as floats (tuples come back as lists)."""
-    return _revive(json.loads(text))
-
-
-def _revive(obj: Any) -> Any:
-    if isinstance(obj, str):
-        return _NONFINITE.get(obj, obj)
-    if isinstance(obj, dict):
-        return {k: _revive(v) for k, v in obj.items()}
-    if isinstance(obj, list):
-        return [_revive(v) for v in obj]
-    return obj
-
-
-def normalize(obj: Any) -> Any:
-    """What `obj` looks like after a trip through the store, so fresh and resumed results compare equal."""
-    return decode(encode(obj))
-
-
-def canonical_json(obj: Any) -> str:
-    """Sorted keys, no spaces, ASCII, no NaN: the same design point always gives the same bytes."""
-    return json.dumps(json_safe(obj), sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
-
-
-def point_key(point: Mapping[str, Any], salt: str = "") -> str:
-    """sha256 hex of the canonical JSON of ``{"point": point, "salt": salt}``.
-
-    Types matter (``32`` and ``32.0`` hash differently); `accelsim.explore.grid` normalises each axis to one type.
-    NaN is refused: it is never a valid design-point value and would make equal points unequal.
-    """
-    _reject_nan(point)
-    text = canonical_json({"point": dict(point), "salt": salt})
-    return hashlib.sha256(text.encode("ascii")).hexdigest()
-
-
-def _reject_nan(obj: Any, field: str = "point") -> None:
-    if isinstance(obj, float) and math.isnan(obj):
-        raise InputError(field, obj, "NaN is not a valid design-point value")
-    if isinstance(obj, Mapping):
-        for k, v in obj.items():
-            _reject_nan(v, str(k))
-    elif isinstance(obj, (list, tuple)):
-        for v in obj:
-            _reject_nan(v, field)
 
 
 class ResultStore:
@@ -247,41 +138,7 @@ class ResultStore:
         return InputError("store", self.path, f"cannot be used ({type(exc).__name__}: {text})")
 
     def _setup(self) -> None:
-        conn = self._conn
-        conn.execute("PRAGMA busy_timeout = 5000")
-        version = conn.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise InputError("store", self.path, f"has schema {version}; this accelsim reads up to {SCHEMA_VERSION}")
-        tables = {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if version == 0 and tables - {"sqlite_sequence"}:
-            raise InputError(
-                "store",
-                self.path,
-                f"is a SQLite file of another program (tables: {', '.join(sorted(tables))}), not an accelsim result "
-                "store",
-            )
-        if version == 0 and self.read_only:
-            raise InputError("store", self.path, "is an empty SQLite file, not an accelsim result store")
-        if version:
-            self._check_columns()
-        if self.read_only:
-            return
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        conn.execute("PRAGMA foreign_keys = ON")
-        if version < SCHEMA_VERSION:  # a new file gets schema 2's tables; a schema-1 file keeps its own
-            conn.executescript(
-                f"BEGIN; {_SCHEMA if version == 0 else ''} PRAGMA user_version = {SCHEMA_VERSION}; COMMIT;"
-            )
-
-    def _check_columns(self) -> None:
-        for table, needed in _REQUIRED.items():
-            have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
-            if not have:
-                raise InputError("store", self.path, f"is not an accelsim result store (no {table} table)")
-            missing = sorted(needed - have)
-            if missing:
-                raise InputError("store", self.path, f"is damaged: table {table} lacks column(s) {', '.join(missing)}")
+        self.typed = prepare(self._conn, self.path, read_only=self.read_only)
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -333,11 +190,11 @@ class ResultStore:
         reader can tell current results from ones an older accelsim left in the same file.
         """
         cur = self._conn.execute("SELECT p.key, s.salt FROM points p LEFT JOIN sweeps s ON p.sweep_id = s.id")
-        return dict(cur.fetchall())
+        return {_key_of(k): salt for k, salt in cur}
 
     @_guarded
     def has(self, key: str) -> bool:
-        return self._conn.execute("SELECT 1 FROM points WHERE key = ?", (key,)).fetchone() is not None
+        return self._conn.execute("SELECT 1 FROM points WHERE key = ?", (self._db_key(key),)).fetchone() is not None
 
     @_guarded
     def forget(self, keys: Iterable[str]) -> int:
@@ -345,13 +202,13 @@ class ResultStore:
         returns how many went."""
         keys = list(keys)
         with self._transaction():
-            cur = self._conn.executemany("DELETE FROM points WHERE key = ?", [(k,) for k in keys])
+            cur = self._conn.executemany("DELETE FROM points WHERE key = ?", [(self._db_key(k),) for k in keys])
         return max(0, cur.rowcount)
 
     @_guarded
     def done_keys(self) -> set[str]:
         """Keys of every recorded point, ok or error: a resumed sweep skips all of them."""
-        return {k for (k,) in self._conn.execute("SELECT key FROM points")}
+        return {_key_of(k) for (k,) in self._conn.execute("SELECT key FROM points")}
 
     def put(
         self,
@@ -409,32 +266,31 @@ class ResultStore:
         """
         if self.read_only:
             raise InputError("store", self.path, "was opened read-only")
+        typed = self.typed
         rows = [
             (
-                key,
+                self._db_key(key),
                 seq,
                 sweep_id,
                 status,
-                pack(encode(dict(params))),
+                pack(encode(_stored_params(params, typed))),
                 None if result_json is None else pack(result_json),
                 error,
                 float(wall_s),
+                *(typed_values(params) if typed else ()),
             )
             for key, seq, sweep_id, status, params, result_json, error, wall_s in entries
         ]
+        columns = _INSERT_TYPED if typed else _INSERT
         before = self._conn.total_changes
         with self._transaction():
-            self._conn.executemany(
-                "INSERT OR IGNORE INTO points (key, seq, sweep_id, status, params_json, result_json, error, wall_s)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            self._conn.executemany(columns, rows)
         return self._conn.total_changes - before
 
     @_guarded
     def get(self, key: str) -> dict[str, Any] | None:
         """The record of `key`; None when absent or unreadable (see `unreadable`)."""
-        cur = self._conn.execute(f"SELECT {_COLUMNS} FROM points WHERE key = ?", (key,))
+        cur = self._conn.execute(f"SELECT {self._columns} FROM points WHERE key = ?", (self._db_key(key),))
         row = cur.fetchone()
         return None if row is None else self._decoded(row, timing=False)
 
@@ -447,10 +303,26 @@ class ResultStore:
         out: dict[str, dict[str, Any] | None] = {}
         keys = list(dict.fromkeys(keys))
         for at in range(0, len(keys), _LOOKUP_BATCH):
-            batch = keys[at : at + _LOOKUP_BATCH]
+            batch = [self._db_key(k) for k in keys[at : at + _LOOKUP_BATCH]]
             marks = ",".join("?" * len(batch))
-            for row in self._conn.execute(f"SELECT {_COLUMNS} FROM points WHERE key IN ({marks})", batch):
-                out[row[0]] = self._decoded(row, timing=False)
+            for row in self._conn.execute(f"SELECT {self._columns} FROM points WHERE key IN ({marks})", batch):
+                out[_key_of(row[0])] = self._decoded(row, timing=False)
+        return out
+
+    @_guarded
+    def readable_keys(self, keys: Iterable[str]) -> dict[str, bool]:
+        """Which of `keys` are stored (absent keys left out): True for a row that decodes, False for
+        an unreadable one (a resumed sweep deletes and recomputes it).
+
+        Each row is decoded and dropped at once: a resume checks a window of thousands of points,
+        and holding their records (~8 KB each decoded) set the coordinator's peak memory."""
+        out: dict[str, bool] = {}
+        keys = list(dict.fromkeys(keys))
+        for at in range(0, len(keys), _LOOKUP_BATCH):
+            batch = [self._db_key(k) for k in keys[at : at + _LOOKUP_BATCH]]
+            marks = ",".join("?" * len(batch))
+            for row in self._conn.execute(f"SELECT {self._columns} FROM points WHERE key IN ({marks})", batch):
+                out[_key_of(row[0])] = self._decoded(row, timing=False) is not None
         return out
 
     def _decoded(self, row: tuple[Any, ...], *, timing: bool) -> dict[str, Any] | None:
@@ -459,7 +331,7 @@ class ResultStore:
         except (ValueError, TypeError, RecursionError):  # bad JSON text, or not text at all
             rec = None
         if rec is None or not isinstance(rec["params"], dict) or not isinstance(rec["result"], (dict, type(None))):
-            self.unreadable.add(row[0])
+            self.unreadable.add(_key_of(row[0]))
             return None
         return rec
 
@@ -468,8 +340,8 @@ class ResultStore:
         if new:
             first = sorted(self.unreadable)[0]
             warnings.warn(
-                f"{new} stored point(s) in {self.path} have unreadable data (first key {first[:12]}...) and were "
-                "skipped; "
+                f"{new} stored point(s) in {self.path} have unreadable data (first key {first[:12]}...) "
+                "and were skipped; "
                 "rerunning the sweep recomputes them",
                 StoreWarning,
                 stacklevel=3,
@@ -488,12 +360,74 @@ class ResultStore:
         order = " ORDER BY " + ("sweep_id IS NULL, sweep_id, " if by_sweep else "") + "seq IS NULL, seq, key"
         wanted = None if keys is None else set(keys)
         before = len(self.unreadable)
-        cur = self._conn.execute(f"SELECT {_COLUMNS} FROM points{order}")
+        cur = self._conn.execute(f"SELECT {self._columns} FROM points{order}")
         out = [
-            rec for r in cur if wanted is None or r[0] in wanted if (rec := self._decoded(r, timing=timing)) is not None
+            rec
+            for r in cur
+            if wanted is None or _key_of(r[0]) in wanted
+            if (rec := self._decoded(r, timing=timing)) is not None
         ]
         self._warn_unreadable(before)
         return out
+
+    def iter_records(
+        self, *, condition: tuple[str, list[Any]] | None = None, salt: str | None = None, timing: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        """Records sweep by sweep in grid order (as ``rows(by_sweep=True)``), one at a time, each with
+        the ``salt`` of the sweep that stored it; unreadable rows skipped with one warning at the end.
+
+        `condition` is a SQL condition on the typed columns (`where.to_sql`; only on a store whose
+        `typed` is True), `salt` keeps the points of that model only. SQLite sorts what it reads in
+        bounded memory (spilling to a temporary file), so a store of any size streams.
+        """
+        where, params = [], []
+        if condition is not None:
+            if not self.typed:
+                raise InputError("store", self.path, "has no typed columns to filter on in SQL (an older schema)")
+            where.append(f"({condition[0]})")
+            params += condition[1]
+        if salt is not None:
+            where.append("s.salt = ?")
+            params.append(salt)
+        sql = (
+            f"SELECT {', '.join('p.' + c for c in self._columns.split(', '))}, s.salt "
+            "FROM points p LEFT JOIN sweeps s ON p.sweep_id = s.id"
+            + (" WHERE " + " AND ".join(where) if where else "")
+            + " ORDER BY p.sweep_id IS NULL, p.sweep_id, p.seq IS NULL, p.seq, p.key"
+        )
+        before = len(self.unreadable)
+        try:  # a generator: `_guarded` would not see errors raised while it is iterated
+            for row in self._conn.execute(sql, params):
+                rec = self._decoded(row[:-1], timing=timing)
+                if rec is not None:
+                    rec["salt"] = row[-1]
+                    yield rec
+        except sqlite3.DatabaseError as exc:
+            raise self._sqlite_error(exc) from None
+        self._warn_unreadable(before)
+
+    @_guarded
+    def count_other_salts(self, salt: str) -> int:
+        """Points stored by a model other than `salt` (or by no recorded sweep)."""
+        sql = "SELECT count(*) FROM points p LEFT JOIN sweeps s ON p.sweep_id = s.id WHERE s.salt IS NOT ?"
+        return int(self._conn.execute(sql, (salt,)).fetchone()[0])
+
+    def _db_key(self, key: str) -> str | bytes:
+        """A key as schema 3 stores it: a sha256 hex key as its 32 bytes (half the size; every other
+        key, e.g. one a test made up, as text). `_key_of` turns it back."""
+        if self.typed and len(key) == 64:
+            try:
+                raw = bytes.fromhex(key)
+            except ValueError:
+                return key
+            if raw.hex() == key:  # lowercase only, so the text comes back the same
+                return raw
+        return key
+
+    @property
+    def _columns(self) -> str:
+        """The columns a record is read from (the typed ones too: the params blob may lack their values)."""
+        return _COLUMNS_TYPED if self.typed else _COLUMNS
 
     # -- helpers -------------------------------------------------------------------------------------
 
@@ -502,6 +436,15 @@ class ResultStore:
 
 
 _COLUMNS = "key, seq, status, params_json, result_json, error, wall_s"
+_COLUMNS_TYPED = _COLUMNS + ", " + ", ".join(TYPED_COLUMNS)
+_TYPED_FIRST = next(iter(TYPED_COLUMNS))
+
+_STORED = "key, seq, sweep_id, status, params_json, result_json, error, wall_s"
+_INSERT = f"INSERT OR IGNORE INTO points ({_STORED}) VALUES ({', '.join('?' * 8)})"
+_INSERT_TYPED = (
+    f"INSERT OR IGNORE INTO points ({_STORED}, {', '.join(TYPED_COLUMNS)})"
+    f" VALUES ({', '.join('?' * (8 + len(TYPED_COLUMNS)))})"
+)
 
 #: Keys per ``IN (...)`` lookup (SQLite allows 32,766 bound parameters since 3.32; older ones 999).
 _LOOKUP_BATCH = 900
@@ -526,13 +469,29 @@ class _Transaction:
             pass  # SQLite already rolled back (SQLITE_FULL does): keep the original error
 
 
+def _key_of(stored: str | bytes) -> str:
+    """A stored key as the hex text callers use (see `ResultStore._db_key`)."""
+    return stored.hex() if isinstance(stored, bytes) else stored
+
+
+def _stored_params(params: Mapping[str, Any], typed: bool) -> Mapping[str, Any]:
+    """What the params blob holds: without the typed fields when their columns give them back exactly."""
+    rest = strip_typed(params) if typed else None
+    return params if rest is None else rest
+
+
 def _record(row: tuple[Any, ...], *, timing: bool) -> dict[str, Any]:
-    key, seq, status, params_json, result_json, error, wall_s = row
+    key, seq, status, params_json, result_json, error, wall_s = row[:7]
+    key = _key_of(key)
+    params = decode(unpack(params_json) or "")
+    typed = row[7:]
+    if typed and isinstance(params, dict) and None not in typed and _TYPED_FIRST not in params:
+        params = with_typed(params, typed)  # stored once, in the typed columns
     rec = {
         "key": key,
         "seq": seq,
         "status": status,
-        "params": decode(unpack(params_json) or ""),
+        "params": params,
         "result": None if result_json is None else decode(unpack(result_json) or ""),
         "error": error,
     }

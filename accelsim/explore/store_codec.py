@@ -10,8 +10,14 @@ stores) are read as they are, so old stores stay readable and a writer may add c
 
 from __future__ import annotations
 
+import hashlib
+import json
+import math
 import zlib
+from collections.abc import Mapping
 from typing import Any
+
+from accelsim.errors import InputError
 
 #: Version byte 1's preset dictionary: a typical design point's params and result (field names in
 #: the order `DesignPoint.to_dict` and `evaluate_point` write them, with common values).
@@ -80,4 +86,109 @@ def unpack(value: bytes | str | None) -> str | None:
     return out.decode("utf-8")
 
 
-__all__ = ["MAX_JSON_BYTES", "pack", "unpack"]
+_NONFINITE = {"inf": math.inf, "-inf": -math.inf, "nan": math.nan}
+
+
+def json_safe(value: Any) -> Any:
+    """Replace non-finite floats by strings: `json.dumps(inf)` writes non-standard `Infinity`."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "inf" if value > 0 else ("-inf" if value < 0 else "nan")
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+def encode(obj: Any) -> str:
+    """Compact JSON that keeps key order; non-finite floats become "inf"/"-inf"/"nan", tuples lists."""
+    try:  # finite data (nearly every row) needs no copy: json writes tuples as lists itself
+        return json.dumps(obj, separators=(",", ":"), allow_nan=False)
+    except ValueError:  # a non-finite float somewhere
+        return json.dumps(json_safe(obj), separators=(",", ":"), allow_nan=False)
+
+
+def decode(text: str) -> Any:
+    """Inverse of `encode`, reviving "inf"/"-inf"/"nan" strings as floats (tuples come back as lists)."""
+    data = json.loads(text)
+    if "inf" not in text and "nan" not in text and "\\u" not in text:
+        return data  # no string that could be revived (a walk over every value costs more than the parse)
+    return _revive(data)
+
+
+def _revive(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return _NONFINITE.get(obj, obj)
+    if isinstance(obj, dict):
+        return {k: _revive(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_revive(v) for v in obj]
+    return obj
+
+
+def normalize(obj: Any) -> Any:
+    """What `obj` looks like after a trip through the store, so fresh and resumed results compare equal."""
+    return decode(encode(obj))
+
+
+def canonical_json(obj: Any) -> str:
+    """Sorted keys, no spaces, ASCII, no NaN: the same design point always gives the same bytes."""
+    return json.dumps(json_safe(obj), sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
+
+
+def point_key(point: Mapping[str, Any], salt: str = "") -> str:
+    """sha256 hex of the canonical JSON of ``{"point": point, "salt": salt}``.
+
+    Types matter (``32`` and ``32.0`` hash differently); `accelsim.explore.grid` normalises each axis to one type.
+    NaN is refused: it is never a valid design-point value and would make equal points unequal.
+    """
+    point = dict(point)
+    if _finite_scalars(point):  # the usual design point: no walk over it, no copy (same bytes)
+        text = _CANONICAL.encode({"point": point, "salt": salt})
+    else:
+        _reject_nan(point)
+        text = canonical_json({"point": point, "salt": salt})
+    return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
+_SCALARS = (str, int, bool, type(None))
+
+
+def _finite_scalars(point: dict[str, Any]) -> bool:
+    """Every value a string, int, bool, None, finite float or list of ints: what `json_safe` leaves as it is."""
+    for v in point.values():
+        t = type(v)
+        if t is float:
+            if not math.isfinite(v):
+                return False
+        elif t is list:
+            if any(type(x) is not int for x in v):
+                return False
+        elif t not in _SCALARS:
+            return False
+    return True
+
+
+def _reject_nan(obj: Any, field: str = "point") -> None:
+    if isinstance(obj, float) and math.isnan(obj):
+        raise InputError(field, obj, "NaN is not a valid design-point value")
+    if isinstance(obj, Mapping):
+        for k, v in obj.items():
+            _reject_nan(v, str(k))
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            _reject_nan(v, field)
+
+
+__all__ = [
+    "MAX_JSON_BYTES",
+    "canonical_json",
+    "decode",
+    "encode",
+    "json_safe",
+    "normalize",
+    "pack",
+    "point_key",
+    "unpack",
+]

@@ -9,6 +9,7 @@ a temporary directory.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 from collections import Counter
@@ -29,8 +30,9 @@ from accelsim.explore.store import ResultStore, StoreWarning, point_key
 WINDOW = 4_096
 
 
-#: Grid points read back at once for the output (each needs its record and its reference's).
-OUTPUT_WINDOW = 1_024
+#: Grid points read back at once for the output (each needs its record and its reference's, ~8 KB
+#: each decoded: 256 points hold ~4 MB; 1,024 set the peak of a streamed read at ~20 MB).
+OUTPUT_WINDOW = 256
 
 
 @dataclass
@@ -46,87 +48,124 @@ def _windows(items: Iterator[Any], size: int = WINDOW) -> Iterator[list[Any]]:
         yield window
 
 
-def run_streaming(
-    plan: GridPlan,
-    fn: PointFn,
-    *,
-    jobs: int,
-    executor: Any,
-    store: ResultStore,
-    salt: str,
-    sweep_id: int | None,
-    progress: Progress | None,
-    max_pending: int,
-    fresh: bool = False,
-    resumable: bool = True,
-) -> StreamCounts:
-    """Run every point of `plan` not already in `store`, committing each chunk as it finishes.
+@dataclass(frozen=True)
+class StreamRun:
+    """How `run_streaming` runs a plan's points: the point function, where it runs, the store it
+    commits to (`salt` and `sweep_id` as the rows are keyed and tagged), and the progress callback.
 
     `resumable` False (a scratch store) leaves the resume hint out of a lost-cluster message."""
+
+    fn: PointFn
+    jobs: int
+    executor: Any
+    store: ResultStore
+    salt: str
+    sweep_id: int | None
+    progress: Progress | None
+    max_pending: int
+    fresh: bool = False
+    resumable: bool = True
+
+
+#: A point as the stream handles it: (seq in the plan, store key, point dict).
+Item = tuple[int, str, Mapping[str, Any]]
+
+
+def run_streaming(plan: GridPlan, run: StreamRun) -> StreamCounts:
+    """Run every point of `plan` not already in `run.store`, committing each chunk as it finishes."""
     counts = StreamCounts()
-    total, done, unreadable = plan.size, 0, 0
+    tally = _Tally(plan.size, run.progress)
     sizer = ChunkSizer()
+    unreadable = 0
     for window in _windows(enumerate(p.to_dict() for p in plan.iter_points())):
-        keyed = [(seq, point_key(point, salt), point) for seq, point in window]
-        keys = list(dict.fromkeys(key for _, key, _ in keyed))
-        if fresh:
-            store.forget(keys)
-        stored = store.records_for(keys)
-        bad = [key for key, rec in stored.items() if rec is None]
-        if bad:  # a damaged row: recompute it rather than make the store unusable
-            store.forget(bad)
-            unreadable += len(bad)
-        counts.from_store += len(stored) - len(bad)
-        seen = {key for key, rec in stored.items() if rec is not None}
-        todo = []
-        for item in keyed:
-            if item[1] not in seen:
-                seen.add(item[1])
-                todo.append(item)
+        keyed = [(seq, point_key(point, run.salt), point) for seq, point in window]
+        todo, stored, bad = _split_stored(run, keyed)
+        unreadable += bad
+        counts.from_store += stored
         counts.simulated += len(todo)
         multiplicity = Counter(key for _, key, _ in keyed)
-        done += len(keyed) - sum(multiplicity[key] for _, key, _ in todo)
-        if progress is not None:
-            progress(done, total)
-
-        def finish(
-            chunk: Sequence[tuple[int, str, Mapping[str, Any]]],
-            outcome: ChunkResult,
-            multiplicity: Counter[str] = multiplicity,
-        ) -> None:
-            nonlocal done
-            results, bug = outcome
-            store.put_many(
-                (
-                    key,
-                    seq,
-                    sweep_id,
-                    status,
-                    point,
-                    payload if status == "ok" else None,
-                    None if status == "ok" else payload,
-                    wall_s,
-                )
-                for (seq, key, point), (status, payload, wall_s) in zip(chunk, results, strict=True)
-            )
-            sizer.observe(len(results), sum(r[2] for r in results))
-            for _, key, _ in chunk[: len(results)]:
-                done += multiplicity[key]
-                if progress is not None:
-                    progress(done, total)
-            if bug is not None:
-                raise bug
-
+        tally.advance(len(keyed) - sum(multiplicity[key] for _, key, _ in todo))
         if todo:
-            with cluster_loss_reported(executor, store if resumable else None):
-                run_chunks(todo, fn, jobs=jobs, executor=executor, max_pending=max_pending, finish=finish, sizer=sizer)
+            finish = functools.partial(_commit_chunk, run, sizer, tally, multiplicity)
+            with cluster_loss_reported(run.executor, run.store if run.resumable else None):
+                run_chunks(
+                    todo,
+                    run.fn,
+                    jobs=run.jobs,
+                    executor=run.executor,
+                    max_pending=run.max_pending,
+                    finish=finish,
+                    sizer=sizer,
+                )
     if unreadable:
         warnings.warn(
-            f"{unreadable} stored point(s) in {store.path} had unreadable data and are recomputed",
+            f"{unreadable} stored point(s) in {run.store.path} had unreadable data and are recomputed",
             StoreWarning,
             stacklevel=2,
         )
     return counts
+
+
+class _Tally:
+    """Points done so far (stored ones included) and the progress callback that is told."""
+
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.total, self.done, self.progress = total, 0, progress
+
+    def advance(self, points: int) -> None:
+        self.done += points
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+
+def _split_stored(run: StreamRun, keyed: list[Item]) -> tuple[list[Item], int, int]:
+    """(points of a window still to run, each key once; distinct keys already stored; unreadable
+    stored rows, deleted so they are recomputed). `fresh` deletes the window's rows first."""
+    keys = list(dict.fromkeys(key for _, key, _ in keyed))
+    if run.fresh:
+        run.store.forget(keys)
+    present = run.store.readable_keys(keys)
+    bad = [key for key, ok in present.items() if not ok]
+    if bad:  # a damaged row: recompute it rather than make the store unusable
+        run.store.forget(bad)
+    seen = {key for key, ok in present.items() if ok}
+    stored = len(seen)
+    todo = []
+    for item in keyed:
+        if item[1] not in seen:
+            seen.add(item[1])
+            todo.append(item)
+    return todo, stored, len(bad)
+
+
+def _commit_chunk(
+    run: StreamRun,
+    sizer: ChunkSizer,
+    tally: _Tally,
+    multiplicity: Counter[str],
+    chunk: Sequence[Item],
+    outcome: ChunkResult,
+) -> None:
+    """Store a finished chunk in one transaction, then count its points (a bug is raised after)."""
+    results, bug = outcome
+    run.store.put_many(
+        (
+            key,
+            seq,
+            run.sweep_id,
+            status,
+            point,
+            payload if status == "ok" else None,
+            None if status == "ok" else payload,
+            wall_s,
+        )
+        for (seq, key, point), (status, payload, wall_s) in zip(chunk, results, strict=False)  # a bug may end it early
+    )
+    sizer.observe(len(results), sum(r[2] for r in results))
+    for _, key, _ in chunk[: len(results)]:
+        tally.advance(multiplicity[key])
+    if bug is not None:
+        raise bug
 
 
 #: What `stored_outcomes` yields: a finished row, or the labels and message of a failed point.
@@ -169,4 +208,4 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str) -> Iterator[O
                 yield None, labels, rec["error"]
 
 
-__all__ = ["WINDOW", "Outcome", "StreamCounts", "run_streaming", "stored_outcomes"]
+__all__ = ["WINDOW", "Outcome", "StreamCounts", "StreamRun", "run_streaming", "stored_outcomes"]

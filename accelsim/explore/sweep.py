@@ -30,14 +30,14 @@ Example
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
 from accelsim.errors import InputError
 from accelsim.explore.grid import Axis, SweepSpec
-from accelsim.explore.pool import Progress, run_grid
+from accelsim.explore.options import Progress, SweepOptions, options_of
+from accelsim.explore.pool import run_grid
 from accelsim.explore.record import SweepRow, describe_labels, strip_error_type
 from accelsim.explore.registry import load_graph
 from accelsim.hardware.bandwidth import bw_label, parse_bw
@@ -52,19 +52,10 @@ from accelsim.model.sim import simulate
 
 def sweep_grid(
     spec: SweepSpec | Mapping[str, Any] | None = None,
+    options: SweepOptions | None = None,
     *,
-    base: Accelerator | None = None,
-    scale: str | None = None,
-    first_last_bits: int | None = 8,
-    memory: str = DEFAULT_MEMORY,
-    graphs: Mapping[str, LayerGraph] | None = None,
-    jobs: int = 1,
-    executor: cf.Executor | None = None,
-    store: Any = None,
-    progress: Progress | None = None,
-    max_pending: int | None = None,
     errors: str = "raise",
-    mapper: MapperConfig | None = None,
+    **changes: Any,
 ) -> list[SweepRow]:
     """Simulate every point of the grid `spec` and return its rows in grid order.
 
@@ -73,33 +64,15 @@ def sweep_grid(
     spec : SweepSpec, mapping or None
         Axes and their values (``{"bits": "8,4", "sram": "8MB,16MB"}`` or `accelsim.explore.grid.load_spec`);
         workload (resnet50), bits (16,8,4,2) and bw (32,64,inf GB/s) default when left out.
-    base : Accelerator, optional
-        The reference design the points are iso-area to (default: the 16-bit default system);
-        axes replace its fields (`sram_bytes` is its total on-chip memory).
-    scale : str, optional
-        Where iso-area MACs go (`accelsim.hardware.design.iso_area`); default `default_scale(mode)` per point.
-    first_last_bits : int or None
-        Precision of the first and last MAC layers when the body is narrower (PACT: 8).
-    memory : str
-        External memory preset for the off-chip energy (``tech.memory_names()``; default lpddr4).
-    graphs : mapping, optional
-        In-memory LayerGraphs by the workload name the spec uses for them.
-    jobs : int
-        1 runs inline; N > 1 a pool of up to N processes (never more than points left to run),
-        started with "spawn": a script calling this needs the ``if __name__ == "__main__":`` guard.
-    executor : concurrent.futures.Executor, optional
-        Run on this instead (e.g. `accelsim.explore.parallel.dask_executor`); the caller shuts it down.
-    store : ResultStore or path, optional
-        Skip points already stored; commit each new one as it finishes.
-    progress : callable, optional
-        ``progress(done, total)``; total counts the reference points run in addition to the grid.
-    max_pending : int, optional
-        Most points in flight at once (default 4 per worker); raise it for a Dask cluster.
+    options : SweepOptions, optional
+        The base design, scale, first/last bits, external memory, in-memory graphs and mapper of every
+        point, and how the sweep runs (jobs, executor, store, progress, max_pending, fresh); any of its
+        fields may be given as a keyword instead (``sweep_grid(spec, jobs=2, store="s.db")``). With
+        jobs > 1 the pool is started with "spawn": a script calling this needs the
+        ``if __name__ == "__main__":`` guard.
     errors : {"raise", "skip"}
         A point that cannot be built or simulated is stored as an error either way; "raise" then
         raises InputError for the first one (after the whole grid ran), "skip" leaves it out.
-    mapper : MapperConfig, optional
-        How every point maps its layers (`accelsim.model.mapper`; default the fixed mapping).
 
     Returns
     -------
@@ -108,20 +81,7 @@ def sweep_grid(
     """
     if errors not in ("raise", "skip"):
         raise InputError("errors", errors, "must be 'raise' or 'skip'")
-    run = run_grid(
-        spec,
-        base=base,
-        scale=scale,
-        first_last_bits=first_last_bits,
-        memory=memory,
-        graphs=graphs,
-        jobs=jobs,
-        executor=executor,
-        store=store,
-        progress=progress,
-        max_pending=max_pending,
-        mapper=mapper,
-    )
+    run = run_grid(spec, options_of(options, changes))
     if errors == "raise" and run.failures:
         labels, message = run.failures[0]
         raise InputError("design point", describe_labels(labels), strip_error_type(message))
@@ -174,13 +134,31 @@ def sweep(
     scale = default_scale(mode) if scale is None else scale
     if scale not in SCALES:
         raise InputError("scale", scale, f"must be one of {', '.join(SCALES)}")
+    if first_last_bits is not None:
+        check_bits("first_last_bits", first_last_bits)
+    spec, graphs = _bits_bw_spec(workload, bits, bw, mode, batch)
+    return sweep_grid(
+        spec,
+        base=base,
+        scale=scale,
+        first_last_bits=first_last_bits,
+        memory=memory,
+        graphs=graphs,
+        jobs=jobs,
+        progress=_once_per_point(progress),
+        mapper=mapper,
+    )
+
+
+def _bits_bw_spec(
+    workload: LayerGraph | str, bits: Sequence[int], bw: Sequence[float | int | str], mode: str, batch: int
+) -> tuple[SweepSpec, dict[str, LayerGraph]]:
+    """`sweep`'s grid (workload x bits x bw x mode [x batch]) and the in-memory graph it names, if any."""
     bits = [check_bits("bits", b) for b in bits]
     if not bits:
         raise InputError("bits", bits, "needs at least one value")
     if len(set(bits)) != len(bits):
         raise InputError("bits", bits, "lists a bit-width twice")
-    if first_last_bits is not None:
-        check_bits("first_last_bits", first_last_bits)
     points_bw = [(bw_label(v), parse_bw(v)) for v in bw]
     if not points_bw:
         raise InputError("bw", list(bw), "needs at least one value")
@@ -198,25 +176,20 @@ def sweep(
     ]
     if batch != 1:
         axes.append(Axis.parse("batch", [batch]))
+    return SweepSpec(tuple(axes)), graphs
+
+
+def _once_per_point(progress: Progress | None) -> Progress:
+    """A progress callback that forwards only calls where `done` grew (one per simulated point)."""
     last = 0
 
-    def forward(done: int, total: int) -> None:  # callers see one call per simulated point
+    def forward(done: int, total: int) -> None:
         nonlocal last
         if progress is not None and done > last:
             last = done
             progress(done, total)
 
-    return sweep_grid(
-        SweepSpec(tuple(axes)),
-        base=base,
-        scale=scale,
-        first_last_bits=first_last_bits,
-        memory=memory,
-        graphs=graphs,
-        jobs=jobs,
-        progress=forward,
-        mapper=mapper,
-    )
+    return forward
 
 
 def first_last_ratio(

@@ -25,6 +25,10 @@ on-chip network is shared max-min fairly by the bodies that move bits over it; w
 is its compute-only time exactly.
 
 Dependencies and the prefetch reservation come from `accelsim.model.schedule`.
+
+Why one module of ~530 lines: it is one state machine (`_Engine`): phase changes, arbitration
+(`allocate`), progress (`advance`/`settle`) and the next event (`set_timer`) share the invariants
+above, which splitting them across modules would hide; the schedule is already its own module.
 """
 
 from __future__ import annotations

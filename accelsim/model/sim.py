@@ -163,10 +163,20 @@ def simulate(
     mapper = mapper if mapper is not None else MapperConfig()
     if not micro_batching or batch % 2:
         return _simulate_whole(graph, accel, memory, mapper, built_bits)
+    return _simulate_micro_batched(graph, batch, accel, memory, mapper, built_bits)
+
+
+def _simulate_micro_batched(
+    graph: LayerGraph,
+    batch: int,
+    accel: Accelerator,
+    memory: str,
+    mapper: MapperConfig,
+    built_bits: tuple[int, int] | None,
+) -> SimResult:
+    """An even batch: every micro-batch of `batching.chain` run whole, the least objective chosen."""
     smallest, *larger = batching.chain(graph, batch)
-    runs: list[SimResult | None] = [
-        _simulate_whole(smallest, accel, memory, mapper, built_bits)
-    ]  # the smallest must fit
+    runs: list[SimResult | None] = [_simulate_whole(smallest, accel, memory, mapper, built_bits)]  # must fit
     for micro in larger:
         try:
             runs.append(_simulate_whole(micro, accel, memory, mapper, built_bits))

@@ -42,7 +42,8 @@ SCALE-Sim. ``--mapper search`` searches every layer's mapping space (`accelsim.m
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from collections import OrderedDict
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import tech
@@ -114,6 +115,39 @@ _GRAPHS_MAX = 64
 _PLANS: dict[tuple[Any, ...], Plan] = {}
 
 
+#: Fixed-mapping plans by graph and design *less its bandwidths*: the plan (splits, memory plan,
+#: cycles, traffic, network bits) reads none of these fields (they enter only the event run and the
+#: energy; tests/test_plan_cache.py checks it), so a sweep over bandwidth plans each design once.
+class _PlanLRU:
+    """Plans by key, least recently used first, bounded by the layer plans held (a few KB each)."""
+
+    def __init__(self, max_layers: int) -> None:
+        self.plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
+        self.max_layers = max_layers
+        self.layers = 0
+
+    def get(self, key: tuple[Any, ...]) -> Plan | None:
+        found = self.plans.get(key)
+        if found is not None:
+            self.plans.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[Any, ...], p: Plan) -> None:
+        self.plans[key] = p
+        self.layers += len(p.layers)
+        while self.layers > self.max_layers and len(self.plans) > 1:
+            self.layers -= len(self.plans.popitem(last=False)[1].layers)
+
+    def clear(self) -> None:
+        self.plans.clear()
+        self.layers = 0
+
+
+_FIXED = _PlanLRU(max_layers=20_000)
+_UNPLANNED = frozenset({"bw_gb_per_s", "dram_efficiency", "noc_gb_per_s", "noc_pj_per_bit"})
+_PLANNED = tuple(f.name for f in fields(Accelerator) if f.name not in _UNPLANNED)
+
+
 def cache_info() -> dict[str, int]:
     """Hits, misses and size of the per-layer mapping cache (this process)."""
     return {**_STATS, "size": len(_CACHE)}
@@ -124,6 +158,7 @@ def cache_clear() -> None:
     _CACHE.clear()
     _GRAPHS.clear()
     _PLANS.clear()
+    _FIXED.clear()
     _STATS.update(hits=0, misses=0)
 
 
@@ -156,7 +191,7 @@ def mapped_plan(
     """`layer_plan.plan` of `graph` mapped under `config`; the search's plans are memoised on the
     same key as its choices (a plan is a pure function of the graph, design and mappings)."""
     if config.mapper == "fixed":
-        return plan(graph, accel, None)
+        return fixed_plan(graph, accel)
     key = (_graph_key(graph), accel, config.objective, energy.memory_pj_per_bit(memory))
     known = _PLANS.get(key)
     if known is not None:
@@ -166,6 +201,18 @@ def mapped_plan(
     if len(_PLANS) >= _GRAPHS_MAX:
         _PLANS.clear()
     _PLANS[key] = found
+    return found
+
+
+def fixed_plan(graph: LayerGraph, accel: Accelerator) -> Plan:
+    """`layer_plan.plan` of `graph` on `accel` with the fixed mapping, memoised on everything it
+    reads (`_FIXED`): the same plan object for every bandwidth of one design, with `accel` its own."""
+    key = (_graph_key(graph), tuple(getattr(accel, name) for name in _PLANNED))
+    known = _FIXED.get(key)
+    if known is not None:
+        return known if known.accel == accel else replace(known, accel=accel)
+    found = plan(graph, accel, None)
+    _FIXED.put(key, found)
     return found
 
 
@@ -336,6 +383,7 @@ __all__ = [
     "best_mapping",
     "cache_clear",
     "cache_info",
+    "fixed_plan",
     "map_graph",
     "mapped_plan",
 ]

@@ -1,0 +1,82 @@
+"""The fixed-mapping plan cache (`accelsim.model.mapper.fixed_plan`) keys a plan on the design less
+its bandwidths: that is only right while the plan reads none of them. These tests would fail if a
+planning rule started to depend on bandwidth, or if a cached plan leaked into another design."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+from _random_points import random_points
+
+from accelsim.errors import InputError
+from accelsim.model import mapper
+from accelsim.model.layer_plan import plan
+from accelsim.model.sim import simulate
+
+POINTS = random_points(40, seed=18)
+
+
+@pytest.mark.parametrize("point", POINTS, ids=lambda p: f"p{p.index}")
+def test_plan_reads_no_bandwidth(point):
+    """A fresh plan is the same at any bandwidth, efficiency, network bandwidth and network energy."""
+    other = replace(
+        point.accel,
+        bw_gb_per_s=math.inf,
+        dram_efficiency=0.37,
+        noc_gb_per_s=3.0,
+        noc_pj_per_bit=point.accel.noc_pj_per_bit * 2,
+    )
+    try:
+        a = plan(point.graph, point.accel)
+    except InputError:
+        with pytest.raises(InputError):
+            plan(point.graph, other)
+        return
+    b = plan(point.graph, other)
+    assert replace(b, accel=point.accel) == a
+
+
+def test_cached_plan_is_fresh_plan_with_its_own_design():
+    mapper.cache_clear()
+    checked = 0
+    for point in POINTS:
+        for bw in (point.accel.bw_gb_per_s, 0.5, 1000.0):
+            accel = replace(point.accel, bw_gb_per_s=bw)
+            try:
+                fresh = plan(point.graph, accel)
+            except InputError:
+                continue
+            cached = mapper.fixed_plan(point.graph, accel)
+            assert cached == fresh  # accel included
+            checked += 1
+    assert checked > 60
+
+
+def test_cache_is_bounded(monkeypatch):
+    monkeypatch.setattr(mapper, "_FIXED", mapper._PlanLRU(max_layers=12))
+    for point in POINTS[:20]:
+        try:
+            mapper.fixed_plan(point.graph, point.accel)
+        except InputError:
+            pass
+    held = mapper._FIXED
+    assert held.layers == sum(len(p.layers) for p in held.plans.values())
+    assert held.layers <= 12 or len(held.plans) == 1
+
+
+def test_simulate_hit_equals_cold():
+    """simulate on a design whose plan was cached at another bandwidth gives the cold result."""
+    checked = 0
+    for point in POINTS[:12]:
+        mapper.cache_clear()
+        try:
+            simulate(point.graph, replace(point.accel, bw_gb_per_s=1000.0))  # fills the cache
+        except InputError:
+            continue
+        hit = simulate(point.graph, point.accel)
+        mapper.cache_clear()
+        assert simulate(point.graph, point.accel) == hit
+        checked += 1
+    assert checked >= 6

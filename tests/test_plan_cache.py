@@ -80,3 +80,21 @@ def test_simulate_hit_equals_cold():
         assert simulate(point.graph, point.accel) == hit
         checked += 1
     assert checked >= 6
+
+
+def test_replicated_weight_bits_is_the_sum_of_the_slices():
+    from accelsim.model.mapping import split_candidates
+    from accelsim.model.memory import _replicated_weight_bits, weight_slices
+
+    checked = 0
+    for point in POINTS:
+        g = point.graph
+        for name in g.names():
+            gemm = g.layer(name).gemm()
+            if gemm is None:
+                continue
+            for cores in (1, 3, 4, 16):
+                for split in split_candidates(gemm, cores):
+                    assert _replicated_weight_bits(g, name, split) == sum(weight_slices(g, name, split))
+                    checked += 1
+    assert checked > 500

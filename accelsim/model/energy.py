@@ -215,6 +215,12 @@ class Area:
         return self.compute_mm2 + self.sram_mm2
 
 
+#: Areas by everything `area` reads of a design (a sweep asks for the same chip at every
+#: bandwidth); cleared when full, so it stays small.
+_AREAS: dict[tuple[object, ...], Area] = {}
+_AREAS_MAX = 4096
+
+
 def area(design: Accelerator, *, built_bits: tuple[int, int] | None = None) -> Area:
     """Compute + SRAM area of `design` (see the module doc).
 
@@ -222,6 +228,26 @@ def area(design: Accelerator, *, built_bits: tuple[int, int] | None = None) -> A
         is iso-area to (default: the design's own MAC precision, one unit per MAC). Ignored for
         dedicated MACs, which are built for the design precision.
     """
+    built = None if built_bits is None else tuple(built_bits)
+    key = (
+        design.tech_node,
+        design.mac_w_bits,
+        design.mac_a_bits,
+        design.mac_mode,
+        design.macs_per_cycle,
+        design.sram_bytes,
+        built,
+    )
+    known = _AREAS.get(key)
+    if known is None:
+        known = _area(design, built_bits)
+        if len(_AREAS) >= _AREAS_MAX:
+            _AREAS.clear()
+        _AREAS[key] = known
+    return known
+
+
+def _area(design: Accelerator, built_bits: tuple[int, int] | None) -> Area:
     node = tech.load(design.tech_node)
     w, a = design.mac_w_bits, design.mac_a_bits
     units: float = design.macs_per_cycle

@@ -156,6 +156,8 @@ class _Engine:
         self.all_done: list[simpy.Event | None] = [
             self.env.event() if li in waited else None for li in range(len(p.layers))
         ]
+        # per layer, the ends it waits for on all cores (fixed before the run; triggered ones skipped)
+        self.waits_of = [[ev for j in row if (ev := self.all_done[j]) is not None] for row in sched.wait_all]
         self.started = [False] * len(p.layers)
         self.prefetched = [0.0] * len(p.layers)
         self.lowest = 0
@@ -190,11 +192,11 @@ class _Engine:
         `local`) ran earlier on this very core, so it is done already; what is left to wait for
         are the producers waited for on all their cores."""
         env = self.env
-        wait_all = self.sched.wait_all
+        waits_of = self.waits_of
         for li, row in enumerate(self.tasks):
             if c >= len(row):
                 continue
-            waits = [ev for ev in (self.all_done[j] for j in wait_all[li]) if ev is not None and not ev.triggered]
+            waits = [ev for ev in waits_of[li] if not ev.triggered]
             if len(waits) == 1:
                 yield waits[0]
             elif waits:
@@ -205,7 +207,8 @@ class _Engine:
                 yield task.done
 
     def start(self, task: _Task) -> None:
-        self.advance()
+        if self.env.now != self.last:
+            self.advance()
         li = task.layer
         if not self.started[li]:
             self.started[li] = True

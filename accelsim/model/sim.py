@@ -27,7 +27,7 @@ from accelsim.model.energy import DEFAULT_MEMORY, area, layer_energy, memory_nam
 from accelsim.model.layer_plan import LayerPlan, Plan, graph_batch, plan
 from accelsim.model.mapper import MapperConfig, mapped_plan
 from accelsim.model.results import LayerResult, SimResult, bound_of
-from accelsim.model.schedule import schedule
+from accelsim.model.schedule import schedule_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +46,12 @@ def run_plan(graph: LayerGraph, p: Plan, *, trace: bool = False, segments: int =
     `trace` records the timeline of the steady-state run; `segments` is the granularity knob of
     `accelsim.model.engine.run` (tests only).
     """
-    sched = schedule(graph, p)
+    sched = schedule_of(graph, p)
     steady = engine.run(p, sched, trace=trace, segments=segments)
     events = steady.events
     first = steady
     if any(lp.first_traffic != lp.traffic for lp in p.layers):
-        first = engine.run(p, schedule(graph, p, first=True), first=True, segments=segments)
+        first = engine.run(p, schedule_of(graph, p, first=True), first=True, segments=segments)
         events += first.events
     return Runs(steady, first, engine.compute_only(p, sched), events)
 

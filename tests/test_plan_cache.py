@@ -98,3 +98,23 @@ def test_replicated_weight_bits_is_the_sum_of_the_slices():
                     assert _replicated_weight_bits(g, name, split) == sum(weight_slices(g, name, split))
                     checked += 1
     assert checked > 500
+
+
+def test_micro_batch_chain_is_memoised_and_equal_to_a_fresh_one():
+    """`batching.chain` reuses the smaller graphs of an equal graph; they equal freshly rebatched ones."""
+    from accelsim.ir import uniform_policy
+    from accelsim.model import batching
+
+    point = next(p for p in POINTS if p.graph.layer(p.graph.names()[0]).input_shapes[0][0] == 1)
+    g4 = batching.rebatch(point.graph, 1, 4)
+    assert g4 is not None
+    g4 = g4.with_policy(uniform_policy(point.bits, None))
+    batching._CHAINS.clear()
+    first = batching.chain(g4, 4)
+    again = batching.chain(g4.with_policy(uniform_policy(point.bits, None)), 4)  # an equal graph, another object
+    assert [g.to_dict() for g in again] == [g.to_dict() for g in first]
+    assert again[0] is first[0] and again[-1] is not first[-1]  # shared halves, the caller's own graph last
+    fresh = [batching.rebatch(g4, 4, 1), batching.rebatch(g4, 4, 2)]
+    assert [g.to_dict() for g in first[:2]] == [g.to_dict() for g in fresh if g is not None]
+    other = g4.with_policy(uniform_policy(2 if point.bits != 2 else 4, None))  # other bits: another chain
+    assert batching.chain(other, 4)[0] is not first[0]

@@ -169,7 +169,7 @@ def map_graph(
     if config.mapper == "fixed":
         return None
     pj = energy.memory_pj_per_bit(memory)
-    key = (_graph_key(graph), accel, config.objective, pj)
+    key = (graph_key(graph), accel, config.objective, pj)
     known = _GRAPHS.get(key)
     if known is not None:  # the whole graph seen before: every layer's context and choice are the same
         _STATS["hits"] += len(known)
@@ -192,7 +192,7 @@ def mapped_plan(
     same key as its choices (a plan is a pure function of the graph, design and mappings)."""
     if config.mapper == "fixed":
         return fixed_plan(graph, accel)
-    key = (_graph_key(graph), accel, config.objective, energy.memory_pj_per_bit(memory))
+    key = (graph_key(graph), accel, config.objective, energy.memory_pj_per_bit(memory))
     known = _PLANS.get(key)
     if known is not None:
         _STATS["hits"] += sum(1 for lp in known.layers if lp.mapping is not None)
@@ -207,7 +207,7 @@ def mapped_plan(
 def fixed_plan(graph: LayerGraph, accel: Accelerator) -> Plan:
     """`layer_plan.plan` of `graph` on `accel` with the fixed mapping, memoised on everything it
     reads (`_FIXED`): the same plan object for every bandwidth of one design, with `accel` its own."""
-    key = (_graph_key(graph), tuple(getattr(accel, name) for name in _PLANNED))
+    key = (graph_key(graph), tuple(getattr(accel, name) for name in _PLANNED))
     known = _FIXED.get(key)
     if known is not None:
         return known if known.accel == accel else replace(known, accel=accel)
@@ -216,7 +216,7 @@ def fixed_plan(graph: LayerGraph, accel: Accelerator) -> Plan:
     return found
 
 
-def _graph_key(graph: LayerGraph) -> tuple[Any, ...]:
+def graph_key(graph: LayerGraph) -> tuple[Any, ...]:
     """Everything of a graph its layers' contexts depend on: layers (frozen), edges, precisions."""
     return (graph.name, graph.metadata.get("batch")) + tuple(
         (name, graph.layer(name), tuple(graph.inputs_of(name)), graph.precision(name)) for name in graph.names()
@@ -384,6 +384,7 @@ __all__ = [
     "cache_clear",
     "cache_info",
     "fixed_plan",
+    "graph_key",
     "map_graph",
     "mapped_plan",
 ]

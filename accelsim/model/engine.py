@@ -221,14 +221,24 @@ class _Engine:
         self.step_of[task.core] = li
         used = len(self.tasks[li])
         prefetched = self.prefetched[li] / used
-        reads = max(0.0, task.reads - prefetched)
-        fill = max(0.0, min(reads, task.reads / task.tiles - prefetched))  # prefetch fetches the first tiles first
-        task.drain_bits = task.writes / task.tiles
-        body_bits = reads - fill + task.writes - task.drain_bits
-        body_noc = max(0.0, task.noc - fill - task.drain_bits) if task.noc > 0 else 0.0  # fill, drain: own phases
-        if task.compute > 0:
-            task.remaining, task.work_cap = float(task.compute), 1.0
-            task.per_work_bits, task.per_work_noc = body_bits / task.compute, body_noc / task.compute
+        # max(0, x) and min(x, y) spelt out (the same values, signed zeros included): this runs per task
+        reads = task.reads - prefetched
+        reads = reads if reads > 0.0 else 0.0
+        fill = task.reads / task.tiles - prefetched  # prefetch fetches the first tiles first
+        fill = fill if fill < reads else reads
+        fill = fill if fill > 0.0 else 0.0
+        drain = task.drain_bits = task.writes / task.tiles
+        body_bits = reads - fill + task.writes - drain
+        noc = task.noc
+        if noc > 0:  # fill, drain: own phases
+            body_noc = noc - fill - drain
+            body_noc = body_noc if body_noc > 0.0 else 0.0
+        else:
+            body_noc = 0.0
+        compute = task.compute
+        if compute > 0:
+            task.remaining, task.work_cap = float(compute), 1.0
+            task.per_work_bits, task.per_work_noc = body_bits / compute, body_noc / compute
         elif body_bits > 0:
             task.remaining, task.work_cap = body_bits, math.inf
             task.per_work_bits, task.per_work_noc = 1.0, body_noc / body_bits

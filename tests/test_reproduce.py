@@ -141,3 +141,38 @@ def test_ablation_has_the_memory_model_rows_computed_by_the_model(quick) -> None
     assert n["ablation_band_64_lo"] <= n["ablation_all_or_nothing_64"] <= n["ablation_band_64_hi"]
     assert n["ablation_band_32_lo"] <= n["ablation_default_32"] <= n["ablation_band_32_hi"]
     assert "### 2.4 Ablation" in text  # its own number, after 2.3 Sensitivity
+
+
+def test_ablation_has_the_deeper_lookahead_row_and_states_its_verdict(quick) -> None:
+    """The deeper-prefetch row (both designs at L = DEEP_LOOKAHEAD) is in the table, inside the band,
+    and the headline text names its speedups and whether super-linear survives it."""
+    from accelsim.report.pact_ablation import DEEP_LOOKAHEAD, DEEP_PREFETCH
+
+    _, report = quick
+    text = report.markdown.read_text()
+    n = report.numbers
+    assert f"| {DEEP_PREFETCH} |" in text
+    assert n["ablation_band_64_lo"] <= n["ablation_deep_prefetch_64"] <= n["ablation_band_64_hi"]
+    headline = next(line for line in text.splitlines() if line.startswith("Headline band"))
+    assert f"prefetches {DEEP_LOOKAHEAD} layers ahead" in headline
+    assert f"{n['ablation_deep_prefetch_32']:.2f}x at 32 GB/s and {n['ablation_deep_prefetch_64']:.2f}x" in headline
+
+
+def test_deeper_lookahead_is_the_16_bit_resnet50_baselines_best_at_64_gb_s() -> None:
+    """The row's L is the one docs/model.md section 12 names: no L in 0..8 makes the 16-bit ResNet-50
+    baseline faster at 64 GB/s (so the row is the most competent prefetching baseline there)."""
+    from dataclasses import replace
+
+    import workloads
+    from accelsim.hardware.design import Accelerator
+    from accelsim.model.fit import policy_for
+    from accelsim.model.sim import simulate
+    from accelsim.report.pact_ablation import DEEP_LOOKAHEAD
+
+    graph = workloads.load("resnet50").with_policy(policy_for(16, 8))
+    seconds = {
+        lookahead: simulate(graph, replace(Accelerator(bw_gb_per_s=64.0), prefetch_layers=lookahead)).seconds_per_image
+        for lookahead in range(9)
+    }
+    assert seconds[DEEP_LOOKAHEAD] == min(seconds.values())
+    assert seconds[DEEP_LOOKAHEAD] < seconds[Accelerator().prefetch_layers]

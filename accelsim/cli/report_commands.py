@@ -64,6 +64,8 @@ NUMBER_LABELS = {
     "ablation_band_64_lo": ("ablation: lowest 4-bit speedup at 64 GB/s over the rows", "x"),
     "ablation_band_64_hi": ("ablation: highest 4-bit speedup at 64 GB/s over the rows", "x"),
     "ablation_barrier_64": ("ablation: 4-bit speedup at 64 GB/s without prefetch", "x"),
+    "ablation_deep_prefetch_32": ("ablation: 4-bit speedup at 32 GB/s, deeper prefetch lookahead", "x"),
+    "ablation_deep_prefetch_64": ("ablation: 4-bit speedup at 64 GB/s, deeper prefetch lookahead", "x"),
     "ablation_pooled_64": ("ablation: 4-bit speedup at 64 GB/s, pooled SRAM", "x"),
     "ablation_all_or_nothing_64": ("ablation: 4-bit speedup at 64 GB/s, all-or-nothing weights", "x"),
     "edge_configurable_4_inf": ("first/last-layer gain at 4 bits, configurable MACs, inf", "x"),

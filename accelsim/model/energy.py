@@ -181,13 +181,16 @@ class LayerEnergy:
     noc_energy_uj: float
 
 
-def layer_energy(graph: LayerGraph, lp: LayerPlan, accel: Accelerator, offchip_pj_per_bit: float) -> LayerEnergy:
+def layer_energy(
+    graph: LayerGraph, lp: LayerPlan, accel: Accelerator, offchip_pj_per_bit: float, access: int | None = None
+) -> LayerEnergy:
     """The energy of planned layer `lp` (see the module doc), off-chip bytes at `offchip_pj_per_bit`.
 
     `accelsim.model.sim` calls it while it builds each `LayerResult`, so a result carries its energy
-    from the start.
+    from the start; `access`: the layer's `layer_access_bits` when the caller has them.
     """
-    access = layer_access_bits(graph, lp, accel)
+    if access is None:
+        access = layer_access_bits(graph, lp, accel)
     sram_pj = tech.load(accel.tech_node).sram_read_energy_pj_per_bit
     return LayerEnergy(
         sram_access_bits=access,

@@ -71,9 +71,10 @@ class Plan:
     accel: Accelerator
     layers: tuple[LayerPlan, ...]
     residency: MemoryPlan
-    #: Schedules derived from these layers and this memory plan (`accelsim.model.schedule.schedule_of`),
-    #: shared by the copies `accelsim.model.mapper.fixed_plan` makes of it for other bandwidths.
-    schedules: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+    #: Values derived from these layers and this memory plan alone (schedules: `accelsim.model.schedule.
+    #: schedule_of`; buffer access bits: `accelsim.model.sim`), shared by the copies
+    #: `accelsim.model.mapper.fixed_plan` makes of it for other bandwidths, which they do not read.
+    derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def graph_batch(graph: LayerGraph) -> int:

@@ -145,7 +145,8 @@ class _PlanLRU:
 
 _FIXED = _PlanLRU(max_layers=20_000)
 _UNPLANNED = frozenset({"bw_gb_per_s", "dram_efficiency", "noc_gb_per_s", "noc_pj_per_bit"})
-_PLANNED = tuple(f.name for f in fields(Accelerator) if f.name not in _UNPLANNED)
+#: The `Accelerator` fields a plan reads (all but its bandwidths and network energy).
+PLANNED_FIELDS = tuple(f.name for f in fields(Accelerator) if f.name not in _UNPLANNED)
 
 
 def cache_info() -> dict[str, int]:
@@ -207,7 +208,7 @@ def mapped_plan(
 def fixed_plan(graph: LayerGraph, accel: Accelerator) -> Plan:
     """`layer_plan.plan` of `graph` on `accel` with the fixed mapping, memoised on everything it
     reads (`_FIXED`): the same plan object for every bandwidth of one design, with `accel` its own."""
-    key = (graph_key(graph), tuple(getattr(accel, name) for name in _PLANNED))
+    key = (graph_key(graph), tuple(getattr(accel, name) for name in PLANNED_FIELDS))
     known = _FIXED.get(key)
     if known is not None:
         return known if known.accel == accel else replace(known, accel=accel)
@@ -377,6 +378,7 @@ def _score(cost: tuple[float, float], objective: str) -> tuple[float, ...]:
 
 __all__ = [
     "MAPPERS",
+    "PLANNED_FIELDS",
     "MAX_CANDIDATES",
     "OBJECTIVES",
     "MapperConfig",

@@ -150,17 +150,18 @@ class DesignPoint:
             prefetch_layers=self.prefetch_layers,
         )
 
-    def design(self, body_bits: int | str | None = None) -> Accelerator:
+    def design(self, body_bits: int | str | None = None, base: Accelerator | None = None) -> Accelerator:
         """The iso-area design that runs: `base()` at `bits` (a token's weight and activation bits).
 
         `body_bits` sizes it when `bits` is ``as-trained`` (the graph's body precision, which only
-        the graph knows); InputError when it is needed and missing.
+        the graph knows); InputError when it is needed and missing. `base`: this point's `base()`
+        when the caller built it already (not rebuilt).
         """
         body = self.bits if body_bits is None else body_bits
         if body == AS_TRAINED:
             raise InputError("bits", AS_TRAINED, "needs the graph's body precision to size the design")
         spec = parse_bits_token(body)
-        return iso_area(self.base(), spec.w_bits, self.mode, self.scale, a_bits=spec.a_bits)
+        return iso_area(base or self.base(), spec.w_bits, self.mode, self.scale, a_bits=spec.a_bits)
 
     def mapper_config(self) -> MapperConfig:
         """How this point maps its layers."""

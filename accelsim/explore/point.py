@@ -58,9 +58,11 @@ def evaluate_point(point: DesignPoint | Mapping[str, Any]) -> dict[str, Any]:
         # the iso-area design is the one for the network's body precision
         graph = base_graph(p.workload, p.batch, p.workload_sha256).capped(p.base_w_bits, p.base_a_bits)
         body, edges = graph.body_bits(), graph.edge_bits()
-        base, design = p.base(), p.design(body)
+        base = p.base()
+        design = p.design(body, base)
     else:
-        base, design = p.base(), p.design()
+        base = p.base()
+        design = p.design(base=base)
         graph = policy_graph(p.workload, p.batch, p.workload_sha256, p.bits, p.first_last_bits)
         body, edges = p.bits, _edge_bits(p.bits, p.first_last_bits)
     r = simulate(

@@ -21,13 +21,14 @@ this module does not hide.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from accelsim.errors import InputError
 from accelsim.ir.graph import LayerGraph
-from accelsim.model.mapper import OBJECTIVES
+from accelsim.model.mapper import OBJECTIVES, graph_key
 from accelsim.model.results import LayerResult, SimResult
 
 _SHAPE_KEYS = ("in_shape", "to_shape", "a_shape", "b_shape", "shape", "out_shape")
@@ -111,17 +112,38 @@ def repeat(result: SimResult, k: int) -> SimResult:
     )
 
 
+#: The micro-batch graphs of graphs already chained (rebuilding a network's graph costs ~2 ms per
+#: level; a sweep asks for the same graph's chain at every design). Read only; cleared when full.
+_CHAINS: dict[tuple[Any, ...], tuple[LayerGraph, ...]] = {}
+_CHAINS_MAX = 32
+
+
 def chain(graph: LayerGraph, batch: int) -> list[LayerGraph]:
     """`graph` (a batch of `batch`) and its halves, quarters, ... down to an odd batch, smallest
-    first: the micro-batches `choose` picks from (a level that does not rebatch ends the chain)."""
-    graphs, micro = [graph], batch
+    first: the micro-batches `choose` picks from (a level that does not rebatch ends the chain).
+
+    The smaller graphs are shared between calls on equal graphs: callers must not modify them.
+    """
+    key = (graph_key(graph), json.dumps(graph.metadata, sort_keys=True, default=repr), batch)  # all it copies
+    smaller = _CHAINS.get(key)
+    if smaller is None:
+        smaller = tuple(_halves(graph, batch))
+        if len(_CHAINS) >= _CHAINS_MAX:
+            _CHAINS.clear()
+        _CHAINS[key] = smaller
+    return [*smaller[::-1], graph]
+
+
+def _halves(graph: LayerGraph, batch: int) -> list[LayerGraph]:
+    """`graph` at batch / 2, batch / 4, ... while the batch is even and the graph rebatches."""
+    graphs, micro = [], batch
     while micro % 2 == 0:
         half = rebatch(graph, batch, micro // 2)
         if half is None:
             break
         graphs.append(half)
         micro //= 2
-    return graphs[::-1]
+    return graphs
 
 
 def score(run: SimResult, objective: str) -> tuple[float, ...]:

@@ -181,13 +181,16 @@ class LayerEnergy:
     noc_energy_uj: float
 
 
-def layer_energy(graph: LayerGraph, lp: LayerPlan, accel: Accelerator, offchip_pj_per_bit: float) -> LayerEnergy:
+def layer_energy(
+    graph: LayerGraph, lp: LayerPlan, accel: Accelerator, offchip_pj_per_bit: float, access: int | None = None
+) -> LayerEnergy:
     """The energy of planned layer `lp` (see the module doc), off-chip bytes at `offchip_pj_per_bit`.
 
     `accelsim.model.sim` calls it while it builds each `LayerResult`, so a result carries its energy
-    from the start.
+    from the start; `access`: the layer's `layer_access_bits` when the caller has them.
     """
-    access = layer_access_bits(graph, lp, accel)
+    if access is None:
+        access = layer_access_bits(graph, lp, accel)
     sram_pj = tech.load(accel.tech_node).sram_read_energy_pj_per_bit
     return LayerEnergy(
         sram_access_bits=access,
@@ -215,6 +218,12 @@ class Area:
         return self.compute_mm2 + self.sram_mm2
 
 
+#: Areas by everything `area` reads of a design (a sweep asks for the same chip at every
+#: bandwidth); cleared when full, so it stays small.
+_AREAS: dict[tuple[object, ...], Area] = {}
+_AREAS_MAX = 4096
+
+
 def area(design: Accelerator, *, built_bits: tuple[int, int] | None = None) -> Area:
     """Compute + SRAM area of `design` (see the module doc).
 
@@ -222,6 +231,26 @@ def area(design: Accelerator, *, built_bits: tuple[int, int] | None = None) -> A
         is iso-area to (default: the design's own MAC precision, one unit per MAC). Ignored for
         dedicated MACs, which are built for the design precision.
     """
+    built = None if built_bits is None else tuple(built_bits)
+    key = (
+        design.tech_node,
+        design.mac_w_bits,
+        design.mac_a_bits,
+        design.mac_mode,
+        design.macs_per_cycle,
+        design.sram_bytes,
+        built,
+    )
+    known = _AREAS.get(key)
+    if known is None:
+        known = _area(design, built_bits)
+        if len(_AREAS) >= _AREAS_MAX:
+            _AREAS.clear()
+        _AREAS[key] = known
+    return known
+
+
+def _area(design: Accelerator, built_bits: tuple[int, int] | None) -> Area:
     node = tech.load(design.tech_node)
     w, a = design.mac_w_bits, design.mac_a_bits
     units: float = design.macs_per_cycle

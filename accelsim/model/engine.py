@@ -156,6 +156,8 @@ class _Engine:
         self.all_done: list[simpy.Event | None] = [
             self.env.event() if li in waited else None for li in range(len(p.layers))
         ]
+        # per layer, the ends it waits for on all cores (fixed before the run; triggered ones skipped)
+        self.waits_of = [[ev for j in row if (ev := self.all_done[j]) is not None] for row in sched.wait_all]
         self.started = [False] * len(p.layers)
         self.prefetched = [0.0] * len(p.layers)
         self.lowest = 0
@@ -190,11 +192,11 @@ class _Engine:
         `local`) ran earlier on this very core, so it is done already; what is left to wait for
         are the producers waited for on all their cores."""
         env = self.env
-        wait_all = self.sched.wait_all
+        waits_of = self.waits_of
         for li, row in enumerate(self.tasks):
             if c >= len(row):
                 continue
-            waits = [ev for ev in (self.all_done[j] for j in wait_all[li]) if ev is not None and not ev.triggered]
+            waits = [ev for ev in waits_of[li] if not ev.triggered]
             if len(waits) == 1:
                 yield waits[0]
             elif waits:
@@ -205,7 +207,8 @@ class _Engine:
                 yield task.done
 
     def start(self, task: _Task) -> None:
-        self.advance()
+        if self.env.now != self.last:
+            self.advance()
         li = task.layer
         if not self.started[li]:
             self.started[li] = True
@@ -218,14 +221,24 @@ class _Engine:
         self.step_of[task.core] = li
         used = len(self.tasks[li])
         prefetched = self.prefetched[li] / used
-        reads = max(0.0, task.reads - prefetched)
-        fill = max(0.0, min(reads, task.reads / task.tiles - prefetched))  # prefetch fetches the first tiles first
-        task.drain_bits = task.writes / task.tiles
-        body_bits = reads - fill + task.writes - task.drain_bits
-        body_noc = max(0.0, task.noc - fill - task.drain_bits) if task.noc > 0 else 0.0  # fill, drain: own phases
-        if task.compute > 0:
-            task.remaining, task.work_cap = float(task.compute), 1.0
-            task.per_work_bits, task.per_work_noc = body_bits / task.compute, body_noc / task.compute
+        # max(0, x) and min(x, y) spelt out (the same values, signed zeros included): this runs per task
+        reads = task.reads - prefetched
+        reads = reads if reads > 0.0 else 0.0
+        fill = task.reads / task.tiles - prefetched  # prefetch fetches the first tiles first
+        fill = fill if fill < reads else reads
+        fill = fill if fill > 0.0 else 0.0
+        drain = task.drain_bits = task.writes / task.tiles
+        body_bits = reads - fill + task.writes - drain
+        noc = task.noc
+        if noc > 0:  # fill, drain: own phases
+            body_noc = noc - fill - drain
+            body_noc = body_noc if body_noc > 0.0 else 0.0
+        else:
+            body_noc = 0.0
+        compute = task.compute
+        if compute > 0:
+            task.remaining, task.work_cap = float(compute), 1.0
+            task.per_work_bits, task.per_work_noc = body_bits / compute, body_noc / compute
         elif body_bits > 0:
             task.remaining, task.work_cap = body_bits, math.inf
             task.per_work_bits, task.per_work_noc = 1.0, body_noc / body_bits

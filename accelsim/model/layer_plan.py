@@ -23,7 +23,8 @@ DRAM transfers cross the network: core-to-core moves and K-split reductions are 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
@@ -70,6 +71,10 @@ class Plan:
     accel: Accelerator
     layers: tuple[LayerPlan, ...]
     residency: MemoryPlan
+    #: Values derived from these layers and this memory plan alone (schedules: `accelsim.model.schedule.
+    #: schedule_of`; buffer access bits: `accelsim.model.sim`), shared by the copies
+    #: `accelsim.model.mapper.fixed_plan` makes of it for other bandwidths, which they do not read.
+    derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
 def graph_batch(graph: LayerGraph) -> int:

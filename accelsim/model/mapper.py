@@ -42,7 +42,8 @@ SCALE-Sim. ``--mapper search`` searches every layer's mapping space (`accelsim.m
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from collections import OrderedDict
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 import tech
@@ -114,6 +115,40 @@ _GRAPHS_MAX = 64
 _PLANS: dict[tuple[Any, ...], Plan] = {}
 
 
+#: Fixed-mapping plans by graph and design *less its bandwidths*: the plan (splits, memory plan,
+#: cycles, traffic, network bits) reads none of these fields (they enter only the event run and the
+#: energy; tests/test_plan_cache.py checks it), so a sweep over bandwidth plans each design once.
+class _PlanLRU:
+    """Plans by key, least recently used first, bounded by the layer plans held (a few KB each)."""
+
+    def __init__(self, max_layers: int) -> None:
+        self.plans: OrderedDict[tuple[Any, ...], Plan] = OrderedDict()
+        self.max_layers = max_layers
+        self.layers = 0
+
+    def get(self, key: tuple[Any, ...]) -> Plan | None:
+        found = self.plans.get(key)
+        if found is not None:
+            self.plans.move_to_end(key)
+        return found
+
+    def put(self, key: tuple[Any, ...], p: Plan) -> None:
+        self.plans[key] = p
+        self.layers += len(p.layers)
+        while self.layers > self.max_layers and len(self.plans) > 1:
+            self.layers -= len(self.plans.popitem(last=False)[1].layers)
+
+    def clear(self) -> None:
+        self.plans.clear()
+        self.layers = 0
+
+
+_FIXED = _PlanLRU(max_layers=20_000)
+_UNPLANNED = frozenset({"bw_gb_per_s", "dram_efficiency", "noc_gb_per_s", "noc_pj_per_bit"})
+#: The `Accelerator` fields a plan reads (all but its bandwidths and network energy).
+PLANNED_FIELDS = tuple(f.name for f in fields(Accelerator) if f.name not in _UNPLANNED)
+
+
 def cache_info() -> dict[str, int]:
     """Hits, misses and size of the per-layer mapping cache (this process)."""
     return {**_STATS, "size": len(_CACHE)}
@@ -124,6 +159,7 @@ def cache_clear() -> None:
     _CACHE.clear()
     _GRAPHS.clear()
     _PLANS.clear()
+    _FIXED.clear()
     _STATS.update(hits=0, misses=0)
 
 
@@ -134,7 +170,7 @@ def map_graph(
     if config.mapper == "fixed":
         return None
     pj = energy.memory_pj_per_bit(memory)
-    key = (_graph_key(graph), accel, config.objective, pj)
+    key = (graph_key(graph), accel, config.objective, pj)
     known = _GRAPHS.get(key)
     if known is not None:  # the whole graph seen before: every layer's context and choice are the same
         _STATS["hits"] += len(known)
@@ -156,8 +192,8 @@ def mapped_plan(
     """`layer_plan.plan` of `graph` mapped under `config`; the search's plans are memoised on the
     same key as its choices (a plan is a pure function of the graph, design and mappings)."""
     if config.mapper == "fixed":
-        return plan(graph, accel, None)
-    key = (_graph_key(graph), accel, config.objective, energy.memory_pj_per_bit(memory))
+        return fixed_plan(graph, accel)
+    key = (graph_key(graph), accel, config.objective, energy.memory_pj_per_bit(memory))
     known = _PLANS.get(key)
     if known is not None:
         _STATS["hits"] += sum(1 for lp in known.layers if lp.mapping is not None)
@@ -169,7 +205,19 @@ def mapped_plan(
     return found
 
 
-def _graph_key(graph: LayerGraph) -> tuple[Any, ...]:
+def fixed_plan(graph: LayerGraph, accel: Accelerator) -> Plan:
+    """`layer_plan.plan` of `graph` on `accel` with the fixed mapping, memoised on everything it
+    reads (`_FIXED`): the same plan object for every bandwidth of one design, with `accel` its own."""
+    key = (graph_key(graph), tuple(getattr(accel, name) for name in PLANNED_FIELDS))
+    known = _FIXED.get(key)
+    if known is not None:
+        return known if known.accel == accel else replace(known, accel=accel)
+    found = plan(graph, accel, None)
+    _FIXED.put(key, found)
+    return found
+
+
+def graph_key(graph: LayerGraph) -> tuple[Any, ...]:
     """Everything of a graph its layers' contexts depend on: layers (frozen), edges, precisions."""
     return (graph.name, graph.metadata.get("batch")) + tuple(
         (name, graph.layer(name), tuple(graph.inputs_of(name)), graph.precision(name)) for name in graph.names()
@@ -330,12 +378,15 @@ def _score(cost: tuple[float, float], objective: str) -> tuple[float, ...]:
 
 __all__ = [
     "MAPPERS",
+    "PLANNED_FIELDS",
     "MAX_CANDIDATES",
     "OBJECTIVES",
     "MapperConfig",
     "best_mapping",
     "cache_clear",
     "cache_info",
+    "fixed_plan",
+    "graph_key",
     "map_graph",
     "mapped_plan",
 ]

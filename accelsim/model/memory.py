@@ -180,6 +180,17 @@ def weight_slices(graph: LayerGraph, name: str, split: Split, pack: int = 1) -> 
     return tuple(out)
 
 
+def _replicated_weight_bits(graph: LayerGraph, name: str, split: Split) -> int:
+    """``sum(weight_slices(graph, name, split))`` in closed form: every core along M keeps a copy
+    of the weights (each axis's balanced parts sum to the axis), so ``split.m`` copies in all."""
+    layer = graph.layer(name)
+    gemm = layer.gemm()
+    if gemm is None or not layer.weight_elems:
+        return 0
+    per_column = layer.weight_elems // (gemm.groups * gemm.n)
+    return split.m * gemm.groups * gemm.n * per_column * graph.precision(name).w_bits
+
+
 def _choose_split(graph: LayerGraph, name: str, accel: Accelerator) -> Split:
     gemm = graph.layer(name).gemm()
     assert gemm is not None
@@ -188,7 +199,7 @@ def _choose_split(graph: LayerGraph, name: str, accel: Accelerator) -> Split:
     budget = accel.sram_bytes_per_core * 8
 
     def key(split: Split) -> tuple[int, int]:
-        replicas = sum(weight_slices(graph, name, split))
+        replicas = _replicated_weight_bits(graph, name, split)
         fp = traffic.footprint(gemm, split, accel, a, b, out_bits)
         if traffic.tile_need_bits(fp) > budget:
             return 2**62, replicas  # cannot run on this split; keeps the key total

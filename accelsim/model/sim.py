@@ -23,11 +23,18 @@ from accelsim.errors import InputError
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
 from accelsim.model import batching, engine, mapping
-from accelsim.model.energy import DEFAULT_MEMORY, area, layer_energy, memory_name, memory_pj_per_bit
+from accelsim.model.energy import (
+    DEFAULT_MEMORY,
+    area,
+    layer_access_bits,
+    layer_energy,
+    memory_name,
+    memory_pj_per_bit,
+)
 from accelsim.model.layer_plan import LayerPlan, Plan, graph_batch, plan
-from accelsim.model.mapper import MapperConfig, mapped_plan
+from accelsim.model.mapper import PLANNED_FIELDS, MapperConfig, mapped_plan
 from accelsim.model.results import LayerResult, SimResult, bound_of
-from accelsim.model.schedule import schedule
+from accelsim.model.schedule import schedule_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,12 +53,12 @@ def run_plan(graph: LayerGraph, p: Plan, *, trace: bool = False, segments: int =
     `trace` records the timeline of the steady-state run; `segments` is the granularity knob of
     `accelsim.model.engine.run` (tests only).
     """
-    sched = schedule(graph, p)
+    sched = schedule_of(graph, p)
     steady = engine.run(p, sched, trace=trace, segments=segments)
     events = steady.events
     first = steady
     if any(lp.first_traffic != lp.traffic for lp in p.layers):
-        first = engine.run(p, schedule(graph, p, first=True), first=True, segments=segments)
+        first = engine.run(p, schedule_of(graph, p, first=True), first=True, segments=segments)
         events += first.events
     return Runs(steady, first, engine.compute_only(p, sched), events)
 
@@ -195,7 +202,10 @@ def _simulate_whole(
     ends = runs.steady.ends
     spans = [e - (ends[i - 1] if i else 0.0) for i, e in enumerate(ends)]
     pj_per_bit = memory_pj_per_bit(memory)
-    layers = [_layer_result(graph, lp, span, accel, pj_per_bit) for lp, span in zip(p.layers, spans, strict=True)]
+    layers = [
+        _layer_result(graph, lp, span, accel, pj_per_bit, access)
+        for lp, span, access in zip(p.layers, spans, _access_bits(graph, p), strict=True)
+    ]
     mem = p.residency
     total = runs.steady.makespan
     cost = area(accel, built_bits=built_bits)
@@ -230,10 +240,24 @@ def _simulate_whole(
     )
 
 
-def _layer_result(graph: LayerGraph, lp: LayerPlan, span: float, accel: Accelerator, pj_per_bit: float) -> LayerResult:
+def _access_bits(graph: LayerGraph, p: Plan) -> tuple[int, ...]:
+    """Each layer's on-chip buffer bits (`layer_access_bits`), memoised on the plan as its schedules
+    are: they read the layers and the design's array, never its bandwidth."""
+    key = ("access", *(getattr(p.accel, name) for name in PLANNED_FIELDS))
+    known = p.derived.get(key)
+    if known is not None and known[0] is p.layers:
+        return known[1]
+    found = tuple(layer_access_bits(graph, lp, p.accel) for lp in p.layers)
+    p.derived[key] = (p.layers, found)
+    return found
+
+
+def _layer_result(
+    graph: LayerGraph, lp: LayerPlan, span: float, accel: Accelerator, pj_per_bit: float, access: int
+) -> LayerResult:
     bpc = accel.bytes_per_cycle * 8
     compute = lp.compute_cycles
-    energy = layer_energy(graph, lp, accel, pj_per_bit)
+    energy = layer_energy(graph, lp, accel, pj_per_bit, access)
     return LayerResult(
         name=lp.name,
         kind=lp.kind,

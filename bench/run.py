@@ -59,18 +59,21 @@ class PointTiming:
 
 
 def sweep_timings(graph: Any, repeat: int = 3) -> tuple[list[float], list[PointTiming]]:
-    """Wall seconds of `repeat` 12-point sweeps of `graph`, then each point timed once on its own.
+    """Wall seconds of `repeat` 12-point sweeps of `graph` (each with the mapper's caches cleared),
+    then each point timed once on its own.
 
     Per point: `simulate()` (planning included) and the simpy run alone (`run_plan`: the steady state
     and the first-batch run when it differs), counting the events simpy schedules.
     """
     from accelsim.explore.sweep import sweep
     from accelsim.hardware.design import Accelerator, iso_area
+    from accelsim.model import mapper
     from accelsim.model.fit import policy_for
     from accelsim.model.sim import plan, run_plan, simulate
 
     walls = []
     for _ in range(repeat):
+        mapper.cache_clear()  # every repetition plans from scratch, as a first sweep does
         start = time.perf_counter()
         sweep(graph, BITS, BWS)
         walls.append(time.perf_counter() - start)

@@ -12,7 +12,7 @@ the same grid, or the first --baseline-points of it, runs there too and the rati
 outputs of serial, pool and Dask runs of this tree must be byte-identical.
 
     PYTHONPATH=$PWD python bench/sweep_scale.py [--points 100000] [--rss-points 2000,8000,20000]
-        [--compare-points 20000] [--baseline DIR] [--skip-dask]
+        [--compare-points 20000] [--baseline DIR] [--skip-dask] [--dask-profiler]
 """
 
 from __future__ import annotations

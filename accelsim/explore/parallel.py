@@ -305,7 +305,7 @@ class ChunkSizer:
     `in_flight` is how many chunks to keep submitted while the size is still growing: one more than
     the chunks measured so far, and at least one per worker (a spawn pool starts a process per
     submitted task, so fewer would start the pool's workers late). Filling a deep queue (the CLI
-    keeps 64 Dask tasks in flight) at the first, one-point size made a third of a Dask sweep's tasks
+    keeps 64 Dask tasks in flight) at the first, one-point size made over a third of a Dask sweep's tasks
     one-point tasks, each paying the ~5 ms of client, scheduler and worker CPU a Dask task costs on
     this machine (docs/scaling.md).
 

@@ -12,7 +12,7 @@ the same grid, or the first --baseline-points of it, runs there too and the rati
 outputs of serial, pool and Dask runs of this tree must be byte-identical.
 
     PYTHONPATH=$PWD python bench/sweep_scale.py [--points 100000] [--rss-points 2000,8000,20000]
-        [--compare-points 20000] [--baseline DIR] [--skip-dask]
+        [--compare-points 20000] [--baseline DIR] [--skip-dask] [--dask-profiler]
 """
 
 from __future__ import annotations
@@ -20,11 +20,13 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import resource
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -70,7 +72,8 @@ def tiny_graph_file(path: Path) -> Path:
 def run_sweep(
     tree: Path, grid: dict[str, str], workload: Path, store: Path, out: Path, extra: list[str]
 ) -> dict[str, float]:
-    """One `accelsim sweep` in `tree` as a child process: wall s, peak RSS MB, store bytes, rows."""
+    """One `accelsim sweep` in `tree` as a child process: wall s, peak RSS MB, store bytes, rows, and
+    CPU s (``wait4``'s: the coordinator and the pool workers it reaped; not a Dask cluster's)."""
     argv = [
         sys.executable,
         "-m",
@@ -99,7 +102,16 @@ def run_sweep(
         raise SystemExit(f"sweep failed in {tree}: {err.strip()[-500:]}")
     rows = sum(1 for _ in open(out, "rb")) - 1
     size = sum(p.stat().st_size for p in store.parent.glob(store.name + "*"))
-    return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "store_bytes": size, "rows": rows}
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "store_bytes": size, "rows": rows, "cpu": cpu}
+
+
+def cluster_cpu(client: Any) -> float:
+    """CPU seconds so far of this process (a LocalCluster's scheduler and nannies live here) and of
+    every Dask worker process."""
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    workers = client.run(time.process_time)  # a worker's whole process: task thread, event loop, profiler
+    return me.ru_utime + me.ru_stime + sum(workers.values())
 
 
 #: A point function that does no simulation: what is left is the sweep machinery (task submission,
@@ -145,7 +157,7 @@ def machinery_rate(tree: Path, tmp: Path, n: int, jobs: int, tag: str) -> float:
 def report(label: str, r: dict[str, float], points: int) -> None:
     print(
         f"{label:<34} {points:>8,} pts {r['wall']:8.1f} s {points / r['wall']:8.0f} pts/s "
-        f"{r['rss_mb']:7.0f} MB RSS {r['store_bytes'] / points:7.0f} B/pt",
+        f"{r['rss_mb']:7.0f} MB RSS {r['store_bytes'] / points:7.0f} B/pt {1e3 * r['cpu'] / points:6.2f} ms CPU/pt",
         flush=True,
     )
 
@@ -162,6 +174,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--baseline", type=Path, help="another accelsim checkout to compare with")
     parser.add_argument("--baseline-points", type=int, help="grid size of the baseline runs (default --points)")
     parser.add_argument("--skip-dask", action="store_true", help="leave out the Dask LocalCluster run")
+    parser.add_argument(
+        "--dask-profiler",
+        action="store_true",
+        help="keep Dask's worker profiler on (its default; measured to cost ~10 %% of a worker's CPU here)",
+    )
     parser.add_argument("--skip-serial", action="store_true", help="leave out the serial runs")
     parser.add_argument(
         "--machinery-points", type=int, default=20_000, help="points of the no-op machinery runs (0: none)"
@@ -181,9 +198,12 @@ def main() -> int:
         tmp = Path(tmp_name)
         workload = tiny_graph_file(tmp / "tiny.json")
 
-        def one(label: str, tree: Path, g: dict[str, str], extra: list[str]) -> None:
+        def one(label: str, tree: Path, g: dict[str, str], extra: list[str], client: Any = None) -> None:
             tag = label.replace(" ", "_").replace(",", "")
+            before = cluster_cpu(client) if client is not None else 0.0
             r = run_sweep(tree, g, workload, tmp / f"{tag}.db", tmp / f"{tag}.csv", extra)
+            if client is not None:  # the cluster's processes work for this run too
+                r["cpu"] += cluster_cpu(client) - before
             results[label] = (r, _grid_points(g))
             report(label, r, _grid_points(g))
 
@@ -202,10 +222,19 @@ def main() -> int:
         if not args.skip_serial:
             one("this tree serial", ROOT, cgrid, ["--jobs", "1"])
         if not args.skip_dask:
-            from distributed import LocalCluster
+            import dask.config
+            from distributed import Client, LocalCluster
 
-            with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-                one("this tree Dask 2 workers", ROOT, cgrid, ["--dask", cluster.scheduler_address, "--jobs", "2"])
+            # The worker's statistical profiler samples every thread's stack every 10 ms by default; on
+            # this CPU-bound pure-Python work that is ~10 % of a worker's CPU (docs/scaling.md)
+            profile = {"distributed.worker.profile.enabled": args.dask_profiler}
+            with (
+                dask.config.set(profile),
+                LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+                Client(cluster) as client,
+            ):
+                address = cluster.scheduler_address
+                one("this tree Dask 2 workers", ROOT, cgrid, ["--dask", address, "--jobs", "2"], client)
         same = [k for k, (_, pts) in results.items() if k.startswith("this tree") and pts == _grid_points(cgrid)]
         digests = {
             k: hashlib.sha256((tmp / f"{k.replace(' ', '_').replace(',', '')}.csv").read_bytes()).hexdigest()
@@ -236,6 +265,9 @@ def _summary(results: Results, digests: dict[str, str], grid: dict[str, str], co
     )
     if "this tree Dask 2 workers" in rate and pool:
         print(f"points/s Dask / pool ({compared:,} points): {rate['this tree Dask 2 workers'] / pool:.2f}")
+        cpu = {k: r["cpu"] for k, (r, pts) in results.items() if pts == compared}
+        pool_cpu = next(v for k, v in cpu.items() if k.startswith("this tree --jobs 2"))
+        print(f"CPU s per point Dask / pool (all their processes): {cpu['this tree Dask 2 workers'] / pool_cpu:.2f}")
     print("coordinator peak RSS vs grid size (--jobs 2):")
     for k, (r, pts) in sorted(results.items(), key=lambda kv: kv[1][1]):
         if k.startswith("this tree --jobs 2"):

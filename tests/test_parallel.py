@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import os
 import signal
 import sqlite3
@@ -196,3 +197,25 @@ def test_a_chunk_is_one_transaction(tmp_path) -> None:
         assert store.put_many(entries) == 100
         assert store.put_many(entries[:10]) == 0  # duplicates never land twice
         assert len(store) == 100
+
+
+class _RecordingExecutor(cf.Executor):
+    """Runs each task at once in this process and remembers how many points it carried."""
+
+    def __init__(self) -> None:
+        self.sizes: list[int] = []
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def]
+        self.sizes.append(len(args[1]))
+        future: cf.Future = cf.Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def test_a_deep_queue_is_not_filled_with_one_point_chunks() -> None:
+    # the CLI keeps 64 Dask tasks in flight: before the slow start the first 64 were all one point
+    ex = _RecordingExecutor()
+    records = run_points(toy_points(3000), toy_point, jobs=2, executor=ex, salt=SALT, max_pending=64)
+    assert len(records) == 3000 and sum(ex.sizes) == 3000
+    assert ex.sizes.count(1) <= 2  # one per worker, then the size doubles per measured chunk
+    assert ex.sizes[:2] == [1, 1] and ex.sizes[2] > 1

@@ -301,19 +301,37 @@ class ChunkSizer:
 
     Starts at one point (the first chunks measure), then follows the running mean, clamped to
     1..`MAX_CHUNK`. Results do not depend on the chunking: each point is still evaluated alone.
+
+    `in_flight` is how many chunks to keep submitted while the size is still growing: one more than
+    the chunks measured so far, and at least one per worker (a spawn pool starts a process per
+    submitted task, so fewer would start the pool's workers late). Filling a deep queue (the CLI
+    keeps 64 Dask tasks in flight) at the first, one-point size made over a third of a Dask sweep's tasks
+    one-point tasks, each paying the ~5 ms of client, scheduler and worker CPU a Dask task costs on
+    this machine (docs/scaling.md).
+
+    >>> s = ChunkSizer(target_s=0.25)
+    >>> s.in_flight(64, 2), [s.observe(s.size, 0.004 * s.size) or s.size for _ in range(7)], s.in_flight(64, 2)
+    (2, [2, 4, 8, 16, 32, 62, 62], 64)
     """
 
     def __init__(self, target_s: float = CHUNK_TARGET_S, most: int = MAX_CHUNK) -> None:
         self.target_s, self.most = target_s, most
-        self.points, self.seconds = 0, 0.0
+        self.points, self.seconds, self.chunks = 0, 0.0, 0
         self.size = 1
+        self.settled = False
 
     def observe(self, points: int, seconds: float) -> None:
         self.points += points
         self.seconds += seconds
+        self.chunks += 1
         mean = self.seconds / self.points if self.points else 0.0
         want = self.most if mean <= 0 else int(self.target_s / mean)
         self.size = max(1, min(self.most, want, 2 * self.size))  # grow at most 2x per chunk
+        self.settled = self.settled or self.size >= min(self.most, want)  # no longer held back by the 2x
+
+    def in_flight(self, most: int, workers: int) -> int:
+        """Chunks to keep submitted: `most` once the size has settled, fewer while it still grows."""
+        return most if self.settled else min(most, max(workers, self.chunks + 1))
 
 
 ChunkResult = tuple[list[tuple[str, str, float]], BaseException | None]
@@ -354,7 +372,7 @@ def run_chunks(
     own = executor is None
     ex = executor or process_pool(jobs)
     try:
-        _drain(ex, fn, todo, max_pending, finish, sizer)
+        _drain(ex, fn, todo, max_pending, finish, sizer, jobs)
     finally:
         if own:
             ex.shutdown(wait=True, cancel_futures=True)
@@ -367,6 +385,7 @@ def _drain(
     max_pending: int,
     finish: Callable[..., None],
     sizer: ChunkSizer,
+    workers: int,
 ) -> None:
     """Keep at most `max_pending` chunks in flight; commit each as it completes (lowest index first)."""
     items = iter(todo)
@@ -374,7 +393,7 @@ def _drain(
     pending: dict[cf.Future[ChunkResult], Chunk] = {}
 
     def refill() -> None:
-        while len(pending) < max_pending:
+        while len(pending) < sizer.in_flight(max_pending, workers):
             chunk = list(itertools.islice(items, sizer.size))
             if not chunk:
                 return

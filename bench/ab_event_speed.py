@@ -11,10 +11,12 @@ round's medians (wall and CPU milliseconds) and the median over rounds of the B/
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
-import subprocess
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.ab import alternating_rounds, run_child  # noqa: E402
 
 #: Runs in a fresh interpreter with the tree under test first on sys.path.
 _CHILD = """
@@ -37,11 +39,6 @@ print(json.dumps({"wall": statistics.median(wall), "cpu": statistics.median(cpu)
 """
 
 
-def _time(root: str, repeat: int) -> dict[str, float]:
-    out = subprocess.run([sys.executable, "-c", _CHILD, root, str(repeat)], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("a", help="reference tree (e.g. /work/main)")
@@ -50,10 +47,9 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=9)
     args = parser.parse_args()
     wall, cpu = [], []
-    for i in range(args.rounds):
-        order = (args.a, args.b) if i % 2 == 0 else (args.b, args.a)
-        got = {root: _time(root, args.repeat) for root in order}
-        a, b = got[args.a], got[args.b]
+    for i, a, b in alternating_rounds(
+        args.a, args.b, args.rounds, lambda root, _: run_child(_CHILD, root, str(args.repeat))
+    ):
         wall.append(b["wall"] / a["wall"])
         cpu.append(b["cpu"] / a["cpu"])
         print(

@@ -14,8 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.ab import alternating_rounds, run_child  # noqa: E402
 
 #: Runs in a fresh interpreter with the tree under test first on sys.path.
 _CHILD = """
@@ -56,13 +59,7 @@ AXES = {
 def _time(root: str, points: int, offset: int) -> dict[str, float | str]:
     axes = dict(AXES)
     axes["bits"] = AXES["bits"][offset % len(AXES["bits"]) :] + AXES["bits"][: offset % len(AXES["bits"])]
-    out = subprocess.run(
-        [sys.executable, "-c", _CHILD.replace('"inf"', "float('inf')"), root, str(points), json.dumps(axes)],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout)
+    return run_child(_CHILD.replace('"inf"', "float('inf')"), root, str(points), json.dumps(axes))
 
 
 def main() -> None:
@@ -73,10 +70,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=2000, help="points per process, in grid order")
     args = parser.parse_args()
     ratios, same = [], True
-    for i in range(args.rounds):
-        order = (args.a, args.b) if i % 2 == 0 else (args.b, args.a)
-        got = {root: _time(root, args.points, i) for root in order}
-        a, b = got[args.a], got[args.b]
+    for i, a, b in alternating_rounds(args.a, args.b, args.rounds, lambda root, i: _time(root, args.points, i)):
         ratios.append(float(b["cpu"]) / float(a["cpu"]))
         same = same and a["digest"] == b["digest"]
         print(

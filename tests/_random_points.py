@@ -10,20 +10,25 @@ every machine and a test over it is a fixed set of points (imported as `_random_
 from __future__ import annotations
 
 import random
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from accelsim.hardware.design import Accelerator
 from accelsim.ir import Add, Conv2d, Dense, Flatten, LayerGraph, Pool, uniform_policy
 
 
-def random_graph(rng: random.Random) -> LayerGraph:
-    """A chain of convs (plain, 3x3, grouped/depthwise), pools and residual blocks, then flatten + fc."""
+def build_random_graph(integer: Callable[[int, int], int], choice: Callable[[Sequence[Any]], Any]) -> LayerGraph:
+    """A chain of convs (plain, 3x3, grouped/depthwise), pools and residual blocks, then flatten + fc.
+
+    `integer(lo, hi)` (inclusive) and `choice(options)` are the source of randomness, so the same
+    distribution serves `random.Random` here and a Hypothesis `draw` in `tests.test_sim.graphs`."""
     g = LayerGraph("random")
-    side = rng.randint(2, 40)
-    shape = (rng.randint(1, 3), rng.randint(1, 32), side, side)
+    side = integer(2, 40)
+    shape = (integer(1, 3), integer(1, 32), side, side)
     prev: str | None = None
-    for i in range(rng.randint(1, 5)):
-        kind = rng.choice(["conv", "conv", "pool", "res"])
+    for i in range(integer(1, 5)):
+        kind = choice(["conv", "conv", "pool", "res"])
         if kind == "pool" and shape[2] >= 2:
             layer = Pool(name=f"pool{i}", in_shape=shape)
         elif kind == "res" and prev is not None:
@@ -34,9 +39,9 @@ def random_graph(rng: random.Random) -> LayerGraph:
             prev = layer.name
             continue
         else:
-            k = rng.choice([1, 3])
-            groups = rng.choice([1, shape[1]])
-            out = rng.randint(1, 128) if groups == 1 else groups * rng.randint(1, 2)
+            k = choice([1, 3])
+            groups = choice([1, shape[1]])
+            out = integer(1, 128) if groups == 1 else groups * integer(1, 2)
             layer = Conv2d(
                 name=f"conv{i}",
                 in_shape=shape,
@@ -48,10 +53,13 @@ def random_graph(rng: random.Random) -> LayerGraph:
         g.add(layer, [prev] if prev else [])
         prev, shape = layer.name, layer.out_shape
     g.add(Flatten(name="flat", in_shape=shape), [prev])
-    g.add(
-        Dense(name="fc", in_shape=(shape[0], shape[1] * shape[2] * shape[3]), out_features=rng.randint(1, 20)), ["flat"]
-    )
+    g.add(Dense(name="fc", in_shape=(shape[0], shape[1] * shape[2] * shape[3]), out_features=integer(1, 20)), ["flat"])
     return g
+
+
+def random_graph(rng: random.Random) -> LayerGraph:
+    """`build_random_graph` drawn from `rng`."""
+    return build_random_graph(rng.randint, rng.choice)
 
 
 def random_accel(rng: random.Random, *, sram_per_core: bool = True) -> Accelerator:

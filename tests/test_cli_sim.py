@@ -8,24 +8,9 @@ import json
 
 import pytest
 from _graphs import tiny_graph
+from test_sweep import REQUIRED  # the result columns every sweep row carries
 
 from accelsim.cli.main import main
-
-REQUIRED = [
-    "workload",
-    "bits",
-    "first_last_bits",
-    "bw",
-    "peak_tmacs",
-    "seconds_per_image",
-    "speedup",
-    "peak_ratio",
-    "efficiency",
-    "bound",
-    "offchip_mb",
-    "weights_fit",
-    "activations_fit",
-]
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ import math
 from dataclasses import replace
 
 import pytest
+from _random_points import build_random_graph
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -14,7 +15,7 @@ import workloads
 from accelsim.errors import InputError
 from accelsim.explore.sweep import first_last_ratio, sweep
 from accelsim.hardware.design import Accelerator, iso_area
-from accelsim.ir import Add, Conv2d, Dense, Flatten, LayerGraph, Pool, uniform_policy
+from accelsim.ir import Dense, LayerGraph, uniform_policy
 from accelsim.ir.layers import GemmView
 from accelsim.model import traffic
 from accelsim.model.fit import fit_report, policy_for
@@ -128,42 +129,9 @@ def test_memory_too_small_for_one_tile():
 # --- invariants on random small graphs -------------------------------------------------------------
 @st.composite
 def graphs(draw) -> LayerGraph:
-    """Chains of convs (plain, 3x3, grouped/depthwise), pools and residual blocks, then flatten + fc."""
-    g = LayerGraph("random")
-    shape = (draw(st.integers(1, 3)), draw(st.integers(1, 32)), draw(st.integers(2, 40)), 0)
-    shape = (shape[0], shape[1], shape[2], shape[2])
-    prev: str | None = None
-    for i in range(draw(st.integers(1, 5))):
-        kind = draw(st.sampled_from(["conv", "conv", "pool", "res"]))
-        if kind == "pool" and shape[2] >= 2:
-            layer = Pool(name=f"pool{i}", in_shape=shape)
-        elif kind == "res" and prev is not None:
-            body = Conv2d(name=f"body{i}", in_shape=shape, out_channels=shape[1], kernel=(1, 1))
-            g.add(body, [prev])
-            layer = Add(name=f"add{i}", shape=shape)
-            g.add(layer, [prev, body.name])
-            prev = layer.name
-            continue
-        else:
-            k = draw(st.sampled_from([1, 3]))
-            groups = draw(st.sampled_from([1, shape[1]]))
-            out = draw(st.integers(1, 128)) if groups == 1 else groups * draw(st.integers(1, 2))
-            layer = Conv2d(
-                name=f"conv{i}",
-                in_shape=shape,
-                out_channels=out,
-                kernel=(k, k),
-                padding=(k // 2, k // 2),
-                groups=groups,
-            )
-        g.add(layer, [prev] if prev else [])
-        prev, shape = layer.name, layer.out_shape
-    g.add(Flatten(name="flat", in_shape=shape), [prev])
-    g.add(
-        Dense(name="fc", in_shape=(shape[0], shape[1] * shape[2] * shape[3]), out_features=draw(st.integers(1, 20))),
-        ["flat"],
-    )
-    return g
+    """Chains of convs (plain, 3x3, grouped/depthwise), pools and residual blocks, then flatten + fc
+    (`_random_points.build_random_graph`, drawn by Hypothesis)."""
+    return build_random_graph(lambda lo, hi: draw(st.integers(lo, hi)), lambda options: draw(st.sampled_from(options)))
 
 
 accels = st.builds(

@@ -29,7 +29,7 @@ from typing import Any
 from accelsim.errors import InputError
 from accelsim.ir.graph import LayerGraph
 from accelsim.model.mapper import OBJECTIVES, graph_key
-from accelsim.model.results import LayerResult, SimResult
+from accelsim.model.results import SimResult
 
 _SHAPE_KEYS = ("in_shape", "to_shape", "a_shape", "b_shape", "shape", "out_shape")
 
@@ -70,22 +70,37 @@ def rebatch(graph: LayerGraph, batch: int, new_batch: int) -> LayerGraph | None:
     return out
 
 
-def _repeat_layer(layer: LayerResult, k: int) -> LayerResult:
-    return replace(
-        layer,
-        compute_cycles=layer.compute_cycles * k,
-        transfer_cycles=layer.transfer_cycles * k,
-        cycles=layer.cycles * k,
-        stall_cycles=layer.stall_cycles * k,
-        read_bytes=layer.read_bytes * k,
-        write_bytes=layer.write_bytes * k,
-        noc_bytes=layer.noc_bytes * k,
-        sram_access_bits=layer.sram_access_bits * k,
-        mac_energy_uj=layer.mac_energy_uj * k,
-        sram_energy_uj=layer.sram_energy_uj * k,
-        offchip_energy_uj=layer.offchip_energy_uj * k,
-        noc_energy_uj=layer.noc_energy_uj * k,
-    )
+#: Fields that add up over back-to-back runs (a layer's, and the whole result's, beyond the first-image ones).
+_LAYER_ADDITIVE = (
+    "compute_cycles",
+    "transfer_cycles",
+    "cycles",
+    "stall_cycles",
+    "read_bytes",
+    "write_bytes",
+    "noc_bytes",
+    "sram_access_bits",
+    "mac_energy_uj",
+    "sram_energy_uj",
+    "offchip_energy_uj",
+    "noc_energy_uj",
+)
+_RESULT_ADDITIVE = (
+    "cycles",
+    "compute_cycles",
+    "stall_cycles",
+    "read_bytes",
+    "write_bytes",
+    "noc_bytes",
+    "mac_energy_uj",
+    "sram_energy_uj",
+    "noc_energy_uj",
+)
+
+
+def _times(record: Any, k: int, names: tuple[str, ...]) -> dict[str, Any]:
+    """Each of `names` of `record` multiplied by `k`, as ``replace`` keywords."""
+    return {name: getattr(record, name) * k for name in names}
 
 
 def repeat(result: SimResult, k: int) -> SimResult:
@@ -95,20 +110,12 @@ def repeat(result: SimResult, k: int) -> SimResult:
     """
     return replace(
         result,
+        **_times(result, k, _RESULT_ADDITIVE),
         batch=result.batch * k,
         micro_batch=result.micro_batch or result.batch,
-        layers=tuple(_repeat_layer(layer, k) for layer in result.layers),
-        cycles=result.cycles * k,
+        layers=tuple(replace(layer, **_times(layer, k, _LAYER_ADDITIVE)) for layer in result.layers),
         first_cycles=result.first_cycles + result.cycles * (k - 1),
-        compute_cycles=result.compute_cycles * k,
-        stall_cycles=result.stall_cycles * k,
-        read_bytes=result.read_bytes * k,
-        write_bytes=result.write_bytes * k,
         first_read_bytes=result.first_read_bytes + result.read_bytes * (k - 1),
-        noc_bytes=result.noc_bytes * k,
-        mac_energy_uj=result.mac_energy_uj * k,
-        sram_energy_uj=result.sram_energy_uj * k,
-        noc_energy_uj=result.noc_energy_uj * k,
     )
 
 

@@ -86,26 +86,25 @@ def _check_representable(p: Plan) -> None:
     time exactly: this turns a silently rounded (or overflowing) run into a clear message.
     """
     accel = p.accel
-    bpc = accel.bytes_per_cycle * 8
-    if math.isinf(bpc):
-        return
-    bits = sum(max(lp.traffic.total_bits, lp.first_traffic.total_bits) for lp in p.layers)
-    if bits and (bpc <= 0 or not bits / bpc < MAX_CYCLES):
-        raise InputError(
+    if math.isinf(accel.bytes_per_cycle):
+        return  # unconstrained memory system: the engine frees the network too
+    channels = (
+        (
             "bw_gb_per_s",
             accel.bw_gb_per_s,
-            f"is too small for clock_hz={accel.clock_hz!r}: the run would take more than 2**53 cycles, past what "
-            "the engine counts exactly",
-        )
-    noc = accel.noc_bytes_per_cycle * 8
-    noc_bits = sum(lp.noc_bits for lp in p.layers)
-    if noc_bits and math.isfinite(noc) and (noc <= 0 or not noc_bits / noc < MAX_CYCLES):
-        raise InputError(
-            "noc_gb_per_s",
-            accel.noc_gb_per_s,
-            f"is too small for clock_hz={accel.clock_hz!r}: the run would take more than 2**53 cycles, past what "
-            "the engine counts exactly",
-        )
+            accel.bytes_per_cycle * 8,
+            sum(max(lp.traffic.total_bits, lp.first_traffic.total_bits) for lp in p.layers),
+        ),
+        ("noc_gb_per_s", accel.noc_gb_per_s, accel.noc_bytes_per_cycle * 8, sum(lp.noc_bits for lp in p.layers)),
+    )
+    for name, value, bits_per_cycle, bits in channels:
+        if bits and math.isfinite(bits_per_cycle) and (bits_per_cycle <= 0 or not bits / bits_per_cycle < MAX_CYCLES):
+            raise InputError(
+                name,
+                value,
+                f"is too small for clock_hz={accel.clock_hz!r}: the run would take more than 2**53 cycles, past "
+                "what the engine counts exactly",
+            )
 
 
 def simulate(

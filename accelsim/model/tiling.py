@@ -53,7 +53,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from accelsim.model.traffic import ON_CHIP, STREAM, Operand, TileFootprint, Traffic, ksplit_tile_bits, os_panel_bits
+from accelsim.model.traffic import (
+    ON_CHIP,
+    STREAM,
+    Operand,
+    TileFootprint,
+    Traffic,
+    ksplit_tile_bits,
+    largest_fitting,
+    os_panel_bits,
+)
 
 ORDERS = ("b", "a", "bk", "ak", "k")
 
@@ -118,18 +127,6 @@ def tiled_traffic(fp: TileFootprint, a: Operand, b: Operand, out: Operand, t: Ti
     return Traffic(a_read * ra + b_read * rb, write, max(ra, rb), t.order)
 
 
-def _largest(step: int, limit: int, fits) -> int:  # type: ignore[no-untyped-def]
-    """The largest multiple of `step` (capped at `limit`) for which `fits` holds, or 0 (bisection)."""
-    lo, hi = 0, -(-limit // step)
-    while lo < hi:
-        mid = (lo + hi + 1) // 2
-        if fits(min(limit, mid * step)):
-            lo = mid
-        else:
-            hi = mid - 1
-    return min(limit, lo * step)
-
-
 def _least_trips(stay_bits: int, rest: int, budget: int) -> int:
     """Fewest chunks of a `stay_bits` operand that fit next to `rest` bits in half of `budget`."""
     return max(1, -(-stay_bits // max(budget // 2 - rest, 1)))
@@ -161,7 +158,7 @@ def _k_orders(fp: TileFootprint, budget: int, every: bool) -> Iterator[Tiling]:
         yield Tiling("k", fp.m_tile, fp.n_tile, kc, -(-fp.m_core // fp.m_tile) * -(-fp.n_core // fp.n_tile))
         for order, step, total in (("bk", fp.n_tile, fp.n_core), ("ak", fp.m_tile, fp.m_core)):
             fits = lambda e, keep=order[0]: os_panel_bits(fp, keep, e) <= budget  # noqa: E731
-            top = _largest(step, total, fits)
+            top = largest_fitting(step, total, fits)
             extents = [min(e, total) for e in range(step, total + step, step)] if every else [top] if top else []
             for e in (e for e in extents if fits(e)):
                 if order == "bk":
@@ -174,7 +171,11 @@ def _k_orders(fp: TileFootprint, budget: int, every: bool) -> Iterator[Tiling]:
         if ksplit_tile_bits(fp, fp.m_tile, n_o) > budget:
             break  # wider blocks need even more room
         fits = lambda m, n_o=n_o: ksplit_tile_bits(fp, m, n_o) <= budget  # noqa: E731
-        rows = range(fp.m_tile, fp.m_core + fp.m_tile, fp.m_tile) if every else (_largest(fp.m_tile, fp.m_core, fits),)
+        rows = (
+            range(fp.m_tile, fp.m_core + fp.m_tile, fp.m_tile)
+            if every
+            else (largest_fitting(fp.m_tile, fp.m_core, fits),)
+        )
         for m_o in (min(m, fp.m_core) for m in rows):
             if not fits(m_o):
                 break

@@ -310,8 +310,8 @@ def os_panel_bits(fp: TileFootprint, keep: str, extent: int) -> int:
     return panel + 2 * chunk + out
 
 
-def _largest_fitting(step: int, limit: int, fits: Callable[[int], bool]) -> int:
-    """The largest multiple of `step` (capped at `limit`) for which `fits` holds, or 0."""
+def largest_fitting(step: int, limit: int, fits: Callable[[int], bool]) -> int:
+    """The largest multiple of `step` (capped at `limit`) for which `fits` holds, or 0 (bisection)."""
     lo, hi = 0, -(-limit // step)
     while lo < hi:
         mid = (lo + hi + 1) // 2
@@ -337,12 +337,12 @@ def _ksplit_os(
     ra = col_folds if a_fetch == STREAM else 1
     rb = row_folds if b_fetch == STREAM else 1
     best = Traffic(a_read * ra + b_read * rb, write, max(ra, rb), "k")
-    n_o = _largest_fitting(fp.n_tile, fp.n_core, lambda n: os_panel_bits(fp, "b", n) <= budget)
+    n_o = largest_fitting(fp.n_tile, fp.n_core, lambda n: os_panel_bits(fp, "b", n) <= budget)
     if n_o:
         ra_b = -(-fp.n_core // n_o) if a_fetch == STREAM else 1
         t = Traffic(a_read * ra_b + b_read, write, ra_b, "k")
         best = t if t.total_bits < best.total_bits else best
-    m_o = _largest_fitting(fp.m_tile, fp.m_core, lambda m: os_panel_bits(fp, "a", m) <= budget)
+    m_o = largest_fitting(fp.m_tile, fp.m_core, lambda m: os_panel_bits(fp, "a", m) <= budget)
     if m_o:
         rb_a = -(-fp.m_core // m_o) if b_fetch == STREAM else 1
         t = Traffic(a_read + b_read * rb_a, write, rb_a, "k")
@@ -392,6 +392,7 @@ __all__ = [
     "footprint",
     "gemm_traffic",
     "ksplit_tile_bits",
+    "largest_fitting",
     "ksplit_traffic",
     "os_panel_bits",
     "refetch_free_bits",

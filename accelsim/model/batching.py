@@ -29,6 +29,7 @@ from typing import Any
 from accelsim.errors import InputError
 from accelsim.ir.graph import LayerGraph
 from accelsim.model.mapper import OBJECTIVES, graph_key
+from accelsim.model.memo import BoundedMemo
 from accelsim.model.results import SimResult
 
 _SHAPE_KEYS = ("in_shape", "to_shape", "a_shape", "b_shape", "shape", "out_shape")
@@ -121,8 +122,7 @@ def repeat(result: SimResult, k: int) -> SimResult:
 
 #: The micro-batch graphs of graphs already chained (rebuilding a network's graph costs ~2 ms per
 #: level; a sweep asks for the same graph's chain at every design). Read only; cleared when full.
-_CHAINS: dict[tuple[Any, ...], tuple[LayerGraph, ...]] = {}
-_CHAINS_MAX = 32
+_CHAINS: BoundedMemo[tuple[Any, ...], tuple[LayerGraph, ...]] = BoundedMemo(32)
 
 
 def chain(graph: LayerGraph, batch: int) -> list[LayerGraph]:
@@ -134,10 +134,7 @@ def chain(graph: LayerGraph, batch: int) -> list[LayerGraph]:
     key = (graph_key(graph), json.dumps(graph.metadata, sort_keys=True, default=repr), batch)  # all it copies
     smaller = _CHAINS.get(key)
     if smaller is None:
-        smaller = tuple(_halves(graph, batch))
-        if len(_CHAINS) >= _CHAINS_MAX:
-            _CHAINS.clear()
-        _CHAINS[key] = smaller
+        smaller = _CHAINS.put(key, tuple(_halves(graph, batch)))
     return [*smaller[::-1], graph]
 
 

@@ -66,6 +66,7 @@ from typing import TYPE_CHECKING
 import tech
 from accelsim.hardware.design import Accelerator, mac_multiplier
 from accelsim.model import mapping
+from accelsim.model.memo import BoundedMemo
 
 if TYPE_CHECKING:
     from accelsim.ir.graph import LayerGraph
@@ -220,8 +221,7 @@ class Area:
 
 #: Areas by everything `area` reads of a design (a sweep asks for the same chip at every
 #: bandwidth); cleared when full, so it stays small.
-_AREAS: dict[tuple[object, ...], Area] = {}
-_AREAS_MAX = 4096
+_AREAS: BoundedMemo[tuple[object, ...], Area] = BoundedMemo(4096)
 
 
 def area(design: Accelerator, *, built_bits: tuple[int, int] | None = None) -> Area:
@@ -242,12 +242,7 @@ def area(design: Accelerator, *, built_bits: tuple[int, int] | None = None) -> A
         built,
     )
     known = _AREAS.get(key)
-    if known is None:
-        known = _area(design, built_bits)
-        if len(_AREAS) >= _AREAS_MAX:
-            _AREAS.clear()
-        _AREAS[key] = known
-    return known
+    return known if known is not None else _AREAS.put(key, _area(design, built_bits))
 
 
 def _area(design: Accelerator, built_bits: tuple[int, int] | None) -> Area:

@@ -56,6 +56,7 @@ from accelsim.model.layer_plan import Plan, _input_operands, plan
 from accelsim.model.liveness import gemm_operand_elems
 from accelsim.model.mapping import Split
 from accelsim.model.mapspace import LayerMapping
+from accelsim.model.memo import BoundedMemo
 from accelsim.model.memory import MemoryPlan, plan_memory
 from accelsim.model.traffic import ON_CHIP, STREAM, Operand
 
@@ -102,17 +103,17 @@ class _Layer:
     moves_out: tuple[tuple[int, Split], ...] = ()
 
 
-_CACHE: dict[tuple[Any, ...], LayerMapping] = {}
+#: Searched mappings by layer context and design (a few hundred bytes each).
+_CACHE: BoundedMemo[tuple[Any, ...], LayerMapping] = BoundedMemo(65_536)
 _STATS = {"hits": 0, "misses": 0}
 
 #: Whole graphs already mapped (a sweep simulates the same graph on the same design at several
 #: batch splits; a benchmark repeats it): the choices, without recomputing the context plan.
-_GRAPHS: dict[tuple[Any, ...], dict[str, LayerMapping]] = {}
-_GRAPHS_MAX = 64
+_GRAPHS: BoundedMemo[tuple[Any, ...], dict[str, LayerMapping]] = BoundedMemo(64)
 
 
 #: Layer plans built from those choices: a warm search is a lookup here plus the event run.
-_PLANS: dict[tuple[Any, ...], Plan] = {}
+_PLANS: BoundedMemo[tuple[Any, ...], Plan] = BoundedMemo(64)
 
 
 #: Fixed-mapping plans by graph and design *less its bandwidths*: the plan (splits, memory plan,
@@ -180,10 +181,7 @@ def map_graph(
     for step, name in enumerate(mem.liveness.order):
         if graph.layer(name).gemm() is not None:
             out[name] = best_mapping(_context(graph, name, step, mem), accel, config.objective, pj)
-    if len(_GRAPHS) >= _GRAPHS_MAX:
-        _GRAPHS.clear()
-    _GRAPHS[key] = out
-    return dict(out)
+    return dict(_GRAPHS.put(key, out))
 
 
 def mapped_plan(
@@ -198,11 +196,7 @@ def mapped_plan(
     if known is not None:
         _STATS["hits"] += sum(1 for lp in known.layers if lp.mapping is not None)
         return known
-    found = plan(graph, accel, map_graph(graph, accel, config, memory))
-    if len(_PLANS) >= _GRAPHS_MAX:
-        _PLANS.clear()
-    _PLANS[key] = found
-    return found
+    return _PLANS.put(key, plan(graph, accel, map_graph(graph, accel, config, memory)))
 
 
 def fixed_plan(graph: LayerGraph, accel: Accelerator) -> Plan:
@@ -272,9 +266,7 @@ def best_mapping(layer: _Layer, accel: Accelerator, objective: str, memory_pj_pe
         _STATS["hits"] += 1
         return hit
     _STATS["misses"] += 1
-    choice = _search(layer, accel, objective, memory_pj_per_bit)
-    _CACHE[key] = choice
-    return choice
+    return _CACHE.put(key, _search(layer, accel, objective, memory_pj_per_bit))
 
 
 def _search(layer: _Layer, accel: Accelerator, objective: str, pj: float) -> LayerMapping:

@@ -36,6 +36,12 @@ def metrics_against(
     return {"speedup": speedup, "peak_ratio": peak_ratio, "efficiency": efficiency}
 
 
+def finished_result(rec: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """A stored record's result when it finished; None when it failed or is missing (a reference
+    that cannot give a speedup)."""
+    return rec["result"] if rec is not None and rec["status"] == "ok" else None
+
+
 def _peak_of_reference(p: Mapping[str, Any], peaks: dict[str, float | None]) -> float | None:
     """The reference design's peak, rebuilt from the point (its record failed or is missing)."""
     ref_json = canonical_json(reference_point(p))
@@ -52,4 +58,4 @@ def reference_peak(point_json: str) -> float | None:
         return None
 
 
-__all__ = ["metrics_against", "reference_peak"]
+__all__ = ["finished_result", "metrics_against", "reference_peak"]

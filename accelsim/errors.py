@@ -6,6 +6,7 @@ stderr and exit code 2 (pypa/build convention), so a user sees which field and v
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 #: Process exit codes of every command line in the project (accelsim and pact-train), defined once.
@@ -37,4 +38,24 @@ class InputError(AccelsimError, ValueError):
         return (type(self), (self.field, self.value, self.rule))
 
 
-__all__ = ["EXIT_INPUT", "EXIT_INTERNAL", "EXIT_INTERRUPTED", "EXIT_OK", "AccelsimError", "InputError"]
+def optional_import(module: str, field: str, value: Any, rule: str) -> Any:
+    """`module` (an optional extra), or one `InputError` line saying how to install it when missing.
+
+    >>> optional_import("json", "json", "not installed", "never raised").__name__
+    'json'
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise InputError(field, value, rule) from None
+
+
+__all__ = [
+    "EXIT_INPUT",
+    "EXIT_INTERNAL",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "AccelsimError",
+    "InputError",
+    "optional_import",
+]

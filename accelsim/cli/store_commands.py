@@ -19,7 +19,7 @@ from accelsim.cli.options import (
     objectives_type,
     write_table,
 )
-from accelsim.errors import EXIT_OK, InputError
+from accelsim.errors import EXIT_OK, InputError, optional_import
 
 _HIDDEN_IN_TABLES = (
     "workload_sha256",
@@ -170,11 +170,7 @@ def _parquet_writer(path: str) -> Any:
     from accelsim.atomic import check_output_path
 
     check_output_path(path, field="parquet")
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise InputError("parquet", path, PARQUET_HINT) from None
-    return pq
+    return optional_import("pyarrow.parquet", "parquet", path, PARQUET_HINT)
 
 
 def _write_parquet(rows: list[dict[str, Any]], path: str) -> None:

@@ -25,7 +25,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from accelsim.errors import AccelsimError, InputError
+from accelsim.errors import AccelsimError, InputError, optional_import
 from accelsim.explore.store import ResultStore, StoreWarning, decode, encode, normalize, point_key
 
 PointFn = Callable[[dict[str, Any]], Mapping[str, Any]]
@@ -440,10 +440,7 @@ def dask_executor(address: str, timeout: float = DASK_TIMEOUT_S) -> cf.Executor:
     """
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout < 86_400:
         raise InputError("dask_timeout", timeout, "must be a number of seconds in (0, 86400)")
-    try:
-        from distributed import Client
-    except ImportError:
-        raise InputError("dask", address, DASK_HINT) from None
+    Client = optional_import("distributed", "dask", address, DASK_HINT).Client
     box: dict[str, Any] = {}
 
     def connect() -> None:

@@ -15,7 +15,7 @@ import itertools
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from accelsim.explore.assemble import metrics_against
+from accelsim.explore.assemble import finished_result, metrics_against
 from accelsim.explore.point import reference_point
 from accelsim.explore.store import ResultStore, canonical_json, point_key
 
@@ -72,11 +72,7 @@ class _References:
             if key is not None:
                 wanted[rec["key"]] = key
                 got.update(self.store.records_for([key]))
-        out: dict[str, Mapping[str, Any] | None] = {}
-        for key, ref_key in wanted.items():
-            ref = got.get(ref_key)
-            out[key] = ref["result"] if ref is not None and ref["status"] == "ok" else None
-        return out
+        return {key: finished_result(got.get(ref_key)) for key, ref_key in wanted.items()}
 
     def _index(self, salt: str | None) -> dict[bytes, str]:
         if salt not in self.by_content:

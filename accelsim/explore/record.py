@@ -116,7 +116,7 @@ class GridRun:
 
 
 def row_from_record(rec: Mapping[str, Any], extra: Mapping[str, Any], bw: str | None = None) -> SweepRow:
-    """A `SweepRow` from a store record (params + result) and its relative metrics (`relative_metrics`)."""
+    """A `SweepRow` from a store record (params + result) and its relative metrics (`assemble.metrics_against`)."""
     p, r = rec["params"], rec["result"]
     return SweepRow(
         workload=r["network"],

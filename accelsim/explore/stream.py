@@ -17,7 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from accelsim.explore.assemble import metrics_against
+from accelsim.explore.assemble import finished_result, metrics_against
 from accelsim.explore.parallel import ChunkResult, ChunkSizer, PointFn, Progress, cluster_loss_reported, run_chunks
 from accelsim.explore.plan import GridPlan
 from accelsim.explore.point import reference_point
@@ -190,10 +190,7 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str) -> Iterator[O
             elif rec["status"] != "ok":
                 yield None, labels, rec["error"]
             else:
-                ref = recs.get(ref_key)
-                extra = metrics_against(
-                    rec, ref["result"] if ref is not None and ref["status"] == "ok" else None, peaks
-                )
+                extra = metrics_against(rec, finished_result(recs.get(ref_key)), peaks)
                 yield row_from_record(rec, extra, labels.get("bw_gb_per_s")), None, None
     for window in _windows(plan.iter_references()):
         keys = [point_key(p.to_dict(), salt) for p in window]

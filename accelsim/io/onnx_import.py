@@ -39,7 +39,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from accelsim.errors import InputError
+from accelsim.errors import InputError, optional_import
 from accelsim.inputfiles import check_regular_file
 from accelsim.io.onnx_ops import LAYOUT_OPS, MAC_OPS, Importer
 from accelsim.ir.checks import check_batch
@@ -49,11 +49,7 @@ INSTALL_HINT = "pip install 'accelsim[onnx]'"
 
 
 def _onnx() -> Any:
-    try:
-        import onnx
-    except ImportError:
-        raise InputError("onnx", "not installed", f"ONNX import needs the optional extra: {INSTALL_HINT}") from None
-    return onnx
+    return optional_import("onnx", "onnx", "not installed", f"ONNX import needs the optional extra: {INSTALL_HINT}")
 
 
 def import_onnx(source: str | os.PathLike[str] | Any, batch: int = 1, *, name: str | None = None) -> LayerGraph:

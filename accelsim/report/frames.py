@@ -26,17 +26,15 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from accelsim.errors import InputError
+from accelsim.errors import InputError, optional_import
 
 INSTALL_HINT = "pip install 'accelsim[pandas]' (or pip install pandas)"
 
 
 def _pandas() -> Any:
-    try:
-        import pandas
-    except ImportError:
-        raise InputError("pandas", "not installed", f"rows_to_frame needs the optional extra: {INSTALL_HINT}") from None
-    return pandas
+    return optional_import(
+        "pandas", "pandas", "not installed", f"rows_to_frame needs the optional extra: {INSTALL_HINT}"
+    )
 
 
 def row_dicts(rows: Any) -> list[dict[str, Any]]:

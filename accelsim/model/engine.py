@@ -53,7 +53,7 @@ _EARLIER, _LATER = 1 - _SAME_TIME, 1 + _SAME_TIME
 @dataclass(slots=True)
 class _Task:
     layer: int
-    core: int
+    cores: tuple[int, ...]  # the cores that run this task in lockstep (`_lockstep_classes`)
     compute: int
     reads: float  # per-core share of the layer's off-chip reads (bits)
     writes: float
@@ -107,20 +107,37 @@ class Outcome:
     trace: Trace | None
 
 
-def _waterfill(total: float, wants: list[tuple[float, int]]) -> dict[int, float]:
-    """Max-min fair shares of `total` among (want, key) pairs; deterministic (sorted by want, key)."""
+def _waterfill(total: float, wants: list[tuple[float, int, int]]) -> dict[int, float]:
+    """Max-min fair shares of `total` among (want, key, count) entries, each share one of `count`
+    equal claimants (cores in lockstep); deterministic (sorted by want, key)."""
     out: dict[int, float] = {}
     if len(wants) == 1:
-        want, key = wants[0]
-        return {key: want if want < total else total}
+        want, key, count = wants[0]
+        share = total / count
+        return {key: want if want < share else share}
     left = total
-    ordered = sorted(wants)
-    for i, (want, key) in enumerate(ordered):
-        share = left / (len(ordered) - i)
+    claimants = sum(w[2] for w in wants)
+    for want, key, count in sorted(wants):
+        share = left / claimants
         give = want if want < share else share
         out[key] = give
-        left -= give
+        left -= give * count
+        claimants -= count
     return out
+
+
+def _lockstep_classes(p: Plan) -> list[tuple[int, ...]]:
+    """The cores grouped by their work: cores that run the same layers with the same cycles.
+
+    Such cores start every layer together and get equal shares of every resource (the arbitration
+    is fair within a class), so they move in lockstep: the engine runs one task for each class and
+    counts its claims `len(class)` times, which gives every core's times with a fraction of the events.
+    """
+    classes: dict[tuple[int | None, ...], list[int]] = {}
+    for c in range(p.accel.cores):
+        work = tuple(lp.core_cycles[c] if c < lp.split.cores_used else None for lp in p.layers)
+        classes.setdefault(work, []).append(c)
+    return sorted(tuple(cores) for cores in classes.values())
 
 
 class _Engine:
@@ -135,7 +152,10 @@ class _Engine:
         noc = accel.noc_bytes_per_cycle * 8
         self.noc = math.inf if self.unconstrained else noc
         self.noc_limited = math.isfinite(self.noc)
-        self.tasks: list[list[_Task]] = []
+        self.classes = _lockstep_classes(p)
+        self.tasks: list[list[_Task]] = []  # per layer, one task per class of the cores it uses
+        self.used = [lp.split.cores_used for lp in p.layers]
+        self.tasks_of: list[list[_Task]] = [[] for _ in self.classes]  # per class, in layer order
         moving = not self.unconstrained
         for li, lp in enumerate(p.layers):
             traffic = lp.first_traffic if first else lp.traffic
@@ -145,12 +165,15 @@ class _Engine:
             noc_bits = lp.noc_bits / used if moving and self.noc_limited else 0.0
             tiles = max(1, lp.tiles)
             eps = 1e-9 * max(1.0, reads + writes)
-            self.tasks.append(
-                [
-                    _Task(li, c, lp.core_cycles[c], reads, writes, noc_bits, tiles, self.env.event(), eps=eps)
-                    for c in range(used)
-                ]
-            )
+            row = []
+            for k, cores in enumerate(self.classes):
+                if cores[0] < used:  # a class's cores are all used by a layer, or none is
+                    task = _Task(
+                        li, cores, lp.core_cycles[cores[0]], reads, writes, noc_bits, tiles, self.env.event(), eps=eps
+                    )
+                    row.append(task)
+                    self.tasks_of[k].append(task)
+            self.tasks.append(row)
         self.left = [len(row) for row in self.tasks]
         waited = {j for row in sched.wait_all for j in row}  # only these layers' ends are events
         self.all_done: list[simpy.Event | None] = [
@@ -187,21 +210,18 @@ class _Engine:
         self.body_start: dict[tuple[int, int], float] = {}
 
     # --- core processes -----------------------------------------------------------------------
-    def core(self, c: int):  # type: ignore[no-untyped-def]
-        """Core `c` runs its layers in order. A producer waited for on this core only (schedule's
-        `local`) ran earlier on this very core, so it is done already; what is left to wait for
-        are the producers waited for on all their cores."""
+    def core(self, k: int):  # type: ignore[no-untyped-def]
+        """The cores of class `k` run their layers in order. A producer waited for on these cores
+        only (schedule's `local`) ran earlier on them, so it is done already; what is left to wait
+        for are the producers waited for on all their cores."""
         env = self.env
         waits_of = self.waits_of
-        for li, row in enumerate(self.tasks):
-            if c >= len(row):
-                continue
-            waits = [ev for ev in waits_of[li] if not ev.triggered]
+        for task in self.tasks_of[k]:
+            waits = [ev for ev in waits_of[task.layer] if not ev.triggered]
             if len(waits) == 1:
                 yield waits[0]
             elif waits:
                 yield env.all_of(waits)
-            task = row[c]
             self.start(task)
             if task.phase != "done":
                 yield task.done
@@ -218,9 +238,9 @@ class _Engine:
                     self.prefetched[li] += pf.done
             if self.current is not None and self.current.layer == li:
                 self.current = None
-        self.step_of[task.core] = li
-        used = len(self.tasks[li])
-        prefetched = self.prefetched[li] / used
+        for c in task.cores:
+            self.step_of[c] = li
+        prefetched = self.prefetched[li] / self.used[li]
         # max(0, x) and min(x, y) spelt out (the same values, signed zeros included): this runs per task
         reads = task.reads - prefetched
         reads = reads if reads > 0.0 else 0.0
@@ -270,16 +290,15 @@ class _Engine:
         task.phase, task.remaining = "body", work
         task.segment = work / self.segments if self.segments > 1 and work > 0 else math.inf
         if self.trace is not None:
-            self.body_start[(task.layer, task.core)] = self.env.now
+            self.body_start[(task.layer, task.cores[0])] = self.env.now
 
     def _next_phase(self, task: _Task) -> None:
         if task.phase == "fill":
             self._enter_body(task, task.body_work)
         elif task.phase == "body":
             if self.trace is not None:
-                self.trace.compute.append(
-                    (task.core, task.layer, self.body_start[(task.layer, task.core)], self.env.now)
-                )
+                start = self.body_start[(task.layer, task.cores[0])]
+                self.trace.compute.extend((c, task.layer, start, self.env.now) for c in task.cores)
             task.phase, task.remaining = "drain", task.drain_bits
         else:
             task.phase = "done"
@@ -382,9 +401,9 @@ class _Engine:
         fill_caps = [math.inf] * nf
         drain_caps = [math.inf] * len(drains)
         if self.noc_limited:  # fills and drains cross the network too, at whatever it gives them
-            wants = [(t.per_work_noc * caps[i], i) for i, t in enumerate(bodies) if t.per_work_noc > 0]
-            wants += [(math.inf, nb + j) for j, t in enumerate(fills) if t.noc > 0]
-            wants += [(math.inf, nb + nf + j) for j, t in enumerate(drains) if t.noc > 0]
+            wants = [(t.per_work_noc * caps[i], i, len(t.cores)) for i, t in enumerate(bodies) if t.per_work_noc > 0]
+            wants += [(math.inf, nb + j, len(t.cores)) for j, t in enumerate(fills) if t.noc > 0]
+            wants += [(math.inf, nb + nf + j, len(t.cores)) for j, t in enumerate(drains) if t.noc > 0]
             if wants:
                 for key, share in _waterfill(self.noc, wants).items():
                     if key < nb:
@@ -393,8 +412,8 @@ class _Engine:
                         fill_caps[key - nb] = share
                     else:
                         drain_caps[key - nb - nf] = share
-        wants = [(t.per_work_bits * caps[i], i) for i, t in enumerate(bodies)]
-        wants += [(fill_caps[j], nb + j) for j in range(nf)]
+        wants = [(t.per_work_bits * caps[i], i, len(t.cores)) for i, t in enumerate(bodies)]
+        wants += [(fill_caps[j], nb + j, len(t.cores)) for j, t in enumerate(fills)]
         shares = _waterfill(self.bw, wants) if wants else {}
         used = 0.0
         for i, t in enumerate(bodies):
@@ -402,16 +421,17 @@ class _Engine:
                 t.rate = caps[i]
             else:
                 t.rate = min(caps[i], shares[i] / t.per_work_bits)
-                used += t.rate * t.per_work_bits
+                used += t.rate * t.per_work_bits * len(t.cores)
         for j, t in enumerate(fills):
             t.rate = shares[nb + j]
-            used += t.rate
+            used += t.rate * len(t.cores)
         left = max(0.0, self.bw - used)
         if drains:
-            shares = _waterfill(left, [(cap, j) for j, cap in enumerate(drain_caps)])
+            claims = [(cap, j, len(t.cores)) for j, (cap, t) in enumerate(zip(drain_caps, drains, strict=True))]
+            shares = _waterfill(left, claims)
             for j, t in enumerate(drains):
                 t.rate = shares[j]
-                left -= shares[j]
+                left -= shares[j] * len(t.cores)
             left = max(0.0, left)
         if self.current is not None:
             self.current.rate = 0.0
@@ -463,9 +483,11 @@ class _Engine:
             return
         now = self.env.now
         demand = sum(
-            t.rate * (t.per_work_bits if t.phase == "body" else 1.0) for t in self.active if t.phase in ("fill", "body")
+            t.rate * (t.per_work_bits if t.phase == "body" else 1.0) * len(t.cores)
+            for t in self.active
+            if t.phase in ("fill", "body")
         )
-        store = sum(t.rate for t in self.active if t.phase == "drain")
+        store = sum(t.rate * len(t.cores) for t in self.active if t.phase == "drain")
         pre = self.current.rate if self.current is not None else 0.0
         if self.unconstrained:
             demand = store = pre = 0.0
@@ -476,7 +498,7 @@ class _Engine:
             if pf.core_bits and not self.started[li]:
                 total = pf.weight_bits + pf.input_bits
                 got = self.prefetched[li] + sum(x.done for x in self.prefetches_of[li] if x.live)
-                for c in range(len(self.tasks[li])):
+                for c in range(self.used[li]):
                     held[c] += pf.core_bits * got / total
         self.trace.sram.append(
             (now, tuple(int(mem.occupancy[self.step_of[c]][c] + held[c]) for c in range(self.trace.cores)))
@@ -491,8 +513,8 @@ def run(p: Plan, sched: Schedule, *, first: bool = False, trace: bool = False, s
     """
     eng = _Engine(p, sched, first, trace, segments)
     env = eng.env
-    for c in range(p.accel.cores):
-        env.process(eng.core(c))
+    for k in range(len(eng.classes)):
+        env.process(eng.core(k))
     events = _run_counting(env)
     if any(eng.left):  # a dependency was never met: a bug, not bad input
         raise RuntimeError(f"simulation stalled with {sum(1 for x in eng.left if x)} layers unfinished")

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import workloads
+from accelsim.errors import InputError
 from accelsim.hardware.design import Accelerator, iso_area
 from accelsim.ir import uniform_policy
 from accelsim.model.fit import policy_for
@@ -143,3 +144,31 @@ def test_run_timeline_unwritable_place_is_one_line_before_any_work(tmp_path, cap
     assert main(["run", "--workload", "resnet18", "--timeline", str(target)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "timeline=" in err[0] and "not a directory" in err[0]
+
+
+def test_lockstep_classes_give_every_core_the_times_of_its_own_process():
+    """One task per class of identical cores (the default) against one process per core: the same
+    layer ends to float rounding, over 400 fixed random points (cores of unequal work make several
+    classes) and ResNet-50 (four identical cores: one class, a fraction of the events)."""
+    from accelsim.model import engine
+    from accelsim.model.schedule import schedule_of
+
+    cases = [(pt.graph, pt.accel) for pt in random_points(400, seed=21)]
+    cases.append((workloads.load("resnet50").with_policy(policy_for(16, 8)), Accelerator(bw_gb_per_s=64.0)))
+    several, ran = 0, 0
+    for g, accel in cases:
+        try:
+            p = plan(g, accel)
+        except InputError:
+            continue
+        ran += 1
+        several += len(engine._lockstep_classes(p)) not in (1, accel.cores)
+        for first in (False, True):
+            sched = schedule_of(g, p, first=first)
+            grouped = engine.run(p, sched, first=first)
+            alone = engine.run(p, sched, first=first, lockstep=False)
+            assert grouped.events <= alone.events
+            for a, b in zip(grouped.ends, alone.ends, strict=True):
+                assert abs(a - b) <= 1e-9 * max(1.0, b)
+    assert ran >= 300 and several >= 10  # the sample really mixes classes
+    assert grouped.events < alone.events  # ResNet-50: one class instead of four processes

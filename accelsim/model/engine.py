@@ -126,13 +126,16 @@ def _waterfill(total: float, wants: list[tuple[float, int, int]]) -> dict[int, f
     return out
 
 
-def _lockstep_classes(p: Plan) -> list[tuple[int, ...]]:
+def _lockstep_classes(p: Plan, lockstep: bool = True) -> list[tuple[int, ...]]:
     """The cores grouped by their work: cores that run the same layers with the same cycles.
 
     Such cores start every layer together and get equal shares of every resource (the arbitration
     is fair within a class), so they move in lockstep: the engine runs one task for each class and
     counts its claims `len(class)` times, which gives every core's times with a fraction of the events.
+    `lockstep` False: every core a class of its own (tests compare the two).
     """
+    if not lockstep:
+        return [(c,) for c in range(p.accel.cores)]
     classes: dict[tuple[int | None, ...], list[int]] = {}
     for c in range(p.accel.cores):
         work = tuple(lp.core_cycles[c] if c < lp.split.cores_used else None for lp in p.layers)
@@ -141,7 +144,9 @@ def _lockstep_classes(p: Plan) -> list[tuple[int, ...]]:
 
 
 class _Engine:
-    def __init__(self, p: Plan, sched: Schedule, first: bool, trace: bool, segments: int = 1) -> None:
+    def __init__(
+        self, p: Plan, sched: Schedule, first: bool, trace: bool, segments: int = 1, lockstep: bool = True
+    ) -> None:
         self.env = simpy.Environment()
         self.segments = segments
         self.plan = p
@@ -152,7 +157,7 @@ class _Engine:
         noc = accel.noc_bytes_per_cycle * 8
         self.noc = math.inf if self.unconstrained else noc
         self.noc_limited = math.isfinite(self.noc)
-        self.classes = _lockstep_classes(p)
+        self.classes = _lockstep_classes(p, lockstep)
         self.tasks: list[list[_Task]] = []  # per layer, one task per class of the cores it uses
         self.used = [lp.split.cores_used for lp in p.layers]
         self.tasks_of: list[list[_Task]] = [[] for _ in self.classes]  # per class, in layer order
@@ -505,13 +510,16 @@ class _Engine:
         )
 
 
-def run(p: Plan, sched: Schedule, *, first: bool = False, trace: bool = False, segments: int = 1) -> Outcome:
+def run(
+    p: Plan, sched: Schedule, *, first: bool = False, trace: bool = False, segments: int = 1, lockstep: bool = True
+) -> Outcome:
     """Run a plan as events; `first` uses first-image traffic (pinned weights loaded once).
 
     `segments` > 1 forces an event (a re-arbitration) every 1/segments of each layer's body: the
     closed-form steady state makes this change nothing, which the granularity test checks.
+    `lockstep` False runs every core as its own process (`_lockstep_classes`; tests only).
     """
-    eng = _Engine(p, sched, first, trace, segments)
+    eng = _Engine(p, sched, first, trace, segments, lockstep)
     env = eng.env
     for k in range(len(eng.classes)):
         env.process(eng.core(k))

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from accelsim.errors import InputError
 from accelsim.ir import (
+    DEFAULT_BITS,
     Add,
     Concat,
     Conv2d,
@@ -172,6 +173,27 @@ def test_output_bits_follow_the_widest_reader() -> None:
     g.set_precision("add", Precision(4, 2))
     assert g.output_bits("c1") == 4  # read by c2 (4) and add (2)
     assert g.activation_bytes("c1") == 4 * 64 * 4 / 8
+
+
+def test_values_derived_from_a_graph_follow_its_changes() -> None:
+    """`LayerGraph.memo` (liveness, output bits, GEMM views) forgets on add and set_precision."""
+    from accelsim.model.liveness import liveness
+
+    g = _tiny()
+    before = (g.output_bits("c1"), liveness(g).peak_bits, g.gemm("c2"))
+    assert liveness(g) is liveness(g)  # computed once
+    g.set_precision("c2", Precision(4, 4))
+    g.set_precision("add", Precision(4, 2))
+    assert g.output_bits("c1") == 4 < before[0]
+    assert liveness(g).peak_bits < before[1]
+    g.set_precision("fc", Precision(4, 4))
+    assert g.output_bits("fc") == 4  # a graph output keeps its own activation bits
+    g.add(Dense(name="fc2", in_shape=(1, 10), out_features=3), ["fc"])
+    assert g.output_bits("fc") == DEFAULT_BITS  # until a 16-bit reader is added
+    assert g.gemm("c2") == before[2] and g.gemm("add") is None and g.gemm("fc2") is not None
+    assert liveness(g).order[-1] == "fc2"
+    copy = g.with_policy(uniform_policy(2, None))
+    assert copy.output_bits("c1") == 2 and g.output_bits("c1") == 4
 
 
 def test_json_round_trip_keeps_precision_and_metadata(tmp_path) -> None:

@@ -12,9 +12,9 @@ import functools
 import json
 import math
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -23,7 +23,7 @@ from accelsim.atomic import atomic_write
 from accelsim.errors import InputError
 from accelsim.ir.checks import check_bits
 from accelsim.ir.layer_registry import layer_from_dict
-from accelsim.ir.layers import Layer
+from accelsim.ir.layers import GemmView, Layer
 
 #: Bumped when the JSON layout changes incompatibly; `load` rejects other versions.
 SCHEMA_VERSION = 1
@@ -98,6 +98,9 @@ def _is_kv_cache(layer: Layer) -> bool:
     return getattr(layer, "op", None) == "kv_cache"
 
 
+_T = TypeVar("_T")
+
+
 class LayerGraph:
     """A network: layers as nodes (attribute ``layer``), tensors as edges producer -> consumer.
 
@@ -119,6 +122,7 @@ class LayerGraph:
         self._consumers: dict[str, list[str]] = {}  # readers in insertion order, each once
         self._precision: dict[str, Precision] = {}
         self._names: list[str] | None = None  # the topological order, until the next add
+        self._memo: dict[Hashable, Any] = {}  # values derived from the layers and precisions (`memo`)
 
     # --- building -----------------------------------------------------------------------------
     def add(self, layer: Layer, inputs: Sequence[str] = ()) -> str:
@@ -156,6 +160,7 @@ class LayerGraph:
             if not readers or readers[-1] != name:
                 readers.append(name)
         self._names = None
+        self._memo.clear()
         self.graph.add_node(name, layer=layer, inputs=tuple(inputs))
         for src in inputs:
             self.graph.add_edge(src, name)
@@ -172,10 +177,31 @@ class LayerGraph:
         return iter(self.layers())
 
     def layer(self, name: str) -> Layer:
-        found = self._layers.get(name)
-        if found is None:
-            raise InputError("layer", name, f"is not a layer of {self.name}")
-        return found
+        try:
+            return self._layers[name]
+        except KeyError:
+            raise InputError("layer", name, f"is not a layer of {self.name}") from None
+
+    def gemm(self, name: str) -> GemmView | None:
+        """`layer(name).gemm()`, computed once (the model reads it many times per design point)."""
+        key = ("gemm", name)
+        try:
+            return self._memo[key]
+        except KeyError:
+            return self._memo.setdefault(key, self.layer(name).gemm())
+
+    def memo(self, key: Hashable, compute: Callable[[], _T]) -> _T:
+        """The value `compute()` for `key`, computed once while this graph is unchanged.
+
+        For pure functions of the layers, edges and precisions (the model's liveness, operand sizes):
+        a design sweep plans one graph thousands of times. Adding a layer or setting a precision
+        forgets every value; the metadata is not part of the key, so no memoised value may read it.
+        """
+        try:
+            return self._memo[key]
+        except KeyError:
+            value = self._memo[key] = compute()
+            return value
 
     def inputs_of(self, name: str) -> tuple[str, ...]:
         """Producers of `name` in operand order (empty: reads the network input)."""
@@ -206,20 +232,24 @@ class LayerGraph:
 
     # --- precision ----------------------------------------------------------------------------
     def precision(self, name: str) -> Precision:
-        self.layer(name)
         found = self._precision.get(name)
-        return found if found is not None else _default_precision()
+        if found is not None:
+            return found
+        self.layer(name)  # an unknown name fails here
+        return _default_precision()
 
     def set_precision(self, name: str, precision: Precision) -> None:
         self.layer(name)
         if not isinstance(precision, Precision):
             raise InputError(f"{name}.precision", precision, "must be a Precision")
         self._precision[name] = precision
+        self._memo.clear()
 
     def with_policy(self, policy: PrecisionPolicy) -> LayerGraph:
         """A copy of this graph with every layer's precision set by `policy`."""
         out = self.copy()
         out._precision = policy.resolve(self)
+        out._memo.clear()
         return out
 
     def carries_bits(self) -> bool:
@@ -233,6 +263,7 @@ class LayerGraph:
         for name in out.names():
             p = out.precision(name)
             out._precision[name] = Precision(min(p.w_bits, w_max), min(p.a_bits, a_max))
+        out._memo.clear()
         return out
 
     def body_bits(self) -> int:
@@ -261,6 +292,7 @@ class LayerGraph:
         for name in self.names():
             out.add(self.layer(name), self.inputs_of(name))
         out._precision = dict(self._precision)
+        out._memo.clear()
         return out
 
     def output_bits(self, name: str) -> int:
@@ -269,9 +301,12 @@ class LayerGraph:
         A graph output (no reader) keeps the layer's own activation bits; a KV cache is stored at
         its kv_bits.
         """
+        return self.memo(("output_bits", name), lambda: self._output_bits(name))
+
+    def _output_bits(self, name: str) -> int:
         if _is_kv_cache(self.layer(name)):  # the cache is stored at its own bits
             return self.precision(name).kv_bits
-        readers = self.consumers_of(name)
+        readers = self._consumers[name]
         if not readers:
             return self.precision(name).a_bits
         return max(self.precision(r).a_bits for r in readers)

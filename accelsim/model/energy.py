@@ -156,7 +156,7 @@ def _fold_access_bits(
 def layer_access_bits(graph: LayerGraph, lp: LayerPlan, accel: Accelerator) -> int:
     """On-chip buffer bits of one planned layer: array accesses plus DRAM fills and drains."""
     node = graph.layer(lp.name)
-    gemm = node.gemm()
+    gemm = graph.gemm(lp.name)
     if gemm is not None:
         b_bits = lp.w_bits if node.weight_elems else lp.a_bits
         split = (*lp.split.as_tuple(), lp.split.k)

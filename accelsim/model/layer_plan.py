@@ -110,7 +110,7 @@ def moved_bits(graph: LayerGraph, name: str, mem: MemoryPlan, splits: dict[str, 
     Only a row-partitioned input can be local: a GEMM's second operand (a MatMul's B) is needed
     whole by every core of its group, so it always crosses the network (multicast, once).
     """
-    gemm = graph.layer(name).gemm() is not None
+    gemm = graph.gemm(name) is not None
     out = 0
     for i, (src, op) in enumerate(zip(graph.inputs_of(name), _input_operands(graph, name, mem), strict=False)):
         if op.fetch == ON_CHIP and ((gemm and i > 0) or not aligned(splits[src], splits[name])):
@@ -120,7 +120,7 @@ def moved_bits(graph: LayerGraph, name: str, mem: MemoryPlan, splits: dict[str, 
 
 def _plan_gemm(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem: MemoryPlan) -> LayerPlan:
     layer = graph.layer(name)
-    gemm = layer.gemm()
+    gemm = graph.gemm(name)
     assert gemm is not None
     lm = mem.layers[step]
     p = graph.precision(name)
@@ -228,7 +228,7 @@ def plan(graph: LayerGraph, accel: Accelerator, mappings: dict[str, LayerMapping
     splits = {lm.name: lm.split for lm in mem.layers}
     layers = []
     for step, name in enumerate(mem.liveness.order):
-        if graph.layer(name).gemm() is not None:
+        if graph.gemm(name) is not None:
             lp = _plan_gemm(graph, name, step, accel, mem)
         else:
             lp = _plan_other(graph, name, step, accel, mem)

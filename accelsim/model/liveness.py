@@ -65,6 +65,10 @@ def _input_elems(layer: Layer) -> int:
 
 def liveness(graph: LayerGraph) -> Liveness:
     """Live ranges of all activation tensors (layer outputs and network inputs) in execution order."""
+    return graph.memo("liveness", lambda: _liveness(graph))
+
+
+def _liveness(graph: LayerGraph) -> Liveness:
     order = tuple(graph.names())
     index = {name: i for i, name in enumerate(order)}
     tensors: list[Tensor] = []
@@ -93,11 +97,19 @@ def liveness(graph: LayerGraph) -> Liveness:
 
 def weight_bits(graph: LayerGraph) -> int:
     """Bits of all conv/dense weights at each layer's w_bits."""
+    return graph.memo("weight_bits", lambda: _weight_bits(graph))
+
+
+def _weight_bits(graph: LayerGraph) -> int:
     return sum(graph.layer(n).weight_elems * graph.precision(n).w_bits for n in graph.names())
 
 
 def gemm_operand_elems(graph: LayerGraph, name: str) -> tuple[int, int, int]:
     """(A elements, B elements, B bits) of a GEMM layer: B is the weights, or a MatMul's 2nd input."""
+    return graph.memo(("gemm_operand_elems", name), lambda: _gemm_operand_elems(graph, name))
+
+
+def _gemm_operand_elems(graph: LayerGraph, name: str) -> tuple[int, int, int]:
     layer = graph.layer(name)
     p = graph.precision(name)
     shapes = layer.input_shapes

@@ -179,7 +179,7 @@ def map_graph(
     mem = plan_memory(graph, accel)
     out = {}
     for step, name in enumerate(mem.liveness.order):
-        if graph.layer(name).gemm() is not None:
+        if graph.gemm(name) is not None:
             out[name] = best_mapping(_context(graph, name, step, mem), accel, config.objective, pj)
     return dict(_GRAPHS.put(key, out))
 
@@ -220,7 +220,7 @@ def graph_key(graph: LayerGraph) -> tuple[Any, ...]:
 
 def _context(graph: LayerGraph, name: str, step: int, mem: MemoryPlan) -> _Layer:
     layer = graph.layer(name)
-    gemm = layer.gemm()
+    gemm = graph.gemm(name)
     assert gemm is not None
     p = graph.precision(name)
     lm = mem.layers[step]
@@ -234,9 +234,7 @@ def _context(graph: LayerGraph, name: str, step: int, mem: MemoryPlan) -> _Layer
     moves_in = ((inputs[0].total_bits, splits[src[0]]),) if src and inputs[0].fetch == ON_CHIP else ()
     moves_out: tuple[tuple[int, Split], ...] = ()
     if out.fetch == ON_CHIP:  # readers that find their rows locally only when aligned (`layer_plan.moved_bits`)
-        readers = [
-            c for c in graph.consumers_of(name) if graph.layer(c).gemm() is None or graph.inputs_of(c)[0] == name
-        ]
+        readers = [c for c in graph.consumers_of(name) if graph.gemm(c) is None or graph.inputs_of(c)[0] == name]
         moves_out = tuple((out.total_bits, splits[c]) for c in readers)
     return _Layer(
         gemm,

@@ -151,7 +151,7 @@ def layer_footprint(
     graph: LayerGraph, name: str, accel: Accelerator, split: Split, lm: LayerMapping | None = None
 ) -> traffic.TileFootprint:
     """The GEMM footprint of layer `name` under `split`, or under mapping `lm` (operands at their stored bits)."""
-    gemm = graph.layer(name).gemm()
+    gemm = graph.gemm(name)
     assert gemm is not None
     a, b, out_bits = _gemm_operands(graph, name)
     if lm is None:
@@ -166,7 +166,7 @@ def weight_slices(graph: LayerGraph, name: str, split: Split, pack: int = 1) -> 
     copies. With `pack` groups packed on the array, a core's groups come in packs.
     """
     layer = graph.layer(name)
-    gemm = layer.gemm()
+    gemm = graph.gemm(name)
     if gemm is None or not layer.weight_elems:
         return ()
     w = graph.precision(name).w_bits
@@ -184,7 +184,7 @@ def _replicated_weight_bits(graph: LayerGraph, name: str, split: Split) -> int:
     """``sum(weight_slices(graph, name, split))`` in closed form: every core along M keeps a copy
     of the weights (each axis's balanced parts sum to the axis), so ``split.m`` copies in all."""
     layer = graph.layer(name)
-    gemm = layer.gemm()
+    gemm = graph.gemm(name)
     if gemm is None or not layer.weight_elems:
         return 0
     per_column = layer.weight_elems // (gemm.groups * gemm.n)
@@ -192,7 +192,7 @@ def _replicated_weight_bits(graph: LayerGraph, name: str, split: Split) -> int:
 
 
 def _choose_split(graph: LayerGraph, name: str, accel: Accelerator) -> Split:
-    gemm = graph.layer(name).gemm()
+    gemm = graph.gemm(name)
     assert gemm is not None
     a, b, out_bits = _gemm_operands(graph, name)
     out = Operand(graph.layer(name).out_elems, out_bits)
@@ -262,7 +262,7 @@ def _rooms(
     rooms = _Rooms([], [], [], [], [])
     want_with: dict[str, int]
     for name in order:
-        if graph.layer(name).gemm() is None:
+        if graph.gemm(name) is None:
             split, reserve, want, want_with = Split(1, accel.cores, 1), 0, 0, dict[str, int]()
         else:
             lm = mappings[name] if mappings is not None else None
@@ -422,7 +422,7 @@ def _layer_memory(
         slice_bits=weight_slices(graph, name, rooms.splits[s], lm.pack),
         pinned=pinned,
         budget_bits=budget,
-        mapping=lm if graph.layer(name).gemm() is not None else None,
+        mapping=lm if graph.gemm(name) is not None else None,
     )
 
 
@@ -452,7 +452,7 @@ def _pin_weights(
     view = mapping.array_view(accel)
     items = []
     for s, name in enumerate(order):
-        gemm = graph.layer(name).gemm()
+        gemm = graph.gemm(name)
         if gemm is None or not graph.layer(name).weight_elems:
             continue
         cycles = slowest_cycles(gemm, lms[s], view)

@@ -63,7 +63,7 @@ def _dependencies(
     index = {lp.name: i for i, lp in enumerate(p.layers)}
     local, wait_all, offchip = [], [], []
     for lp in p.layers:
-        gemm = graph.layer(lp.name).gemm() is not None
+        gemm = graph.gemm(lp.name) is not None
         loc, alls, off = [], [], []
         for i, src in enumerate(graph.inputs_of(lp.name)):
             j = index[src]
@@ -102,7 +102,7 @@ def _prefetchable(graph: LayerGraph, p: Plan, step: int, first: bool) -> tuple[i
     else:
         inputs = [math.prod(layer.input_shapes[0]) * graph.precision(lp.name).a_bits]
     input_bits = sum(inputs)
-    rows = split.groups * split.m if layer.gemm() is not None else max(1, split.cores_used)
+    rows = split.groups * split.m if graph.gemm(lp.name) is not None else max(1, split.cores_used)
     input_core = -(-input_bits // rows)
     # never more than the layer actually reads, weights first (they are available earliest)
     weights = min(weights, traffic.read_bits)

@@ -85,7 +85,7 @@ def overlap_with_producers(graph: Any, plans: list[Any]) -> list[Any]:
     out = []
     for lp in plans:
         layer = graph.layer(lp.name)
-        gemms = [by_name[p].compute_cycles for p in graph.inputs_of(lp.name) if graph.layer(p).gemm() is not None]
+        gemms = [by_name[p].compute_cycles for p in graph.inputs_of(lp.name) if graph.gemm(p) is not None]
         if gemms and getattr(layer, "op", None) in POINTWISE:
             hidden = max(gemms)
             lp = replace(lp, core_cycles=tuple(exposed_cycles(layer, c, hidden) for c in lp.core_cycles))

@@ -118,3 +118,59 @@ def test_micro_batch_chain_is_memoised_and_equal_to_a_fresh_one():
     assert [g.to_dict() for g in first[:2]] == [g.to_dict() for g in fresh if g is not None]
     other = g4.with_policy(uniform_policy(2 if point.bits != 2 else 4, None))  # other bits: another chain
     assert batching.chain(other, 4)[0] is not first[0]
+
+
+def _mixed_precision(graph, rng):
+    """`graph` at random precisions: GEMM layers of one shape alike (so they still share their
+    work), every other layer its own, so that alike layers read inputs stored at other widths (a
+    producer's output is stored at its widest reader's bits)."""
+    from accelsim.ir import Precision
+
+    out = graph.copy()
+    chosen = {}
+    for name in out.names():
+        key = out.gemm(name) or name
+        if key not in chosen:
+            chosen[key] = Precision(rng.choice([2, 4, 8, 16]), rng.choice([2, 4, 8, 16]))
+        out.set_precision(name, chosen[key])
+    return out
+
+
+def test_layers_alike_share_their_rooms_and_traffic_exactly(monkeypatch):
+    """A plan works out the split, rooms and traffic once for layers alike (`memory.room_signature`):
+    the plan equals the one that works every layer out alone, on mixed precisions (ResNet-50's
+    repeated blocks and 150 random points)."""
+    import random
+
+    import workloads
+    from accelsim.hardware.design import Accelerator
+    from accelsim.model import layer_plan, memory
+
+    rng = random.Random(5)
+    resnet = workloads.load("resnet50")
+    cases = [(_mixed_precision(resnet, rng), Accelerator(sram_bytes=s)) for s in (512 * 1024, 2 * 2**20, 16 * 2**20)]
+    cases += [(_mixed_precision(pt.graph, rng), pt.accel) for pt in random_points(150, seed=23)]
+    shared = []
+    for g, accel in cases:
+        try:
+            shared.append(plan(g, accel))
+        except InputError:
+            shared.append(None)
+    assert len({memory.room_signature(resnet, n) for n in resnet.names() if resnet.gemm(n)}) < 54  # shared
+    unique = iter(range(10**9))
+    alone = {}
+
+    def one_per_layer(graph, name):
+        return alone.setdefault((id(graph), name), next(unique))
+
+    monkeypatch.setattr(memory, "room_signature", one_per_layer)
+    monkeypatch.setattr(layer_plan, "room_signature", one_per_layer)
+    compared = 0
+    for (g, accel), p in zip(cases, shared, strict=True):
+        if p is None:
+            with pytest.raises(InputError):
+                plan(g, accel)
+            continue
+        assert plan(g, accel) == p
+        compared += 1
+    assert compared >= 100

@@ -32,7 +32,7 @@ from accelsim.model import kv_cache, mapping, mapspace, tiling, traffic, vector_
 from accelsim.model.liveness import gemm_operand_elems
 from accelsim.model.mapping import Split
 from accelsim.model.mapspace import LayerMapping, packed_gemm, reduction_bits
-from accelsim.model.memory import MemoryPlan, plan_memory
+from accelsim.model.memory import MemoryPlan, plan_memory, room_signature
 from accelsim.model.traffic import ON_CHIP, ONCE, STREAM, Operand, Traffic
 
 
@@ -77,6 +77,10 @@ class Plan:
     derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
 
+#: A plan's layer traffic (steady, first image, K-split reduction bits) by what it depends on.
+_Seen = dict[tuple[Any, ...], tuple[Traffic, Traffic, int]]
+
+
 def graph_batch(graph: LayerGraph) -> int:
     """Images per run: ``metadata["batch"]`` (the zoo sets it), else the leading axis of the input."""
     batch = graph.metadata.get("batch")
@@ -118,7 +122,11 @@ def moved_bits(graph: LayerGraph, name: str, mem: MemoryPlan, splits: dict[str, 
     return out
 
 
-def _plan_gemm(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem: MemoryPlan) -> LayerPlan:
+def _plan_gemm(
+    graph: LayerGraph, name: str, step: int, accel: Accelerator, mem: MemoryPlan, moved: int | None, seen: _Seen
+) -> LayerPlan:
+    """`moved`: its core-to-core bits (`moved_bits`; None: a pooled SRAM moves nothing, reductions
+    included). `seen`: the traffic of the plan's earlier layers by what it depends on."""
     layer = graph.layer(name)
     gemm = graph.gemm(name)
     assert gemm is not None
@@ -136,14 +144,21 @@ def _plan_gemm(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem:
     split = lm.split
     choice = lm.mapping if lm.mapping is not None else LayerMapping(accel.dataflow, split)
     flow, pg = choice.dataflow, packed_gemm(gemm, choice.pack)
-    fp = traffic.footprint(pg, split, accel, a, b, out_bits, flow)
-    steady = _traffic(fp, a, b, out, lm.budget_bits, choice)
-    first = steady
-    if lm.pinned:
-        once = Operand(b.elems, b.bits, ONCE)
-        first = _traffic(
-            traffic.footprint(pg, split, accel, a, once, out_bits, flow), a, once, out, lm.budget_bits, choice
-        )
+    # a layer like an earlier one (`memory.room_signature`) reading the same operands in the same
+    # room has the same traffic (its inputs' stored bits may differ: a wider reader of the producer)
+    key = (room_signature(graph, name), choice, lm.budget_bits, lm.pinned, tuple(inputs), out.fetch)
+    known = seen.get(key)
+    if known is None:
+        fp = traffic.footprint(pg, split, accel, a, b, out_bits, flow)
+        steady = _traffic(fp, a, b, out, lm.budget_bits, choice)
+        first = steady
+        if lm.pinned:
+            once = Operand(b.elems, b.bits, ONCE)
+            first = _traffic(
+                traffic.footprint(pg, split, accel, a, once, out_bits, flow), a, once, out, lm.budget_bits, choice
+            )
+        known = seen[key] = (steady, first, reduction_bits(gemm, choice, fp.acc_bits))
+    steady, first, reduce = known
     view = mapping.array_view(accel, p.w_bits, p.a_bits)
     if choice.pack == 1 and split.k == 1:
         cycles = mapping.core_cycles(gemm, split, view, flow)
@@ -168,7 +183,8 @@ def _plan_gemm(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem:
         live_bits=mem.liveness.live_bits[step],
         weights_pinned=lm.pinned,
         mapping=choice,
-        reduce_bits=reduction_bits(gemm, choice, fp.acc_bits),
+        reduce_bits=reduce,
+        noc_bits=steady.total_bits + (0 if moved is None else moved + reduce),
     )
 
 
@@ -181,7 +197,9 @@ def _traffic(
     return traffic.gemm_traffic(fp, a, b, out, budget_bits)
 
 
-def _plan_other(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem: MemoryPlan) -> LayerPlan:
+def _plan_other(
+    graph: LayerGraph, name: str, step: int, accel: Accelerator, mem: MemoryPlan, moved: int | None
+) -> LayerPlan:
     """Layers without MACs: pooling runs on the output stage; Add is fused into its producer's
     output stage, Flatten and Concat are layout only (0 cycles); vector layers (softmax, norms,
     activations, rotary) run on the core's vector unit (`accelsim.model.vector_unit`). All move their
@@ -212,6 +230,7 @@ def _plan_other(graph: LayerGraph, name: str, step: int, accel: Accelerator, mem
         first_traffic=steady,
         output_on_chip=on_chip,
         live_bits=mem.liveness.live_bits[step],
+        noc_bits=steady.total_bits + (moved or 0),
     )
 
 
@@ -227,23 +246,16 @@ def plan(graph: LayerGraph, accel: Accelerator, mappings: dict[str, LayerMapping
     mem = plan_memory(graph, accel, mappings)
     splits = {lm.name: lm.split for lm in mem.layers}
     layers = []
+    seen: _Seen = {}
     for step, name in enumerate(mem.liveness.order):
+        # a pooled SRAM moves nothing between cores (the ablation's premise)
+        moved = None if accel.pooled_sram else moved_bits(graph, name, mem, splits, accel.cores)
         if graph.gemm(name) is not None:
-            lp = _plan_gemm(graph, name, step, accel, mem)
+            layers.append(_plan_gemm(graph, name, step, accel, mem, moved, seen))
         else:
-            lp = _plan_other(graph, name, step, accel, mem)
-        noc = lp.traffic.total_bits
-        if not accel.pooled_sram:  # a pooled SRAM moves nothing between cores (the ablation's premise)
-            noc += moved_bits(graph, name, mem, splits, accel.cores) + lp.reduce_bits
-        layers.append(_with_noc(lp, noc))
+            layers.append(_plan_other(graph, name, step, accel, mem, moved))
     layers = vector_unit.overlap_with_producers(graph, layers)
     return Plan(graph.name, graph_batch(graph), accel, tuple(layers), mem)
-
-
-def _with_noc(lp: LayerPlan, noc_bits: int) -> LayerPlan:
-    from dataclasses import replace
-
-    return replace(lp, noc_bits=noc_bits)
 
 
 __all__ = ["LayerPlan", "Plan", "aligned", "graph_batch", "moved_bits", "plan"]

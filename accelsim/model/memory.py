@@ -261,11 +261,16 @@ def _rooms(
     """
     rooms = _Rooms([], [], [], [], [])
     want_with: dict[str, int]
+    seen: dict[int, tuple[Split, int, int, tuple[int, ...]]] = {}  # fixed-mapping rooms by `_room_signature`
     for name in order:
-        if graph.gemm(name) is None:
+        gemm = graph.gemm(name) is not None
+        lm = mappings[name] if mappings is not None and gemm else None
+        if not gemm:
             split, reserve, want, want_with = Split(1, accel.cores, 1), 0, 0, dict[str, int]()
+        elif lm is None and (known := seen.get(room_signature(graph, name))) is not None:
+            split, reserve, want, per_input = known  # a layer like an earlier one: the same rooms
+            want_with = dict(zip(graph.inputs_of(name), per_input, strict=True))
         else:
-            lm = mappings[name] if mappings is not None else None
             split = lm.split if lm is not None else _choose_split(graph, name, accel)
             fp = layer_footprint(graph, name, accel, split, lm)
             traffic.check_tile_fits(accel, name, fp)
@@ -275,12 +280,36 @@ def _rooms(
             else:
                 reserve = traffic.tile_need_bits(fp)
                 want, want_with = _wants(graph, name, fp)
+                if lm is None:
+                    seen[room_signature(graph, name)] = (split, reserve, want, tuple(want_with.values()))
         rooms.splits.append(split)
         rooms.used.append(split.cores_used)
         rooms.reserve.append(reserve)
         rooms.want.append(want)
         rooms.want_with.append(want_with)
     return rooms
+
+
+def room_signature(graph: LayerGraph, name: str) -> int:
+    """A number shared by the GEMM layers of `graph` whose split and rooms are the same on any
+    design: everything `_choose_split`, `layer_footprint` and `_wants` read of a layer (ResNet-50's
+    54 GEMM layers have 24), so a plan works each out once."""
+
+    def signature() -> int:
+        layer = graph.layer(name)
+        content = (
+            graph.gemm(name),
+            gemm_operand_elems(graph, name),
+            bool(layer.weight_elems),
+            layer.out_elems,
+            graph.precision(name),
+            graph.output_bits(name),
+            len(graph.inputs_of(name)),
+        )
+        table: dict[tuple[object, ...], int] = graph.memo("room_signatures", dict)
+        return table.setdefault(content, len(table))
+
+    return graph.memo(("room_signature", name), signature)
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,4 +504,12 @@ def _pin_weights(
     return pinned, per_pool
 
 
-__all__ = ["LayerMemory", "MemoryPlan", "fixed_mapping", "layer_footprint", "plan_memory", "weight_slices"]
+__all__ = [
+    "LayerMemory",
+    "MemoryPlan",
+    "fixed_mapping",
+    "layer_footprint",
+    "plan_memory",
+    "room_signature",
+    "weight_slices",
+]

@@ -172,3 +172,25 @@ def test_lockstep_classes_give_every_core_the_times_of_its_own_process():
                 assert abs(a - b) <= 1e-9 * max(1.0, b)
     assert ran >= 300 and several >= 10  # the sample really mixes classes
     assert grouped.events < alone.events  # ResNet-50: one class instead of four processes
+
+
+def test_one_body_fast_path_gives_the_shared_allocation_bit_for_bit(monkeypatch):
+    """`_Engine._allocate_one_body` spells out `_allocate_shared` for one computing class: the runs
+    are the same floats with the general allocation forced, over 200 fixed random points."""
+    from accelsim.model import engine
+
+    cases = [pt for pt in random_points(200, seed=31)]
+    fast = []
+    for pt in cases:
+        try:
+            fast.append(run_plan(pt.graph, plan(pt.graph, pt.accel)))
+        except InputError:
+            fast.append(None)
+    monkeypatch.setattr(engine._Engine, "_allocate_one_body", lambda self, t: self._allocate_shared([t]))
+    compared = 0
+    for pt, runs in zip(cases, fast, strict=True):
+        if runs is not None:
+            general = run_plan(pt.graph, plan(pt.graph, pt.accel))
+            assert (general.steady.ends, general.first.ends) == (runs.steady.ends, runs.first.ends), pt.index
+            compared += 1
+    assert compared >= 150

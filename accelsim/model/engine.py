@@ -132,15 +132,21 @@ def _lockstep_classes(p: Plan, lockstep: bool = True) -> list[tuple[int, ...]]:
     Such cores start every layer together and get equal shares of every resource (the arbitration
     is fair within a class), so they move in lockstep: the engine runs one task for each class and
     counts its claims `len(class)` times, which gives every core's times with a fraction of the events.
-    `lockstep` False: every core a class of its own (tests compare the two).
+    Memoised on the plan, as its schedules are (it reads the layers alone). `lockstep` False: every
+    core a class of its own (tests compare the two).
     """
     if not lockstep:
         return [(c,) for c in range(p.accel.cores)]
+    known = p.derived.get("lockstep")
+    if known is not None and known[0] is p.layers:
+        return known[1]
     classes: dict[tuple[int | None, ...], list[int]] = {}
     for c in range(p.accel.cores):
         work = tuple(lp.core_cycles[c] if c < lp.split.cores_used else None for lp in p.layers)
         classes.setdefault(work, []).append(c)
-    return sorted(tuple(cores) for cores in classes.values())
+    found = sorted(tuple(cores) for cores in classes.values())
+    p.derived["lockstep"] = (p.layers, found)
+    return found
 
 
 class _Engine:
@@ -390,6 +396,33 @@ class _Engine:
             for task in active:
                 task.rate = task.work_cap if task.phase == "body" else math.inf
             return
+        if len(active) == 1 and active[0].phase == "body":
+            left = self._allocate_one_body(active[0])
+        else:
+            left = self._allocate_shared(active)
+        if self.current is not None:
+            self.current.rate = 0.0
+        self.current = self._eligible_prefetch() if left > 0 and self.head < len(self.prefetches) else None
+        if self.current is not None:
+            self.current.rate = left
+
+    def _allocate_one_body(self, t: _Task) -> float:
+        """`_allocate_shared` for the common case of one class computing alone, the same operations
+        spelt out without the lists (the shares are the same floats); returns the channel left."""
+        count = len(t.cores)
+        cap = t.work_cap
+        if self.noc_limited and t.per_work_noc > 0:
+            want, share = t.per_work_noc * cap, self.noc / count
+            cap = min(cap, (want if want < share else share) / t.per_work_noc)
+        if t.per_work_bits == 0:
+            t.rate = cap
+            return max(0.0, self.bw)
+        want, share = t.per_work_bits * cap, self.bw / count
+        t.rate = min(cap, (want if want < share else share) / t.per_work_bits)
+        return max(0.0, self.bw - t.rate * t.per_work_bits * count)
+
+    def _allocate_shared(self, active: list[_Task]) -> float:
+        """Max-min shares of the network, then the channel (module docstring); the channel left."""
         bodies: list[_Task] = []
         fills: list[_Task] = []
         drains: list[_Task] = []
@@ -438,11 +471,7 @@ class _Engine:
                 t.rate = shares[j]
                 left -= shares[j] * len(t.cores)
             left = max(0.0, left)
-        if self.current is not None:
-            self.current.rate = 0.0
-        self.current = self._eligible_prefetch() if left > 0 and self.head < len(self.prefetches) else None
-        if self.current is not None:
-            self.current.rate = left
+        return left
 
     def set_timer(self) -> None:
         """Set one timer for the soonest phase end (or forced segment event); an older timer is stale."""

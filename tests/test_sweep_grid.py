@@ -233,3 +233,22 @@ def test_dram_efficiency_axis_derates_the_channel_and_keeps_the_reference_at_the
     with pytest.raises(InputError) as info:
         sweep_grid({"workload": "resnet20", "efficiency": "1.2"})
     assert info.value.field == "efficiency"  # the key the user wrote (firstcontact vocabulary)
+
+
+def test_remembered_references_give_the_rows_worked_out_afresh(grid_rows, monkeypatch):
+    """The output remembers each reference's key and speedup fields across windows
+    (`stream.REFERENCE_MEMO`); remembering one at a time (every entry forgotten at the next) and
+    windows of 3 points give the same rows, and a remembered key is the reference's own."""
+    from accelsim.explore import stream
+    from accelsim.explore.point import reference_point
+    from accelsim.explore.store import point_key
+
+    monkeypatch.setattr(stream, "REFERENCE_MEMO", 1)
+    monkeypatch.setattr(stream, "OUTPUT_WINDOW", 3)
+    assert sweep_grid(GRID) == grid_rows
+    assert [r.speedup for r in sweep_grid({**GRID, "bits": "4"})] == [r.speedup for r in grid_rows if r.bits == 4]
+    refs = stream._References(None, "salt")  # keys only: no store read
+    for point in plan_points(full_spec({**GRID, "bits": "16,4,w4a8"})).iter_points():
+        d = point.to_dict()
+        own = point_key(d, "salt")
+        assert refs.key_of(d, own) == point_key(reference_point(d), "salt")

@@ -23,6 +23,7 @@ from accelsim.explore.plan import GridPlan
 from accelsim.explore.point import reference_point
 from accelsim.explore.record import SweepRow, row_from_record
 from accelsim.explore.store import ResultStore, StoreWarning, point_key
+from accelsim.model.memo import BoundedMemo
 
 #: Points looked up and queued at once. Each window is drained before the next starts (a tail of at
 #: most one chunk per worker, ~1 % of a window at 5 ms a point on 2 workers); 4,096 points hold ~4 MB
@@ -172,15 +173,60 @@ def _commit_chunk(
 Outcome = tuple[SweepRow | None, dict[str, str] | None, str | None]
 
 
+#: Reference points remembered across output windows: their keys and what a speedup reads of their
+#: records. A grid's points share references (every precision of one design), spread far apart in
+#: grid order; ~200 B an entry, so the bound holds the coordinator at a few MB whatever the grid.
+REFERENCE_MEMO = 1 << 16
+
+#: What a speedup reads of a reference's record (`metrics_against`), or None when it did not finish.
+_RefSummary = tuple[Mapping[str, Any] | None]
+
+
+class _References:
+    """Each point's reference key and reference summary, worked out once per reference."""
+
+    def __init__(self, store: ResultStore, salt: str) -> None:
+        self.store, self.salt = store, salt
+        self.keys: BoundedMemo[tuple[Any, ...], str] = BoundedMemo(REFERENCE_MEMO)
+        self.summaries: BoundedMemo[str, _RefSummary] = BoundedMemo(REFERENCE_MEMO)
+
+    def key_of(self, point: Mapping[str, Any], own_key: str) -> str:
+        """`point_key(reference_point(point))`: the point's own key when it is its reference."""
+        bits = point.get("bits")
+        if type(bits) is int and bits == point.get("base_w_bits"):
+            return own_key
+        rest = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in point.items() if k != "bits")
+        known = self.keys.get(rest)
+        return known if known is not None else self.keys.put(rest, point_key(reference_point(point), self.salt))
+
+    def summaries_for(self, keys: list[str], recs: Mapping[str, Any]) -> dict[str, _RefSummary]:
+        """The summaries of `keys`: remembered, found in `recs` (already read), or read now. A
+        reference missing from the store is not remembered (it is missing for this read only)."""
+        out = {k: s for k in dict.fromkeys(keys) if (s := self.summaries.get(k)) is not None}
+        unread = [k for k in dict.fromkeys(keys) if k not in out and k not in recs]
+        found = {**self.store.records_for(unread), **{k: recs[k] for k in keys if k not in out and k in recs}}
+        for k, rec in found.items():
+            result = finished_result(rec)
+            summary = None if result is None else {f: result.get(f) for f in _REFERENCE_FIELDS}
+            out[k] = self.summaries.put(k, (summary,))
+        return out
+
+
+#: The fields of a reference's result that `metrics_against` reads.
+_REFERENCE_FIELDS = ("seconds_per_image", "peak_tmacs")
+
+
 def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str) -> Iterator[Outcome]:
     """The sweep's rows (with speedups against their reference records) and failures, in grid order,
     read from `store` window by window; then the failed reference points that are not on the grid."""
     axes = plan.spec.axes
+    references = _References(store, salt)
     for window in _windows(plan.iter_points(grid_only=True), OUTPUT_WINDOW):
         dicts = [p.to_dict() for p in window]
         keys = [point_key(d, salt) for d in dicts]
-        ref_keys = [point_key(reference_point(d), salt) for d in dicts]
-        recs = store.records_for(keys + ref_keys)
+        ref_keys = [references.key_of(d, k) for d, k in zip(dicts, keys, strict=True)]
+        recs = store.records_for(keys)
+        refs = references.summaries_for(ref_keys, recs)
         peaks: dict[str, float | None] = {}
         for point, key, ref_key in zip(window, keys, ref_keys, strict=True):
             labels = {a.name: a.label(getattr(point, a.name)) for a in axes}
@@ -190,7 +236,8 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str) -> Iterator[O
             elif rec["status"] != "ok":
                 yield None, labels, rec["error"]
             else:
-                extra = metrics_against(rec, finished_result(recs.get(ref_key)), peaks)
+                ref = refs.get(ref_key)
+                extra = metrics_against(rec, None if ref is None else ref[0], peaks)
                 yield row_from_record(rec, extra, labels.get("bw_gb_per_s")), None, None
     for window in _windows(plan.iter_references()):
         keys = [point_key(p.to_dict(), salt) for p in window]

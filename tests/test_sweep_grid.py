@@ -252,3 +252,40 @@ def test_remembered_references_give_the_rows_worked_out_afresh(grid_rows, monkey
         d = point.to_dict()
         own = point_key(d, "salt")
         assert refs.key_of(d, own) == point_key(reference_point(d), "salt")
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        GRID,  # references on the grid, first
+        {**GRID, "bits": "4,16"},  # references on the grid, after the points that need them
+        {**GRID, "bits": "4"},  # references off the grid: they run last
+        {**GRID, "bits": "8,4", "sram": "20KB,16MB", "mode": "dedicated"},  # failures
+    ],
+)
+def test_rows_read_while_the_sweep_runs_are_the_rows_of_the_finished_sweep(spec, monkeypatch):
+    """`stream_grid(..., overlap=True)` (the CLI's CSV/JSON): rows come out while later points still
+    run, in small store windows and output windows, and are the finished sweep's rows and failures,
+    with the same counts."""
+    from accelsim.explore import pool, stream
+    from accelsim.explore.options import SweepOptions
+    from accelsim.explore.point import evaluate_point
+
+    simulated = []
+    monkeypatch.setattr(pool, "evaluate_point", lambda p: simulated.append(1) or evaluate_point(p))
+
+    def outcomes(overlap):
+        simulated.clear()
+        with pool.stream_grid(full_spec(spec), SweepOptions(jobs=1), overlap=overlap) as run:
+            seen = [(*outcome, len(simulated)) for outcome in run.outcomes()]
+            return [(*o[:3], o[3] < len(simulated)) for o in seen], (run.from_store, run.simulated)
+
+    monkeypatch.setattr(stream, "WINDOW", 3)
+    monkeypatch.setattr(stream, "OUTPUT_WINDOW", 2)
+    after, after_counts = outcomes(False)
+    during, during_counts = outcomes(True)
+    assert [o[:3] for o in during] == [o[:3] for o in after] and during_counts == after_counts
+    assert not any(o[3] for o in after)
+    ahead = sum(o[3] for o in during)  # rows given out while points were still to run
+    if "16" in spec["bits"].split(","):  # (off the grid, a row waits for its reference, which runs last)
+        assert ahead >= len(during) // 4

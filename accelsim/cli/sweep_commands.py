@@ -163,9 +163,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             fresh=args.fresh,
             mapper=mapper_config(args),
         )
-        with stream_grid(spec, options) as run:
-            bar.close()
-            return _emit(args, spec, base, run, store, varying)
+        overlap = args.format != "table" and not args.plot  # streamed output: rows as points finish
+        with stream_grid(spec, options, overlap=overlap) as run:
+            if not overlap:
+                bar.close()
+            return _emit(args, spec, base, run, store, varying, bar)
     except KeyboardInterrupt:
         bar.close()
         where = f"; finished points are in {store}, rerun the same command to resume" if store else ""
@@ -178,10 +180,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 
 def _emit(
-    args: argparse.Namespace, spec: SweepSpec, base: Accelerator, run: GridStream, store: str | None, varying: list[str]
+    args: argparse.Namespace,
+    spec: SweepSpec,
+    base: Accelerator,
+    run: GridStream,
+    store: str | None,
+    varying: list[str],
+    bar: _Bar,
 ) -> int:
-    """Print the sweep's rows as they are read back from its store (CSV and JSON stream; a table or
-    a plot needs every row first), then the failures' summary."""
+    """Print the sweep's rows as they are read back from its store (CSV and JSON stream, while the
+    sweep runs; a table or a plot needs every row first), then the store line and the failures'
+    summary. The progress bar stays up while rows go to a file or a pipe, not to the terminal."""
     from accelsim.explore.record import describe_labels, strip_error_type
     from accelsim.report.tables import render, render_stream
 
@@ -199,8 +208,8 @@ def _emit(
                 if first_failure is None:  # a failed point always has its labels and message
                     first_failure = (labels or {}, message or "")
                 continue
-            if not found_row and store is not None:  # (when every point failed, the error line is the whole story)
-                sys.stderr.write(store_line(run, store, args.fresh))
+            if not found_row and sys.stdout.isatty():
+                bar.close()
             found_row = True
             yield row
 
@@ -221,6 +230,9 @@ def _emit(
         for text in render_stream((r.as_dict() for r in rows()), args.format, columns):
             if found_row:  # nothing on stdout when every point failed
                 sys.stdout.write(text)
+    bar.close()
+    if found_row and store is not None:  # (when every point failed, the error line is the whole story)
+        sys.stderr.write(store_line(run, store, args.fresh))
     if first_failure is None:  # no point failed
         return EXIT_OK
     labels, message = first_failure

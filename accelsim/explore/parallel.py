@@ -364,15 +364,32 @@ def run_chunks(
 ) -> None:
     """Evaluate `(seq, key, point)` items in chunks (inline, on a pool of `jobs`, or on `executor`),
     calling ``finish(chunk, (results, bug))`` for each chunk as it completes, lowest seq first."""
+    for _ in iter_chunks(todo, fn, jobs=jobs, executor=executor, max_pending=max_pending, finish=finish, sizer=sizer):
+        pass
+
+
+def iter_chunks(
+    todo: Iterable[tuple[int, str, Mapping[str, Any]]],
+    fn: PointFn,
+    *,
+    jobs: int,
+    executor: cf.Executor | None,
+    max_pending: int,
+    finish: Callable[[Sequence[tuple[int, str, Mapping[str, Any]]], ChunkResult], None],
+    sizer: ChunkSizer,
+) -> Iterator[None]:
+    """`run_chunks`, yielding after each ``finish`` (its caller may do other work between chunks
+    while the workers go on; `todo` is read as chunks are queued)."""
     if executor is None and jobs == 1:
         items = iter(todo)
         while chunk := list(itertools.islice(items, sizer.size)):
             finish(chunk, _run_chunk(fn, [dict(p) for _, _, p in chunk]))
+            yield
         return
     own = executor is None
     ex = executor or process_pool(jobs)
     try:
-        _drain(ex, fn, todo, max_pending, finish, sizer, jobs)
+        yield from _drain(ex, fn, todo, max_pending, finish, sizer, jobs)
     finally:
         if own:
             ex.shutdown(wait=True, cancel_futures=True)
@@ -386,7 +403,7 @@ def _drain(
     finish: Callable[..., None],
     sizer: ChunkSizer,
     workers: int,
-) -> None:
+) -> Iterator[None]:
     """Keep at most `max_pending` chunks in flight; commit each as it completes (lowest index first)."""
     items = iter(todo)
     Chunk = list[tuple[int, str, Mapping[str, Any]]]
@@ -406,7 +423,8 @@ def _drain(
             for fut in sorted(finished, key=lambda f: pending[f][0][0]):
                 chunk = pending.pop(fut)
                 finish(chunk, fut.result())
-            refill()
+            refill()  # the workers get more before the caller does anything else
+            yield
     finally:
         for fut in pending:
             fut.cancel()
@@ -476,6 +494,7 @@ __all__ = [
     "cluster_loss_reported",
     "dask_executor",
     "die_with_parent",
+    "iter_chunks",
     "process_pool",
     "run_chunks",
     "run_points",

@@ -23,7 +23,15 @@ from accelsim.explore.point import evaluate_point, evaluate_point_with
 from accelsim.explore.record import GridRun, SweepRow
 from accelsim.explore.registry import graph_texts, register_graphs
 from accelsim.explore.store import ResultStore
-from accelsim.explore.stream import Outcome, StreamRun, run_streaming, stored_outcomes
+from accelsim.explore.stream import (
+    Outcome,
+    Runner,
+    StreamCounts,
+    StreamRun,
+    run_steps,
+    run_streaming,
+    stored_outcomes,
+)
 from accelsim.ir.graph import LayerGraph
 
 
@@ -51,28 +59,41 @@ def run_grid(
 
 @dataclass
 class GridStream:
-    """A finished sweep whose rows are read back from its store on demand (`outcomes`)."""
+    """A sweep whose rows are read back from its store on demand (`outcomes`): finished, or still
+    running when `runner` is set (reading the rows runs it; the counts are final once they are read)."""
 
     plan: GridPlan
     store: ResultStore
     salt: str
-    from_store: int
-    simulated: int
+    counts: StreamCounts
+    runner: Runner | None = None
 
     @property
     def size(self) -> int:
         return self.plan.grid_size
 
+    @property
+    def from_store(self) -> int:
+        return self.counts.from_store
+
+    @property
+    def simulated(self) -> int:
+        return self.counts.simulated
+
     def outcomes(self) -> Iterator[Outcome]:
         """``(row, None, None)`` per finished grid point and ``(None, labels, message)`` per failed
         point, in grid order (failed references off the grid last)."""
-        return stored_outcomes(self.plan, self.store, self.salt)
+        return stored_outcomes(self.plan, self.store, self.salt, self.runner)
 
 
 @contextlib.contextmanager
-def stream_grid(spec: SweepSpec | Mapping[str, Any] | None, options: SweepOptions) -> Iterator[GridStream]:
+def stream_grid(
+    spec: SweepSpec | Mapping[str, Any] | None, options: SweepOptions, *, overlap: bool = False
+) -> Iterator[GridStream]:
     """Run a sweep (see `run_grid`) and yield a `GridStream` to read its rows from.
 
+    `overlap`: yield at once and run the sweep as its rows are read (each window of rows as soon as
+    its points are stored), so printing the rows overlaps the simulation; the pool closes on exit.
     Without a store the sweep runs through a scratch store in a temporary directory, removed on exit.
     """
     _check_jobs(options.jobs)
@@ -85,29 +106,47 @@ def stream_grid(spec: SweepSpec | Mapping[str, Any] | None, options: SweepOption
             store = stack.enter_context(ResultStore(Path(scratch) / "scratch.db"))
         elif not hasattr(store, "done_keys"):  # a path: opened only now that the inputs are known to be good
             store = stack.enter_context(ResultStore(store))
-        yield run_plan(plan, options, store, resumable=resumable)
+        if not overlap:
+            yield run_plan(plan, options, store, resumable=resumable)
+            return
+        run = _stream_run(plan, options, store, resumable)
+        if isinstance(run.executor, _LazyPool):
+            stack.callback(run.executor.shutdown, wait=True, cancel_futures=True)
+        counts = StreamCounts()
+        yield GridStream(plan, store, run.salt, counts, Runner(run_steps(plan, run, counts)))
 
 
 def run_plan(plan: GridPlan, options: SweepOptions, store: ResultStore, *, resumable: bool = True) -> GridStream:
     """Run `plan`'s points not yet in `store` (inline, on a pool of `options.jobs`, or on its executor)."""
+    run = _stream_run(plan, options, store, resumable)
+    try:
+        counts = run_streaming(plan, run)
+    finally:
+        if isinstance(run.executor, _LazyPool):
+            run.executor.shutdown(wait=True, cancel_futures=True)
+    return GridStream(plan, store, run.salt, counts)
+
+
+def _stream_run(plan: GridPlan, options: SweepOptions, store: ResultStore, resumable: bool) -> StreamRun:
+    """How `plan` runs: its point function, executor (a lazily started pool of `options.jobs`, or
+    the caller's), and its sweep's row in `store`."""
     salt = model_salt()
     first = next(plan.iter_points()).to_dict()
     settings = {k: v for k, v in first.items() if k not in plan.spec.names and k != "workload_sha256"}
     sweep_id = store.begin_sweep({"axes": plan.spec.to_dict(), "settings": settings}, __version__, salt)
     fn: Callable[[dict[str, Any]], Mapping[str, Any]] = evaluate_point
     executor: cf.Executor | None = options.executor
-    pool = None
     workers = options.jobs
     if executor is not None:  # another machine may not have the files: ship the graphs with the function
         fn = functools.partial(evaluate_point_with, graph_texts(plan.graphs))
     else:
         workers = min(options.jobs, plan.size)
         if workers > 1:  # started lazily: a sweep whose points are all stored starts no process
-            executor = pool = _LazyPool(workers, plan.graphs)
+            executor = _LazyPool(workers, plan.graphs)
         else:
             workers = 1
             register_graphs(plan.graphs)
-    run = StreamRun(
+    return StreamRun(
         fn=fn,
         jobs=workers,
         executor=executor,
@@ -119,12 +158,6 @@ def run_plan(plan: GridPlan, options: SweepOptions, store: ResultStore, *, resum
         fresh=options.fresh,
         resumable=resumable,
     )
-    try:
-        counts = run_streaming(plan, run)
-    finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-    return GridStream(plan, store, salt, counts.from_store, counts.simulated)
 
 
 class _LazyPool(cf.Executor):

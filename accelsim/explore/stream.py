@@ -1,5 +1,7 @@
 """A sweep streamed through its store: points generated lazily, run window by window, and the rows
 read back from the store in grid order, so the coordinator's memory does not grow with the grid.
+The rows may be read while the sweep runs (`Runner`): a window of rows is printed once its points
+and their references are stored, so the output overlaps the simulation instead of following it.
 
 The store is the sweep's memory: what is done is looked up window by window (`ResultStore.records_for`),
 each finished chunk is committed in one transaction, and a row's speedup is computed against its
@@ -10,24 +12,25 @@ a temporary directory.
 from __future__ import annotations
 
 import functools
+import heapq
 import itertools
+import math
 import warnings
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from accelsim.explore.assemble import finished_result, metrics_against
-from accelsim.explore.parallel import ChunkResult, ChunkSizer, PointFn, Progress, cluster_loss_reported, run_chunks
+from accelsim.explore.parallel import ChunkResult, ChunkSizer, PointFn, Progress, cluster_loss_reported, iter_chunks
 from accelsim.explore.plan import GridPlan
 from accelsim.explore.point import reference_point
 from accelsim.explore.record import SweepRow, row_from_record
 from accelsim.explore.store import ResultStore, StoreWarning, point_key
 from accelsim.model.memo import BoundedMemo
 
-#: Points looked up and queued at once. Each window is drained before the next starts (a tail of at
-#: most one chunk per worker, ~1 % of a window at 5 ms a point on 2 workers); 4,096 points hold ~4 MB
-#: of keys and dicts, the coordinator's whole per-grid memory.
+#: Points looked up in the store at once, as the work queue reaches them (the next window's chunks
+#: are queued while this window's last ones run); 4,096 points hold ~4 MB of keys and dicts, with the
+#: chunks in flight the coordinator's whole per-grid memory.
 WINDOW = 4_096
 
 
@@ -75,36 +78,96 @@ Item = tuple[int, str, Mapping[str, Any]]
 def run_streaming(plan: GridPlan, run: StreamRun) -> StreamCounts:
     """Run every point of `plan` not already in `run.store`, committing each chunk as it finishes."""
     counts = StreamCounts()
+    for _ in run_steps(plan, run, counts):
+        pass
+    return counts
+
+
+def run_steps(plan: GridPlan, run: StreamRun, counts: StreamCounts) -> Iterator[int]:
+    """`run_streaming` a chunk at a time: after each commit, yields the *watermark*, the lowest seq
+    whose point may not be in the store yet (every point before it is), so that a reader can print
+    rows while later points still run (`Runner`).
+
+    Windows are looked up as the work queue reaches them: the workers get the next window's chunks
+    while this window's last ones still run, instead of idling at every window's tail.
+    """
     tally = _Tally(plan.size, run.progress)
     sizer = ChunkSizer()
+    track = _Watermark()
     unreadable = 0
-    for window in _windows(enumerate(p.to_dict() for p in plan.iter_points())):
-        keyed = [(seq, point_key(point, run.salt), point) for seq, point in window]
-        todo, stored, bad = _split_stored(run, keyed)
-        unreadable += bad
-        counts.from_store += stored
-        counts.simulated += len(todo)
-        multiplicity = Counter(key for _, key, _ in keyed)
-        tally.advance(len(keyed) - sum(multiplicity[key] for _, key, _ in todo))
-        if todo:
-            finish = functools.partial(_commit_chunk, run, sizer, tally, multiplicity)
-            with cluster_loss_reported(run.executor, run.store if run.resumable else None):
-                run_chunks(
-                    todo,
-                    run.fn,
-                    jobs=run.jobs,
-                    executor=run.executor,
-                    max_pending=run.max_pending,
-                    finish=finish,
-                    sizer=sizer,
-                )
+
+    def todo() -> Iterator[Item]:
+        nonlocal unreadable
+        for window in _windows(enumerate(p.to_dict() for p in plan.iter_points())):
+            keyed = [(seq, point_key(point, run.salt), point) for seq, point in window]
+            present, bad = _stored_keys(run, keyed, track)
+            unreadable += bad
+            counts.from_store += len(present)
+            new: list[Item] = []
+            for item in keyed:
+                seq, key, _ = item
+                if key in present:
+                    continue
+                if not track.waits_for(key):  # the first time it is seen (a duplicate waits with it)
+                    new.append(item)
+                track.wait(seq, key)
+            counts.simulated += len(new)
+            tally.advance(sum(1 for _, key, _ in keyed if key in present))
+            track.looked_up(keyed[-1][0] + 1)
+            yield from new
+
+    finish = functools.partial(_commit_chunk, run, sizer, tally, track)
+    with cluster_loss_reported(run.executor, run.store if run.resumable else None):
+        for _ in iter_chunks(
+            todo(),
+            run.fn,
+            jobs=run.jobs,
+            executor=run.executor,
+            max_pending=run.max_pending,
+            finish=finish,
+            sizer=sizer,
+        ):
+            yield track.mark
     if unreadable:
         warnings.warn(
             f"{unreadable} stored point(s) in {run.store.path} had unreadable data and are recomputed",
             StoreWarning,
             stacklevel=2,
         )
-    return counts
+    yield track.mark
+
+
+class _Watermark:
+    """Which looked-up points are not in the store yet, and the lowest of them (points finish out of
+    order). Holds the points in flight and the current window's: bounded like the work queue."""
+
+    def __init__(self) -> None:
+        self.heap: list[int] = []  # seqs waiting, lowest first (finished ones removed lazily)
+        self.finished: set[int] = set()
+        self.seqs: dict[str, list[int]] = {}  # key -> the seqs waiting for it
+        self.next = 0  # one past the last seq looked up
+
+    def waits_for(self, key: str) -> bool:
+        return key in self.seqs
+
+    def wait(self, seq: int, key: str) -> None:
+        self.seqs.setdefault(key, []).append(seq)
+        heapq.heappush(self.heap, seq)
+
+    def looked_up(self, next_seq: int) -> None:
+        self.next = next_seq
+
+    def stored(self, key: str) -> int:
+        """`key` is in the store now: its points are done; returns how many points it stands for."""
+        seqs = self.seqs.pop(key, [])
+        self.finished.update(seqs)
+        return len(seqs)
+
+    @property
+    def mark(self) -> int:
+        while self.heap and self.heap[0] in self.finished:
+            self.finished.discard(heapq.heappop(self.heap))
+        return self.heap[0] if self.heap else self.next
 
 
 class _Tally:
@@ -119,31 +182,25 @@ class _Tally:
             self.progress(self.done, self.total)
 
 
-def _split_stored(run: StreamRun, keyed: list[Item]) -> tuple[list[Item], int, int]:
-    """(points of a window still to run, each key once; distinct keys already stored; unreadable
-    stored rows, deleted so they are recomputed). `fresh` deletes the window's rows first."""
-    keys = list(dict.fromkeys(key for _, key, _ in keyed))
+def _stored_keys(run: StreamRun, keyed: list[Item], track: _Watermark) -> tuple[set[str], int]:
+    """(distinct keys of a window that are stored and readable, unreadable stored rows, deleted so
+    that they are recomputed). `fresh` deletes the window's rows first (not those still in flight
+    from an earlier window: their new results are on the way)."""
+    keys = [key for key in dict.fromkeys(key for _, key, _ in keyed) if not track.waits_for(key)]
     if run.fresh:
         run.store.forget(keys)
     present = run.store.readable_keys(keys)
     bad = [key for key, ok in present.items() if not ok]
     if bad:  # a damaged row: recompute it rather than make the store unusable
         run.store.forget(bad)
-    seen = {key for key, ok in present.items() if ok}
-    stored = len(seen)
-    todo = []
-    for item in keyed:
-        if item[1] not in seen:
-            seen.add(item[1])
-            todo.append(item)
-    return todo, stored, len(bad)
+    return {key for key, ok in present.items() if ok}, len(bad)
 
 
 def _commit_chunk(
     run: StreamRun,
     sizer: ChunkSizer,
     tally: _Tally,
-    multiplicity: Counter[str],
+    track: _Watermark,
     chunk: Sequence[Item],
     outcome: ChunkResult,
 ) -> None:
@@ -164,9 +221,27 @@ def _commit_chunk(
     )
     sizer.observe(len(results), sum(r[2] for r in results))
     for _, key, _ in chunk[: len(results)]:
-        tally.advance(multiplicity[key])
+        tally.advance(track.stored(key))
     if bug is not None:
         raise bug
+
+
+class Runner:
+    """A sweep run step by step (`run_steps`) by whoever reads its rows: `until(seq)` runs it until
+    every point before `seq` is in the store, or it is over."""
+
+    def __init__(self, steps: Iterator[int]) -> None:
+        self.steps, self.mark, self.over = steps, 0, False
+
+    def step(self) -> None:
+        try:
+            self.mark = next(self.steps)
+        except StopIteration:
+            self.over = True
+
+    def until(self, seq: float) -> None:
+        while not self.over and self.mark < seq:
+            self.step()
 
 
 #: What `stored_outcomes` yields: a finished row, or the labels and message of a failed point.
@@ -216,17 +291,27 @@ class _References:
 _REFERENCE_FIELDS = ("seconds_per_image", "peak_tmacs")
 
 
-def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str) -> Iterator[Outcome]:
+def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str, runner: Runner | None = None) -> Iterator[Outcome]:
     """The sweep's rows (with speedups against their reference records) and failures, in grid order,
-    read from `store` window by window; then the failed reference points that are not on the grid."""
+    read from `store` window by window; then the failed reference points that are not on the grid.
+
+    With `runner` (a sweep still running), each window waits until its points are stored and its
+    references are too (or the run is over: a reference off the grid runs last)."""
     axes = plan.spec.axes
     references = _References(store, salt)
+    seq = 0
     for window in _windows(plan.iter_points(grid_only=True), OUTPUT_WINDOW):
+        seq += len(window)
+        if runner is not None:
+            runner.until(seq)
         dicts = [p.to_dict() for p in window]
         keys = [point_key(d, salt) for d in dicts]
         ref_keys = [references.key_of(d, k) for d, k in zip(dicts, keys, strict=True)]
         recs = store.records_for(keys)
         refs = references.summaries_for(ref_keys, recs)
+        while runner is not None and not runner.over and len(refs) < len(set(ref_keys)):
+            runner.step()  # a reference later in the grid, or off it: run on until it is stored
+            refs.update(references.summaries_for([k for k in ref_keys if k not in refs], {}))
         peaks: dict[str, float | None] = {}
         for point, key, ref_key in zip(window, keys, ref_keys, strict=True):
             labels = {a.name: a.label(getattr(point, a.name)) for a in axes}
@@ -239,6 +324,8 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str) -> Iterator[O
                 ref = refs.get(ref_key)
                 extra = metrics_against(rec, None if ref is None else ref[0], peaks)
                 yield row_from_record(rec, extra, labels.get("bw_gb_per_s")), None, None
+    if runner is not None:
+        runner.until(math.inf)
     for window in _windows(plan.iter_references()):
         keys = [point_key(p.to_dict(), salt) for p in window]
         recs = store.records_for(keys)
@@ -252,4 +339,4 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str) -> Iterator[O
                 yield None, labels, rec["error"]
 
 
-__all__ = ["WINDOW", "Outcome", "StreamCounts", "StreamRun", "run_streaming", "stored_outcomes"]
+__all__ = ["WINDOW", "Outcome", "Runner", "StreamCounts", "StreamRun", "run_steps", "run_streaming", "stored_outcomes"]

@@ -86,12 +86,17 @@ def run_sweep(
         "--format",
         "csv",
         "-q",
-        "--max-points",
-        "10000000",
     ]
-    for k, v in grid.items():
-        argv += [f"--{k}", v]
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    flags = _sweep_flags(tree, env)
+    if "--max-points" in flags:  # (an older baseline has no grid-size limit to lift)
+        argv += ["--max-points", "10000000"]
+    for k, v in grid.items():
+        if f"--{k}" in flags:
+            argv += [f"--{k}", v]
+        elif "," in v:
+            raise SystemExit(f"{tree} has no --{k} axis: give a grid without it")
+        # else: a one-value axis an older baseline lacks runs at its default (the same cost)
     start = time.perf_counter()
     with open(out, "wb") as sink:
         proc = subprocess.Popen(argv + extra, cwd=tree, env=env, stdout=sink, stderr=subprocess.PIPE)
@@ -104,6 +109,17 @@ def run_sweep(
     size = sum(p.stat().st_size for p in store.parent.glob(store.name + "*"))
     cpu = usage.ru_utime + usage.ru_stime
     return {"wall": wall, "rss_mb": usage.ru_maxrss / 1024, "store_bytes": size, "rows": rows, "cpu": cpu}
+
+
+_FLAGS: dict[Path, str] = {}
+
+
+def _sweep_flags(tree: Path, env: dict[str, str]) -> str:
+    """The help text of `tree`'s sweep command (which options a baseline checkout has)."""
+    if tree not in _FLAGS:
+        argv = [sys.executable, "-m", "accelsim", "sweep", "--help"]
+        _FLAGS[tree] = subprocess.run(argv, cwd=tree, env=env, capture_output=True, text=True, check=True).stdout
+    return _FLAGS[tree]
 
 
 def cluster_cpu(client: Any) -> float:
@@ -124,8 +140,12 @@ def point(params):
 
 _MACHINERY = """
 import sys, time
-from accelsim.explore.parallel import run_points
-from accelsim.explore.store import ResultStore
+try:
+    from accelsim.explore.parallel import run_points
+    from accelsim.explore.store import ResultStore
+except ImportError:  # a baseline from before the package layout (issue 17)
+    from accelsim.parallel import run_points
+    from accelsim.store import ResultStore
 import noop_point
 n, jobs, db = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 points = [{"x": i, "bits": 4, "bw_gb_per_s": 64.0, "array": [16, 32], "mode": "configurable"} for i in range(n)]

@@ -236,22 +236,25 @@ def test_dram_efficiency_axis_derates_the_channel_and_keeps_the_reference_at_the
 
 
 def test_remembered_references_give_the_rows_worked_out_afresh(grid_rows, monkeypatch):
-    """The output remembers each reference's key and speedup fields across windows
-    (`stream.REFERENCE_MEMO`); remembering one at a time (every entry forgotten at the next) and
-    windows of 3 points give the same rows, and a remembered key is the reference's own."""
+    """The output remembers each reference's speedup fields across windows (`stream.REFERENCE_MEMO`)
+    and keys a reference from its point's text (`store_codec.reference_key`): remembering one at a
+    time (every entry forgotten at the next) in windows of 3 points gives the same rows, and the key
+    is the reference's own (integer and token bits, finite and unconstrained bandwidth)."""
     from accelsim.explore import stream
     from accelsim.explore.point import reference_point
     from accelsim.explore.store import point_key
+    from accelsim.explore.store_codec import point_text, reference_key
 
     monkeypatch.setattr(stream, "REFERENCE_MEMO", 1)
     monkeypatch.setattr(stream, "OUTPUT_WINDOW", 3)
     assert sweep_grid(GRID) == grid_rows
     assert [r.speedup for r in sweep_grid({**GRID, "bits": "4"})] == [r.speedup for r in grid_rows if r.bits == 4]
-    refs = stream._References(None, "salt")  # keys only: no store read
-    for point in plan_points(full_spec({**GRID, "bits": "16,4,w4a8"})).iter_points():
+    points = list(plan_points(full_spec({**GRID, "bits": "16,4,w4a8"})).iter_points())
+    assert {p.bw_gb_per_s for p in points} == {32.0, math.inf} and len({p.bits for p in points}) == 3
+    for point in points:
         d = point.to_dict()
-        own = point_key(d, "salt")
-        assert refs.key_of(d, own) == point_key(reference_point(d), "salt")
+        assert reference_key(point_text(d, "salt"), d, "salt") == point_key(reference_point(d), "salt")
+        assert reference_key("{}", d, "salt") == point_key(reference_point(d), "salt")  # not its text: in full
 
 
 @pytest.mark.parametrize(

@@ -142,13 +142,32 @@ def point_key(point: Mapping[str, Any], salt: str = "") -> str:
     Types matter (``32`` and ``32.0`` hash differently); `accelsim.explore.grid` normalises each axis to one type.
     NaN is refused: it is never a valid design-point value and would make equal points unequal.
     """
+    return key_of_text(point_text(point, salt))
+
+
+def point_text(point: Mapping[str, Any], salt: str = "") -> str:
+    """The canonical JSON that `point_key` hashes."""
     point = dict(point)
     if _finite_scalars(point):  # the usual design point: no walk over it, no copy (same bytes)
-        text = _CANONICAL.encode({"point": point, "salt": salt})
-    else:
-        _reject_nan(point)
-        text = canonical_json({"point": point, "salt": salt})
+        return _CANONICAL.encode({"point": point, "salt": salt})
+    _reject_nan(point)
+    return canonical_json({"point": point, "salt": salt})
+
+
+def key_of_text(text: str) -> str:
+    """`point_key` of the point whose `point_text` is `text`."""
     return hashlib.sha256(text.encode("ascii")).hexdigest()
+
+
+def reference_key(text: str, point: Mapping[str, Any], salt: str = "") -> str:
+    """`point_key` of `point`'s reference (its bits set to ``base_w_bits``) from the point's own
+    `point_text`: the same text with the value of "bits" replaced (sorted keys, so nothing else
+    moves; "bits" is the one key spelt so, the others end in "_bits", and quotes inside string
+    values are escaped). A sweep's output needs it for every point."""
+    old = '"bits":' + _CANONICAL.encode(point["bits"])
+    if text.count(old) != 1:  # (not this point's text): work it out in full
+        return point_key({**point, "bits": point["base_w_bits"]}, salt)
+    return key_of_text(text.replace(old, '"bits":' + _CANONICAL.encode(point["base_w_bits"])))
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
@@ -187,8 +206,11 @@ __all__ = [
     "decode",
     "encode",
     "json_safe",
+    "key_of_text",
     "normalize",
     "pack",
     "point_key",
+    "point_text",
+    "reference_key",
     "unpack",
 ]

@@ -23,9 +23,9 @@ from typing import Any
 from accelsim.explore.assemble import finished_result, metrics_against
 from accelsim.explore.parallel import ChunkResult, ChunkSizer, PointFn, Progress, cluster_loss_reported, iter_chunks
 from accelsim.explore.plan import GridPlan
-from accelsim.explore.point import reference_point
 from accelsim.explore.record import SweepRow, row_from_record
 from accelsim.explore.store import ResultStore, StoreWarning, point_key
+from accelsim.explore.store_codec import key_of_text, point_text, reference_key
 from accelsim.model.memo import BoundedMemo
 
 #: Points looked up in the store at once, as the work queue reaches them (the next window's chunks
@@ -248,35 +248,29 @@ class Runner:
 Outcome = tuple[SweepRow | None, dict[str, str] | None, str | None]
 
 
-#: Reference points remembered across output windows: their keys and what a speedup reads of their
-#: records. A grid's points share references (every precision of one design), spread far apart in
-#: grid order; ~200 B an entry, so the bound holds the coordinator at a few MB whatever the grid.
-REFERENCE_MEMO = 1 << 16
+#: References whose speedup fields are remembered across output windows. A grid's points share
+#: references (every precision of one design), spread far apart in grid order; an entry is ~200 B,
+#: so the bound holds the coordinator to ~3 MB whatever the grid (a grid with more references than
+#: this between two points that share one reads that reference again).
+REFERENCE_MEMO = 1 << 14
 
-#: What a speedup reads of a reference's record (`metrics_against`), or None when it did not finish.
+#: What a speedup reads of a reference's result (`metrics_against`), or None when it did not finish.
 _RefSummary = tuple[Mapping[str, Any] | None]
+
+#: The fields of a reference's result that `metrics_against` reads.
+_REFERENCE_FIELDS = ("seconds_per_image", "peak_tmacs")
 
 
 class _References:
-    """Each point's reference key and reference summary, worked out once per reference."""
+    """Each reference's summary, read from the store once while it is remembered."""
 
-    def __init__(self, store: ResultStore, salt: str) -> None:
-        self.store, self.salt = store, salt
-        self.keys: BoundedMemo[tuple[Any, ...], str] = BoundedMemo(REFERENCE_MEMO)
+    def __init__(self, store: ResultStore) -> None:
+        self.store = store
         self.summaries: BoundedMemo[str, _RefSummary] = BoundedMemo(REFERENCE_MEMO)
-
-    def key_of(self, point: Mapping[str, Any], own_key: str) -> str:
-        """`point_key(reference_point(point))`: the point's own key when it is its reference."""
-        bits = point.get("bits")
-        if type(bits) is int and bits == point.get("base_w_bits"):
-            return own_key
-        rest = tuple((k, tuple(v) if isinstance(v, list) else v) for k, v in point.items() if k != "bits")
-        known = self.keys.get(rest)
-        return known if known is not None else self.keys.put(rest, point_key(reference_point(point), self.salt))
 
     def summaries_for(self, keys: list[str], recs: Mapping[str, Any]) -> dict[str, _RefSummary]:
         """The summaries of `keys`: remembered, found in `recs` (already read), or read now. A
-        reference missing from the store is not remembered (it is missing for this read only)."""
+        reference missing from the store is left out and not remembered (the sweep may still run it)."""
         out = {k: s for k in dict.fromkeys(keys) if (s := self.summaries.get(k)) is not None}
         unread = [k for k in dict.fromkeys(keys) if k not in out and k not in recs]
         found = {**self.store.records_for(unread), **{k: recs[k] for k in keys if k not in out and k in recs}}
@@ -287,10 +281,6 @@ class _References:
         return out
 
 
-#: The fields of a reference's result that `metrics_against` reads.
-_REFERENCE_FIELDS = ("seconds_per_image", "peak_tmacs")
-
-
 def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str, runner: Runner | None = None) -> Iterator[Outcome]:
     """The sweep's rows (with speedups against their reference records) and failures, in grid order,
     read from `store` window by window; then the failed reference points that are not on the grid.
@@ -298,15 +288,16 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str, runner: Runne
     With `runner` (a sweep still running), each window waits until its points are stored and its
     references are too (or the run is over: a reference off the grid runs last)."""
     axes = plan.spec.axes
-    references = _References(store, salt)
+    references = _References(store)
     seq = 0
     for window in _windows(plan.iter_points(grid_only=True), OUTPUT_WINDOW):
         seq += len(window)
         if runner is not None:
             runner.until(seq)
         dicts = [p.to_dict() for p in window]
-        keys = [point_key(d, salt) for d in dicts]
-        ref_keys = [references.key_of(d, k) for d, k in zip(dicts, keys, strict=True)]
+        texts = [point_text(d, salt) for d in dicts]
+        keys = [key_of_text(t) for t in texts]
+        ref_keys = [reference_key(t, d, salt) for t, d in zip(texts, dicts, strict=True)]
         recs = store.records_for(keys)
         refs = references.summaries_for(ref_keys, recs)
         while runner is not None and not runner.over and len(refs) < len(set(ref_keys)):

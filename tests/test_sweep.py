@@ -173,3 +173,22 @@ def test_memory_option_prices_offchip_bytes():
     lp, hbm = (sweep("resnet20", bits=[16], bw=["inf"], memory=m)[0] for m in ("lpddr4", "hbm2"))
     assert hbm.offchip_energy_per_image_uj == pytest.approx(lp.offchip_energy_per_image_uj * 3.9 / 8.0)
     assert hbm.mac_energy_per_image_uj == lp.mac_energy_per_image_uj and hbm.key != lp.key
+
+
+def test_streamed_csv_and_json_are_the_bytes_of_render():
+    """`render_stream` (a sweep's CSV and JSON, piece by piece) writes what `render` writes, for every
+    kind of cell: ints, bools, strings, finite and non-finite floats (Python's and NumPy's), None,
+    lists."""
+    import numpy as np
+
+    from accelsim.report.tables import render_stream
+
+    cells = [0, 7, True, False, "a,b", 1.5, -0.0, math.inf, -math.inf, math.nan, np.float64(2.25), None, [16, 32]]
+    cells += [np.float64("inf"), np.float64("nan")]
+    rows = [{"x": v, "y": cells[(i + 3) % len(cells)]} for i, v in enumerate(cells)]
+    assert "".join(render_stream(rows, "csv", ["x", "y"])) == render(rows, "csv")
+    column = "".join(render_stream([{"x": v} for v in cells], "csv", ["x"])).split("\n")
+    assert column[:13] == ["x", "0", "7", "True", "False", '"a,b"', "1.5", "-0.0", "inf", "-inf", "nan", "2.25", '""']
+    assert column[13:] == ["16x32", "inf", "nan", ""]
+    finite = [r for r in rows if all(not isinstance(v, float) or math.isfinite(v) for v in r.values())]
+    assert "".join(render_stream(finite, "json", ["x", "y"])) == render(finite, "json")

@@ -93,7 +93,11 @@ class SweepRow:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe fields in declaration order; the bandwidth value is left out (see `bw`)."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "bw_gb_per_s"}
+        return {name: getattr(self, name) for name in _ROW_COLUMNS}
+
+
+#: `SweepRow.as_dict`'s keys, in order (a sweep's output makes one dict per row).
+_ROW_COLUMNS = tuple(f.name for f in fields(SweepRow) if f.name != "bw_gb_per_s")
 
 
 @dataclass(frozen=True, slots=True)

@@ -93,6 +93,9 @@ def render_stream(rows: Iterable[dict[str, Any]], fmt: str, columns: Sequence[st
 
 
 def _csv_cell(value: Any) -> Any:
+    t = type(value)  # the common cells first, without the checks below (one call per cell of a sweep)
+    if t is str or t is int or t is bool or (t is float and value - value == 0.0):
+        return value
     if isinstance(value, float) and not math.isfinite(value):
         return "inf" if value > 0 else ("-inf" if value < 0 else "nan")  # as json_safe spells them
     if isinstance(value, (list, tuple)):

@@ -1,5 +1,6 @@
-"""The event engine: cores as simpy processes, the external channel and the on-chip network as
-shared, arbitrated resources, and cross-layer prefetch (docs/model.md, "The event engine").
+"""The event engine: cores as processes on simpy's events (one per class of cores in lockstep),
+the external channel and the on-chip network as shared, arbitrated resources, and cross-layer
+prefetch (docs/model.md, "The event engine").
 
 **Work.** Core ``c``'s part of layer ``l`` (a *task*) has three phases:
 
@@ -33,6 +34,7 @@ above, which splitting them across modules would hide; the schedule is already i
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,7 +61,7 @@ class _Task:
     writes: float
     noc: float
     tiles: int
-    done: simpy.Event
+    klass: int  # index of its class in `_Engine.classes`
     phase: str = "wait"  # wait, fill, body, drain, done
     remaining: float = 0.0  # fill/drain: bits; body: work units
     per_work_bits: float = 0.0  # body: channel bits per unit of work
@@ -167,6 +169,7 @@ class _Engine:
         self.tasks: list[list[_Task]] = []  # per layer, one task per class of the cores it uses
         self.used = [lp.split.cores_used for lp in p.layers]
         self.tasks_of: list[list[_Task]] = [[] for _ in self.classes]  # per class, in layer order
+        self.position = [0] * len(self.classes)  # per class, its next task in `tasks_of`
         moving = not self.unconstrained
         for li, lp in enumerate(p.layers):
             traffic = lp.first_traffic if first else lp.traffic
@@ -179,9 +182,7 @@ class _Engine:
             row = []
             for k, cores in enumerate(self.classes):
                 if cores[0] < used:  # a class's cores are all used by a layer, or none is
-                    task = _Task(
-                        li, cores, lp.core_cycles[cores[0]], reads, writes, noc_bits, tiles, self.env.event(), eps=eps
-                    )
+                    task = _Task(li, cores, lp.core_cycles[cores[0]], reads, writes, noc_bits, tiles, k, eps=eps)
                     row.append(task)
                     self.tasks_of[k].append(task)
             self.tasks.append(row)
@@ -219,23 +220,30 @@ class _Engine:
         )
         self.step_of = [0] * accel.cores
         self.body_start: dict[tuple[int, int], float] = {}
+        self._resume_callbacks = [functools.partial(self._resume, k) for k in range(len(self.classes))]
 
-    # --- core processes -----------------------------------------------------------------------
-    def core(self, k: int):  # type: ignore[no-untyped-def]
-        """The cores of class `k` run their layers in order. A producer waited for on these cores
-        only (schedule's `local`) ran earlier on them, so it is done already; what is left to wait
-        for are the producers waited for on all their cores."""
-        env = self.env
-        waits_of = self.waits_of
-        for task in self.tasks_of[k]:
-            waits = [ev for ev in waits_of[task.layer] if not ev.triggered]
-            if len(waits) == 1:
-                yield waits[0]
-            elif waits:
-                yield env.all_of(waits)
-            self.start(task)
-            if task.phase != "done":
-                yield task.done
+    # --- the cores ---------------------------------------------------------------------------
+    def next_task(self, k: int) -> _Task | None:
+        """Start the next layer of class `k` if its data allows it now; else wait for it (a callback
+        on the producers' end events) and return None. A producer waited for on these cores only
+        (schedule's `local`) ran earlier on them, so it is done already; what is left to wait for
+        are the producers waited for on all their cores."""
+        tasks = self.tasks_of[k]
+        if self.position[k] == len(tasks):
+            return None
+        task = tasks[self.position[k]]
+        waits = [ev for ev in self.waits_of[task.layer] if not ev.triggered]
+        if waits:
+            (waits[0] if len(waits) == 1 else self.env.all_of(waits)).callbacks.append(self._resume_callbacks[k])
+            return None
+        self.position[k] += 1
+        self.start(task)
+        return task
+
+    def _resume(self, k: int, _event: simpy.Event) -> None:
+        """Class `k`'s producers are done: it starts its layer, with the others starting now."""
+        if self.next_task(k) is not None:
+            self._defer()
 
     def start(self, task: _Task) -> None:
         if self.env.now != self.last:
@@ -283,7 +291,6 @@ class _Engine:
             self._enter_body(task, task.remaining)
         task.rate = 0.0
         self.active.append(task)
-        self._defer()  # cores starting at the same instant share one re-arbitration
 
     def _defer(self) -> None:
         """Re-arbitrate once this instant's other events (cores resuming, starting layers) are done."""
@@ -316,17 +323,20 @@ class _Engine:
         if task.phase != "done" and task.remaining <= 0:
             self._next_phase(task)
 
-    def _finish(self, task: _Task) -> None:
+    def _finish(self, task: _Task) -> bool:
+        """Close a finished task; True when its layer's end wakes cores that wait for it."""
         task.end = self.env.now
-        task.done.succeed()
         li = task.layer
         self.left[li] -= 1
+        woke = False
         if self.left[li] == 0:
             done = self.all_done[li]
             if done is not None:
+                woke = bool(done.callbacks)
                 done.succeed()
             while self.lowest < len(self.left) and self.left[self.lowest] == 0:
                 self.lowest += 1
+        return woke
 
     # --- the arbiter --------------------------------------------------------------------------
     def advance(self) -> None:
@@ -342,33 +352,38 @@ class _Engine:
             self.current.done += self.current.rate * dt
 
     def settle(self) -> None:
-        """Close phases that are over, share the resources again, set the timer for the next event.
+        """Close phases that are over, start the next layers of the cores that finished, share the
+        resources again and set the timer for the next event.
 
-        When a task finished, the cores resume at this instant and may start layers: the sharing
-        waits for them (one re-arbitration per instant, `_defer`).
+        A core whose next layer's data is there starts it at once. When a finished layer wakes
+        cores that wait for it, they start at this instant too: the sharing waits for them (one
+        re-arbitration per instant, `_defer`).
         """
-        finished = False
+        woke = False
         active = self.active
         candidates = list(active)
-        while candidates:  # a task that moved on may end its next phase at once: look at those again
-            moved = []
-            for task in candidates:
-                if task.remaining <= 0 or (task.phase != "body" and task.remaining <= task.eps):
-                    self._next_phase(task)
-                    if task.phase == "done":
-                        active.remove(task)
-                        self._finish(task)
-                        finished = True
-                    else:
-                        moved.append(task)
-            candidates = moved
-        cur = self.current
-        if cur is not None and cur.done >= cur.bits * (1 - _SAME_TIME):
-            cur.done = cur.bits
-            self.prefetched[cur.layer] += cur.bits  # on chip now: credited to its layer when that starts
-            cur.live = False
-            self.current = None
-        if finished:
+        while candidates:
+            freed: list[int] = []  # classes whose task finished
+            while candidates:  # a task that moved on may end its next phase at once: look at those again
+                moved = []
+                for task in candidates:
+                    if task.remaining <= 0 or (task.phase != "body" and task.remaining <= task.eps):
+                        self._next_phase(task)
+                        if task.phase == "done":
+                            active.remove(task)
+                            woke = self._finish(task) or woke
+                            freed.append(task.klass)
+                        else:
+                            moved.append(task)
+                candidates = moved
+            cur = self.current
+            if cur is not None and cur.done >= cur.bits * (1 - _SAME_TIME):
+                cur.done = cur.bits
+                self.prefetched[cur.layer] += cur.bits  # on chip now: credited to its layer when that starts
+                cur.live = False
+                self.current = None
+            candidates = [nxt for k in freed if (nxt := self.next_task(k)) is not None]  # may end at once
+        if woke or self.pending:
             self.timer = None  # no flow ends before the re-arbitration sets the next timer
             self._defer()
             return
@@ -549,10 +564,10 @@ def run(
     `lockstep` False runs every core as its own process (`_lockstep_classes`; tests only).
     """
     eng = _Engine(p, sched, first, trace, segments, lockstep)
-    env = eng.env
     for k in range(len(eng.classes)):
-        env.process(eng.core(k))
-    events = _run_counting(env)
+        eng.next_task(k)
+    eng._defer()  # the first re-arbitration, once every core has started
+    events = _run_counting(eng.env)
     if any(eng.left):  # a dependency was never met: a bug, not bad input
         raise RuntimeError(f"simulation stalled with {sum(1 for x in eng.left if x)} layers unfinished")
     ends = tuple(max((t.end for t in row), default=0.0) for row in eng.tasks)

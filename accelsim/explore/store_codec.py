@@ -147,11 +147,12 @@ def point_key(point: Mapping[str, Any], salt: str = "") -> str:
 
 def point_text(point: Mapping[str, Any], salt: str = "") -> str:
     """The canonical JSON that `point_key` hashes."""
-    point = dict(point)
-    if _finite_scalars(point):  # the usual design point: no walk over it, no copy (same bytes)
-        return _CANONICAL.encode({"point": point, "salt": salt})
-    _reject_nan(point)
-    return canonical_json({"point": point, "salt": salt})
+    data = {"point": dict(point), "salt": salt}
+    try:  # finite data, nearly every point: no walk over it first (`json_safe` would change nothing)
+        return _CANONICAL.encode(data)
+    except ValueError:  # a non-finite float: NaN refused, infinities spelt as strings
+        _reject_nan(data["point"])
+        return canonical_json(data)
 
 
 def key_of_text(text: str) -> str:
@@ -171,22 +172,6 @@ def reference_key(text: str, point: Mapping[str, Any], salt: str = "") -> str:
 
 
 _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), allow_nan=False, ensure_ascii=True)
-_SCALARS = (str, int, bool, type(None))
-
-
-def _finite_scalars(point: dict[str, Any]) -> bool:
-    """Every value a string, int, bool, None, finite float or list of ints: what `json_safe` leaves as it is."""
-    for v in point.values():
-        t = type(v)
-        if t is float:
-            if not math.isfinite(v):
-                return False
-        elif t is list:
-            if any(type(x) is not int for x in v):
-                return False
-        elif t not in _SCALARS:
-            return False
-    return True
 
 
 def _reject_nan(obj: Any, field: str = "point") -> None:

@@ -201,16 +201,11 @@ def _run_points(
             todo.append((i, key, point))
     run = _PointsRun(store, sweep_id, outcome, Counter(keys), progress, len(points))
     run.advance(len(points) - sum(run.counts[key] for _, key, _ in todo))
-    if todo:
-        run_chunks(
-            todo,
-            fn,
-            jobs=jobs,
-            executor=executor,
-            max_pending=max_pending or 4 * jobs,
-            finish=run.finish,
-            sizer=run.sizer,
-        )
+    chunks = iter_chunks(
+        todo, fn, jobs=jobs, executor=executor, max_pending=max_pending or 4 * jobs, finish=run.finish, sizer=run.sizer
+    )
+    for _ in chunks if todo else ():  # (nothing left: no pool is started)
+        pass
     records = []
     for i, (key, point) in enumerate(zip(keys, points, strict=True)):
         status, result, error = outcome[key]
@@ -352,22 +347,6 @@ def _run_chunk(fn: PointFn, chunk: Sequence[dict[str, Any]]) -> ChunkResult:
     return results, None
 
 
-def run_chunks(
-    todo: Iterable[tuple[int, str, Mapping[str, Any]]],
-    fn: PointFn,
-    *,
-    jobs: int,
-    executor: cf.Executor | None,
-    max_pending: int,
-    finish: Callable[[Sequence[tuple[int, str, Mapping[str, Any]]], ChunkResult], None],
-    sizer: ChunkSizer,
-) -> None:
-    """Evaluate `(seq, key, point)` items in chunks (inline, on a pool of `jobs`, or on `executor`),
-    calling ``finish(chunk, (results, bug))`` for each chunk as it completes, lowest seq first."""
-    for _ in iter_chunks(todo, fn, jobs=jobs, executor=executor, max_pending=max_pending, finish=finish, sizer=sizer):
-        pass
-
-
 def iter_chunks(
     todo: Iterable[tuple[int, str, Mapping[str, Any]]],
     fn: PointFn,
@@ -378,8 +357,10 @@ def iter_chunks(
     finish: Callable[[Sequence[tuple[int, str, Mapping[str, Any]]], ChunkResult], None],
     sizer: ChunkSizer,
 ) -> Iterator[None]:
-    """`run_chunks`, yielding after each ``finish`` (its caller may do other work between chunks
-    while the workers go on; `todo` is read as chunks are queued)."""
+    """Evaluate `(seq, key, point)` items in chunks (inline, on a pool of `jobs`, or on `executor`),
+    calling ``finish(chunk, (results, bug))`` for each chunk as it completes, lowest seq first, and
+    yielding after each (its caller may do other work while the workers go on; `todo` is read as
+    chunks are queued)."""
     if executor is None and jobs == 1:
         items = iter(todo)
         while chunk := list(itertools.islice(items, sizer.size)):
@@ -496,6 +477,5 @@ __all__ = [
     "die_with_parent",
     "iter_chunks",
     "process_pool",
-    "run_chunks",
     "run_points",
 ]

@@ -14,7 +14,7 @@ the same grid, or the first --baseline-points of it, runs there too and the rati
 outputs of serial, pool and Dask runs of this tree must be byte-identical.
 
     PYTHONPATH=$PWD python bench/sweep_scale.py [--points 100000] [--rss-points 2000,8000,20000]
-        [--compare-points 20000] [--baseline DIR] [--skip-dask] [--dask-profiler]
+        [--compare-points 20000] [--baseline DIR] [--skip-dask] [--dask-profiler] [--dask-defaults]
 """
 
 from __future__ import annotations
@@ -224,6 +224,11 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep Dask's worker profiler on (its default; measured to cost ~10 %% of a worker's CPU here)",
     )
+    parser.add_argument(
+        "--dask-defaults",
+        action="store_true",
+        help="keep Dask's event-loop tick (20 ms) and memory-monitor interval (100 ms) instead of 1 s each",
+    )
     parser.add_argument("--skip-serial", action="store_true", help="leave out the serial runs")
     parser.add_argument(
         "--machinery-points", type=int, default=20_000, help="points of the no-op machinery runs (0: none)"
@@ -271,8 +276,14 @@ def main() -> int:
             from distributed import Client, LocalCluster
 
             # The worker's statistical profiler samples every thread's stack every 10 ms by default; on
-            # this CPU-bound pure-Python work that is ~10 % of a worker's CPU (docs/scaling.md)
-            profile = {"distributed.worker.profile.enabled": args.dask_profiler}
+            # this CPU-bound pure-Python work that is ~10 % of a worker's CPU. Each process's event loop
+            # also wakes every 20 ms (tick) and each worker checks its memory every 100 ms: on 2 cores
+            # busy with the sweep, 1 s each took the cluster's CPU a point from 1.20-1.35x the pool's
+            # to 1.06-1.19x (docs/scaling.md)
+            profile: dict[str, Any] = {"distributed.worker.profile.enabled": args.dask_profiler}
+            if not args.dask_defaults:
+                profile["distributed.admin.tick.interval"] = "1s"
+                profile["distributed.worker.memory.monitor-interval"] = "1s"
             with (
                 dask.config.set(profile),
                 LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,

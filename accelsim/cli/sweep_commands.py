@@ -343,7 +343,8 @@ def register_sweep(subparsers: Any) -> None:
         description=(
             "Simulate every point of the grid (the product of the axes) on the iso-area design of the base at each "
             "precision; speedups are over the 16-bit design with the same values of every other axis. Every finished "
-            "point is committed to a SQLite result store, so an interrupted sweep resumes where it stopped."
+            "point is committed to a SQLite result store, so an interrupted sweep resumes where it stopped. CSV and "
+            "JSON rows are printed in grid order while the sweep runs; a table waits for the last point."
         ),
     )
     _add_axis_options(p)

@@ -76,6 +76,11 @@ class Plan:
     #: `accelsim.model.mapper.fixed_plan` makes of it for other bandwidths, which they do not read.
     derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
+    def with_accel(self, accel: Accelerator) -> Plan:
+        """This plan for `accel`, a design it plans the same (another bandwidth): the same layers,
+        memory plan and derived values (`dataclasses.replace` costs ~5x more, once per sweep point)."""
+        return Plan(self.graph_name, self.batch, accel, self.layers, self.residency, self.derived)
+
 
 #: A plan's layer traffic (steady, first image, K-split reduction bits) by what it depends on.
 _Seen = dict[tuple[Any, ...], tuple[Traffic, Traffic, int]]

@@ -205,7 +205,7 @@ def fixed_plan(graph: LayerGraph, accel: Accelerator) -> Plan:
     key = (graph_key(graph), tuple(getattr(accel, name) for name in PLANNED_FIELDS))
     known = _FIXED.get(key)
     if known is not None:
-        return known if known.accel == accel else replace(known, accel=accel)
+        return known if known.accel is accel else known.with_accel(accel)
     found = plan(graph, accel, None)
     _FIXED.put(key, found)
     return found

@@ -184,11 +184,7 @@ class LayerGraph:
 
     def gemm(self, name: str) -> GemmView | None:
         """`layer(name).gemm()`, computed once (the model reads it many times per design point)."""
-        key = ("gemm", name)
-        try:
-            return self._memo[key]
-        except KeyError:
-            return self._memo.setdefault(key, self.layer(name).gemm())
+        return self.memo(("gemm", name), lambda: self.layer(name).gemm())
 
     def memo(self, key: Hashable, compute: Callable[[], _T]) -> _T:
         """The value `compute()` for `key`, computed once while this graph is unchanged.

@@ -134,21 +134,20 @@ def _lockstep_classes(p: Plan, lockstep: bool = True) -> list[tuple[int, ...]]:
     Such cores start every layer together and get equal shares of every resource (the arbitration
     is fair within a class), so they move in lockstep: the engine runs one task for each class and
     counts its claims `len(class)` times, which gives every core's times with a fraction of the events.
-    Memoised on the plan, as its schedules are (it reads the layers alone). `lockstep` False: every
-    core a class of its own (tests compare the two).
+    Memoised on the plan (`Plan.memo`). `lockstep` False: every core a class of its own (tests
+    compare the two).
     """
     if not lockstep:
         return [(c,) for c in range(p.accel.cores)]
-    known = p.derived.get("lockstep")
-    if known is not None and known[0] is p.layers:
-        return known[1]
+    return p.memo("lockstep", lambda: _classes(p))
+
+
+def _classes(p: Plan) -> list[tuple[int, ...]]:
     classes: dict[tuple[int | None, ...], list[int]] = {}
     for c in range(p.accel.cores):
         work = tuple(lp.core_cycles[c] if c < lp.split.cores_used else None for lp in p.layers)
         classes.setdefault(work, []).append(c)
-    found = sorted(tuple(cores) for cores in classes.values())
-    p.derived["lockstep"] = (p.layers, found)
-    return found
+    return sorted(tuple(cores) for cores in classes.values())
 
 
 class _Engine:

@@ -23,8 +23,10 @@ DRAM transfers cross the network: core-to-core moves and K-split reductions are 
 from __future__ import annotations
 
 import math
+import operator
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
@@ -34,6 +36,8 @@ from accelsim.model.mapping import Split
 from accelsim.model.mapspace import LayerMapping, packed_gemm, reduction_bits
 from accelsim.model.memory import MemoryPlan, plan_memory, room_signature
 from accelsim.model.traffic import ON_CHIP, ONCE, STREAM, Operand, Traffic
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,15 +75,27 @@ class Plan:
     accel: Accelerator
     layers: tuple[LayerPlan, ...]
     residency: MemoryPlan
-    #: Values derived from these layers and this memory plan alone (schedules: `accelsim.model.schedule.
-    #: schedule_of`; buffer access bits: `accelsim.model.sim`), shared by the copies
-    #: `accelsim.model.mapper.fixed_plan` makes of it for other bandwidths, which they do not read.
+    #: Values derived from the plan that no bandwidth changes (`memo`), shared by the copies
+    #: `with_accel` makes of it for other bandwidths of the same design.
     derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def with_accel(self, accel: Accelerator) -> Plan:
         """This plan for `accel`, a design it plans the same (another bandwidth): the same layers,
         memory plan and derived values (`dataclasses.replace` costs ~5x more, once per sweep point)."""
         return Plan(self.graph_name, self.batch, accel, self.layers, self.residency, self.derived)
+
+    def memo(self, key: Hashable, compute: Callable[[], _T], *inputs: object) -> _T:
+        """`compute()` kept under `key` in `derived` (schedules, lockstep classes, buffer access bits,
+        the compute-only time): worked out once per design, not at every bandwidth. Used only while
+        it was derived from these very layers, memory plan and `inputs` (compared by identity);
+        `derived` is shared only by `with_accel` copies, which plan the same, so no key names the design."""
+        deps = (self.layers, self.residency, *inputs)
+        known = self.derived.get(key)
+        if known is not None and all(map(operator.is_, known[0], deps)):  # (one key, one set of inputs)
+            return known[1]
+        value = compute()
+        self.derived[key] = (deps, value)
+        return value
 
 
 #: A plan's layer traffic (steady, first image, K-split reduction bits) by what it depends on.

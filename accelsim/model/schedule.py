@@ -175,16 +175,9 @@ def schedule(graph: LayerGraph, p: Plan, *, first: bool = False) -> Schedule:
 
 
 def schedule_of(graph: LayerGraph, p: Plan, *, first: bool = False) -> Schedule:
-    """`schedule`, memoised on the plan: the copies of one plan at other bandwidths (which it does
-    not read) share it. An entry is used only for the very layer and memory plan objects it was
-    derived from, at the same cores and prefetch depth (`graph` must be the plan's, as for `schedule`)."""
-    key = ("schedule", first, p.accel.cores, p.accel.prefetch_layers)
-    known = p.derived.get(key)
-    if known is not None and known[0] is p.layers and known[1] is p.residency:
-        return known[2]
-    found = schedule(graph, p, first=first)
-    p.derived[key] = (p.layers, p.residency, found)
-    return found
+    """`schedule`, memoised on the plan (`Plan.memo`): it reads no bandwidth (`graph` must be the
+    plan's, as for `schedule`)."""
+    return p.memo(("schedule", first), lambda: schedule(graph, p, first=first))
 
 
 __all__ = ["Prefetch", "Schedule", "schedule", "schedule_of"]

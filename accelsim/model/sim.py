@@ -32,9 +32,9 @@ from accelsim.model.energy import (
     memory_pj_per_bit,
 )
 from accelsim.model.layer_plan import LayerPlan, Plan, graph_batch, plan
-from accelsim.model.mapper import PLANNED_FIELDS, MapperConfig, mapped_plan
+from accelsim.model.mapper import MapperConfig, mapped_plan
 from accelsim.model.results import LayerResult, SimResult, bound_of
-from accelsim.model.schedule import Schedule, schedule_of
+from accelsim.model.schedule import schedule_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,17 +60,7 @@ def run_plan(graph: LayerGraph, p: Plan, *, trace: bool = False, segments: int =
     if any(lp.first_traffic != lp.traffic for lp in p.layers):
         first = engine.run(p, schedule_of(graph, p, first=True), first=True, segments=segments)
         events += first.events
-    return Runs(steady, first, _compute_only(p, sched), events)
-
-
-def _compute_only(p: Plan, sched: Schedule) -> float:
-    """`engine.compute_only`, memoised on the plan as its schedules are (it reads no bandwidth)."""
-    known = p.derived.get("compute_only")
-    if known is not None and known[0] is p.layers and known[1] is sched:
-        return float(known[2])
-    found = engine.compute_only(p, sched)
-    p.derived["compute_only"] = (p.layers, sched, found)
-    return found
+    return Runs(steady, first, p.memo("compute_only", lambda: engine.compute_only(p, sched), sched), events)
 
 
 def timeline(
@@ -250,15 +240,9 @@ def _simulate_whole(
 
 
 def _access_bits(graph: LayerGraph, p: Plan) -> tuple[int, ...]:
-    """Each layer's on-chip buffer bits (`layer_access_bits`), memoised on the plan as its schedules
-    are: they read the layers and the design's array, never its bandwidth."""
-    key = ("access", *(getattr(p.accel, name) for name in PLANNED_FIELDS))
-    known = p.derived.get(key)
-    if known is not None and known[0] is p.layers:
-        return known[1]
-    found = tuple(layer_access_bits(graph, lp, p.accel) for lp in p.layers)
-    p.derived[key] = (p.layers, found)
-    return found
+    """Each layer's on-chip buffer bits (`layer_access_bits`), memoised on the plan (`Plan.memo`):
+    they read the layers and the design's array, never its bandwidth."""
+    return p.memo("access", lambda: tuple(layer_access_bits(graph, lp, p.accel) for lp in p.layers))
 
 
 def _layer_result(

@@ -120,11 +120,14 @@ def test_energy_objective_picks_no_costlier_mapping_on_its_own_estimate():
     for step, name in enumerate(mem.liveness.order):
         if g.layer(name).gemm() is None:
             continue
-        layer = mapper._context(g, name, step, mem)
+        layer = mapper._context(g, name, step, mem, {m.name: m.split for m in mem.layers})
         by_energy = mapper.best_mapping(layer, FLEX, "energy", 8.0)
         by_latency = mapper.best_mapping(layer, FLEX, "latency", 8.0)
-        e = mapper._cost(layer, by_energy, mapspace.slowest_cycles(layer.gemm, by_energy, _view(layer)), FLEX, 8.0)
-        lat = mapper._cost(layer, by_latency, mapspace.slowest_cycles(layer.gemm, by_latency, _view(layer)), FLEX, 8.0)
+        fixed_b = mapper._fixed_b_slice(layer, FLEX)
+        e_cycles = mapspace.slowest_cycles(layer.gemm, by_energy, _view(layer))
+        lat_cycles = mapspace.slowest_cycles(layer.gemm, by_latency, _view(layer))
+        e = mapper._cost(layer, by_energy, e_cycles, FLEX, 8.0, fixed_b)
+        lat = mapper._cost(layer, by_latency, lat_cycles, FLEX, 8.0, fixed_b)
         assert e is not None and lat is not None
         (e, e_map), (lat, lat_map) = e, lat
         assert e_map == by_energy and lat_map == by_latency  # the chosen tiling is the one costed

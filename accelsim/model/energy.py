@@ -183,15 +183,13 @@ class LayerEnergy:
 
 
 def layer_energy(
-    graph: LayerGraph, lp: LayerPlan, accel: Accelerator, offchip_pj_per_bit: float, access: int | None = None
+    graph: LayerGraph, lp: LayerPlan, accel: Accelerator, offchip_pj_per_bit: float, access: int
 ) -> LayerEnergy:
     """The energy of planned layer `lp` (see the module doc), off-chip bytes at `offchip_pj_per_bit`.
 
     `accelsim.model.sim` calls it while it builds each `LayerResult`, so a result carries its energy
-    from the start; `access`: the layer's `layer_access_bits` when the caller has them.
+    from the start; `access`: the layer's `layer_access_bits` (memoised on the plan by the caller).
     """
-    if access is None:
-        access = layer_access_bits(graph, lp, accel)
     sram_pj = tech.load(accel.tech_node).sram_read_energy_pj_per_bit
     return LayerEnergy(
         sram_access_bits=access,

@@ -52,7 +52,7 @@ from accelsim.hardware.design import Accelerator
 from accelsim.ir.graph import LayerGraph
 from accelsim.ir.layers import GemmView
 from accelsim.model import energy, mapping, mapspace, tiling, traffic
-from accelsim.model.layer_plan import Plan, _input_operands, plan
+from accelsim.model.layer_plan import Plan, _input_operands, aligned, plan
 from accelsim.model.liveness import gemm_operand_elems
 from accelsim.model.mapping import Split
 from accelsim.model.mapspace import LayerMapping
@@ -99,8 +99,8 @@ class _Layer:
     fixed: LayerMapping  # the fixed mapper's choice: first in the search order
     # on-chip tensors whose core-to-core move depends on this layer's split (bits, the neighbour's
     # split in the context): its row-partitioned inputs and the readers of its output
-    moves_in: tuple[tuple[int, Split], ...] = ()
-    moves_out: tuple[tuple[int, Split], ...] = ()
+    moves_in: tuple[tuple[int, Split], ...]
+    moves_out: tuple[tuple[int, Split], ...]
 
 
 #: Searched mappings by layer context and design (a few hundred bytes each).
@@ -177,10 +177,11 @@ def map_graph(
         _STATS["hits"] += len(known)
         return dict(known)
     mem = plan_memory(graph, accel)
+    splits = {m.name: m.split for m in mem.layers}
     out = {}
     for step, name in enumerate(mem.liveness.order):
         if graph.gemm(name) is not None:
-            out[name] = best_mapping(_context(graph, name, step, mem), accel, config.objective, pj)
+            out[name] = best_mapping(_context(graph, name, step, mem, splits), accel, config.objective, pj)
     return dict(_GRAPHS.put(key, out))
 
 
@@ -218,7 +219,8 @@ def graph_key(graph: LayerGraph) -> tuple[Any, ...]:
     )
 
 
-def _context(graph: LayerGraph, name: str, step: int, mem: MemoryPlan) -> _Layer:
+def _context(graph: LayerGraph, name: str, step: int, mem: MemoryPlan, splits: dict[str, Split]) -> _Layer:
+    """Layer `name` in its context: operands, room, fixed mapping and moves (`splits`: every layer's split)."""
     layer = graph.layer(name)
     gemm = graph.gemm(name)
     assert gemm is not None
@@ -229,7 +231,6 @@ def _context(graph: LayerGraph, name: str, step: int, mem: MemoryPlan) -> _Layer
     b = Operand(b_elems, b_bits, ON_CHIP if lm.pinned else STREAM) if layer.weight_elems else inputs[1]
     out = Operand(layer.out_elems, graph.output_bits(name), ON_CHIP if mem.resident[name] else STREAM)
     assert lm.mapping is not None  # a GEMM layer's memory record carries its (fixed) mapping
-    splits = {m.name: m.split for m in mem.layers}
     src = graph.inputs_of(name)
     moves_in = ((inputs[0].total_bits, splits[src[0]]),) if src and inputs[0].fetch == ON_CHIP else ()
     moves_out: tuple[tuple[int, Split], ...] = ()
@@ -247,13 +248,13 @@ def _context(graph: LayerGraph, name: str, step: int, mem: MemoryPlan) -> _Layer
         layer.macs,
         lm.mapping,
         moves_in,
-        tuple(moves_out),
+        moves_out,
     )
 
 
 def _moved(moves: tuple[tuple[int, Split], ...], split: Split, cores: int) -> int:
     """Bits of `moves` that cross the network when this layer runs on `split` (all but the local share)."""
-    return sum(bits - -(-bits // cores) for bits, other in moves if not (other == split and split.n == 1))
+    return sum(bits - -(-bits // cores) for bits, other in moves if not aligned(other, split))
 
 
 def best_mapping(layer: _Layer, accel: Accelerator, objective: str, memory_pj_per_bit: float) -> LayerMapping:
@@ -279,10 +280,11 @@ def _search(layer: _Layer, accel: Accelerator, objective: str, pj: float) -> Lay
     cycles = [mapspace.slowest_cycles(layer.gemm, lm, view) for lm in space]
     order = sorted(range(len(space)), key=lambda i: (cycles[i], i))[:MAX_CANDIDATES]
     best: tuple[tuple[float, ...], LayerMapping] | None = None
+    fixed_b = _fixed_b_slice(layer, accel)
     for i in order:
         if best is not None and objective == "latency" and cycles[i] > best[0][0]:
             break  # latency >= compute: no later candidate can win
-        costed = _cost(layer, space[i], cycles[i], accel, pj)
+        costed = _cost(layer, space[i], cycles[i], accel, pj, fixed_b)
         if costed is None:
             continue
         cost, tiled = costed
@@ -295,9 +297,10 @@ def _search(layer: _Layer, accel: Accelerator, objective: str, pj: float) -> Lay
 
 
 def _cost(
-    layer: _Layer, lm: LayerMapping, cycles: int, accel: Accelerator, pj: float
+    layer: _Layer, lm: LayerMapping, cycles: int, accel: Accelerator, pj: float, fixed_b: int
 ) -> tuple[tuple[float, float], LayerMapping] | None:
-    """((latency cycles, energy pJ), `lm` with its best tiling), or None when no tiling fits."""
+    """((latency cycles, energy pJ), `lm` with its best tiling), or None when no tiling fits
+    (`fixed_b`: `_fixed_b_slice` of the layer, the same for every candidate)."""
     pg = mapspace.packed_gemm(layer.gemm, lm.pack)
     fp = traffic.footprint(pg, lm.split, accel, layer.a, layer.b, layer.out.bits, lm.dataflow)
     need = traffic.tile_need_bits(fp)
@@ -307,7 +310,7 @@ def _cost(
     # candidate's minimal tile if larger, and never beyond where more room saves no traffic
     want = traffic.refetch_free_bits(fp, _streamed(layer.a), _streamed(layer.b), Operand(0, layer.out.bits))
     b = layer.b
-    if b.fetch == ON_CHIP and fp.b_slice > _fixed_b_slice(layer, accel):
+    if b.fetch == ON_CHIP and fp.b_slice > fixed_b:
         b = _streamed(b)  # pinned for the fixed split's slices: more per core may no longer fit
     found = tiling.best_tiling(fp, layer.a, b, layer.out, max(need, min(want, layer.room_bits)))
     if found is None:

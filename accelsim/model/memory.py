@@ -261,13 +261,14 @@ def _rooms(
     """
     rooms = _Rooms([], [], [], [], [])
     want_with: dict[str, int]
-    seen: dict[int, tuple[Split, int, int, tuple[int, ...]]] = {}  # fixed-mapping rooms by `_room_signature`
+    seen: dict[int, tuple[Split, int, int, tuple[int, ...]]] = {}  # fixed-mapping rooms by `room_signature`
     for name in order:
         gemm = graph.gemm(name) is not None
         lm = mappings[name] if mappings is not None and gemm else None
+        sig = room_signature(graph, name) if gemm and lm is None else -1
         if not gemm:
             split, reserve, want, want_with = Split(1, accel.cores, 1), 0, 0, dict[str, int]()
-        elif lm is None and (known := seen.get(room_signature(graph, name))) is not None:
+        elif (known := seen.get(sig)) is not None:
             split, reserve, want, per_input = known  # a layer like an earlier one: the same rooms
             want_with = dict(zip(graph.inputs_of(name), per_input, strict=True))
         else:
@@ -281,7 +282,7 @@ def _rooms(
                 reserve = traffic.tile_need_bits(fp)
                 want, want_with = _wants(graph, name, fp)
                 if lm is None:
-                    seen[room_signature(graph, name)] = (split, reserve, want, tuple(want_with.values()))
+                    seen[sig] = (split, reserve, want, tuple(want_with.values()))
         rooms.splits.append(split)
         rooms.used.append(split.cores_used)
         rooms.reserve.append(reserve)
@@ -390,9 +391,9 @@ def plan_memory(graph: LayerGraph, accel: Accelerator, mappings: dict[str, Layer
     pools = _pools(accel, rooms)
     index = {name: i for i, name in enumerate(live.order)}
     owners = {t.name: (pools.used[index[t.name]] if t.name in index else pools.count) for t in live.tensors}
-    all_live = _live_per_core(live, owners, steps, pools.count, lambda t: _keepable(t))
+    all_live = live_per_core(live, owners, steps, pools.count, lambda t: _keepable(t))
     resident = _resident(live, owners, all_live, pools)
-    res_live = _live_per_core(live, owners, steps, pools.count, lambda t: resident[t.name])
+    res_live = live_per_core(live, owners, steps, pools.count, lambda t: resident[t.name])
     buffers = _buffers(pools, res_live)
     # pin room counts every keepable activation (spilled ones too) so that it only grows with SRAM
     pin_room = [
@@ -455,7 +456,7 @@ def _layer_memory(
     )
 
 
-def _live_per_core(
+def live_per_core(
     live: Liveness, owners: dict[str, int], steps: int, cores: int, keep: Callable[[Tensor], bool]
 ) -> list[list[int]]:
     """Bits of the tensors `keep` selects on each core at each step (equal shares on their owners)."""
@@ -509,6 +510,7 @@ __all__ = [
     "MemoryPlan",
     "fixed_mapping",
     "layer_footprint",
+    "live_per_core",
     "plan_memory",
     "room_signature",
     "weight_slices",

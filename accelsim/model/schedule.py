@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 from accelsim.ir.graph import LayerGraph
 from accelsim.model.layer_plan import Plan, aligned
-from accelsim.model.memory import MemoryPlan
+from accelsim.model.memory import MemoryPlan, live_per_core
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,17 +120,8 @@ def _spilled_per_core(mem: MemoryPlan, steps: int, cores: int) -> list[list[int]
     Prefetch room counts them as taken (as the memory plan's pin room does), so that the room only
     grows with SRAM: a tensor that more SRAM keeps on chip does not take room prefetch had.
     """
-    out = [[0] * cores for _ in range(steps)]
     spilled = set(mem.spilled)
-    for t in mem.liveness.tensors:
-        if t.name in spilled:
-            owners = mem.owners[t.name]
-            share = -(-t.bits // owners)
-            for s in range(t.start, t.end + 1):
-                row = out[s]
-                for c in range(owners):
-                    row[c] += share
-    return out
+    return live_per_core(mem.liveness, mem.owners, steps, cores, lambda t: t.name in spilled)
 
 
 def schedule(graph: LayerGraph, p: Plan, *, first: bool = False) -> Schedule:

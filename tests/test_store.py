@@ -250,3 +250,26 @@ def test_schema_2_stores_stay_readable_and_filterable(tmp_path, capsys) -> None:
     header = out[0].split(",")
     assert len(out) == 2 and out[1].split(",")[header.index("bits")] == "4"
     assert float(out[1].split(",")[header.index("speedup")]) == 2.0  # against the 16-bit row, found by key
+
+
+def test_results_find_a_reference_stored_under_another_releases_key(tmp_path, capsys):
+    """`accelsim results` finds a row's reference by key, and where a release made other keys, by
+    the reference's params (`readback._References`): three precisions under made-up keys, two of
+    them against the 16-bit row found by content."""
+    from accelsim.cli.main import main
+    from accelsim.explore.design_point import DesignPoint
+
+    db = tmp_path / "old-keys.db"
+    with ResultStore(db) as store:
+        sweep = store.begin_sweep({"axes": {}}, "0.0.1", "an older model")
+        for seq, bits in enumerate((16, 8, 4)):
+            p = DesignPoint(workload="resnet20", bits=bits, bw_gb_per_s=64.0).to_dict()
+            result = {"seconds_per_image": 1.0 / (1 + seq), "peak_tmacs": 1.0}
+            store.put(f"old-key-{bits}", p, result, 0.0, seq=seq, sweep_id=sweep)
+    assert main(["results", str(db), "--stale", "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [(r["bits"], float(r["speedup"]), r["model"]) for r in rows] == [
+        ("16", 1.0, "stale"),
+        ("8", 2.0, "stale"),
+        ("4", 3.0, "stale"),
+    ]

@@ -219,17 +219,14 @@ def _stored_outcomes(store: ResultStore, keys: list[str]) -> dict[str, tuple[str
     """key -> (status, result, error) of the points already in `store`; unreadable rows are deleted
     (and recomputed) with one warning."""
     outcome: dict[str, tuple[str, Any, str | None]] = {}
-    stored = store.done_keys()
     unreadable = []
-    for key in dict.fromkeys(keys):
-        if key in stored:
-            rec = store.get(key)
-            if rec is None:  # a damaged row: recompute it rather than make the store unusable
-                unreadable.append(key)
-                store.forget([key])
-                continue
-            outcome[key] = (rec["status"], rec["result"], rec["error"])
+    for key, rec in store.records_for(keys).items():  # batched reads, not one per stored key
+        if rec is None:  # a damaged row: recompute it rather than make the store unusable
+            unreadable.append(key)
+            continue
+        outcome[key] = (rec["status"], rec["result"], rec["error"])
     if unreadable:
+        store.forget(unreadable)
         warnings.warn(
             f"{len(unreadable)} stored point(s) in {store.path} had unreadable data and are recomputed",
             StoreWarning,

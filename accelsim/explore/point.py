@@ -53,15 +53,14 @@ def evaluate_point(point: DesignPoint | Mapping[str, Any]) -> dict[str, Any]:
     """
     p = as_point(point)
     body: int | str  # the body precision the design is sized for (a token such as w4a16 stays a label)
+    base = p.base()
     if p.bits == AS_TRAINED:
         # the trained per-layer bits, a float layer at the base's precision (fixed-point MACs only);
         # the iso-area design is the one for the network's body precision
         graph = base_graph(p.workload, p.batch, p.workload_sha256).capped(p.base_w_bits, p.base_a_bits)
         body, edges = graph.body_bits(), graph.edge_bits()
-        base = p.base()
         design = p.design(body, base)
     else:
-        base = p.base()
         design = p.design(base=base)
         graph = policy_graph(p.workload, p.batch, p.workload_sha256, p.bits, p.first_last_bits)
         body, edges = p.bits, _edge_bits(p.bits, p.first_last_bits)

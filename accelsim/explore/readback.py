@@ -67,11 +67,14 @@ class _References:
         }
         got = self.store.records_for(set(wanted.values()))
         missing = [rec for rec in window if rec["key"] in wanted and wanted[rec["key"]] not in got]
+        found = []
         for rec in missing:  # keys of another release: find the reference by its params
             key = self._index(rec["salt"]).get(_group(rec["params"]))
             if key is not None:
                 wanted[rec["key"]] = key
-                got.update(self.store.records_for([key]))
+                found.append(key)
+        if found:  # their records in one batched read
+            got.update(self.store.records_for(found))
         return {key: finished_result(got.get(ref_key)) for key, ref_key in wanted.items()}
 
     def _index(self, salt: str | None) -> dict[bytes, str]:

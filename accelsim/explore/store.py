@@ -183,16 +183,6 @@ class ResultStore:
     # -- points --------------------------------------------------------------------------------------
 
     @_guarded
-    def point_salts(self) -> dict[str, str | None]:
-        """Key -> salt of the sweep that stored the point (None without a recorded sweep).
-
-        The salt names the model that computed a result (see `accelsim.explore.model_hash.model_salt`), so a
-        reader can tell current results from ones an older accelsim left in the same file.
-        """
-        cur = self._conn.execute("SELECT p.key, s.salt FROM points p LEFT JOIN sweeps s ON p.sweep_id = s.id")
-        return {_key_of(k): salt for k, salt in cur}
-
-    @_guarded
     def has(self, key: str) -> bool:
         return self._conn.execute("SELECT 1 FROM points WHERE key = ?", (self._db_key(key),)).fetchone() is not None
 
@@ -300,14 +290,7 @@ class ResultStore:
 
         Batched lookups, so a sweep checks what is done window by window instead of loading every key.
         """
-        out: dict[str, dict[str, Any] | None] = {}
-        keys = list(dict.fromkeys(keys))
-        for at in range(0, len(keys), _LOOKUP_BATCH):
-            batch = [self._db_key(k) for k in keys[at : at + _LOOKUP_BATCH]]
-            marks = ",".join("?" * len(batch))
-            for row in self._conn.execute(f"SELECT {self._columns} FROM points WHERE key IN ({marks})", batch):
-                out[_key_of(row[0])] = self._decoded(row, timing=False)
-        return out
+        return dict(self._decoded_for(keys))
 
     @_guarded
     def readable_keys(self, keys: Iterable[str]) -> dict[str, bool]:
@@ -316,14 +299,17 @@ class ResultStore:
 
         Each row is decoded and dropped at once: a resume checks a window of thousands of points,
         and holding their records (~8 KB each decoded) set the coordinator's peak memory."""
-        out: dict[str, bool] = {}
+        return {key: rec is not None for key, rec in self._decoded_for(keys)}
+
+    def _decoded_for(self, keys: Iterable[str]) -> Iterator[tuple[str, dict[str, Any] | None]]:
+        """(key, decoded record or None when unreadable) of each stored one of `keys`, in batched
+        ``IN (...)`` queries; each record is yielded as it is decoded."""
         keys = list(dict.fromkeys(keys))
         for at in range(0, len(keys), _LOOKUP_BATCH):
             batch = [self._db_key(k) for k in keys[at : at + _LOOKUP_BATCH]]
             marks = ",".join("?" * len(batch))
             for row in self._conn.execute(f"SELECT {self._columns} FROM points WHERE key IN ({marks})", batch):
-                out[_key_of(row[0])] = self._decoded(row, timing=False) is not None
-        return out
+                yield _key_of(row[0]), self._decoded(row, timing=False)
 
     def _decoded(self, row: tuple[Any, ...], *, timing: bool) -> dict[str, Any] | None:
         try:

@@ -167,7 +167,9 @@ def reference_key(text: str, point: Mapping[str, Any], salt: str = "") -> str:
     values are escaped). A sweep's output needs it for every point."""
     old = '"bits":' + _CANONICAL.encode(point["bits"])
     if text.count(old) != 1:  # (not this point's text): work it out in full
-        return point_key({**point, "bits": point["base_w_bits"]}, salt)
+        from accelsim.explore.point import reference_point  # the one reference rule (imported late: no cycle)
+
+        return point_key(reference_point(point), salt)
     return key_of_text(text.replace(old, '"bits":' + _CANONICAL.encode(point["base_w_bits"])))
 
 

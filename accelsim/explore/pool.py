@@ -7,6 +7,7 @@ from __future__ import annotations
 import concurrent.futures as cf
 import contextlib
 import functools
+import math
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -29,7 +30,6 @@ from accelsim.explore.stream import (
     StreamCounts,
     StreamRun,
     run_steps,
-    run_streaming,
     stored_outcomes,
 )
 from accelsim.ir.graph import LayerGraph
@@ -60,13 +60,13 @@ def run_grid(
 @dataclass
 class GridStream:
     """A sweep whose rows are read back from its store on demand (`outcomes`): finished, or still
-    running when `runner` is set (reading the rows runs it; the counts are final once they are read)."""
+    running (reading the rows runs what is left; the counts are final once they are read)."""
 
     plan: GridPlan
     store: ResultStore
     salt: str
     counts: StreamCounts
-    runner: Runner | None = None
+    runner: Runner
 
     @property
     def size(self) -> int:
@@ -106,25 +106,17 @@ def stream_grid(
             store = stack.enter_context(ResultStore(Path(scratch) / "scratch.db"))
         elif not hasattr(store, "done_keys"):  # a path: opened only now that the inputs are known to be good
             store = stack.enter_context(ResultStore(store))
-        if not overlap:
-            yield run_plan(plan, options, store, resumable=resumable)
-            return
         run = _stream_run(plan, options, store, resumable)
-        if isinstance(run.executor, _LazyPool):
-            stack.callback(run.executor.shutdown, wait=True, cancel_futures=True)
+        pool = run.executor if isinstance(run.executor, _LazyPool) else None
+        if pool is not None:
+            stack.callback(pool.shutdown, wait=True, cancel_futures=True)
         counts = StreamCounts()
-        yield GridStream(plan, store, run.salt, counts, Runner(run_steps(plan, run, counts)))
-
-
-def run_plan(plan: GridPlan, options: SweepOptions, store: ResultStore, *, resumable: bool = True) -> GridStream:
-    """Run `plan`'s points not yet in `store` (inline, on a pool of `options.jobs`, or on its executor)."""
-    run = _stream_run(plan, options, store, resumable)
-    try:
-        counts = run_streaming(plan, run)
-    finally:
-        if isinstance(run.executor, _LazyPool):
-            run.executor.shutdown(wait=True, cancel_futures=True)
-    return GridStream(plan, store, run.salt, counts)
+        runner = Runner(run_steps(plan, run, counts))
+        if not overlap:  # the whole sweep first; its workers go before the rows are read
+            runner.until(math.inf)
+            if pool is not None:
+                pool.shutdown(wait=True, cancel_futures=True)
+        yield GridStream(plan, store, run.salt, counts, runner)
 
 
 def _stream_run(plan: GridPlan, options: SweepOptions, store: ResultStore, resumable: bool) -> StreamRun:
@@ -177,4 +169,4 @@ class _LazyPool(cf.Executor):
             self._pool.shutdown(wait=wait, cancel_futures=cancel_futures)
 
 
-__all__ = ["GridStream", "Progress", "SweepOptions", "run_grid", "run_plan", "stream_grid"]
+__all__ = ["GridStream", "Progress", "SweepOptions", "run_grid", "stream_grid"]

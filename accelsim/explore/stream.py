@@ -54,7 +54,7 @@ def _windows(items: Iterator[Any], size: int = WINDOW) -> Iterator[list[Any]]:
 
 @dataclass(frozen=True)
 class StreamRun:
-    """How `run_streaming` runs a plan's points: the point function, where it runs, the store it
+    """How `run_steps` runs a plan's points: the point function, where it runs, the store it
     commits to (`salt` and `sweep_id` as the rows are keyed and tagged), and the progress callback.
 
     `resumable` False (a scratch store) leaves the resume hint out of a lost-cluster message."""
@@ -75,16 +75,9 @@ class StreamRun:
 Item = tuple[int, str, Mapping[str, Any]]
 
 
-def run_streaming(plan: GridPlan, run: StreamRun) -> StreamCounts:
-    """Run every point of `plan` not already in `run.store`, committing each chunk as it finishes."""
-    counts = StreamCounts()
-    for _ in run_steps(plan, run, counts):
-        pass
-    return counts
-
-
 def run_steps(plan: GridPlan, run: StreamRun, counts: StreamCounts) -> Iterator[int]:
-    """`run_streaming` a chunk at a time: after each commit, yields the *watermark*, the lowest seq
+    """Run every point of `plan` not already in `run.store`, committing each chunk as it finishes,
+    a chunk at a time: after each commit, yields the *watermark*, the lowest seq
     whose point may not be in the store yet (every point before it is), so that a reader can print
     rows while later points still run (`Runner`).
 
@@ -281,26 +274,25 @@ class _References:
         return out
 
 
-def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str, runner: Runner | None = None) -> Iterator[Outcome]:
+def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str, runner: Runner) -> Iterator[Outcome]:
     """The sweep's rows (with speedups against their reference records) and failures, in grid order,
     read from `store` window by window; then the failed reference points that are not on the grid.
 
-    With `runner` (a sweep still running), each window waits until its points are stored and its
-    references are too (or the run is over: a reference off the grid runs last)."""
+    Each window waits, running the sweep (`runner`) as far as needed, until its points are stored
+    and its references are too (or the run is over: a reference off the grid runs last)."""
     axes = plan.spec.axes
     references = _References(store)
     seq = 0
     for window in _windows(plan.iter_points(grid_only=True), OUTPUT_WINDOW):
         seq += len(window)
-        if runner is not None:
-            runner.until(seq)
+        runner.until(seq)
         dicts = [p.to_dict() for p in window]
         texts = [point_text(d, salt) for d in dicts]
         keys = [key_of_text(t) for t in texts]
         ref_keys = [reference_key(t, d, salt) for t, d in zip(texts, dicts, strict=True)]
         recs = store.records_for(keys)
         refs = references.summaries_for(ref_keys, recs)
-        while runner is not None and not runner.over and len(refs) < len(set(ref_keys)):
+        while not runner.over and len(refs) < len(set(ref_keys)):
             runner.step()  # a reference later in the grid, or off it: run on until it is stored
             refs.update(references.summaries_for([k for k in ref_keys if k not in refs], {}))
         peaks: dict[str, float | None] = {}
@@ -315,8 +307,7 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str, runner: Runne
                 ref = refs.get(ref_key)
                 extra = metrics_against(rec, None if ref is None else ref[0], peaks)
                 yield row_from_record(rec, extra, labels.get("bw_gb_per_s")), None, None
-    if runner is not None:
-        runner.until(math.inf)
+    runner.until(math.inf)
     for window in _windows(plan.iter_references()):
         keys = [point_key(p.to_dict(), salt) for p in window]
         recs = store.records_for(keys)
@@ -330,4 +321,4 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str, runner: Runne
                 yield None, labels, rec["error"]
 
 
-__all__ = ["WINDOW", "Outcome", "Runner", "StreamCounts", "StreamRun", "run_steps", "run_streaming", "stored_outcomes"]
+__all__ = ["WINDOW", "Outcome", "Runner", "StreamCounts", "StreamRun", "run_steps", "stored_outcomes"]

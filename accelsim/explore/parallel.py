@@ -200,7 +200,7 @@ def _run_points(
             queued.add(key)
             todo.append((i, key, point))
     run = _PointsRun(store, sweep_id, outcome, Counter(keys), progress, len(points))
-    run.advance(len(points) - sum(run.counts[key] for _, key, _ in todo))
+    run.tally.advance(len(points) - sum(run.counts[key] for _, key, _ in todo))
     chunks = iter_chunks(
         todo, fn, jobs=jobs, executor=executor, max_pending=max_pending or 4 * jobs, finish=run.finish, sizer=run.sizer
     )
@@ -235,6 +235,29 @@ def _stored_outcomes(store: ResultStore, keys: list[str]) -> dict[str, tuple[str
     return outcome
 
 
+class Tally:
+    """Points done so far (stored ones included) and the progress callback that is told."""
+
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.total, self.done, self.progress = total, 0, progress
+
+    def advance(self, points: int) -> None:
+        self.done += points
+        if self.progress is not None:
+            self.progress(self.done, self.total)
+
+
+def store_chunk(
+    store: ResultStore, sweep_id: int | None, chunk: Sequence[tuple[int, str, Mapping[str, Any]]], results: ChunkResult
+) -> None:
+    """Commit a finished chunk's results in one transaction (`results[0]` may be shorter than the
+    chunk: a bug ended it early)."""
+    store.put_many(
+        (key, seq, sweep_id, status, point, *((payload, None) if status == "ok" else (None, payload)), wall_s)
+        for (seq, key, point), (status, payload, wall_s) in zip(chunk, results[0], strict=False)
+    )
+
+
 class _PointsRun:
     """`run_points`' bookkeeping: commits each finished chunk, records its outcomes, counts progress."""
 
@@ -248,34 +271,18 @@ class _PointsRun:
         total: int,
     ) -> None:
         self.store, self.sweep_id, self.outcome, self.counts = store, sweep_id, outcome, counts
-        self.progress, self.total, self.done = progress, total, 0
+        self.tally = Tally(total, progress)
         self.sizer = ChunkSizer()
-
-    def advance(self, points: int) -> None:
-        self.done += points
-        if self.progress is not None:
-            self.progress(self.done, self.total)
 
     def finish(self, chunk: Sequence[tuple[int, str, Mapping[str, Any]]], outcome_of_chunk: ChunkResult) -> None:
         results, bug = outcome_of_chunk
         chunk = chunk[: len(results)]
         self.sizer.observe(len(chunk), sum(r[2] for r in results))
         if self.store is not None:
-            self.store.put_many(
-                (
-                    key,
-                    i,
-                    self.sweep_id,
-                    status,
-                    point,
-                    *((payload, None) if status == "ok" else (None, payload)),
-                    wall_s,
-                )
-                for (i, key, point), (status, payload, wall_s) in zip(chunk, results, strict=True)
-            )
+            store_chunk(self.store, self.sweep_id, chunk, outcome_of_chunk)
         for (_, key, _), (status, payload, _) in zip(chunk, results, strict=True):
             self.outcome[key] = ("ok", decode(payload), None) if status == "ok" else ("error", None, payload)
-            self.advance(self.counts[key])
+            self.tally.advance(self.counts[key])
         if bug is not None:
             raise bug
 
@@ -468,6 +475,7 @@ __all__ = [
     "DASK_TIMEOUT_S",
     "ChunkResult",
     "ChunkSizer",
+    "Tally",
     "ClusterLost",
     "cluster_loss_reported",
     "dask_executor",
@@ -475,4 +483,5 @@ __all__ = [
     "iter_chunks",
     "process_pool",
     "run_points",
+    "store_chunk",
 ]

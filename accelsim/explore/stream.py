@@ -21,7 +21,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from accelsim.explore.assemble import finished_result, metrics_against
-from accelsim.explore.parallel import ChunkResult, ChunkSizer, PointFn, Progress, cluster_loss_reported, iter_chunks
+from accelsim.explore.parallel import (
+    ChunkResult,
+    ChunkSizer,
+    PointFn,
+    Progress,
+    Tally,
+    cluster_loss_reported,
+    iter_chunks,
+    store_chunk,
+)
 from accelsim.explore.plan import GridPlan
 from accelsim.explore.record import SweepRow, row_from_record
 from accelsim.explore.store import ResultStore, StoreWarning, point_key
@@ -84,7 +93,7 @@ def run_steps(plan: GridPlan, run: StreamRun, counts: StreamCounts) -> Iterator[
     Windows are looked up as the work queue reaches them: the workers get the next window's chunks
     while this window's last ones still run, instead of idling at every window's tail.
     """
-    tally = _Tally(plan.size, run.progress)
+    tally = Tally(plan.size, run.progress)
     sizer = ChunkSizer()
     track = _Watermark()
     unreadable = 0
@@ -163,18 +172,6 @@ class _Watermark:
         return self.heap[0] if self.heap else self.next
 
 
-class _Tally:
-    """Points done so far (stored ones included) and the progress callback that is told."""
-
-    def __init__(self, total: int, progress: Progress | None) -> None:
-        self.total, self.done, self.progress = total, 0, progress
-
-    def advance(self, points: int) -> None:
-        self.done += points
-        if self.progress is not None:
-            self.progress(self.done, self.total)
-
-
 def _stored_keys(run: StreamRun, keyed: list[Item], track: _Watermark) -> tuple[set[str], int]:
     """(distinct keys of a window that are stored and readable, unreadable stored rows, deleted so
     that they are recomputed). `fresh` deletes the window's rows first (not those still in flight
@@ -192,26 +189,14 @@ def _stored_keys(run: StreamRun, keyed: list[Item], track: _Watermark) -> tuple[
 def _commit_chunk(
     run: StreamRun,
     sizer: ChunkSizer,
-    tally: _Tally,
+    tally: Tally,
     track: _Watermark,
     chunk: Sequence[Item],
     outcome: ChunkResult,
 ) -> None:
     """Store a finished chunk in one transaction, then count its points (a bug is raised after)."""
     results, bug = outcome
-    run.store.put_many(
-        (
-            key,
-            seq,
-            run.sweep_id,
-            status,
-            point,
-            payload if status == "ok" else None,
-            None if status == "ok" else payload,
-            wall_s,
-        )
-        for (seq, key, point), (status, payload, wall_s) in zip(chunk, results, strict=False)  # a bug may end it early
-    )
+    store_chunk(run.store, run.sweep_id, chunk, outcome)
     sizer.observe(len(results), sum(r[2] for r in results))
     for _, key, _ in chunk[: len(results)]:
         tally.advance(track.stored(key))

@@ -167,7 +167,9 @@ def _run_totals(args: argparse.Namespace, base: Any, graph: Any, design: Any, re
 
         step = llm_step(graph, result).as_dict()
         totals.update({k: step[k] for k in LLM_TOTALS})
-    picks = args.mapper != "fixed" or result.batch % 2 == 0  # the objective picks mappings or a micro-batch
+    from accelsim.model.batching import splits
+
+    picks = args.mapper != "fixed" or splits(result.batch)  # the objective picks mappings or a micro-batch
     totals.update({"mapper": args.mapper, "objective": args.objective if picks else ""})
     return totals
 
@@ -212,7 +214,9 @@ def _write_run_table(
     extra = f"{precision}\n" if precision else ""  # a trained graph: as trained, or re-quantized
     if args.mapper != "fixed":  # the `mapping` column's choices were searched (docs/mapper.md)
         extra += f"mapping: searched per layer, objective {args.objective}\n"
-    if result.batch % 2 == 0:  # which micro-batch the objective picked (docs/model.md section 10)
+    from accelsim.model.batching import splits
+
+    if splits(result.batch):  # which micro-batch the objective picked (docs/model.md section 10)
         micro = result.micro_batch or result.batch
         runs = f"{result.batch // micro} x {micro}" if result.micro_batch else "whole"
         extra += f"micro-batch: runs {runs}, least {args.objective} per image\n"

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from accelsim.cli.fit_command import cmd_fit, register_fit
-from accelsim.cli.run_command import cmd_run, register_run
+from accelsim.cli.fit_command import register_fit
+from accelsim.cli.run_command import register_run
 from accelsim.cli.store_commands import register_pareto, register_results
 from accelsim.cli.sweep_commands import register_sweep
 
@@ -29,4 +29,4 @@ def register(subparsers: Any) -> None:
     register_pareto(subparsers)
 
 
-__all__ = ["cmd_fit", "cmd_run", "register"]
+__all__ = ["register"]

@@ -49,7 +49,7 @@ _TABLE_RESULTS = (
 
 
 def store_rows(
-    path: str, args: argparse.Namespace | None = None, *, stale: bool = False, quiet: bool = False
+    path: str, args: argparse.Namespace, *, stale: bool = False, quiet: bool = False
 ) -> Iterator[dict[str, Any]]:
     """The points of the store at `path` as flat rows (point, result, speedup...), sweep by sweep in
     grid order, streamed, kept by the filters in `args` (--where, --bits, --bw, ...).
@@ -192,15 +192,14 @@ def _axis_test(name: str, wanted: set[str]) -> Callable[[Mapping[str, Any]], boo
     return lambda r: _axis_repr(r.get(name)) in wanted
 
 
-def _row_filter(args: argparse.Namespace | None) -> tuple[Callable[[Mapping[str, Any]], bool], Any]:
+def _row_filter(args: argparse.Namespace) -> tuple[Callable[[Mapping[str, Any]], bool], Any]:
     """The test a row must pass (axis values among those given with --workload, --bits, --bw, ...,
     and --where) and the --where syntax tree (None without one), parsed before the store is read."""
     tests: list[Callable[[Mapping[str, Any]], bool]] = []
-    for flag, name in AXIS_FLAGS if args is not None else ():
+    for flag, name in AXIS_FLAGS:
         axis = getattr(args, flag, None)
         if axis is not None:
-            wanted = {repr(tuple(v) if isinstance(v, (list, tuple)) else v) for v in axis.values}
-            tests.append(_axis_test(name, wanted))
+            tests.append(_axis_test(name, {_axis_repr(v) for v in axis.values}))
     where = getattr(args, "where", None)
     tree = None
     if where is not None:
@@ -212,6 +211,7 @@ def _row_filter(args: argparse.Namespace | None) -> tuple[Callable[[Mapping[str,
 
 
 def _axis_repr(value: Any) -> str:
+    """A value as the axis filter compares it: a list (from JSON) as the tuple an axis holds."""
     return repr(tuple(value) if isinstance(value, list) else value)
 
 
@@ -246,8 +246,7 @@ def cmd_pareto(args: argparse.Namespace) -> int:
         check_plot_path(args.plot)
         if len(args.objectives) < 2:
             raise InputError("plot", args.plot, "needs at least two objectives to draw")
-    objectives = list(args.objectives)
-    FrontBuilder(objectives)  # a bad objective list is refused before the store is read
+    objectives = list(args.objectives)  # (never empty: `options.objectives_type` refuses it)
     builders: dict[str, FrontBuilder] = {}  # one front per workload: a cheaper network must not hide
     members: dict[str, list[dict[str, Any]]] = {}  # the other's best designs; members kept only to plot
     seen: dict[str, set[str]] = {k: set() for k in _AXES}

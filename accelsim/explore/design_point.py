@@ -28,6 +28,7 @@ from accelsim.hardware.design import MAC_MODES, SCALES, Accelerator, default_sca
 from accelsim.ir.bits_spec import parse_bits_token
 from accelsim.ir.checks import check_bits
 from accelsim.ir.graph import AS_TRAINED
+from accelsim.model.batching import splits
 from accelsim.model.mapper import MapperConfig
 
 
@@ -89,7 +90,7 @@ class DesignPoint:
         object.__setattr__(self, "array", tuple(self.array))
         object.__setattr__(self, "dataflows", tuple(self.dataflows))
         MapperConfig(self.mapper, self.objective)  # InputError names a bad mapper or objective
-        if self.mapper == "fixed" and self.batch % 2:  # one micro-batch: nothing for the objective to pick
+        if self.mapper == "fixed" and not splits(self.batch):  # one micro-batch: nothing for the objective to pick
             object.__setattr__(self, "objective", "latency")
         object.__setattr__(self, "bw_gb_per_s", float(self.bw_gb_per_s))
         object.__setattr__(self, "clock_hz", float(self.clock_hz))

@@ -125,6 +125,12 @@ def repeat(result: SimResult, k: int) -> SimResult:
 _CHAINS: BoundedMemo[tuple[Any, ...], tuple[LayerGraph, ...]] = BoundedMemo(32)
 
 
+def splits(batch: int) -> bool:
+    """Whether a batch may run as micro-batches (an even one: halves, quarters, ...), so that the
+    objective picks among them; an odd batch runs whole."""
+    return batch % 2 == 0
+
+
 def chain(graph: LayerGraph, batch: int) -> list[LayerGraph]:
     """`graph` (a batch of `batch`) and its halves, quarters, ... down to an odd batch, smallest
     first: the micro-batches `choose` picks from (a level that does not rebatch ends the chain).
@@ -141,7 +147,7 @@ def chain(graph: LayerGraph, batch: int) -> list[LayerGraph]:
 def _halves(graph: LayerGraph, batch: int) -> list[LayerGraph]:
     """`graph` at batch / 2, batch / 4, ... while the batch is even and the graph rebatches."""
     graphs, micro = [], batch
-    while micro % 2 == 0:
+    while splits(micro):
         half = rebatch(graph, batch, micro // 2)
         if half is None:
             break
@@ -179,4 +185,4 @@ def choose(runs: Sequence[SimResult | None], objective: str = "latency") -> SimR
     return best
 
 
-__all__ = ["chain", "choose", "rebatch", "repeat", "score"]
+__all__ = ["chain", "choose", "rebatch", "repeat", "score", "splits"]

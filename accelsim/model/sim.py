@@ -167,7 +167,7 @@ def simulate(
     memory_pj_per_bit(memory)  # an unknown preset fails before the simulation, not after
     batch = graph_batch(graph) if isinstance(graph, LayerGraph) else 1
     mapper = mapper if mapper is not None else MapperConfig()
-    if not micro_batching or batch % 2:
+    if not micro_batching or not batching.splits(batch):
         return _simulate_whole(graph, accel, memory, mapper, built_bits)
     return _simulate_micro_batched(graph, batch, accel, memory, mapper, built_bits)
 

@@ -308,10 +308,10 @@ def _cost(
         return None
     # the fixed mapping's room (the context's: pinning and prefetch were sized around it), or the
     # candidate's minimal tile if larger, and never beyond where more room saves no traffic
-    want = traffic.refetch_free_bits(fp, _streamed(layer.a), _streamed(layer.b), Operand(0, layer.out.bits))
+    want = traffic.refetch_free_bits(fp, tiling.streamed(layer.a), tiling.streamed(layer.b), Operand(0, layer.out.bits))
     b = layer.b
     if b.fetch == ON_CHIP and fp.b_slice > fixed_b:
-        b = _streamed(b)  # pinned for the fixed split's slices: more per core may no longer fit
+        b = tiling.streamed(b)  # pinned for the fixed split's slices: more per core may no longer fit
     found = tiling.best_tiling(fp, layer.a, b, layer.out, max(need, min(want, layer.room_bits)))
     if found is None:
         return None
@@ -354,10 +354,6 @@ def _fixed_b_slice(layer: _Layer, accel: Accelerator) -> int:
     fixed = layer.fixed
     pg = mapspace.packed_gemm(layer.gemm, fixed.pack)
     return traffic.footprint(pg, fixed.split, accel, layer.a, layer.b, layer.out.bits, fixed.dataflow).b_slice
-
-
-def _streamed(op: Operand) -> Operand:
-    return Operand(op.elems, op.bits, STREAM)
 
 
 def _score(cost: tuple[float, float], objective: str) -> tuple[float, ...]:

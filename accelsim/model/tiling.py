@@ -193,7 +193,8 @@ def all_tilings(fp: TileFootprint, a: Operand, b: Operand, out: Operand, budget_
     return tuple(t for t in found if need_bits(fp, a, b, out, t) <= budget_bits)
 
 
-def _streamed(op: Operand) -> Operand:
+def streamed(op: Operand) -> Operand:
+    """`op` fetched from DRAM: an on-chip operand streams instead (a streamed or once-read one is kept)."""
     return Operand(op.elems, op.bits, STREAM) if op.fetch == ON_CHIP else op
 
 
@@ -213,7 +214,7 @@ def best_tiling(
     without operands on chip never rises as a tile grows (module docstring).
     """
     best: tuple[tuple[int, int, int, int], Tiling, Traffic, int] | None = None
-    sb = _streamed(b)
+    sb = streamed(b)
     for i, t in enumerate(tilings(fp, a, sb, out, budget_bits)):
         need = need_bits(fp, a, b, out, t)
         if need > budget_bits:
@@ -225,4 +226,4 @@ def best_tiling(
     return None if best is None else (best[1], best[2], best[3])
 
 
-__all__ = ["ORDERS", "Tiling", "all_tilings", "best_tiling", "need_bits", "tiled_traffic", "tilings"]
+__all__ = ["ORDERS", "Tiling", "all_tilings", "best_tiling", "need_bits", "streamed", "tiled_traffic", "tilings"]

@@ -12,6 +12,7 @@ from typing import Any
 
 from accelsim.explore.design_point import DesignPoint
 from accelsim.explore.registry import base_graph, policy_graph, register_graphs
+from accelsim.explore.store_codec import reference_point  # (re-exported: the reference rule, by the store's keys)
 from accelsim.hardware.design import MB, Accelerator
 from accelsim.ir.bits_spec import parse_bits_token
 from accelsim.ir.graph import AS_TRAINED
@@ -97,11 +98,6 @@ def evaluate_point_with(graphs: Mapping[str, str], point: Mapping[str, Any]) -> 
     """`evaluate_point` after registering `graphs` (sha256 -> JSON): for executors on other machines."""
     register_graphs(graphs)
     return evaluate_point(point)
-
-
-def reference_point(point: Mapping[str, Any]) -> dict[str, Any]:
-    """The stored point a speedup is measured against: base precision, every other value the same."""
-    return {**point, "bits": point["base_w_bits"]}
 
 
 __all__ = ["as_point", "design_of", "evaluate_point", "evaluate_point_with", "reference_point"]

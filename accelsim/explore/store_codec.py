@@ -160,6 +160,11 @@ def key_of_text(text: str) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
 
+def reference_point(point: Mapping[str, Any]) -> dict[str, Any]:
+    """The stored point a speedup is measured against: base precision, every other value the same."""
+    return {**point, "bits": point["base_w_bits"]}
+
+
 def reference_key(text: str, point: Mapping[str, Any], salt: str = "") -> str:
     """`point_key` of `point`'s reference (its bits set to ``base_w_bits``) from the point's own
     `point_text`: the same text with the value of "bits" replaced (sorted keys, so nothing else
@@ -167,8 +172,6 @@ def reference_key(text: str, point: Mapping[str, Any], salt: str = "") -> str:
     values are escaped). A sweep's output needs it for every point."""
     old = '"bits":' + _CANONICAL.encode(point["bits"])
     if text.count(old) != 1:  # (not this point's text): work it out in full
-        from accelsim.explore.point import reference_point  # the one reference rule (imported late: no cycle)
-
         return point_key(reference_point(point), salt)
     return key_of_text(text.replace(old, '"bits":' + _CANONICAL.encode(point["base_w_bits"])))
 
@@ -199,5 +202,6 @@ __all__ = [
     "point_key",
     "point_text",
     "reference_key",
+    "reference_point",
     "unpack",
 ]

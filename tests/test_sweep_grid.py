@@ -292,3 +292,36 @@ def test_rows_read_while_the_sweep_runs_are_the_rows_of_the_finished_sweep(spec,
     ahead = sum(o[3] for o in during)  # rows given out while points were still to run
     if "16" in spec["bits"].split(","):  # (off the grid, a row waits for its reference, which runs last)
         assert ahead >= len(during) // 4
+
+
+@pytest.mark.parametrize("limit", [0, 3])
+def test_handed_over_points_give_the_rows_read_back_from_the_store(limit, monkeypatch, tmp_path):
+    """The run hands each grid point's dict, keys, labels and committed result to the output
+    (`stream.Handover`) instead of the output working them out again and reading the result back:
+    with no room (every row from the store) or room for 3 points, the rows, failures and counts
+    are the default's, on a new store and on one that holds some of the points (a resume); the
+    handover is empty once the rows are read."""
+    from accelsim.explore import pool, stream
+    from accelsim.explore.options import SweepOptions
+
+    spec = full_spec({**GRID, "bits": "8,16,4", "sram": "20KB,16MB", "mode": "dedicated"})  # with failures
+
+    def outcomes(store):
+        with pool.stream_grid(spec, SweepOptions(jobs=1, store=store), overlap=True) as run:
+            out = list(run.outcomes())
+            assert run.runner.handover is not None and not run.runner.handover.points
+            return out, (run.from_store, run.simulated)
+
+    monkeypatch.setattr(stream, "OUTPUT_WINDOW", 2)
+    monkeypatch.setattr(stream, "WINDOW", 5)
+    default = outcomes(None)
+    assert any(o[0] is None for o in default[0]) and any(o[0] is not None for o in default[0])
+    with ResultStore(tmp_path / "part.db") as store:  # some points stored already
+        run_grid({**GRID, "bits": "16", "sram": "20KB,16MB", "mode": "dedicated"}, store=store)
+        resumed_default = outcomes(store)
+        store.forget(store.done_keys())
+        run_grid({**GRID, "bits": "16", "sram": "20KB,16MB", "mode": "dedicated"}, store=store)
+        monkeypatch.setattr(stream, "HANDOVER", limit)
+        resumed = outcomes(store)
+    assert outcomes(None) == default
+    assert resumed == resumed_default and resumed[0] == default[0] and resumed[1][0] > 0

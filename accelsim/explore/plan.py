@@ -91,20 +91,24 @@ class GridPlan:
             yield from self._points_of(ref)
 
     def _points_of(self, spec: SweepSpec) -> Iterator[DesignPoint]:
+        return map(self.point, iter_points(spec))
+
+    def point(self, values: Mapping[str, Any]) -> DesignPoint:
+        """The point of one combination of axis values (`accelsim.explore.grid.iter_points`): the
+        base's values, then the axes' (mode defaults to the base's `mode`)."""
         base, settings = self.base, self.settings
-        for values in iter_points(spec):  # the base's values, then the axes' (mode defaults to the base's `mode`)
-            mode = values.get("mode", base.mac_mode)
-            sha = self.shas[(values["workload"], values.get("batch", 1))]
-            yield DesignPoint.of(
-                base,
-                scale=settings["scale"] or default_scale(mode),
-                first_last_bits=settings["first_last_bits"],
-                memory=settings["memory"],
-                mapper=settings.get("mapper", "fixed"),
-                objective=settings.get("objective", "latency"),
-                **values,
-                workload_sha256=sha,
-            )
+        mode = values.get("mode", base.mac_mode)
+        sha = self.shas[(values["workload"], values.get("batch", 1))]
+        return DesignPoint.of(
+            base,
+            scale=settings["scale"] or default_scale(mode),
+            first_last_bits=settings["first_last_bits"],
+            memory=settings["memory"],
+            mapper=settings.get("mapper", "fixed"),
+            objective=settings.get("objective", "latency"),
+            **values,
+            workload_sha256=sha,
+        )
 
     @property
     def points(self) -> list[DesignPoint]:

@@ -25,6 +25,7 @@ from accelsim.explore.record import GridRun, SweepRow
 from accelsim.explore.registry import graph_texts, register_graphs
 from accelsim.explore.store import ResultStore
 from accelsim.explore.stream import (
+    Handover,
     Outcome,
     Runner,
     StreamCounts,
@@ -111,7 +112,8 @@ def stream_grid(
         if pool is not None:
             stack.callback(pool.shutdown, wait=True, cancel_futures=True)
         counts = StreamCounts()
-        runner = Runner(run_steps(plan, run, counts))
+        handover = Handover()
+        runner = Runner(run_steps(plan, run, counts, handover), handover)
         if not overlap:  # the whole sweep first; its workers go before the rows are read
             runner.until(math.inf)
             if pool is not None:

@@ -6,7 +6,9 @@ and their references are stored, so the output overlaps the simulation instead o
 The store is the sweep's memory: what is done is looked up window by window (`ResultStore.records_for`),
 each finished chunk is committed in one transaction, and a row's speedup is computed against its
 reference point's record fetched by key. A sweep without a result store runs through a scratch store in
-a temporary directory.
+a temporary directory. What the run already worked out for a grid point (its dict, keys and labels,
+and the result it committed) is handed to the output (`Handover`, bounded) instead of being worked out
+again or read back; a point it does not hold is read from the store.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from accelsim.explore.assemble import finished_result, metrics_against
+from accelsim.explore.design_point import DesignPoint
+from accelsim.explore.grid import iter_points
 from accelsim.explore.parallel import (
     ChunkResult,
     ChunkSizer,
@@ -33,7 +37,7 @@ from accelsim.explore.parallel import (
 )
 from accelsim.explore.plan import GridPlan
 from accelsim.explore.record import SweepRow, row_from_record
-from accelsim.explore.store import ResultStore, StoreWarning, point_key
+from accelsim.explore.store import ResultStore, StoreWarning, decode, point_key
 from accelsim.explore.store_codec import key_of_text, point_text, reference_key
 from accelsim.model.memo import BoundedMemo
 
@@ -54,6 +58,51 @@ class StreamCounts:
 
     from_store: int = 0
     simulated: int = 0
+
+
+#: Grid points the run hands to the output at most (`Handover`): the run looks points up at most a
+#: window and the chunks in flight (`4 * workers` of at most 512 points) ahead of the output, so
+#: this holds them all on a 2-worker pool; an entry is ~2.5 KB (its dict, keys, labels, result).
+HANDOVER = 3 * WINDOW
+
+
+@dataclass(slots=True)
+class _Handed:
+    """A grid point as the run worked it out, and its result once the run committed it."""
+
+    params: dict[str, Any]
+    key: str
+    ref_key: str
+    labels: dict[str, str]
+    status: str | None = None  # "ok" or "error" once committed in this run
+    payload: str | None = None  # the result's JSON text, or the error message
+
+
+class Handover:
+    """What the run worked out for the grid points the output has not read yet, by seq: at most
+    `limit` (the output works out and reads back a point that is not here). Points come out as the
+    output reads them, so nothing stays once the rows are printed."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = HANDOVER if limit is None else limit
+        self.points: dict[int, _Handed] = {}
+
+    def has_room(self) -> bool:
+        return len(self.points) < self.limit
+
+    def give(self, seq: int, handed: _Handed) -> None:
+        if self.has_room():
+            self.points[seq] = handed
+
+    def committed(self, seqs: Sequence[int], status: str, payload: str) -> None:
+        """The points at `seqs` (one key) were stored with this outcome."""
+        for seq in seqs:
+            handed = self.points.get(seq)
+            if handed is not None:
+                handed.status, handed.payload = status, payload
+
+    def take(self, seq: int) -> _Handed | None:
+        return self.points.pop(seq, None)
 
 
 def _windows(items: Iterator[Any], size: int = WINDOW) -> Iterator[list[Any]]:
@@ -84,14 +133,15 @@ class StreamRun:
 Item = tuple[int, str, Mapping[str, Any]]
 
 
-def run_steps(plan: GridPlan, run: StreamRun, counts: StreamCounts) -> Iterator[int]:
+def run_steps(plan: GridPlan, run: StreamRun, counts: StreamCounts, handover: Handover | None = None) -> Iterator[int]:
     """Run every point of `plan` not already in `run.store`, committing each chunk as it finishes,
     a chunk at a time: after each commit, yields the *watermark*, the lowest seq
     whose point may not be in the store yet (every point before it is), so that a reader can print
     rows while later points still run (`Runner`).
 
     Windows are looked up as the work queue reaches them: the workers get the next window's chunks
-    while this window's last ones still run, instead of idling at every window's tail.
+    while this window's last ones still run, instead of idling at every window's tail. Each grid
+    point worked out here, and its result once committed, goes to `handover` while it has room.
     """
     tally = Tally(plan.size, run.progress)
     sizer = ChunkSizer()
@@ -100,8 +150,8 @@ def run_steps(plan: GridPlan, run: StreamRun, counts: StreamCounts) -> Iterator[
 
     def todo() -> Iterator[Item]:
         nonlocal unreadable
-        for window in _windows(enumerate(p.to_dict() for p in plan.iter_points())):
-            keyed = [(seq, point_key(point, run.salt), point) for seq, point in window]
+        for window in _windows(enumerate(plan.iter_points())):
+            keyed = [_keyed(seq, point, plan, run.salt, handover) for seq, point in window]
             present, bad = _stored_keys(run, keyed, track)
             unreadable += bad
             counts.from_store += len(present)
@@ -118,7 +168,7 @@ def run_steps(plan: GridPlan, run: StreamRun, counts: StreamCounts) -> Iterator[
             track.looked_up(keyed[-1][0] + 1)
             yield from new
 
-    finish = functools.partial(_commit_chunk, run, sizer, tally, track)
+    finish = functools.partial(_commit_chunk, run, sizer, tally, track, handover)
     with cluster_loss_reported(run.executor, run.store if run.resumable else None):
         for _ in iter_chunks(
             todo(),
@@ -137,6 +187,21 @@ def run_steps(plan: GridPlan, run: StreamRun, counts: StreamCounts) -> Iterator[
             stacklevel=2,
         )
     yield track.mark
+
+
+def _keyed(seq: int, point: DesignPoint, plan: GridPlan, salt: str, handover: Handover | None) -> Item:
+    """`(seq, key, dict)` of a point; a grid point also goes to `handover` while it has room."""
+    params = point.to_dict()
+    text = point_text(params, salt)
+    key = key_of_text(text)
+    if handover is not None and seq < plan.grid_size and handover.has_room():
+        handover.give(seq, _Handed(params, key, reference_key(text, params, salt), _labels(plan, point)))
+    return seq, key, params
+
+
+def _labels(plan: GridPlan, point: DesignPoint) -> dict[str, str]:
+    """The point's axis values as the user wrote them."""
+    return {a.name: a.label(getattr(point, a.name)) for a in plan.spec.axes}
 
 
 class _Watermark:
@@ -159,11 +224,11 @@ class _Watermark:
     def looked_up(self, next_seq: int) -> None:
         self.next = next_seq
 
-    def stored(self, key: str) -> int:
-        """`key` is in the store now: its points are done; returns how many points it stands for."""
+    def stored(self, key: str) -> list[int]:
+        """`key` is in the store now: its points are done; returns the seqs it stands for."""
         seqs = self.seqs.pop(key, [])
         self.finished.update(seqs)
-        return len(seqs)
+        return seqs
 
     @property
     def mark(self) -> int:
@@ -191,25 +256,31 @@ def _commit_chunk(
     sizer: ChunkSizer,
     tally: Tally,
     track: _Watermark,
+    handover: Handover | None,
     chunk: Sequence[Item],
     outcome: ChunkResult,
 ) -> None:
-    """Store a finished chunk in one transaction, then count its points (a bug is raised after)."""
+    """Store a finished chunk in one transaction, then count its points and hand their outcomes
+    over (a bug is raised after)."""
     results, bug = outcome
     store_chunk(run.store, run.sweep_id, chunk, outcome)
     sizer.observe(len(results), sum(r[2] for r in results))
-    for _, key, _ in chunk[: len(results)]:
-        tally.advance(track.stored(key))
+    for (_, key, _), (status, payload, _) in zip(chunk, results, strict=False):
+        seqs = track.stored(key)
+        tally.advance(len(seqs))
+        if handover is not None:
+            handover.committed(seqs, status, payload)
     if bug is not None:
         raise bug
 
 
 class Runner:
     """A sweep run step by step (`run_steps`) by whoever reads its rows: `until(seq)` runs it until
-    every point before `seq` is in the store, or it is over."""
+    every point before `seq` is in the store, or it is over. `handover`: the one the steps fill."""
 
-    def __init__(self, steps: Iterator[int]) -> None:
+    def __init__(self, steps: Iterator[int], handover: Handover | None = None) -> None:
         self.steps, self.mark, self.over = steps, 0, False
+        self.handover = handover
 
     def step(self) -> None:
         try:
@@ -264,35 +335,35 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str, runner: Runne
     read from `store` window by window; then the failed reference points that are not on the grid.
 
     Each window waits, running the sweep (`runner`) as far as needed, until its points are stored
-    and its references are too (or the run is over: a reference off the grid runs last)."""
-    axes = plan.spec.axes
+    and its references are too (or the run is over: a reference off the grid runs last). A point
+    the run handed over (`Handover`) is not worked out again, nor its result read back."""
     references = _References(store)
+    handover = runner.handover
     seq = 0
-    for window in _windows(plan.iter_points(grid_only=True), OUTPUT_WINDOW):
-        seq += len(window)
+    for window in _windows(iter_points(plan.spec), OUTPUT_WINDOW):
+        first, seq = seq, seq + len(window)
         runner.until(seq)
-        dicts = [p.to_dict() for p in window]
-        texts = [point_text(d, salt) for d in dicts]
-        keys = [key_of_text(t) for t in texts]
-        ref_keys = [reference_key(t, d, salt) for t, d in zip(texts, dicts, strict=True)]
-        recs = store.records_for(keys)
+        points = [_handed(plan, salt, handover, s, values) for s, values in enumerate(window, first)]
+        recs = store.records_for([h.key for h in points if h.status is None])
+        recs.update((h.key, _record(h)) for h in points if h.status is not None)
+        ref_keys = [h.ref_key for h in points]
         refs = references.summaries_for(ref_keys, recs)
         while not runner.over and len(refs) < len(set(ref_keys)):
             runner.step()  # a reference later in the grid, or off it: run on until it is stored
             refs.update(references.summaries_for([k for k in ref_keys if k not in refs], {}))
         peaks: dict[str, float | None] = {}
-        for point, key, ref_key in zip(window, keys, ref_keys, strict=True):
-            labels = {a.name: a.label(getattr(point, a.name)) for a in axes}
-            rec = recs.get(key)
+        for h in points:
+            rec = recs.get(h.key)
             if rec is None:
-                yield None, labels, "the result is missing from the store (rerun the same command)"
+                yield None, h.labels, "the result is missing from the store (rerun the same command)"
             elif rec["status"] != "ok":
-                yield None, labels, rec["error"]
+                yield None, h.labels, rec["error"]
             else:
-                ref = refs.get(ref_key)
+                ref = refs.get(h.ref_key)
                 extra = metrics_against(rec, None if ref is None else ref[0], peaks)
-                yield row_from_record(rec, extra, labels.get("bw_gb_per_s")), None, None
+                yield row_from_record(rec, extra, h.labels.get("bw_gb_per_s")), None, None
     runner.until(math.inf)
+    axes = plan.spec.axes
     for window in _windows(plan.iter_references()):
         keys = [point_key(p.to_dict(), salt) for p in window]
         recs = store.records_for(keys)
@@ -306,4 +377,37 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str, runner: Runne
                 yield None, labels, rec["error"]
 
 
-__all__ = ["WINDOW", "Outcome", "Runner", "StreamCounts", "StreamRun", "run_steps", "stored_outcomes"]
+def _handed(plan: GridPlan, salt: str, handover: Handover | None, seq: int, values: Mapping[str, Any]) -> _Handed:
+    """Grid point `seq` as the run handed it over, or worked out again from its axis `values`."""
+    handed = handover.take(seq) if handover is not None else None
+    if handed is not None:
+        return handed
+    point = plan.point(values)
+    params = point.to_dict()
+    text = point_text(params, salt)
+    return _Handed(params, key_of_text(text), reference_key(text, params, salt), _labels(plan, point))
+
+
+def _record(handed: _Handed) -> dict[str, Any]:
+    """A handed-over point's record, as the store would give it back (the result's text decoded)."""
+    ok = handed.status == "ok"
+    return {
+        "key": handed.key,
+        "status": handed.status,
+        "params": handed.params,
+        "result": decode(handed.payload or "") if ok else None,
+        "error": None if ok else handed.payload,
+    }
+
+
+__all__ = [
+    "HANDOVER",
+    "WINDOW",
+    "Handover",
+    "Outcome",
+    "Runner",
+    "StreamCounts",
+    "StreamRun",
+    "run_steps",
+    "stored_outcomes",
+]

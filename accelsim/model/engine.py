@@ -489,25 +489,26 @@ class _Engine:
 
     def set_timer(self) -> None:
         """Set one timer for the soonest phase end (or forced segment event); an older timer is stale."""
-        soonest, due = math.inf, list[_Task | _Prefetch]()
+        soonest = math.inf
+        due: list[_Task | _Prefetch] = []  # (plain lists: a `list[...]()` call builds its alias each time)
         segmented = self.segments > 1
         for task in self.active:
             rate = task.rate
             if rate > 0:
                 dt = task.remaining / rate
                 if dt < soonest * _EARLIER:
-                    soonest, due = dt, list[_Task | _Prefetch]([task])
+                    soonest, due = dt, [task]
                 elif dt <= soonest * _LATER:
                     due.append(task)
                 if segmented and task.phase == "body" and task.segment < task.remaining:  # a forced event
                     step = task.remaining - task.segment * (math.ceil(task.remaining / task.segment * (1 - 1e-12)) - 1)
                     if step > 1e-9 * task.segment and step / rate < soonest * _EARLIER:
-                        soonest, due = step / rate, list[_Task | _Prefetch]()
+                        soonest, due = step / rate, []
         cur = self.current
         if cur is not None and cur.rate > 0:
             dt = (cur.bits - cur.done) / cur.rate
             if dt < soonest * _EARLIER:
-                soonest, due = dt, list[_Task | _Prefetch]([cur])
+                soonest, due = dt, [cur]
             elif dt <= soonest * _LATER:
                 due.append(cur)
         self.timer = None

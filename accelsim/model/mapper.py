@@ -213,10 +213,34 @@ def fixed_plan(graph: LayerGraph, accel: Accelerator) -> Plan:
 
 
 def graph_key(graph: LayerGraph) -> tuple[Any, ...]:
-    """Everything of a graph its layers' contexts depend on: layers (frozen), edges, precisions."""
-    return (graph.name, graph.metadata.get("batch")) + tuple(
+    """Everything of a graph its layers' contexts depend on: layers (frozen), edges, precisions.
+
+    The layers' part is worked out once per graph (`LayerGraph.memo`) with its hash kept: a sweep
+    looks a plan up by it at every point, and a tuple hashes every layer's fields again each time."""
+    return (graph.name, graph.metadata.get("batch"), graph.memo(graph_key, lambda: _HashedKey(_layers_key(graph))))
+
+
+def _layers_key(graph: LayerGraph) -> tuple[Any, ...]:
+    return tuple(
         (name, graph.layer(name), tuple(graph.inputs_of(name)), graph.precision(name)) for name in graph.names()
     )
+
+
+class _HashedKey:
+    """A tuple key with its hash worked out once (equal keys of two graphs still compare equal)."""
+
+    __slots__ = ("_hash", "value")
+
+    def __init__(self, value: tuple[Any, ...]) -> None:
+        self.value, self._hash = value, hash(value)
+
+    def __hash__(self) -> int:
+        return self._hash
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _HashedKey) and (
+            other is self or (other._hash == self._hash and other.value == self.value)
+        )
 
 
 def _context(graph: LayerGraph, name: str, step: int, mem: MemoryPlan, splits: dict[str, Split]) -> _Layer:

@@ -267,7 +267,7 @@ def _rooms(
         lm = mappings[name] if mappings is not None and gemm else None
         sig = room_signature(graph, name) if gemm and lm is None else -1
         if not gemm:
-            split, reserve, want, want_with = Split(1, accel.cores, 1), 0, 0, dict[str, int]()
+            split, reserve, want, want_with = Split(1, accel.cores, 1), 0, 0, {}
         elif (known := seen.get(sig)) is not None:
             split, reserve, want, per_input = known  # a layer like an earlier one: the same rooms
             want_with = dict(zip(graph.inputs_of(name), per_input, strict=True))

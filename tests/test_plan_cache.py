@@ -174,3 +174,29 @@ def test_layers_alike_share_their_rooms_and_traffic_exactly(monkeypatch):
         assert plan(g, accel) == p
         compared += 1
     assert compared >= 100
+
+
+def test_a_plan_shared_with_other_energies_gives_the_cold_result():
+    """The plan keeps each layer's planned result fields and energies per off-chip and network
+    energy per bit (`sim._planned_fields`): designs that share one plan at other bandwidths, network
+    energies and external memories each get the result of a cold run."""
+    checked = 0
+    for point in POINTS[:10]:
+        mapper.cache_clear()
+        noc = point.accel.noc_pj_per_bit
+        variants = [
+            (replace(point.accel, bw_gb_per_s=bw, noc_pj_per_bit=noc * k), memory)
+            for bw in (point.accel.bw_gb_per_s, 7.0)
+            for k in (1.0, 3.0)
+            for memory in ("lpddr4", "hbm2")
+        ]
+        try:
+            warm = [simulate(point.graph, accel, memory=memory) for accel, memory in variants]
+        except InputError:
+            continue
+        for (accel, memory), result in zip(variants, warm, strict=True):
+            mapper.cache_clear()
+            assert simulate(point.graph, accel, memory=memory) == result
+        assert len({r.energy_per_image_uj for r in warm}) > 1
+        checked += 1
+    assert checked >= 5

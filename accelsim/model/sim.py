@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 from accelsim.errors import InputError
 from accelsim.hardware.design import Accelerator
@@ -199,44 +200,75 @@ def _simulate_whole(
     _check_representable(p)
     runs = run_plan(graph, p)
     ends = runs.steady.ends
-    spans = [e - (ends[i - 1] if i else 0.0) for i, e in enumerate(ends)]
     pj_per_bit = memory_pj_per_bit(memory)
+    fields, energy = _planned_fields(graph, p, pj_per_bit)
+    bpc = accel.bytes_per_cycle * 8
     layers = [
-        _layer_result(graph, lp, span, accel, pj_per_bit, access)
-        for lp, span, access in zip(p.layers, spans, _access_bits(graph, p), strict=True)
+        _layer_result(lp, fixed, ends[i] - (ends[i - 1] if i else 0.0), bpc)
+        for i, (lp, fixed) in enumerate(zip(p.layers, fields, strict=True))
     ]
-    mem = p.residency
     total = runs.steady.makespan
     cost = area(accel, built_bits=built_bits)
     return SimResult(
+        **_plan_summary(p),
+        **energy,
         workload=graph.name,
         batch=p.batch,
         accelerator=accel,
         layers=tuple(layers),
-        macs=sum(lp.macs for lp in p.layers),
         cycles=total,
         first_cycles=runs.first.makespan,
         compute_cycles=round(runs.compute_cycles),  # whole cycles: sums and maxima of integer core cycles
         stall_cycles=total - runs.compute_cycles,
-        read_bytes=sum(lp.traffic.read_bits for lp in p.layers) / 8,
-        write_bytes=sum(lp.traffic.write_bits for lp in p.layers) / 8,
-        first_read_bytes=sum(lp.first_traffic.read_bits for lp in p.layers) / 8,
-        weights_resident=mem.weights_resident,
-        activations_resident=mem.activations_resident,
-        weight_bytes=mem.weight_bits / 8,
-        peak_live_bytes=mem.liveness.peak_bits / 8,
-        peak_onchip_bytes=mem.peak_onchip_bits / 8,
         events=runs.events,
-        pinned_weight_bytes=mem.pinned_weight_bits / 8,
-        noc_bytes=sum(lp.noc_bits for lp in p.layers) / 8,
         memory=memory_name(memory),
         offchip_pj_per_bit=pj_per_bit,
-        mac_energy_uj=math.fsum(lr.mac_energy_uj for lr in layers),
-        sram_energy_uj=math.fsum(lr.sram_energy_uj for lr in layers),
-        noc_energy_uj=math.fsum(lr.noc_energy_uj for lr in layers),
         compute_area_mm2=cost.compute_mm2,
         sram_area_mm2=cost.sram_mm2,
     )
+
+
+def _plan_summary(p: Plan) -> dict[str, Any]:
+    """The `SimResult` fields the plan alone gives (bytes, residency), kept on the plan (`Plan.memo`):
+    a sweep asks for them at every bandwidth of one design."""
+
+    def summary() -> dict[str, Any]:
+        mem = p.residency
+        return {
+            "macs": sum(lp.macs for lp in p.layers),
+            "read_bytes": sum(lp.traffic.read_bits for lp in p.layers) / 8,
+            "write_bytes": sum(lp.traffic.write_bits for lp in p.layers) / 8,
+            "first_read_bytes": sum(lp.first_traffic.read_bits for lp in p.layers) / 8,
+            "weights_resident": mem.weights_resident,
+            "activations_resident": mem.activations_resident,
+            "weight_bytes": mem.weight_bits / 8,
+            "peak_live_bytes": mem.liveness.peak_bits / 8,
+            "peak_onchip_bytes": mem.peak_onchip_bits / 8,
+            "pinned_weight_bytes": mem.pinned_weight_bits / 8,
+            "noc_bytes": sum(lp.noc_bits for lp in p.layers) / 8,
+        }
+
+    return p.memo("summary", summary)
+
+
+def _planned_fields(graph: LayerGraph, p: Plan, pj_per_bit: float) -> tuple[tuple[dict[str, Any], ...], dict[str, Any]]:
+    """Each layer's `LayerResult` fields that no bandwidth changes (all but its span, stalls, bound
+    and transfer cycles: its plan and energy), and the energies they add up to, kept on the plan
+    (`Plan.memo`) per off-chip and network energy per bit, the only energy inputs a plan's designs
+    differ in."""
+
+    def fields() -> tuple[tuple[dict[str, Any], ...], dict[str, Any]]:
+        accel = p.accel
+        out = tuple(
+            _planned_layer(graph, lp, accel, pj_per_bit, access)
+            for lp, access in zip(p.layers, _access_bits(graph, p), strict=True)
+        )
+        energy = {
+            name: math.fsum(f[name] for f in out) for name in ("mac_energy_uj", "sram_energy_uj", "noc_energy_uj")
+        }
+        return out, energy
+
+    return p.memo(("layer fields", pj_per_bit, p.accel.noc_pj_per_bit), fields)
 
 
 def _access_bits(graph: LayerGraph, p: Plan) -> tuple[int, ...]:
@@ -245,45 +277,52 @@ def _access_bits(graph: LayerGraph, p: Plan) -> tuple[int, ...]:
     return p.memo("access", lambda: tuple(layer_access_bits(graph, lp, p.accel) for lp in p.layers))
 
 
-def _layer_result(
-    graph: LayerGraph, lp: LayerPlan, span: float, accel: Accelerator, pj_per_bit: float, access: int
-) -> LayerResult:
-    bpc = accel.bytes_per_cycle * 8
-    compute = lp.compute_cycles
+def _planned_layer(
+    graph: LayerGraph, lp: LayerPlan, accel: Accelerator, pj_per_bit: float, access: int
+) -> dict[str, Any]:
     energy = layer_energy(graph, lp, accel, pj_per_bit, access)
+    return {
+        "name": lp.name,
+        "kind": lp.kind,
+        "macs": lp.macs,
+        "w_bits": lp.w_bits,
+        "a_bits": lp.a_bits,
+        "out_bits": lp.out_bits,
+        "split": lp.split.as_tuple(),
+        "gang": lp.gang,
+        "tiles": lp.tiles,
+        "compute_cycles": lp.compute_cycles,
+        "array_utilization": mapping.utilization(lp.macs, accel.macs_per_cycle, lp.compute_cycles),
+        "read_bytes": lp.traffic.read_bits / 8,
+        "write_bytes": lp.traffic.write_bits / 8,
+        "refetch": lp.traffic.refetch,
+        "output_on_chip": lp.output_on_chip,
+        "live_bytes": lp.live_bits / 8,
+        "order": lp.traffic.order,
+        "weights_pinned": lp.weights_pinned,
+        "noc_bytes": lp.noc_bits / 8,
+        "sram_access_bits": energy.sram_access_bits,
+        "mac_energy_uj": energy.mac_energy_uj,
+        "sram_energy_uj": energy.sram_energy_uj,
+        "offchip_energy_uj": energy.offchip_energy_uj,
+        "noc_energy_uj": energy.noc_energy_uj,
+        "dataflow": lp.mapping.dataflow if lp.mapping is not None else "",
+        "k_split": lp.split.k,
+        "pack": lp.mapping.pack if lp.mapping is not None else 1,
+        "mapping": lp.mapping.label if lp.mapping is not None else "",
+    }
+
+
+def _layer_result(lp: LayerPlan, planned: dict[str, Any], span: float, bpc: float) -> LayerResult:
+    """A layer's result: its planned fields (`_planned_fields`) with the run's `span` (cycles) and
+    the channel's `bpc` (bits per cycle)."""
+    compute = lp.compute_cycles
     return LayerResult(
-        name=lp.name,
-        kind=lp.kind,
-        macs=lp.macs,
-        w_bits=lp.w_bits,
-        a_bits=lp.a_bits,
-        out_bits=lp.out_bits,
-        split=lp.split.as_tuple(),
-        gang=lp.gang,
-        tiles=lp.tiles,
-        compute_cycles=compute,
+        **planned,
         transfer_cycles=lp.traffic.total_bits / bpc if math.isfinite(bpc) else 0.0,
         cycles=span,
         stall_cycles=span - compute,
         bound=bound_of(span, compute),
-        array_utilization=mapping.utilization(lp.macs, accel.macs_per_cycle, compute),
-        read_bytes=lp.traffic.read_bits / 8,
-        write_bytes=lp.traffic.write_bits / 8,
-        refetch=lp.traffic.refetch,
-        output_on_chip=lp.output_on_chip,
-        live_bytes=lp.live_bits / 8,
-        order=lp.traffic.order,
-        weights_pinned=lp.weights_pinned,
-        noc_bytes=lp.noc_bits / 8,
-        sram_access_bits=energy.sram_access_bits,
-        mac_energy_uj=energy.mac_energy_uj,
-        sram_energy_uj=energy.sram_energy_uj,
-        offchip_energy_uj=energy.offchip_energy_uj,
-        noc_energy_uj=energy.noc_energy_uj,
-        dataflow=lp.mapping.dataflow if lp.mapping is not None else "",
-        k_split=lp.split.k,
-        pack=lp.mapping.pack if lp.mapping is not None else 1,
-        mapping=lp.mapping.label if lp.mapping is not None else "",
     )
 
 

@@ -179,7 +179,8 @@ def test_layers_alike_share_their_rooms_and_traffic_exactly(monkeypatch):
 def test_a_plan_shared_with_other_energies_gives_the_cold_result():
     """The plan keeps each layer's planned result fields and energies per off-chip and network
     energy per bit (`sim._planned_fields`): designs that share one plan at other bandwidths, network
-    energies and external memories each get the result of a cold run."""
+    energies and external memories each get the result of a cold run; so do designs whose channel
+    or network is unconstrained (the engine's set-up, `engine._layout`, is kept on the plan too)."""
     checked = 0
     for point in POINTS[:10]:
         mapper.cache_clear()
@@ -190,6 +191,8 @@ def test_a_plan_shared_with_other_energies_gives_the_cold_result():
             for k in (1.0, 3.0)
             for memory in ("lpddr4", "hbm2")
         ]
+        variants += [(replace(point.accel, bw_gb_per_s=math.inf), "lpddr4")]
+        variants += [(replace(point.accel, bw_gb_per_s=3.0, noc_gb_per_s=n), "lpddr4") for n in (math.inf, 0.5)]
         try:
             warm = [simulate(point.graph, accel, memory=memory) for accel, memory in variants]
         except InputError:

@@ -150,6 +150,60 @@ def _classes(p: Plan) -> list[tuple[int, ...]]:
     return sorted(tuple(cores) for cores in classes.values())
 
 
+@dataclass(frozen=True, slots=True)
+class _Layout:
+    """What an engine run sets up from its plan alone (`_layout`): per layer, the per-core reads,
+    writes and network bits, tiles, the tolerance, and ``(class, cores, compute)`` of each class
+    that runs it; which layers' ends are waited for; the prefetches ``(layer, kind, bits, after)``."""
+
+    classes: list[tuple[int, ...]]
+    used: tuple[int, ...]
+    layers: tuple[tuple[float, float, float, int, float, tuple[tuple[int, tuple[int, ...], int], ...]], ...]
+    waited: tuple[bool, ...]
+    prefetches: tuple[tuple[int, str, float, tuple[int, ...]], ...]
+
+
+def _layout(p: Plan, sched: Schedule, first: bool, moving: bool, noc_limited: bool, lockstep: bool) -> _Layout:
+    """The run's set-up, kept on the plan (`Plan.memo`) by what it reads of the design beyond the plan
+    (whether data moves at all, whether the network limits it): a sweep runs one plan at every
+    bandwidth of its design."""
+    return p.memo(
+        ("engine layout", first, moving, noc_limited, lockstep),
+        lambda: _lay_out(p, sched, first, moving, noc_limited, lockstep),
+        sched,
+    )
+
+
+def _lay_out(p: Plan, sched: Schedule, first: bool, moving: bool, noc_limited: bool, lockstep: bool) -> _Layout:
+    classes = _lockstep_classes(p, lockstep)
+    layers = []
+    for lp in p.layers:
+        traffic = lp.first_traffic if first else lp.traffic
+        used = lp.split.cores_used
+        reads = traffic.read_bits / used if moving else 0.0
+        writes = traffic.write_bits / used if moving else 0.0
+        noc_bits = lp.noc_bits / used if moving and noc_limited else 0.0
+        eps = 1e-9 * max(1.0, reads + writes)
+        # a class's cores are all used by a layer, or none is
+        members = tuple((k, cores, lp.core_cycles[cores[0]]) for k, cores in enumerate(classes) if cores[0] < used)
+        layers.append((reads, writes, noc_bits, max(1, lp.tiles), eps, members))
+    waited = {j for row in sched.wait_all for j in row}  # only these layers' ends are events
+    prefetches: list[tuple[int, str, float, tuple[int, ...]]] = []
+    if moving:
+        for li, room in enumerate(sched.prefetch):
+            if room.weight_bits:
+                prefetches.append((li, "weights", float(room.weight_bits), ()))
+            if room.input_bits:
+                prefetches.append((li, "inputs", float(room.input_bits), sched.offchip_inputs[li]))
+    return _Layout(
+        classes,
+        tuple(lp.split.cores_used for lp in p.layers),
+        tuple(layers),
+        tuple(li in waited for li in range(len(p.layers))),
+        tuple(prefetches),
+    )
+
+
 class _Engine:
     def __init__(
         self, p: Plan, sched: Schedule, first: bool, trace: bool, segments: int = 1, lockstep: bool = True
@@ -164,45 +218,30 @@ class _Engine:
         noc = accel.noc_bytes_per_cycle * 8
         self.noc = math.inf if self.unconstrained else noc
         self.noc_limited = math.isfinite(self.noc)
-        self.classes = _lockstep_classes(p, lockstep)
+        lay = _layout(p, sched, first, not self.unconstrained, self.noc_limited, lockstep)
+        self.classes = lay.classes
+        self.used = lay.used
         self.tasks: list[list[_Task]] = []  # per layer, one task per class of the cores it uses
-        self.used = [lp.split.cores_used for lp in p.layers]
         self.tasks_of: list[list[_Task]] = [[] for _ in self.classes]  # per class, in layer order
         self.position = [0] * len(self.classes)  # per class, its next task in `tasks_of`
-        moving = not self.unconstrained
-        for li, lp in enumerate(p.layers):
-            traffic = lp.first_traffic if first else lp.traffic
-            used = lp.split.cores_used
-            reads = traffic.read_bits / used if moving else 0.0
-            writes = traffic.write_bits / used if moving else 0.0
-            noc_bits = lp.noc_bits / used if moving and self.noc_limited else 0.0
-            tiles = max(1, lp.tiles)
-            eps = 1e-9 * max(1.0, reads + writes)
-            row = []
-            for k, cores in enumerate(self.classes):
-                if cores[0] < used:  # a class's cores are all used by a layer, or none is
-                    task = _Task(li, cores, lp.core_cycles[cores[0]], reads, writes, noc_bits, tiles, k, eps=eps)
-                    row.append(task)
-                    self.tasks_of[k].append(task)
+        for li, (reads, writes, noc_bits, tiles, eps, members) in enumerate(lay.layers):
+            row = [
+                _Task(li, cores, compute, reads, writes, noc_bits, tiles, k, eps=eps) for k, cores, compute in members
+            ]
+            for task in row:
+                self.tasks_of[task.klass].append(task)
             self.tasks.append(row)
         self.left = [len(row) for row in self.tasks]
-        waited = {j for row in sched.wait_all for j in row}  # only these layers' ends are events
-        self.all_done: list[simpy.Event | None] = [
-            self.env.event() if li in waited else None for li in range(len(p.layers))
-        ]
+        event = self.env.event
+        self.all_done: list[simpy.Event | None] = [event() if waited else None for waited in lay.waited]
         # per layer, the ends it waits for on all cores (fixed before the run; triggered ones skipped)
         self.waits_of = [[ev for j in row if (ev := self.all_done[j]) is not None] for row in sched.wait_all]
         self.started = [False] * len(p.layers)
         self.prefetched = [0.0] * len(p.layers)
         self.lowest = 0
-        self.prefetches: list[_Prefetch] = []  # consumer-layer order; dead entries stay, skipped
+        # consumer-layer order; dead entries stay, skipped
+        self.prefetches = [_Prefetch(li, kind, bits, after) for li, kind, bits, after in lay.prefetches]
         self.prefetches_of: list[list[_Prefetch]] = [[] for _ in p.layers]
-        if not self.unconstrained:
-            for li, room in enumerate(sched.prefetch):
-                if room.weight_bits:
-                    self.prefetches.append(_Prefetch(li, "weights", float(room.weight_bits), ()))
-                if room.input_bits:
-                    self.prefetches.append(_Prefetch(li, "inputs", float(room.input_bits), sched.offchip_inputs[li]))
         for pf in self.prefetches:
             self.prefetches_of[pf.layer].append(pf)
         self.head = 0  # prefetches before this index are all dead
@@ -219,7 +258,6 @@ class _Engine:
         )
         self.step_of = [0] * accel.cores
         self.body_start: dict[tuple[int, int], float] = {}
-        self._resume_callbacks = [functools.partial(self._resume, k) for k in range(len(self.classes))]
 
     # --- the cores ---------------------------------------------------------------------------
     def next_task(self, k: int) -> _Task | None:
@@ -233,7 +271,9 @@ class _Engine:
         task = tasks[self.position[k]]
         waits = [ev for ev in self.waits_of[task.layer] if not ev.triggered]
         if waits:
-            (waits[0] if len(waits) == 1 else self.env.all_of(waits)).callbacks.append(self._resume_callbacks[k])
+            (waits[0] if len(waits) == 1 else self.env.all_of(waits)).callbacks.append(
+                functools.partial(self._resume, k)
+            )
             return None
         self.position[k] += 1
         self.start(task)

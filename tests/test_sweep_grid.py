@@ -325,3 +325,31 @@ def test_handed_over_points_give_the_rows_read_back_from_the_store(limit, monkey
         resumed = outcomes(store)
     assert outcomes(None) == default
     assert resumed == resumed_default and resumed[0] == default[0] and resumed[1][0] > 0
+
+
+def test_points_that_share_a_plan_are_queued_next_to_each_other(monkeypatch):
+    """The run queues a window's points that differ only in values no plan reads (the bandwidths:
+    `mapper.UNPLANNED_FIELDS`) next to each other, in order of first appearance (`stream._by_plan`),
+    so a pool worker plans a design once instead of every worker planning every design. Every point
+    runs once; the rows keep grid order (the tests above)."""
+    from accelsim.explore import pool
+    from accelsim.model.mapper import UNPLANNED_FIELDS
+
+    spec = full_spec({**GRID, "bits": "4,16", "bw": "32,64,inf", "efficiency": "1,0.5", "array": "8x8,16x32"})
+    plan = plan_points(spec)
+    planned = [name for name in plan.spec.names if name not in UNPLANNED_FIELDS]
+    assert "bw_gb_per_s" not in planned and "dram_efficiency" not in planned and "array" in planned
+    ran = []
+    monkeypatch.setattr(pool, "evaluate_point", lambda p: ran.append(p) or evaluate_point(p))
+    rows = sweep_grid(spec)
+
+    def design(point):
+        return repr([point[name] for name in planned])
+
+    assert len(ran) == plan.size and len({repr(sorted(p.items())) for p in ran}) == plan.size
+    runs = [key for key, _ in itertools.groupby(ran, design)]
+    assert len(runs) == len(set(runs)) < len(ran)  # each design's points in one run
+    assert runs == list(dict.fromkeys(design(p.to_dict()) for p in plan.iter_points()))  # first appearance
+    fields = ("bits", "bw_gb_per_s", "dram_efficiency", "sram_bytes", "cores")
+    grid = [tuple(getattr(p, f) for f in fields) for p in plan.iter_points(grid_only=True)]
+    assert [tuple(getattr(r, f) for f in fields) for r in rows] == grid  # rows in grid order

@@ -145,9 +145,10 @@ class _PlanLRU:
 
 
 _FIXED = _PlanLRU(max_layers=20_000)
-_UNPLANNED = frozenset({"bw_gb_per_s", "dram_efficiency", "noc_gb_per_s", "noc_pj_per_bit"})
-#: The `Accelerator` fields a plan reads (all but its bandwidths and network energy).
-PLANNED_FIELDS = tuple(f.name for f in fields(Accelerator) if f.name not in _UNPLANNED)
+#: The `Accelerator` fields no fixed-mapping plan reads: its bandwidths and network energy.
+UNPLANNED_FIELDS = frozenset({"bw_gb_per_s", "dram_efficiency", "noc_gb_per_s", "noc_pj_per_bit"})
+#: The `Accelerator` fields a plan reads (all but `UNPLANNED_FIELDS`).
+PLANNED_FIELDS = tuple(f.name for f in fields(Accelerator) if f.name not in UNPLANNED_FIELDS)
 
 
 def cache_info() -> dict[str, int]:
@@ -392,6 +393,7 @@ def _score(cost: tuple[float, float], objective: str) -> tuple[float, ...]:
 __all__ = [
     "MAPPERS",
     "PLANNED_FIELDS",
+    "UNPLANNED_FIELDS",
     "MAX_CANDIDATES",
     "OBJECTIVES",
     "MapperConfig",

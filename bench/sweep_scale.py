@@ -314,8 +314,14 @@ def _summary(results: Results, digests: dict[str, str], grid: dict[str, str], co
     print(f"grid {_grid_points(grid):,} points: {' x '.join(str(len(v.split(','))) for v in grid.values())}")
     print(f"CSV of this tree's {compared:,}-point runs identical: {'yes' if len(set(digests.values())) == 1 else 'NO'}")
     rate = {k: pts / r["wall"] for k, (r, pts) in results.items()}
-    if "baseline --jobs 2" in rate:
-        print(f"points/s --jobs 2, this tree / baseline: {rate['this tree --jobs 2'] / rate['baseline --jobs 2']:.2f}x")
+    if "baseline --jobs 2" in rate:  # against this tree's run on the baseline's grid when there is one
+        size = results["baseline --jobs 2"][1]
+        same = [k for k, (_, pts) in results.items() if k.startswith("this tree --jobs 2") and pts == size]
+        mine = same[0] if same else "this tree --jobs 2"
+        print(
+            f"points/s --jobs 2, this tree / baseline ({results[mine][1]:,} / {size:,} points): "
+            f"{rate[mine] / rate['baseline --jobs 2']:.2f}x"
+        )
     pool = next(
         (rate[k] for k, (_, pts) in results.items() if k.startswith("this tree --jobs 2") and pts == compared), None
     )

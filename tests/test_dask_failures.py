@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import contextlib
 import http.server
 import io
 import socket
+import sqlite3
 import threading
 import time
 from contextlib import redirect_stderr, redirect_stdout
@@ -115,7 +117,20 @@ def test_a_killed_local_cluster_mid_sweep_is_one_line_exit_1(tmp_path) -> None:
     distributed = pytest.importorskip("distributed")
     cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
     store = tmp_path / "s.db"
-    threading.Timer(3.0, cluster.close).start()  # the scheduler goes away a few points in
+
+    def close_once_a_point_is_stored() -> None:  # the scheduler goes away a few points in
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                with contextlib.closing(sqlite3.connect(f"file:{store}?mode=ro", uri=True)) as db:
+                    if db.execute("SELECT COUNT(*) FROM points").fetchone()[0]:
+                        break
+            except sqlite3.Error:
+                pass  # not created yet
+            time.sleep(0.02)
+        cluster.close()
+
+    threading.Thread(target=close_once_a_point_is_stored, daemon=True).start()
     err = io.StringIO()
     with redirect_stdout(io.StringIO()), redirect_stderr(err):
         code = main(
@@ -130,6 +145,8 @@ def test_a_killed_local_cluster_mid_sweep_is_one_line_exit_1(tmp_path) -> None:
                 "16,8,4,2",
                 "--bw",
                 "8,16,32,64,inf",
+                "--sram",
+                "4MB,8MB,16MB,32MB",
                 "--dask",
                 cluster.scheduler_address,
             ]

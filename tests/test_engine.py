@@ -150,7 +150,7 @@ def test_lockstep_classes_give_every_core_the_times_of_its_own_process():
     """One task per class of identical cores (the default) against one process per core: the same
     layer ends to float rounding, over 400 fixed random points (cores of unequal work make several
     classes) and ResNet-50 (four identical cores: one class, a quarter of the tasks)."""
-    from accelsim.model import engine
+    from accelsim.model import engine, engine_setup
     from accelsim.model.schedule import schedule_of
 
     cases = [(pt.graph, pt.accel) for pt in random_points(400, seed=21)]
@@ -162,7 +162,7 @@ def test_lockstep_classes_give_every_core_the_times_of_its_own_process():
         except InputError:
             continue
         ran += 1
-        several += len(engine._lockstep_classes(p)) not in (1, accel.cores)
+        several += len(engine_setup.lockstep_classes(p)) not in (1, accel.cores)
         for first in (False, True):
             sched = schedule_of(g, p, first=first)
             grouped = engine.run(p, sched, first=first)
@@ -171,7 +171,7 @@ def test_lockstep_classes_give_every_core_the_times_of_its_own_process():
             for a, b in zip(grouped.ends, alone.ends, strict=True):
                 assert abs(a - b) <= 1e-9 * max(1.0, b)
     assert ran >= 300 and several >= 10  # the sample really mixes classes
-    assert len(engine._lockstep_classes(p)) == 1  # ResNet-50: one class of four cores, a quarter of the tasks
+    assert len(engine_setup.lockstep_classes(p)) == 1  # ResNet-50: one class of four cores, a quarter of the tasks
 
 
 def test_one_body_fast_path_gives_the_shared_allocation_bit_for_bit(monkeypatch):

@@ -180,7 +180,7 @@ def test_a_plan_shared_with_other_energies_gives_the_cold_result():
     """The plan keeps each layer's planned result fields and energies per off-chip and network
     energy per bit (`sim._planned_fields`): designs that share one plan at other bandwidths, network
     energies and external memories each get the result of a cold run; so do designs whose channel
-    or network is unconstrained (the engine's set-up, `engine._layout`, is kept on the plan too)."""
+    or network is unconstrained (the engine's set-up, `engine_setup.layout`, is kept on the plan too)."""
     checked = 0
     for point in POINTS[:10]:
         mapper.cache_clear()

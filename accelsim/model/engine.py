@@ -27,9 +27,10 @@ is its compute-only time exactly.
 
 Dependencies and the prefetch reservation come from `accelsim.model.schedule`.
 
-Why one module of ~530 lines: it is one state machine (`_Engine`): phase changes, arbitration
+Why one module of ~590 lines: it is one state machine (`_Engine`): phase changes, arbitration
 (`allocate`), progress (`advance`/`settle`) and the next event (`set_timer`) share the invariants
-above, which splitting them across modules would hide; the schedule is already its own module.
+above, which splitting them across modules would hide; the schedule and what a run sets up from its
+plan (`accelsim.model.engine_setup`) are modules of their own.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from dataclasses import dataclass, field
 
 import simpy
 
+from accelsim.model.engine_setup import layout
 from accelsim.model.layer_plan import Plan
 from accelsim.model.schedule import Schedule
 
@@ -55,7 +57,7 @@ _EARLIER, _LATER = 1 - _SAME_TIME, 1 + _SAME_TIME
 @dataclass(slots=True)
 class _Task:
     layer: int
-    cores: tuple[int, ...]  # the cores that run this task in lockstep (`_lockstep_classes`)
+    cores: tuple[int, ...]  # the cores that run this task in lockstep (`engine_setup.lockstep_classes`)
     compute: int
     reads: float  # per-core share of the layer's off-chip reads (bits)
     writes: float
@@ -128,82 +130,6 @@ def _waterfill(total: float, wants: list[tuple[float, int, int]]) -> dict[int, f
     return out
 
 
-def _lockstep_classes(p: Plan, lockstep: bool = True) -> list[tuple[int, ...]]:
-    """The cores grouped by their work: cores that run the same layers with the same cycles.
-
-    Such cores start every layer together and get equal shares of every resource (the arbitration
-    is fair within a class), so they move in lockstep: the engine runs one task for each class and
-    counts its claims `len(class)` times, which gives every core's times with a fraction of the events.
-    Memoised on the plan (`Plan.memo`). `lockstep` False: every core a class of its own (tests
-    compare the two).
-    """
-    if not lockstep:
-        return [(c,) for c in range(p.accel.cores)]
-    return p.memo("lockstep", lambda: _classes(p))
-
-
-def _classes(p: Plan) -> list[tuple[int, ...]]:
-    classes: dict[tuple[int | None, ...], list[int]] = {}
-    for c in range(p.accel.cores):
-        work = tuple(lp.core_cycles[c] if c < lp.split.cores_used else None for lp in p.layers)
-        classes.setdefault(work, []).append(c)
-    return sorted(tuple(cores) for cores in classes.values())
-
-
-@dataclass(frozen=True, slots=True)
-class _Layout:
-    """What an engine run sets up from its plan alone (`_layout`): per layer, the per-core reads,
-    writes and network bits, tiles, the tolerance, and ``(class, cores, compute)`` of each class
-    that runs it; which layers' ends are waited for; the prefetches ``(layer, kind, bits, after)``."""
-
-    classes: list[tuple[int, ...]]
-    used: tuple[int, ...]
-    layers: tuple[tuple[float, float, float, int, float, tuple[tuple[int, tuple[int, ...], int], ...]], ...]
-    waited: tuple[bool, ...]
-    prefetches: tuple[tuple[int, str, float, tuple[int, ...]], ...]
-
-
-def _layout(p: Plan, sched: Schedule, first: bool, moving: bool, noc_limited: bool, lockstep: bool) -> _Layout:
-    """The run's set-up, kept on the plan (`Plan.memo`) by what it reads of the design beyond the plan
-    (whether data moves at all, whether the network limits it): a sweep runs one plan at every
-    bandwidth of its design."""
-    return p.memo(
-        ("engine layout", first, moving, noc_limited, lockstep),
-        lambda: _lay_out(p, sched, first, moving, noc_limited, lockstep),
-        sched,
-    )
-
-
-def _lay_out(p: Plan, sched: Schedule, first: bool, moving: bool, noc_limited: bool, lockstep: bool) -> _Layout:
-    classes = _lockstep_classes(p, lockstep)
-    layers = []
-    for lp in p.layers:
-        traffic = lp.first_traffic if first else lp.traffic
-        used = lp.split.cores_used
-        reads = traffic.read_bits / used if moving else 0.0
-        writes = traffic.write_bits / used if moving else 0.0
-        noc_bits = lp.noc_bits / used if moving and noc_limited else 0.0
-        eps = 1e-9 * max(1.0, reads + writes)
-        # a class's cores are all used by a layer, or none is
-        members = tuple((k, cores, lp.core_cycles[cores[0]]) for k, cores in enumerate(classes) if cores[0] < used)
-        layers.append((reads, writes, noc_bits, max(1, lp.tiles), eps, members))
-    waited = {j for row in sched.wait_all for j in row}  # only these layers' ends are events
-    prefetches: list[tuple[int, str, float, tuple[int, ...]]] = []
-    if moving:
-        for li, room in enumerate(sched.prefetch):
-            if room.weight_bits:
-                prefetches.append((li, "weights", float(room.weight_bits), ()))
-            if room.input_bits:
-                prefetches.append((li, "inputs", float(room.input_bits), sched.offchip_inputs[li]))
-    return _Layout(
-        classes,
-        tuple(lp.split.cores_used for lp in p.layers),
-        tuple(layers),
-        tuple(li in waited for li in range(len(p.layers))),
-        tuple(prefetches),
-    )
-
-
 class _Engine:
     def __init__(
         self, p: Plan, sched: Schedule, first: bool, trace: bool, segments: int = 1, lockstep: bool = True
@@ -218,7 +144,7 @@ class _Engine:
         noc = accel.noc_bytes_per_cycle * 8
         self.noc = math.inf if self.unconstrained else noc
         self.noc_limited = math.isfinite(self.noc)
-        lay = _layout(p, sched, first, not self.unconstrained, self.noc_limited, lockstep)
+        lay = layout(p, sched, first, not self.unconstrained, self.noc_limited, lockstep)
         self.classes = lay.classes
         self.used = lay.used
         self.tasks: list[list[_Task]] = []  # per layer, one task per class of the cores it uses
@@ -601,7 +527,7 @@ def run(
 
     `segments` > 1 forces an event (a re-arbitration) every 1/segments of each layer's body: the
     closed-form steady state makes this change nothing, which the granularity test checks.
-    `lockstep` False runs every core as its own process (`_lockstep_classes`; tests only).
+    `lockstep` False runs every core as its own process (`engine_setup.lockstep_classes`; tests only).
     """
     eng = _Engine(p, sched, first, trace, segments, lockstep)
     for k in range(len(eng.classes)):

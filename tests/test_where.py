@@ -104,19 +104,53 @@ def test_results_where_on_the_command_line(tmp_path, capsys) -> None:
     assert err.count("\n") == 1 and "where=" in err
 
 
-def test_parquet_without_pyarrow_is_one_line(tmp_path, capsys) -> None:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("pyarrow is installed: the missing-extra message cannot show")
+def test_parquet_without_pyarrow_is_one_line(tmp_path, capsys, monkeypatch) -> None:
+    import sys
+
     from accelsim.cli.main import main
 
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if the extra were not installed: import fails
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     out = tmp_path / "r.parquet"
     assert main(["results", str(tmp_path / "none.db"), "--parquet", str(out)]) == 2
     err = capsys.readouterr().err
     assert "pip install 'accelsim[parquet]'" in err and err.count("\n") == 1 and not out.exists()
+
+
+def test_parquet_holds_the_rows_of_the_csv(tmp_path, capsys) -> None:
+    """`results --parquet`: every row and column of the CSV, one type per column, with integer and
+    token bits in one column (as their text), unconstrained bandwidth and failed points (nulls)."""
+    import csv
+    import io
+
+    pq = pytest.importorskip("pyarrow.parquet")
+    from accelsim.cli.main import main
+    from accelsim.explore.pool import run_grid
+
+    store = tmp_path / "s.db"
+    grid = {"workload": "resnet20", "bits": "16,4,w4a8", "bw": "32,inf", "sram": "20KB,16MB", "mode": "dedicated"}
+    run = run_grid(grid, store=store)
+    assert run.failures and run.rows  # some points fail (20 KB), some finish
+    assert main(["results", str(store), "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    out = tmp_path / "r.parquet"
+    assert main(["results", str(store), "--format", "csv", "--parquet", str(out)]) == 0
+    table = pq.read_table(out)
+    assert table.column_names == list(rows[0]) and table.num_rows == len(rows) == 12
+    assert str(table.schema.field("bits").type) == "string" and str(table.schema.field("speedup").type) == "double"
+    got = table.to_pylist()
+    for want, have in zip(rows, got, strict=True):
+        for column, text in want.items():
+            value = have[column]
+            if value is None:
+                assert text == "", column
+            elif isinstance(value, float):
+                assert float(text) == value or (math.isnan(value) and text == "nan"), column
+            elif isinstance(value, bool):
+                assert text == str(value), column
+            else:
+                assert str(value) == text, column
+    assert {r["status"] for r in got} == {"ok", "error"} and any(r["speedup"] is None for r in got)
 
 
 # --- pushed down to SQLite (typed columns, schema 3) --------------------------------------------

@@ -174,17 +174,29 @@ def _parquet_writer(path: str) -> Any:
 
 
 def _write_parquet(rows: list[dict[str, Any]], path: str) -> None:
-    """The rows as one Parquet table (arrays as "RxC" text so every column has one type)."""
+    """The rows as one Parquet table, each column of one type (`_parquet_column`)."""
     import pyarrow as pa
 
     from accelsim.explore.store import union_columns
 
     columns = union_columns(rows)
-    table = pa.Table.from_pylist(
-        [{c: "x".join(map(str, r[c])) if isinstance(r.get(c), list) else r.get(c) for c in columns} for r in rows]
-    )
+    table = pa.table({c: _parquet_column([r.get(c) for r in rows]) for c in columns})
     _parquet_writer(path).write_table(table, path)
     sys.stderr.write(f"accelsim: wrote {len(rows)} rows to {path}\n")
+
+
+def _parquet_column(values: list[Any]) -> list[Any]:
+    """One column's values with one Parquet type: arrays as their CSV text ("16x32"), integers
+    among floats as floats, and a column that mixes kinds (bits 4 and "w4a8") as the CSV's text of
+    each value; missing values stay null."""
+    values = ["x".join(map(str, v)) if isinstance(v, (list, tuple)) else v for v in values]
+    kinds = {
+        bool if isinstance(v, bool) else (float if isinstance(v, int) else type(v)) for v in values if v is not None
+    }
+    if len(kinds) <= 1 and kinds <= {bool, float, str}:
+        numbers = kinds == {float} and any(isinstance(v, float) for v in values)
+        return [float(v) if numbers and v is not None else v for v in values]
+    return [None if v is None else str(v) for v in values]
 
 
 def _axis_test(name: str, wanted: set[str]) -> Callable[[Mapping[str, Any]], bool]:

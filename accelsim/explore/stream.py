@@ -208,17 +208,21 @@ def _by_plan(items: list[Item], planned: list[str]) -> list[Item]:
 
 def _keyed(seq: int, point: DesignPoint, plan: GridPlan, salt: str, handover: Handover | None) -> Item:
     """`(seq, key, dict)` of a point; a grid point also goes to `handover` while it has room."""
+    if handover is not None and seq < plan.grid_size and handover.has_room():
+        handed = _worked_out(plan, salt, point)
+        handover.give(seq, handed)
+        return seq, handed.key, handed.params
+    params = point.to_dict()
+    return seq, point_key(params, salt), params
+
+
+def _worked_out(plan: GridPlan, salt: str, point: DesignPoint) -> _Handed:
+    """What the output needs of a grid point besides its result: its dict, key, reference key
+    (from the point's canonical text) and axis labels as the user wrote them."""
     params = point.to_dict()
     text = point_text(params, salt)
-    key = key_of_text(text)
-    if handover is not None and seq < plan.grid_size and handover.has_room():
-        handover.give(seq, _Handed(params, key, reference_key(text, params, salt), _labels(plan, point)))
-    return seq, key, params
-
-
-def _labels(plan: GridPlan, point: DesignPoint) -> dict[str, str]:
-    """The point's axis values as the user wrote them."""
-    return {a.name: a.label(getattr(point, a.name)) for a in plan.spec.axes}
+    labels = {a.name: a.label(getattr(point, a.name)) for a in plan.spec.axes}
+    return _Handed(params, key_of_text(text), reference_key(text, params, salt), labels)
 
 
 class _Watermark:
@@ -397,12 +401,7 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str, runner: Runne
 def _handed(plan: GridPlan, salt: str, handover: Handover | None, seq: int, values: Mapping[str, Any]) -> _Handed:
     """Grid point `seq` as the run handed it over, or worked out again from its axis `values`."""
     handed = handover.take(seq) if handover is not None else None
-    if handed is not None:
-        return handed
-    point = plan.point(values)
-    params = point.to_dict()
-    text = point_text(params, salt)
-    return _Handed(params, key_of_text(text), reference_key(text, params, salt), _labels(plan, point))
+    return handed if handed is not None else _worked_out(plan, salt, plan.point(values))
 
 
 def _record(handed: _Handed) -> dict[str, Any]:

@@ -106,7 +106,9 @@ class Handover:
         return self.points.pop(seq, None)
 
 
-def _windows(items: Iterator[Any], size: int = WINDOW) -> Iterator[list[Any]]:
+def _windows(items: Iterator[Any], size: int | None = None) -> Iterator[list[Any]]:
+    """`items` in lists of `size` (default `WINDOW`, read when called)."""
+    size = WINDOW if size is None else size
     while window := list(itertools.islice(items, size)):
         yield window
 

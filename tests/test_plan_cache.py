@@ -11,7 +11,7 @@ import pytest
 from _random_points import random_points
 
 from accelsim.errors import InputError
-from accelsim.model import mapper
+from accelsim.model import mapper, sim
 from accelsim.model.layer_plan import plan
 from accelsim.model.sim import simulate
 
@@ -188,7 +188,7 @@ def test_a_plan_shared_with_other_energies_gives_the_cold_result():
         variants = [
             (replace(point.accel, bw_gb_per_s=bw, noc_pj_per_bit=noc * k), memory)
             for bw in (point.accel.bw_gb_per_s, 7.0)
-            for k in (1.0, 3.0)
+            for k in (1.0, 3.0, 5.0)
             for memory in ("lpddr4", "hbm2")
         ]
         variants += [(replace(point.accel, bw_gb_per_s=math.inf), "lpddr4")]
@@ -197,6 +197,8 @@ def test_a_plan_shared_with_other_energies_gives_the_cold_result():
             warm = [simulate(point.graph, accel, memory=memory) for accel, memory in variants]
         except InputError:
             continue
+        kept = mapper.fixed_plan(point.graph, point.accel).derived["layer fields"][1]
+        assert 0 < len(kept) <= sim._ENERGY_VARIANTS < 6  # six energy pairs ran on this plan: bounded
         for (accel, memory), result in zip(variants, warm, strict=True):
             mapper.cache_clear()
             assert simulate(point.graph, accel, memory=memory) == result

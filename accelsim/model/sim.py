@@ -255,20 +255,28 @@ def _planned_fields(graph: LayerGraph, p: Plan, pj_per_bit: float) -> tuple[tupl
     """Each layer's `LayerResult` fields that no bandwidth changes (all but its span, stalls, bound
     and transfer cycles: its plan and energy), and the energies they add up to, kept on the plan
     (`Plan.memo`) per off-chip and network energy per bit, the only energy inputs a plan's designs
-    differ in."""
+    differ in: at most `_ENERGY_VARIANTS` of them per plan (a loop over network energies would
+    otherwise grow a cached plan without bound)."""
+    by_energy: dict[tuple[float, float], tuple[tuple[dict[str, Any], ...], dict[str, Any]]]
+    by_energy = p.memo("layer fields", dict)
+    key = (pj_per_bit, p.accel.noc_pj_per_bit)
+    known = by_energy.get(key)
+    if known is not None:
+        return known
+    accel = p.accel
+    out = tuple(
+        _planned_layer(graph, lp, accel, pj_per_bit, access)
+        for lp, access in zip(p.layers, _access_bits(graph, p), strict=True)
+    )
+    energy = {name: math.fsum(f[name] for f in out) for name in ("mac_energy_uj", "sram_energy_uj", "noc_energy_uj")}
+    if len(by_energy) >= _ENERGY_VARIANTS:
+        by_energy.clear()
+    by_energy[key] = (out, energy)
+    return out, energy
 
-    def fields() -> tuple[tuple[dict[str, Any], ...], dict[str, Any]]:
-        accel = p.accel
-        out = tuple(
-            _planned_layer(graph, lp, accel, pj_per_bit, access)
-            for lp, access in zip(p.layers, _access_bits(graph, p), strict=True)
-        )
-        energy = {
-            name: math.fsum(f[name] for f in out) for name in ("mac_energy_uj", "sram_energy_uj", "noc_energy_uj")
-        }
-        return out, energy
 
-    return p.memo(("layer fields", pj_per_bit, p.accel.noc_pj_per_bit), fields)
+#: Energy variants (off-chip and network pJ/bit) whose layer fields a plan keeps (`_planned_fields`).
+_ENERGY_VARIANTS = 4
 
 
 def _access_bits(graph: LayerGraph, p: Plan) -> tuple[int, ...]:

@@ -189,14 +189,16 @@ def _parquet_column(values: list[Any]) -> list[Any]:
     """One column's values with one Parquet type: arrays as their CSV text ("16x32"), integers
     among floats as floats, and a column that mixes kinds (bits 4 and "w4a8") as the CSV's text of
     each value; missing values stay null."""
-    values = ["x".join(map(str, v)) if isinstance(v, (list, tuple)) else v for v in values]
+    from accelsim.report.tables import csv_cell
+
+    values = [csv_cell(v) if isinstance(v, (list, tuple)) else v for v in values]
     kinds = {
         bool if isinstance(v, bool) else (float if isinstance(v, int) else type(v)) for v in values if v is not None
     }
     if len(kinds) <= 1 and kinds <= {bool, float, str}:
         numbers = kinds == {float} and any(isinstance(v, float) for v in values)
         return [float(v) if numbers and v is not None else v for v in values]
-    return [None if v is None else str(v) for v in values]
+    return [None if v is None else str(csv_cell(v)) for v in values]
 
 
 def _axis_test(name: str, wanted: set[str]) -> Callable[[Mapping[str, Any]], bool]:

@@ -73,7 +73,7 @@ def render_stream(rows: Iterable[dict[str, Any]], fmt: str, columns: Sequence[st
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(cols)
         for r in rows:
-            writer.writerow([_csv_cell(r.get(c)) for c in cols])
+            writer.writerow([csv_cell(r.get(c)) for c in cols])
             if buf.tell() > 1 << 16:
                 yield buf.getvalue()
                 buf.seek(0)
@@ -92,7 +92,9 @@ def render_stream(rows: Iterable[dict[str, Any]], fmt: str, columns: Sequence[st
     yield "[]\n" if first else "\n]\n"
 
 
-def _csv_cell(value: Any) -> Any:
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV cell holds it: arrays as ``16x32``, infinities as "inf", None as empty
+    (what the csv module does with the rest: str and numbers as they are)."""
     t = type(value)  # the common cells first, without the checks below (one call per cell of a sweep)
     if t is str or t is int or t is bool or (t is float and value - value == 0.0):
         return value
@@ -127,4 +129,4 @@ def export_store(
     atomic_write(path, render(flat, fmt, columns=cols))
 
 
-__all__ = ["FORMATS", "check_format", "export_store", "render", "render_stream"]
+__all__ = ["FORMATS", "check_format", "csv_cell", "export_store", "render", "render_stream"]

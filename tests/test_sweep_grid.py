@@ -353,3 +353,36 @@ def test_points_that_share_a_plan_are_queued_next_to_each_other(monkeypatch):
     fields = ("bits", "bw_gb_per_s", "dram_efficiency", "sram_bytes", "cores")
     grid = [tuple(getattr(p, f) for f in fields) for p in plan.iter_points(grid_only=True)]
     assert [tuple(getattr(r, f) for f in fields) for r in rows] == grid  # rows in grid order
+
+
+def test_a_row_another_writer_stored_first_is_the_row_shown(tmp_path, monkeypatch):
+    """The store keeps the first row of a key (`INSERT OR IGNORE`): when another process stores a
+    point while this run computes it, the output shows the stored row, not this run's result (the
+    handover is not used for that chunk), so the printed rows are the store's."""
+    import json
+
+    from accelsim.explore import stream
+    from accelsim.explore.options import SweepOptions
+    from accelsim.explore.pool import stream_grid
+
+    monkeypatch.setattr(stream, "OUTPUT_WINDOW", 2)
+    with ResultStore(tmp_path / "s.db") as store:
+        real = store.put_many
+        tampered: dict[str, float] = {}
+
+        def first_writer_wins(entries):
+            entries = list(entries)
+            key, seq, sweep_id, status, params, result, error, wall = entries[0]
+            if not tampered and status == "ok":  # another process stores the first point first
+                other = json.loads(result)
+                other["seconds_per_image"] *= 3.0
+                tampered[key] = other["seconds_per_image"]
+                real([(key, seq, sweep_id, status, params, json.dumps(other), error, wall)])
+            return real(entries)
+
+        monkeypatch.setattr(store, "put_many", first_writer_wins)
+        with stream_grid(full_spec(GRID), SweepOptions(jobs=1, store=store), overlap=True) as run:
+            rows = [row for row, _, _ in run.outcomes() if row is not None]
+    ((key, seconds),) = tampered.items()
+    shown = [r for r in rows if r.key == key]
+    assert shown and all(r.seconds_per_image == seconds for r in shown)

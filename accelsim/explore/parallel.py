@@ -249,10 +249,11 @@ class Tally:
 
 def store_chunk(
     store: ResultStore, sweep_id: int | None, chunk: Sequence[tuple[int, str, Mapping[str, Any]]], results: ChunkResult
-) -> None:
+) -> int:
     """Commit a finished chunk's results in one transaction (`results[0]` may be shorter than the
-    chunk: a bug ended it early)."""
-    store.put_many(
+    chunk: a bug ended it early); returns how many rows were new (a key another writer stored in
+    the meantime keeps that writer's row)."""
+    return store.put_many(
         (key, seq, sweep_id, status, point, *((payload, None) if status == "ok" else (None, payload)), wall_s)
         for (seq, key, point), (status, payload, wall_s) in zip(chunk, results[0], strict=False)
     )

@@ -286,13 +286,15 @@ def _commit_chunk(
     """Store a finished chunk in one transaction, then count its points and hand their outcomes
     over (a bug is raised after)."""
     results, bug = outcome
-    store_chunk(run.store, run.sweep_id, chunk, outcome)
+    new = store_chunk(run.store, run.sweep_id, chunk, outcome)
     sizer.observe(len(results), sum(r[2] for r in results))
+    # a row another process stored first stays in the store: then the output reads the chunk back
+    hand = handover if new == len(results) else None
     for (_, key, _), (status, payload, _) in zip(chunk, results, strict=False):
         seqs = track.stored(key)
         tally.advance(len(seqs))
-        if handover is not None:
-            handover.committed(seqs, status, payload)
+        if hand is not None:
+            hand.committed(seqs, status, payload)
     if bug is not None:
         raise bug
 

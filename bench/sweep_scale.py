@@ -10,11 +10,13 @@ pool, flatten, dense on an 8x8 image) so the machinery, not the simulation, is w
 is bits x bandwidth x SRAM x cores x array, trimmed to --points (10^5 by default).
 
 With ``--baseline DIR`` (a checkout of another accelsim, e.g. ``git archive main | tar -x -C DIR``)
-the same grid, or the first --baseline-points of it, runs there too and the ratios are printed. CSV
+the same grid, or the first --baseline-points of it, runs there too and the ratios are printed;
+``--rounds N`` then alternates N more pairs of ``--jobs 2`` runs (baseline, this tree) on the
+baseline's grid and prints each pair's ratio and the median, as the load of a shared machine drifts. CSV
 outputs of serial, pool and Dask runs of this tree must be byte-identical.
 
     PYTHONPATH=$PWD python bench/sweep_scale.py [--points 100000] [--rss-points 2000,8000,20000]
-        [--compare-points 20000] [--baseline DIR] [--skip-dask] [--dask-profiler] [--dask-defaults]
+        [--compare-points 20000] [--baseline DIR] [--rounds N] [--skip-dask] [--dask-profiler] [--dask-defaults]
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import argparse
 import hashlib
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -231,6 +234,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--skip-serial", action="store_true", help="leave out the serial runs")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=0,
+        help="then alternate N more --jobs 2 runs of the baseline and this tree on the baseline's grid and "
+        "print each pair's ratio and their median (the machine's load drifts between two runs)",
+    )
+    parser.add_argument(
         "--machinery-points", type=int, default=20_000, help="points of the no-op machinery runs (0: none)"
     )
     return parser
@@ -291,12 +301,41 @@ def main() -> int:
             ):
                 address = cluster.scheduler_address
                 one("this tree Dask 2 workers", ROOT, cgrid, ["--dask", address, "--jobs", "2"], client)
+        if args.baseline is not None and args.rounds:
+            _alternate(args, tmp, workload)
         same = [k for k, (_, pts) in results.items() if k.startswith("this tree") and pts == _grid_points(cgrid)]
         digests = {
             k: hashlib.sha256((tmp / f"{k.replace(' ', '_').replace(',', '')}.csv").read_bytes()).hexdigest()
             for k in same
         }
     return _summary(results, digests, grid, _grid_points(cgrid))
+
+
+def _alternate(args: argparse.Namespace, tmp: Path, workload: Path) -> None:
+    """`--rounds` pairs of --jobs 2 runs, baseline then this tree, on the baseline's grid: one ratio
+    per pair, measured minutes apart at most, and their median."""
+    bgrid = grid_for(args.baseline_points or args.points)
+    points = _grid_points(bgrid)
+    ratios = []
+    for i in range(args.rounds):
+        rates = []
+        for tree, tag in ((args.baseline, "old"), (ROOT, "new")):
+            r = run_sweep(
+                tree, bgrid, workload, tmp / f"round{i}_{tag}.db", tmp / f"round{i}_{tag}.csv", ["--jobs", "2"]
+            )
+            rates.append(points / r["wall"])
+        ratios.append(rates[1] / rates[0])
+        load = os.getloadavg()[0]
+        print(
+            f"round {i + 1}: baseline {rates[0]:6.0f} pts/s, this tree {rates[1]:6.0f} pts/s, ratio {ratios[-1]:.2f}x "
+            f"(load {load:.2f})",
+            flush=True,
+        )
+    print(
+        f"points/s --jobs 2, this tree / baseline over {len(ratios)} rounds: median {statistics.median(ratios):.2f}x, "
+        f"range {min(ratios):.2f}-{max(ratios):.2f}x",
+        flush=True,
+    )
 
 
 def _machinery(args: argparse.Namespace, tmp: Path) -> None:

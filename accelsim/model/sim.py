@@ -34,6 +34,7 @@ from accelsim.model.energy import (
 )
 from accelsim.model.layer_plan import LayerPlan, Plan, graph_batch, plan
 from accelsim.model.mapper import MapperConfig, mapped_plan
+from accelsim.model.memo import BoundedMemo
 from accelsim.model.results import LayerResult, SimResult, bound_of
 from accelsim.model.schedule import schedule_of
 
@@ -257,8 +258,8 @@ def _planned_fields(graph: LayerGraph, p: Plan, pj_per_bit: float) -> tuple[tupl
     (`Plan.memo`) per off-chip and network energy per bit, the only energy inputs a plan's designs
     differ in: at most `_ENERGY_VARIANTS` of them per plan (a loop over network energies would
     otherwise grow a cached plan without bound)."""
-    by_energy: dict[tuple[float, float], tuple[tuple[dict[str, Any], ...], dict[str, Any]]]
-    by_energy = p.memo("layer fields", dict)
+    by_energy: BoundedMemo[tuple[float, float], tuple[tuple[dict[str, Any], ...], dict[str, Any]]]
+    by_energy = p.memo("layer fields", lambda: BoundedMemo(_ENERGY_VARIANTS))
     key = (pj_per_bit, p.accel.noc_pj_per_bit)
     known = by_energy.get(key)
     if known is not None:
@@ -269,10 +270,7 @@ def _planned_fields(graph: LayerGraph, p: Plan, pj_per_bit: float) -> tuple[tupl
         for lp, access in zip(p.layers, _access_bits(graph, p), strict=True)
     )
     energy = {name: math.fsum(f[name] for f in out) for name in ("mac_energy_uj", "sram_energy_uj", "noc_energy_uj")}
-    if len(by_energy) >= _ENERGY_VARIANTS:
-        by_energy.clear()
-    by_energy[key] = (out, energy)
-    return out, energy
+    return by_energy.put(key, (out, energy))
 
 
 #: Energy variants (off-chip and network pJ/bit) whose layer fields a plan keeps (`_planned_fields`).

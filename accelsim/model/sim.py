@@ -59,7 +59,7 @@ def run_plan(graph: LayerGraph, p: Plan, *, trace: bool = False, segments: int =
     steady = engine.run(p, sched, trace=trace, segments=segments)
     events = steady.events
     first = steady
-    if any(lp.first_traffic != lp.traffic for lp in p.layers):
+    if p.memo("first differs", lambda: any(lp.first_traffic != lp.traffic for lp in p.layers)):
         first = engine.run(p, schedule_of(graph, p, first=True), first=True, segments=segments)
         events += first.events
     return Runs(steady, first, p.memo("compute_only", lambda: engine.compute_only(p, sched), sched), events)
@@ -90,14 +90,16 @@ def _check_representable(p: Plan) -> None:
     accel = p.accel
     if math.isinf(accel.bytes_per_cycle):
         return  # unconstrained memory system: the engine frees the network too
-    channels = (
-        (
-            "bw_gb_per_s",
-            accel.bw_gb_per_s,
-            accel.bytes_per_cycle * 8,
+    dram_bits, noc_bits = p.memo(  # the plan's, the same at every bandwidth (`Plan.memo`)
+        "channel bits",
+        lambda: (
             sum(max(lp.traffic.total_bits, lp.first_traffic.total_bits) for lp in p.layers),
+            sum(lp.noc_bits for lp in p.layers),
         ),
-        ("noc_gb_per_s", accel.noc_gb_per_s, accel.noc_bytes_per_cycle * 8, sum(lp.noc_bits for lp in p.layers)),
+    )
+    channels = (
+        ("bw_gb_per_s", accel.bw_gb_per_s, accel.bytes_per_cycle * 8, dram_bits),
+        ("noc_gb_per_s", accel.noc_gb_per_s, accel.noc_bytes_per_cycle * 8, noc_bits),
     )
     for name, value, bits_per_cycle, bits in channels:
         if bits and math.isfinite(bits_per_cycle) and (bits_per_cycle <= 0 or not bits / bits_per_cycle < MAX_CYCLES):

@@ -239,13 +239,17 @@ class LayerGraph:
         if not isinstance(precision, Precision):
             raise InputError(f"{name}.precision", precision, "must be a Precision")
         self._precision[name] = precision
+        self._memo.clear()  # memoised values read the precisions
+
+    def _set_precisions(self, precisions: dict[str, Precision]) -> None:
+        """Replace every precision (a copy's): memoised values (`memo`) read the precisions."""
+        self._precision = precisions
         self._memo.clear()
 
     def with_policy(self, policy: PrecisionPolicy) -> LayerGraph:
         """A copy of this graph with every layer's precision set by `policy`."""
         out = self.copy()
-        out._precision = policy.resolve(self)
-        out._memo.clear()
+        out._set_precisions(policy.resolve(self))
         return out
 
     def carries_bits(self) -> bool:
@@ -256,10 +260,11 @@ class LayerGraph:
         """A copy with no layer wider than `w_max` x `a_max`: how a fixed-point accelerator built for
         those widths runs it (a float32 layer of a trained network runs at the base precision)."""
         out = self.copy()
-        for name in out.names():
-            p = out.precision(name)
-            out._precision[name] = Precision(min(p.w_bits, w_max), min(p.a_bits, a_max))
-        out._memo.clear()
+        capped = {}
+        for name in self.names():
+            p = self.precision(name)
+            capped[name] = Precision(min(p.w_bits, w_max), min(p.a_bits, a_max))
+        out._set_precisions(capped)
         return out
 
     def body_bits(self) -> int:
@@ -287,8 +292,7 @@ class LayerGraph:
         out = LayerGraph(self.name, metadata=json.loads(json.dumps(self.metadata)))
         for name in self.names():
             out.add(self.layer(name), self.inputs_of(name))
-        out._precision = dict(self._precision)
-        out._memo.clear()
+        out._set_precisions(dict(self._precision))
         return out
 
     def output_bits(self, name: str) -> int:

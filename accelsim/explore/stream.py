@@ -81,19 +81,19 @@ class _Handed:
 
 class Handover:
     """What the run worked out for the grid points the output has not read yet, by seq: at most
-    `limit` (the output works out and reads back a point that is not here). Points come out as the
-    output reads them, so nothing stays once the rows are printed."""
+    `HANDOVER` (the output works out and reads back a point that is not here). Points come out as
+    the output reads them, so nothing stays once the rows are printed."""
 
-    def __init__(self, limit: int | None = None) -> None:
-        self.limit = HANDOVER if limit is None else limit
+    def __init__(self) -> None:
+        self.limit = HANDOVER
         self.points: dict[int, _Handed] = {}
 
     def has_room(self) -> bool:
         return len(self.points) < self.limit
 
     def give(self, seq: int, handed: _Handed) -> None:
-        if self.has_room():
-            self.points[seq] = handed
+        """Hold grid point `seq` (the caller checked `has_room` before working it out)."""
+        self.points[seq] = handed
 
     def committed(self, seqs: Sequence[int], status: str, payload: str) -> None:
         """The points at `seqs` (one key) were stored with this outcome."""
@@ -136,7 +136,7 @@ class StreamRun:
 Item = tuple[int, str, Mapping[str, Any]]
 
 
-def run_steps(plan: GridPlan, run: StreamRun, counts: StreamCounts, handover: Handover | None = None) -> Iterator[int]:
+def run_steps(plan: GridPlan, run: StreamRun, counts: StreamCounts, handover: Handover) -> Iterator[int]:
     """Run every point of `plan` not already in `run.store`, committing each chunk as it finishes,
     a chunk at a time: after each commit, yields the *watermark*, the lowest seq
     whose point may not be in the store yet (every point before it is), so that a reader can print
@@ -208,9 +208,9 @@ def _by_plan(items: list[Item], planned: list[str]) -> list[Item]:
     return [item for group in groups.values() for item in group]
 
 
-def _keyed(seq: int, point: DesignPoint, plan: GridPlan, salt: str, handover: Handover | None) -> Item:
+def _keyed(seq: int, point: DesignPoint, plan: GridPlan, salt: str, handover: Handover) -> Item:
     """`(seq, key, dict)` of a point; a grid point also goes to `handover` while it has room."""
-    if handover is not None and seq < plan.grid_size and handover.has_room():
+    if seq < plan.grid_size and handover.has_room():
         handed = _worked_out(plan, salt, point)
         handover.give(seq, handed)
         return seq, handed.key, handed.params
@@ -279,7 +279,7 @@ def _commit_chunk(
     sizer: ChunkSizer,
     tally: Tally,
     track: _Watermark,
-    handover: Handover | None,
+    handover: Handover,
     chunk: Sequence[Item],
     outcome: ChunkResult,
 ) -> None:
@@ -289,12 +289,12 @@ def _commit_chunk(
     new = store_chunk(run.store, run.sweep_id, chunk, outcome)
     sizer.observe(len(results), sum(r[2] for r in results))
     # a row another process stored first stays in the store: then the output reads the chunk back
-    hand = handover if new == len(results) else None
+    hand = new == len(results)
     for (_, key, _), (status, payload, _) in zip(chunk, results, strict=False):
         seqs = track.stored(key)
         tally.advance(len(seqs))
-        if hand is not None:
-            hand.committed(seqs, status, payload)
+        if hand:
+            handover.committed(seqs, status, payload)
     if bug is not None:
         raise bug
 
@@ -303,7 +303,7 @@ class Runner:
     """A sweep run step by step (`run_steps`) by whoever reads its rows: `until(seq)` runs it until
     every point before `seq` is in the store, or it is over. `handover`: the one the steps fill."""
 
-    def __init__(self, steps: Iterator[int], handover: Handover | None = None) -> None:
+    def __init__(self, steps: Iterator[int], handover: Handover) -> None:
         self.steps, self.mark, self.over = steps, 0, False
         self.handover = handover
 
@@ -402,9 +402,9 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str, runner: Runne
                 yield None, labels, rec["error"]
 
 
-def _handed(plan: GridPlan, salt: str, handover: Handover | None, seq: int, values: Mapping[str, Any]) -> _Handed:
+def _handed(plan: GridPlan, salt: str, handover: Handover, seq: int, values: Mapping[str, Any]) -> _Handed:
     """Grid point `seq` as the run handed it over, or worked out again from its axis `values`."""
-    handed = handover.take(seq) if handover is not None else None
+    handed = handover.take(seq)
     return handed if handed is not None else _worked_out(plan, salt, plan.point(values))
 
 

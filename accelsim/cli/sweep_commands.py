@@ -222,12 +222,9 @@ def _emit(
         elif buffered:
             sys.stdout.write(render([r.as_dict() for r in buffered], args.format))
     else:
-        from dataclasses import fields
+        from accelsim.explore.record import ROW_COLUMNS
 
-        from accelsim.explore.record import SweepRow
-
-        columns = [f.name for f in fields(SweepRow) if f.name != "bw_gb_per_s"]  # as `SweepRow.as_dict`
-        for text in render_stream((r.as_dict() for r in rows()), args.format, columns):
+        for text in render_stream((r.as_dict() for r in rows()), args.format, ROW_COLUMNS):
             if found_row:  # nothing on stdout when every point failed
                 sys.stdout.write(text)
     bar.close()

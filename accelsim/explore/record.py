@@ -93,11 +93,11 @@ class SweepRow:
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-safe fields in declaration order; the bandwidth value is left out (see `bw`)."""
-        return {name: getattr(self, name) for name in _ROW_COLUMNS}
+        return {name: getattr(self, name) for name in ROW_COLUMNS}
 
 
 #: `SweepRow.as_dict`'s keys, in order (a sweep's output makes one dict per row).
-_ROW_COLUMNS = tuple(f.name for f in fields(SweepRow) if f.name != "bw_gb_per_s")
+ROW_COLUMNS = tuple(f.name for f in fields(SweepRow) if f.name != "bw_gb_per_s")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,4 +183,4 @@ def strip_error_type(message: str) -> str:
     return rest if sep and head.isidentifier() and head.endswith("Error") else message
 
 
-__all__ = ["GridRun", "SweepRow", "describe_labels", "row_from_record", "strip_error_type"]
+__all__ = ["ROW_COLUMNS", "GridRun", "SweepRow", "describe_labels", "row_from_record", "strip_error_type"]

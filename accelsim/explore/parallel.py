@@ -201,11 +201,12 @@ def _run_points(
             todo.append((i, key, point))
     run = _PointsRun(store, sweep_id, outcome, Counter(keys), progress, len(points))
     run.tally.advance(len(points) - sum(run.counts[key] for _, key, _ in todo))
-    chunks = iter_chunks(
-        todo, fn, jobs=jobs, executor=executor, max_pending=max_pending or 4 * jobs, finish=run.finish, sizer=run.sizer
-    )
-    for _ in chunks if todo else ():  # (nothing left: no pool is started)
-        pass
+    if todo:  # (nothing left: no pool is started)
+        pending = max_pending or 4 * jobs
+        for _ in iter_chunks(
+            todo, fn, jobs=jobs, executor=executor, max_pending=pending, finish=run.finish, sizer=run.sizer
+        ):
+            pass
     records = []
     for i, (key, point) in enumerate(zip(keys, points, strict=True)):
         status, result, error = outcome[key]

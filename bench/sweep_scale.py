@@ -11,8 +11,9 @@ is bits x bandwidth x SRAM x cores x array, trimmed to --points (10^5 by default
 
 With ``--baseline DIR`` (a checkout of another accelsim, e.g. ``git archive main | tar -x -C DIR``)
 the same grid, or the first --baseline-points of it, runs there too and the ratios are printed;
-``--rounds N`` then alternates N more pairs of ``--jobs 2`` runs (baseline, this tree) on the
-baseline's grid and prints each pair's ratio and the median, as the load of a shared machine drifts. CSV
+``--rounds N`` then runs N more pairs of ``--jobs 2`` runs on the baseline's grid, in alternating
+order (``bench/ab.py``), and prints each pair's ratio and the median, as the load of a shared machine
+drifts. CSV
 outputs of serial, pool and Dask runs of this tree must be byte-identical.
 
     PYTHONPATH=$PWD python bench/sweep_scale.py [--points 100000] [--rss-points 2000,8000,20000]
@@ -312,23 +313,26 @@ def main() -> int:
 
 
 def _alternate(args: argparse.Namespace, tmp: Path, workload: Path) -> None:
-    """`--rounds` pairs of --jobs 2 runs, baseline then this tree, on the baseline's grid: one ratio
-    per pair, measured minutes apart at most, and their median."""
+    """`--rounds` pairs of --jobs 2 runs on the baseline's grid, in alternating order
+    (`ab.alternating_rounds`): one ratio per pair, measured minutes apart at most, and their median."""
+    from ab import alternating_rounds
+
     bgrid = grid_for(args.baseline_points or args.points)
     points = _grid_points(bgrid)
+
+    def rate(tree: str, i: int) -> dict[str, Any]:
+        tag = "new" if Path(tree) == ROOT else "old"
+        r = run_sweep(
+            Path(tree), bgrid, workload, tmp / f"round{i}_{tag}.db", tmp / f"round{i}_{tag}.csv", ["--jobs", "2"]
+        )
+        return {"rate": points / r["wall"]}
+
     ratios = []
-    for i in range(args.rounds):
-        rates = []
-        for tree, tag in ((args.baseline, "old"), (ROOT, "new")):
-            r = run_sweep(
-                tree, bgrid, workload, tmp / f"round{i}_{tag}.db", tmp / f"round{i}_{tag}.csv", ["--jobs", "2"]
-            )
-            rates.append(points / r["wall"])
-        ratios.append(rates[1] / rates[0])
-        load = os.getloadavg()[0]
+    for i, old, new in alternating_rounds(str(args.baseline), str(ROOT), args.rounds, rate):
+        ratios.append(new["rate"] / old["rate"])
         print(
-            f"round {i + 1}: baseline {rates[0]:6.0f} pts/s, this tree {rates[1]:6.0f} pts/s, ratio {ratios[-1]:.2f}x "
-            f"(load {load:.2f})",
+            f"round {i + 1}: baseline {old['rate']:6.0f} pts/s, this tree {new['rate']:6.0f} pts/s, "
+            f"ratio {ratios[-1]:.2f}x (load {os.getloadavg()[0]:.2f})",
             flush=True,
         )
     print(

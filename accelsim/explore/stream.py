@@ -345,9 +345,10 @@ class _References:
     def summaries_for(self, keys: list[str], recs: Mapping[str, Any]) -> dict[str, _RefSummary]:
         """The summaries of `keys`: remembered, found in `recs` (already read), or read now. A
         reference missing from the store is left out and not remembered (the sweep may still run it)."""
-        out = {k: s for k in dict.fromkeys(keys) if (s := self.summaries.get(k)) is not None}
-        unread = [k for k in dict.fromkeys(keys) if k not in out and k not in recs]
-        found = {**self.store.records_for(unread), **{k: recs[k] for k in keys if k not in out and k in recs}}
+        unique = dict.fromkeys(keys)
+        out = {k: s for k in unique if (s := self.summaries.get(k)) is not None}
+        unread = [k for k in unique if k not in out and k not in recs]
+        found = {**self.store.records_for(unread), **{k: recs[k] for k in unique if k not in out and k in recs}}
         for k, rec in found.items():
             result = finished_result(rec)
             summary = None if result is None else {f: result.get(f) for f in _REFERENCE_FIELDS}
@@ -371,9 +372,9 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str, runner: Runne
         points = [_handed(plan, salt, handover, s, values) for s, values in enumerate(window, first)]
         recs = store.records_for([h.key for h in points if h.status is None])
         recs.update((h.key, _record(h)) for h in points if h.status is not None)
-        ref_keys = [h.ref_key for h in points]
+        ref_keys = list(dict.fromkeys(h.ref_key for h in points))
         refs = references.summaries_for(ref_keys, recs)
-        while not runner.over and len(refs) < len(set(ref_keys)):
+        while not runner.over and len(refs) < len(ref_keys):
             runner.step()  # a reference later in the grid, or off it: run on until it is stored
             refs.update(references.summaries_for([k for k in ref_keys if k not in refs], {}))
         peaks: dict[str, float | None] = {}

@@ -152,25 +152,36 @@ def run_steps(plan: GridPlan, run: StreamRun, counts: StreamCounts, handover: Ha
     track = _Watermark()
     unreadable = 0
 
-    def todo() -> Iterator[Item]:
+    def look_up(window: list[tuple[int, DesignPoint]]) -> list[Item]:
+        """The points of `window` to run (not stored, not already waited for), queued by design."""
         nonlocal unreadable
-        for window in _windows(enumerate(plan.iter_points())):
-            keyed = [_keyed(seq, point, plan, run.salt, handover) for seq, point in window]
-            present, bad = _stored_keys(run, keyed, track)
-            unreadable += bad
-            counts.from_store += len(present)
-            new: list[Item] = []
-            for item in keyed:
-                seq, key, _ = item
-                if key in present:
-                    continue
-                if not track.waits_for(key):  # the first time it is seen (a duplicate waits with it)
-                    new.append(item)
-                track.wait(seq, key)
-            counts.simulated += len(new)
-            tally.advance(sum(1 for _, key, _ in keyed if key in present))
-            track.looked_up(keyed[-1][0] + 1)
-            yield from _by_plan(new, planned)
+        keyed = [_keyed(seq, point, plan, run.salt, handover) for seq, point in window]
+        present, bad = _stored_keys(run, keyed, track)
+        unreadable += bad
+        counts.from_store += len(present)
+        new: list[Item] = []
+        for item in keyed:
+            seq, key, _ = item
+            if key in present:
+                continue
+            if not track.waits_for(key):  # the first time it is seen (a duplicate waits with it)
+                new.append(item)
+            track.wait(seq, key)
+        counts.simulated += len(new)
+        tally.advance(sum(1 for _, key, _ in keyed if key in present))
+        return _by_plan(new, planned)
+
+    references = _OffGrid(plan)
+
+    def todo() -> Iterator[Item]:
+        for window in _windows(enumerate(plan.iter_points(grid_only=True))):
+            # the references off the grid this window's rows need run first, not after the grid
+            if needed := references.needed_by(window[-1][0]):
+                yield from look_up(needed)
+            yield from look_up(window)
+            track.looked_up(window[-1][0] + 1)
+        while rest := references.next_window():
+            yield from look_up(rest)
 
     finish = functools.partial(_commit_chunk, run, sizer, tally, track, handover)
     with cluster_loss_reported(run.executor, run.store if run.resumable else None):
@@ -191,6 +202,36 @@ def run_steps(plan: GridPlan, run: StreamRun, counts: StreamCounts, handover: Ha
             stacklevel=2,
         )
     yield track.mark
+
+
+class _OffGrid:
+    """The reference points off the grid (`GridPlan.iter_references`, seq `grid_size` onwards), taken
+    in their order as the grid's windows need them.
+
+    Grid point ``seq`` has reference ``(seq // (stride * n)) * stride + seq % stride`` (n bits
+    values, `stride` points per bits value: the grid without its bits digit), so the grid's first
+    bits value needs the references in order, and later values need none the first did not."""
+
+    def __init__(self, plan: GridPlan) -> None:
+        sizes = [len(a.values) for a in plan.spec.axes]
+        at = plan.spec.names.index("bits")
+        self.stride, self.block = math.prod(sizes[at + 1 :]), math.prod(sizes[at:])
+        self.points = enumerate(plan.iter_references(), plan.grid_size)  # empty when none is off the grid
+        self.taken = 0  # references handed out
+
+    def needed_by(self, last_seq: int) -> list[tuple[int, DesignPoint]]:
+        """The references that grid points up to `last_seq` need and that were not handed out yet."""
+        upto = (last_seq // self.block) * self.stride + min(last_seq % self.block, self.stride - 1) + 1
+        return self._take(upto - self.taken)
+
+    def next_window(self) -> list[tuple[int, DesignPoint]]:
+        """The references no grid window asked for, a window at a time (none once all are out)."""
+        return self._take(WINDOW)
+
+    def _take(self, n: int) -> list[tuple[int, DesignPoint]]:
+        out = list(itertools.islice(self.points, n)) if n > 0 else []
+        self.taken += len(out)
+        return out
 
 
 def _by_plan(items: list[Item], planned: list[str]) -> list[Item]:
@@ -257,7 +298,8 @@ class _Watermark:
     def mark(self) -> int:
         while self.heap and self.heap[0] in self.finished:
             self.finished.discard(heapq.heappop(self.heap))
-        return self.heap[0] if self.heap else self.next
+        # (a reference off the grid, run early, may wait with a seq past points not looked up yet)
+        return min(self.heap[0], self.next) if self.heap else self.next
 
 
 def _stored_keys(run: StreamRun, keyed: list[Item], track: _Watermark) -> tuple[set[str], int]:
@@ -361,7 +403,8 @@ def stored_outcomes(plan: GridPlan, store: ResultStore, salt: str, runner: Runne
     read from `store` window by window; then the failed reference points that are not on the grid.
 
     Each window waits, running the sweep (`runner`) as far as needed, until its points are stored
-    and its references are too (or the run is over: a reference off the grid runs last). A point
+    and its references are too (a reference off the grid runs just before the first window that
+    needs it: `_OffGrid`; or the run is over). A point
     the run handed over (`Handover`) is not worked out again, nor its result read back."""
     references = _References(store)
     handover = runner.handover
